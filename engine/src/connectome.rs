@@ -1,0 +1,293 @@
+//! Compact synapse storage.
+//!
+//! Synapses are grouped by source (CSR): one offset per source, then per
+//! synapse a `u32` target and a `u16` class. A class is a distinct
+//! `(weight, delay)` pair, kept in a small table, so a static synapse costs
+//! 6 bytes while weights stay exact f64 values (needed to reproduce NEST
+//! bit for bit). Within a source, synapses are ordered by (delay, target) so
+//! that expanding one spike writes each delay's deliveries together.
+
+use crate::spike::{Delivery, Gid, Spike};
+use crate::time::Time;
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// One distinct (weight, delay) pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SynapseClass {
+    /// Weight (mV for delta synapses).
+    pub weight: f64,
+    /// Synaptic delay; always > 0.
+    pub delay: Time,
+}
+
+/// Problems found while building a connectome.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConnectomeError {
+    /// A delay of zero ticks would break causality.
+    #[error("synapse {source_gid} -> {target}: delay must be > 0")]
+    ZeroDelay {
+        /// Source gid.
+        source_gid: u32,
+        /// Target local index.
+        target: u32,
+    },
+    /// A weight that is NaN or infinite.
+    #[error("synapse {source_gid} -> {target}: weight {weight} is not finite")]
+    BadWeight {
+        /// Source gid.
+        source_gid: u32,
+        /// Target local index.
+        target: u32,
+        /// The weight.
+        weight: f64,
+    },
+    /// More distinct (weight, delay) pairs than a u16 class index holds.
+    #[error("more than 65536 distinct (weight, delay) pairs; per-synapse weights are not supported yet")]
+    TooManyClasses,
+    /// Source or target outside the declared node range.
+    #[error("synapse {source_gid} -> {target}: node id out of range")]
+    OutOfRange {
+        /// Source gid.
+        source_gid: u32,
+        /// Target local index.
+        target: u32,
+    },
+}
+
+/// Collects edges in any order, then packs them.
+#[derive(Default)]
+pub struct ConnectomeBuilder {
+    n_sources: u32,
+    n_targets: u32,
+    edges: Vec<(u32, u32, u16)>,
+    classes: Vec<SynapseClass>,
+    class_index: HashMap<(u64, u64), u16>,
+}
+
+impl ConnectomeBuilder {
+    /// A builder for sources `0..n_sources` (gids) and targets `0..n_targets` (local).
+    pub fn new(n_sources: u32, n_targets: u32) -> Self {
+        ConnectomeBuilder {
+            n_sources,
+            n_targets,
+            ..Default::default()
+        }
+    }
+
+    /// Reserve room for `n` more edges.
+    pub fn reserve(&mut self, n: usize) {
+        self.edges.reserve(n);
+    }
+
+    /// Intern a (weight, delay) pair.
+    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+        let key = (weight.to_bits(), delay.0);
+        if let Some(&c) = self.class_index.get(&key) {
+            return Ok(c);
+        }
+        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
+        self.classes.push(SynapseClass { weight, delay });
+        self.class_index.insert(key, c);
+        Ok(c)
+    }
+
+    /// Add one synapse.
+    pub fn add(
+        &mut self,
+        source: Gid,
+        target: u32,
+        weight: f64,
+        delay: Time,
+    ) -> Result<(), ConnectomeError> {
+        let source_gid = source.0;
+        if source_gid >= self.n_sources || target >= self.n_targets {
+            return Err(ConnectomeError::OutOfRange { source_gid, target });
+        }
+        if delay.0 == 0 {
+            return Err(ConnectomeError::ZeroDelay { source_gid, target });
+        }
+        if !weight.is_finite() {
+            return Err(ConnectomeError::BadWeight {
+                source_gid,
+                target,
+                weight,
+            });
+        }
+        let c = self.class(weight, delay)?;
+        self.add_with_class(source, target, c);
+        Ok(())
+    }
+
+    /// Add one synapse of an already interned class (generators' fast path).
+    #[inline]
+    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
+        debug_assert!(source.0 < self.n_sources && target < self.n_targets);
+        self.edges.push((source.0, target, class));
+    }
+
+    /// Number of edges added so far.
+    pub fn len(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Whether no edge was added.
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// Pack into CSR form (counting sort by source, then (delay, target) inside).
+    pub fn build(self) -> Connectome {
+        let n = self.n_sources as usize;
+        let mut offsets = vec![0u64; n + 1];
+        for &(s, _, _) in &self.edges {
+            offsets[s as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let m = self.edges.len();
+        let mut targets = vec![0u32; m];
+        let mut classes = vec![0u16; m];
+        let mut fill: Vec<u64> = offsets[..n].to_vec();
+        for (s, t, c) in self.edges {
+            let k = fill[s as usize] as usize;
+            targets[k] = t;
+            classes[k] = c;
+            fill[s as usize] += 1;
+        }
+        let table = self.classes;
+        let mut scratch: Vec<(u64, u32, u16)> = Vec::new();
+        for s in 0..n {
+            let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
+            if b - a < 2 {
+                continue;
+            }
+            scratch.clear();
+            scratch.extend((a..b).map(|k| (table[classes[k] as usize].delay.0, targets[k], classes[k])));
+            scratch.sort_unstable_by(|x, y| (x.0, x.1, table[x.2 as usize].weight.to_bits()).cmp(&(y.0, y.1, table[y.2 as usize].weight.to_bits())));
+            for (j, &(_, t, c)) in scratch.iter().enumerate() {
+                targets[a + j] = t;
+                classes[a + j] = c;
+            }
+        }
+        Connectome {
+            offsets,
+            targets,
+            classes,
+            table,
+        }
+    }
+}
+
+/// Synapses grouped by source, targets local to one partition.
+#[derive(Debug, Default)]
+pub struct Connectome {
+    offsets: Vec<u64>,
+    targets: Vec<u32>,
+    classes: Vec<u16>,
+    table: Vec<SynapseClass>,
+}
+
+impl Connectome {
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there is no synapse.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Out-degree of `source` into this partition.
+    #[inline]
+    pub fn out_degree(&self, source: Gid) -> usize {
+        let s = source.0 as usize;
+        if s + 1 >= self.offsets.len() {
+            return 0;
+        }
+        (self.offsets[s + 1] - self.offsets[s]) as usize
+    }
+
+    /// Smallest delay of any synapse, if any.
+    pub fn min_delay(&self) -> Option<Time> {
+        self.table.iter().map(|c| c.delay).min()
+    }
+
+    /// Largest delay of any synapse, if any.
+    pub fn max_delay(&self) -> Option<Time> {
+        self.table.iter().map(|c| c.delay).max()
+    }
+
+    /// Bytes held by the synapse arrays (without the small class table).
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.len() * 8 + self.targets.len() * 4 + self.classes.len() * 2
+    }
+
+    /// The synapses of `source` as `(target, class)` pairs.
+    pub fn synapses_of(&self, source: Gid) -> impl Iterator<Item = (u32, SynapseClass)> + '_ {
+        let s = source.0 as usize;
+        let (a, b) = if s + 1 < self.offsets.len() {
+            (self.offsets[s] as usize, self.offsets[s + 1] as usize)
+        } else {
+            (0, 0)
+        };
+        (a..b).map(move |k| (self.targets[k], self.table[self.classes[k] as usize]))
+    }
+
+    /// Expand one spike into its deliveries, calling `push` for each.
+    #[inline]
+    pub fn expand(&self, spike: Spike, mut push: impl FnMut(Delivery)) {
+        let s = spike.source.0 as usize;
+        if s + 1 >= self.offsets.len() {
+            return;
+        }
+        let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
+        for k in a..b {
+            let class = self.table[self.classes[k] as usize];
+            push(Delivery {
+                time: spike.time + class.delay,
+                target: self.targets[k],
+                source: spike.source,
+                synapse: (k - a) as u32,
+                weight: class.weight,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_csr_sorted_by_delay_then_target() {
+        let mut b = ConnectomeBuilder::new(3, 4);
+        let d1 = Time(10);
+        let d2 = Time(5);
+        b.add(Gid(1), 3, 1.0, d1).unwrap();
+        b.add(Gid(1), 0, 1.0, d1).unwrap();
+        b.add(Gid(1), 2, -1.0, d2).unwrap();
+        b.add(Gid(0), 1, 0.5, d2).unwrap();
+        let c = b.build();
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.out_degree(Gid(1)), 3);
+        assert_eq!(c.out_degree(Gid(2)), 0);
+        let t: Vec<u32> = c.synapses_of(Gid(1)).map(|(t, _)| t).collect();
+        assert_eq!(t, vec![2, 0, 3]);
+        let mut out = vec![];
+        c.expand(Spike { time: Time(100), source: Gid(1) }, |d| out.push(d));
+        assert_eq!(out[0].time, Time(105));
+        assert_eq!(out[2].time, Time(110));
+        assert_eq!(c.min_delay(), Some(Time(5)));
+    }
+
+    #[test]
+    fn rejects_bad_synapses() {
+        let mut b = ConnectomeBuilder::new(2, 2);
+        assert!(matches!(b.add(Gid(0), 1, 1.0, Time(0)), Err(ConnectomeError::ZeroDelay { .. })));
+        assert!(matches!(b.add(Gid(5), 1, 1.0, Time(1)), Err(ConnectomeError::OutOfRange { .. })));
+        assert!(matches!(b.add(Gid(0), 1, f64::NAN, Time(1)), Err(ConnectomeError::BadWeight { .. })));
+    }
+}

@@ -1,0 +1,60 @@
+//! The interface between the engine and neuron models.
+//!
+//! The engine decides *when* things happen; a [`Dynamics`] implementation (one
+//! per partition, holding all its neurons' state) decides *what* happens. The
+//! engine calls it in exact time order per neuron, with all same-time inputs to
+//! one neuron already summed in full-key order.
+
+use crate::time::Time;
+
+/// How a neuron's predicted spike time changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forecast {
+    /// The previous prediction still holds (or the neuron never forecasts).
+    Unchanged,
+    /// The neuron will fire at this time unless an input intervenes.
+    At(Time),
+    /// The neuron will not fire without input.
+    Never,
+}
+
+/// What happened to a neuron on one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The neuron fired at the call's time.
+    pub spiked: bool,
+    /// The input was discarded by design (e.g. during refractoriness).
+    pub discarded: bool,
+    /// The neuron's new prediction.
+    pub forecast: Forecast,
+}
+
+impl Response {
+    /// Nothing happened and the prediction is unchanged.
+    pub const QUIET: Response = Response {
+        spiked: false,
+        discarded: false,
+        forecast: Forecast::Unchanged,
+    };
+}
+
+/// All neurons of one partition, addressed by local index.
+pub trait Dynamics {
+    /// Number of neurons.
+    fn len(&self) -> u32;
+
+    /// Whether there are no neurons.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Called once per neuron at `t` (the simulation start) for the initial
+    /// prediction (or an immediate spike if the neuron starts above threshold).
+    fn start(&mut self, i: u32, t: Time) -> Response;
+
+    /// The summed `weight` of all inputs to `i` at exactly `t` arrives.
+    fn on_input(&mut self, i: u32, t: Time, weight: f64) -> Response;
+
+    /// The prediction made for `i` has come due at `t`.
+    fn on_forecast(&mut self, i: u32, t: Time) -> Response;
+}

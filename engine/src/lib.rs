@@ -1,0 +1,46 @@
+//! # volley-engine — how a spiking network is simulated
+//!
+//! Volley is an exact, event-driven simulator. This crate holds the parts that
+//! do not depend on any neuron model: integer [`Time`], [`Spike`]s and
+//! [`Delivery`]s, the compact [`Connectome`], the per-partition calendar
+//! [`EventQueue`], the [`SpikeForecast`] of neurons that fire on their own, the
+//! [`Partition`] a worker owns, [`SyncWindow`]s and the [`Simulation`] loop.
+//!
+//! ## Ordering and causality contract
+//! - Time is an integer count of ticks (1 tick = 1/1024 µs); no float is ever
+//!   compared by the scheduler.
+//! - A spike emitted at `t` through a synapse of delay `d > 0` is delivered at
+//!   exactly `t + d`, never earlier, and exactly once.
+//! - Each neuron processes its inputs in non-decreasing time. Inputs to one
+//!   neuron at the same instant are summed (in the order of the full key
+//!   `(time, target, source, synapse)`) before its threshold is tested; a due
+//!   forecast (a spike without input) is handled before same-time inputs.
+//! - The processing order is defined by properties of the network only, never
+//!   by how it is partitioned, so a seed determines the output bit for bit.
+//! - Windows `[T, T+W)` have `W` ≤ the minimum delay, so spikes emitted in a
+//!   window are delivered in later windows only; the engine asserts this in
+//!   debug builds.
+
+pub mod connectome;
+pub mod drive;
+pub mod dynamics;
+pub mod event_queue;
+pub mod forecast;
+pub mod partition;
+pub mod recorder;
+pub mod simulation;
+pub mod spike;
+pub mod time;
+pub mod window;
+
+pub use connectome::{Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass};
+pub use drive::Drive;
+pub use dynamics::{Dynamics, Forecast, Response};
+pub use event_queue::EventQueue;
+pub use forecast::SpikeForecast;
+pub use partition::{Counters, Partition};
+pub use recorder::SpikeRecorder;
+pub use simulation::Simulation;
+pub use spike::{Delivery, Gid, Spike};
+pub use time::{Time, TICKS_PER_MS, TICKS_PER_US};
+pub use window::SyncWindow;

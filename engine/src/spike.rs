@@ -1,0 +1,48 @@
+//! What travels through the engine: spikes between partitions, deliveries
+//! inside one.
+
+use crate::time::Time;
+
+/// A node's stable global id (neurons first, then input channels). Used for
+/// routing, recording and output files; never changes during a run.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct Gid(pub u32);
+
+/// One emitted spike. Small and `Copy`: this is what crosses threads.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Spike {
+    /// Emission time.
+    pub time: Time,
+    /// The emitting node.
+    pub source: Gid,
+}
+
+/// One synaptic input waiting in a partition's queue.
+///
+/// Deliveries are processed in the order of the full key
+/// `(time, target, source, synapse)`. Every part of that key is a property of
+/// the network, not of how it was split over workers, which is what makes runs
+/// bit-identical for any thread count. `target` is the partition-local index;
+/// local indices increase with gid, so ordering by it equals ordering by gid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Delivery {
+    /// Arrival time = emission time + synaptic delay.
+    pub time: Time,
+    /// Partition-local index of the receiving neuron.
+    pub target: u32,
+    /// Emitting node.
+    pub source: Gid,
+    /// Index of the synapse among the source's synapses (or the train index of
+    /// a per-target input), so multapses stay distinct.
+    pub synapse: u32,
+    /// Weight (mV for delta synapses, pA for current synapses).
+    pub weight: f64,
+}
+
+impl Delivery {
+    /// The total-order key.
+    #[inline]
+    pub fn key(&self) -> (u64, u32, u32, u32) {
+        (self.time.0, self.target, self.source.0, self.synapse)
+    }
+}

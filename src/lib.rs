@@ -1,1 +1,32 @@
+//! # Volley — exact, event-driven, deterministic spiking-network simulation
+//!
+//! This crate is the facade: it re-exports the engine ([`engine`], how a
+//! network is simulated) and the models ([`models`], what is simulated), and
+//! holds the pieces of the `volley` command line ([`run`], [`stats`],
+//! [`raster`]).
+//!
+//! ## Ordering and causality contract
+//! - Time is an integer count of ticks of 1/1024 µs; the scheduler never
+//!   compares floats.
+//! - A spike emitted at `t` over a synapse with delay `d > 0` arrives at
+//!   exactly `t + d`, once.
+//! - Every neuron sees its inputs in non-decreasing time; same-time inputs are
+//!   summed (in `(time, target, source, synapse)` order) before the threshold
+//!   test, and a due self-driven crossing is handled before them.
+//! - Inputs arriving during refractoriness are discarded and counted.
+//! - The same seed gives bit-identical spikes.
+//!
+//! ```no_run
+//! use volley::models::{load, Overrides};
+//! let mut net = load("examples/brunel.toml".as_ref(), &Overrides::default()).unwrap();
+//! net.simulation.run(net.t_sim);
+//! let spikes = net.simulation.partition_mut().recorder_mut().take_sorted();
+//! println!("{} spikes", spikes.len());
+//! ```
 
+pub use volley_engine as engine;
+pub use volley_models as models;
+
+pub mod raster;
+pub mod run;
+pub mod stats;

@@ -252,6 +252,7 @@ impl Connectome {
                 source: spike.source,
                 synapse: (k - a) as u32,
                 weight: class.weight,
+                lag: spike.lag,
             });
         }
     }
@@ -277,7 +278,7 @@ mod tests {
         let t: Vec<u32> = c.synapses_of(Gid(1)).map(|(t, _)| t).collect();
         assert_eq!(t, vec![2, 0, 3]);
         let mut out = vec![];
-        c.expand(Spike { time: Time(100), source: Gid(1) }, |d| out.push(d));
+        c.expand(Spike::at(Time(100), Gid(1)), |d| out.push(d));
         assert_eq!(out[0].time, Time(105));
         assert_eq!(out[2].time, Time(110));
         assert_eq!(c.min_delay(), Some(Time(5)));

@@ -19,7 +19,7 @@ pub enum Forecast {
 }
 
 /// What happened to a neuron on one call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Response {
     /// The neuron fired at the call's time.
     pub spiked: bool,
@@ -27,6 +27,8 @@ pub struct Response {
     pub discarded: bool,
     /// The neuron's new prediction.
     pub forecast: Forecast,
+    /// With `spiked`: exact spike time minus the call's tick time, in ms.
+    pub lag: f32,
 }
 
 impl Response {
@@ -35,6 +37,7 @@ impl Response {
         spiked: false,
         discarded: false,
         forecast: Forecast::Unchanged,
+        lag: 0.0,
     };
 }
 
@@ -52,8 +55,9 @@ pub trait Dynamics {
     /// prediction (or an immediate spike if the neuron starts above threshold).
     fn start(&mut self, i: u32, t: Time) -> Response;
 
-    /// The summed `weight` of all inputs to `i` at exactly `t` arrives.
-    fn on_input(&mut self, i: u32, t: Time, weight: f64) -> Response;
+    /// The summed `weight` of all inputs to `i` at tick `t` arrives; its exact
+    /// time is `t + lag` (ms).
+    fn on_input(&mut self, i: u32, t: Time, lag: f32, weight: f64) -> Response;
 
     /// The prediction made for `i` has come due at `t`.
     fn on_forecast(&mut self, i: u32, t: Time) -> Response;

@@ -205,6 +205,7 @@ mod tests {
             source: Gid(0),
             synapse: 0,
             weight: 1.0,
+            lag: 0.0,
         }
     }
 

@@ -108,6 +108,7 @@ impl<D: Dynamics> Partition<D> {
             let spike = Spike {
                 time: t,
                 source: self.gids[i as usize],
+                lag: r.lag,
             };
             self.counters.spikes += 1;
             self.recorder.offer(i, spike);
@@ -164,7 +165,7 @@ impl<D: Dynamics> Partition<D> {
                         self.count(next.source);
                         weight += next.weight;
                     }
-                    let r = self.dynamics.on_input(first.target, first.time, weight);
+                    let r = self.dynamics.on_input(first.target, first.time, first.lag, weight);
                     self.apply(first.target, first.time, r);
                 }
                 (Some(_), None) => unreachable!("covered by the forecast arm"),

@@ -9,12 +9,43 @@ use crate::time::Time;
 pub struct Gid(pub u32);
 
 /// One emitted spike. Small and `Copy`: this is what crosses threads.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+///
+/// Spikes are ordered and compared by `(time, source)`; a neuron fires at most
+/// once per tick, so that identifies a spike.
+#[derive(Clone, Copy, Debug)]
 pub struct Spike {
-    /// Emission time.
+    /// Emission time, rounded to the nearest tick.
     pub time: Time,
     /// The emitting node.
     pub source: Gid,
+    /// Exact emission time minus `time`, in ms (below half a tick). Non-zero
+    /// only for analytically computed (current-driven) spike times; carried to
+    /// the targets so that rounding to ticks never accumulates.
+    pub lag: f32,
+}
+
+impl Spike {
+    /// A spike exactly on a tick.
+    pub fn at(time: Time, source: Gid) -> Self {
+        Spike { time, source, lag: 0.0 }
+    }
+}
+
+impl PartialEq for Spike {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.source) == (other.time, other.source)
+    }
+}
+impl Eq for Spike {}
+impl PartialOrd for Spike {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Spike {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.source).cmp(&(other.time, other.source))
+    }
 }
 
 /// One synaptic input waiting in a partition's queue.
@@ -37,6 +68,8 @@ pub struct Delivery {
     pub synapse: u32,
     /// Weight (mV for delta synapses, pA for current synapses).
     pub weight: f64,
+    /// Sub-tick remainder of the arrival time (see [`Spike::lag`]).
+    pub lag: f32,
 }
 
 impl Delivery {

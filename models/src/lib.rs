@@ -1,1 +1,16 @@
-pub fn _x(){}
+//! # volley-models — what is simulated
+//!
+//! Neuron models ([`neuron`]), external inputs ([`input`]) and networks built
+//! from model files ([`network`]). Everything here plugs into the engine
+//! through `volley_engine::Dynamics` and `volley_engine::Drive`; all random
+//! streams are derived from the seed and the identity of their owner
+//! ([`rng`]), never from threads.
+
+pub mod error;
+pub mod input;
+pub mod network;
+pub mod neuron;
+pub mod rng;
+
+pub use error::ModelError;
+pub use network::{load, Network, Overrides, PopulationInfo};

@@ -1,0 +1,653 @@
+//! From a model file to a ready-to-run [`Simulation`].
+//!
+//! Gids are assigned in file order: the neurons of every population first
+//! (so a network loaded from an edge list keeps its 0-based indices), then the
+//! input nodes. Every random draw comes from a stream named by the seed and
+//! the thing drawn for (projection + target, generator + target), so the
+//! network does not depend on how it is later split.
+
+use super::csv_table::CsvTable;
+use super::model_file::{self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec};
+use crate::error::ModelError;
+use crate::input::{PoissonDrive, SpikeTimesDrive};
+use crate::neuron::lif_delta::LifDeltaParams;
+use crate::neuron::{NeuronStore, MODEL_NAMES};
+use crate::rng::{stream, StreamKind};
+use rand::Rng;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use volley_engine::{
+    ConnectomeBuilder, Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, TICKS_PER_MS,
+};
+
+/// Command-line overrides of model-file values.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replaces `seed`.
+    pub seed: Option<u64>,
+    /// Replaces `t_sim_ms`.
+    pub t_sim_ms: Option<f64>,
+}
+
+/// A population after building: a contiguous block of gids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationInfo {
+    /// Its name.
+    pub name: String,
+    /// Gid of its first neuron.
+    pub first_gid: u32,
+    /// Number of neurons.
+    pub size: u32,
+    /// Whether its spikes are recorded.
+    pub recorded: bool,
+}
+
+impl PopulationInfo {
+    /// Its gids.
+    pub fn gids(&self) -> Range<u32> {
+        self.first_gid..self.first_gid + self.size
+    }
+}
+
+/// A built network and what the run needs to know about it.
+pub struct Network {
+    /// Ready to run.
+    pub simulation: Simulation<NeuronStore>,
+    /// Populations in gid order.
+    pub populations: Vec<PopulationInfo>,
+    /// Number of neurons (gids `0..n_neurons`).
+    pub n_neurons: u32,
+    /// Neuron-to-neuron synapses.
+    pub n_synapses: u64,
+    /// Synapses from input channels (file inputs) to neurons.
+    pub n_input_synapses: u64,
+    /// Simulated time.
+    pub t_sim: Time,
+    /// The seed used.
+    pub seed: u64,
+    /// Recording starts here.
+    pub record_from: Time,
+    /// The model file.
+    pub model_file: PathBuf,
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+    dir: PathBuf,
+}
+
+impl Ctx<'_> {
+    fn err<T>(&self, span: &Spanned<T>, key: String, msg: impl Into<String>) -> ModelError {
+        ModelError {
+            file: self.path.to_path_buf(),
+            line: Some(model_file::line_of(self.text, span.span().start)),
+            key: Some(key),
+            message: msg.into(),
+        }
+    }
+
+    fn resolve(&self, rel: &str) -> PathBuf {
+        let p = Path::new(rel);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+}
+
+/// A group of neurons being built.
+struct PopBuild {
+    name: String,
+    first_gid: u32,
+    size: u32,
+}
+
+/// Read, check and build the model file at `path`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Network, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, format!("cannot read: {e}")))?;
+    let file = model_file::parse(path, &text)?;
+    let ctx = Ctx {
+        path,
+        text: &text,
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    build(&ctx, file, overrides)
+}
+
+fn positive_time(ms: f64) -> Option<Time> {
+    if !ms.is_finite() || ms <= 0.0 {
+        return None;
+    }
+    Time::from_ms(ms).filter(|t| t.0 > 0)
+}
+
+fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelError> {
+    let seed = ov.seed.unwrap_or(file.seed);
+    let t_sim_ms = ov.t_sim_ms.unwrap_or(file.t_sim_ms);
+    let t_sim = positive_time(t_sim_ms)
+        .ok_or_else(|| ModelError::key(ctx.path, "t_sim_ms", format!("must be a positive number of ms, got {t_sim_ms}")))?;
+    if file.populations.is_empty() {
+        return Err(ModelError::key(ctx.path, "populations", "the model has no [[populations]]"));
+    }
+
+    // Neurons.
+    let mut store = NeuronStore::default();
+    let mut pops: Vec<PopBuild> = Vec::new();
+    for (i, spec) in file.populations.iter().enumerate() {
+        add_population(ctx, i, spec, &mut store, &mut pops)?;
+    }
+    let n_neurons = store_len(&store);
+    let mut seen = HashSet::new();
+    for (i, p) in pops.iter().enumerate() {
+        if !seen.insert(p.name.as_str()) {
+            return Err(ctx.err(&file.populations[i.min(file.populations.len() - 1)], "name".into(), format!("population name `{}` is used twice", p.name)));
+        }
+    }
+
+    // Input nodes: gids after the neurons.
+    let mut next_gid = n_neurons;
+    let mut inputs = Vec::new();
+    for (i, spec) in file.inputs.iter().enumerate() {
+        let input = read_input(ctx, i, spec, &pops, n_neurons, seed, &mut next_gid)?;
+        inputs.push(input);
+    }
+    let n_nodes = next_gid;
+
+    // Synapses.
+    let mut builder = ConnectomeBuilder::new(n_nodes, n_neurons);
+    let mut recurrent_min_delay = Time::NEVER;
+    let mut delays = (Time::NEVER, Time::ZERO);
+    for (i, spec) in file.projections.iter().enumerate() {
+        let before = builder.len();
+        let (dmin, dmax) = add_projection(ctx, i, spec, &pops, n_neurons, seed, &mut builder)?;
+        if builder.len() > before {
+            recurrent_min_delay = recurrent_min_delay.min(dmin);
+            delays = (delays.0.min(dmin), delays.1.max(dmax));
+        }
+    }
+    let n_synapses = builder.len() as u64;
+    let mut drives: Vec<Box<dyn Drive>> = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Poisson(d, delay) => {
+                delays = (delays.0.min(delay), delays.1.max(delay));
+                drives.push(Box::new(d));
+            }
+            Input::Spikes { drive, edges } => {
+                for (src, tgt, w, d) in edges {
+                    delays = (delays.0.min(d), delays.1.max(d));
+                    builder
+                        .add(src, tgt, w, d)
+                        .map_err(|e| ModelError::file(ctx.path, format!("input synapse: {e}")))?;
+                }
+                drives.push(Box::new(drive));
+            }
+        }
+    }
+    let n_input_synapses = builder.len() as u64 - n_synapses;
+    let connectome = builder.build();
+
+    // Recording.
+    let (record_from, recorded) = recorders(ctx, &file, &pops)?;
+    let mut selected = vec![false; n_neurons as usize];
+    for (p, &r) in pops.iter().zip(&recorded) {
+        if r {
+            selected[p.first_gid as usize..(p.first_gid + p.size) as usize].fill(true);
+        }
+    }
+    let recorder = SpikeRecorder::new(record_from, Some(selected));
+
+    let one_ms = Time(TICKS_PER_MS);
+    let window = if recurrent_min_delay == Time::NEVER { one_ms } else { recurrent_min_delay };
+    let queue = if delays.0 == Time::NEVER {
+        EventQueue::for_delays(one_ms, one_ms)
+    } else {
+        EventQueue::for_delays(delays.0, delays.1)
+    };
+    let gids = (0..n_neurons).map(Gid).collect();
+    let partition = Partition::new(store, gids, connectome, drives, recorder, n_neurons, queue);
+    Ok(Network {
+        simulation: Simulation::new(partition, window),
+        populations: pops
+            .into_iter()
+            .zip(recorded)
+            .map(|(p, recorded)| PopulationInfo {
+                name: p.name,
+                first_gid: p.first_gid,
+                size: p.size,
+                recorded,
+            })
+            .collect(),
+        n_neurons,
+        n_synapses,
+        n_input_synapses,
+        t_sim,
+        seed,
+        record_from,
+        model_file: ctx.path.to_path_buf(),
+    })
+}
+
+fn store_len(store: &NeuronStore) -> u32 {
+    use volley_engine::Dynamics;
+    store.len()
+}
+
+fn add_population(
+    ctx: &Ctx,
+    i: usize,
+    spec: &Spanned<PopulationSpec>,
+    store: &mut NeuronStore,
+    pops: &mut Vec<PopBuild>,
+) -> Result<(), ModelError> {
+    let s = spec.get_ref();
+    let key = |k: &str| format!("populations[{i}].{k}");
+    if s.name.trim().is_empty() {
+        return Err(ctx.err(spec, key("name"), "must not be empty"));
+    }
+    if !MODEL_NAMES.contains(&s.model.as_str()) {
+        return Err(ctx.err(spec, key("model"), format!("unknown neuron model `{}` (known: {})", s.model, MODEL_NAMES.join(", "))));
+    }
+    let params: LifDeltaParams = toml::Value::Table(s.params.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| ctx.err(spec, key("params"), format!("{} (model `{}`)", e.message().trim(), s.model)))?;
+    params
+        .validate()
+        .map_err(|(k, m)| ctx.err(spec, key(&format!("params.{k}")), m))?;
+    let param_index = store.add_lif_delta_params(&params);
+    let v_m_default = params.V_m.unwrap_or(params.E_L);
+    let first = store_len(store);
+    match (&s.size, &s.file) {
+        (Some(_), Some(_)) => return Err(ctx.err(spec, key("size"), "give either `size` or `file`, not both")),
+        (None, None) => return Err(ctx.err(spec, key("size"), "missing: give `size` or a neuron `file`")),
+        (Some(n), None) => {
+            if s.split_by_type {
+                return Err(ctx.err(spec, key("split_by_type"), "needs a neuron `file`"));
+            }
+            if *n == 0 {
+                return Err(ctx.err(spec, key("size"), "must be at least 1"));
+            }
+            if (first as u64 + *n as u64) >= u32::MAX as u64 / 2 {
+                return Err(ctx.err(spec, key("size"), "too many neurons"));
+            }
+            for _ in 0..*n {
+                store.push_lif_delta(param_index, v_m_default);
+            }
+            pops.push(PopBuild {
+                name: s.name.clone(),
+                first_gid: first,
+                size: *n,
+            });
+        }
+        (None, Some(f)) => {
+            let path = ctx.resolve(f);
+            let table = CsvTable::open(&path)?;
+            let c_id = table.require("neuron")?;
+            let c_type = table.column("type");
+            let c_v = table.column("V_m0_mV");
+            if s.split_by_type && c_type.is_none() {
+                return Err(ModelError::line(&path, 1, Some("type"), "missing column (needed by split_by_type)"));
+            }
+            let mut count = 0u32;
+            let mut runs: Vec<(String, u32)> = Vec::new();
+            table.for_each_row(|row| {
+                let id = row.u32(c_id)?;
+                if id != count {
+                    return Err(row.error(c_id, format!("neuron ids must be 0, 1, 2, ... in order; expected {count}, found {id}")));
+                }
+                let v = match c_v {
+                    Some(c) => row.f64(c)?,
+                    None => v_m_default,
+                };
+                if s.split_by_type {
+                    let t = row.text(c_type.expect("checked"));
+                    match runs.last_mut() {
+                        Some((name, n)) if name == t => *n += 1,
+                        _ => {
+                            if runs.iter().any(|(n, _)| n == t) {
+                                return Err(row.error(c_type.expect("checked"), format!("type `{t}` appears in two separate blocks; rows of one type must be contiguous")));
+                            }
+                            runs.push((t.to_string(), 1));
+                        }
+                    }
+                }
+                store.push_lif_delta(param_index, v);
+                count += 1;
+                Ok(())
+            })?;
+            if count == 0 {
+                return Err(ModelError::file(&path, "no neurons in the file"));
+            }
+            if s.split_by_type {
+                let mut g = first;
+                for (name, n) in runs {
+                    pops.push(PopBuild { name, first_gid: g, size: n });
+                    g += n;
+                }
+            } else {
+                pops.push(PopBuild {
+                    name: s.name.clone(),
+                    first_gid: first,
+                    size: count,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Gid ranges of named populations.
+fn lookup<'p, T>(ctx: &Ctx, span: &Spanned<T>, key: String, names: &Option<Names>, pops: &'p [PopBuild]) -> Result<Vec<&'p PopBuild>, ModelError> {
+    let names = names.as_ref().ok_or_else(|| ctx.err(span, key.clone(), "missing"))?;
+    let list = names.list();
+    if list.is_empty() {
+        return Err(ctx.err(span, key, "names no population"));
+    }
+    list.iter()
+        .map(|n| {
+            pops.iter().find(|p| p.name == *n).ok_or_else(|| {
+                let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+                ctx.err(span, key.clone(), format!("unknown population `{n}` (known: {})", known.join(", ")))
+            })
+        })
+        .collect()
+}
+
+fn need<T: Copy, S>(ctx: &Ctx, span: &Spanned<S>, key: String, v: Option<T>, why: &str) -> Result<T, ModelError> {
+    v.ok_or_else(|| ctx.err(span, key, format!("missing (needed by {why})")))
+}
+
+fn weight_of<S>(ctx: &Ctx, span: &Spanned<S>, key: String, w: Option<f64>, why: &str) -> Result<f64, ModelError> {
+    let w = need(ctx, span, key.clone(), w, why)?;
+    if !w.is_finite() {
+        return Err(ctx.err(span, key, format!("must be finite, got {w}")));
+    }
+    Ok(w)
+}
+
+fn delay_of<S>(ctx: &Ctx, span: &Spanned<S>, key: String, d: Option<f64>, why: &str) -> Result<Time, ModelError> {
+    let d = need(ctx, span, key.clone(), d, why)?;
+    positive_time(d).ok_or_else(|| ctx.err(span, key, format!("must be > 0 ms (at least one tick, 1/1024 µs), got {d}")))
+}
+
+/// Adds one projection; returns its (min, max) delay.
+fn add_projection(
+    ctx: &Ctx,
+    i: usize,
+    spec: &Spanned<ProjectionSpec>,
+    pops: &[PopBuild],
+    n_neurons: u32,
+    seed: u64,
+    b: &mut ConnectomeBuilder,
+) -> Result<(Time, Time), ModelError> {
+    let s = spec.get_ref();
+    let key = |k: &str| format!("projections[{i}].{k}");
+    let rule = s.rule.as_str();
+    if rule == "edge_list" {
+        let f = s.file.as_ref().ok_or_else(|| ctx.err(spec, key("file"), "missing (needed by rule `edge_list`)"))?;
+        for k in ["source", "target"] {
+            let given = if k == "source" { s.source.is_some() } else { s.target.is_some() };
+            if given {
+                return Err(ctx.err(spec, key(k), "not used by rule `edge_list` (the file names the neurons)"));
+            }
+        }
+        return read_edges(&ctx.resolve(f), ["source", "target", "weight_mV", "delay_ms"], n_neurons, n_neurons, |src, tgt, w, d| {
+            b.add(Gid(src), tgt, w, d).map(|_| ()).map_err(|e| e.to_string())
+        });
+    }
+    if s.file.is_some() {
+        return Err(ctx.err(spec, key("file"), format!("not used by rule `{rule}`")));
+    }
+    let sources = lookup(ctx, spec, key("source"), &s.source, pops)?;
+    let targets = lookup(ctx, spec, key("target"), &s.target, pops)?;
+    let w = weight_of(ctx, spec, key("weight"), s.weight, &format!("rule `{rule}`"))?;
+    let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, &format!("rule `{rule}`"))?;
+    let class = b.class(w, d).map_err(|e| ctx.err(spec, key("weight"), e.to_string()))?;
+    let autapses = s.allow_autapses.unwrap_or(true);
+    let multapses = s.allow_multapses.unwrap_or(true);
+    // Source gids as (start index in the combined list, first gid, size).
+    let mut src_ranges = Vec::new();
+    let mut n_src = 0u64;
+    for p in &sources {
+        src_ranges.push((n_src, p.first_gid, p.size));
+        n_src += p.size as u64;
+    }
+    let src_gid = |k: u64| -> u32 {
+        let r = src_ranges.iter().rev().find(|r| r.0 <= k).expect("k < n_src");
+        r.1 + (k - r.0) as u32
+    };
+    match rule {
+        "fixed_indegree" => {
+            let k = need(ctx, spec, key("indegree"), s.indegree, "rule `fixed_indegree`")?;
+            if !multapses && k as u64 > n_src {
+                return Err(ctx.err(spec, key("indegree"), format!("{k} exceeds the {n_src} available sources without multapses")));
+            }
+            if !autapses && n_src <= 1 && k > 0 {
+                return Err(ctx.err(spec, key("allow_autapses"), "no source left once autapses are excluded"));
+            }
+            let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
+            b.reserve((n_tgt * k as u64) as usize);
+            let mut chosen = HashSet::new();
+            for p in &targets {
+                for t in p.first_gid..p.first_gid + p.size {
+                    let mut rng = stream(seed, StreamKind::Connect, i as u64, t as u64);
+                    chosen.clear();
+                    let mut made = 0;
+                    while made < k {
+                        let sg = src_gid(rng.gen_range(0..n_src));
+                        if (!autapses && sg == t) || (!multapses && !chosen.insert(sg)) {
+                            continue;
+                        }
+                        b.add_with_class(Gid(sg), t, class);
+                        made += 1;
+                    }
+                    if !autapses && !multapses && chosen.len() as u64 == n_src && made < k {
+                        break;
+                    }
+                }
+            }
+        }
+        "all_to_all" => {
+            for p in &targets {
+                for t in p.first_gid..p.first_gid + p.size {
+                    for k in 0..n_src {
+                        let sg = src_gid(k);
+                        if autapses || sg != t {
+                            b.add_with_class(Gid(sg), t, class);
+                        }
+                    }
+                }
+            }
+        }
+        "one_to_one" => {
+            let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
+            if n_tgt != n_src {
+                return Err(ctx.err(spec, key("target"), format!("one_to_one needs as many targets ({n_tgt}) as sources ({n_src})")));
+            }
+            let mut k = 0u64;
+            for p in &targets {
+                for t in p.first_gid..p.first_gid + p.size {
+                    b.add_with_class(Gid(src_gid(k)), t, class);
+                    k += 1;
+                }
+            }
+        }
+        other => {
+            return Err(ctx.err(spec, key("rule"), format!("unknown rule `{other}` (known: fixed_indegree, all_to_all, one_to_one, edge_list)")))
+        }
+    }
+    Ok((d, d))
+}
+
+/// Reads an edge table with columns `cols` = (source, target, weight, delay);
+/// returns the (min, max) delay.
+fn read_edges(
+    path: &Path,
+    cols: [&str; 4],
+    n_sources: u32,
+    n_targets: u32,
+    mut add: impl FnMut(u32, u32, f64, Time) -> Result<(), String>,
+) -> Result<(Time, Time), ModelError> {
+    let table = CsvTable::open(path)?;
+    let c: Vec<usize> = cols.iter().map(|n| table.require(n)).collect::<Result<_, _>>()?;
+    let mut range = (Time::NEVER, Time::ZERO);
+    table.for_each_row(|row| {
+        let src = row.u32(c[0])?;
+        if src >= n_sources {
+            return Err(row.error(c[0], format!("id {src} out of range (there are {n_sources})")));
+        }
+        let tgt = row.u32(c[1])?;
+        if tgt >= n_targets {
+            return Err(row.error(c[1], format!("neuron {tgt} out of range (the network has {n_targets} neurons)")));
+        }
+        let w = row.f64(c[2])?;
+        let dms = row.f64(c[3])?;
+        let d = positive_time(dms).ok_or_else(|| row.error(c[3], format!("delay must be > 0 ms, got {dms}")))?;
+        range = (range.0.min(d), range.1.max(d));
+        add(src, tgt, w, d).map_err(|m| row.error(c[2], m))
+    })?;
+    Ok(range)
+}
+
+enum Input {
+    Poisson(PoissonDrive, Time),
+    Spikes {
+        drive: SpikeTimesDrive,
+        edges: Vec<(Gid, u32, f64, Time)>,
+    },
+}
+
+fn read_input(
+    ctx: &Ctx,
+    i: usize,
+    spec: &Spanned<InputSpec>,
+    pops: &[PopBuild],
+    n_neurons: u32,
+    seed: u64,
+    next_gid: &mut u32,
+) -> Result<Input, ModelError> {
+    let s = spec.get_ref();
+    let key = |k: &str| format!("inputs[{i}].{k}");
+    let unused = |k: &str, present: bool, kind: &str| -> Result<(), ModelError> {
+        if present {
+            Err(ctx.err(spec, key(k), format!("not used by kind `{kind}`")))
+        } else {
+            Ok(())
+        }
+    };
+    match s.kind.as_str() {
+        "poisson" => {
+            unused("spikes", s.spikes.is_some(), "poisson")?;
+            unused("edges", s.edges.is_some(), "poisson")?;
+            unused("times_ms", s.times_ms.is_some(), "poisson")?;
+            let rate = need(ctx, spec, key("rate_hz"), s.rate_hz, "kind `poisson`")?;
+            if !rate.is_finite() || rate < 0.0 {
+                return Err(ctx.err(spec, key("rate_hz"), format!("must be >= 0 Hz, got {rate}")));
+            }
+            let w = weight_of(ctx, spec, key("weight"), s.weight, "kind `poisson`")?;
+            let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, "kind `poisson`")?;
+            let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
+            let list: Vec<(u32, Gid)> = targets.iter().flat_map(|p| p.first_gid..p.first_gid + p.size).map(|g| (g, Gid(g))).collect();
+            let gid = Gid(*next_gid);
+            *next_gid += 1;
+            Ok(Input::Poisson(PoissonDrive::new(seed, gid, rate, w, d, &list), d))
+        }
+        "spike_times" => {
+            unused("rate_hz", s.rate_hz.is_some(), "spike_times")?;
+            let first = *next_gid;
+            let mut spikes: Vec<(u32, Time)> = Vec::new();
+            let mut n_channels = 0u32;
+            match (&s.spikes, &s.times_ms) {
+                (Some(_), Some(_)) => return Err(ctx.err(spec, key("times_ms"), "give either `spikes` (a file) or `times_ms`, not both")),
+                (None, None) => return Err(ctx.err(spec, key("spikes"), "missing: give a spike file `spikes` or `times_ms`")),
+                (None, Some(times)) => {
+                    n_channels = 1;
+                    for (k, &t) in times.iter().enumerate() {
+                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| ctx.err(spec, key(&format!("times_ms[{k}]")), format!("must be a time >= 0 ms, got {t}")))?;
+                        spikes.push((0, tt));
+                    }
+                }
+                (Some(f), None) => {
+                    let path = ctx.resolve(f);
+                    let table = CsvTable::open(&path)?;
+                    let ci = table.require("input")?;
+                    let ct = table.require("time_ms")?;
+                    table.for_each_row(|row| {
+                        let c = row.u32(ci)?;
+                        if c >= 1 << 24 {
+                            return Err(row.error(ci, format!("input id {c} too large")));
+                        }
+                        let t = row.f64(ct)?;
+                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| row.error(ct, format!("must be a time >= 0 ms, got {t}")))?;
+                        n_channels = n_channels.max(c + 1);
+                        spikes.push((c, tt));
+                        Ok(())
+                    })?;
+                }
+            }
+            let mut edges = Vec::new();
+            match &s.edges {
+                Some(f) => {
+                    unused("targets", s.targets.is_some(), "spike_times with `edges`")?;
+                    unused("weight", s.weight.is_some(), "spike_times with `edges`")?;
+                    unused("delay_ms", s.delay_ms.is_some(), "spike_times with `edges`")?;
+                    let path = ctx.resolve(f);
+                    read_edges(&path, ["input", "target", "weight_mV", "delay_ms"], 1 << 24, n_neurons, |c, t, w, d| {
+                        n_channels = n_channels.max(c + 1);
+                        edges.push((Gid(first + c), t, w, d));
+                        Ok(())
+                    })?;
+                }
+                None => {
+                    let w = weight_of(ctx, spec, key("weight"), s.weight, "kind `spike_times` without `edges`")?;
+                    let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, "kind `spike_times` without `edges`")?;
+                    let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
+                    for c in 0..n_channels {
+                        for p in &targets {
+                            for t in p.first_gid..p.first_gid + p.size {
+                                edges.push((Gid(first + c), t, w, d));
+                            }
+                        }
+                    }
+                }
+            }
+            *next_gid = first
+                .checked_add(n_channels)
+                .ok_or_else(|| ctx.err(spec, key("spikes"), "too many input channels"))?;
+            let drive = SpikeTimesDrive::new(spikes.into_iter().map(|(c, t)| Spike::at(t, Gid(first + c))).collect());
+            Ok(Input::Spikes { drive, edges })
+        }
+        other => Err(ctx.err(spec, key("kind"), format!("unknown input kind `{other}` (known: poisson, spike_times)"))),
+    }
+}
+
+fn recorders(ctx: &Ctx, file: &ModelFile, pops: &[PopBuild]) -> Result<(Time, Vec<bool>), ModelError> {
+    match file.recorders.as_slice() {
+        [] => Ok((Time::ZERO, vec![true; pops.len()])),
+        [spec] => {
+            let s = spec.get_ref();
+            if s.kind != "spikes" {
+                return Err(ctx.err(spec, "recorders[0].kind".into(), format!("unknown recorder kind `{}` (known: spikes)", s.kind)));
+            }
+            let from = match s.start_ms {
+                None => Time::ZERO,
+                Some(ms) => Time::from_ms(ms)
+                    .filter(|_| ms >= 0.0)
+                    .ok_or_else(|| ctx.err(spec, "recorders[0].start_ms".into(), format!("must be >= 0 ms, got {ms}")))?,
+            };
+            let recorded = match &s.populations {
+                None => vec![true; pops.len()],
+                Some(_) => {
+                    let chosen = lookup(ctx, spec, "recorders[0].populations".into(), &s.populations, pops)?;
+                    pops.iter().map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p))).collect()
+                }
+            };
+            Ok((from, recorded))
+        }
+        [_, second, ..] => Err(ctx.err(second, "recorders[1]".into(), "only one spike recorder is supported; list all populations in one")),
+    }
+}

@@ -1,0 +1,174 @@
+//! The model file (TOML) as written by users. See `docs/user-guide.md` for
+//! every key. Unknown keys are errors, so a typo never passes silently.
+
+use crate::error::ModelError;
+use serde::Deserialize;
+use std::path::Path;
+use toml::Spanned;
+
+/// A population name or a list of them.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Names {
+    /// One population.
+    One(String),
+    /// Several populations.
+    Many(Vec<String>),
+}
+
+impl Names {
+    /// The names as a list.
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            Names::One(s) => vec![s.as_str()],
+            Names::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Simulated time (ms).
+    pub t_sim_ms: f64,
+    /// Seed of every random stream. Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Neuron populations, in gid order.
+    #[serde(default)]
+    pub populations: Vec<Spanned<PopulationSpec>>,
+    /// Connections between populations.
+    #[serde(default)]
+    pub projections: Vec<Spanned<ProjectionSpec>>,
+    /// External inputs.
+    #[serde(default)]
+    pub inputs: Vec<Spanned<InputSpec>>,
+    /// What to record.
+    #[serde(default)]
+    pub recorders: Vec<Spanned<RecorderSpec>>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// `[[populations]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSpec {
+    /// Unique name.
+    pub name: String,
+    /// Neuron model (`lif_delta`).
+    pub model: String,
+    /// Number of neurons (or give `file`).
+    #[serde(default)]
+    pub size: Option<u32>,
+    /// A neuron table `neuron[,type][,V_m0_mV]`.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// With `file`: split into one population per contiguous run of `type`,
+    /// named after the type.
+    #[serde(default)]
+    pub split_by_type: bool,
+    /// Model parameters (NEST names and units).
+    pub params: toml::Table,
+}
+
+/// `[[projections]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    /// `fixed_indegree`, `all_to_all`, `one_to_one` or `edge_list`.
+    pub rule: String,
+    /// Source population(s).
+    #[serde(default)]
+    pub source: Option<Names>,
+    /// Target population(s).
+    #[serde(default)]
+    pub target: Option<Names>,
+    /// Sources per target (`fixed_indegree`).
+    #[serde(default)]
+    pub indegree: Option<u32>,
+    /// Synaptic weight (mV).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Synaptic delay (ms), > 0.
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+    /// Allow a neuron to connect to itself. Default true (as NEST).
+    #[serde(default)]
+    pub allow_autapses: Option<bool>,
+    /// Allow repeated pairs. Default true (as NEST).
+    #[serde(default)]
+    pub allow_multapses: Option<bool>,
+    /// Edge list `source,target,weight_mV,delay_ms` (`edge_list`), gids 0-based.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// `[[inputs]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Unique name.
+    pub name: String,
+    /// `poisson` or `spike_times`.
+    pub kind: String,
+    /// Rate of each train (`poisson`), Hz.
+    #[serde(default)]
+    pub rate_hz: Option<f64>,
+    /// Weight (mV).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Delay (ms), > 0.
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+    /// Target population(s).
+    #[serde(default)]
+    pub targets: Option<Names>,
+    /// Spike table `input,time_ms` (`spike_times`).
+    #[serde(default)]
+    pub spikes: Option<String>,
+    /// Input edges `input,target,weight_mV,delay_ms` (`spike_times`).
+    #[serde(default)]
+    pub edges: Option<String>,
+    /// Inline spike times of a single channel (`spike_times`), ms.
+    #[serde(default)]
+    pub times_ms: Option<Vec<f64>>,
+}
+
+/// `[[recorders]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecorderSpec {
+    /// `spikes`.
+    pub kind: String,
+    /// Populations to record. Default: all.
+    #[serde(default)]
+    pub populations: Option<Names>,
+    /// Record from this time on (ms). Default 0.
+    #[serde(default)]
+    pub start_ms: Option<f64>,
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Parse model-file text; errors name the file, the line and the key.
+pub fn parse(path: &Path, text: &str) -> Result<ModelFile, ModelError> {
+    toml::from_str::<ModelFile>(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start));
+        ModelError {
+            file: path.to_path_buf(),
+            line,
+            key: None,
+            message: e.message().trim().to_string(),
+        }
+    })
+}

@@ -1,0 +1,301 @@
+//! `lif_delta`: leaky integrate-and-fire neuron with delta-shaped synaptic
+//! input, solved exactly in continuous time — the semantics of NEST's
+//! `iaf_psc_delta_ps`:
+//! - between events `dV/dt = -(V - E_L)/tau_m + I_e/C_m`, integrated exactly
+//!   (expm1 form, as NEST);
+//! - an input of weight `w` (mV) makes `V += w` at its arrival time; all inputs
+//!   arriving at the same instant are summed before the threshold test;
+//! - the neuron fires when `V >= V_th`, at the arrival time, or, driven by a
+//!   supra-threshold `I_e`, at the analytic crossing time
+//!   `t0 + tau_m·ln((V_inf - V0)/(V_inf - V_th))`; the emitted spike carries
+//!   that time rounded to the nearest tick, while the neuron keeps the exact
+//!   sub-tick remainder (`lag`) so rounding never accumulates over a train of
+//!   self-driven spikes (as NEST keeps a step + offset pair);
+//! - after a spike `V = V_reset` for exactly `t_ref`; inputs arriving while
+//!   refractory are discarded, an input exactly at the end is accepted.
+
+use serde::Deserialize;
+use volley_engine::{Forecast, Response, Time};
+
+/// Parameters, with NEST's names and units (ms, mV, pF, pA).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+pub struct LifDeltaParams {
+    /// Membrane time constant (ms).
+    pub tau_m: f64,
+    /// Membrane capacitance (pF).
+    pub C_m: f64,
+    /// Refractory period (ms).
+    pub t_ref: f64,
+    /// Resting potential (mV).
+    pub E_L: f64,
+    /// Reset potential (mV).
+    pub V_reset: f64,
+    /// Threshold (mV).
+    pub V_th: f64,
+    /// Constant input current (pA). Default 0.
+    #[serde(default)]
+    pub I_e: f64,
+    /// Initial membrane potential (mV). Default `E_L`.
+    #[serde(default)]
+    pub V_m: Option<f64>,
+    /// Lower bound of the membrane potential (mV). Default: none.
+    #[serde(default)]
+    pub V_min: Option<f64>,
+}
+
+impl LifDeltaParams {
+    /// Check ranges; the message names the parameter.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let finite = [
+            ("tau_m", self.tau_m),
+            ("C_m", self.C_m),
+            ("t_ref", self.t_ref),
+            ("E_L", self.E_L),
+            ("V_reset", self.V_reset),
+            ("V_th", self.V_th),
+            ("I_e", self.I_e),
+        ];
+        for (k, v) in finite {
+            if !v.is_finite() {
+                return Err((k, format!("must be a finite number, got {v}")));
+            }
+        }
+        if self.tau_m <= 0.0 {
+            return Err(("tau_m", format!("must be > 0 ms, got {}", self.tau_m)));
+        }
+        if self.C_m <= 0.0 {
+            return Err(("C_m", format!("must be > 0 pF, got {}", self.C_m)));
+        }
+        if self.t_ref < 0.0 || Time::from_ms(self.t_ref).is_none() {
+            return Err(("t_ref", format!("must be >= 0 ms, got {}", self.t_ref)));
+        }
+        if self.V_reset >= self.V_th {
+            return Err(("V_reset", format!("must be below V_th ({} mV), got {}", self.V_th, self.V_reset)));
+        }
+        if let Some(v) = self.V_m {
+            if !v.is_finite() {
+                return Err(("V_m", format!("must be a finite number, got {v}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Constants derived once per parameter set (relative to `E_L`).
+#[derive(Clone, Debug)]
+pub struct LifDeltaConsts {
+    tau_m: f64,
+    /// Asymptotic potential under `I_e` alone, relative to E_L.
+    v_inf: f64,
+    theta: f64,
+    reset: f64,
+    v_min: f64,
+    t_ref: Time,
+    /// Whether `I_e` alone drives the neuron over threshold.
+    self_firing: bool,
+    /// Time (ms) from the end of refractoriness to the next current-driven crossing.
+    reset_to_crossing_ms: f64,
+    /// E_L, to report absolute potentials.
+    e_l: f64,
+}
+
+impl LifDeltaConsts {
+    /// Derive the constants of validated parameters.
+    pub fn new(p: &LifDeltaParams) -> Self {
+        let v_inf = p.I_e * p.tau_m / p.C_m;
+        let theta = p.V_th - p.E_L;
+        let reset = p.V_reset - p.E_L;
+        let self_firing = v_inf > theta;
+        let reset_to_crossing_ms = if self_firing {
+            p.tau_m * ((v_inf - reset) / (v_inf - theta)).ln()
+        } else {
+            f64::INFINITY
+        };
+        LifDeltaConsts {
+            tau_m: p.tau_m,
+            v_inf,
+            theta,
+            reset,
+            v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+            t_ref: Time::from_ms_saturating(p.t_ref),
+            self_firing,
+            reset_to_crossing_ms,
+            e_l: p.E_L,
+        }
+    }
+
+    /// The initial state of a neuron at potential `v_m` (absolute mV).
+    pub fn initial(&self, params_index: u16, v_m: f64) -> LifDeltaNeuron {
+        LifDeltaNeuron {
+            u: v_m - self.e_l,
+            last: Time::ZERO,
+            lag: 0.0,
+            forecast_lag: 0.0,
+            refractory_until: Time::ZERO,
+            params: params_index,
+        }
+    }
+}
+
+/// One neuron's state: the potential relative to E_L at the exact time
+/// `last + lag` (lag in ms, below half a tick; non-zero only after a
+/// current-driven spike).
+#[derive(Clone, Copy, Debug)]
+pub struct LifDeltaNeuron {
+    u: f64,
+    last: Time,
+    lag: f64,
+    /// Sub-tick remainder of the pending forecast (exact = forecast tick + this).
+    forecast_lag: f64,
+    refractory_until: Time,
+    /// Index of the parameter set.
+    pub params: u16,
+}
+
+impl LifDeltaNeuron {
+    /// Membrane potential (absolute mV) at the last update.
+    pub fn v_m(&self, c: &LifDeltaConsts) -> f64 {
+        self.u + c.e_l
+    }
+
+    /// Advance the potential exactly to `t + lag`.
+    #[inline]
+    fn propagate(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) {
+        if t != self.last || lag != self.lag {
+            let dt = t.ms_since(self.last) + (lag - self.lag);
+            if dt > 0.0 {
+                let e = (-dt / c.tau_m).exp_m1();
+                self.u = -c.v_inf * e + self.u * e + self.u;
+            }
+            self.last = t;
+            self.lag = lag;
+        }
+    }
+
+    #[inline]
+    fn fire(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) -> Response {
+        self.u = c.reset;
+        self.last = t.saturating_add(c.t_ref);
+        self.lag = lag;
+        self.refractory_until = self.last;
+        Response {
+            spiked: true,
+            discarded: false,
+            lag: lag as f32,
+            forecast: if c.self_firing {
+                self.forecast_after(c.reset_to_crossing_ms)
+            } else {
+                Forecast::Unchanged
+            },
+        }
+    }
+
+    /// Forecast a crossing `dt_ms` after the exact last update time.
+    #[inline]
+    fn forecast_after(&mut self, dt_ms: f64) -> Forecast {
+        let rel = self.lag + dt_ms;
+        let ticks = Time::from_ms_saturating(rel);
+        self.forecast_lag = rel - ticks.as_ms();
+        Forecast::At(self.last.saturating_add(ticks))
+    }
+
+    #[inline]
+    fn predict(&mut self, c: &LifDeltaConsts) -> Forecast {
+        if !c.self_firing {
+            return Forecast::Unchanged;
+        }
+        let dt = c.tau_m * ((c.v_inf - self.u) / (c.v_inf - c.theta)).ln();
+        self.forecast_after(dt)
+    }
+
+    /// The simulation starts at `t`.
+    pub fn start(&mut self, c: &LifDeltaConsts, t: Time) -> Response {
+        self.last = t;
+        self.lag = 0.0;
+        self.refractory_until = t;
+        if self.u >= c.theta {
+            return self.fire(c, t, 0.0);
+        }
+        Response {
+            forecast: if c.self_firing { self.predict(c) } else { Forecast::Unchanged },
+            ..Response::QUIET
+        }
+    }
+
+    /// Summed input `w` (mV) arrives at `t + lag` (lag in ms, sub-tick).
+    #[inline]
+    pub fn on_input(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Response {
+        if t < self.refractory_until {
+            return Response {
+                discarded: true,
+                ..Response::QUIET
+            };
+        }
+        self.propagate(c, t, lag);
+        if self.u >= c.theta {
+            // Drifted over threshold just now (the forecast was rounded to a tick).
+            return self.fire(c, t, lag);
+        }
+        self.u = (self.u + w).max(c.v_min);
+        if self.u >= c.theta {
+            self.fire(c, t, lag)
+        } else {
+            Response {
+                forecast: self.predict(c),
+                ..Response::QUIET
+            }
+        }
+    }
+
+    /// The current-driven crossing predicted for `t` is due.
+    #[inline]
+    pub fn on_forecast(&mut self, c: &LifDeltaConsts, t: Time) -> Response {
+        if t < self.refractory_until {
+            return Response::QUIET;
+        }
+        let lag = self.forecast_lag;
+        self.propagate(c, t, lag);
+        self.fire(c, t, lag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(i_e: f64) -> LifDeltaParams {
+        LifDeltaParams {
+            tau_m: 20.0,
+            C_m: 250.0,
+            t_ref: 2.0,
+            E_L: 0.0,
+            V_reset: 0.0,
+            V_th: 20.0,
+            I_e: i_e,
+            V_m: None,
+            V_min: None,
+        }
+    }
+
+    #[test]
+    fn subthreshold_decay_is_exact() {
+        let c = LifDeltaConsts::new(&params(0.0));
+        let mut n = c.initial(0, 10.0);
+        n.start(&c, Time::ZERO);
+        let r = n.on_input(&c, Time::from_ms(20.0).unwrap(), 0.0, 0.0);
+        assert!(!r.spiked);
+        assert!((n.v_m(&c) - 10.0 * (-1.0f64).exp()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn refractory_inputs_are_discarded_and_the_end_is_accepted() {
+        let c = LifDeltaConsts::new(&params(0.0));
+        let mut n = c.initial(0, 0.0);
+        n.start(&c, Time::ZERO);
+        assert!(n.on_input(&c, Time::from_ms(1.0).unwrap(), 0.0, 25.0).spiked);
+        assert!(n.on_input(&c, Time::from_ms(2.5).unwrap(), 0.0, 25.0).discarded);
+        assert!(n.on_input(&c, Time::from_ms(3.0).unwrap(), 0.0, 25.0).spiked);
+    }
+}

@@ -1,0 +1,222 @@
+//! `volley run`: build a model, simulate it, write the outputs.
+
+use crate::raster;
+use crate::stats::{population_stats, PopulationStats};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use thiserror::Error;
+use volley_engine::{Spike, Time};
+use volley_models::{ModelError, Overrides};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Worker threads requested.
+    pub threads: usize,
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Command-line overrides.
+    pub overrides: Overrides,
+    /// Show a progress bar (only drawn on a terminal).
+    pub progress: bool,
+    /// Write raster.png.
+    pub raster: bool,
+}
+
+/// Why a run failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The model or its data is wrong.
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    /// Writing outputs failed.
+    #[error("cannot write {path}: {message}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Version of Volley.
+    pub volley_version: String,
+    /// The model file.
+    pub model_file: String,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Worker threads requested.
+    pub threads_requested: usize,
+    /// Seed of all random streams.
+    pub seed: u64,
+    /// Simulated time (ms).
+    pub t_sim_ms: f64,
+    /// Recording start (ms).
+    pub record_from_ms: f64,
+    /// Synchronisation window length (ms).
+    pub window_ms: f64,
+    /// Neurons.
+    pub neurons: u32,
+    /// Neuron-to-neuron synapses.
+    pub synapses: u64,
+    /// Input-channel synapses.
+    pub input_synapses: u64,
+    /// Recorded spikes.
+    pub spikes: u64,
+    /// All spikes emitted (recorded or not).
+    pub spikes_emitted: u64,
+    /// Synaptic inputs delivered from network neurons.
+    pub recurrent_events: u64,
+    /// Inputs delivered from external sources (Poisson, files).
+    pub external_events: u64,
+    /// Inputs discarded by design (arrived during refractoriness).
+    pub discarded_events: u64,
+    /// Network construction time (s).
+    pub wall_build_s: f64,
+    /// Simulation time (s).
+    pub wall_sim_s: f64,
+    /// (recurrent + external) / wall_sim_s.
+    pub events_per_s: f64,
+    /// Peak resident memory (bytes).
+    pub peak_rss_bytes: u64,
+    /// Per-population statistics.
+    pub populations: Vec<PopulationStats>,
+    /// SHA-256 of spikes.csv.
+    pub spikes_sha256: String,
+}
+
+/// Peak resident set size of this process (VmHWM), 0 if unknown.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// The exact time of a spike in ms: its tick plus its sub-tick lag.
+#[inline]
+pub fn exact_ms(s: &Spike) -> f64 {
+    s.time.as_ms() + s.lag as f64
+}
+
+/// The text of spikes.csv: `gid,time_ms`, sorted by time then gid, times
+/// exact (tick + sub-tick lag) in the shortest representation that reads back
+/// to the same f64.
+pub fn spikes_csv(spikes: &[Spike]) -> Vec<u8> {
+    let mut rows: Vec<(f64, u32)> = spikes.iter().map(|s| (exact_ms(s), s.source.0)).collect();
+    rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut out = Vec::with_capacity(16 + spikes.len() * 16);
+    out.extend_from_slice(b"gid,time_ms\n");
+    for (t, g) in rows {
+        let _ = writeln!(out, "{g},{t:?}");
+    }
+    out
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    std::fs::write(path, bytes).map_err(|e| RunError::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Build and simulate the model at `model`, writing spikes.csv, summary.json
+/// and raster.png into `opts.out_dir`.
+pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
+    let t_build = Instant::now();
+    let mut net = volley_models::load(model, &opts.overrides)?;
+    let wall_build_s = t_build.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| RunError::Output {
+        path: opts.out_dir.clone(),
+        message: e.to_string(),
+    })?;
+
+    let sim = &mut net.simulation;
+    let t_sim = net.t_sim;
+    let window = sim.window_len();
+    // Advance in whole windows, ~200 steps, to update the progress bar.
+    let step = Time((t_sim.0 / 200).div_ceil(window.0).max(1) * window.0);
+    let bar = if opts.progress {
+        let b = ProgressBar::new(t_sim.as_ms().ceil() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ms simulated  {msg}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let t_run = Instant::now();
+    while sim.now() < t_sim {
+        let until = (sim.now() + step).min(t_sim);
+        sim.run(until);
+        let c = sim.counters();
+        let secs = t_run.elapsed().as_secs_f64().max(1e-9);
+        bar.set_position(sim.now().as_ms() as u64);
+        bar.set_message(format!("{:.3e} events/s", (c.recurrent_events + c.external_events) as f64 / secs));
+    }
+    let wall_sim_s = t_run.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let counters = sim.counters();
+    let spikes = sim.partition_mut().recorder_mut().take_sorted();
+    let csv = spikes_csv(&spikes);
+    let sha = Sha256::digest(&csv);
+    write_file(&opts.out_dir.join("spikes.csv"), &csv)?;
+    let record_from_ms = net.record_from.as_ms();
+    let duration_ms = (t_sim.as_ms() - record_from_ms).max(0.0);
+    let populations = population_stats(&spikes, &net.populations, duration_ms);
+    if opts.raster {
+        let title = format!(
+            "{} — {} neurons, {} ms",
+            model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+            net.n_neurons,
+            t_sim.as_ms()
+        );
+        raster::draw(&opts.out_dir.join("raster.png"), &spikes, &net.populations, record_from_ms, t_sim.as_ms(), &title).map_err(|m| RunError::Output {
+            path: opts.out_dir.join("raster.png"),
+            message: m,
+        })?;
+    }
+    let events = counters.recurrent_events + counters.external_events;
+    let summary = Summary {
+        volley_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_file: model.display().to_string(),
+        threads: 1,
+        threads_requested: opts.threads,
+        seed: net.seed,
+        t_sim_ms: t_sim.as_ms(),
+        record_from_ms,
+        window_ms: window.as_ms(),
+        neurons: net.n_neurons,
+        synapses: net.n_synapses,
+        input_synapses: net.n_input_synapses,
+        spikes: spikes.len() as u64,
+        spikes_emitted: counters.spikes,
+        recurrent_events: counters.recurrent_events,
+        external_events: counters.external_events,
+        discarded_events: counters.discarded_events,
+        wall_build_s,
+        wall_sim_s,
+        events_per_s: if wall_sim_s > 0.0 { events as f64 / wall_sim_s } else { 0.0 },
+        peak_rss_bytes: peak_rss_bytes(),
+        populations,
+        spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
+    write_file(&opts.out_dir.join("summary.json"), &json)?;
+    Ok(summary)
+}

@@ -38,6 +38,7 @@ pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, ("sans-serif", 22))
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(t0_ms..t1_ms, 0f64..n_rows as f64)
@@ -82,6 +83,7 @@ pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms
     let max_rate = rate.iter().cloned().fold(1e-9, f64::max) * 1.1;
     let mut lower_chart = ChartBuilder::on(&lower)
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(40)
         .y_label_area_size(64)
         .build_cartesian_2d(t0_ms..t1_ms, 0f64..max_rate)

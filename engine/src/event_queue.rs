@@ -35,7 +35,7 @@ impl PartialOrd for ByKey {
 }
 impl Ord for ByKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.0.key().cmp(&self.0.key())
+        other.0.cmp_key(&self.0)
     }
 }
 
@@ -74,11 +74,11 @@ impl EventQueue {
         }
     }
 
-    /// A queue sized for a network: buckets about a quarter of the minimum
+    /// A queue sized for a network: buckets about 1/16 of the minimum
     /// delay wide, a ring covering the maximum delay plus a window.
     pub fn for_delays(min_delay: Time, max_delay: Time) -> Self {
-        let quarter = (min_delay.0 / 4).max(1);
-        let shift = 63 - quarter.leading_zeros();
+        let width = (min_delay.0 / 16).max(1);
+        let shift = 63 - width.leading_zeros();
         EventQueue::new(shift, max_delay + min_delay)
     }
 
@@ -141,7 +141,7 @@ impl EventQueue {
                 self.in_ring += 1;
             }
         }
-        bucket.sort_unstable_by_key(|d| std::cmp::Reverse(d.key()));
+        bucket.sort_unstable_by(|a, b| b.cmp_key(a));
         let mut old = std::mem::replace(&mut self.drain, bucket);
         // Recycle the drained vector's capacity for the slot just emptied.
         if self.buckets[idx].capacity() == 0 {
@@ -154,7 +154,7 @@ impl EventQueue {
     #[inline]
     fn head(&self) -> Option<(Delivery, bool)> {
         match (self.drain.last(), self.late.peek()) {
-            (Some(d), Some(l)) if l.0.key() < d.key() => Some((l.0, true)),
+            (Some(d), Some(l)) if l.0.cmp_key(d).is_lt() => Some((l.0, true)),
             (Some(d), _) => Some((*d, false)),
             (None, Some(l)) => Some((l.0, true)),
             (None, None) => None,

@@ -1,0 +1,77 @@
+//! The `volley` binary end to end.
+
+use super::common::write;
+use std::process::Command;
+
+fn volley() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_volley"))
+}
+
+const MODEL: &str = "t_sim_ms = 200.0\nseed = 3\n\
+[[populations]]\nname = \"E\"\nmodel = \"lif_delta\"\nsize = 80\nparams = { tau_m = 20.0, C_m = 1.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n\
+[[populations]]\nname = \"I\"\nmodel = \"lif_delta\"\nsize = 20\nparams = { tau_m = 20.0, C_m = 1.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n\
+[[projections]]\nsource = \"E\"\ntarget = [\"E\", \"I\"]\nrule = \"fixed_indegree\"\nindegree = 8\nweight = 0.1\ndelay_ms = 1.5\n\
+[[projections]]\nsource = \"I\"\ntarget = [\"E\", \"I\"]\nrule = \"fixed_indegree\"\nindegree = 2\nweight = -0.5\ndelay_ms = 1.5\n\
+[[inputs]]\nname = \"noise\"\nkind = \"poisson\"\nrate_hz = 25000.0\nweight = 0.1\ndelay_ms = 1.5\ntargets = [\"E\", \"I\"]\n";
+
+#[test]
+fn run_writes_spikes_summary_and_raster() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "tiny.toml", MODEL);
+    let out = dir.path().join("out");
+    let o = volley().args(["run"]).arg(&model).arg("--out").arg(&out).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    let mut lines = spikes.lines();
+    assert_eq!(lines.next(), Some("gid,time_ms"));
+    let rows: Vec<(f64, u32)> = lines
+        .map(|l| {
+            let (g, t) = l.split_once(',').unwrap();
+            (t.parse().unwrap(), g.parse().unwrap())
+        })
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(rows.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1)), "sorted by time then gid");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "volley_version", "model_file", "threads", "seed", "t_sim_ms", "neurons", "synapses", "spikes",
+        "recurrent_events", "external_events", "wall_build_s", "wall_sim_s", "events_per_s", "peak_rss_bytes",
+        "populations", "spikes_sha256",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks `{key}`");
+    }
+    assert_eq!(summary["spikes"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(summary["neurons"], 100);
+    assert_eq!(summary["synapses"], 1000);
+    assert_eq!(summary["populations"][0]["name"], "E");
+    // stdout is the summary too.
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed["spikes_sha256"], summary["spikes_sha256"]);
+    let png = std::fs::read(out.join("raster.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    // Same seed, same spikes; --seed changes them.
+    let again = dir.path().join("again");
+    let o = volley().arg("run").arg(&model).arg("--out").arg(&again).arg("--no-raster").arg("-q").output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(again.join("spikes.csv")).unwrap(), spikes.as_bytes());
+    let other = dir.path().join("other");
+    let o = volley().arg("run").arg(&model).args(["--seed", "4", "--t-sim", "100", "-q", "--no-raster", "--out"]).arg(&other).output().unwrap();
+    assert!(o.status.success());
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["seed"], 4);
+    assert_eq!(s["t_sim_ms"], 100.0);
+}
+
+#[test]
+fn bad_model_exits_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "bad.toml", &MODEL.replace("delay_ms = 1.5\n\n[[projections]]", "delay_ms = -1.5\n\n[[projections]]").replace("indegree = 8\nweight = 0.1\ndelay_ms = 1.5", "indegree = 8\nweight = 0.1\ndelay_ms = -1.5"));
+    let o = volley().arg("run").arg(&model).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("error:") && err.contains("bad.toml") && err.contains("projections[0].delay_ms"), "{err}");
+    let o = volley().arg("run").arg(dir.path().join("missing.toml")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
+}

@@ -1,0 +1,81 @@
+//! Poisson input: right rate, exponential intervals, independent trains.
+
+use volley_engine::{EventQueue, Gid, SyncWindow, Time, Drive};
+use volley_models::input::PoissonDrive;
+
+fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
+    let list: Vec<(u32, Gid)> = (0..targets).map(|i| (i, Gid(i))).collect();
+    let delay = Time::from_ms(1.0).unwrap();
+    let mut drive = PoissonDrive::new(seed, Gid(targets), rate_hz, 0.1, delay, &list);
+    let mut queue = EventQueue::for_delays(delay, delay);
+    let mut out = vec![Vec::new(); targets as usize];
+    let w = Time::from_ms(1.0).unwrap();
+    let end = Time::from_ms(t_ms).unwrap();
+    let mut now = Time::ZERO;
+    let mut index = 0;
+    let mut spikes = Vec::new();
+    while now < end {
+        let window = SyncWindow { index, start: now, end: now + w };
+        drive.emit(window, &mut queue, &mut spikes);
+        while let Some(d) = queue.pop_before(window.end) {
+            out[d.target as usize].push(d.time.as_ms() - 1.0);
+            assert_eq!(d.source, Gid(targets));
+        }
+        now = window.end;
+        index += 1;
+    }
+    out
+}
+
+#[test]
+fn rate_and_exponential_intervals() {
+    let trains = arrivals(42, 1000.0, 2, 100_000.0);
+    for t in &trains {
+        let isi: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+        let n = isi.len() as f64;
+        let mean = isi.iter().sum::<f64>() / n;
+        let sd = (isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        // 10^5 intervals of mean 1 ms: the sample mean is within 1% (3 sigma = 0.95%).
+        assert!((mean - 1.0).abs() < 0.01, "mean interval {mean} ms");
+        assert!((sd / mean - 1.0).abs() < 0.02, "CV {}", sd / mean);
+        // Kolmogorov–Smirnov against Exp(1 ms): D < 1.63/sqrt(n) (alpha = 1%).
+        let mut s = isi.clone();
+        s.sort_by(f64::total_cmp);
+        let d = s
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let cdf = 1.0 - (-x).exp();
+                (cdf - i as f64 / n).abs().max(((i + 1) as f64 / n - cdf).abs())
+            })
+            .fold(0.0, f64::max);
+        assert!(d < 1.63 / n.sqrt(), "KS distance {d}");
+    }
+}
+
+#[test]
+fn trains_are_independent_and_reproducible() {
+    let a = arrivals(7, 500.0, 2, 20_000.0);
+    let b = arrivals(7, 500.0, 2, 20_000.0);
+    assert_eq!(a, b, "same seed, same trains");
+    let c = arrivals(8, 500.0, 2, 20_000.0);
+    assert_ne!(a, c, "another seed, other trains");
+    // Counts of the two targets in 10 ms bins are uncorrelated.
+    let bins = |t: &Vec<f64>| {
+        let mut h = vec![0.0f64; 2000];
+        for &x in t {
+            if let Some(b) = h.get_mut((x / 10.0) as usize) {
+                *b += 1.0;
+            }
+        }
+        h
+    };
+    let (x, y) = (bins(&a[0]), bins(&a[1]));
+    let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let (mx, my) = (m(&x), m(&y));
+    let cov: f64 = x.iter().zip(&y).map(|(p, q)| (p - mx) * (q - my)).sum::<f64>();
+    let vx: f64 = x.iter().map(|p| (p - mx).powi(2)).sum();
+    let vy: f64 = y.iter().map(|q| (q - my).powi(2)).sum();
+    let r = cov / (vx * vy).sqrt();
+    assert!(r.abs() < 0.1, "correlation {r}");
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the `volley` package: one binary, a module per topic.
+
+mod it;

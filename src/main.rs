@@ -8,7 +8,11 @@ use volley::run::{run_model, RunOptions};
 use volley_models::Overrides;
 
 #[derive(Parser)]
-#[command(name = "volley", version, about = "Exact, event-driven spiking-network simulator")]
+#[command(
+    name = "volley",
+    version,
+    about = "Exact, event-driven spiking-network simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,12 +62,20 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let out_dir = out.unwrap_or_else(|| {
-                PathBuf::from("out").join(model.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "run".into()))
+                PathBuf::from("out").join(
+                    model
+                        .file_stem()
+                        .map(|s| s.to_os_string())
+                        .unwrap_or_else(|| "run".into()),
+                )
             });
             let opts = RunOptions {
                 threads,
                 out_dir: out_dir.clone(),
-                overrides: Overrides { seed, t_sim_ms: t_sim },
+                overrides: Overrides {
+                    seed,
+                    t_sim_ms: t_sim,
+                },
                 progress: !quiet && std::io::stderr().is_terminal(),
                 raster: !no_raster,
             };
@@ -73,7 +85,10 @@ fn main() -> ExitCode {
             match run_model(&model, &opts) {
                 Ok(summary) => {
                     if !quiet {
-                        println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&summary).expect("summary serialises")
+                        );
                         eprintln!("outputs written to {}", out_dir.display());
                     }
                     ExitCode::SUCCESS

@@ -12,10 +12,22 @@ use volley_models::PopulationInfo;
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 const MAX_ROWS: u32 = 400;
-const COLORS: [RGBColor; 4] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+const COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
 
 /// Draw the raster of `spikes` (sorted by time) between `t0_ms` and `t1_ms`.
-pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms: f64, t1_ms: f64, title: &str) -> Result<(), String> {
+pub fn draw(
+    path: &Path,
+    spikes: &[Spike],
+    populations: &[PopulationInfo],
+    t0_ms: f64,
+    t1_ms: f64,
+    title: &str,
+) -> Result<(), String> {
     REGISTER.call_once(|| {
         let _ = register_font("sans-serif", FontStyle::Normal, FONT);
     });
@@ -27,7 +39,13 @@ pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms
     let mut offset = 0u32;
     for (k, p) in recorded.iter().enumerate() {
         let n = ((MAX_ROWS as u64 * p.size as u64).div_ceil(total) as u32).clamp(1, p.size);
-        rows.push((p.first_gid, n, offset, COLORS[k % COLORS.len()], p.name.clone()));
+        rows.push((
+            p.first_gid,
+            n,
+            offset,
+            COLORS[k % COLORS.len()],
+            p.name.clone(),
+        ));
         offset += n;
     }
     let n_rows = offset.max(1);
@@ -79,7 +97,10 @@ pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms
             counts[(((t - t0_ms) / width) as usize).min(bins - 1)] += 1;
         }
     }
-    let rate: Vec<f64> = counts.iter().map(|&c| c as f64 / (total as f64 * width / 1000.0)).collect();
+    let rate: Vec<f64> = counts
+        .iter()
+        .map(|&c| c as f64 / (total as f64 * width / 1000.0))
+        .collect();
     let max_rate = rate.iter().cloned().fold(1e-9, f64::max) * 1.1;
     let mut lower_chart = ChartBuilder::on(&lower)
         .margin(12)
@@ -97,7 +118,12 @@ pub fn draw(path: &Path, spikes: &[Spike], populations: &[PopulationInfo], t0_ms
         .draw()
         .map_err(|e| err(&e))?;
     lower_chart
-        .draw_series(LineSeries::new(rate.iter().enumerate().map(|(k, &r)| (t0_ms + (k as f64 + 0.5) * width, r)), &BLACK))
+        .draw_series(LineSeries::new(
+            rate.iter()
+                .enumerate()
+                .map(|(k, &r)| (t0_ms + (k as f64 + 0.5) * width, r)),
+            &BLACK,
+        ))
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())

@@ -166,7 +166,10 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         let c = sim.counters();
         let secs = t_run.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(sim.now().as_ms() as u64);
-        bar.set_message(format!("{:.3e} events/s", (c.recurrent_events + c.external_events) as f64 / secs));
+        bar.set_message(format!(
+            "{:.3e} events/s",
+            (c.recurrent_events + c.external_events) as f64 / secs
+        ));
     }
     let wall_sim_s = t_run.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -182,11 +185,22 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     if opts.raster {
         let title = format!(
             "{} — {} neurons, {} ms",
-            model.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+            model
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default(),
             net.n_neurons,
             t_sim.as_ms()
         );
-        raster::draw(&opts.out_dir.join("raster.png"), &spikes, &net.populations, record_from_ms, t_sim.as_ms(), &title).map_err(|m| RunError::Output {
+        raster::draw(
+            &opts.out_dir.join("raster.png"),
+            &spikes,
+            &net.populations,
+            record_from_ms,
+            t_sim.as_ms(),
+            &title,
+        )
+        .map_err(|m| RunError::Output {
             path: opts.out_dir.join("raster.png"),
             message: m,
         })?;
@@ -211,7 +225,11 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         discarded_events: counters.discarded_events,
         wall_build_s,
         wall_sim_s,
-        events_per_s: if wall_sim_s > 0.0 { events as f64 / wall_sim_s } else { 0.0 },
+        events_per_s: if wall_sim_s > 0.0 {
+            events as f64 / wall_sim_s
+        } else {
+            0.0
+        },
         peak_rss_bytes: peak_rss_bytes(),
         populations,
         spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),

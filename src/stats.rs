@@ -24,8 +24,16 @@ pub struct PopulationStats {
 
 /// Per-population statistics of `spikes` (sorted by time) recorded over
 /// `duration_ms`. Populations that were not recorded are skipped.
-pub fn population_stats(spikes: &[Spike], populations: &[PopulationInfo], duration_ms: f64) -> Vec<PopulationStats> {
-    let n = populations.iter().map(|p| p.first_gid + p.size).max().unwrap_or(0) as usize;
+pub fn population_stats(
+    spikes: &[Spike],
+    populations: &[PopulationInfo],
+    duration_ms: f64,
+) -> Vec<PopulationStats> {
+    let n = populations
+        .iter()
+        .map(|p| p.first_gid + p.size)
+        .max()
+        .unwrap_or(0) as usize;
     let mut trains: Vec<Vec<f64>> = vec![Vec::new(); n];
     for s in spikes {
         if let Some(t) = trains.get_mut(s.source.0 as usize) {
@@ -45,7 +53,8 @@ pub fn population_stats(spikes: &[Spike], populations: &[PopulationInfo], durati
                 if t.len() >= 3 {
                     let isi: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
                     let mean = isi.iter().sum::<f64>() / isi.len() as f64;
-                    let var = isi.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / isi.len() as f64;
+                    let var =
+                        isi.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / isi.len() as f64;
                     if mean > 0.0 {
                         cv_sum += var.sqrt() / mean;
                         cv_n += 1;

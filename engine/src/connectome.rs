@@ -43,7 +43,9 @@ pub enum ConnectomeError {
         weight: f64,
     },
     /// More distinct (weight, delay) pairs than a u16 class index holds.
-    #[error("more than 65536 distinct (weight, delay) pairs; per-synapse weights are not supported yet")]
+    #[error(
+        "more than 65536 distinct (weight, delay) pairs; per-synapse weights are not supported yet"
+    )]
     TooManyClasses,
     /// Source or target outside the declared node range.
     #[error("synapse {source_gid} -> {target}: node id out of range")]
@@ -164,8 +166,16 @@ impl ConnectomeBuilder {
                 continue;
             }
             scratch.clear();
-            scratch.extend((a..b).map(|k| (table[classes[k] as usize].delay.0, targets[k], classes[k])));
-            scratch.sort_unstable_by(|x, y| (x.0, x.1, table[x.2 as usize].weight.to_bits()).cmp(&(y.0, y.1, table[y.2 as usize].weight.to_bits())));
+            scratch.extend(
+                (a..b).map(|k| (table[classes[k] as usize].delay.0, targets[k], classes[k])),
+            );
+            scratch.sort_unstable_by(|x, y| {
+                (x.0, x.1, table[x.2 as usize].weight.to_bits()).cmp(&(
+                    y.0,
+                    y.1,
+                    table[y.2 as usize].weight.to_bits(),
+                ))
+            });
             for (j, &(_, t, c)) in scratch.iter().enumerate() {
                 targets[a + j] = t;
                 classes[a + j] = c;
@@ -287,8 +297,17 @@ mod tests {
     #[test]
     fn rejects_bad_synapses() {
         let mut b = ConnectomeBuilder::new(2, 2);
-        assert!(matches!(b.add(Gid(0), 1, 1.0, Time(0)), Err(ConnectomeError::ZeroDelay { .. })));
-        assert!(matches!(b.add(Gid(5), 1, 1.0, Time(1)), Err(ConnectomeError::OutOfRange { .. })));
-        assert!(matches!(b.add(Gid(0), 1, f64::NAN, Time(1)), Err(ConnectomeError::BadWeight { .. })));
+        assert!(matches!(
+            b.add(Gid(0), 1, 1.0, Time(0)),
+            Err(ConnectomeError::ZeroDelay { .. })
+        ));
+        assert!(matches!(
+            b.add(Gid(5), 1, 1.0, Time(1)),
+            Err(ConnectomeError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            b.add(Gid(0), 1, f64::NAN, Time(1)),
+            Err(ConnectomeError::BadWeight { .. })
+        ));
     }
 }

@@ -101,7 +101,11 @@ impl EventQueue {
     #[inline]
     pub fn push(&mut self, d: Delivery) {
         let b = self.bucket_of(d.time);
-        debug_assert!(b >= self.current, "causality: delivery at {:?} pushed behind the drain", d.time);
+        debug_assert!(
+            b >= self.current,
+            "causality: delivery at {:?} pushed behind the drain",
+            d.time
+        );
         if b <= self.current {
             self.late.push(ByKey(d));
         } else if b - self.current <= self.mask {
@@ -215,9 +219,14 @@ mod tests {
         for (t, tg) in [(100, 1), (5, 2), (5, 1), (17, 0), (10_000, 3)] {
             q.push(d(t, tg));
         }
-        assert_eq!(q.pop_before(Time(6)).map(|x| (x.time.0, x.target)), Some((5, 1)));
+        assert_eq!(
+            q.pop_before(Time(6)).map(|x| (x.time.0, x.target)),
+            Some((5, 1))
+        );
         q.push(d(6, 9)); // into the bucket being drained
-        let rest: Vec<_> = std::iter::from_fn(|| q.pop_before(Time::NEVER)).map(|x| (x.time.0, x.target)).collect();
+        let rest: Vec<_> = std::iter::from_fn(|| q.pop_before(Time::NEVER))
+            .map(|x| (x.time.0, x.target))
+            .collect();
         assert_eq!(rest, vec![(5, 2), (6, 9), (17, 0), (100, 1), (10_000, 3)]);
         assert!(q.is_empty());
     }

@@ -57,7 +57,10 @@ impl<D: Dynamics> Partition<D> {
         queue: EventQueue,
     ) -> Self {
         debug_assert_eq!(dynamics.len() as usize, gids.len());
-        debug_assert!(gids.windows(2).all(|w| w[0] < w[1]), "local order must follow gid order");
+        debug_assert!(
+            gids.windows(2).all(|w| w[0] < w[1]),
+            "local order must follow gid order"
+        );
         Partition {
             dynamics,
             gids,
@@ -165,7 +168,9 @@ impl<D: Dynamics> Partition<D> {
                         self.count(next.source);
                         weight += next.weight;
                     }
-                    let r = self.dynamics.on_input(first.target, first.time, first.lag, weight);
+                    let r = self
+                        .dynamics
+                        .on_input(first.target, first.time, first.lag, weight);
                     self.apply(first.target, first.time, r);
                 }
                 (Some(_), None) => unreachable!("covered by the forecast arm"),
@@ -189,7 +194,12 @@ impl<D: Dynamics> Partition<D> {
         for &spike in inbox {
             let queue = &mut self.queue;
             self.connectome.expand(spike, |d| {
-                debug_assert!(d.time >= next_window_start, "causality: delivery at {:?} before window start {:?}", d.time, next_window_start);
+                debug_assert!(
+                    d.time >= next_window_start,
+                    "causality: delivery at {:?} before window start {:?}",
+                    d.time,
+                    next_window_start
+                );
                 queue.push(d)
             });
         }

@@ -27,7 +27,11 @@ pub struct Spike {
 impl Spike {
     /// A spike exactly on a tick.
     pub fn at(time: Time, source: Gid) -> Self {
-        Spike { time, source, lag: 0.0 }
+        Spike {
+            time,
+            source,
+            lag: 0.0,
+        }
     }
 }
 

@@ -39,7 +39,12 @@ impl ModelError {
     }
 
     /// An error on one line of a file, optionally naming a column.
-    pub fn line(file: &Path, line: usize, column: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn line(
+        file: &Path,
+        line: usize,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         ModelError {
             line: Some(line),
             key: column.map(str::to_string),

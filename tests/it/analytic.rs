@@ -2,7 +2,8 @@
 
 use super::common::{run, trains, write};
 
-const NEURON: &str = "tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0";
+const NEURON: &str =
+    "tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0";
 
 #[test]
 fn constant_suprathreshold_current_fires_with_the_exact_period() {
@@ -19,7 +20,10 @@ fn constant_suprathreshold_current_fires_with_the_exact_period() {
     let rise = 20.0 * (v_inf / (v_inf - 20.0)).ln();
     let period = 2.0 + rise;
     assert_eq!(summary.spikes as usize, spikes.len());
-    assert_eq!(spikes.len(), ((1000.0 - rise) / period).floor() as usize + 1);
+    assert_eq!(
+        spikes.len(),
+        ((1000.0 - rise) / period).floor() as usize + 1
+    );
     for (k, t) in spikes.iter().enumerate() {
         let exact = rise + k as f64 * period;
         assert!((t - exact).abs() < 1e-9, "spike {k}: {t} vs exact {exact}");
@@ -31,7 +35,11 @@ fn subthreshold_input_decays_exactly_and_coincident_inputs_sum() {
     let dir = tempfile::tempdir().unwrap();
     // Two channels: each sends 10 mV. Alone they never reach 20 mV;
     // at the same instant they sum to exactly V_th and the neuron fires.
-    std::fs::write(dir.path().join("spikes.csv"), "input,time_ms\n0,5.0\n0,50.0\n1,50.0\n1,100.0\n").unwrap();
+    std::fs::write(
+        dir.path().join("spikes.csv"),
+        "input,time_ms\n0,5.0\n0,50.0\n1,50.0\n1,100.0\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("edges.csv"),
         "input,target,weight_mV,delay_ms\n0,0,10.0,1.0\n1,0,10.0,1.0\n",

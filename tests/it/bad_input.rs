@@ -50,25 +50,48 @@ fn missing_simulation_time() {
 
 #[test]
 fn unknown_neuron_model() {
-    let e = error_of(&format!("t_sim_ms = 10.0\n{}", POP.replace("lif_delta", "hodgkin")), &[]);
-    assert_has(&e, &["model.toml:2:", "populations[0].model", "unknown neuron model `hodgkin`", "lif_delta"]);
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{}", POP.replace("lif_delta", "hodgkin")),
+        &[],
+    );
+    assert_has(
+        &e,
+        &[
+            "model.toml:2:",
+            "populations[0].model",
+            "unknown neuron model `hodgkin`",
+            "lif_delta",
+        ],
+    );
 }
 
 #[test]
 fn unknown_parameter() {
-    let e = error_of(&format!("t_sim_ms = 10.0\n{}", POP.replace("tau_m", "tau")), &[]);
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{}", POP.replace("tau_m", "tau")),
+        &[],
+    );
     assert_has(&e, &["populations[0].params", "unknown field `tau`"]);
 }
 
 #[test]
 fn missing_parameter() {
-    let e = error_of(&format!("t_sim_ms = 10.0\n{}", POP.replace(", V_th = 20.0", "")), &[]);
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{}", POP.replace(", V_th = 20.0", "")),
+        &[],
+    );
     assert_has(&e, &["populations[0].params", "missing field `V_th`"]);
 }
 
 #[test]
 fn parameter_out_of_range() {
-    let e = error_of(&format!("t_sim_ms = 10.0\n{}", POP.replace("tau_m = 20.0", "tau_m = -1.0")), &[]);
+    let e = error_of(
+        &format!(
+            "t_sim_ms = 10.0\n{}",
+            POP.replace("tau_m = 20.0", "tau_m = -1.0")
+        ),
+        &[],
+    );
     assert_has(&e, &["populations[0].params.tau_m", "must be > 0"]);
 }
 
@@ -78,7 +101,10 @@ fn non_positive_delay() {
         &format!("t_sim_ms = 10.0\n{POP}[[projections]]\nsource = \"n\"\ntarget = \"n\"\nrule = \"all_to_all\"\nweight = 1.0\ndelay_ms = 0.0\n"),
         &[],
     );
-    assert_has(&e, &["model.toml:7:", "projections[0].delay_ms", "must be > 0 ms"]);
+    assert_has(
+        &e,
+        &["model.toml:7:", "projections[0].delay_ms", "must be > 0 ms"],
+    );
 }
 
 #[test]
@@ -87,7 +113,14 @@ fn unknown_population_in_projection() {
         &format!("t_sim_ms = 10.0\n{POP}[[projections]]\nsource = \"n\"\ntarget = \"X\"\nrule = \"all_to_all\"\nweight = 1.0\ndelay_ms = 1.0\n"),
         &[],
     );
-    assert_has(&e, &["projections[0].target", "unknown population `X`", "known: n"]);
+    assert_has(
+        &e,
+        &[
+            "projections[0].target",
+            "unknown population `X`",
+            "known: n",
+        ],
+    );
 }
 
 #[test]
@@ -96,7 +129,13 @@ fn unknown_rule_and_missing_rule_key() {
         &format!("t_sim_ms = 10.0\n{POP}[[projections]]\nsource = \"n\"\ntarget = \"n\"\nrule = \"fixed_indegree\"\nweight = 1.0\ndelay_ms = 1.0\n"),
         &[],
     );
-    assert_has(&e, &["projections[0].indegree", "missing (needed by rule `fixed_indegree`)"]);
+    assert_has(
+        &e,
+        &[
+            "projections[0].indegree",
+            "missing (needed by rule `fixed_indegree`)",
+        ],
+    );
     let e = error_of(
         &format!("t_sim_ms = 10.0\n{POP}[[projections]]\nsource = \"n\"\ntarget = \"n\"\nrule = \"random\"\nweight = 1.0\ndelay_ms = 1.0\n"),
         &[],
@@ -106,31 +145,65 @@ fn unknown_rule_and_missing_rule_key() {
 
 #[test]
 fn edge_list_with_a_bad_number() {
-    let e = error_of(&edge_model(""), &[("edges.csv", "source,target,weight_mV,delay_ms\n0,1,0.2,1.0\n1,0,abc,1.0\n")]);
-    assert_has(&e, &["edges.csv:3", "`weight_mV`", "`abc` is not a finite number"]);
+    let e = error_of(
+        &edge_model(""),
+        &[(
+            "edges.csv",
+            "source,target,weight_mV,delay_ms\n0,1,0.2,1.0\n1,0,abc,1.0\n",
+        )],
+    );
+    assert_has(
+        &e,
+        &["edges.csv:3", "`weight_mV`", "`abc` is not a finite number"],
+    );
 }
 
 #[test]
 fn edge_list_with_zero_delay() {
-    let e = error_of(&edge_model(""), &[("edges.csv", "source,target,weight_mV,delay_ms\n0,1,0.2,0.0\n")]);
+    let e = error_of(
+        &edge_model(""),
+        &[(
+            "edges.csv",
+            "source,target,weight_mV,delay_ms\n0,1,0.2,0.0\n",
+        )],
+    );
     assert_has(&e, &["edges.csv:2", "`delay_ms`", "delay must be > 0 ms"]);
 }
 
 #[test]
 fn edge_list_with_an_unknown_neuron() {
-    let e = error_of(&edge_model(""), &[("edges.csv", "source,target,weight_mV,delay_ms\n0,7,0.2,1.0\n")]);
-    assert_has(&e, &["edges.csv:2", "`target`", "neuron 7 out of range (the network has 2 neurons)"]);
+    let e = error_of(
+        &edge_model(""),
+        &[(
+            "edges.csv",
+            "source,target,weight_mV,delay_ms\n0,7,0.2,1.0\n",
+        )],
+    );
+    assert_has(
+        &e,
+        &[
+            "edges.csv:2",
+            "`target`",
+            "neuron 7 out of range (the network has 2 neurons)",
+        ],
+    );
 }
 
 #[test]
 fn edge_list_with_a_missing_column() {
-    let e = error_of(&edge_model(""), &[("edges.csv", "source,target,weight\n0,1,0.2\n")]);
+    let e = error_of(
+        &edge_model(""),
+        &[("edges.csv", "source,target,weight\n0,1,0.2\n")],
+    );
     assert_has(&e, &["edges.csv:1", "`weight_mV`", "missing column"]);
 }
 
 #[test]
 fn edge_list_with_a_short_row() {
-    let e = error_of(&edge_model(""), &[("edges.csv", "source,target,weight_mV,delay_ms\n0,1,0.2\n")]);
+    let e = error_of(
+        &edge_model(""),
+        &[("edges.csv", "source,target,weight_mV,delay_ms\n0,1,0.2\n")],
+    );
     assert_has(&e, &["edges.csv:2", "expected 4 fields", "found 3"]);
 }
 
@@ -143,7 +216,10 @@ fn missing_data_file() {
 #[test]
 fn neuron_table_with_gaps() {
     let model = "t_sim_ms = 10.0\n[[populations]]\nname = \"n\"\nmodel = \"lif_delta\"\nfile = \"neurons.csv\"\nparams = { tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n";
-    let e = error_of(model, &[("neurons.csv", "neuron,type,V_m0_mV\n0,E,1.0\n2,E,1.0\n")]);
+    let e = error_of(
+        model,
+        &[("neurons.csv", "neuron,type,V_m0_mV\n0,E,1.0\n2,E,1.0\n")],
+    );
     assert_has(&e, &["neurons.csv:3", "`neuron`", "expected 1, found 2"]);
 }
 
@@ -158,7 +234,10 @@ fn spike_file_with_a_negative_time() {
 
 #[test]
 fn unknown_input_kind_and_negative_rate() {
-    let e = error_of(&format!("t_sim_ms = 10.0\n{POP}[[inputs]]\nname = \"x\"\nkind = \"noise\"\n"), &[]);
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{POP}[[inputs]]\nname = \"x\"\nkind = \"noise\"\n"),
+        &[],
+    );
     assert_has(&e, &["inputs[0].kind", "unknown input kind `noise`"]);
     let e = error_of(
         &format!("t_sim_ms = 10.0\n{POP}[[inputs]]\nname = \"x\"\nkind = \"poisson\"\nrate_hz = -5.0\nweight = 1.0\ndelay_ms = 1.0\ntargets = \"n\"\n"),

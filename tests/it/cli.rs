@@ -19,8 +19,18 @@ fn run_writes_spikes_summary_and_raster() {
     let dir = tempfile::tempdir().unwrap();
     let model = write(dir.path(), "tiny.toml", MODEL);
     let out = dir.path().join("out");
-    let o = volley().args(["run"]).arg(&model).arg("--out").arg(&out).output().unwrap();
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let o = volley()
+        .args(["run"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
     let mut lines = spikes.lines();
     assert_eq!(lines.next(), Some("gid,time_ms"));
@@ -31,12 +41,30 @@ fn run_writes_spikes_summary_and_raster() {
         })
         .collect();
     assert!(!rows.is_empty());
-    assert!(rows.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1)), "sorted by time then gid");
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        rows.windows(2)
+            .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1)),
+        "sorted by time then gid"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     for key in [
-        "volley_version", "model_file", "threads", "seed", "t_sim_ms", "neurons", "synapses", "spikes",
-        "recurrent_events", "external_events", "wall_build_s", "wall_sim_s", "events_per_s", "peak_rss_bytes",
-        "populations", "spikes_sha256",
+        "volley_version",
+        "model_file",
+        "threads",
+        "seed",
+        "t_sim_ms",
+        "neurons",
+        "synapses",
+        "spikes",
+        "recurrent_events",
+        "external_events",
+        "wall_build_s",
+        "wall_sim_s",
+        "events_per_s",
+        "peak_rss_bytes",
+        "populations",
+        "spikes_sha256",
     ] {
         assert!(summary.get(key).is_some(), "summary.json lacks `{key}`");
     }
@@ -52,13 +80,40 @@ fn run_writes_spikes_summary_and_raster() {
 
     // Same seed, same spikes; --seed changes them.
     let again = dir.path().join("again");
-    let o = volley().arg("run").arg(&model).arg("--out").arg(&again).arg("--no-raster").arg("-q").output().unwrap();
+    let o = volley()
+        .arg("run")
+        .arg(&model)
+        .arg("--out")
+        .arg(&again)
+        .arg("--no-raster")
+        .arg("-q")
+        .output()
+        .unwrap();
     assert!(o.status.success());
-    assert_eq!(std::fs::read(again.join("spikes.csv")).unwrap(), spikes.as_bytes());
+    assert_eq!(
+        std::fs::read(again.join("spikes.csv")).unwrap(),
+        spikes.as_bytes()
+    );
     let other = dir.path().join("other");
-    let o = volley().arg("run").arg(&model).args(["--seed", "4", "--t-sim", "100", "-q", "--no-raster", "--out"]).arg(&other).output().unwrap();
+    let o = volley()
+        .arg("run")
+        .arg(&model)
+        .args([
+            "--seed",
+            "4",
+            "--t-sim",
+            "100",
+            "-q",
+            "--no-raster",
+            "--out",
+        ])
+        .arg(&other)
+        .output()
+        .unwrap();
     assert!(o.status.success());
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(other.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(s["seed"], 4);
     assert_eq!(s["t_sim_ms"], 100.0);
 }
@@ -66,12 +121,39 @@ fn run_writes_spikes_summary_and_raster() {
 #[test]
 fn bad_model_exits_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let model = write(dir.path(), "bad.toml", &MODEL.replace("delay_ms = 1.5\n\n[[projections]]", "delay_ms = -1.5\n\n[[projections]]").replace("indegree = 8\nweight = 0.1\ndelay_ms = 1.5", "indegree = 8\nweight = 0.1\ndelay_ms = -1.5"));
-    let o = volley().arg("run").arg(&model).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    let model = write(
+        dir.path(),
+        "bad.toml",
+        &MODEL
+            .replace(
+                "delay_ms = 1.5\n\n[[projections]]",
+                "delay_ms = -1.5\n\n[[projections]]",
+            )
+            .replace(
+                "indegree = 8\nweight = 0.1\ndelay_ms = 1.5",
+                "indegree = 8\nweight = 0.1\ndelay_ms = -1.5",
+            ),
+    );
+    let o = volley()
+        .arg("run")
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("error:") && err.contains("bad.toml") && err.contains("projections[0].delay_ms"), "{err}");
-    let o = volley().arg("run").arg(dir.path().join("missing.toml")).output().unwrap();
+    assert!(
+        err.contains("error:")
+            && err.contains("bad.toml")
+            && err.contains("projections[0].delay_ms"),
+        "{err}"
+    );
+    let o = volley()
+        .arg("run")
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
 }

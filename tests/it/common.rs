@@ -16,7 +16,10 @@ pub fn shared() -> Option<PathBuf> {
     if p.join("peers/data/det_net/edges.csv").is_file() {
         Some(p)
     } else {
-        eprintln!("SKIPPED: {} is absent (the shared reference data lives beside the repository)", p.display());
+        eprintln!(
+            "SKIPPED: {} is absent (the shared reference data lives beside the repository)",
+            p.display()
+        );
         None
     }
 }
@@ -27,11 +30,15 @@ pub fn run(model: &Path, t_sim_ms: Option<f64>) -> (Summary, tempfile::TempDir) 
     let opts = RunOptions {
         threads: 1,
         out_dir: dir.path().to_path_buf(),
-        overrides: Overrides { seed: None, t_sim_ms },
+        overrides: Overrides {
+            seed: None,
+            t_sim_ms,
+        },
         progress: false,
         raster: false,
     };
-    let summary = run_model(model, &opts).unwrap_or_else(|e| panic!("run of {} failed: {e}", model.display()));
+    let summary = run_model(model, &opts)
+        .unwrap_or_else(|e| panic!("run of {} failed: {e}", model.display()));
     (summary, dir)
 }
 
@@ -67,7 +74,11 @@ pub struct Comparison {
     pub first_divergence: Option<f64>,
 }
 
-pub fn compare(ours: &BTreeMap<u32, Vec<f64>>, reference: &BTreeMap<u32, Vec<f64>>, tol: f64) -> Comparison {
+pub fn compare(
+    ours: &BTreeMap<u32, Vec<f64>>,
+    reference: &BTreeMap<u32, Vec<f64>>,
+    tol: f64,
+) -> Comparison {
     let mut c = Comparison {
         ours: ours.values().map(Vec::len).sum(),
         reference: reference.values().map(Vec::len).sum(),
@@ -76,7 +87,8 @@ pub fn compare(ours: &BTreeMap<u32, Vec<f64>>, reference: &BTreeMap<u32, Vec<f64
         first_divergence: None,
     };
     let empty = vec![];
-    let keys: std::collections::BTreeSet<u32> = ours.keys().chain(reference.keys()).copied().collect();
+    let keys: std::collections::BTreeSet<u32> =
+        ours.keys().chain(reference.keys()).copied().collect();
     for n in keys {
         let x = ours.get(&n).unwrap_or(&empty);
         let y = reference.get(&n).unwrap_or(&empty);
@@ -88,7 +100,11 @@ pub fn compare(ours: &BTreeMap<u32, Vec<f64>>, reference: &BTreeMap<u32, Vec<f64
         }
         c.matched += k;
         if k < x.len().max(y.len()) {
-            let t = [x.get(k), y.get(k)].into_iter().flatten().cloned().fold(f64::INFINITY, f64::min);
+            let t = [x.get(k), y.get(k)]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .fold(f64::INFINITY, f64::min);
             c.first_divergence = Some(c.first_divergence.map_or(t, |d: f64| d.min(t)));
         }
     }

@@ -13,9 +13,16 @@ fn det_net_ie225_matches_nest_spike_for_spike() {
     assert_eq!(summary.spikes, 18427);
     assert_eq!(c.ours, 18427);
     assert_eq!(c.reference, 18427);
-    assert_eq!(c.matched, 18427, "first divergence at {:?} ms", c.first_divergence);
+    assert_eq!(
+        c.matched, 18427,
+        "first divergence at {:?} ms",
+        c.first_divergence
+    );
     assert!(c.max_dt <= 1e-6);
-    assert_eq!(ours.keys().collect::<Vec<_>>(), nest.keys().collect::<Vec<_>>());
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        nest.keys().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -32,11 +39,25 @@ fn det_net_ie262_5_matches_nest_beyond_50_ms_and_keeps_its_statistics() {
     );
     assert!(horizon >= 50.0, "diverged from NEST at {horizon} ms");
     // Rates and mean CV within 2% of NEST's over the full 1000 ms.
-    let nest_stats = [("E", 25.95625, 0.12950518161576505), ("I", 25.95, 0.1350584492711377)];
+    let nest_stats = [
+        ("E", 25.95625, 0.12950518161576505),
+        ("I", 25.95, 0.1350584492711377),
+    ];
     for (name, rate, cv) in nest_stats {
-        let p = summary.populations.iter().find(|p| p.name == name).expect("population");
-        assert!((p.rate_hz / rate - 1.0).abs() <= 0.02, "{name}: rate {} vs NEST {rate}", p.rate_hz);
+        let p = summary
+            .populations
+            .iter()
+            .find(|p| p.name == name)
+            .expect("population");
+        assert!(
+            (p.rate_hz / rate - 1.0).abs() <= 0.02,
+            "{name}: rate {} vs NEST {rate}",
+            p.rate_hz
+        );
         let ours_cv = p.cv_isi.expect("cv");
-        assert!((ours_cv / cv - 1.0).abs() <= 0.02, "{name}: CV {ours_cv} vs NEST {cv}");
+        assert!(
+            (ours_cv / cv - 1.0).abs() <= 0.02,
+            "{name}: CV {ours_cv} vs NEST {cv}"
+        );
     }
 }

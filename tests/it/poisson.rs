@@ -1,6 +1,6 @@
 //! Poisson input: right rate, exponential intervals, independent trains.
 
-use volley_engine::{EventQueue, Gid, SyncWindow, Time, Drive};
+use volley_engine::{Drive, EventQueue, Gid, SyncWindow, Time};
 use volley_models::input::PoissonDrive;
 
 fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
@@ -15,7 +15,11 @@ fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
     let mut index = 0;
     let mut spikes = Vec::new();
     while now < end {
-        let window = SyncWindow { index, start: now, end: now + w };
+        let window = SyncWindow {
+            index,
+            start: now,
+            end: now + w,
+        };
         drive.emit(window, &mut queue, &mut spikes);
         while let Some(d) = queue.pop_before(window.end) {
             out[d.target as usize].push(d.time.as_ms() - 1.0);
@@ -46,7 +50,9 @@ fn rate_and_exponential_intervals() {
             .enumerate()
             .map(|(i, &x)| {
                 let cdf = 1.0 - (-x).exp();
-                (cdf - i as f64 / n).abs().max(((i + 1) as f64 / n - cdf).abs())
+                (cdf - i as f64 / n)
+                    .abs()
+                    .max(((i + 1) as f64 / n - cdf).abs())
             })
             .fold(0.0, f64::max);
         assert!(d < 1.63 / n.sqrt(), "KS distance {d}");
@@ -73,7 +79,11 @@ fn trains_are_independent_and_reproducible() {
     let (x, y) = (bins(&a[0]), bins(&a[1]));
     let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
     let (mx, my) = (m(&x), m(&y));
-    let cov: f64 = x.iter().zip(&y).map(|(p, q)| (p - mx) * (q - my)).sum::<f64>();
+    let cov: f64 = x
+        .iter()
+        .zip(&y)
+        .map(|(p, q)| (p - mx) * (q - my))
+        .sum::<f64>();
     let vx: f64 = x.iter().map(|p| (p - mx).powi(2)).sum();
     let vy: f64 = y.iter().map(|q| (q - my).powi(2)).sum();
     let r = cov / (vx * vy).sqrt();

@@ -26,7 +26,14 @@ pub struct PoissonDrive {
 impl PoissonDrive {
     /// A generator node `gid` firing at `rate_hz` into each of `targets`
     /// (`(local index, target gid)`), weight `weight`, delay `delay`.
-    pub fn new(seed: u64, gid: Gid, rate_hz: f64, weight: f64, delay: Time, targets: &[(u32, Gid)]) -> Self {
+    pub fn new(
+        seed: u64,
+        gid: Gid,
+        rate_hz: f64,
+        weight: f64,
+        delay: Time,
+        targets: &[(u32, Gid)],
+    ) -> Self {
         let mean_interval_ticks = if rate_hz > 0.0 {
             1000.0 * TICKS_PER_MS as f64 / rate_hz
         } else {
@@ -36,7 +43,10 @@ impl PoissonDrive {
             .iter()
             .map(|&(_, g)| stream(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64))
             .collect();
-        let next = rngs.iter_mut().map(|r| sample(r, mean_interval_ticks)).collect();
+        let next = rngs
+            .iter_mut()
+            .map(|r| sample(r, mean_interval_ticks))
+            .collect();
         PoissonDrive {
             gid,
             weight,

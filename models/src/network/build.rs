@@ -19,7 +19,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use volley_engine::{
-    ConnectomeBuilder, Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, TICKS_PER_MS,
+    ConnectomeBuilder, Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time,
+    TICKS_PER_MS,
 };
 
 /// Command-line overrides of model-file values.
@@ -108,7 +109,8 @@ struct PopBuild {
 
 /// Read, check and build the model file at `path`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Network, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError::file(path, format!("cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ModelError::file(path, format!("cannot read: {e}")))?;
     let file = model_file::parse(path, &text)?;
     let ctx = Ctx {
         path,
@@ -128,10 +130,19 @@ fn positive_time(ms: f64) -> Option<Time> {
 fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelError> {
     let seed = ov.seed.unwrap_or(file.seed);
     let t_sim_ms = ov.t_sim_ms.unwrap_or(file.t_sim_ms);
-    let t_sim = positive_time(t_sim_ms)
-        .ok_or_else(|| ModelError::key(ctx.path, "t_sim_ms", format!("must be a positive number of ms, got {t_sim_ms}")))?;
+    let t_sim = positive_time(t_sim_ms).ok_or_else(|| {
+        ModelError::key(
+            ctx.path,
+            "t_sim_ms",
+            format!("must be a positive number of ms, got {t_sim_ms}"),
+        )
+    })?;
     if file.populations.is_empty() {
-        return Err(ModelError::key(ctx.path, "populations", "the model has no [[populations]]"));
+        return Err(ModelError::key(
+            ctx.path,
+            "populations",
+            "the model has no [[populations]]",
+        ));
     }
 
     // Neurons.
@@ -144,7 +155,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let mut seen = HashSet::new();
     for (i, p) in pops.iter().enumerate() {
         if !seen.insert(p.name.as_str()) {
-            return Err(ctx.err(&file.populations[i.min(file.populations.len() - 1)], "name".into(), format!("population name `{}` is used twice", p.name)));
+            return Err(ctx.err(
+                &file.populations[i.min(file.populations.len() - 1)],
+                "name".into(),
+                format!("population name `{}` is used twice", p.name),
+            ));
         }
     }
 
@@ -202,7 +217,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let recorder = SpikeRecorder::new(record_from, Some(selected));
 
     let one_ms = Time(TICKS_PER_MS);
-    let window = if recurrent_min_delay == Time::NEVER { one_ms } else { recurrent_min_delay };
+    let window = if recurrent_min_delay == Time::NEVER {
+        one_ms
+    } else {
+        recurrent_min_delay
+    };
     let queue = if delays.0 == Time::NEVER {
         EventQueue::for_delays(one_ms, one_ms)
     } else {
@@ -250,11 +269,26 @@ fn add_population(
         return Err(ctx.err(spec, key("name"), "must not be empty"));
     }
     if !MODEL_NAMES.contains(&s.model.as_str()) {
-        return Err(ctx.err(spec, key("model"), format!("unknown neuron model `{}` (known: {})", s.model, MODEL_NAMES.join(", "))));
+        return Err(ctx.err(
+            spec,
+            key("model"),
+            format!(
+                "unknown neuron model `{}` (known: {})",
+                s.model,
+                MODEL_NAMES.join(", ")
+            ),
+        ));
     }
-    let params: LifDeltaParams = toml::Value::Table(s.params.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| ctx.err(spec, key("params"), format!("{} (model `{}`)", e.message().trim(), s.model)))?;
+    let params: LifDeltaParams =
+        toml::Value::Table(s.params.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                ctx.err(
+                    spec,
+                    key("params"),
+                    format!("{} (model `{}`)", e.message().trim(), s.model),
+                )
+            })?;
     params
         .validate()
         .map_err(|(k, m)| ctx.err(spec, key(&format!("params.{k}")), m))?;
@@ -262,8 +296,12 @@ fn add_population(
     let v_m_default = params.V_m.unwrap_or(params.E_L);
     let first = store_len(store);
     match (&s.size, &s.file) {
-        (Some(_), Some(_)) => return Err(ctx.err(spec, key("size"), "give either `size` or `file`, not both")),
-        (None, None) => return Err(ctx.err(spec, key("size"), "missing: give `size` or a neuron `file`")),
+        (Some(_), Some(_)) => {
+            return Err(ctx.err(spec, key("size"), "give either `size` or `file`, not both"))
+        }
+        (None, None) => {
+            return Err(ctx.err(spec, key("size"), "missing: give `size` or a neuron `file`"))
+        }
         (Some(n), None) => {
             if s.split_by_type {
                 return Err(ctx.err(spec, key("split_by_type"), "needs a neuron `file`"));
@@ -290,7 +328,12 @@ fn add_population(
             let c_type = table.column("type");
             let c_v = table.column("V_m0_mV");
             if s.split_by_type && c_type.is_none() {
-                return Err(ModelError::line(&path, 1, Some("type"), "missing column (needed by split_by_type)"));
+                return Err(ModelError::line(
+                    &path,
+                    1,
+                    Some("type"),
+                    "missing column (needed by split_by_type)",
+                ));
             }
             let mut count = 0u32;
             let mut runs: Vec<(String, u32)> = Vec::new();
@@ -325,7 +368,11 @@ fn add_population(
             if s.split_by_type {
                 let mut g = first;
                 for (name, n) in runs {
-                    pops.push(PopBuild { name, first_gid: g, size: n });
+                    pops.push(PopBuild {
+                        name,
+                        first_gid: g,
+                        size: n,
+                    });
                     g += n;
                 }
             } else {
@@ -341,8 +388,16 @@ fn add_population(
 }
 
 /// Gid ranges of named populations.
-fn lookup<'p, T>(ctx: &Ctx, span: &Spanned<T>, key: String, names: &Option<Names>, pops: &'p [PopBuild]) -> Result<Vec<&'p PopBuild>, ModelError> {
-    let names = names.as_ref().ok_or_else(|| ctx.err(span, key.clone(), "missing"))?;
+fn lookup<'p, T>(
+    ctx: &Ctx,
+    span: &Spanned<T>,
+    key: String,
+    names: &Option<Names>,
+    pops: &'p [PopBuild],
+) -> Result<Vec<&'p PopBuild>, ModelError> {
+    let names = names
+        .as_ref()
+        .ok_or_else(|| ctx.err(span, key.clone(), "missing"))?;
     let list = names.list();
     if list.is_empty() {
         return Err(ctx.err(span, key, "names no population"));
@@ -351,17 +406,33 @@ fn lookup<'p, T>(ctx: &Ctx, span: &Spanned<T>, key: String, names: &Option<Names
         .map(|n| {
             pops.iter().find(|p| p.name == *n).ok_or_else(|| {
                 let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
-                ctx.err(span, key.clone(), format!("unknown population `{n}` (known: {})", known.join(", ")))
+                ctx.err(
+                    span,
+                    key.clone(),
+                    format!("unknown population `{n}` (known: {})", known.join(", ")),
+                )
             })
         })
         .collect()
 }
 
-fn need<T: Copy, S>(ctx: &Ctx, span: &Spanned<S>, key: String, v: Option<T>, why: &str) -> Result<T, ModelError> {
+fn need<T: Copy, S>(
+    ctx: &Ctx,
+    span: &Spanned<S>,
+    key: String,
+    v: Option<T>,
+    why: &str,
+) -> Result<T, ModelError> {
     v.ok_or_else(|| ctx.err(span, key, format!("missing (needed by {why})")))
 }
 
-fn weight_of<S>(ctx: &Ctx, span: &Spanned<S>, key: String, w: Option<f64>, why: &str) -> Result<f64, ModelError> {
+fn weight_of<S>(
+    ctx: &Ctx,
+    span: &Spanned<S>,
+    key: String,
+    w: Option<f64>,
+    why: &str,
+) -> Result<f64, ModelError> {
     let w = need(ctx, span, key.clone(), w, why)?;
     if !w.is_finite() {
         return Err(ctx.err(span, key, format!("must be finite, got {w}")));
@@ -369,9 +440,21 @@ fn weight_of<S>(ctx: &Ctx, span: &Spanned<S>, key: String, w: Option<f64>, why: 
     Ok(w)
 }
 
-fn delay_of<S>(ctx: &Ctx, span: &Spanned<S>, key: String, d: Option<f64>, why: &str) -> Result<Time, ModelError> {
+fn delay_of<S>(
+    ctx: &Ctx,
+    span: &Spanned<S>,
+    key: String,
+    d: Option<f64>,
+    why: &str,
+) -> Result<Time, ModelError> {
     let d = need(ctx, span, key.clone(), d, why)?;
-    positive_time(d).ok_or_else(|| ctx.err(span, key, format!("must be > 0 ms (at least one tick, 1/1024 µs), got {d}")))
+    positive_time(d).ok_or_else(|| {
+        ctx.err(
+            span,
+            key,
+            format!("must be > 0 ms (at least one tick, 1/1024 µs), got {d}"),
+        )
+    })
 }
 
 /// Adds one projection; returns its (min, max) delay.
@@ -388,25 +471,58 @@ fn add_projection(
     let key = |k: &str| format!("projections[{i}].{k}");
     let rule = s.rule.as_str();
     if rule == "edge_list" {
-        let f = s.file.as_ref().ok_or_else(|| ctx.err(spec, key("file"), "missing (needed by rule `edge_list`)"))?;
+        let f = s
+            .file
+            .as_ref()
+            .ok_or_else(|| ctx.err(spec, key("file"), "missing (needed by rule `edge_list`)"))?;
         for k in ["source", "target"] {
-            let given = if k == "source" { s.source.is_some() } else { s.target.is_some() };
+            let given = if k == "source" {
+                s.source.is_some()
+            } else {
+                s.target.is_some()
+            };
             if given {
-                return Err(ctx.err(spec, key(k), "not used by rule `edge_list` (the file names the neurons)"));
+                return Err(ctx.err(
+                    spec,
+                    key(k),
+                    "not used by rule `edge_list` (the file names the neurons)",
+                ));
             }
         }
-        return read_edges(&ctx.resolve(f), ["source", "target", "weight_mV", "delay_ms"], n_neurons, n_neurons, |src, tgt, w, d| {
-            b.add(Gid(src), tgt, w, d).map(|_| ()).map_err(|e| e.to_string())
-        });
+        return read_edges(
+            &ctx.resolve(f),
+            ["source", "target", "weight_mV", "delay_ms"],
+            n_neurons,
+            n_neurons,
+            |src, tgt, w, d| {
+                b.add(Gid(src), tgt, w, d)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            },
+        );
     }
     if s.file.is_some() {
         return Err(ctx.err(spec, key("file"), format!("not used by rule `{rule}`")));
     }
     let sources = lookup(ctx, spec, key("source"), &s.source, pops)?;
     let targets = lookup(ctx, spec, key("target"), &s.target, pops)?;
-    let w = weight_of(ctx, spec, key("weight"), s.weight, &format!("rule `{rule}`"))?;
-    let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, &format!("rule `{rule}`"))?;
-    let class = b.class(w, d).map_err(|e| ctx.err(spec, key("weight"), e.to_string()))?;
+    let w = weight_of(
+        ctx,
+        spec,
+        key("weight"),
+        s.weight,
+        &format!("rule `{rule}`"),
+    )?;
+    let d = delay_of(
+        ctx,
+        spec,
+        key("delay_ms"),
+        s.delay_ms,
+        &format!("rule `{rule}`"),
+    )?;
+    let class = b
+        .class(w, d)
+        .map_err(|e| ctx.err(spec, key("weight"), e.to_string()))?;
     let autapses = s.allow_autapses.unwrap_or(true);
     let multapses = s.allow_multapses.unwrap_or(true);
     // Source gids as (start index in the combined list, first gid, size).
@@ -417,17 +533,35 @@ fn add_projection(
         n_src += p.size as u64;
     }
     let src_gid = |k: u64| -> u32 {
-        let r = src_ranges.iter().rev().find(|r| r.0 <= k).expect("k < n_src");
+        let r = src_ranges
+            .iter()
+            .rev()
+            .find(|r| r.0 <= k)
+            .expect("k < n_src");
         r.1 + (k - r.0) as u32
     };
     match rule {
         "fixed_indegree" => {
-            let k = need(ctx, spec, key("indegree"), s.indegree, "rule `fixed_indegree`")?;
+            let k = need(
+                ctx,
+                spec,
+                key("indegree"),
+                s.indegree,
+                "rule `fixed_indegree`",
+            )?;
             if !multapses && k as u64 > n_src {
-                return Err(ctx.err(spec, key("indegree"), format!("{k} exceeds the {n_src} available sources without multapses")));
+                return Err(ctx.err(
+                    spec,
+                    key("indegree"),
+                    format!("{k} exceeds the {n_src} available sources without multapses"),
+                ));
             }
             if !autapses && n_src <= 1 && k > 0 {
-                return Err(ctx.err(spec, key("allow_autapses"), "no source left once autapses are excluded"));
+                return Err(ctx.err(
+                    spec,
+                    key("allow_autapses"),
+                    "no source left once autapses are excluded",
+                ));
             }
             let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
             b.reserve((n_tgt * k as u64) as usize);
@@ -466,7 +600,11 @@ fn add_projection(
         "one_to_one" => {
             let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
             if n_tgt != n_src {
-                return Err(ctx.err(spec, key("target"), format!("one_to_one needs as many targets ({n_tgt}) as sources ({n_src})")));
+                return Err(ctx.err(
+                    spec,
+                    key("target"),
+                    format!("one_to_one needs as many targets ({n_tgt}) as sources ({n_src})"),
+                ));
             }
             let mut k = 0u64;
             for p in &targets {
@@ -477,7 +615,13 @@ fn add_projection(
             }
         }
         other => {
-            return Err(ctx.err(spec, key("rule"), format!("unknown rule `{other}` (known: fixed_indegree, all_to_all, one_to_one, edge_list)")))
+            return Err(ctx.err(
+                spec,
+                key("rule"),
+                format!(
+                "unknown rule `{other}` (known: fixed_indegree, all_to_all, one_to_one, edge_list)"
+            ),
+            ))
         }
     }
     Ok((d, d))
@@ -493,20 +637,30 @@ fn read_edges(
     mut add: impl FnMut(u32, u32, f64, Time) -> Result<(), String>,
 ) -> Result<(Time, Time), ModelError> {
     let table = CsvTable::open(path)?;
-    let c: Vec<usize> = cols.iter().map(|n| table.require(n)).collect::<Result<_, _>>()?;
+    let c: Vec<usize> = cols
+        .iter()
+        .map(|n| table.require(n))
+        .collect::<Result<_, _>>()?;
     let mut range = (Time::NEVER, Time::ZERO);
     table.for_each_row(|row| {
         let src = row.u32(c[0])?;
         if src >= n_sources {
-            return Err(row.error(c[0], format!("id {src} out of range (there are {n_sources})")));
+            return Err(row.error(
+                c[0],
+                format!("id {src} out of range (there are {n_sources})"),
+            ));
         }
         let tgt = row.u32(c[1])?;
         if tgt >= n_targets {
-            return Err(row.error(c[1], format!("neuron {tgt} out of range (the network has {n_targets} neurons)")));
+            return Err(row.error(
+                c[1],
+                format!("neuron {tgt} out of range (the network has {n_targets} neurons)"),
+            ));
         }
         let w = row.f64(c[2])?;
         let dms = row.f64(c[3])?;
-        let d = positive_time(dms).ok_or_else(|| row.error(c[3], format!("delay must be > 0 ms, got {dms}")))?;
+        let d = positive_time(dms)
+            .ok_or_else(|| row.error(c[3], format!("delay must be > 0 ms, got {dms}")))?;
         range = (range.0.min(d), range.1.max(d));
         add(src, tgt, w, d).map_err(|m| row.error(c[2], m))
     })?;
@@ -551,10 +705,17 @@ fn read_input(
             let w = weight_of(ctx, spec, key("weight"), s.weight, "kind `poisson`")?;
             let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, "kind `poisson`")?;
             let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
-            let list: Vec<(u32, Gid)> = targets.iter().flat_map(|p| p.first_gid..p.first_gid + p.size).map(|g| (g, Gid(g))).collect();
+            let list: Vec<(u32, Gid)> = targets
+                .iter()
+                .flat_map(|p| p.first_gid..p.first_gid + p.size)
+                .map(|g| (g, Gid(g)))
+                .collect();
             let gid = Gid(*next_gid);
             *next_gid += 1;
-            Ok(Input::Poisson(PoissonDrive::new(seed, gid, rate, w, d, &list), d))
+            Ok(Input::Poisson(
+                PoissonDrive::new(seed, gid, rate, w, d, &list),
+                d,
+            ))
         }
         "spike_times" => {
             unused("rate_hz", s.rate_hz.is_some(), "spike_times")?;
@@ -562,12 +723,30 @@ fn read_input(
             let mut spikes: Vec<(u32, Time)> = Vec::new();
             let mut n_channels = 0u32;
             match (&s.spikes, &s.times_ms) {
-                (Some(_), Some(_)) => return Err(ctx.err(spec, key("times_ms"), "give either `spikes` (a file) or `times_ms`, not both")),
-                (None, None) => return Err(ctx.err(spec, key("spikes"), "missing: give a spike file `spikes` or `times_ms`")),
+                (Some(_), Some(_)) => {
+                    return Err(ctx.err(
+                        spec,
+                        key("times_ms"),
+                        "give either `spikes` (a file) or `times_ms`, not both",
+                    ))
+                }
+                (None, None) => {
+                    return Err(ctx.err(
+                        spec,
+                        key("spikes"),
+                        "missing: give a spike file `spikes` or `times_ms`",
+                    ))
+                }
                 (None, Some(times)) => {
                     n_channels = 1;
                     for (k, &t) in times.iter().enumerate() {
-                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| ctx.err(spec, key(&format!("times_ms[{k}]")), format!("must be a time >= 0 ms, got {t}")))?;
+                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| {
+                            ctx.err(
+                                spec,
+                                key(&format!("times_ms[{k}]")),
+                                format!("must be a time >= 0 ms, got {t}"),
+                            )
+                        })?;
                         spikes.push((0, tt));
                     }
                 }
@@ -582,7 +761,9 @@ fn read_input(
                             return Err(row.error(ci, format!("input id {c} too large")));
                         }
                         let t = row.f64(ct)?;
-                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| row.error(ct, format!("must be a time >= 0 ms, got {t}")))?;
+                        let tt = Time::from_ms(t).filter(|_| t >= 0.0).ok_or_else(|| {
+                            row.error(ct, format!("must be a time >= 0 ms, got {t}"))
+                        })?;
                         n_channels = n_channels.max(c + 1);
                         spikes.push((c, tt));
                         Ok(())
@@ -596,15 +777,33 @@ fn read_input(
                     unused("weight", s.weight.is_some(), "spike_times with `edges`")?;
                     unused("delay_ms", s.delay_ms.is_some(), "spike_times with `edges`")?;
                     let path = ctx.resolve(f);
-                    read_edges(&path, ["input", "target", "weight_mV", "delay_ms"], 1 << 24, n_neurons, |c, t, w, d| {
-                        n_channels = n_channels.max(c + 1);
-                        edges.push((Gid(first + c), t, w, d));
-                        Ok(())
-                    })?;
+                    read_edges(
+                        &path,
+                        ["input", "target", "weight_mV", "delay_ms"],
+                        1 << 24,
+                        n_neurons,
+                        |c, t, w, d| {
+                            n_channels = n_channels.max(c + 1);
+                            edges.push((Gid(first + c), t, w, d));
+                            Ok(())
+                        },
+                    )?;
                 }
                 None => {
-                    let w = weight_of(ctx, spec, key("weight"), s.weight, "kind `spike_times` without `edges`")?;
-                    let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, "kind `spike_times` without `edges`")?;
+                    let w = weight_of(
+                        ctx,
+                        spec,
+                        key("weight"),
+                        s.weight,
+                        "kind `spike_times` without `edges`",
+                    )?;
+                    let d = delay_of(
+                        ctx,
+                        spec,
+                        key("delay_ms"),
+                        s.delay_ms,
+                        "kind `spike_times` without `edges`",
+                    )?;
                     let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
                     for c in 0..n_channels {
                         for p in &targets {
@@ -618,36 +817,69 @@ fn read_input(
             *next_gid = first
                 .checked_add(n_channels)
                 .ok_or_else(|| ctx.err(spec, key("spikes"), "too many input channels"))?;
-            let drive = SpikeTimesDrive::new(spikes.into_iter().map(|(c, t)| Spike::at(t, Gid(first + c))).collect());
+            let drive = SpikeTimesDrive::new(
+                spikes
+                    .into_iter()
+                    .map(|(c, t)| Spike::at(t, Gid(first + c)))
+                    .collect(),
+            );
             Ok(Input::Spikes { drive, edges })
         }
-        other => Err(ctx.err(spec, key("kind"), format!("unknown input kind `{other}` (known: poisson, spike_times)"))),
+        other => Err(ctx.err(
+            spec,
+            key("kind"),
+            format!("unknown input kind `{other}` (known: poisson, spike_times)"),
+        )),
     }
 }
 
-fn recorders(ctx: &Ctx, file: &ModelFile, pops: &[PopBuild]) -> Result<(Time, Vec<bool>), ModelError> {
+fn recorders(
+    ctx: &Ctx,
+    file: &ModelFile,
+    pops: &[PopBuild],
+) -> Result<(Time, Vec<bool>), ModelError> {
     match file.recorders.as_slice() {
         [] => Ok((Time::ZERO, vec![true; pops.len()])),
         [spec] => {
             let s = spec.get_ref();
             if s.kind != "spikes" {
-                return Err(ctx.err(spec, "recorders[0].kind".into(), format!("unknown recorder kind `{}` (known: spikes)", s.kind)));
+                return Err(ctx.err(
+                    spec,
+                    "recorders[0].kind".into(),
+                    format!("unknown recorder kind `{}` (known: spikes)", s.kind),
+                ));
             }
             let from = match s.start_ms {
                 None => Time::ZERO,
-                Some(ms) => Time::from_ms(ms)
-                    .filter(|_| ms >= 0.0)
-                    .ok_or_else(|| ctx.err(spec, "recorders[0].start_ms".into(), format!("must be >= 0 ms, got {ms}")))?,
+                Some(ms) => Time::from_ms(ms).filter(|_| ms >= 0.0).ok_or_else(|| {
+                    ctx.err(
+                        spec,
+                        "recorders[0].start_ms".into(),
+                        format!("must be >= 0 ms, got {ms}"),
+                    )
+                })?,
             };
             let recorded = match &s.populations {
                 None => vec![true; pops.len()],
                 Some(_) => {
-                    let chosen = lookup(ctx, spec, "recorders[0].populations".into(), &s.populations, pops)?;
-                    pops.iter().map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p))).collect()
+                    let chosen = lookup(
+                        ctx,
+                        spec,
+                        "recorders[0].populations".into(),
+                        &s.populations,
+                        pops,
+                    )?;
+                    pops.iter()
+                        .map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p)))
+                        .collect()
                 }
             };
             Ok((from, recorded))
         }
-        [_, second, ..] => Err(ctx.err(second, "recorders[1]".into(), "only one spike recorder is supported; list all populations in one")),
+        [_, second, ..] => Err(ctx.err(
+            second,
+            "recorders[1]".into(),
+            "only one spike recorder is supported; list all populations in one",
+        )),
     }
 }

@@ -8,9 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// An open CSV file with a header line.
-pub struct CsvTable {
+pub struct CsvTable<R: BufRead = BufReader<File>> {
     path: PathBuf,
-    lines: std::io::Lines<BufReader<File>>,
+    lines: std::io::Lines<R>,
     header: Vec<String>,
     line_no: usize,
 }
@@ -26,11 +26,25 @@ pub struct Row<'a> {
 impl CsvTable {
     /// Open `path` and read its header.
     pub fn open(path: &Path) -> Result<Self, ModelError> {
-        let f = File::open(path).map_err(|e| ModelError::file(path, format!("cannot open: {e}")))?;
-        let mut lines = BufReader::new(f).lines();
+        let f =
+            File::open(path).map_err(|e| ModelError::file(path, format!("cannot open: {e}")))?;
+        CsvTable::from_reader(path, BufReader::new(f))
+    }
+}
+
+impl<R: BufRead> CsvTable<R> {
+    /// Read a table from any buffered reader; `path` names it in errors.
+    pub fn from_reader(path: &Path, reader: R) -> Result<Self, ModelError> {
+        let mut lines = reader.lines();
         let header = match lines.next() {
-            Some(Ok(h)) => h.trim_start_matches('\u{feff}').split(',').map(|s| s.trim().to_string()).collect(),
-            Some(Err(e)) => return Err(ModelError::line(path, 1, None, format!("cannot read: {e}"))),
+            Some(Ok(h)) => h
+                .trim_start_matches('\u{feff}')
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect(),
+            Some(Err(e)) => {
+                return Err(ModelError::line(path, 1, None, format!("cannot read: {e}")))
+            }
             None => return Err(ModelError::file(path, "empty file: expected a header line")),
         };
         Ok(CsvTable {
@@ -64,13 +78,21 @@ impl CsvTable {
     }
 
     /// Visit every non-empty data row.
-    pub fn for_each_row(mut self, mut f: impl FnMut(&Row) -> Result<(), ModelError>) -> Result<(), ModelError> {
+    pub fn for_each_row(
+        mut self,
+        mut f: impl FnMut(&Row) -> Result<(), ModelError>,
+    ) -> Result<(), ModelError> {
         let mut buf;
         loop {
             let line = match self.lines.next() {
                 None => return Ok(()),
                 Some(Err(e)) => {
-                    return Err(ModelError::line(&self.path, self.line_no + 1, None, format!("cannot read: {e}")))
+                    return Err(ModelError::line(
+                        &self.path,
+                        self.line_no + 1,
+                        None,
+                        format!("cannot read: {e}"),
+                    ))
                 }
                 Some(Ok(l)) => l,
             };
@@ -86,7 +108,12 @@ impl CsvTable {
                     &self.path,
                     self.line_no,
                     None,
-                    format!("expected {} fields ({}), found {}", self.header.len(), self.header.join(","), fields.len()),
+                    format!(
+                        "expected {} fields ({}), found {}",
+                        self.header.len(),
+                        self.header.join(","),
+                        fields.len()
+                    ),
                 ));
             }
             let row = Row {

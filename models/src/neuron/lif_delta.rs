@@ -72,7 +72,13 @@ impl LifDeltaParams {
             return Err(("t_ref", format!("must be >= 0 ms, got {}", self.t_ref)));
         }
         if self.V_reset >= self.V_th {
-            return Err(("V_reset", format!("must be below V_th ({} mV), got {}", self.V_th, self.V_reset)));
+            return Err((
+                "V_reset",
+                format!(
+                    "must be below V_th ({} mV), got {}",
+                    self.V_th, self.V_reset
+                ),
+            ));
         }
         if let Some(v) = self.V_m {
             if !v.is_finite() {
@@ -219,7 +225,11 @@ impl LifDeltaNeuron {
             return self.fire(c, t, 0.0);
         }
         Response {
-            forecast: if c.self_firing { self.predict(c) } else { Forecast::Unchanged },
+            forecast: if c.self_firing {
+                self.predict(c)
+            } else {
+                Forecast::Unchanged
+            },
             ..Response::QUIET
         }
     }
@@ -294,8 +304,17 @@ mod tests {
         let c = LifDeltaConsts::new(&params(0.0));
         let mut n = c.initial(0, 0.0);
         n.start(&c, Time::ZERO);
-        assert!(n.on_input(&c, Time::from_ms(1.0).unwrap(), 0.0, 25.0).spiked);
-        assert!(n.on_input(&c, Time::from_ms(2.5).unwrap(), 0.0, 25.0).discarded);
-        assert!(n.on_input(&c, Time::from_ms(3.0).unwrap(), 0.0, 25.0).spiked);
+        assert!(
+            n.on_input(&c, Time::from_ms(1.0).unwrap(), 0.0, 25.0)
+                .spiked
+        );
+        assert!(
+            n.on_input(&c, Time::from_ms(2.5).unwrap(), 0.0, 25.0)
+                .discarded
+        );
+        assert!(
+            n.on_input(&c, Time::from_ms(3.0).unwrap(), 0.0, 25.0)
+                .spiked
+        );
     }
 }

@@ -60,7 +60,12 @@ impl Dynamics for NeuronStore {
     #[inline]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, weight: f64) -> Response {
         let n = &mut self.lif_delta[self.keys[i as usize]];
-        n.on_input(&self.lif_delta_consts[n.params as usize], t, lag as f64, weight)
+        n.on_input(
+            &self.lif_delta_consts[n.params as usize],
+            t,
+            lag as f64,
+            weight,
+        )
     }
 
     #[inline]

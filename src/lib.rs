@@ -20,7 +20,7 @@
 //! use volley::models::{load, Overrides};
 //! let mut net = load("examples/brunel.toml".as_ref(), &Overrides::default()).unwrap();
 //! net.simulation.run(net.t_sim);
-//! let spikes = net.simulation.partition_mut().recorder_mut().take_sorted();
+//! let spikes = net.simulation.take_spikes();
 //! println!("{} spikes", spikes.len());
 //! ```
 

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use volley::run::{run_model, RunOptions};
-use volley_models::Overrides;
+use volley_models::{Overrides, PartitionScheme};
 
 #[derive(Parser)]
 #[command(
@@ -24,9 +24,15 @@ enum Command {
     Run {
         /// The model file (TOML).
         model: PathBuf,
-        /// Worker threads (this version runs one worker).
+        /// Worker threads; the network is split into as many partitions.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
+        #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
+        partitioning: String,
+        /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
+        #[arg(long)]
+        partition_file: Option<PathBuf>,
         /// Output folder (default: out/<model name>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -51,16 +57,32 @@ fn main() -> ExitCode {
         Command::Run {
             model,
             threads,
+            partitioning,
+            partition_file,
             out,
             seed,
             t_sim,
             no_raster,
             quiet,
         } => {
-            if threads == 0 {
-                eprintln!("error: --threads must be at least 1");
+            if threads == 0 || threads > volley_engine::MAX_PARTITIONS {
+                eprintln!(
+                    "error: --threads must be between 1 and {}",
+                    volley_engine::MAX_PARTITIONS
+                );
                 return ExitCode::from(2);
             }
+            let scheme = match partition_file {
+                Some(f) => match volley_models::read_partition_file(&f) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None if partitioning == "round_robin" => PartitionScheme::RoundRobin,
+                None => PartitionScheme::Contiguous,
+            };
             let out_dir = out.unwrap_or_else(|| {
                 PathBuf::from("out").join(
                     model
@@ -70,18 +92,16 @@ fn main() -> ExitCode {
                 )
             });
             let opts = RunOptions {
-                threads,
                 out_dir: out_dir.clone(),
                 overrides: Overrides {
                     seed,
                     t_sim_ms: t_sim,
+                    threads,
+                    partitioning: scheme,
                 },
                 progress: !quiet && std::io::stderr().is_terminal(),
                 raster: !no_raster,
             };
-            if threads > 1 && !quiet {
-                eprintln!("note: this version runs one worker thread; --threads {threads} is recorded but not used yet");
-            }
             match run_model(&model, &opts) {
                 Ok(summary) => {
                     if !quiet {

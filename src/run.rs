@@ -15,11 +15,9 @@ use volley_models::{ModelError, Overrides};
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Worker threads requested.
-    pub threads: usize,
     /// Output folder.
     pub out_dir: PathBuf,
-    /// Command-line overrides.
+    /// Command-line overrides: seed, t_sim, threads, partitioning.
     pub overrides: Overrides,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
@@ -50,10 +48,10 @@ pub struct Summary {
     pub volley_version: String,
     /// The model file.
     pub model_file: String,
-    /// Worker threads used.
+    /// Worker threads (= partitions).
     pub threads: usize,
-    /// Worker threads requested.
-    pub threads_requested: usize,
+    /// How neurons were split over partitions.
+    pub partitioning: String,
     /// Seed of all random streams.
     pub seed: u64,
     /// Simulated time (ms).
@@ -175,7 +173,8 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     bar.finish_and_clear();
 
     let counters = sim.counters();
-    let spikes = sim.partition_mut().recorder_mut().take_sorted();
+    let sim_threads = sim.partitions();
+    let spikes = sim.take_spikes();
     let csv = spikes_csv(&spikes);
     let sha = Sha256::digest(&csv);
     write_file(&opts.out_dir.join("spikes.csv"), &csv)?;
@@ -209,8 +208,8 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let summary = Summary {
         volley_version: env!("CARGO_PKG_VERSION").to_string(),
         model_file: model.display().to_string(),
-        threads: 1,
-        threads_requested: opts.threads,
+        threads: sim_threads,
+        partitioning: opts.overrides.partitioning_name(),
         seed: net.seed,
         t_sim_ms: t_sim.as_ms(),
         record_from_ms,

@@ -1,32 +1,74 @@
-//! The simulation loop: windows of three steps — update, exchange, enqueue.
+//! The simulation loop: windows of three steps — update, exchange, enqueue —
+//! run by one worker thread per partition.
+//!
+//! Inside a window `[T, T+W)` every worker advances its own partition with no
+//! communication at all: `W` is at most the shortest delay of any synapse
+//! that crosses partitions, so nothing emitted inside the window can be due
+//! inside it elsewhere. At `T+W` each worker sends every other worker the
+//! spikes it needs (possibly none) over a crossbeam channel, collects one
+//! message from each, sorts them by `(time, source)` and expands them into
+//! its queue. Receiving from every other worker is the barrier.
 
 use crate::dynamics::Dynamics;
+use crate::observer::{NoObserver, Observer};
 use crate::partition::{Counters, Partition};
 use crate::spike::Spike;
 use crate::time::Time;
 use crate::window::SyncWindow;
+use crossbeam::channel::{unbounded, Receiver, Sender};
 
-/// A network ready to run.
-pub struct Simulation<D: Dynamics> {
-    partition: Partition<D>,
+/// A network ready to run, split into partitions.
+pub struct Simulation<D: Dynamics, O: Observer = NoObserver> {
+    partitions: Vec<Partition<D, O>>,
     window_len: Time,
     now: Time,
     next_index: u64,
-    inbox: Vec<Spike>,
 }
 
-impl<D: Dynamics> Simulation<D> {
-    /// A simulation of one partition with windows of `window_len` (> 0, at
-    /// most the minimum delay of any synapse).
-    pub fn new(partition: Partition<D>, window_len: Time) -> Self {
+/// One worker's spikes for another, for one window.
+struct Message {
+    window: u64,
+    spikes: Vec<Spike>,
+}
+
+impl<D: Dynamics> Simulation<D, NoObserver> {
+    /// A simulation of `partitions` (one worker thread each) with windows of
+    /// `window_len` (> 0, at most the minimum delay of any synapse that
+    /// crosses partitions).
+    pub fn new(partitions: Vec<Partition<D>>, window_len: Time) -> Self {
         assert!(window_len.0 > 0, "window length must be positive");
+        assert!(!partitions.is_empty(), "at least one partition");
         Simulation {
-            partition,
+            partitions,
             window_len,
             now: Time::ZERO,
             next_index: 0,
-            inbox: Vec::new(),
         }
+    }
+}
+
+impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
+    /// Attach one observer per partition, made by `make(partition index)`.
+    pub fn observe<O2: Observer>(self, mut make: impl FnMut(usize) -> O2) -> Simulation<D, O2> {
+        Simulation {
+            partitions: self
+                .partitions
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| p.with_observer(make(i)))
+                .collect(),
+            window_len: self.window_len,
+            now: self.now,
+            next_index: self.next_index,
+        }
+    }
+
+    /// The observers, one per partition.
+    pub fn into_observers(self) -> Vec<O> {
+        self.partitions
+            .into_iter()
+            .map(Partition::into_observer)
+            .collect()
     }
 
     /// Simulated time reached so far.
@@ -39,34 +81,136 @@ impl<D: Dynamics> Simulation<D> {
         self.window_len
     }
 
-    /// Event counts so far.
+    /// Number of partitions (= worker threads).
+    pub fn partitions(&self) -> usize {
+        self.partitions.len()
+    }
+
+    /// The partitions.
+    pub fn partitions_mut(&mut self) -> &mut [Partition<D, O>] {
+        &mut self.partitions
+    }
+
+    /// Event counts so far, summed over partitions.
     pub fn counters(&self) -> Counters {
-        self.partition.counters()
-    }
-
-    /// The partition (state inspection, recorder).
-    pub fn partition_mut(&mut self) -> &mut Partition<D> {
-        &mut self.partition
-    }
-
-    /// Advance to `until`: every event before `until` is processed, none at or after it.
-    pub fn run(&mut self, until: Time) {
-        while self.now < until {
-            let window = SyncWindow {
-                index: self.next_index,
-                start: self.now,
-                end: (self.now + self.window_len).min(until),
-            };
-            // 1. update: neurons advance through the window independently.
-            self.partition.update(window);
-            // 2. exchange: gather what was emitted, in (time, source) order.
-            self.inbox.clear();
-            self.inbox.extend_from_slice(self.partition.outbox());
-            self.inbox.sort_unstable();
-            // 3. enqueue: expand spikes into deliveries for later windows.
-            self.partition.enqueue(&self.inbox, window.end);
-            self.now = window.end;
-            self.next_index += 1;
+        let mut c = Counters::default();
+        for p in &self.partitions {
+            c += p.counters();
         }
+        c
+    }
+
+    /// All recorded spikes so far (taken out of the recorders), sorted by
+    /// `(time, gid)`.
+    pub fn take_spikes(&mut self) -> Vec<Spike> {
+        let mut all: Vec<Spike> = Vec::new();
+        for p in &mut self.partitions {
+            all.extend(p.recorder_mut().take_sorted());
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// The windows from `now` to `until`.
+    fn windows(&self, until: Time) -> impl Iterator<Item = SyncWindow> {
+        let (w, mut start, mut index) = (self.window_len, self.now, self.next_index);
+        std::iter::from_fn(move || {
+            if start >= until {
+                return None;
+            }
+            let end = start.saturating_add(w).min(until);
+            let win = SyncWindow { index, start, end };
+            start = end;
+            index += 1;
+            Some(win)
+        })
+    }
+
+    /// Advance to `until`: every event before `until` is processed, none at
+    /// or after it.
+    pub fn run(&mut self, until: Time) {
+        if until <= self.now {
+            return;
+        }
+        let windows: Vec<SyncWindow> = self.windows(until).collect();
+        if self.partitions.len() == 1 {
+            // One worker: every synapse is local and expanded at once.
+            let p = &mut self.partitions[0];
+            for &w in &windows {
+                p.update(w);
+            }
+        } else {
+            run_workers(&mut self.partitions, &windows);
+        }
+        if let Some(last) = windows.last() {
+            self.now = last.end;
+            self.next_index = last.index + 1;
+        }
+    }
+}
+
+/// Run each partition on its own scoped thread through `windows`.
+fn run_workers<D: Dynamics + Send, O: Observer>(
+    partitions: &mut [Partition<D, O>],
+    windows: &[SyncWindow],
+) {
+    let n = partitions.len();
+    let (senders, receivers): (Vec<Sender<Message>>, Vec<Receiver<Message>>) =
+        (0..n).map(|_| unbounded()).unzip();
+    std::thread::scope(|scope| {
+        for (p, rx) in partitions.iter_mut().zip(receivers) {
+            let senders = senders.clone();
+            scope.spawn(move || worker(p, rx, senders, windows));
+        }
+    });
+}
+
+fn worker<D: Dynamics, O: Observer>(
+    p: &mut Partition<D, O>,
+    rx: Receiver<Message>,
+    to: Vec<Sender<Message>>,
+    windows: &[SyncWindow],
+) {
+    let me = p.index();
+    let n = to.len();
+    let mut early: Vec<Message> = Vec::new();
+    let mut inbox: Vec<Spike> = Vec::new();
+    for &w in windows {
+        // 1. update
+        p.update(w);
+        // 2. exchange: one message to every other worker, one from each.
+        for (q, tx) in to.iter().enumerate() {
+            if q != me {
+                let spikes = std::mem::take(p.outbox_mut(q));
+                // A peer only stops receiving when it panicked; the scope re-raises that.
+                let _ = tx.send(Message {
+                    window: w.index,
+                    spikes,
+                });
+            }
+        }
+        inbox.clear();
+        let mut received = 0;
+        early.retain(|m| {
+            if m.window == w.index {
+                inbox.extend_from_slice(&m.spikes);
+                received += 1;
+                false
+            } else {
+                true
+            }
+        });
+        while received < n - 1 {
+            let Ok(m) = rx.recv() else { return };
+            if m.window == w.index {
+                inbox.extend_from_slice(&m.spikes);
+                received += 1;
+            } else {
+                early.push(m);
+            }
+        }
+        inbox.sort_unstable();
+        // 3. enqueue
+        p.enqueue(&inbox, w.end);
     }
 }

@@ -13,4 +13,5 @@ pub mod neuron;
 pub mod rng;
 
 pub use error::ModelError;
-pub use network::{load, Network, Overrides, PopulationInfo};
+pub use network::{load, read_partition_file, Network, Overrides, PopulationInfo};
+pub use volley_engine::PartitionScheme;

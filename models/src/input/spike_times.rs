@@ -5,6 +5,7 @@
 use volley_engine::{Drive, EventQueue, Gid, Spike, SyncWindow};
 
 /// Pre-sorted spikes of a set of input channels.
+#[derive(Clone)]
 pub struct SpikeTimesDrive {
     spikes: Vec<Spike>,
     cursor: usize,

@@ -8,6 +8,7 @@
 
 use super::csv_table::CsvTable;
 use super::model_file::{self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec};
+use super::wiring::{NeuronTable, Wiring};
 use crate::error::ModelError;
 use crate::input::{PoissonDrive, SpikeTimesDrive};
 use crate::neuron::lif_delta::LifDeltaParams;
@@ -18,9 +19,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use volley_engine::{Assignment, PartitionParts, PartitionScheme};
 use volley_engine::{
-    ConnectomeBuilder, Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time,
-    TICKS_PER_MS,
+    Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, TICKS_PER_MS,
 };
 
 /// Command-line overrides of model-file values.
@@ -30,6 +31,55 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Replaces `t_sim_ms`.
     pub t_sim_ms: Option<f64>,
+    /// Number of partitions = worker threads (0 is taken as 1).
+    pub threads: usize,
+    /// How neurons are split over partitions.
+    pub partitioning: PartitionScheme,
+}
+
+impl Overrides {
+    /// The partitioning scheme's name, for reports.
+    pub fn partitioning_name(&self) -> String {
+        match self.partitioning {
+            PartitionScheme::Contiguous => "contiguous".into(),
+            PartitionScheme::RoundRobin => "round_robin".into(),
+            PartitionScheme::Explicit(_) => "explicit".into(),
+        }
+    }
+}
+
+/// Read a partition assignment: CSV `gid,partition`, one row per neuron in
+/// gid order.
+pub fn read_partition_file(path: &Path) -> Result<PartitionScheme, ModelError> {
+    let table = CsvTable::open(path)?;
+    let cg = table.require("gid")?;
+    let cp = table.require("partition")?;
+    let mut parts = Vec::new();
+    table.for_each_row(|row| {
+        let g = row.u32(cg)?;
+        if g as usize != parts.len() {
+            return Err(row.error(
+                cg,
+                format!(
+                    "gids must be 0, 1, 2, ... in order; expected {}, found {g}",
+                    parts.len()
+                ),
+            ));
+        }
+        let p = row.u32(cp)?;
+        if p as usize >= volley_engine::MAX_PARTITIONS {
+            return Err(row.error(
+                cp,
+                format!(
+                    "partition {p} out of range (at most {} partitions)",
+                    volley_engine::MAX_PARTITIONS
+                ),
+            ));
+        }
+        parts.push(p as u16);
+        Ok(())
+    })?;
+    Ok(PartitionScheme::Explicit(parts))
 }
 
 /// A population after building: a contiguous block of gids.
@@ -146,12 +196,12 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     }
 
     // Neurons.
-    let mut store = NeuronStore::default();
+    let mut store = NeuronTable::default();
     let mut pops: Vec<PopBuild> = Vec::new();
     for (i, spec) in file.populations.iter().enumerate() {
         add_population(ctx, i, spec, &mut store, &mut pops)?;
     }
-    let n_neurons = store_len(&store);
+    let n_neurons = store.len();
     let mut seen = HashSet::new();
     for (i, p) in pops.iter().enumerate() {
         if !seen.insert(p.name.as_str()) {
@@ -167,13 +217,15 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let mut next_gid = n_neurons;
     let mut inputs = Vec::new();
     for (i, spec) in file.inputs.iter().enumerate() {
-        let input = read_input(ctx, i, spec, &pops, n_neurons, seed, &mut next_gid)?;
+        let input = read_input(ctx, i, spec, &pops, n_neurons, &mut next_gid)?;
         inputs.push(input);
     }
     let n_nodes = next_gid;
 
     // Synapses.
-    let mut builder = ConnectomeBuilder::new(n_nodes, n_neurons);
+    let assign = Assignment::new(n_neurons, ov.threads.max(1), &ov.partitioning)
+        .map_err(|e| ModelError::file(ctx.path, format!("cannot partition the network: {e}")))?;
+    let mut builder = Wiring::new(&assign, n_neurons, n_nodes);
     let mut recurrent_min_delay = Time::NEVER;
     let mut delays = (Time::NEVER, Time::ZERO);
     for (i, spec) in file.projections.iter().enumerate() {
@@ -184,13 +236,14 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             delays = (delays.0.min(dmin), delays.1.max(dmax));
         }
     }
-    let n_synapses = builder.len() as u64;
-    let mut drives: Vec<Box<dyn Drive>> = Vec::new();
+    let n_synapses = builder.len();
+    let mut poisson = Vec::new();
+    let mut spike_drives = Vec::new();
     for input in inputs {
         match input {
-            Input::Poisson(d, delay) => {
-                delays = (delays.0.min(delay), delays.1.max(delay));
-                drives.push(Box::new(d));
+            Input::Poisson(spec) => {
+                delays = (delays.0.min(spec.delay), delays.1.max(spec.delay));
+                poisson.push(spec);
             }
             Input::Spikes { drive, edges } => {
                 for (src, tgt, w, d) in edges {
@@ -199,12 +252,13 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                         .add(src, tgt, w, d)
                         .map_err(|e| ModelError::file(ctx.path, format!("input synapse: {e}")))?;
                 }
-                drives.push(Box::new(drive));
+                spike_drives.push(drive);
             }
         }
     }
-    let n_input_synapses = builder.len() as u64 - n_synapses;
-    let connectome = builder.build();
+    let n_input_synapses = builder.len() - n_synapses;
+    let cross_min_delay = builder.cross_min_delay();
+    let (connectomes, destinations) = builder.finish();
 
     // Recording.
     let (record_from, recorded) = recorders(ctx, &file, &pops)?;
@@ -214,23 +268,59 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             selected[p.first_gid as usize..(p.first_gid + p.size) as usize].fill(true);
         }
     }
-    let recorder = SpikeRecorder::new(record_from, Some(selected));
 
+    // Windows: as long as the shortest delay between partitions allows (with
+    // one partition, the shortest delay, so windows stay short and regular).
     let one_ms = Time(TICKS_PER_MS);
-    let window = if recurrent_min_delay == Time::NEVER {
-        one_ms
-    } else {
-        recurrent_min_delay
-    };
-    let queue = if delays.0 == Time::NEVER {
-        EventQueue::for_delays(one_ms, one_ms)
-    } else {
-        EventQueue::for_delays(delays.0, delays.1)
-    };
-    let gids = (0..n_neurons).map(Gid).collect();
-    let partition = Partition::new(store, gids, connectome, drives, recorder, n_neurons, queue);
+    let window = cross_min_delay
+        .or((recurrent_min_delay != Time::NEVER).then_some(recurrent_min_delay))
+        .unwrap_or(one_ms);
+    let mut partitions = Vec::with_capacity(assign.parts());
+    for (p, connectome) in connectomes.into_iter().enumerate() {
+        let members = assign.members(p);
+        let mut drives: Vec<Box<dyn Drive>> = Vec::new();
+        for spec in &poisson {
+            let targets: Vec<(u32, Gid)> = spec
+                .targets
+                .iter()
+                .filter(|g| assign.partition_of(g.0) == p)
+                .map(|&g| (assign.local_of(g.0), g))
+                .collect();
+            if !targets.is_empty() {
+                drives.push(Box::new(PoissonDrive::new(
+                    seed,
+                    spec.gid,
+                    spec.rate_hz,
+                    spec.weight,
+                    spec.delay,
+                    &targets,
+                )));
+            }
+        }
+        for d in &spike_drives {
+            drives.push(Box::new(d.clone()));
+        }
+        let queue = if delays.0 == Time::NEVER {
+            EventQueue::for_delays(one_ms, one_ms)
+        } else {
+            EventQueue::for_delays(delays.0, delays.1)
+        };
+        let local_selected = members.iter().map(|g| selected[g.0 as usize]).collect();
+        partitions.push(Partition::new(PartitionParts {
+            index: p,
+            parts: assign.parts(),
+            dynamics: store.store_for(&assign, p),
+            gids: members.to_vec(),
+            connectome,
+            destinations: destinations.clone(),
+            drives,
+            recorder: SpikeRecorder::new(record_from, Some(local_selected)),
+            n_network_neurons: n_neurons,
+            queue,
+        }));
+    }
     Ok(Network {
-        simulation: Simulation::new(partition, window),
+        simulation: Simulation::new(partitions, window),
         populations: pops
             .into_iter()
             .zip(recorded)
@@ -251,16 +341,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     })
 }
 
-fn store_len(store: &NeuronStore) -> u32 {
-    use volley_engine::Dynamics;
-    store.len()
-}
-
 fn add_population(
     ctx: &Ctx,
     i: usize,
     spec: &Spanned<PopulationSpec>,
-    store: &mut NeuronStore,
+    store: &mut NeuronTable,
     pops: &mut Vec<PopBuild>,
 ) -> Result<(), ModelError> {
     let s = spec.get_ref();
@@ -294,7 +379,7 @@ fn add_population(
         .map_err(|(k, m)| ctx.err(spec, key(&format!("params.{k}")), m))?;
     let param_index = store.add_lif_delta_params(&params);
     let v_m_default = params.V_m.unwrap_or(params.E_L);
-    let first = store_len(store);
+    let first = store.len();
     match (&s.size, &s.file) {
         (Some(_), Some(_)) => {
             return Err(ctx.err(spec, key("size"), "give either `size` or `file`, not both"))
@@ -465,7 +550,7 @@ fn add_projection(
     pops: &[PopBuild],
     n_neurons: u32,
     seed: u64,
-    b: &mut ConnectomeBuilder,
+    b: &mut Wiring,
 ) -> Result<(Time, Time), ModelError> {
     let s = spec.get_ref();
     let key = |k: &str| format!("projections[{i}].{k}");
@@ -667,8 +752,16 @@ fn read_edges(
     Ok(range)
 }
 
+struct PoissonSpec {
+    gid: Gid,
+    rate_hz: f64,
+    weight: f64,
+    delay: Time,
+    targets: Vec<Gid>,
+}
+
 enum Input {
-    Poisson(PoissonDrive, Time),
+    Poisson(PoissonSpec),
     Spikes {
         drive: SpikeTimesDrive,
         edges: Vec<(Gid, u32, f64, Time)>,
@@ -681,7 +774,6 @@ fn read_input(
     spec: &Spanned<InputSpec>,
     pops: &[PopBuild],
     n_neurons: u32,
-    seed: u64,
     next_gid: &mut u32,
 ) -> Result<Input, ModelError> {
     let s = spec.get_ref();
@@ -705,17 +797,20 @@ fn read_input(
             let w = weight_of(ctx, spec, key("weight"), s.weight, "kind `poisson`")?;
             let d = delay_of(ctx, spec, key("delay_ms"), s.delay_ms, "kind `poisson`")?;
             let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
-            let list: Vec<(u32, Gid)> = targets
+            let targets: Vec<Gid> = targets
                 .iter()
                 .flat_map(|p| p.first_gid..p.first_gid + p.size)
-                .map(|g| (g, Gid(g)))
+                .map(Gid)
                 .collect();
             let gid = Gid(*next_gid);
             *next_gid += 1;
-            Ok(Input::Poisson(
-                PoissonDrive::new(seed, gid, rate, w, d, &list),
-                d,
-            ))
+            Ok(Input::Poisson(PoissonSpec {
+                gid,
+                rate_hz: rate,
+                weight: w,
+                delay: d,
+                targets,
+            }))
         }
         "spike_times" => {
             unused("rate_hz", s.rate_hz.is_some(), "spike_times")?;

@@ -3,5 +3,6 @@
 pub mod build;
 pub mod csv_table;
 pub mod model_file;
+pub mod wiring;
 
-pub use build::{load, Network, Overrides, PopulationInfo};
+pub use build::{load, read_partition_file, Network, Overrides, PopulationInfo};

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use volley::run::{run_model, RunOptions, Summary};
-use volley_models::Overrides;
+use volley_models::{Overrides, PartitionScheme};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -24,15 +24,26 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
-/// Run a model file into a fresh temporary folder.
+/// Run a model file into a fresh temporary folder on one thread.
 pub fn run(model: &Path, t_sim_ms: Option<f64>) -> (Summary, tempfile::TempDir) {
+    run_on(model, t_sim_ms, 1, PartitionScheme::Contiguous)
+}
+
+/// Run a model file on `threads` workers split by `scheme`.
+pub fn run_on(
+    model: &Path,
+    t_sim_ms: Option<f64>,
+    threads: usize,
+    scheme: PartitionScheme,
+) -> (Summary, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let opts = RunOptions {
-        threads: 1,
         out_dir: dir.path().to_path_buf(),
         overrides: Overrides {
             seed: None,
             t_sim_ms,
+            threads,
+            partitioning: scheme,
         },
         progress: false,
         raster: false,

@@ -30,3 +30,5 @@ pub use volley_models as models;
 pub mod raster;
 pub mod run;
 pub mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;

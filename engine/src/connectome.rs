@@ -210,6 +210,11 @@ impl Connectome {
         self.targets.is_empty()
     }
 
+    /// Number of source nodes the table covers.
+    pub fn n_sources(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
     /// Out-degree of `source` into this partition.
     #[inline]
     pub fn out_degree(&self, source: Gid) -> usize {

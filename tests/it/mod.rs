@@ -1,7 +1,9 @@
 mod analytic;
 mod bad_input;
 mod brunel;
+mod causality;
 mod cli;
 mod common;
 mod det_net;
+mod determinism;
 mod poisson;

@@ -132,6 +132,11 @@ impl LifDeltaConsts {
         }
     }
 
+    /// The refractory period.
+    pub fn t_ref(&self) -> Time {
+        self.t_ref
+    }
+
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifDeltaNeuron {
         LifDeltaNeuron {

@@ -40,6 +40,12 @@ impl NeuronStore {
         k
     }
 
+    /// Refractory period of local neuron `i`.
+    pub fn t_ref(&self, i: u32) -> Option<Time> {
+        let n = self.lif_delta.get(*self.keys.get(i as usize)?)?;
+        Some(self.lif_delta_consts[n.params as usize].t_ref())
+    }
+
     /// Membrane potential (mV) of local neuron `i` at its last update.
     pub fn v_m(&self, i: u32) -> Option<f64> {
         let n = self.lif_delta.get(*self.keys.get(i as usize)?)?;

@@ -1,0 +1,221 @@
+//! proptest strategies for random networks, thread counts and partition
+//! schemes. A [`RandomNetwork`] writes itself as an ordinary model file (TOML
+//! + CSV), so the property tests exercise the same loader users do.
+
+use proptest::prelude::*;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use volley_engine::PartitionScheme;
+
+/// A small network of `lif_delta` neurons with spike-time inputs, optional
+/// Poisson drive and a bias current.
+#[derive(Clone, Debug)]
+pub struct RandomNetwork {
+    /// Neurons.
+    pub n_neurons: u32,
+    /// `(source, target, weight mV, delay ms)`.
+    pub edges: Vec<(u32, u32, f64, f64)>,
+    /// `(channel, time ms)`.
+    pub input_spikes: Vec<(u32, f64)>,
+    /// `(channel, target, weight mV, delay ms)`.
+    pub input_edges: Vec<(u32, u32, f64, f64)>,
+    /// Bias current (pA); above 250 pA neurons fire on their own.
+    pub i_e: f64,
+    /// Refractory period (ms).
+    pub t_ref: f64,
+    /// Rate of an independent Poisson train into every neuron (Hz, 0 = none).
+    pub poisson_hz: f64,
+    /// Simulated time (ms).
+    pub t_sim_ms: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl RandomNetwork {
+    /// Write `model.toml` (and its CSV files) into `dir`; returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let mut toml = format!(
+            "t_sim_ms = {:?}\nseed = {}\n[[populations]]\nname = \"net\"\nmodel = \"lif_delta\"\nsize = {}\n\
+             params = {{ tau_m = 20.0, C_m = 250.0, t_ref = {:?}, E_L = 0.0, V_reset = 0.0, V_th = 20.0, I_e = {:?} }}\n",
+            self.t_sim_ms, self.seed, self.n_neurons, self.t_ref, self.i_e
+        );
+        if !self.edges.is_empty() {
+            let mut csv = String::from("source,target,weight_mV,delay_ms\n");
+            for (s, t, w, d) in &self.edges {
+                let _ = writeln!(csv, "{s},{t},{w:?},{d:?}");
+            }
+            std::fs::write(dir.join("edges.csv"), csv).expect("write edges.csv");
+            toml.push_str("[[projections]]\nrule = \"edge_list\"\nfile = \"edges.csv\"\n");
+        }
+        if !self.input_spikes.is_empty() && !self.input_edges.is_empty() {
+            let mut spikes = String::from("input,time_ms\n");
+            for (c, t) in &self.input_spikes {
+                let _ = writeln!(spikes, "{c},{t:?}");
+            }
+            let mut edges = String::from("input,target,weight_mV,delay_ms\n");
+            for (c, t, w, d) in &self.input_edges {
+                let _ = writeln!(edges, "{c},{t},{w:?},{d:?}");
+            }
+            std::fs::write(dir.join("input_spikes.csv"), spikes).expect("write input_spikes.csv");
+            std::fs::write(dir.join("input_edges.csv"), edges).expect("write input_edges.csv");
+            toml.push_str("[[inputs]]\nname = \"channels\"\nkind = \"spike_times\"\nspikes = \"input_spikes.csv\"\nedges = \"input_edges.csv\"\n");
+        }
+        if self.poisson_hz > 0.0 {
+            let _ = write!(
+                toml,
+                "[[inputs]]\nname = \"noise\"\nkind = \"poisson\"\nrate_hz = {:?}\nweight = 0.5\ndelay_ms = 0.75\ntargets = \"net\"\n",
+                self.poisson_hz
+            );
+        }
+        let path = dir.join("model.toml");
+        std::fs::write(&path, toml).expect("write model.toml");
+        path
+    }
+}
+
+/// Delays at or above `min_delay_ms`, on a 1/8 ms grid (so spikes coincide
+/// often) or anywhere in between.
+fn delay(min_delay_ms: f64) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        (0u32..24).prop_map(move |k| min_delay_ms + k as f64 / 8.0),
+        (0.0f64..3.0).prop_map(move |x| min_delay_ms + x),
+    ]
+}
+
+fn common_parts() -> impl Strategy<Value = (f64, f64, f64, f64, u64)> {
+    (
+        prop::sample::select(vec![0.0, 150.0, 240.0, 262.5, 300.0]),
+        prop::sample::select(vec![0.5, 1.0, 2.0]),
+        prop::sample::select(vec![0.0, 0.0, 800.0, 3000.0]),
+        40.0f64..120.0,
+        0..(i64::MAX as u64),
+    )
+}
+
+fn inputs(
+    n: u32,
+    t_sim_ms: f64,
+    min_delay_ms: f64,
+) -> impl Strategy<Value = (Vec<(u32, f64)>, Vec<(u32, u32, f64, f64)>)> {
+    let spikes = prop::collection::vec((0u32..4, 0.0f64..1.0), 0..40).prop_map(move |v| {
+        v.into_iter()
+            .map(|(c, x)| (c, (x * t_sim_ms * 4.0).floor() / 4.0))
+            .collect::<Vec<_>>()
+    });
+    let edges = prop::collection::vec(
+        (0u32..4, 0..n, 5.0f64..25.0, delay(min_delay_ms)),
+        0..(2 * n as usize + 2),
+    );
+    (spikes, edges)
+}
+
+/// Random sparse networks: up to `max_neurons` neurons, out-degree up to
+/// `max_degree`, delays ≥ `min_delay_ms`, weights from −6 to +10 mV.
+pub fn network(
+    max_neurons: u32,
+    max_degree: usize,
+    min_delay_ms: f64,
+) -> impl Strategy<Value = RandomNetwork> {
+    (2..=max_neurons.max(2), common_parts()).prop_flat_map(
+        move |(n, (i_e, t_ref, poisson_hz, t_sim_ms, seed))| {
+            let edges = prop::collection::vec(
+                prop::collection::vec((0..n, -6.0f64..10.0, delay(min_delay_ms)), 0..=max_degree),
+                n as usize,
+            )
+            .prop_map(|per_source| {
+                per_source
+                    .into_iter()
+                    .enumerate()
+                    .flat_map(|(s, out)| out.into_iter().map(move |(t, w, d)| (s as u32, t, w, d)))
+                    .collect::<Vec<_>>()
+            });
+            (edges, inputs(n, t_sim_ms, min_delay_ms)).prop_map(
+                move |(edges, (input_spikes, input_edges))| RandomNetwork {
+                    n_neurons: n,
+                    edges,
+                    input_spikes,
+                    input_edges,
+                    i_e,
+                    t_ref,
+                    poisson_hz,
+                    t_sim_ms,
+                    seed,
+                },
+            )
+        },
+    )
+}
+
+/// Directed Watts–Strogatz small worlds: a ring where each neuron projects
+/// to its `k` nearest neighbours (k/2 on each side), each edge rewired to a
+/// uniformly drawn other neuron with probability `p` ∈ {0, 0.1, 0.3}.
+pub fn small_world(
+    max_neurons: u32,
+    k: u32,
+    min_delay_ms: f64,
+) -> impl Strategy<Value = RandomNetwork> {
+    let k = k.max(2) & !1;
+    (
+        k + 2..=max_neurons.max(k + 2),
+        prop::sample::select(vec![0.0, 0.1, 0.3]),
+        common_parts(),
+    )
+        .prop_flat_map(move |(n, p, (i_e, t_ref, poisson_hz, t_sim_ms, seed))| {
+            let per_edge = (
+                prop::bool::weighted(p),
+                1..n,
+                2.0f64..8.0,
+                delay(min_delay_ms),
+            );
+            (
+                prop::collection::vec(per_edge, (n * k) as usize),
+                inputs(n, t_sim_ms, min_delay_ms),
+            )
+                .prop_map(move |(choices, (input_spikes, input_edges))| {
+                    let mut edges = Vec::with_capacity(choices.len());
+                    for (i, (rewire, jump, w, d)) in choices.into_iter().enumerate() {
+                        let s = i as u32 / k;
+                        let j = i as u32 % k;
+                        let offset = if j < k / 2 {
+                            j + 1
+                        } else {
+                            n - (j - k / 2 + 1)
+                        };
+                        let t = if rewire {
+                            (s + jump) % n
+                        } else {
+                            (s + offset) % n
+                        };
+                        let w = if s % 5 == 4 { -w } else { w };
+                        edges.push((s, t, w, d));
+                    }
+                    RandomNetwork {
+                        n_neurons: n,
+                        edges,
+                        input_spikes,
+                        input_edges,
+                        i_e,
+                        t_ref,
+                        poisson_hz,
+                        t_sim_ms,
+                        seed,
+                    }
+                })
+        })
+}
+
+/// Worker thread counts from 1 to `max`.
+pub fn threads(max: usize) -> impl Strategy<Value = usize> {
+    1..=max.max(1)
+}
+
+/// A partition scheme for `n_neurons` neurons and `parts` partitions:
+/// contiguous, round-robin, or an explicit random assignment.
+pub fn scheme(n_neurons: u32, parts: usize) -> impl Strategy<Value = PartitionScheme> {
+    let parts = parts.max(1) as u16;
+    prop_oneof![
+        Just(PartitionScheme::Contiguous),
+        Just(PartitionScheme::RoundRobin),
+        prop::collection::vec(0..parts, n_neurons as usize).prop_map(PartitionScheme::Explicit),
+    ]
+}

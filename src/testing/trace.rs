@@ -1,0 +1,145 @@
+//! Recording what a simulation does.
+
+use std::path::Path;
+use volley_engine::{Delivery, Gid, Observer, PartitionScheme, Spike, SyncWindow, Time};
+use volley_models::{load, ModelError, Overrides};
+
+/// One processed delivery.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeliveryRecord {
+    /// Window in which it was processed.
+    pub window: u64,
+    /// Receiving neuron.
+    pub target: Gid,
+    /// Emitting node.
+    pub source: Gid,
+    /// Arrival tick.
+    pub time: Time,
+}
+
+/// One spike.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeRecord {
+    /// Window in which it was emitted.
+    pub window: u64,
+    /// The spike.
+    pub spike: Spike,
+}
+
+/// Records everything one partition does, in processing order.
+#[derive(Clone, Debug, Default)]
+pub struct TraceObserver {
+    /// Windows, in order.
+    pub windows: Vec<SyncWindow>,
+    /// Processed deliveries, in processing order.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// Emitted spikes, in order.
+    pub spikes: Vec<SpikeRecord>,
+}
+
+impl TraceObserver {
+    fn window(&self) -> u64 {
+        self.windows.last().map(|w| w.index).unwrap_or(0)
+    }
+}
+
+impl Observer for TraceObserver {
+    fn on_window(&mut self, _partition: usize, window: &SyncWindow) {
+        self.windows.push(*window);
+    }
+    fn on_delivery(&mut self, _partition: usize, target: Gid, d: &Delivery) {
+        self.deliveries.push(DeliveryRecord {
+            window: self.window(),
+            target,
+            source: d.source,
+            time: d.time,
+        });
+    }
+    fn on_spike(&mut self, _partition: usize, spike: &Spike) {
+        self.spikes.push(SpikeRecord {
+            window: self.window(),
+            spike: *spike,
+        });
+    }
+}
+
+/// A run with a trace of each partition and the facts needed to check it.
+#[derive(Debug)]
+pub struct TracedRun {
+    /// Neurons (gids `0..n_neurons`).
+    pub n_neurons: u32,
+    /// Simulated time.
+    pub t_sim: Time,
+    /// Window length.
+    pub window: Time,
+    /// Every synapse `(source gid, target gid, delay)`.
+    pub synapses: Vec<(u32, u32, Time)>,
+    /// Partition of each neuron.
+    pub partition_of: Vec<usize>,
+    /// Refractory period of each neuron.
+    pub t_ref: Vec<Time>,
+    /// Recorded spikes (all neurons are recorded unless the model says otherwise).
+    pub spikes: Vec<Spike>,
+    /// One trace per partition.
+    pub traces: Vec<TraceObserver>,
+}
+
+impl TracedRun {
+    /// Whether two runs produced bit-identical spikes (ticks and sub-tick lags).
+    pub fn same_spikes(&self, other: &TracedRun) -> bool {
+        self.spikes.len() == other.spikes.len()
+            && self
+                .spikes
+                .iter()
+                .zip(&other.spikes)
+                .all(|(a, b)| a == b && a.lag.to_bits() == b.lag.to_bits())
+    }
+}
+
+/// Build `model` on `threads` partitions split by `scheme`, run it to its
+/// `t_sim_ms` with a [`TraceObserver`] on every partition.
+pub fn run_traced(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+) -> Result<TracedRun, ModelError> {
+    let net = load(
+        model,
+        &Overrides {
+            threads,
+            partitioning: scheme,
+            ..Overrides::default()
+        },
+    )?;
+    let mut sim = net.simulation;
+    let mut synapses = Vec::new();
+    let mut partition_of = vec![0; net.n_neurons as usize];
+    let mut t_ref = vec![Time::ZERO; net.n_neurons as usize];
+    for p in sim.partitions_mut() {
+        let gids = p.gids().to_vec();
+        for (i, g) in gids.iter().enumerate() {
+            partition_of[g.0 as usize] = p.index();
+            t_ref[g.0 as usize] = p.dynamics.t_ref(i as u32).unwrap_or(Time::ZERO);
+        }
+        let c = p.connectome();
+        for s in 0..c.n_sources() as u32 {
+            for (local, class) in c.synapses_of(Gid(s)) {
+                synapses.push((s, gids[local as usize].0, class.delay));
+            }
+        }
+    }
+    let window = sim.window_len();
+    let mut sim = sim.observe(|_| TraceObserver::default());
+    sim.run(net.t_sim);
+    let spikes = sim.take_spikes();
+    Ok(TracedRun {
+        n_neurons: net.n_neurons,
+        t_sim: net.t_sim,
+        window,
+        synapses,
+        partition_of,
+        t_ref,
+        spikes,
+        traces: sim.into_observers(),
+    })
+}

@@ -1,20 +1,41 @@
-//! External drive: inputs that do not come from network neurons (Poisson
-//! trains, spike-time files, event cameras).
+//! External input: what does not come from network neurons.
+//!
+//! Two shapes:
+//! - [`Drive`]: input nodes with gids that emit spikes (spike-time files,
+//!   event cameras); their spikes reach neurons through ordinary synapses;
+//! - [`Trains`]: independent trains, one per target neuron (Poisson
+//!   generators): each neuron consumes its own train while it processes the
+//!   window, merged with its other inputs — no queue traffic at all.
+//!
+//! Random streams of either must belong to targets or channels, never to a
+//! partition or thread, so results do not depend on how the network is split.
 
-use crate::event_queue::EventQueue;
-use crate::spike::Spike;
+use crate::spike::{Gid, Spike};
+use crate::time::Time;
 use crate::window::SyncWindow;
 
-/// An external input feeding one partition. Called once at the start of every
-/// window; it emits what it produces during that window:
-/// - per-target deliveries (e.g. independent Poisson trains) straight into
-///   the queue, each at or after `window.start`;
-/// - spikes of input nodes (with gids) that the engine expands through the
-///   partition's synapses.
-///
-/// A drive's random streams must belong to its targets or channels, never to
-/// the partition, so results do not depend on how the network is split.
+/// Input nodes emitting spikes, asked once per window.
 pub trait Drive: Send {
-    /// Emit everything whose emission time lies in `window`.
-    fn emit(&mut self, window: SyncWindow, queue: &mut EventQueue, spikes: &mut Vec<Spike>);
+    /// Append the spikes emitted during `window` (times in `[start, end)`).
+    fn emit(&mut self, window: SyncWindow, spikes: &mut Vec<Spike>);
+}
+
+/// A set of per-target input trains from one generator node.
+pub trait Trains: Send {
+    /// Number of trains.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Local index of train `k`'s target.
+    fn target(&self, k: usize) -> u32;
+    /// The generator's gid (the source of every event).
+    fn source(&self) -> Gid;
+    /// Weight of every event.
+    fn weight(&self) -> f64;
+    /// Arrival time (emission + delay) of train `k`'s next event.
+    fn next_arrival(&self, k: usize) -> Time;
+    /// Consume train `k`'s next event.
+    fn advance(&mut self, k: usize);
 }

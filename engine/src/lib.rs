@@ -36,7 +36,7 @@ pub mod time;
 pub mod window;
 
 pub use connectome::{Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass};
-pub use drive::Drive;
+pub use drive::{Drive, Trains};
 pub use dynamics::{Dynamics, Forecast, Response};
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;

@@ -1,18 +1,24 @@
 //! A partition: the part of the network one worker owns outright — its
 //! neurons' state, their incoming synapses, its event queue, its forecasts,
-//! its external drives, its recorder and its observer. Nothing in it is
-//! shared but read-only routing tables.
+//! its external input, its recorder and its observer. Nothing in it is shared
+//! but read-only routing tables.
+//!
+//! Within a window no neuron can affect another (every delay is at least the
+//! window length), so a partition advances neuron by neuron: each active
+//! neuron consumes, in exact time order, its deliveries of the window, its
+//! own input trains and its forecast spike.
 
 use crate::connectome::Connectome;
-use crate::drive::Drive;
+use crate::drive::{Drive, Trains};
 use crate::dynamics::{Dynamics, Forecast, Response};
 use crate::event_queue::EventQueue;
 use crate::forecast::SpikeForecast;
 use crate::observer::{NoObserver, Observer};
 use crate::recorder::SpikeRecorder;
-use crate::spike::{Gid, Spike};
-use crate::time::{Time, TICKS_PER_MS};
+use crate::spike::{Delivery, Gid, Spike};
+use crate::time::Time;
 use crate::window::SyncWindow;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// Event counts of one partition.
@@ -37,9 +43,8 @@ impl std::ops::AddAssign for Counters {
     }
 }
 
-/// Longest stretch for which drives emit at once: bounds the memory that a
-/// long window would otherwise fill with external input.
-const DRIVE_STEP: Time = Time(TICKS_PER_MS);
+/// One input item of a neuron at one tick: (source, synapse, weight, lag).
+type Item = (Gid, u32, f64, f32);
 
 /// One worker's share of the network.
 pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
@@ -53,16 +58,30 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     /// Per neuron gid: bit set of the *other* partitions holding its targets.
     destinations: Arc<[u64]>,
     queue: EventQueue,
+    window_len: Time,
+    /// Neurons with a prediction, by time (to find the due ones).
     forecast: SpikeForecast,
+    /// Each local neuron's current prediction (`NEVER` if none).
+    forecast_at: Vec<Time>,
     drives: Vec<Box<dyn Drive>>,
+    trains: Vec<Box<dyn Trains>>,
+    /// Per local neuron: range into `train_refs`.
+    train_ranges: Vec<(u32, u32)>,
+    /// `(trains index, train)` sorted by neuron, then by source gid.
+    train_refs: Vec<(u16, u32)>,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
     n_network_neurons: u32,
     counters: Counters,
-    /// Spikes for each other partition, emitted in the current window.
+    /// Spikes emitted in the current window, for this and each other partition.
+    own_spikes: Vec<Spike>,
     outboxes: Vec<Vec<Spike>>,
     input_spikes: Vec<Spike>,
+    /// Scratch: neurons to advance in the current step, and their marks.
+    active: Vec<u32>,
+    mark: Vec<u64>,
+    step: u64,
     started: bool,
 }
 
@@ -80,39 +99,71 @@ pub struct PartitionParts<D> {
     pub connectome: Connectome,
     /// Per neuron gid: bit set of the other partitions holding its targets.
     pub destinations: Arc<[u64]>,
-    /// External drives of local neurons.
+    /// Spike-emitting inputs.
     pub drives: Vec<Box<dyn Drive>>,
+    /// Per-target input trains of local neurons.
+    pub trains: Vec<Box<dyn Trains>>,
     /// Recorder of local neurons.
     pub recorder: SpikeRecorder,
     /// Gids below this are network neurons.
     pub n_network_neurons: u32,
-    /// The queue, sized for the network's delays.
-    pub queue: EventQueue,
+    /// Window length (≤ the shortest delay of any neuron-to-neuron synapse).
+    pub window_len: Time,
+    /// Longest delay of any synapse (sizes the queue).
+    pub max_delay: Time,
 }
 
 impl<D: Dynamics> Partition<D, NoObserver> {
     /// Assemble a partition.
     pub fn new(p: PartitionParts<D>) -> Self {
-        debug_assert_eq!(p.dynamics.len() as usize, p.gids.len());
+        let n = p.dynamics.len();
+        debug_assert_eq!(n as usize, p.gids.len());
         debug_assert!(
             p.gids.windows(2).all(|w| w[0] < w[1]),
             "local order must follow gid order"
         );
+        // Index the trains by target neuron, ordered by source gid then train.
+        let mut refs: Vec<(u32, u32, u16, u32)> = Vec::new();
+        for (ti, t) in p.trains.iter().enumerate() {
+            for k in 0..t.len() {
+                refs.push((t.target(k), t.source().0, ti as u16, k as u32));
+            }
+        }
+        refs.sort_unstable();
+        let mut train_ranges = vec![(0u32, 0u32); n as usize];
+        let mut k = 0;
+        while k < refs.len() {
+            let target = refs[k].0;
+            let start = k;
+            while k < refs.len() && refs[k].0 == target {
+                k += 1;
+            }
+            train_ranges[target as usize] = (start as u32, k as u32);
+        }
         Partition {
             index: p.index,
             dynamics: p.dynamics,
             gids: p.gids,
             connectome: p.connectome,
             destinations: p.destinations,
-            queue: p.queue,
+            queue: EventQueue::new(n, p.window_len, p.max_delay),
+            window_len: p.window_len,
             forecast: SpikeForecast::default(),
+            forecast_at: vec![Time::NEVER; n as usize],
             drives: p.drives,
+            trains: p.trains,
+            train_ranges,
+            train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
             recorder: p.recorder,
             observer: NoObserver,
             n_network_neurons: p.n_network_neurons,
             counters: Counters::default(),
+            own_spikes: Vec::new(),
             outboxes: vec![Vec::new(); p.parts],
             input_spikes: Vec::new(),
+            active: Vec::new(),
+            mark: vec![0; n as usize],
+            step: 0,
             started: false,
         }
     }
@@ -128,14 +179,23 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             connectome: self.connectome,
             destinations: self.destinations,
             queue: self.queue,
+            window_len: self.window_len,
             forecast: self.forecast,
+            forecast_at: self.forecast_at,
             drives: self.drives,
+            trains: self.trains,
+            train_ranges: self.train_ranges,
+            train_refs: self.train_refs,
             recorder: self.recorder,
             observer,
             n_network_neurons: self.n_network_neurons,
             counters: self.counters,
+            own_spikes: self.own_spikes,
             outboxes: self.outboxes,
             input_spikes: self.input_spikes,
+            active: self.active,
+            mark: self.mark,
+            step: self.step,
             started: self.started,
         }
     }
@@ -165,7 +225,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         &self.observer
     }
 
-    /// Take the observer out (leaving a fresh default one).
+    /// Take the observer out.
     pub fn into_observer(self) -> O {
         self.observer
     }
@@ -175,17 +235,182 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         &self.connectome
     }
 
-    /// Spikes for partition `q` emitted during the last `update`.
+    /// Spikes for partition `q` emitted during the current window.
     pub fn outbox_mut(&mut self, q: usize) -> &mut Vec<Spike> {
         &mut self.outboxes[q]
     }
 
+    /// Step 1 of a window: advance every local neuron through `window` (all
+    /// or the first part of grid window `window.index`).
+    pub fn update(&mut self, window: SyncWindow) {
+        self.observer.on_window(self.index, &window);
+        if self.queue.open_window() != Some(window.index) {
+            self.open(window.index);
+        }
+        if !self.started {
+            self.started = true;
+            for i in 0..self.dynamics.len() {
+                let r = self.dynamics.start(i, window.start);
+                self.apply(i, window.start, r);
+                self.settle(i);
+            }
+        }
+        self.advance_until(window.end);
+    }
+
+    /// Enter grid window `k`: external spikes of the whole window are expanded,
+    /// then its deliveries are grouped by neuron.
+    fn open(&mut self, k: u64) {
+        let w = self.window_len;
+        let grid = SyncWindow {
+            index: k,
+            start: Time(k * w.0),
+            end: Time(k * w.0).saturating_add(w),
+        };
+        self.input_spikes.clear();
+        for drive in &mut self.drives {
+            drive.emit(grid, &mut self.input_spikes);
+        }
+        self.input_spikes.sort_unstable();
+        for s in 0..self.input_spikes.len() {
+            let spike = self.input_spikes[s];
+            let queue = &mut self.queue;
+            self.connectome.expand(spike, |d| queue.push(d));
+        }
+        self.queue.open(k);
+    }
+
+    /// Advance every neuron with something to do before `end`.
+    fn advance_until(&mut self, end: Time) {
+        self.step += 1;
+        let step = self.step;
+        self.active.clear();
+        for &i in self.queue.active() {
+            self.mark[i as usize] = step;
+            self.active.push(i);
+        }
+        for i in 0..self.train_ranges.len() {
+            let (a, b) = self.train_ranges[i];
+            if a < b
+                && self.mark[i] != step
+                && self.next_train(i as u32).is_some_and(|(t, _)| t < end)
+            {
+                self.mark[i] = step;
+                self.active.push(i as u32);
+            }
+        }
+        while let Some((i, t)) = self.forecast.peek() {
+            if t >= end {
+                break;
+            }
+            self.forecast.pop();
+            if self.mark[i as usize] != step {
+                self.mark[i as usize] = step;
+                self.active.push(i);
+            }
+        }
+        let active = std::mem::take(&mut self.active);
+        for &i in &active {
+            self.advance_neuron(i, end);
+        }
+        self.active = active;
+    }
+
+    /// The earliest next arrival among neuron `i`'s trains, and its ref index.
+    #[inline]
+    fn next_train(&self, i: u32) -> Option<(Time, usize)> {
+        let (a, b) = self.train_ranges[i as usize];
+        let mut best: Option<(Time, usize)> = None;
+        for r in a as usize..b as usize {
+            let (ti, k) = self.train_refs[r];
+            let t = self.trains[ti as usize].next_arrival(k as usize);
+            if best.is_none_or(|(bt, _)| t < bt) {
+                best = Some((t, r));
+            }
+        }
+        best
+    }
+
+    /// Consume neuron `i`'s inputs and forecast before `end`, in time order.
+    fn advance_neuron(&mut self, i: u32, end: Time) {
+        loop {
+            let t_delivery = self.queue.peek(i).map(|d| d.time).filter(|&t| t < end);
+            let t_train = self.next_train(i).map(|(t, _)| t).filter(|&t| t < end);
+            let t_input = match (t_delivery, t_train) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let t_forecast = self.forecast_at[i as usize];
+            // A due forecast goes before an input at the same tick (NEST tests
+            // the threshold before adding same-time input).
+            if t_forecast < end && t_input.is_none_or(|t| t_forecast <= t) {
+                self.forecast_at[i as usize] = Time::NEVER;
+                let r = self.dynamics.on_forecast(i, t_forecast);
+                self.apply(i, t_forecast, r);
+                continue;
+            }
+            let Some(t) = t_input else { break };
+            let (weight, lag) = self.gather(i, t);
+            let r = self.dynamics.on_input(i, t, lag, weight);
+            self.apply(i, t, r);
+        }
+        self.settle(i);
+    }
+
+    /// Sum every input of neuron `i` at tick `t` in `(source, synapse)` order;
+    /// returns the sum and the lag of the first.
+    #[inline]
+    fn gather(&mut self, i: u32, t: Time) -> (f64, f32) {
+        let mut items: SmallVec<[Item; 8]> = SmallVec::new();
+        while let Some(d) = self.queue.peek(i) {
+            if d.time != t {
+                break;
+            }
+            items.push((d.source, d.synapse, d.weight, d.lag));
+            self.queue.pop(i);
+        }
+        let from_queue = items.len();
+        let (a, b) = self.train_ranges[i as usize];
+        for r in a as usize..b as usize {
+            let (ti, k) = self.train_refs[r];
+            let train = &mut self.trains[ti as usize];
+            while train.next_arrival(k as usize) == t {
+                items.push((train.source(), k, train.weight(), 0.0));
+                train.advance(k as usize);
+            }
+        }
+        if from_queue > 0 && items.len() > from_queue {
+            items.sort_by_key(|&(s, syn, _, _)| (s, syn));
+        }
+        let mut weight = 0.0;
+        for &(source, synapse, w, lag) in &items {
+            weight += w;
+            if source.0 < self.n_network_neurons {
+                self.counters.recurrent_events += 1;
+            } else {
+                self.counters.external_events += 1;
+            }
+            let d = Delivery {
+                time: t,
+                target: i,
+                source,
+                synapse,
+                weight: w,
+                lag,
+            };
+            self.observer
+                .on_delivery(self.index, self.gids[i as usize], &d);
+        }
+        (weight, items[0].3)
+    }
+
+    /// Record the outcome of one call.
     #[inline]
     fn apply(&mut self, i: u32, t: Time, r: Response) {
         match r.forecast {
             Forecast::Unchanged => {}
-            Forecast::At(tf) => self.forecast.set(i, tf),
-            Forecast::Never => self.forecast.clear(i),
+            Forecast::At(tf) => self.forecast_at[i as usize] = tf,
+            Forecast::Never => self.forecast_at[i as usize] = Time::NEVER,
         }
         if r.discarded {
             self.counters.discarded_events += 1;
@@ -200,10 +425,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.counters.spikes += 1;
             self.recorder.offer(i, spike);
             self.observer.on_spike(self.index, &spike);
-            // Local targets: expanded at once (their delays may be shorter
-            // than the window). Other partitions: at the window's end.
-            let queue = &mut self.queue;
-            self.connectome.expand(spike, |d| queue.push(d));
+            if self.connectome.out_degree(source) > 0 {
+                self.own_spikes.push(spike);
+            }
             let mut mask = self
                 .destinations
                 .get(source.0 as usize)
@@ -217,97 +441,26 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
     }
 
-    /// Step 1 of a window: advance every local neuron through `window`,
-    /// processing deliveries and forecasts in time order.
-    pub fn update(&mut self, window: SyncWindow) {
-        self.observer.on_window(self.index, &window);
-        if !self.started {
-            self.started = true;
-            for i in 0..self.dynamics.len() {
-                let r = self.dynamics.start(i, window.start);
-                self.apply(i, window.start, r);
-            }
-        }
-        let mut step_start = window.start;
-        while step_start < window.end {
-            let step_end = step_start.saturating_add(DRIVE_STEP).min(window.end);
-            self.emit_drives(SyncWindow {
-                index: window.index,
-                start: step_start,
-                end: step_end,
-            });
-            self.process_until(step_end);
-            step_start = step_end;
-        }
-    }
-
-    /// External input emitted during `[step.start, step.end)`.
-    fn emit_drives(&mut self, step: SyncWindow) {
-        self.input_spikes.clear();
-        for drive in &mut self.drives {
-            drive.emit(step, &mut self.queue, &mut self.input_spikes);
-        }
-        self.input_spikes.sort_unstable();
-        for k in 0..self.input_spikes.len() {
-            let spike = self.input_spikes[k];
-            let queue = &mut self.queue;
-            self.connectome.expand(spike, |d| queue.push(d));
-        }
-    }
-
-    /// Process every forecast and delivery before `end`, in order.
-    fn process_until(&mut self, end: Time) {
-        loop {
-            let next_forecast = self.forecast.peek().filter(|&(_, t)| t < end);
-            let next_delivery = self.queue.peek_before(end);
-            match (next_forecast, next_delivery) {
-                (None, None) => break,
-                // A due forecast goes before an input at the same time
-                // (the threshold is checked before same-time inputs).
-                (Some((i, tf)), d) if d.is_none_or(|d| tf <= d.time) => {
-                    self.forecast.pop();
-                    let r = self.dynamics.on_forecast(i, tf);
-                    self.apply(i, tf, r);
-                }
-                (_, Some(first)) => {
-                    self.queue.pop_before(end);
-                    self.note(&first);
-                    let mut weight = first.weight;
-                    while let Some(next) = self.queue.peek_before(end) {
-                        if next.time != first.time || next.target != first.target {
-                            break;
-                        }
-                        self.queue.pop_before(end);
-                        self.note(&next);
-                        weight += next.weight;
-                    }
-                    let r = self
-                        .dynamics
-                        .on_input(first.target, first.time, first.lag, weight);
-                    self.apply(first.target, first.time, r);
-                }
-                (Some(_), None) => unreachable!("covered by the forecast arm"),
-            }
-        }
-    }
-
+    /// Put neuron `i`'s prediction (after it was advanced) into the index.
     #[inline]
-    fn note(&mut self, d: &crate::spike::Delivery) {
-        if d.source.0 < self.n_network_neurons {
-            self.counters.recurrent_events += 1;
+    fn settle(&mut self, i: u32) {
+        let t = self.forecast_at[i as usize];
+        if t == Time::NEVER {
+            self.forecast.clear(i);
         } else {
-            self.counters.external_events += 1;
+            self.forecast.set(i, t);
         }
-        self.observer
-            .on_delivery(self.index, self.gids[d.target as usize], d);
     }
 
-    /// Step 3 of a window: turn spikes received from other partitions (sorted
-    /// by `(time, source)`) into deliveries. Each lands at or after the next
-    /// window's start because every cross-partition delay is at least the
+    /// Step 3 of a window: turn this partition's own spikes and those
+    /// received from other partitions into deliveries. Each lands at or
+    /// after the next window's start because every delay is at least the
     /// window length.
-    pub fn enqueue(&mut self, inbox: &[Spike], next_window_start: Time) {
-        for &spike in inbox {
+    pub fn enqueue(&mut self, received: &[Spike], next_window_start: Time) {
+        let mut inbox = std::mem::take(&mut self.own_spikes);
+        inbox.extend_from_slice(received);
+        inbox.sort_unstable();
+        for &spike in &inbox {
             let queue = &mut self.queue;
             self.connectome.expand(spike, |d| {
                 debug_assert!(
@@ -319,5 +472,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 queue.push(d)
             });
         }
+        inbox.clear();
+        self.own_spikes = inbox;
     }
 }

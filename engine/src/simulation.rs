@@ -1,6 +1,11 @@
 //! The simulation loop: windows of three steps — update, exchange, enqueue —
 //! run by one worker thread per partition.
 //!
+//! Windows lie on a fixed grid, window `k` = `[kW, (k+1)W)`, whatever the
+//! `until` of each `run` call: a call that stops inside a window leaves it
+//! open, and the next call finishes it, so chunked runs give the same
+//! results as one long run.
+//!
 //! Inside a window `[T, T+W)` every worker advances its own partition with no
 //! communication at all: `W` is at most the shortest delay of any synapse
 //! that crosses partitions, so nothing emitted inside the window can be due
@@ -22,7 +27,6 @@ pub struct Simulation<D: Dynamics, O: Observer = NoObserver> {
     partitions: Vec<Partition<D, O>>,
     window_len: Time,
     now: Time,
-    next_index: u64,
 }
 
 /// One worker's spikes for another, for one window.
@@ -33,8 +37,8 @@ struct Message {
 
 impl<D: Dynamics> Simulation<D, NoObserver> {
     /// A simulation of `partitions` (one worker thread each) with windows of
-    /// `window_len` (> 0, at most the minimum delay of any synapse that
-    /// crosses partitions).
+    /// `window_len` (> 0, at most the minimum delay of any neuron-to-neuron
+    /// synapse; the partitions must have been built with the same length).
     pub fn new(partitions: Vec<Partition<D>>, window_len: Time) -> Self {
         assert!(window_len.0 > 0, "window length must be positive");
         assert!(!partitions.is_empty(), "at least one partition");
@@ -42,7 +46,6 @@ impl<D: Dynamics> Simulation<D, NoObserver> {
             partitions,
             window_len,
             now: Time::ZERO,
-            next_index: 0,
         }
     }
 }
@@ -59,7 +62,6 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
                 .collect(),
             window_len: self.window_len,
             now: self.now,
-            next_index: self.next_index,
         }
     }
 
@@ -111,19 +113,20 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
         all
     }
 
-    /// The windows from `now` to `until`.
-    fn windows(&self, until: Time) -> impl Iterator<Item = SyncWindow> {
-        let (w, mut start, mut index) = (self.window_len, self.now, self.next_index);
-        std::iter::from_fn(move || {
-            if start >= until {
-                return None;
-            }
-            let end = start.saturating_add(w).min(until);
-            let win = SyncWindow { index, start, end };
+    /// The (parts of) grid windows from `now` to `until`, and whether each
+    /// completes its grid window.
+    fn windows(&self, until: Time) -> Vec<(SyncWindow, bool)> {
+        let w = self.window_len.0;
+        let mut out = Vec::new();
+        let mut start = self.now;
+        while start < until {
+            let index = start.0 / w;
+            let grid_end = Time((index + 1).saturating_mul(w));
+            let end = grid_end.min(until);
+            out.push((SyncWindow { index, start, end }, end == grid_end));
             start = end;
-            index += 1;
-            Some(win)
-        })
+        }
+        out
     }
 
     /// Advance to `until`: every event before `until` is processed, none at
@@ -132,19 +135,21 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
         if until <= self.now {
             return;
         }
-        let windows: Vec<SyncWindow> = self.windows(until).collect();
+        let windows = self.windows(until);
         if self.partitions.len() == 1 {
-            // One worker: every synapse is local and expanded at once.
+            // One worker: nothing to exchange.
             let p = &mut self.partitions[0];
-            for &w in &windows {
+            for &(w, complete) in &windows {
                 p.update(w);
+                if complete {
+                    p.enqueue(&[], w.end);
+                }
             }
         } else {
             run_workers(&mut self.partitions, &windows);
         }
-        if let Some(last) = windows.last() {
+        if let Some((last, _)) = windows.last() {
             self.now = last.end;
-            self.next_index = last.index + 1;
         }
     }
 }
@@ -152,7 +157,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
 /// Run each partition on its own scoped thread through `windows`.
 fn run_workers<D: Dynamics + Send, O: Observer>(
     partitions: &mut [Partition<D, O>],
-    windows: &[SyncWindow],
+    windows: &[(SyncWindow, bool)],
 ) {
     let n = partitions.len();
     let (senders, receivers): (Vec<Sender<Message>>, Vec<Receiver<Message>>) =
@@ -169,15 +174,18 @@ fn worker<D: Dynamics, O: Observer>(
     p: &mut Partition<D, O>,
     rx: Receiver<Message>,
     to: Vec<Sender<Message>>,
-    windows: &[SyncWindow],
+    windows: &[(SyncWindow, bool)],
 ) {
     let me = p.index();
     let n = to.len();
     let mut early: Vec<Message> = Vec::new();
     let mut inbox: Vec<Spike> = Vec::new();
-    for &w in windows {
+    for &(w, complete) in windows {
         // 1. update
         p.update(w);
+        if !complete {
+            continue;
+        }
         // 2. exchange: one message to every other worker, one from each.
         for (q, tx) in to.iter().enumerate() {
             if q != me {
@@ -209,8 +217,7 @@ fn worker<D: Dynamics, O: Observer>(
                 early.push(m);
             }
         }
-        inbox.sort_unstable();
-        // 3. enqueue
+        // 3. enqueue (sorts own and received spikes by (time, source))
         p.enqueue(&inbox, w.end);
     }
 }

@@ -73,6 +73,9 @@ impl RandomNetwork {
     }
 }
 
+/// `(source, target, weight mV, delay ms)`.
+pub type Edge = (u32, u32, f64, f64);
+
 /// Delays at or above `min_delay_ms`, on a 1/8 ms grid (so spikes coincide
 /// often) or anywhere in between.
 fn delay(min_delay_ms: f64) -> impl Strategy<Value = f64> {
@@ -96,7 +99,7 @@ fn inputs(
     n: u32,
     t_sim_ms: f64,
     min_delay_ms: f64,
-) -> impl Strategy<Value = (Vec<(u32, f64)>, Vec<(u32, u32, f64, f64)>)> {
+) -> impl Strategy<Value = (Vec<(u32, f64)>, Vec<Edge>)> {
     let spikes = prop::collection::vec((0u32..4, 0.0f64..1.0), 0..40).prop_map(move |v| {
         v.into_iter()
             .map(|(c, x)| (c, (x * t_sim_ms * 4.0).floor() / 4.0))

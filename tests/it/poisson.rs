@@ -1,34 +1,26 @@
 //! Poisson input: right rate, exponential intervals, independent trains.
 
-use volley_engine::{Drive, EventQueue, Gid, SyncWindow, Time};
+use volley_engine::{Gid, Time, Trains};
 use volley_models::input::PoissonDrive;
 
 fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
     let list: Vec<(u32, Gid)> = (0..targets).map(|i| (i, Gid(i))).collect();
     let delay = Time::from_ms(1.0).unwrap();
     let mut drive = PoissonDrive::new(seed, Gid(targets), rate_hz, 0.1, delay, &list);
-    let mut queue = EventQueue::for_delays(delay, delay);
-    let mut out = vec![Vec::new(); targets as usize];
-    let w = Time::from_ms(1.0).unwrap();
-    let end = Time::from_ms(t_ms).unwrap();
-    let mut now = Time::ZERO;
-    let mut index = 0;
-    let mut spikes = Vec::new();
-    while now < end {
-        let window = SyncWindow {
-            index,
-            start: now,
-            end: now + w,
-        };
-        drive.emit(window, &mut queue, &mut spikes);
-        while let Some(d) = queue.pop_before(window.end) {
-            out[d.target as usize].push(d.time.as_ms() - 1.0);
-            assert_eq!(d.source, Gid(targets));
-        }
-        now = window.end;
-        index += 1;
-    }
-    out
+    assert_eq!(drive.len(), targets as usize);
+    assert_eq!(drive.source(), Gid(targets));
+    let end = Time::from_ms(t_ms + 1.0).unwrap();
+    (0..targets as usize)
+        .map(|k| {
+            assert_eq!(drive.target(k), k as u32);
+            let mut out = Vec::new();
+            while drive.next_arrival(k) < end {
+                out.push(drive.next_arrival(k).as_ms() - 1.0);
+                drive.advance(k);
+            }
+            out
+        })
+        .collect()
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! Poisson input: an independent train per target neuron (NEST's
 //! `poisson_generator_ps` semantics), with exact exponential intervals drawn
-//! from a xoshiro stream owned by the (generator, target) pair. The train is
-//! generated window by window straight into the queue, so memory stays
-//! constant whatever the rate and run length.
+//! from a xoshiro stream owned by the (generator, target) pair. Each target
+//! neuron consumes its own train while it advances through a window (the
+//! engine's `Trains`), so the drive costs no queue traffic and constant memory.
 
 use crate::rng::{stream, StreamKind};
 use rand::Rng;
 use rand_distr::Exp1;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use volley_engine::{Delivery, Drive, EventQueue, Gid, Spike, SyncWindow, Time, TICKS_PER_MS};
+use volley_engine::{Gid, Time, Trains, TICKS_PER_MS};
 
 /// One Poisson generator's trains into the local targets of a partition.
 pub struct PoissonDrive {
@@ -16,9 +16,8 @@ pub struct PoissonDrive {
     weight: f64,
     delay: Time,
     mean_interval_ticks: f64,
-    /// Per target: local index, index in the generator's target list, stream, next emission.
+    /// Per train: target's local index, stream, next emission (ticks).
     targets: Vec<u32>,
-    train_index: Vec<u32>,
     rngs: Vec<Xoshiro256PlusPlus>,
     next: Vec<u64>,
 }
@@ -53,7 +52,6 @@ impl PoissonDrive {
             delay,
             mean_interval_ticks,
             targets: targets.iter().map(|&(l, _)| l).collect(),
-            train_index: (0..targets.len() as u32).collect(),
             rngs,
             next,
         }
@@ -72,23 +70,31 @@ fn sample(rng: &mut Xoshiro256PlusPlus, mean_ticks: f64) -> u64 {
     }
 }
 
-impl Drive for PoissonDrive {
-    fn emit(&mut self, window: SyncWindow, queue: &mut EventQueue, _spikes: &mut Vec<Spike>) {
-        let end = window.end.0;
-        for k in 0..self.targets.len() {
-            let mut t = self.next[k];
-            while t < end {
-                queue.push(Delivery {
-                    time: Time(t) + self.delay,
-                    target: self.targets[k],
-                    source: self.gid,
-                    synapse: self.train_index[k],
-                    weight: self.weight,
-                    lag: 0.0,
-                });
-                t = t.saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
-            }
-            self.next[k] = t;
-        }
+impl Trains for PoissonDrive {
+    fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    fn target(&self, k: usize) -> u32 {
+        self.targets[k]
+    }
+
+    fn source(&self) -> Gid {
+        self.gid
+    }
+
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    #[inline]
+    fn next_arrival(&self, k: usize) -> Time {
+        Time(self.next[k]).saturating_add(self.delay)
+    }
+
+    #[inline]
+    fn advance(&mut self, k: usize) {
+        self.next[k] =
+            self.next[k].saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
     }
 }

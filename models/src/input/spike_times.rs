@@ -2,7 +2,7 @@
 //! with precise times). Each channel is a node with its own gid; its spikes
 //! reach neurons through ordinary synapses (with delays) in the connectome.
 
-use volley_engine::{Drive, EventQueue, Gid, Spike, SyncWindow};
+use volley_engine::{Drive, Gid, Spike, SyncWindow};
 
 /// Pre-sorted spikes of a set of input channels.
 #[derive(Clone)]
@@ -35,7 +35,7 @@ impl SpikeTimesDrive {
 }
 
 impl Drive for SpikeTimesDrive {
-    fn emit(&mut self, window: SyncWindow, _queue: &mut EventQueue, spikes: &mut Vec<Spike>) {
+    fn emit(&mut self, window: SyncWindow, spikes: &mut Vec<Spike>) {
         while let Some(s) = self.spikes.get(self.cursor) {
             if s.time >= window.end {
                 break;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use volley_engine::{Assignment, PartitionParts, PartitionScheme};
 use volley_engine::{
-    Drive, EventQueue, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, TICKS_PER_MS,
+    Drive, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, Trains, TICKS_PER_MS,
 };
 
 /// Command-line overrides of model-file values.
@@ -269,16 +269,24 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         }
     }
 
-    // Windows: as long as the shortest delay between partitions allows (with
-    // one partition, the shortest delay, so windows stay short and regular).
-    let one_ms = Time(TICKS_PER_MS);
-    let window = cross_min_delay
-        .or((recurrent_min_delay != Time::NEVER).then_some(recurrent_min_delay))
-        .unwrap_or(one_ms);
+    // Windows: as long as the shortest neuron-to-neuron delay (which also
+    // bounds the delays between partitions). Inside a window no neuron can
+    // affect another, so each advances on its own.
+    let _ = cross_min_delay;
+    let window = if recurrent_min_delay == Time::NEVER {
+        Time(TICKS_PER_MS)
+    } else {
+        recurrent_min_delay
+    };
+    let max_delay = if delays.0 == Time::NEVER {
+        window
+    } else {
+        delays.1
+    };
     let mut partitions = Vec::with_capacity(assign.parts());
     for (p, connectome) in connectomes.into_iter().enumerate() {
         let members = assign.members(p);
-        let mut drives: Vec<Box<dyn Drive>> = Vec::new();
+        let mut trains: Vec<Box<dyn Trains>> = Vec::new();
         for spec in &poisson {
             let targets: Vec<(u32, Gid)> = spec
                 .targets
@@ -287,7 +295,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 .map(|&g| (assign.local_of(g.0), g))
                 .collect();
             if !targets.is_empty() {
-                drives.push(Box::new(PoissonDrive::new(
+                trains.push(Box::new(PoissonDrive::new(
                     seed,
                     spec.gid,
                     spec.rate_hz,
@@ -297,14 +305,10 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 )));
             }
         }
-        for d in &spike_drives {
-            drives.push(Box::new(d.clone()));
-        }
-        let queue = if delays.0 == Time::NEVER {
-            EventQueue::for_delays(one_ms, one_ms)
-        } else {
-            EventQueue::for_delays(delays.0, delays.1)
-        };
+        let drives: Vec<Box<dyn Drive>> = spike_drives
+            .iter()
+            .map(|d| Box::new(d.clone()) as Box<dyn Drive>)
+            .collect();
         let local_selected = members.iter().map(|g| selected[g.0 as usize]).collect();
         partitions.push(Partition::new(PartitionParts {
             index: p,
@@ -314,9 +318,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             connectome,
             destinations: destinations.clone(),
             drives,
+            trains,
             recorder: SpikeRecorder::new(record_from, Some(local_selected)),
             n_network_neurons: n_neurons,
-            queue,
+            window_len: window,
+            max_delay,
         }));
     }
     Ok(Network {

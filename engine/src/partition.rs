@@ -69,6 +69,8 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     train_ranges: Vec<(u32, u32)>,
     /// `(trains index, train)` sorted by neuron, then by source gid.
     train_refs: Vec<(u16, u32)>,
+    /// Per local neuron: the earliest next arrival of its trains (`NEVER` if none).
+    train_next: Vec<Time>,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
@@ -140,7 +142,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             }
             train_ranges[target as usize] = (start as u32, k as u32);
         }
-        Partition {
+        let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,
             gids: p.gids,
@@ -154,6 +156,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             trains: p.trains,
             train_ranges,
             train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
+            train_next: vec![Time::NEVER; n as usize],
             recorder: p.recorder,
             observer: NoObserver,
             n_network_neurons: p.n_network_neurons,
@@ -165,7 +168,11 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             mark: vec![0; n as usize],
             step: 0,
             started: false,
+        };
+        for i in 0..n {
+            part.train_next[i as usize] = part.earliest_train(i);
         }
+        part
     }
 }
 
@@ -186,6 +193,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             trains: self.trains,
             train_ranges: self.train_ranges,
             train_refs: self.train_refs,
+            train_next: self.train_next,
             recorder: self.recorder,
             observer,
             n_network_neurons: self.n_network_neurons,
@@ -291,10 +299,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         for i in 0..self.train_ranges.len() {
             let (a, b) = self.train_ranges[i];
-            if a < b
-                && self.mark[i] != step
-                && self.next_train(i as u32).is_some_and(|(t, _)| t < end)
-            {
+            if a < b && self.mark[i] != step && self.train_next[i] < end {
                 self.mark[i] = step;
                 self.active.push(i as u32);
             }
@@ -316,17 +321,13 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.active = active;
     }
 
-    /// The earliest next arrival among neuron `i`'s trains, and its ref index.
+    /// The earliest next arrival among neuron `i`'s trains.
     #[inline]
-    fn next_train(&self, i: u32) -> Option<(Time, usize)> {
+    fn earliest_train(&self, i: u32) -> Time {
         let (a, b) = self.train_ranges[i as usize];
-        let mut best: Option<(Time, usize)> = None;
-        for r in a as usize..b as usize {
-            let (ti, k) = self.train_refs[r];
-            let t = self.trains[ti as usize].next_arrival(k as usize);
-            if best.is_none_or(|(bt, _)| t < bt) {
-                best = Some((t, r));
-            }
+        let mut best = Time::NEVER;
+        for &(ti, k) in &self.train_refs[a as usize..b as usize] {
+            best = best.min(self.trains[ti as usize].next_arrival(k as usize));
         }
         best
     }
@@ -335,7 +336,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn advance_neuron(&mut self, i: u32, end: Time) {
         loop {
             let t_delivery = self.queue.peek(i).map(|d| d.time).filter(|&t| t < end);
-            let t_train = self.next_train(i).map(|(t, _)| t).filter(|&t| t < end);
+            let t_train = Some(self.train_next[i as usize]).filter(|&t| t < end);
             let t_input = match (t_delivery, t_train) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -370,14 +371,17 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.queue.pop(i);
         }
         let from_queue = items.len();
-        let (a, b) = self.train_ranges[i as usize];
-        for r in a as usize..b as usize {
-            let (ti, k) = self.train_refs[r];
-            let train = &mut self.trains[ti as usize];
-            while train.next_arrival(k as usize) == t {
-                items.push((train.source(), k, train.weight(), 0.0));
-                train.advance(k as usize);
+        if self.train_next[i as usize] == t {
+            let (a, b) = self.train_ranges[i as usize];
+            for r in a as usize..b as usize {
+                let (ti, k) = self.train_refs[r];
+                let train = &mut self.trains[ti as usize];
+                while train.next_arrival(k as usize) == t {
+                    items.push((train.source(), k, train.weight(), 0.0));
+                    train.advance(k as usize);
+                }
             }
+            self.train_next[i as usize] = self.earliest_train(i);
         }
         if from_queue > 0 && items.len() > from_queue {
             items.sort_by_key(|&(s, syn, _, _)| (s, syn));

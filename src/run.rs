@@ -84,24 +84,35 @@ pub struct Summary {
     pub events_per_s: f64,
     /// Peak resident memory (bytes).
     pub peak_rss_bytes: u64,
+    /// Resident memory added by building the network (peak after building
+    /// minus resident before), per neuron-to-neuron synapse.
+    pub bytes_per_synapse: f64,
+    /// Synapses built per second of wall_build_s.
+    pub synapses_per_s_build: f64,
     /// Per-population statistics.
     pub populations: Vec<PopulationStats>,
     /// SHA-256 of spikes.csv.
     pub spikes_sha256: String,
 }
 
-/// Peak resident set size of this process (VmHWM), 0 if unknown.
-pub fn peak_rss_bytes() -> u64 {
+/// A memory figure of this process from /proc/self/status (e.g. `VmHWM`,
+/// `VmRSS`), in bytes; 0 if unknown.
+fn proc_status_bytes(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+/// Peak resident set size of this process (VmHWM), 0 if unknown.
+pub fn peak_rss_bytes() -> u64 {
+    proc_status_bytes("VmHWM:")
 }
 
 /// The exact time of a spike in ms: its tick plus its sub-tick lag.
@@ -134,9 +145,11 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
 /// Build and simulate the model at `model`, writing spikes.csv, summary.json
 /// and raster.png into `opts.out_dir`.
 pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
+    let rss_before = proc_status_bytes("VmRSS:");
     let t_build = Instant::now();
     let mut net = volley_models::load(model, &opts.overrides)?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
+    let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| RunError::Output {
         path: opts.out_dir.clone(),
         message: e.to_string(),
@@ -230,6 +243,16 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
             0.0
         },
         peak_rss_bytes: peak_rss_bytes(),
+        bytes_per_synapse: if net.n_synapses > 0 {
+            built_bytes as f64 / net.n_synapses as f64
+        } else {
+            0.0
+        },
+        synapses_per_s_build: if wall_build_s > 0.0 {
+            (net.n_synapses + net.n_input_synapses) as f64 / wall_build_s
+        } else {
+            0.0
+        },
         populations,
         spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
     };

@@ -240,6 +240,23 @@ impl Connectome {
         self.offsets.len() * 8 + self.targets.len() * 4 + self.classes.len() * 2
     }
 
+    /// The class table (distinct weight/delay pairs).
+    pub fn classes(&self) -> &[SynapseClass] {
+        &self.table
+    }
+
+    /// The synapses of `source` as parallel slices of local targets and
+    /// class indices, ordered by (delay, target).
+    #[inline]
+    pub fn synapses_raw(&self, source: Gid) -> (&[u32], &[u16]) {
+        let s = source.0 as usize;
+        if s + 1 >= self.offsets.len() {
+            return (&[], &[]);
+        }
+        let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
+        (&self.targets[a..b], &self.classes[a..b])
+    }
+
     /// The synapses of `source` as `(target, class)` pairs.
     pub fn synapses_of(&self, source: Gid) -> impl Iterator<Item = (u32, SynapseClass)> + '_ {
         let s = source.0 as usize;

@@ -1,26 +1,42 @@
 //! The per-partition store of pending deliveries, bucketed by window.
 //!
 //! A calendar queue whose buckets are the synchronisation windows: a ring of
-//! per-window vectors covering the longest delay. Pushing is an append (a
-//! few ns, no ordering work). When a window opens, its bucket is grouped by
-//! target with one stable counting sort (O(n), no comparisons); each
-//! neuron's short list is then already in time order whenever all its inputs
-//! share one delay (spikes are expanded in `(time, source)` order), and is
-//! sorted by `(time, source, synapse)` otherwise. Each neuron can then
-//! consume its inputs of the window in order, independently of the others.
-//! (A binary heap of 10^7 pending events costs µs per pop; a global sort of
-//! each bucket cost 40 % of the run time in the first version.)
+//! per-window buckets covering the longest delay. A bucket holds the spikes
+//! whose deliveries land in its window (a small table) and one compact entry
+//! per delivery — `(target, spike, synapse class)`, 12 bytes — so expanding a
+//! spike is a run of appends. When a window opens, one stable counting sort
+//! groups the entries by target (O(n), no comparisons, 8 bytes moved per
+//! entry). A neuron's list is then already in time order whenever its inputs
+//! share one delay (spikes are expanded in `(time, source)` order); otherwise
+//! it is sorted by `(time, source)`, stably, which keeps the synapse order
+//! among multapses. Each neuron then consumes its inputs of the window in
+//! order, independently of the others.
+//!
+//! Measured on Brunel: a global comparison sort of 32-byte deliveries per
+//! bucket cost 42 % of the run; grouping 32-byte deliveries by target 22 %.
 
-use crate::spike::Delivery;
+use crate::connectome::SynapseClass;
+use crate::spike::{Delivery, Spike};
 use crate::time::Time;
+
+/// One window's pending deliveries.
+#[derive(Default)]
+struct Bucket {
+    spikes: Vec<Spike>,
+    /// `(target, index into spikes, class)`.
+    entries: Vec<(u32, u32, u16)>,
+}
 
 /// Deliveries waiting for their window, grouped by target in the open one.
 pub struct EventQueue {
     window: u64,
-    slots: Vec<Vec<Delivery>>,
-    /// Window number held in `pool`, if any.
+    classes: Vec<SynapseClass>,
+    buckets: Vec<Bucket>,
+    /// Window number held open, if any.
     open: Option<u64>,
-    pool: Vec<Delivery>,
+    /// The open window's spike table and its entries grouped by target.
+    spikes: Vec<Spike>,
+    pool: Vec<(u32, u16)>,
     offsets: Vec<u32>,
     cursor: Vec<u32>,
     active: Vec<u32>,
@@ -28,15 +44,17 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    /// A queue for `n_targets` local neurons, windows of `window` ticks and
-    /// delays up to `max_delay`.
-    pub fn new(n_targets: u32, window: Time, max_delay: Time) -> Self {
+    /// A queue for `n_targets` local neurons, windows of `window` ticks,
+    /// synapses of `classes` and delays up to `max_delay`.
+    pub fn new(n_targets: u32, window: Time, max_delay: Time, classes: &[SynapseClass]) -> Self {
         assert!(window.0 > 0, "window must be positive");
-        let n_slots = (max_delay.0 / window.0 + 3) as usize;
+        let n_buckets = (max_delay.0 / window.0 + 3) as usize;
         EventQueue {
             window: window.0,
-            slots: (0..n_slots).map(|_| Vec::new()).collect(),
+            classes: classes.to_vec(),
+            buckets: (0..n_buckets).map(|_| Bucket::default()).collect(),
             open: None,
+            spikes: Vec::new(),
             pool: Vec::new(),
             offsets: vec![0; n_targets as usize + 1],
             cursor: vec![0; n_targets as usize],
@@ -66,74 +84,92 @@ impl EventQueue {
         self.open
     }
 
-    /// Add a delivery. Its window must not be open yet (nor past).
+    /// Add the deliveries of `spike` over synapses (`targets[k]`, `classes[k]`),
+    /// ordered by delay. No delivery may land in an open or past window.
     #[inline]
-    pub fn push(&mut self, d: Delivery) {
-        let k = self.window_of(d.time);
-        debug_assert!(
-            self.open.is_none_or(|o| k > o),
-            "causality: delivery at {:?} pushed into an open or past window",
-            d.time
-        );
-        debug_assert!(
-            self.open.is_none_or(|o| k - o < self.slots.len() as u64),
-            "delivery beyond the queue's horizon"
-        );
-        let n = self.slots.len() as u64;
-        self.slots[(k % n) as usize].push(d);
-        self.pending += 1;
+    pub fn push_spike(&mut self, spike: Spike, targets: &[u32], classes: &[u16]) {
+        let n = self.buckets.len() as u64;
+        let mut current: Option<(usize, u32)> = None;
+        let mut current_delay = Time::NEVER;
+        for (&target, &class) in targets.iter().zip(classes) {
+            let delay = self.classes[class as usize].delay;
+            if delay != current_delay || current.is_none() {
+                current_delay = delay;
+                let k = self.window_of(spike.time + delay);
+                debug_assert!(
+                    self.open.is_none_or(|o| k > o),
+                    "causality: delivery at {:?} pushed into an open or past window",
+                    spike.time + delay
+                );
+                debug_assert!(
+                    self.open.is_none_or(|o| k - o < n),
+                    "delivery beyond the queue's horizon"
+                );
+                let b = (k % n) as usize;
+                let bucket = &mut self.buckets[b];
+                // Consecutive delays often share a window: reuse the table row.
+                let idx = match bucket.spikes.last() {
+                    Some(last) if *last == spike && last.lag.to_bits() == spike.lag.to_bits() => {
+                        bucket.spikes.len() as u32 - 1
+                    }
+                    _ => {
+                        bucket.spikes.push(spike);
+                        bucket.spikes.len() as u32 - 1
+                    }
+                };
+                current = Some((b, idx));
+            }
+            let (b, idx) = current.expect("set above");
+            self.buckets[b].entries.push((target, idx, class));
+        }
+        self.pending += targets.len();
     }
 
     /// Open window `k`: group its deliveries by target (in key order per target).
     pub fn open(&mut self, k: u64) {
-        let n = self.slots.len() as u64;
-        let bucket = std::mem::take(&mut self.slots[(k % n) as usize]);
-        // Unconsumed leftovers of the previous window (none in a full run).
+        let n = self.buckets.len() as u64;
+        let b = (k % n) as usize;
+        let mut bucket = std::mem::take(&mut self.buckets[b]);
+        // Unconsumed leftovers of the previous window (only past the end of a run).
         self.pending -= self.pool.len() - self.consumed();
+        let n_targets = self.cursor.len();
         self.offsets.fill(0);
-        for d in &bucket {
-            self.offsets[d.target as usize + 1] += 1;
+        for &(t, _, _) in &bucket.entries {
+            self.offsets[t as usize + 1] += 1;
         }
         self.active.clear();
-        for i in 0..self.cursor.len() {
+        for i in 0..n_targets {
             if self.offsets[i + 1] > 0 {
                 self.active.push(i as u32);
             }
             self.offsets[i + 1] += self.offsets[i];
         }
-        let n_targets = self.cursor.len();
         self.cursor.copy_from_slice(&self.offsets[..n_targets]);
-        let mut old = std::mem::replace(&mut self.pool, Vec::with_capacity(0));
-        old.clear();
-        old.resize(
-            bucket.len(),
-            Delivery {
-                time: Time::ZERO,
-                target: 0,
-                source: crate::spike::Gid(0),
-                synapse: 0,
-                weight: 0.0,
-                lag: 0.0,
-            },
-        );
-        for d in &bucket {
-            let c = &mut self.cursor[d.target as usize];
-            old[*c as usize] = *d;
-            *c += 1;
+        self.pool.clear();
+        self.pool.resize(bucket.entries.len(), (0, 0));
+        for &(t, s, c) in &bucket.entries {
+            let slot = &mut self.cursor[t as usize];
+            self.pool[*slot as usize] = (s, c);
+            *slot += 1;
         }
-        self.pool = old;
         self.cursor.copy_from_slice(&self.offsets[..n_targets]);
+        // The open window's spike table; the bucket keeps the old one's memory.
+        std::mem::swap(&mut self.spikes, &mut bucket.spikes);
+        let (spikes, classes) = (&self.spikes, &self.classes);
+        let key = |&(s, c): &(u32, u16)| {
+            let sp = &spikes[s as usize];
+            (sp.time + classes[c as usize].delay, sp.source)
+        };
         for &i in &self.active {
             let list = &mut self.pool
                 [self.offsets[i as usize] as usize..self.offsets[i as usize + 1] as usize];
-            if !list.is_sorted_by_key(Delivery::key) {
-                list.sort_unstable_by_key(Delivery::key);
+            if !list.is_sorted_by_key(key) {
+                list.sort_by_key(key);
             }
         }
-        // Give the bucket's memory back to the ring for a later window.
-        let mut bucket = bucket;
-        bucket.clear();
-        self.slots[(k % n) as usize] = bucket;
+        bucket.spikes.clear();
+        bucket.entries.clear();
+        self.buckets[b] = bucket;
         self.open = Some(k);
     }
 
@@ -150,20 +186,30 @@ impl EventQueue {
     }
 
     /// The next unconsumed delivery of `target` in the open window.
+    /// `synapse` is the synapse's class (its distinct weight/delay pair).
     #[inline]
-    pub fn peek(&self, target: u32) -> Option<&Delivery> {
+    pub fn peek(&self, target: u32) -> Option<Delivery> {
         let c = *self.cursor.get(target as usize)? as usize;
-        if c < self.offsets[target as usize + 1] as usize {
-            self.pool.get(c)
-        } else {
-            None
+        if c >= self.offsets[target as usize + 1] as usize {
+            return None;
         }
+        let (s, class) = self.pool[c];
+        let spike = &self.spikes[s as usize];
+        let sc = &self.classes[class as usize];
+        Some(Delivery {
+            time: spike.time + sc.delay,
+            target,
+            source: spike.source,
+            synapse: class as u32,
+            weight: sc.weight,
+            lag: spike.lag,
+        })
     }
 
     /// Consume the next delivery of `target`.
     #[inline]
     pub fn pop(&mut self, target: u32) -> Option<Delivery> {
-        let d = *self.peek(target)?;
+        let d = self.peek(target)?;
         self.cursor[target as usize] += 1;
         self.pending -= 1;
         Some(d)
@@ -176,56 +222,72 @@ mod tests {
     use crate::spike::Gid;
     use proptest::prelude::*;
 
-    fn d(t: u64, target: u32, source: u32) -> Delivery {
-        Delivery {
-            time: Time(t),
-            target,
-            source: Gid(source),
-            synapse: 0,
-            weight: 1.0,
-            lag: 0.0,
-        }
+    fn classes() -> Vec<SynapseClass> {
+        (1..=4)
+            .map(|d| SynapseClass {
+                weight: d as f64,
+                delay: Time(d * 8),
+            })
+            .collect()
     }
 
     #[test]
     fn groups_by_target_in_key_order() {
-        let mut q = EventQueue::new(3, Time(10), Time(30));
-        for (t, tg, s) in [(15, 2, 0), (12, 0, 5), (12, 0, 1), (11, 2, 3), (25, 1, 0)] {
-            q.push(d(t, tg, s));
-        }
+        let mut q = EventQueue::new(3, Time(10), Time(32), &classes());
+        // Source 5 at t=4 with delay 8 to targets 0 and 2; source 1 at t=4 to 0.
+        q.push_spike(Spike::at(Time(4), Gid(1)), &[0], &[0]);
+        q.push_spike(Spike::at(Time(4), Gid(5)), &[0, 2, 2], &[0, 0, 1]);
+        q.push_spike(Spike::at(Time(1), Gid(3)), &[2], &[1]);
         q.open(1);
         assert_eq!(q.active(), &[0, 2]);
-        assert_eq!(q.pop(0).map(|x| x.source.0), Some(1));
-        assert_eq!(q.pop(0).map(|x| x.source.0), Some(5));
+        assert_eq!(q.pop(0).map(|x| (x.time.0, x.source.0)), Some((12, 1)));
+        assert_eq!(q.pop(0).map(|x| (x.time.0, x.source.0)), Some((12, 5)));
         assert_eq!(q.pop(0), None);
-        assert_eq!(q.pop(2).map(|x| x.time.0), Some(11));
-        assert_eq!(q.pop(2).map(|x| x.time.0), Some(15));
+        assert_eq!(q.pop(2).map(|x| (x.time.0, x.source.0)), Some((12, 5)));
+        assert_eq!(q.pop(2).map(|x| (x.time.0, x.source.0)), Some((17, 3)));
         q.open(2);
-        assert_eq!(q.active(), &[1]);
-        assert_eq!(q.pop(1).map(|x| x.time.0), Some(25));
+        assert_eq!(
+            q.pop(2).map(|x| (x.time.0, x.source.0, x.weight)),
+            Some((20, 5, 2.0))
+        );
         assert!(q.is_empty());
     }
 
     proptest! {
         #[test]
-        fn every_delivery_comes_out_once_in_order(events in proptest::collection::vec((0u64..400, 0u32..6, 0u32..4), 0..200)) {
-            let mut q = EventQueue::new(6, Time(16), Time(400));
-            for &(t, tg, s) in &events {
-                q.push(d(t, tg, s));
-            }
+        fn every_delivery_comes_out_once_in_order(spikes in proptest::collection::vec((0u64..300, 0u32..4, proptest::collection::vec((0u32..6, 0u16..4), 0..5)), 0..60)) {
+            let mut q = EventQueue::new(6, Time(8), Time(32), &classes());
+            let mut spikes = spikes;
+            spikes.sort_by_key(|s| (s.0, s.1));
+            spikes.dedup_by_key(|s| (s.0, s.1));
+            // As the engine does: the spikes of window k-1 are expanded
+            // at its end, just before window k opens.
+            let mut want = vec![];
             let mut got = vec![];
-            for k in 0..=(400 / 16) {
+            for k in 0..=(340 / 8) {
+                for (t, src, syn) in spikes.iter().filter(|s| s.0 / 8 + 1 == k) {
+                    let mut syn = syn.clone();
+                    syn.sort_by_key(|&(tg, c)| (c, tg));
+                    let targets: Vec<u32> = syn.iter().map(|s| s.0).collect();
+                    let cls: Vec<u16> = syn.iter().map(|s| s.1).collect();
+                    q.push_spike(Spike::at(Time(*t), Gid(*src)), &targets, &cls);
+                    for &(tg, c) in &syn {
+                        want.push((tg, t + (c as u64 + 1) * 8, *src));
+                    }
+                }
                 q.open(k);
                 for tg in 0..6 {
+                    let mut last = None;
                     while let Some(x) = q.pop(tg) {
                         prop_assert_eq!(q.window_of(x.time), k);
-                        got.push((x.time.0, x.target, x.source.0));
+                        prop_assert!(last.is_none_or(|l| l <= (x.time, x.source)));
+                        last = Some((x.time, x.source));
+                        got.push((tg, x.time.0, x.source.0));
                     }
                 }
             }
-            let mut want: Vec<_> = events.iter().map(|&(t, tg, s)| (t, tg, s)).collect();
-            want.sort_by_key(|&(t, tg, s)| (tg, t, s));
-            got.sort_by_key(|&(t, tg, s)| (tg, t, s));
+            want.sort();
+            got.sort();
             prop_assert_eq!(got, want);
             prop_assert!(q.is_empty());
         }

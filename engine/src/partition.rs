@@ -142,13 +142,14 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             }
             train_ranges[target as usize] = (start as u32, k as u32);
         }
+        let queue = EventQueue::new(n, p.window_len, p.max_delay, p.connectome.classes());
         let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,
             gids: p.gids,
             connectome: p.connectome,
             destinations: p.destinations,
-            queue: EventQueue::new(n, p.window_len, p.max_delay),
+            queue,
             window_len: p.window_len,
             forecast: SpikeForecast::default(),
             forecast_at: vec![Time::NEVER; n as usize],
@@ -280,10 +281,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             drive.emit(grid, &mut self.input_spikes);
         }
         self.input_spikes.sort_unstable();
-        for s in 0..self.input_spikes.len() {
-            let spike = self.input_spikes[s];
-            let queue = &mut self.queue;
-            self.connectome.expand(spike, |d| queue.push(d));
+        for &spike in &self.input_spikes {
+            let (targets, classes) = self.connectome.synapses_raw(spike.source);
+            self.queue.push_spike(spike, targets, classes);
         }
         self.queue.open(k);
     }
@@ -465,16 +465,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         inbox.extend_from_slice(received);
         inbox.sort_unstable();
         for &spike in &inbox {
-            let queue = &mut self.queue;
-            self.connectome.expand(spike, |d| {
-                debug_assert!(
-                    d.time >= next_window_start,
-                    "causality: delivery at {:?} before window start {:?}",
-                    d.time,
-                    next_window_start
-                );
-                queue.push(d)
-            });
+            let (targets, classes) = self.connectome.synapses_raw(spike.source);
+            debug_assert!(
+                classes.iter().all(|&c| spike.time + self.connectome.classes()[c as usize].delay >= next_window_start),
+                "causality: a delivery of {spike:?} lands before window start {next_window_start:?}"
+            );
+            self.queue.push_spike(spike, targets, classes);
         }
         inbox.clear();
         self.own_spikes = inbox;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side-by-side Brunel benchmark: Volley vs NEST 3.10 (iaf_psc_delta grid model and the
+# precise iaf_psc_delta_ps), same machine, same run, alternating simulators.
+#
+#   bench/compare.sh [SIM_MS] [THREADS...]      e.g. bench/compare.sh 1000 1 2
+#
+# Installs the peers into a virtualenv on first use (PEERS_VENV, default /tmp/peers).
+# Each configuration runs 100 ms of warm-up (not measured) then SIM_MS measured.
+# Prints one row per run and the Volley/peer ratios of recurrent events per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sim_ms=${1:-1000}
+shift || true
+threads=("${@:-1 2}")
+[ $# -eq 0 ] && threads=(1 2)
+venv=${PEERS_VENV:-/tmp/peers}
+if ! "$venv/bin/python" -c "import nest" >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q nest-simulator 'numpy<2.4'
+fi
+cargo build --release -q
+out=$(mktemp -d)
+echo "date $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), sim ${sim_ms} ms after 100 ms warm-up"
+for t in "${threads[@]}"; do
+  target/release/volley run examples/brunel.toml --t-sim $((sim_ms + 100)) --threads "$t" --out "$out/volley_t$t" -q --no-raster
+  cp "$out/volley_t$t/summary.json" "$out/volley_t$t.json"
+  for model in iaf_psc_delta iaf_psc_delta_ps; do
+    "$venv/bin/python" bench/peers/brunel_nest.py --threads "$t" --model "$model" --simtime "$sim_ms" > "$out/${model}_t$t.json"
+  done
+done
+python3 - "$out" "${threads[@]}" <<'PY'
+import json, sys
+out, threads = sys.argv[1], sys.argv[2:]
+def row(name, s, sim_ms):
+    pops = {p["name"]: p for p in s["populations"]}
+    rec = s["recurrent_events"] / s["wall_sim_s"]
+    ext = s["external_events"] / s["wall_sim_s"]
+    print(f"| {name} | {s['threads']} | {s['wall_build_s']:.2f} | {s['wall_sim_s']:.2f} | {rec:.3e} | {ext:.3e} | "
+          f"{s['peak_rss_bytes']/2**20:.0f} | {pops['E']['rate_hz']:.2f} / {pops['I']['rate_hz']:.2f} | "
+          f"{pops['E']['cv_isi']:.3f} |")
+    return rec
+print("| simulator | threads | build s | sim s | recurrent ev/s | external ev/s | peak RSS MiB | rate E / I Hz | CV ISI E |")
+print("|---|---|---|---|---|---|---|---|---|")
+for t in threads:
+    v = json.load(open(f"{out}/volley_t{t}.json"))
+    v["threads"] = int(t)
+    rv = row("volley", v, None)
+    for m in ("iaf_psc_delta", "iaf_psc_delta_ps"):
+        s = json.load(open(f"{out}/{m}_t{t}.json"))
+        r = row(s["simulator"], s, None)
+        print(f"|  ↳ volley / {m} | {t} | | | **{rv / r:.2f}×** | | | | |")
+PY
+echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$out"

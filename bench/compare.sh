@@ -25,7 +25,8 @@ for t in "${threads[@]}"; do
   target/release/volley run examples/brunel.toml --t-sim $((sim_ms + 100)) --threads "$t" --out "$out/volley_t$t" -q --no-raster
   cp "$out/volley_t$t/summary.json" "$out/volley_t$t.json"
   for model in iaf_psc_delta iaf_psc_delta_ps; do
-    "$venv/bin/python" bench/peers/brunel_nest.py --threads "$t" --model "$model" --simtime "$sim_ms" > "$out/${model}_t$t.json"
+    # NEST prints a banner on stdout; the result is the last line.
+    "$venv/bin/python" bench/peers/brunel_nest.py --threads "$t" --model "$model" --simtime "$sim_ms" 2>/dev/null | tail -n 1 > "$out/${model}_t$t.json"
   done
 done
 python3 - "$out" "${threads[@]}" <<'PY'

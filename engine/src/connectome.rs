@@ -57,6 +57,27 @@ pub enum ConnectomeError {
     },
 }
 
+/// Check a synapse's weight (finite) and delay (> 0 ticks).
+pub fn check_synapse(
+    source: Gid,
+    target: u32,
+    weight: f64,
+    delay: Time,
+) -> Result<(), ConnectomeError> {
+    let source_gid = source.0;
+    if delay.0 == 0 {
+        return Err(ConnectomeError::ZeroDelay { source_gid, target });
+    }
+    if !weight.is_finite() {
+        return Err(ConnectomeError::BadWeight {
+            source_gid,
+            target,
+            weight,
+        });
+    }
+    Ok(())
+}
+
 /// Collects edges in any order, then packs them.
 #[derive(Default)]
 pub struct ConnectomeBuilder {
@@ -102,20 +123,13 @@ impl ConnectomeBuilder {
         weight: f64,
         delay: Time,
     ) -> Result<(), ConnectomeError> {
-        let source_gid = source.0;
-        if source_gid >= self.n_sources || target >= self.n_targets {
-            return Err(ConnectomeError::OutOfRange { source_gid, target });
-        }
-        if delay.0 == 0 {
-            return Err(ConnectomeError::ZeroDelay { source_gid, target });
-        }
-        if !weight.is_finite() {
-            return Err(ConnectomeError::BadWeight {
-                source_gid,
+        if source.0 >= self.n_sources || target >= self.n_targets {
+            return Err(ConnectomeError::OutOfRange {
+                source_gid: source.0,
                 target,
-                weight,
             });
         }
+        check_synapse(source, target, weight, delay)?;
         let c = self.class(weight, delay)?;
         self.add_with_class(source, target, c);
         Ok(())

@@ -8,6 +8,7 @@
 use crate::neuron::lif_delta::LifDeltaParams;
 use crate::neuron::NeuronStore;
 use std::sync::Arc;
+use volley_engine::connectome::check_synapse;
 use volley_engine::{
     Assignment, Connectome, ConnectomeBuilder, ConnectomeError, Gid, SynapseClass, Time,
 };
@@ -129,19 +130,7 @@ impl<'a> Wiring<'a> {
         weight: f64,
         delay: Time,
     ) -> Result<(), ConnectomeError> {
-        if !weight.is_finite() {
-            return Err(ConnectomeError::BadWeight {
-                source_gid: source.0,
-                target,
-                weight,
-            });
-        }
-        if delay.0 == 0 {
-            return Err(ConnectomeError::ZeroDelay {
-                source_gid: source.0,
-                target,
-            });
-        }
+        check_synapse(source, target, weight, delay)?;
         let c = self.class(weight, delay)?;
         self.add_with_class(source, target, c);
         Ok(())

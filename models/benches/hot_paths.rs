@@ -1,0 +1,141 @@
+//! Criterion micro-benchmarks of the hot paths:
+//! event queue (push a spike's deliveries, open a window, pop) at 10^3..10^7
+//! pending deliveries, neuron update per input, spike expansion per synapse,
+//! Poisson generation per event.
+//!
+//! cargo bench -p volley-models --bench hot_paths
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use volley_engine::{ConnectomeBuilder, Dynamics, EventQueue, Gid, Spike, Time, Trains};
+use volley_models::input::PoissonDrive;
+use volley_models::neuron::lif_delta::LifDeltaParams;
+use volley_models::neuron::NeuronStore;
+
+const W: Time = Time(1_536_000); // 1.5 ms
+
+fn queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("event_queue");
+    for pending in [1_000u32, 10_000, 100_000, 1_000_000, 10_000_000] {
+        let n_targets = 10_000u32;
+        let per_spike = 1000usize;
+        let n_spikes = (pending as usize).div_ceil(per_spike);
+        let classes = [volley_engine::SynapseClass {
+            weight: 0.1,
+            delay: W,
+        }];
+        let targets: Vec<u32> = (0..per_spike as u32)
+            .map(|k| (k * 7919) % n_targets)
+            .collect();
+        let cls = vec![0u16; per_spike];
+        g.throughput(Throughput::Elements((n_spikes * per_spike) as u64));
+        g.bench_with_input(
+            BenchmarkId::new("push_open_pop", pending),
+            &pending,
+            |b, _| {
+                let mut q = EventQueue::new(n_targets, W, W, &classes);
+                let mut k = 0u64;
+                b.iter(|| {
+                    // Spikes of window k land in window k+1, which then opens and is drained.
+                    for s in 0..n_spikes {
+                        let t = Time(k * W.0 + s as u64);
+                        q.push_spike(Spike::at(t, Gid(s as u32)), &targets, &cls);
+                    }
+                    k += 1;
+                    q.open(k);
+                    let mut sum = 0.0;
+                    for i in 0..n_targets {
+                        while let Some(d) = q.pop(i) {
+                            sum += d.weight;
+                        }
+                    }
+                    black_box(sum)
+                });
+            },
+        );
+    }
+    g.finish();
+}
+
+fn neuron_update(c: &mut Criterion) {
+    let mut store = NeuronStore::default();
+    let p = store.add_lif_delta_params(&LifDeltaParams {
+        tau_m: 20.0,
+        C_m: 1.0,
+        t_ref: 2.0,
+        E_L: 0.0,
+        V_reset: 0.0,
+        V_th: 20.0,
+        I_e: 0.0,
+        V_m: None,
+        V_min: None,
+    });
+    let n = 10_000u32;
+    for _ in 0..n {
+        store.push_lif_delta(p, 10.0);
+    }
+    for i in 0..n {
+        store.start(i, Time::ZERO);
+    }
+    let mut g = c.benchmark_group("neuron");
+    g.throughput(Throughput::Elements(1));
+    let mut t = 0u64;
+    let mut i = 0u32;
+    g.bench_function("lif_delta_on_input", |b| {
+        b.iter(|| {
+            t += 3_001;
+            i = (i + 7919) % n;
+            black_box(store.on_input(i, Time(t), 0.0, 0.1))
+        })
+    });
+    g.finish();
+}
+
+fn expansion(c: &mut Criterion) {
+    let n = 10_000u32;
+    let mut b = ConnectomeBuilder::new(n, n);
+    let class = b.class(0.1, W).unwrap();
+    for s in 0..n {
+        for k in 0..1000u32 {
+            b.add_with_class(Gid(s), (s * 31 + k * 7919) % n, class);
+        }
+    }
+    let conn = b.build();
+    let mut g = c.benchmark_group("spike_expansion");
+    g.throughput(Throughput::Elements(1000));
+    let mut q = EventQueue::new(n, W, W, conn.classes());
+    let mut s = 0u32;
+    let mut k = 0u64;
+    g.bench_function("per_synapse_1000_out", |bch| {
+        bch.iter(|| {
+            s = (s + 1) % n;
+            if s == 0 {
+                // Keep the bucket from growing without bound.
+                k += 1;
+                q.open(k);
+            }
+            let (targets, classes) = conn.synapses_raw(Gid(s));
+            q.push_spike(Spike::at(Time(k * W.0), Gid(s)), targets, classes);
+        })
+    });
+    g.finish();
+}
+
+fn poisson(c: &mut Criterion) {
+    let targets: Vec<(u32, Gid)> = (0..1000u32).map(|i| (i, Gid(i))).collect();
+    let mut drive = PoissonDrive::new(1, Gid(5000), 20_000.0, 0.1, W, &targets);
+    let mut g = c.benchmark_group("poisson");
+    g.throughput(Throughput::Elements(1));
+    let mut k = 0usize;
+    g.bench_function("next_event", |b| {
+        b.iter(|| {
+            k = (k + 1) % 1000;
+            drive.advance(k);
+            black_box(drive.next_arrival(k))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, queue, neuron_update, expansion, poisson);
+criterion_main!(benches);

@@ -172,35 +172,147 @@ impl ConnectomeBuilder {
             classes[k] = c;
             fill[s as usize] += 1;
         }
-        let table = self.classes;
-        let mut scratch: Vec<(u64, u32, u16)> = Vec::new();
+        pack(offsets, targets, classes, self.classes)
+    }
+}
+
+/// Order each source's synapses by (delay, target, weight) and wrap up.
+fn pack(
+    offsets: Vec<u64>,
+    mut targets: Vec<u32>,
+    mut classes: Vec<u16>,
+    table: Vec<SynapseClass>,
+) -> Connectome {
+    let n = offsets.len().saturating_sub(1);
+    let mut scratch: Vec<(u64, u32, u64, u16)> = Vec::new();
+    for s in 0..n {
+        let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
+        if b - a < 2 {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend((a..b).map(|k| {
+            let c = &table[classes[k] as usize];
+            (c.delay.0, targets[k], c.weight.to_bits(), classes[k])
+        }));
+        scratch.sort_unstable();
+        for (j, &(_, t, _, c)) in scratch.iter().enumerate() {
+            targets[a + j] = t;
+            classes[a + j] = c;
+        }
+    }
+    Connectome {
+        offsets,
+        targets,
+        classes,
+        table,
+    }
+}
+
+/// Builds a connectome in two passes over the same edges — count, then
+/// place — so that no edge list is ever held: memory is the final 6 bytes
+/// per synapse plus one counter per source. Generators are deterministic,
+/// so they simply run twice.
+pub struct TwoPassBuilder {
+    n_targets: u32,
+    classes: Vec<SynapseClass>,
+    class_index: HashMap<(u64, u64), u16>,
+    /// Per source: the count (first pass), then the fill position.
+    counts: Vec<u64>,
+    offsets: Vec<u64>,
+    targets: Vec<u32>,
+    syn_classes: Vec<u16>,
+    filling: bool,
+    added: u64,
+}
+
+impl TwoPassBuilder {
+    /// A builder for sources `0..n_sources` (gids) and targets `0..n_targets` (local).
+    pub fn new(n_sources: u32, n_targets: u32) -> Self {
+        TwoPassBuilder {
+            n_targets,
+            classes: Vec::new(),
+            class_index: HashMap::new(),
+            counts: vec![0; n_sources as usize],
+            offsets: Vec::new(),
+            targets: Vec::new(),
+            syn_classes: Vec::new(),
+            filling: false,
+            added: 0,
+        }
+    }
+
+    /// Intern a (weight, delay) pair.
+    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+        let key = (weight.to_bits(), delay.0);
+        if let Some(&c) = self.class_index.get(&key) {
+            return Ok(c);
+        }
+        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
+        self.classes.push(SynapseClass { weight, delay });
+        self.class_index.insert(key, c);
+        Ok(c)
+    }
+
+    /// The delay of class `c`.
+    #[inline]
+    pub fn delay_of(&self, c: u16) -> Time {
+        self.classes[c as usize].delay
+    }
+
+    /// Count (first pass) or place (second pass) one synapse.
+    #[inline]
+    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
+        debug_assert!(target < self.n_targets);
+        let s = source.0 as usize;
+        if self.filling {
+            let k = self.counts[s] as usize;
+            self.targets[k] = target;
+            self.syn_classes[k] = class;
+            self.counts[s] += 1;
+        } else {
+            self.counts[s] += 1;
+        }
+        self.added += 1;
+    }
+
+    /// Synapses added in the current pass.
+    pub fn len(&self) -> u64 {
+        self.added
+    }
+
+    /// Whether none was added in the current pass.
+    pub fn is_empty(&self) -> bool {
+        self.added == 0
+    }
+
+    /// End the counting pass: allocate exactly, start placing.
+    pub fn start_filling(&mut self) {
+        let n = self.counts.len();
+        let mut offsets = vec![0u64; n + 1];
         for s in 0..n {
-            let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
-            if b - a < 2 {
-                continue;
-            }
-            scratch.clear();
-            scratch.extend(
-                (a..b).map(|k| (table[classes[k] as usize].delay.0, targets[k], classes[k])),
-            );
-            scratch.sort_unstable_by(|x, y| {
-                (x.0, x.1, table[x.2 as usize].weight.to_bits()).cmp(&(
-                    y.0,
-                    y.1,
-                    table[y.2 as usize].weight.to_bits(),
-                ))
-            });
-            for (j, &(_, t, c)) in scratch.iter().enumerate() {
-                targets[a + j] = t;
-                classes[a + j] = c;
-            }
+            offsets[s + 1] = offsets[s] + self.counts[s];
         }
-        Connectome {
-            offsets,
-            targets,
-            classes,
-            table,
-        }
+        let m = offsets[n] as usize;
+        self.counts.copy_from_slice(&offsets[..n]);
+        self.offsets = offsets;
+        self.targets = vec![0; m];
+        self.syn_classes = vec![0; m];
+        self.filling = true;
+        self.added = 0;
+    }
+
+    /// Pack. Both passes must have added the same synapses.
+    pub fn build(self) -> Connectome {
+        debug_assert!(self.filling, "build() after the second pass");
+        debug_assert!(
+            self.counts
+                .iter()
+                .zip(&self.offsets[1..])
+                .all(|(a, b)| a == b),
+            "the two passes added different synapses"
+        );
+        pack(self.offsets, self.targets, self.syn_classes, self.classes)
     }
 }
 

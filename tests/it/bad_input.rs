@@ -253,3 +253,19 @@ fn negative_simulation_time_and_empty_model() {
     let e = error_of("t_sim_ms = 10.0\n", &[]);
     assert_has(&e, &["populations", "no [[populations]]"]);
 }
+
+#[test]
+fn indegree_beyond_the_available_sources() {
+    // 2 neurons, no autapses, no multapses: each can have at most 1 source.
+    let e = error_of(
+        &format!(
+            "t_sim_ms = 10.0\n{POP}[[projections]]\nsource = \"n\"\ntarget = \"n\"\nrule = \"fixed_indegree\"\nindegree = 2\n\
+             allow_autapses = false\nallow_multapses = false\nweight = 1.0\ndelay_ms = 1.0\n"
+        ),
+        &[],
+    );
+    assert_has(
+        &e,
+        &["projections[0].indegree", "exceeds the 1 sources available"],
+    );
+}

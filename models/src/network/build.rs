@@ -8,7 +8,7 @@
 
 use super::csv_table::CsvTable;
 use super::model_file::{self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec};
-use super::wiring::{NeuronTable, Wiring};
+use super::wiring::{self, NeuronTable, Wiring};
 use crate::error::ModelError;
 use crate::input::{PoissonDrive, SpikeTimesDrive};
 use crate::neuron::lif_delta::LifDeltaParams;
@@ -222,43 +222,68 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     }
     let n_nodes = next_gid;
 
-    // Synapses.
-    let assign = Assignment::new(n_neurons, ov.threads.max(1), &ov.partitioning)
-        .map_err(|e| ModelError::file(ctx.path, format!("cannot partition the network: {e}")))?;
-    let mut builder = Wiring::new(&assign, n_neurons, n_nodes);
-    let mut recurrent_min_delay = Time::NEVER;
-    let mut delays = (Time::NEVER, Time::ZERO);
-    for (i, spec) in file.projections.iter().enumerate() {
-        let before = builder.len();
-        let (dmin, dmax) = add_projection(ctx, i, spec, &pops, n_neurons, seed, &mut builder)?;
-        if builder.len() > before {
-            recurrent_min_delay = recurrent_min_delay.min(dmin);
-            delays = (delays.0.min(dmin), delays.1.max(dmax));
-        }
-    }
-    let n_synapses = builder.len();
+    // External inputs: Poisson specs, spike drives, input-channel edges.
     let mut poisson = Vec::new();
     let mut spike_drives = Vec::new();
+    let mut input_edges = Vec::new();
     for input in inputs {
         match input {
-            Input::Poisson(spec) => {
-                delays = (delays.0.min(spec.delay), delays.1.max(spec.delay));
-                poisson.push(spec);
-            }
+            Input::Poisson(spec) => poisson.push(spec),
             Input::Spikes { drive, edges } => {
-                for (src, tgt, w, d) in edges {
-                    delays = (delays.0.min(d), delays.1.max(d));
-                    builder
-                        .add(src, tgt, w, d)
-                        .map_err(|e| ModelError::file(ctx.path, format!("input synapse: {e}")))?;
-                }
                 spike_drives.push(drive);
+                input_edges.extend(edges);
             }
         }
     }
-    let n_input_synapses = builder.len() - n_synapses;
-    let cross_min_delay = builder.cross_min_delay();
-    let (connectomes, destinations) = builder.finish();
+
+    // Synapses: every partition wires its own targets, in its own thread.
+    let assign = Assignment::new(n_neurons, ov.threads.max(1), &ov.partitioning)
+        .map_err(|e| ModelError::file(ctx.path, format!("cannot partition the network: {e}")))?;
+    let job = WiringJob {
+        ctx,
+        file: &file,
+        pops: &pops,
+        assign: &assign,
+        input_edges: &input_edges,
+        n_neurons,
+        n_nodes,
+        seed,
+    };
+    let wired: Vec<Result<Wired, ModelError>> = if assign.parts() == 1 {
+        vec![job.wire(0)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..assign.parts())
+                .map(|p| {
+                    let job = &job;
+                    scope.spawn(move || job.wire(p))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("wiring thread panicked"))
+                .collect()
+        })
+    };
+    let mut connectomes = Vec::new();
+    let mut flags = Vec::new();
+    let (mut n_synapses, mut n_input_synapses) = (0u64, 0u64);
+    let mut recurrent_min_delay = Time::NEVER;
+    let mut delays = (Time::NEVER, Time::ZERO);
+    for w in wired {
+        let w = w?;
+        n_synapses += w.n_synapses;
+        n_input_synapses += w.n_input_synapses;
+        recurrent_min_delay = recurrent_min_delay.min(w.recurrent_min_delay);
+        delays = (delays.0.min(w.delays.0), delays.1.max(w.delays.1));
+        connectomes.push(w.connectome);
+        flags.push(w.from_elsewhere);
+    }
+    for spec in &poisson {
+        delays = (delays.0.min(spec.delay), delays.1.max(spec.delay));
+    }
+    let destinations = wiring::destinations(&flags);
+    drop(flags);
 
     // Recording.
     let (record_from, recorded) = recorders(ctx, &file, &pops)?;
@@ -272,7 +297,6 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     // Windows: as long as the shortest neuron-to-neuron delay (which also
     // bounds the delays between partitions). Inside a window no neuron can
     // affect another, so each advances on its own.
-    let _ = cross_min_delay;
     let window = if recurrent_min_delay == Time::NEVER {
         Time(TICKS_PER_MS)
     } else {
@@ -345,6 +369,74 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         record_from,
         model_file: ctx.path.to_path_buf(),
     })
+}
+
+/// What one partition needs to wire its synapses.
+struct WiringJob<'a> {
+    ctx: &'a Ctx<'a>,
+    file: &'a ModelFile,
+    pops: &'a [PopBuild],
+    assign: &'a Assignment,
+    input_edges: &'a [(Gid, u32, f64, Time)],
+    n_neurons: u32,
+    n_nodes: u32,
+    seed: u64,
+}
+
+/// One partition's synapses.
+struct Wired {
+    connectome: volley_engine::Connectome,
+    from_elsewhere: Vec<bool>,
+    n_synapses: u64,
+    n_input_synapses: u64,
+    recurrent_min_delay: Time,
+    delays: (Time, Time),
+}
+
+impl WiringJob<'_> {
+    /// Run every projection and input twice (count, then place) for partition `p`.
+    fn wire(&self, p: usize) -> Result<Wired, ModelError> {
+        let mut w = Wiring::new(self.assign, p, self.n_neurons, self.n_nodes);
+        let mut out = Wired {
+            connectome: Default::default(),
+            from_elsewhere: Vec::new(),
+            n_synapses: 0,
+            n_input_synapses: 0,
+            recurrent_min_delay: Time::NEVER,
+            delays: (Time::NEVER, Time::ZERO),
+        };
+        for pass in 0..2 {
+            if pass == 1 {
+                w.start_filling();
+            }
+            for (i, spec) in self.file.projections.iter().enumerate() {
+                let (dmin, dmax) = add_projection(
+                    self.ctx,
+                    i,
+                    spec,
+                    self.pops,
+                    self.n_neurons,
+                    self.seed,
+                    &mut w,
+                )?;
+                if dmin != Time::NEVER {
+                    out.recurrent_min_delay = out.recurrent_min_delay.min(dmin);
+                    out.delays = (out.delays.0.min(dmin), out.delays.1.max(dmax));
+                }
+            }
+            out.n_synapses = w.len();
+            for &(src, tgt, wt, d) in self.input_edges {
+                out.delays = (out.delays.0.min(d), out.delays.1.max(d));
+                w.add(src, tgt, wt, d)
+                    .map_err(|e| ModelError::file(self.ctx.path, format!("input synapse: {e}")))?;
+            }
+            out.n_input_synapses = w.len() - out.n_synapses;
+        }
+        let (connectome, from_elsewhere) = w.finish();
+        out.connectome = connectome;
+        out.from_elsewhere = from_elsewhere;
+        Ok(out)
+    }
 }
 
 fn add_population(
@@ -654,11 +746,31 @@ fn add_projection(
                     "no source left once autapses are excluded",
                 ));
             }
-            let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
-            b.reserve((n_tgt * k as u64) as usize);
+            let is_source = |g: u32| {
+                src_ranges
+                    .iter()
+                    .any(|&(_, first, size)| g >= first && g < first + size)
+            };
             let mut chosen = HashSet::new();
             for p in &targets {
                 for t in p.first_gid..p.first_gid + p.size {
+                    // Each target draws from its own stream: skipping the
+                    // targets of other partitions changes nobody's draws.
+                    if !b.owns(t) {
+                        continue;
+                    }
+                    let available = if !autapses && is_source(t) {
+                        n_src - 1
+                    } else {
+                        n_src
+                    };
+                    if !multapses && k as u64 > available {
+                        return Err(ctx.err(
+                            spec,
+                            key("indegree"),
+                            format!("{k} exceeds the {available} sources available to neuron {t} without autapses and multapses"),
+                        ));
+                    }
                     let mut rng = stream(seed, StreamKind::Connect, i as u64, t as u64);
                     chosen.clear();
                     let mut made = 0;
@@ -670,15 +782,15 @@ fn add_projection(
                         b.add_with_class(Gid(sg), t, class);
                         made += 1;
                     }
-                    if !autapses && !multapses && chosen.len() as u64 == n_src && made < k {
-                        break;
-                    }
                 }
             }
         }
         "all_to_all" => {
             for p in &targets {
                 for t in p.first_gid..p.first_gid + p.size {
+                    if !b.owns(t) {
+                        continue;
+                    }
                     for k in 0..n_src {
                         let sg = src_gid(k);
                         if autapses || sg != t {

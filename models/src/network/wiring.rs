@@ -1,17 +1,16 @@
-//! Routing synapses and neurons to partitions while a network is built.
+//! Routing neurons and synapses to partitions while a network is built.
 //!
-//! Generators and loaders see one network-wide interface (`NeuronTable`,
-//! `Wiring`); these put every neuron and every synapse into the partition that
-//! owns the neuron (synapses are stored with their target) and note, for each
-//! source, which other partitions need its spikes.
+//! `NeuronTable` holds every neuron until the split; each partition then
+//! builds its own synapses with a `Wiring` (in its own thread), keeping the
+//! synapses whose target it owns (synapses are stored with their target),
+//! and noting which sources elsewhere need to send it their spikes.
 
 use crate::neuron::lif_delta::LifDeltaParams;
 use crate::neuron::NeuronStore;
 use std::sync::Arc;
 use volley_engine::connectome::check_synapse;
-use volley_engine::{
-    Assignment, Connectome, ConnectomeBuilder, ConnectomeError, Gid, SynapseClass, Time,
-};
+use volley_engine::connectome::TwoPassBuilder;
+use volley_engine::{Assignment, Connectome, ConnectomeError, Gid, Time};
 
 /// All neurons of the network, in gid order, before the split.
 #[derive(Default)]
@@ -56,66 +55,63 @@ impl NeuronTable {
     }
 }
 
-/// Network-wide synapse builder that routes each synapse to the partition of
-/// its target.
+/// The synapses of one partition, built in two passes (count, then place)
+/// by running the generators twice: a synapse is kept only if this
+/// partition owns its target. It also notes which sources of other
+/// partitions send spikes here, and the shortest such delay.
 pub struct Wiring<'a> {
     assign: &'a Assignment,
+    part: usize,
     n_neurons: u32,
-    builders: Vec<ConnectomeBuilder>,
-    classes: Vec<SynapseClass>,
-    index: std::collections::HashMap<(u64, u64), u16>,
-    destinations: Vec<u64>,
+    builder: TwoPassBuilder,
+    /// Per neuron gid: does it (in another partition) have a target here?
+    from_elsewhere: Vec<bool>,
     cross_min_delay: Time,
-    edges: u64,
 }
 
 impl<'a> Wiring<'a> {
-    /// Synapses from `n_nodes` sources onto the neurons of `assign`.
-    pub fn new(assign: &'a Assignment, n_neurons: u32, n_nodes: u32) -> Self {
+    /// Synapses from `n_nodes` sources onto the neurons of partition `part`.
+    pub fn new(assign: &'a Assignment, part: usize, n_neurons: u32, n_nodes: u32) -> Self {
         Wiring {
             assign,
+            part,
             n_neurons,
-            builders: (0..assign.parts())
-                .map(|p| ConnectomeBuilder::new(n_nodes, assign.members(p).len() as u32))
-                .collect(),
-            classes: Vec::new(),
-            index: Default::default(),
-            destinations: vec![0; n_neurons as usize],
+            builder: TwoPassBuilder::new(n_nodes, assign.members(part).len() as u32),
+            from_elsewhere: vec![false; n_neurons as usize],
             cross_min_delay: Time::NEVER,
-            edges: 0,
         }
     }
 
-    /// Intern a (weight, delay) pair, the same index in every partition.
+    /// Whether this partition owns neuron `target`; generators skip the
+    /// draws of targets they do not own.
+    #[inline]
+    pub fn owns(&self, target: u32) -> bool {
+        self.assign.partition_of(target) == self.part
+    }
+
+    /// Intern a (weight, delay) pair.
     pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
-        let key = (weight.to_bits(), delay.0);
-        if let Some(&c) = self.index.get(&key) {
-            return Ok(c);
-        }
         if delay.0 == 0 {
             return Err(ConnectomeError::ZeroDelay {
                 source_gid: 0,
                 target: 0,
             });
         }
-        let mut c = 0;
-        for b in &mut self.builders {
-            c = b.class(weight, delay)?;
-        }
-        self.classes.push(SynapseClass { weight, delay });
-        self.index.insert(key, c);
-        Ok(c)
+        self.builder.class(weight, delay)
     }
 
-    /// Add a synapse from node `source` to neuron `target` (both gids).
+    /// Add a synapse from node `source` to neuron `target` (both gids); ignored
+    /// unless this partition owns the target.
     #[inline]
     pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
-        let q = self.assign.partition_of(target);
-        self.builders[q].add_with_class(source, self.assign.local_of(target), class);
-        self.edges += 1;
-        if source.0 < self.n_neurons && self.assign.partition_of(source.0) != q {
-            self.destinations[source.0 as usize] |= 1 << q;
-            let d = self.classes[class as usize].delay;
+        if !self.owns(target) {
+            return;
+        }
+        self.builder
+            .add_with_class(source, self.assign.local_of(target), class);
+        if source.0 < self.n_neurons && self.assign.partition_of(source.0) != self.part {
+            self.from_elsewhere[source.0 as usize] = true;
+            let d = self.builder.delay_of(class);
             if d < self.cross_min_delay {
                 self.cross_min_delay = d;
             }
@@ -136,36 +132,42 @@ impl<'a> Wiring<'a> {
         Ok(())
     }
 
-    /// Synapses added so far.
+    /// Synapses kept in the current pass.
     pub fn len(&self) -> u64 {
-        self.edges
+        self.builder.len()
     }
 
-    /// Whether none was added.
+    /// Whether none was kept in the current pass.
     pub fn is_empty(&self) -> bool {
-        self.edges == 0
+        self.builder.is_empty()
     }
 
-    /// Room for about `n` more synapses, spread over the partitions.
-    pub fn reserve(&mut self, n: usize) {
-        let per = n / self.builders.len() + 1;
-        for b in &mut self.builders {
-            b.reserve(per);
-        }
+    /// End the counting pass; the generators then run again to place.
+    pub fn start_filling(&mut self) {
+        self.builder.start_filling();
     }
 
-    /// Shortest delay of a synapse between two partitions, if any.
+    /// Shortest delay of a synapse from another partition, if any.
     pub fn cross_min_delay(&self) -> Option<Time> {
         (self.cross_min_delay != Time::NEVER).then_some(self.cross_min_delay)
     }
 
-    /// Pack: one connectome per partition, and the destination sets.
-    pub fn finish(self) -> (Vec<Connectome>, Arc<[u64]>) {
-        let connectomes = self
-            .builders
-            .into_iter()
-            .map(ConnectomeBuilder::build)
-            .collect();
-        (connectomes, self.destinations.into())
+    /// Pack: the connectome and, per neuron, whether it sends spikes here.
+    pub fn finish(self) -> (Connectome, Vec<bool>) {
+        (self.builder.build(), self.from_elsewhere)
     }
+}
+
+/// Merge the partitions' "sends here" flags into per-source destination sets.
+pub fn destinations(from_elsewhere: &[Vec<bool>]) -> Arc<[u64]> {
+    let n = from_elsewhere.first().map_or(0, Vec::len);
+    let mut d = vec![0u64; n];
+    for (p, flags) in from_elsewhere.iter().enumerate() {
+        for (g, &f) in flags.iter().enumerate() {
+            if f {
+                d[g] |= 1 << p;
+            }
+        }
+    }
+    d.into()
 }

@@ -190,6 +190,14 @@ fn pack(
         if b - a < 2 {
             continue;
         }
+        let key = |k: usize| {
+            let c = &table[classes[k] as usize];
+            (c.delay.0, targets[k], c.weight.to_bits(), classes[k])
+        };
+        // Generators that walk targets in order leave most segments sorted.
+        if (a + 1..b).all(|k| key(k - 1) <= key(k)) {
+            continue;
+        }
         scratch.clear();
         scratch.extend((a..b).map(|k| {
             let c = &table[classes[k] as usize];

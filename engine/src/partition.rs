@@ -46,7 +46,10 @@ impl std::ops::AddAssign for Counters {
 /// One input item of a neuron at one tick: (source, synapse, weight, lag).
 type Item = (Gid, u32, f64, f32);
 
-/// One worker's share of the network.
+/// One worker's share of the network. Aligned to 128 bytes so that the hot
+/// fields of partitions stored side by side never share a cache line (or a
+/// prefetched pair of lines) between worker threads.
+#[repr(align(128))]
 pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     index: usize,
     /// Neuron state and update rules.

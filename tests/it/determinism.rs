@@ -4,7 +4,7 @@ use super::common::{compare, root, run_on, shared, trains};
 use volley_models::PartitionScheme;
 
 #[test]
-fn brunel_spikes_are_bit_identical_for_1_to_4_threads_and_every_scheme() {
+fn brunel_spikes_are_bit_identical_for_1_2_3_4_8_threads_and_every_scheme() {
     let model = root().join("examples/brunel.toml");
     let (reference, _d) = run_on(&model, Some(120.0), 1, PartitionScheme::Contiguous);
     assert!(reference.spikes > 1000);
@@ -12,6 +12,7 @@ fn brunel_spikes_are_bit_identical_for_1_to_4_threads_and_every_scheme() {
         (2, PartitionScheme::Contiguous),
         (3, PartitionScheme::Contiguous),
         (4, PartitionScheme::Contiguous),
+        (8, PartitionScheme::Contiguous),
         (2, PartitionScheme::RoundRobin),
         (
             3,
@@ -36,12 +37,13 @@ fn brunel_spikes_are_bit_identical_for_1_to_4_threads_and_every_scheme() {
 }
 
 #[test]
-fn det_net_matches_nest_on_2_and_4_threads() {
+fn det_net_matches_nest_on_2_4_and_8_threads() {
     let Some(shared) = shared() else { return };
     let nest = trains(&shared.join("peers/data/det_net/spikes_nest_ps_h0.125_Ie225.csv"));
     for (threads, scheme) in [
         (2, PartitionScheme::Contiguous),
         (4, PartitionScheme::RoundRobin),
+        (8, PartitionScheme::Contiguous),
     ] {
         let (summary, out) = run_on(
             &root().join("examples/det_net_Ie225.toml"),

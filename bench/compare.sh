@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side Brunel benchmark: Volley vs NEST 3.10 (iaf_psc_delta grid model and the
-# precise iaf_psc_delta_ps), same machine, same run, alternating simulators.
+# precise iaf_psc_delta_ps) and Brian2 (C++ standalone), same machine, same run,
+# alternating simulators.
 #
 #   bench/compare.sh [SIM_MS] [THREADS...]      e.g. bench/compare.sh 1000 1 2
 #
@@ -14,9 +15,10 @@ shift || true
 threads=("${@:-1 2}")
 [ $# -eq 0 ] && threads=(1 2)
 venv=${PEERS_VENV:-/tmp/peers}
-if ! "$venv/bin/python" -c "import nest" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import nest, brian2" >/dev/null 2>&1; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q nest-simulator 'numpy<2.4'
+  # Brian2 2.9 does not import with numpy 2.4 (shared/peers/README.md).
+  "$venv/bin/pip" install -q nest-simulator brian2 'numpy<2.4'
 fi
 cargo build --release -q
 out=$(mktemp -d)
@@ -28,6 +30,7 @@ for t in "${threads[@]}"; do
     # NEST prints a banner on stdout; the result is the last line.
     "$venv/bin/python" bench/peers/brunel_nest.py --threads "$t" --model "$model" --simtime "$sim_ms" 2>/dev/null | tail -n 1 > "$out/${model}_t$t.json"
   done
+  (cd bench/peers && "$venv/bin/python" brunel_brian2.py --threads "$t" --simtime "$sim_ms" 2>/dev/null | tail -n 1) > "$out/brian2_t$t.json"
 done
 python3 - "$out" "${threads[@]}" <<'PY'
 import json, sys
@@ -40,13 +43,14 @@ def row(name, s, sim_ms):
           f"{s['peak_rss_bytes']/2**20:.0f} | {pops['E']['rate_hz']:.2f} / {pops['I']['rate_hz']:.2f} | "
           f"{pops['E']['cv_isi']:.3f} |")
     return rec
+print("(brian2: build excludes code generation + compilation, reported in its JSON as codegen_compile_s)")
 print("| simulator | threads | build s | sim s | recurrent ev/s | external ev/s | peak RSS MiB | rate E / I Hz | CV ISI E |")
 print("|---|---|---|---|---|---|---|---|---|")
 for t in threads:
     v = json.load(open(f"{out}/volley_t{t}.json"))
     v["threads"] = int(t)
     rv = row("volley", v, None)
-    for m in ("iaf_psc_delta", "iaf_psc_delta_ps"):
+    for m in ("iaf_psc_delta", "iaf_psc_delta_ps", "brian2"):
         s = json.load(open(f"{out}/{m}_t{t}.json"))
         r = row(s["simulator"], s, None)
         print(f"|  ↳ volley / {m} | {t} | | | **{rv / r:.2f}×** | | | | |")

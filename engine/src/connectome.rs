@@ -78,14 +78,33 @@ pub fn check_synapse(
     Ok(())
 }
 
+/// The distinct (weight, delay) pairs of a connectome, interned.
+#[derive(Default)]
+struct ClassTable {
+    classes: Vec<SynapseClass>,
+    index: HashMap<(u64, u64), u16>,
+}
+
+impl ClassTable {
+    fn intern(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+        let key = (weight.to_bits(), delay.0);
+        if let Some(&c) = self.index.get(&key) {
+            return Ok(c);
+        }
+        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
+        self.classes.push(SynapseClass { weight, delay });
+        self.index.insert(key, c);
+        Ok(c)
+    }
+}
+
 /// Collects edges in any order, then packs them.
 #[derive(Default)]
 pub struct ConnectomeBuilder {
     n_sources: u32,
     n_targets: u32,
     edges: Vec<(u32, u32, u16)>,
-    classes: Vec<SynapseClass>,
-    class_index: HashMap<(u64, u64), u16>,
+    table: ClassTable,
 }
 
 impl ConnectomeBuilder {
@@ -105,14 +124,7 @@ impl ConnectomeBuilder {
 
     /// Intern a (weight, delay) pair.
     pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
-        let key = (weight.to_bits(), delay.0);
-        if let Some(&c) = self.class_index.get(&key) {
-            return Ok(c);
-        }
-        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
-        self.classes.push(SynapseClass { weight, delay });
-        self.class_index.insert(key, c);
-        Ok(c)
+        self.table.intern(weight, delay)
     }
 
     /// Add one synapse.
@@ -172,7 +184,7 @@ impl ConnectomeBuilder {
             classes[k] = c;
             fill[s as usize] += 1;
         }
-        pack(offsets, targets, classes, self.classes)
+        pack(offsets, targets, classes, self.table.classes)
     }
 }
 
@@ -223,8 +235,7 @@ fn pack(
 /// so they simply run twice.
 pub struct TwoPassBuilder {
     n_targets: u32,
-    classes: Vec<SynapseClass>,
-    class_index: HashMap<(u64, u64), u16>,
+    table: ClassTable,
     /// Per source: the count (first pass), then the fill position.
     counts: Vec<u64>,
     offsets: Vec<u64>,
@@ -239,8 +250,8 @@ impl TwoPassBuilder {
     pub fn new(n_sources: u32, n_targets: u32) -> Self {
         TwoPassBuilder {
             n_targets,
-            classes: Vec::new(),
-            class_index: HashMap::new(),
+            table: ClassTable::default(),
+
             counts: vec![0; n_sources as usize],
             offsets: Vec::new(),
             targets: Vec::new(),
@@ -252,20 +263,13 @@ impl TwoPassBuilder {
 
     /// Intern a (weight, delay) pair.
     pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
-        let key = (weight.to_bits(), delay.0);
-        if let Some(&c) = self.class_index.get(&key) {
-            return Ok(c);
-        }
-        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
-        self.classes.push(SynapseClass { weight, delay });
-        self.class_index.insert(key, c);
-        Ok(c)
+        self.table.intern(weight, delay)
     }
 
     /// The delay of class `c`.
     #[inline]
     pub fn delay_of(&self, c: u16) -> Time {
-        self.classes[c as usize].delay
+        self.table.classes[c as usize].delay
     }
 
     /// Count (first pass) or place (second pass) one synapse.
@@ -320,7 +324,12 @@ impl TwoPassBuilder {
                 .all(|(a, b)| a == b),
             "the two passes added different synapses"
         );
-        pack(self.offsets, self.targets, self.syn_classes, self.classes)
+        pack(
+            self.offsets,
+            self.targets,
+            self.syn_classes,
+            self.table.classes,
+        )
     }
 }
 

@@ -368,21 +368,6 @@ impl Connectome {
         (self.offsets[s + 1] - self.offsets[s]) as usize
     }
 
-    /// Smallest delay of any synapse, if any.
-    pub fn min_delay(&self) -> Option<Time> {
-        self.table.iter().map(|c| c.delay).min()
-    }
-
-    /// Largest delay of any synapse, if any.
-    pub fn max_delay(&self) -> Option<Time> {
-        self.table.iter().map(|c| c.delay).max()
-    }
-
-    /// Bytes held by the synapse arrays (without the small class table).
-    pub fn heap_bytes(&self) -> usize {
-        self.offsets.len() * 8 + self.targets.len() * 4 + self.classes.len() * 2
-    }
-
     /// The class table (distinct weight/delay pairs).
     pub fn classes(&self) -> &[SynapseClass] {
         &self.table
@@ -456,7 +441,7 @@ mod tests {
         c.expand(Spike::at(Time(100), Gid(1)), |d| out.push(d));
         assert_eq!(out[0].time, Time(105));
         assert_eq!(out[2].time, Time(110));
-        assert_eq!(c.min_delay(), Some(Time(5)));
+        assert_eq!(c.classes().iter().map(|k| k.delay).min(), Some(Time(5)));
     }
 
     #[test]

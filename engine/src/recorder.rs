@@ -1,6 +1,6 @@
 //! Spike recording.
 
-use crate::spike::{Gid, Spike};
+use crate::spike::Spike;
 use crate::time::Time;
 
 /// Records spikes of selected neurons from a start time on.
@@ -47,9 +47,4 @@ impl SpikeRecorder {
         v.sort_unstable();
         v
     }
-}
-
-/// Convenience: `(gid, time_ms)` pairs of sorted spikes.
-pub fn as_gid_ms(spikes: &[Spike]) -> impl Iterator<Item = (Gid, f64)> + '_ {
-    spikes.iter().map(|s| (s.source, s.time.as_ms()))
 }

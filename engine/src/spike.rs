@@ -82,19 +82,4 @@ impl Delivery {
     pub fn key(&self) -> (u64, u32, u32, u32) {
         (self.time.0, self.target, self.source.0, self.synapse)
     }
-
-    /// `(time, target, source)` packed in one integer, for fast sorting;
-    /// ties (multapses) are broken by `synapse`.
-    #[inline]
-    pub fn packed_key(&self) -> u128 {
-        ((self.time.0 as u128) << 64) | ((self.target as u128) << 32) | self.source.0 as u128
-    }
-
-    /// Compare by the full key.
-    #[inline]
-    pub fn cmp_key(&self, other: &Delivery) -> std::cmp::Ordering {
-        self.packed_key()
-            .cmp(&other.packed_key())
-            .then(self.synapse.cmp(&other.synapse))
-    }
 }

@@ -67,8 +67,10 @@ pub struct Delivery {
     pub target: u32,
     /// Emitting node.
     pub source: Gid,
-    /// Index of the synapse among the source's synapses (or the train index of
-    /// a per-target input), so multapses stay distinct.
+    /// Which synapse: the synapse's class (its distinct weight/delay pair) for
+    /// network synapses, the train index for per-target inputs. Multapses of
+    /// one source to one target at one time are kept in the source's synapse
+    /// order (the queue sorts stably), which completes the key.
     pub synapse: u32,
     /// Weight (mV for delta synapses, pA for current synapses).
     pub weight: f64,

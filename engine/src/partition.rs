@@ -365,7 +365,39 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// returns the sum and the lag of the first.
     #[inline]
     fn gather(&mut self, i: u32, t: Time) -> (f64, f32) {
+        // Fast path, by far the commonest case: one delivery alone at its tick.
+        if self.train_next[i as usize] != t {
+            if let Some(d) = self.queue.pop(i) {
+                debug_assert_eq!(d.time, t);
+                if self.queue.peek(i).is_none_or(|n| n.time != t) {
+                    self.note(i, &d);
+                    return (d.weight, d.lag);
+                }
+                return self.gather_many(i, t, Some(d));
+            }
+        }
+        self.gather_many(i, t, None)
+    }
+
+    /// Count and report one processed input.
+    #[inline]
+    fn note(&mut self, i: u32, d: &Delivery) {
+        if d.source.0 < self.n_network_neurons {
+            self.counters.recurrent_events += 1;
+        } else {
+            self.counters.external_events += 1;
+        }
+        self.observer
+            .on_delivery(self.index, self.gids[i as usize], d);
+    }
+
+    /// The general case of `gather`: several inputs at one tick (`first`, if
+    /// given, was already taken from the queue).
+    fn gather_many(&mut self, i: u32, t: Time, first: Option<Delivery>) -> (f64, f32) {
         let mut items: SmallVec<[Item; 8]> = SmallVec::new();
+        if let Some(d) = first {
+            items.push((d.source, d.synapse, d.weight, d.lag));
+        }
         while let Some(d) = self.queue.peek(i) {
             if d.time != t {
                 break;
@@ -392,11 +424,6 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let mut weight = 0.0;
         for &(source, synapse, w, lag) in &items {
             weight += w;
-            if source.0 < self.n_network_neurons {
-                self.counters.recurrent_events += 1;
-            } else {
-                self.counters.external_events += 1;
-            }
             let d = Delivery {
                 time: t,
                 target: i,
@@ -405,8 +432,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 weight: w,
                 lag,
             };
-            self.observer
-                .on_delivery(self.index, self.gids[i as usize], &d);
+            self.note(i, &d);
         }
         (weight, items[0].3)
     }

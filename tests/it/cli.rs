@@ -157,3 +157,70 @@ fn bad_model_exits_with_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read"));
 }
+
+#[test]
+fn partition_file_gives_the_same_spikes_and_bad_files_are_reported() {
+    let Some(_) = super::common::shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = super::common::root().join("examples/det_net_Ie225.toml");
+    let mut csv = String::from("gid,partition\n");
+    for g in 0..1000u32 {
+        csv.push_str(&format!("{g},{}\n", (g * 7 + 3) % 3));
+    }
+    let parts = write(dir.path(), "parts.csv", &csv);
+    let sha = |args: &[&str], out: &str| {
+        let o = volley()
+            .arg("run")
+            .arg(&model)
+            .args(args)
+            .args(["-q", "--no-raster", "--out"])
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let s: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        (
+            s["spikes_sha256"].as_str().unwrap().to_string(),
+            s["partitioning"].as_str().unwrap().to_string(),
+        )
+    };
+    let (one, _) = sha(&[], "one");
+    let (three, scheme) = sha(
+        &[
+            "--threads",
+            "3",
+            "--partition-file",
+            parts.to_str().unwrap(),
+        ],
+        "three",
+    );
+    assert_eq!(one, three);
+    assert_eq!(scheme, "explicit");
+    // A table that covers 2 of 1000 neurons (and names partition 5), and a gap in the gids.
+    let bad = write(dir.path(), "bad.csv", "gid,partition\n0,0\n1,5\n");
+    let o = volley()
+        .arg("run")
+        .arg(&model)
+        .args(["--threads", "2", "--partition-file"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot partition the network"), "{err}");
+    let gap = write(dir.path(), "gap.csv", "gid,partition\n0,0\n2,1\n");
+    let o = volley()
+        .arg("run")
+        .arg(&model)
+        .args(["--partition-file"])
+        .arg(&gap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("gap.csv:3") && err.contains("`gid`"), "{err}");
+}

@@ -7,7 +7,7 @@
 //! bit for bit). Within a source, synapses are ordered by (delay, target) so
 //! that expanding one spike writes each delay's deliveries together.
 
-use crate::spike::{Delivery, Gid, Spike};
+use crate::spike::Gid;
 use crate::time::Time;
 use std::collections::HashMap;
 use thiserror::Error;
@@ -395,27 +395,6 @@ impl Connectome {
         };
         (a..b).map(move |k| (self.targets[k], self.table[self.classes[k] as usize]))
     }
-
-    /// Expand one spike into its deliveries, calling `push` for each.
-    #[inline]
-    pub fn expand(&self, spike: Spike, mut push: impl FnMut(Delivery)) {
-        let s = spike.source.0 as usize;
-        if s + 1 >= self.offsets.len() {
-            return;
-        }
-        let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
-        for k in a..b {
-            let class = self.table[self.classes[k] as usize];
-            push(Delivery {
-                time: spike.time + class.delay,
-                target: self.targets[k],
-                source: spike.source,
-                synapse: (k - a) as u32,
-                weight: class.weight,
-                lag: spike.lag,
-            });
-        }
-    }
 }
 
 #[cfg(test)]
@@ -437,10 +416,13 @@ mod tests {
         assert_eq!(c.out_degree(Gid(2)), 0);
         let t: Vec<u32> = c.synapses_of(Gid(1)).map(|(t, _)| t).collect();
         assert_eq!(t, vec![2, 0, 3]);
-        let mut out = vec![];
-        c.expand(Spike::at(Time(100), Gid(1)), |d| out.push(d));
-        assert_eq!(out[0].time, Time(105));
-        assert_eq!(out[2].time, Time(110));
+        let (targets, classes) = c.synapses_raw(Gid(1));
+        assert_eq!(targets, &[2, 0, 3]);
+        let delays: Vec<Time> = classes
+            .iter()
+            .map(|&k| c.classes()[k as usize].delay)
+            .collect();
+        assert_eq!(delays, vec![Time(5), Time(10), Time(10)]);
         assert_eq!(c.classes().iter().map(|k| k.delay).min(), Some(Time(5)));
     }
 

@@ -31,7 +31,29 @@ pub struct RandomNetwork {
     pub seed: u64,
 }
 
+/// Bias current, refractory period, Poisson rate, simulated time, seed.
+type Common = (f64, f64, f64, f64, u64);
+
 impl RandomNetwork {
+    fn assemble(
+        n_neurons: u32,
+        edges: Vec<Edge>,
+        (input_spikes, input_edges): (Vec<(u32, f64)>, Vec<Edge>),
+        (i_e, t_ref, poisson_hz, t_sim_ms, seed): Common,
+    ) -> Self {
+        RandomNetwork {
+            n_neurons,
+            edges,
+            input_spikes,
+            input_edges,
+            i_e,
+            t_ref,
+            poisson_hz,
+            t_sim_ms,
+            seed,
+        }
+    }
+
     /// Write `model.toml` (and its CSV files) into `dir`; returns its path.
     pub fn write(&self, dir: &Path) -> PathBuf {
         let mut toml = format!(
@@ -85,7 +107,7 @@ fn delay(min_delay_ms: f64) -> impl Strategy<Value = f64> {
     ]
 }
 
-fn common_parts() -> impl Strategy<Value = (f64, f64, f64, f64, u64)> {
+fn common_parts() -> impl Strategy<Value = Common> {
     (
         prop::sample::select(vec![0.0, 150.0, 240.0, 262.5, 300.0]),
         prop::sample::select(vec![0.5, 1.0, 2.0]),
@@ -132,19 +154,9 @@ pub fn network(
                     .flat_map(|(s, out)| out.into_iter().map(move |(t, w, d)| (s as u32, t, w, d)))
                     .collect::<Vec<_>>()
             });
-            (edges, inputs(n, t_sim_ms, min_delay_ms)).prop_map(
-                move |(edges, (input_spikes, input_edges))| RandomNetwork {
-                    n_neurons: n,
-                    edges,
-                    input_spikes,
-                    input_edges,
-                    i_e,
-                    t_ref,
-                    poisson_hz,
-                    t_sim_ms,
-                    seed,
-                },
-            )
+            (edges, inputs(n, t_sim_ms, min_delay_ms)).prop_map(move |(edges, inputs)| {
+                RandomNetwork::assemble(n, edges, inputs, (i_e, t_ref, poisson_hz, t_sim_ms, seed))
+            })
         },
     )
 }
@@ -192,17 +204,12 @@ pub fn small_world(
                         let w = if s % 5 == 4 { -w } else { w };
                         edges.push((s, t, w, d));
                     }
-                    RandomNetwork {
-                        n_neurons: n,
+                    RandomNetwork::assemble(
+                        n,
                         edges,
-                        input_spikes,
-                        input_edges,
-                        i_e,
-                        t_ref,
-                        poisson_hz,
-                        t_sim_ms,
-                        seed,
-                    }
+                        (input_spikes, input_edges),
+                        (i_e, t_ref, poisson_hz, t_sim_ms, seed),
+                    )
                 })
         })
 }

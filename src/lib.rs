@@ -27,6 +27,7 @@
 pub use volley_engine as engine;
 pub use volley_models as models;
 
+pub mod inspect;
 pub mod raster;
 pub mod run;
 pub mod stats;

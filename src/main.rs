@@ -49,11 +49,63 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Decode an event-camera recording and summarise it.
+    Inspect {
+        /// The recording (.aedat, .aedat4, .raw, .dat, .bin, .es, .csv, .txt).
+        file: PathBuf,
+        /// Format, instead of sniffing it: nmnist, aedat2, aedat3, aedat4, evt2, evt21, evt3, dat, es, text.
+        #[arg(long)]
+        format: Option<String>,
+        /// Print one JSON object with the ground-truth field names of MANIFEST.json.
+        #[arg(long)]
+        json: bool,
+        /// Skip damaged parts (and count them) instead of failing.
+        #[arg(long)]
+        lenient: bool,
+    },
+}
+
+fn inspect(file: PathBuf, format: Option<String>, json: bool, lenient: bool) -> ExitCode {
+    use volley_models::input::event_camera::{inspect, Format, ReadOptions};
+    let format = match format.map(|f| f.parse::<Format>()).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match inspect(&file, ReadOptions { format, lenient }) {
+        Ok(s) => {
+            if json {
+                let j = volley::inspect::GroundTruthJson::from(&s);
+                println!(
+                    "{}",
+                    serde_json::to_string(&j).expect("inspection serialises")
+                );
+            } else {
+                print!(
+                    "{}",
+                    volley::inspect::describe(&file.display().to_string(), &s)
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Inspect {
+            file,
+            format,
+            json,
+            lenient,
+        } => inspect(file, format, json, lenient),
         Command::Run {
             model,
             threads,

@@ -6,4 +6,5 @@ mod cli;
 mod common;
 mod det_net;
 mod determinism;
+mod event_files;
 mod poisson;

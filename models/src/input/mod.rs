@@ -1,5 +1,6 @@
-//! External inputs: Poisson trains and spike-time files.
+//! External inputs: Poisson trains, spike-time files and event-camera recordings.
 
+pub mod event_camera;
 pub mod poisson;
 pub mod spike_times;
 

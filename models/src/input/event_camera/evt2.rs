@@ -1,0 +1,155 @@
+//! Prophesee EVT 2.0 (`.raw`): `% ` header lines (ending at `% end` when
+//! present), then 32-bit little-endian words, type = bits 31..28:
+//! `0x0` CD_OFF / `0x1` CD_ON (timestamp low 6 bits = 27..22, x = 21..11,
+//! y = 10..0), `0x8` EVT_TIME_HIGH (bits 27..0 = timestamp bits 33..6),
+//! `0xA` EXT_TRIGGER, `0xE` OTHERS, `0xF` CONTINUED (skipped and counted).
+//! As in Prophesee's reference decoder (OpenEB
+//! `metavision_evt2_raw_file_decoder`), words before the first TIME_HIGH
+//! are dropped and a TIME_HIGH that falls back by (almost) the whole 34-bit
+//! range counts as a wrap.
+
+use super::bytes::{ByteStream, BLOCK};
+use super::header::read_lines;
+use super::sensors::prophesee_geometry;
+use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+
+/// A time-high counter that unwraps like the reference decoders: `bits` of
+/// time high above `shift` bits of time low.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeHigh {
+    shift: u32,
+    bits: u32,
+    /// Current base (unwrapped), `None` before the first TIME_HIGH.
+    pub base: Option<i64>,
+    loops: i64,
+}
+
+impl TimeHigh {
+    pub(crate) fn new(bits: u32, shift: u32) -> Self {
+        TimeHigh {
+            shift,
+            bits,
+            base: None,
+            loops: 0,
+        }
+    }
+
+    /// Apply a TIME_HIGH word's value; returns the new base.
+    pub(crate) fn set(&mut self, value: u64) -> i64 {
+        let max_base = ((1i64 << self.bits) - 1) << self.shift;
+        let time_loop = max_base + (1 << self.shift);
+        let threshold = 10i64 << self.shift;
+        let mut new = ((value as i64) << self.shift) + self.loops * time_loop;
+        if let Some(cur) = self.base {
+            if cur > new && cur - new >= max_base - threshold {
+                new += time_loop;
+                self.loops += 1;
+            }
+        }
+        self.base = Some(new);
+        new
+    }
+}
+
+/// Streaming EVT 2.0 reader.
+pub struct Evt2Reader {
+    src: ByteStream,
+    geometry: Option<(u32, u32)>,
+    time: TimeHigh,
+}
+
+impl Evt2Reader {
+    pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
+        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        Ok(Evt2Reader {
+            src,
+            geometry: prophesee_geometry(&lines),
+            time: TimeHigh::new(28, 6),
+        })
+    }
+}
+
+impl EventReader for Evt2Reader {
+    fn format(&self) -> Format {
+        Format::Evt2
+    }
+
+    fn geometry(&self) -> Option<(u32, u32)> {
+        self.geometry
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
+        out.clear();
+        let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
+        loop {
+            self.src.fill(BLOCK.min(CHUNK_EVENTS * 4))?;
+            let eof = self.src.at_eof();
+            let (data, mut dmg) = self.src.view();
+            if data.is_empty() {
+                return Ok(false);
+            }
+            let whole = data.len() / 4 * 4;
+            let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
+            for (k, b) in data[..whole].chunks_exact(4).enumerate() {
+                let word = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                match word >> 28 {
+                    kind @ (0x0 | 0x1) => {
+                        let Some(base) = self.time.base else {
+                            early += 1;
+                            continue;
+                        };
+                        let x = (word >> 11) & 0x7FF;
+                        let y = word & 0x7FF;
+                        if x >= w || y >= h {
+                            dmg.damage(
+                                k * 4,
+                                4,
+                                format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
+                            )?;
+                            continue;
+                        }
+                        out.push(CameraEvent {
+                            t_us: base + i64::from((word >> 22) & 0x3F),
+                            x: x as u16,
+                            y: y as u16,
+                            on: kind == 1,
+                        });
+                    }
+                    0x8 => {
+                        self.time.set(u64::from(word & 0x0FFF_FFFF));
+                        high += 1;
+                    }
+                    0xA => trig += 1,
+                    0xE | 0xF => other += 1,
+                    t => dmg.damage(k * 4, 4, format!("unknown EVT 2.0 word type {t:#x}"))?,
+                }
+            }
+            dmg.skip("before_first_time_high", early);
+            dmg.skip("time_high", high);
+            dmg.skip("trigger", trig);
+            dmg.skip("other", other);
+            let mut used = whole;
+            if whole == 0 && eof {
+                let n = data.len();
+                dmg.damage(
+                    0,
+                    n as u64,
+                    format!("truncated word: {n} of 4 bytes at the end"),
+                )?;
+                used = n;
+            }
+            self.src.consume(used);
+            if !out.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn report(&self) -> &ReaderReport {
+        self.src.report()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.src.offset()
+    }
+}

@@ -1,0 +1,140 @@
+//! Prophesee EVT 2.1 (`.raw`): `% ` header lines, then 64-bit words, type =
+//! bits 63..60: `0x0` EVT_NEG / `0x1` EVT_POS (timestamp low 6 bits =
+//! 59..54, x = 53..43 (a multiple of 32), y = 42..32, bits 31..0 = validity
+//! mask: an event at x + i for each set bit i), `0x8` EVT_TIME_HIGH (bits
+//! 59..32 = timestamp bits 33..6), `0xA` EXT_TRIGGER, `0xE` OTHERS.
+//!
+//! Byte order: one little-endian 64-bit word, unless the header says
+//! `endianness=legacy` (in the `% format` line or an `% endianness` line):
+//! then the word arrives as two little-endian 32-bit halves, upper half
+//! first (IMX636 / EVK4).
+
+use super::bytes::{ByteStream, BLOCK};
+use super::evt2::TimeHigh;
+use super::header::{read_lines, value};
+use super::sensors::prophesee_geometry;
+use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+
+/// Streaming EVT 2.1 reader.
+pub struct Evt21Reader {
+    src: ByteStream,
+    geometry: Option<(u32, u32)>,
+    legacy: bool,
+    time: TimeHigh,
+}
+
+impl Evt21Reader {
+    pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
+        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        let legacy = value(&lines, "format").is_some_and(|f| {
+            f.to_ascii_lowercase()
+                .replace(' ', "")
+                .contains("endianness=legacy")
+        }) || value(&lines, "endianness")
+            .is_some_and(|e| e.eq_ignore_ascii_case("legacy"));
+        Ok(Evt21Reader {
+            src,
+            geometry: prophesee_geometry(&lines),
+            legacy,
+            time: TimeHigh::new(28, 6),
+        })
+    }
+}
+
+impl EventReader for Evt21Reader {
+    fn format(&self) -> Format {
+        Format::Evt21
+    }
+
+    fn geometry(&self) -> Option<(u32, u32)> {
+        self.geometry
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
+        out.clear();
+        let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
+        loop {
+            self.src.fill(BLOCK.min(CHUNK_EVENTS * 8))?;
+            let eof = self.src.at_eof();
+            let (data, mut dmg) = self.src.view();
+            if data.is_empty() {
+                return Ok(false);
+            }
+            let whole = data.len() / 8 * 8;
+            let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
+            for (k, b) in data[..whole].chunks_exact(8).enumerate() {
+                let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let hi = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                let word = if self.legacy {
+                    (u64::from(lo) << 32) | u64::from(hi)
+                } else {
+                    (u64::from(hi) << 32) | u64::from(lo)
+                };
+                match word >> 60 {
+                    kind @ (0x0 | 0x1) => {
+                        let Some(base) = self.time.base else {
+                            early += 1;
+                            continue;
+                        };
+                        let t = base + ((word >> 54) & 0x3F) as i64;
+                        let x0 = ((word >> 43) & 0x7FF) as u32;
+                        let y = ((word >> 32) & 0x7FF) as u32;
+                        let mut mask = word as u32;
+                        while mask != 0 {
+                            let i = mask.trailing_zeros();
+                            mask &= mask - 1;
+                            let x = x0 + i;
+                            if x >= w || y >= h {
+                                dmg.damage(
+                                    k * 8,
+                                    8,
+                                    format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
+                                )?;
+                                continue;
+                            }
+                            out.push(CameraEvent {
+                                t_us: t,
+                                x: x as u16,
+                                y: y as u16,
+                                on: kind == 1,
+                            });
+                        }
+                    }
+                    0x8 => {
+                        self.time.set((word >> 32) & 0x0FFF_FFFF);
+                        high += 1;
+                    }
+                    0xA => trig += 1,
+                    0xE | 0xF => other += 1,
+                    t => dmg.damage(k * 8, 8, format!("unknown EVT 2.1 word type {t:#x}"))?,
+                }
+            }
+            dmg.skip("before_first_time_high", early);
+            dmg.skip("time_high", high);
+            dmg.skip("trigger", trig);
+            dmg.skip("other", other);
+            let mut used = whole;
+            if whole == 0 && eof {
+                let n = data.len();
+                dmg.damage(
+                    0,
+                    n as u64,
+                    format!("truncated word: {n} of 8 bytes at the end"),
+                )?;
+                used = n;
+            }
+            self.src.consume(used);
+            if !out.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn report(&self) -> &ReaderReport {
+        self.src.report()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.src.offset()
+    }
+}

@@ -1,0 +1,198 @@
+//! Prophesee EVT 3.0 (`.raw`): `% ` header lines, then 16-bit little-endian
+//! words, type = bits 15..12:
+//! `0x0` EVT_ADDR_Y (y = 10..0; CD events follow), `0x1` EM_ADDR_Y (EM
+//! events follow: not decoded, counted), `0x2` EVT_ADDR_X (one event at x =
+//! 10..0, polarity = bit 11), `0x3` VECT_BASE_X (base x and polarity for
+//! vectors), `0x4` VECT_12 / `0x5` VECT_8 (an event at base + i for each set
+//! bit i of the 12/8-bit mask, then base += 12/8), `0x6` EVT_TIME_LOW and
+//! `0x8` EVT_TIME_HIGH (12 bits each: t = high << 12 | low), `0x7`
+//! CONTINUED_4, `0xA` EXT_TRIGGER, `0xE` OTHERS, `0xF` CONTINUED_12
+//! (skipped and counted).
+//!
+//! Time semantics follow Prophesee's reference decoder (OpenEB
+//! `metavision_evt3_raw_file_decoder`): words before the first TIME_HIGH
+//! are dropped; TIME_HIGH sets t = high << 12 (low part 0 until the next
+//! TIME_LOW); TIME_LOW simply replaces the low part, even when it goes
+//! backwards under an unchanged TIME_HIGH (no wrap is counted there); a
+//! TIME_HIGH that falls back by (almost) the whole 24-bit range is a wrap.
+
+use super::bytes::{ByteStream, BLOCK};
+use super::evt2::TimeHigh;
+use super::header::read_lines;
+use super::sensors::prophesee_geometry;
+use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+
+/// Streaming EVT 3.0 reader.
+pub struct Evt3Reader {
+    src: ByteStream,
+    geometry: Option<(u32, u32)>,
+    high: TimeHigh,
+    t: i64,
+    y: u16,
+    x_base: u16,
+    on: bool,
+    cd: bool,
+}
+
+impl Evt3Reader {
+    pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
+        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        Ok(Evt3Reader {
+            src,
+            geometry: prophesee_geometry(&lines),
+            high: TimeHigh::new(12, 12),
+            t: 0,
+            y: 0,
+            x_base: 0,
+            on: false,
+            cd: true,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    early: u64,
+    time: u64,
+    em: u64,
+    trigger: u64,
+    other: u64,
+}
+
+impl EventReader for Evt3Reader {
+    fn format(&self) -> Format {
+        Format::Evt3
+    }
+
+    fn geometry(&self) -> Option<(u32, u32)> {
+        self.geometry
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
+        out.clear();
+        let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
+        loop {
+            self.src.fill(BLOCK.min(CHUNK_EVENTS * 2))?;
+            let eof = self.src.at_eof();
+            let (data, mut dmg) = self.src.view();
+            if data.is_empty() {
+                return Ok(false);
+            }
+            let whole = data.len() / 2 * 2;
+            let mut c = Counts::default();
+            for (k, b) in data[..whole].chunks_exact(2).enumerate() {
+                let word = u16::from_le_bytes([b[0], b[1]]);
+                let kind = word >> 12;
+                if self.high.base.is_none() && kind != 0x8 {
+                    c.early += 1;
+                    continue;
+                }
+                match kind {
+                    0x0 => {
+                        self.y = word & 0x7FF;
+                        self.cd = true;
+                    }
+                    0x1 => self.cd = false,
+                    0x2 => {
+                        if !self.cd {
+                            c.em += 1;
+                            continue;
+                        }
+                        let x = word & 0x7FF;
+                        if u32::from(x) >= w || u32::from(self.y) >= h {
+                            dmg.damage(
+                                k * 2,
+                                2,
+                                format!("event at ({x}, {}) outside the {w}x{h} sensor", self.y),
+                            )?;
+                            continue;
+                        }
+                        out.push(CameraEvent {
+                            t_us: self.t,
+                            x,
+                            y: self.y,
+                            on: word & 0x800 != 0,
+                        });
+                    }
+                    0x3 => {
+                        self.x_base = word & 0x7FF;
+                        self.on = word & 0x800 != 0;
+                    }
+                    0x4 | 0x5 => {
+                        let (mask, n) = if kind == 0x4 {
+                            (word & 0xFFF, 12)
+                        } else {
+                            (word & 0xFF, 8)
+                        };
+                        if self.cd {
+                            let mut m = mask;
+                            while m != 0 {
+                                let i = m.trailing_zeros() as u16;
+                                m &= m - 1;
+                                let x = self.x_base.wrapping_add(i);
+                                if u32::from(x) >= w || u32::from(self.y) >= h {
+                                    dmg.damage(
+                                        k * 2,
+                                        2,
+                                        format!(
+                                            "vector event at ({x}, {}) outside the {w}x{h} sensor",
+                                            self.y
+                                        ),
+                                    )?;
+                                    continue;
+                                }
+                                out.push(CameraEvent {
+                                    t_us: self.t,
+                                    x,
+                                    y: self.y,
+                                    on: self.on,
+                                });
+                            }
+                        } else {
+                            c.em += u64::from(mask.count_ones());
+                        }
+                        self.x_base = self.x_base.wrapping_add(n);
+                    }
+                    0x6 => {
+                        self.t = self.high.base.unwrap_or(0) + i64::from(word & 0xFFF);
+                        c.time += 1;
+                    }
+                    0x8 => {
+                        self.t = self.high.set(u64::from(word & 0xFFF));
+                        c.time += 1;
+                    }
+                    0xA => c.trigger += 1,
+                    0x7 | 0xE | 0xF => c.other += 1,
+                    t => dmg.damage(k * 2, 2, format!("unknown EVT 3.0 word type {t:#x}"))?,
+                }
+            }
+            dmg.skip("before_first_time_high", c.early);
+            dmg.skip("time", c.time);
+            dmg.skip("em_event", c.em);
+            dmg.skip("trigger", c.trigger);
+            dmg.skip("other", c.other);
+            let mut used = whole;
+            if whole == 0 && eof {
+                let n = data.len();
+                dmg.damage(
+                    0,
+                    n as u64,
+                    format!("truncated word: {n} of 2 bytes at the end"),
+                )?;
+                used = n;
+            }
+            self.src.consume(used);
+            if !out.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn report(&self) -> &ReaderReport {
+        self.src.report()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.src.offset()
+    }
+}

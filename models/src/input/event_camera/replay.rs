@@ -1,0 +1,281 @@
+//! Replaying a recording into a network: each event becomes a spike of an
+//! input channel at the event's own time (µs → ticks, exact).
+//!
+//! Pixels are mapped to channels by a [`ChannelMap`] (crop, spatial pooling,
+//! polarity merged / split / one only) and times by a [`TimeWindow`]
+//! (re-zeroing, a window of the recording). The [`EventCameraDrive`] streams
+//! the file window by window: memory stays bounded whatever the file size.
+//! Each partition runs its own reader over the same file and keeps only the
+//! channels that reach its neurons, so the replay is deterministic and
+//! independent of the thread count.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use volley_engine::{Drive, Gid, Spike, SyncWindow, Time};
+
+use super::{open, CameraEvent, EventFileError, EventReader, ReadOptions, ReaderReport};
+
+/// Ticks per microsecond (the engine's tick is 1/1024 µs).
+const TICKS_PER_US: u64 = 1024;
+
+/// Events may arrive out of time order by up to this much (e.g. EVT 3
+/// TIME_LOW steps back under one TIME_HIGH) and are still replayed exactly.
+pub const REORDER_SLACK_US: i64 = 50_000;
+
+/// What to do with polarity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolarityMode {
+    /// ON and OFF events share a channel.
+    Merge,
+    /// Two channels per pixel: `2 * pixel` for OFF, `2 * pixel + 1` for ON.
+    Split,
+    /// ON events only.
+    On,
+    /// OFF events only.
+    Off,
+}
+
+impl std::str::FromStr for PolarityMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "merge" => Ok(PolarityMode::Merge),
+            "split" => Ok(PolarityMode::Split),
+            "on" => Ok(PolarityMode::On),
+            "off" => Ok(PolarityMode::Off),
+            _ => Err(format!(
+                "unknown polarity mode `{s}` (known: merge, split, on, off)"
+            )),
+        }
+    }
+}
+
+/// Pixel → channel: crop a rectangle, pool `pool.0 × pool.1` pixels into one
+/// channel, then polarity. Channels are numbered row by row:
+/// `(row * columns + column) * P + polarity` with P = 2 when split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelMap {
+    /// Crop origin and size in sensor pixels.
+    pub crop: (u32, u32, u32, u32),
+    /// Pooling factors (x, y), ≥ 1.
+    pub pool: (u32, u32),
+    /// Polarity handling.
+    pub polarity: PolarityMode,
+}
+
+impl ChannelMap {
+    /// Pooled columns and rows.
+    pub fn grid(&self) -> (u32, u32) {
+        (
+            self.crop.2.div_ceil(self.pool.0),
+            self.crop.3.div_ceil(self.pool.1),
+        )
+    }
+
+    /// Number of channels.
+    pub fn n_channels(&self) -> u64 {
+        let (c, r) = self.grid();
+        let p = if self.polarity == PolarityMode::Split {
+            2
+        } else {
+            1
+        };
+        u64::from(c) * u64::from(r) * p
+    }
+
+    /// The channel of an event, `None` if cropped away or filtered out.
+    pub fn channel(&self, e: &CameraEvent) -> Option<u32> {
+        let (x0, y0, w, h) = self.crop;
+        let x = u32::from(e.x).checked_sub(x0).filter(|&x| x < w)?;
+        let y = u32::from(e.y).checked_sub(y0).filter(|&y| y < h)?;
+        let (cols, _) = self.grid();
+        let pixel = (y / self.pool.1) * cols + x / self.pool.0;
+        match self.polarity {
+            PolarityMode::Merge => Some(pixel),
+            PolarityMode::Split => Some(2 * pixel + u32::from(e.on)),
+            PolarityMode::On => e.on.then_some(pixel),
+            PolarityMode::Off => (!e.on).then_some(pixel),
+        }
+    }
+}
+
+/// Which part of the recording is replayed, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Recording time that becomes simulation time 0 (`None`: the first
+    /// event's time — re-zeroing).
+    pub origin_us: Option<i64>,
+    /// Replay events from `origin + start_us` on...
+    pub start_us: i64,
+    /// ...until before `origin + stop_us` (`None`: to the end).
+    pub stop_us: Option<i64>,
+}
+
+/// Progress and problems of a replay, shared with the caller so that a
+/// damaged file mid-run is reported, never silently cut short.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayStatus {
+    /// Events decoded.
+    pub events_read: u64,
+    /// Events turned into channel spikes.
+    pub events_injected: u64,
+    /// Events outside the crop, polarity filter or time window.
+    pub events_filtered: u64,
+    /// Events that arrived more than [`REORDER_SLACK_US`] out of order and
+    /// were injected at the start of the current window instead.
+    pub events_late: u64,
+    /// The decoder's report (skipped records, damage in lenient mode).
+    pub reader: ReaderReport,
+    /// A fatal decoding error (strict mode), if any.
+    pub error: Option<EventFileError>,
+}
+
+/// A recording, how to read it and how to map it to channels.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The recording.
+    pub path: PathBuf,
+    /// Format override and leniency.
+    pub options: ReadOptions,
+    /// Pixel → channel.
+    pub map: ChannelMap,
+    /// Which part, re-zeroed how.
+    pub window: TimeWindow,
+}
+
+/// A recording streamed as spikes of input channels `first_gid + channel`.
+pub struct EventCameraDrive {
+    reader: Box<dyn EventReader>,
+    map: ChannelMap,
+    window: TimeWindow,
+    first_gid: u32,
+    /// Channels with targets in this partition (`None`: all).
+    local: Option<Vec<bool>>,
+    chunk: Vec<CameraEvent>,
+    pending: BinaryHeap<Reverse<Spike>>,
+    /// Latest spike time read so far (µs of simulation time).
+    read_until_us: i64,
+    done: bool,
+    origin: Option<i64>,
+    counts: ReplayStatus,
+    status: Arc<Mutex<ReplayStatus>>,
+    /// Whether this drive publishes progress counts (one per replay).
+    reports: bool,
+}
+
+impl EventCameraDrive {
+    /// Open a replay. `status` receives errors from every drive and
+    /// progress counts from the one with `reports` set; `local` keeps only
+    /// the channels with targets in this partition.
+    pub fn open(
+        spec: &Replay,
+        first_gid: u32,
+        local: Option<Vec<bool>>,
+        status: Arc<Mutex<ReplayStatus>>,
+        reports: bool,
+    ) -> Result<Self, EventFileError> {
+        Ok(EventCameraDrive {
+            reader: open(&spec.path, spec.options)?,
+            map: spec.map.clone(),
+            window: spec.window,
+            first_gid,
+            local,
+            chunk: Vec::new(),
+            pending: BinaryHeap::new(),
+            read_until_us: i64::MIN,
+            done: false,
+            origin: spec.window.origin_us,
+            counts: ReplayStatus::default(),
+            status,
+            reports,
+        })
+    }
+
+    /// Decode one more chunk into `pending`.
+    fn read_more(&mut self) {
+        match self.reader.next_chunk(&mut self.chunk) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                return;
+            }
+            Err(e) => {
+                self.counts.error = Some(e);
+                self.done = true;
+                return;
+            }
+        }
+        self.counts.events_read += self.chunk.len() as u64;
+        let origin = *self.origin.get_or_insert(self.chunk[0].t_us);
+        let stop = self.window.stop_us.unwrap_or(i64::MAX);
+        for e in &self.chunk {
+            let rel = e.t_us.saturating_sub(origin);
+            self.read_until_us = self.read_until_us.max(rel - self.window.start_us);
+            let channel = self
+                .map
+                .channel(e)
+                .filter(|&c| self.local.as_ref().is_none_or(|l| l[c as usize]));
+            match channel {
+                Some(c) if rel >= self.window.start_us && rel < stop => {
+                    let us = (rel - self.window.start_us) as u64;
+                    self.pending.push(Reverse(Spike::at(
+                        Time(us.saturating_mul(TICKS_PER_US)),
+                        Gid(self.first_gid + c),
+                    )));
+                    self.counts.events_injected += 1;
+                }
+                _ => self.counts.events_filtered += 1,
+            }
+        }
+        if self
+            .window
+            .stop_us
+            .is_some_and(|s| self.read_until_us > s - self.window.start_us + REORDER_SLACK_US)
+        {
+            // Far past the end of the window: stop reading the file.
+            self.done = true;
+        }
+    }
+
+    fn publish(&mut self) {
+        let Ok(mut s) = self.status.lock() else {
+            return;
+        };
+        if s.error.is_none() {
+            s.error = self.counts.error.clone();
+        }
+        if self.reports {
+            let error = s.error.take();
+            *s = ReplayStatus {
+                reader: self.reader.report().clone(),
+                error,
+                ..self.counts.clone()
+            };
+        }
+    }
+}
+
+impl Drive for EventCameraDrive {
+    fn emit(&mut self, window: SyncWindow, spikes: &mut Vec<Spike>) {
+        let end_us = (window.end.0 / TICKS_PER_US) as i64;
+        while !self.done && self.read_until_us < end_us.saturating_add(REORDER_SLACK_US) {
+            self.read_more();
+        }
+        while let Some(&Reverse(s)) = self.pending.peek() {
+            if s.time >= window.end {
+                break;
+            }
+            self.pending.pop();
+            if s.time < window.start {
+                self.counts.events_late += 1;
+                spikes.push(Spike::at(window.start, s.source));
+            } else {
+                spikes.push(s);
+            }
+        }
+        self.publish();
+    }
+}

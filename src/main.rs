@@ -18,36 +18,62 @@ struct Cli {
     command: Command,
 }
 
+/// Options shared by `run` and `replay`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Worker threads; the network is split into as many partitions.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
+    #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
+    partitioning: String,
+    /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
+    #[arg(long)]
+    partition_file: Option<PathBuf>,
+    /// Output folder (default: out/<model name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override the model's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the simulated time (ms).
+    #[arg(long = "t-sim")]
+    t_sim: Option<f64>,
+    /// Do not draw raster.png.
+    #[arg(long)]
+    no_raster: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Event-camera inputs: skip damaged parts of recordings (and count them) instead of failing.
+    #[arg(long)]
+    lenient: bool,
+    /// Pace the simulation to wall-clock time (for live demos).
+    #[arg(long)]
+    realtime: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a model file; writes spikes.csv, summary.json and raster.png.
     Run {
         /// The model file (TOML).
         model: PathBuf,
-        /// Worker threads; the network is split into as many partitions.
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
-        /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
-        #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
-        partitioning: String,
-        /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Replay an event-camera recording into a model's `event_camera` input and simulate.
+    Replay {
+        /// The recording; replaces the `file` of the model's event_camera input.
+        file: PathBuf,
+        /// The model file (TOML) with one `event_camera` input.
         #[arg(long)]
-        partition_file: Option<PathBuf>,
-        /// Output folder (default: out/<model name>).
+        model: PathBuf,
+        /// Format of the recording, instead of sniffing it.
         #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override the model's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override the simulated time (ms).
-        #[arg(long = "t-sim")]
-        t_sim: Option<f64>,
-        /// Do not draw raster.png.
-        #[arg(long)]
-        no_raster: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        format: Option<String>,
+        #[command(flatten)]
+        args: RunArgs,
     },
     /// Decode an event-camera recording and summarise it.
     Inspect {
@@ -106,70 +132,100 @@ fn main() -> ExitCode {
             json,
             lenient,
         } => inspect(file, format, json, lenient),
-        Command::Run {
+        Command::Run { model, args } => run(model, args, None, None),
+        Command::Replay {
+            file,
             model,
-            threads,
-            partitioning,
-            partition_file,
-            out,
-            seed,
-            t_sim,
-            no_raster,
-            quiet,
+            format,
+            args,
         } => {
-            if threads == 0 || threads > volley_engine::MAX_PARTITIONS {
-                eprintln!(
-                    "error: --threads must be between 1 and {}",
-                    volley_engine::MAX_PARTITIONS
-                );
-                return ExitCode::from(2);
-            }
-            let scheme = match partition_file {
-                Some(f) => match volley_models::read_partition_file(&f) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                },
-                None if partitioning == "round_robin" => PartitionScheme::RoundRobin,
-                None => PartitionScheme::Contiguous,
-            };
-            let out_dir = out.unwrap_or_else(|| {
-                PathBuf::from("out").join(
-                    model
-                        .file_stem()
-                        .map(|s| s.to_os_string())
-                        .unwrap_or_else(|| "run".into()),
-                )
-            });
-            let opts = RunOptions {
-                out_dir: out_dir.clone(),
-                overrides: Overrides {
-                    seed,
-                    t_sim_ms: t_sim,
-                    threads,
-                    partitioning: scheme,
-                },
-                progress: !quiet && std::io::stderr().is_terminal(),
-                raster: !no_raster,
-            };
-            match run_model(&model, &opts) {
-                Ok(summary) => {
-                    if !quiet {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(&summary).expect("summary serialises")
-                        );
-                        eprintln!("outputs written to {}", out_dir.display());
-                    }
-                    ExitCode::SUCCESS
-                }
+            let format = match format.map(|f| f.parse()).transpose() {
+                Ok(f) => f,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    ExitCode::FAILURE
+                    return ExitCode::from(2);
                 }
+            };
+            run(model, args, Some(file), format)
+        }
+    }
+}
+
+fn run(
+    model: PathBuf,
+    a: RunArgs,
+    event_file: Option<PathBuf>,
+    event_format: Option<volley_models::input::event_camera::Format>,
+) -> ExitCode {
+    if a.threads == 0 || a.threads > volley_engine::MAX_PARTITIONS {
+        eprintln!(
+            "error: --threads must be between 1 and {}",
+            volley_engine::MAX_PARTITIONS
+        );
+        return ExitCode::from(2);
+    }
+    let scheme = match a.partition_file {
+        Some(f) => match volley_models::read_partition_file(&f) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
             }
+        },
+        None if a.partitioning == "round_robin" => PartitionScheme::RoundRobin,
+        None => PartitionScheme::Contiguous,
+    };
+    let out_dir = a.out.unwrap_or_else(|| {
+        PathBuf::from("out").join(
+            model
+                .file_stem()
+                .map(|s| s.to_os_string())
+                .unwrap_or_else(|| "run".into()),
+        )
+    });
+    let opts = RunOptions {
+        out_dir: out_dir.clone(),
+        overrides: Overrides {
+            seed: a.seed,
+            t_sim_ms: a.t_sim,
+            threads: a.threads,
+            partitioning: scheme,
+            event_file,
+            event_format,
+            lenient: a.lenient,
+        },
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+        raster: !a.no_raster,
+        realtime: a.realtime,
+    };
+    match run_model(&model, &opts) {
+        Ok(summary) => {
+            if !a.quiet {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary).expect("summary serialises")
+                );
+                for r in &summary.event_replays {
+                    if r.damaged_parts > 0 {
+                        eprintln!(
+                            "warning: input `{}`: {} damaged part(s) ({} bytes) skipped",
+                            r.name, r.damaged_parts, r.damaged_bytes
+                        );
+                    }
+                    if r.events_late > 0 {
+                        eprintln!(
+                            "warning: input `{}`: {} events more than 50 ms out of time order were injected late",
+                            r.name, r.events_late
+                        );
+                    }
+                }
+                eprintln!("outputs written to {}", out_dir.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 use volley_engine::{Spike, Time};
+use volley_models::input::event_camera::EventFileError;
 use volley_models::{ModelError, Overrides};
 
 /// How to run.
@@ -23,6 +24,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Write raster.png.
     pub raster: bool,
+    /// Pace the simulation to wall-clock time.
+    pub realtime: bool,
 }
 
 /// Why a run failed.
@@ -31,6 +34,9 @@ pub enum RunError {
     /// The model or its data is wrong.
     #[error("{0}")]
     Model(#[from] ModelError),
+    /// An event-camera recording is damaged (and `--lenient` was not given).
+    #[error("{0} (use --lenient to skip damaged parts)")]
+    Recording(EventFileError),
     /// Writing outputs failed.
     #[error("cannot write {path}: {message}")]
     Output {
@@ -93,6 +99,36 @@ pub struct Summary {
     pub populations: Vec<PopulationStats>,
     /// SHA-256 of spikes.csv.
     pub spikes_sha256: String,
+    /// Event-camera replays (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_replays: Vec<ReplaySummary>,
+}
+
+/// What an event-camera input read and injected.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplaySummary {
+    /// The input's name.
+    pub name: String,
+    /// Events decoded.
+    pub events_read: u64,
+    /// Events injected as channel spikes.
+    pub events_injected: u64,
+    /// Events outside the crop, polarity filter or time window.
+    pub events_filtered: u64,
+    /// Events more than 50 ms out of order, injected at their window's start.
+    pub events_late: u64,
+    /// Non-event records passed over (IMU, frames, triggers, time words...).
+    pub skipped_records: u64,
+    /// Damaged parts skipped (`--lenient`).
+    pub damaged_parts: u64,
+    /// Bytes in those parts.
+    pub damaged_bytes: u64,
+}
+
+fn replay_error(net: &volley_models::Network) -> Option<EventFileError> {
+    net.replays
+        .iter()
+        .find_map(|(_, s)| s.lock().ok().and_then(|s| s.error.clone()))
 }
 
 /// A memory figure of this process from /proc/self/status (e.g. `VmHWM`,
@@ -155,11 +191,16 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         message: e.to_string(),
     })?;
 
-    let sim = &mut net.simulation;
     let t_sim = net.t_sim;
-    let window = sim.window_len();
-    // Advance in whole windows, ~200 steps, to update the progress bar.
-    let step = Time((t_sim.0 / 200).div_ceil(window.0).max(1) * window.0);
+    let window = net.simulation.window_len();
+    // Advance in whole windows, ~200 steps (or ~10 ms when paced to the
+    // wall clock), to update the progress bar.
+    let target = if opts.realtime {
+        Time(10 * volley_engine::TICKS_PER_MS)
+    } else {
+        Time(t_sim.0 / 200)
+    };
+    let step = Time(target.0.div_ceil(window.0).max(1) * window.0);
     let bar = if opts.progress {
         let b = ProgressBar::new(t_sim.as_ms().ceil() as u64);
         b.set_style(
@@ -171,9 +212,21 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         ProgressBar::hidden()
     };
     let t_run = Instant::now();
-    while sim.now() < t_sim {
+    while net.simulation.now() < t_sim {
+        let sim = &mut net.simulation;
         let until = (sim.now() + step).min(t_sim);
         sim.run(until);
+        if let Some(e) = replay_error(&net) {
+            bar.finish_and_clear();
+            return Err(RunError::Recording(e));
+        }
+        let sim = &mut net.simulation;
+        if opts.realtime {
+            let ahead = until.as_ms() / 1000.0 - t_run.elapsed().as_secs_f64();
+            if ahead > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(ahead));
+            }
+        }
         let c = sim.counters();
         let secs = t_run.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(sim.now().as_ms() as u64);
@@ -184,6 +237,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     }
     let wall_sim_s = t_run.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    let sim = &mut net.simulation;
 
     let counters = sim.counters();
     let sim_threads = sim.partitions();
@@ -255,6 +309,23 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         },
         populations,
         spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+        event_replays: net
+            .replays
+            .iter()
+            .map(|(name, s)| {
+                let s = s.lock().map(|s| s.clone()).unwrap_or_default();
+                ReplaySummary {
+                    name: name.clone(),
+                    events_read: s.events_read,
+                    events_injected: s.events_injected,
+                    events_filtered: s.events_filtered,
+                    events_late: s.events_late,
+                    skipped_records: s.reader.skipped_total(),
+                    damaged_parts: s.reader.damaged,
+                    damaged_bytes: s.reader.damaged_bytes,
+                }
+            })
+            .collect(),
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

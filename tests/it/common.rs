@@ -44,8 +44,10 @@ pub fn run_on(
             t_sim_ms,
             threads,
             partitioning: scheme,
+            ..Overrides::default()
         },
         progress: false,
+        realtime: false,
         raster: false,
     };
     let summary = run_model(model, &opts)

@@ -8,3 +8,4 @@ mod det_net;
 mod determinism;
 mod event_files;
 mod poisson;
+mod replay;

@@ -10,6 +10,7 @@ use super::csv_table::CsvTable;
 use super::model_file::{self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec};
 use super::wiring::{self, NeuronTable, Wiring};
 use crate::error::ModelError;
+use crate::input::event_camera::{Format, ReplayStatus};
 use crate::input::{PoissonDrive, SpikeTimesDrive};
 use crate::neuron::lif_delta::LifDeltaParams;
 use crate::neuron::{NeuronStore, MODEL_NAMES};
@@ -18,6 +19,7 @@ use rand::Rng;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use toml::Spanned;
 use volley_engine::{Assignment, PartitionParts, PartitionScheme};
 use volley_engine::{
@@ -35,6 +37,12 @@ pub struct Overrides {
     pub threads: usize,
     /// How neurons are split over partitions.
     pub partitioning: PartitionScheme,
+    /// Replaces the recording of the model's (single) `event_camera` input.
+    pub event_file: Option<PathBuf>,
+    /// Forces the recording's format.
+    pub event_format: Option<Format>,
+    /// Skip damaged parts of recordings instead of failing.
+    pub lenient: bool,
 }
 
 impl Overrides {
@@ -122,16 +130,23 @@ pub struct Network {
     pub record_from: Time,
     /// The model file.
     pub model_file: PathBuf,
+    /// Event-camera replays: input name and shared progress / errors.
+    pub replays: Vec<(String, Arc<Mutex<ReplayStatus>>)>,
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
     text: &'a str,
     dir: PathBuf,
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, span: &Spanned<T>, key: String, msg: impl Into<String>) -> ModelError {
+    pub(super) fn err<T>(
+        &self,
+        span: &Spanned<T>,
+        key: String,
+        msg: impl Into<String>,
+    ) -> ModelError {
         ModelError {
             file: self.path.to_path_buf(),
             line: Some(model_file::line_of(self.text, span.span().start)),
@@ -140,7 +155,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn resolve(&self, rel: &str) -> PathBuf {
+    pub(super) fn resolve(&self, rel: &str) -> PathBuf {
         let p = Path::new(rel);
         if p.is_absolute() {
             p.to_path_buf()
@@ -151,10 +166,10 @@ impl Ctx<'_> {
 }
 
 /// A group of neurons being built.
-struct PopBuild {
-    name: String,
-    first_gid: u32,
-    size: u32,
+pub(super) struct PopBuild {
+    pub(super) name: String,
+    pub(super) first_gid: u32,
+    pub(super) size: u32,
 }
 
 /// Read, check and build the model file at `path`.
@@ -217,7 +232,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let mut next_gid = n_neurons;
     let mut inputs = Vec::new();
     for (i, spec) in file.inputs.iter().enumerate() {
-        let input = read_input(ctx, i, spec, &pops, n_neurons, &mut next_gid)?;
+        let input = read_input(ctx, i, spec, &pops, n_neurons, &mut next_gid, ov)?;
         inputs.push(input);
     }
     let n_nodes = next_gid;
@@ -226,6 +241,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let mut poisson = Vec::new();
     let mut spike_drives = Vec::new();
     let mut input_edges = Vec::new();
+    let mut cameras = Vec::new();
     for input in inputs {
         match input {
             Input::Poisson(spec) => poisson.push(spec),
@@ -233,7 +249,20 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 spike_drives.push(drive);
                 input_edges.extend(edges);
             }
+            Input::Camera(c) => {
+                input_edges.extend(c.edges());
+                cameras.push(c);
+            }
         }
+    }
+    if let (Some(f), 0) = (&ov.event_file, cameras.len()) {
+        return Err(ModelError::file(
+            ctx.path,
+            format!(
+                "cannot replay {}: the model has no `event_camera` input",
+                f.display()
+            ),
+        ));
     }
 
     // Synapses: every partition wires its own targets, in its own thread.
@@ -329,10 +358,13 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 )));
             }
         }
-        let drives: Vec<Box<dyn Drive>> = spike_drives
+        let mut drives: Vec<Box<dyn Drive>> = spike_drives
             .iter()
             .map(|d| Box::new(d.clone()) as Box<dyn Drive>)
             .collect();
+        for c in &cameras {
+            drives.push(Box::new(c.drive_for(p, &assign)?));
+        }
         let local_selected = members.iter().map(|g| selected[g.0 as usize]).collect();
         partitions.push(Partition::new(PartitionParts {
             index: p,
@@ -368,6 +400,10 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         seed,
         record_from,
         model_file: ctx.path.to_path_buf(),
+        replays: cameras
+            .iter()
+            .map(|c| (c.name.clone(), c.status.clone()))
+            .collect(),
     })
 }
 
@@ -571,7 +607,7 @@ fn add_population(
 }
 
 /// Gid ranges of named populations.
-fn lookup<'p, T>(
+pub(super) fn lookup<'p, T>(
     ctx: &Ctx,
     span: &Spanned<T>,
     key: String,
@@ -599,7 +635,7 @@ fn lookup<'p, T>(
         .collect()
 }
 
-fn need<T: Copy, S>(
+pub(super) fn need<T: Copy, S>(
     ctx: &Ctx,
     span: &Spanned<S>,
     key: String,
@@ -609,7 +645,7 @@ fn need<T: Copy, S>(
     v.ok_or_else(|| ctx.err(span, key, format!("missing (needed by {why})")))
 }
 
-fn weight_of<S>(
+pub(super) fn weight_of<S>(
     ctx: &Ctx,
     span: &Spanned<S>,
     key: String,
@@ -623,7 +659,7 @@ fn weight_of<S>(
     Ok(w)
 }
 
-fn delay_of<S>(
+pub(super) fn delay_of<S>(
     ctx: &Ctx,
     span: &Spanned<S>,
     key: String,
@@ -880,6 +916,7 @@ struct PoissonSpec {
 
 enum Input {
     Poisson(PoissonSpec),
+    Camera(super::camera_input::CameraInput),
     Spikes {
         drive: SpikeTimesDrive,
         edges: Vec<(Gid, u32, f64, Time)>,
@@ -893,6 +930,7 @@ fn read_input(
     pops: &[PopBuild],
     n_neurons: u32,
     next_gid: &mut u32,
+    overrides: &Overrides,
 ) -> Result<Input, ModelError> {
     let s = spec.get_ref();
     let key = |k: &str| format!("inputs[{i}].{k}");
@@ -903,7 +941,16 @@ fn read_input(
             Ok(())
         }
     };
+    if s.kind != "event_camera" {
+        if let Some(k) = s.camera_key() {
+            return Err(ctx.err(spec, key(k), format!("not used by kind `{}`", s.kind)));
+        }
+    }
     match s.kind.as_str() {
+        "event_camera" => {
+            let camera = super::camera_input::read(ctx, i, spec, pops, next_gid, overrides)?;
+            Ok(Input::Camera(camera))
+        }
         "poisson" => {
             unused("spikes", s.spikes.is_some(), "poisson")?;
             unused("edges", s.edges.is_some(), "poisson")?;
@@ -1041,7 +1088,7 @@ fn read_input(
         other => Err(ctx.err(
             spec,
             key("kind"),
-            format!("unknown input kind `{other}` (known: poisson, spike_times)"),
+            format!("unknown input kind `{other}` (known: poisson, spike_times, event_camera)"),
         )),
     }
 }

@@ -1,6 +1,7 @@
 //! Networks: model files, generators and loaders.
 
 pub mod build;
+mod camera_input;
 pub mod csv_table;
 pub mod model_file;
 pub mod wiring;

@@ -116,7 +116,7 @@ pub struct ProjectionSpec {
 pub struct InputSpec {
     /// Unique name.
     pub name: String,
-    /// `poisson` or `spike_times`.
+    /// `poisson`, `spike_times` or `event_camera`.
     pub kind: String,
     /// Rate of each train (`poisson`), Hz.
     #[serde(default)]
@@ -139,6 +139,67 @@ pub struct InputSpec {
     /// Inline spike times of a single channel (`spike_times`), ms.
     #[serde(default)]
     pub times_ms: Option<Vec<f64>>,
+    /// Recording to replay (`event_camera`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Its format, instead of sniffing it (`event_camera`).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Skip damaged parts of the recording instead of failing (`event_camera`).
+    #[serde(default)]
+    pub lenient: Option<bool>,
+    /// Sensor `[width, height]` when the file does not say (`event_camera`).
+    #[serde(default)]
+    pub sensor_size: Option<Vec<u32>>,
+    /// Crop `[x, y, width, height]` in sensor pixels (`event_camera`).
+    #[serde(default)]
+    pub crop: Option<Vec<u32>>,
+    /// Spatial pooling: `n` or `[nx, ny]` pixels per channel (`event_camera`).
+    #[serde(default)]
+    pub pool: Option<Pool>,
+    /// `merge`, `split`, `on` or `off` (`event_camera`).
+    #[serde(default)]
+    pub polarity: Option<String>,
+    /// Recording time (µs) that becomes simulation time 0; default: the
+    /// first event's (`event_camera`).
+    #[serde(default)]
+    pub origin_us: Option<i64>,
+    /// Replay from this time after the origin (ms) (`event_camera`).
+    #[serde(default)]
+    pub start_ms: Option<f64>,
+    /// Replay until this time after the origin (ms) (`event_camera`).
+    #[serde(default)]
+    pub stop_ms: Option<f64>,
+}
+
+/// Pooling factors: one for both axes, or `[x, y]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Pool {
+    /// Same on both axes.
+    Square(u32),
+    /// Per axis.
+    Rect(Vec<u32>),
+}
+
+impl InputSpec {
+    /// The first `event_camera` key present (to reject it for other kinds).
+    pub fn camera_key(&self) -> Option<&'static str> {
+        [
+            ("file", self.file.is_some()),
+            ("format", self.format.is_some()),
+            ("lenient", self.lenient.is_some()),
+            ("sensor_size", self.sensor_size.is_some()),
+            ("crop", self.crop.is_some()),
+            ("pool", self.pool.is_some()),
+            ("polarity", self.polarity.is_some()),
+            ("origin_us", self.origin_us.is_some()),
+            ("start_ms", self.start_ms.is_some()),
+            ("stop_ms", self.stop_ms.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(k, present)| present.then_some(k))
+    }
 }
 
 /// `[[recorders]]`

@@ -1,0 +1,265 @@
+//! `[[inputs]] kind = "event_camera"`: a recording replayed into one
+//! population, channel `c` → neuron `c` of the target population.
+//!
+//! Keys: `file`, optional `format`, `lenient`, `sensor_size = [w, h]` (for
+//! files that do not store it), `crop = [x, y, w, h]`, `pool = n | [nx, ny]`,
+//! `polarity = "merge" | "split" | "on" | "off"` (default split),
+//! `origin_us` (default: the first event), `start_ms`, `stop_ms`, and the
+//! synapse `weight` and `delay_ms`. The target population must have exactly
+//! as many neurons as there are channels.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use toml::Spanned;
+use volley_engine::{Assignment, Gid, Time};
+
+use super::build::{delay_of, lookup, weight_of, Ctx, Overrides, PopBuild};
+use super::model_file::{InputSpec, Pool};
+use crate::error::ModelError;
+use crate::input::event_camera::{
+    self, ChannelMap, EventCameraDrive, EventFileError, Format, PolarityMode, ReadOptions, Replay,
+    ReplayStatus, TimeWindow,
+};
+
+/// A parsed `event_camera` input.
+pub(super) struct CameraInput {
+    pub name: String,
+    pub replay: Replay,
+    pub first_gid: u32,
+    /// Gid of the target neuron of each channel.
+    pub targets: Vec<Gid>,
+    pub weight: f64,
+    pub delay: Time,
+    pub status: Arc<Mutex<ReplayStatus>>,
+}
+
+/// A recording error as a model error naming the recording.
+pub(super) fn model_error(e: EventFileError) -> ModelError {
+    ModelError {
+        file: e.file.clone(),
+        line: e.line.map(|l| l as usize),
+        key: None,
+        message: match e.offset {
+            Some(o) => format!("byte {o}: {}", e.message),
+            None => e.message,
+        },
+    }
+}
+
+impl CameraInput {
+    /// Channel → neuron synapses.
+    pub fn edges(&self) -> impl Iterator<Item = (Gid, u32, f64, Time)> + '_ {
+        self.targets
+            .iter()
+            .enumerate()
+            .map(|(c, t)| (Gid(self.first_gid + c as u32), t.0, self.weight, self.delay))
+    }
+
+    /// The drive of partition `p`: its own reader, keeping only the
+    /// channels whose neuron it owns.
+    pub fn drive_for(&self, p: usize, assign: &Assignment) -> Result<EventCameraDrive, ModelError> {
+        let local = self
+            .targets
+            .iter()
+            .map(|g| assign.partition_of(g.0) == p)
+            .collect();
+        EventCameraDrive::open(
+            &self.replay,
+            self.first_gid,
+            Some(local),
+            self.status.clone(),
+            p == 0,
+        )
+        .map_err(model_error)
+    }
+}
+
+pub(super) fn read(
+    ctx: &Ctx,
+    i: usize,
+    spec: &Spanned<InputSpec>,
+    pops: &[PopBuild],
+    next_gid: &mut u32,
+    ov: &Overrides,
+) -> Result<CameraInput, ModelError> {
+    let s = spec.get_ref();
+    let key = |k: &str| format!("inputs[{i}].{k}");
+    for (k, present) in [
+        ("rate_hz", s.rate_hz.is_some()),
+        ("spikes", s.spikes.is_some()),
+        ("edges", s.edges.is_some()),
+        ("times_ms", s.times_ms.is_some()),
+    ] {
+        if present {
+            return Err(ctx.err(spec, key(k), "not used by kind `event_camera`"));
+        }
+    }
+    let path: PathBuf = match (&ov.event_file, &s.file) {
+        (Some(f), _) => f.clone(),
+        (None, Some(f)) => ctx.resolve(f),
+        (None, None) => return Err(ctx.err(spec, key("file"), "missing: the recording to replay")),
+    };
+    // A recording given on the command line comes with its own format (or
+    // is sniffed): the model's `format` describes the model's file.
+    let format = match (&ov.event_file, ov.event_format, &s.format) {
+        (_, Some(f), _) => Some(f),
+        (None, None, Some(f)) => Some(
+            f.parse::<Format>()
+                .map_err(|m| ctx.err(spec, key("format"), m))?,
+        ),
+        _ => None,
+    };
+    let options = ReadOptions {
+        format,
+        lenient: ov.lenient || s.lenient.unwrap_or(false),
+    };
+    let weight = weight_of(ctx, spec, key("weight"), s.weight, "kind `event_camera`")?;
+    let delay = delay_of(
+        ctx,
+        spec,
+        key("delay_ms"),
+        s.delay_ms,
+        "kind `event_camera`",
+    )?;
+    let polarity = match &s.polarity {
+        Some(p) => p
+            .parse::<PolarityMode>()
+            .map_err(|m| ctx.err(spec, key("polarity"), m))?,
+        None => PolarityMode::Split,
+    };
+    let pool = match &s.pool {
+        None => (1, 1),
+        Some(Pool::Square(n)) => (*n, *n),
+        Some(Pool::Rect(v)) if v.len() == 2 => (v[0], v[1]),
+        Some(Pool::Rect(v)) => {
+            return Err(ctx.err(
+                spec,
+                key("pool"),
+                format!("give n or [nx, ny], got {} values", v.len()),
+            ))
+        }
+    };
+    if pool.0 == 0 || pool.1 == 0 {
+        return Err(ctx.err(spec, key("pool"), "pooling factors must be >= 1"));
+    }
+    // The sensor size: from the model, else from the file.
+    let stored = event_camera::open(&path, options)
+        .map_err(model_error)?
+        .geometry();
+    let sensor = match (&s.sensor_size, stored) {
+        (Some(v), _) if v.len() != 2 || v[0] == 0 || v[1] == 0 => {
+            return Err(ctx.err(spec, key("sensor_size"), "give [width, height], both > 0"))
+        }
+        (Some(v), Some(g)) if (v[0], v[1]) != g => {
+            return Err(ctx.err(
+                spec,
+                key("sensor_size"),
+                format!(
+                    "{} says its sensor is {}x{}, not {}x{}",
+                    path.display(),
+                    g.0,
+                    g.1,
+                    v[0],
+                    v[1]
+                ),
+            ))
+        }
+        (Some(v), _) => Some((v[0], v[1])),
+        (None, g) => g,
+    };
+    let crop = match (&s.crop, sensor) {
+        (Some(c), _) if c.len() == 4 && c[2] > 0 && c[3] > 0 => {
+            if let Some((w, h)) = sensor {
+                if u64::from(c[0]) + u64::from(c[2]) > u64::from(w)
+                    || u64::from(c[1]) + u64::from(c[3]) > u64::from(h)
+                {
+                    return Err(ctx.err(
+                        spec,
+                        key("crop"),
+                        format!("crop {c:?} does not fit the {w}x{h} sensor"),
+                    ));
+                }
+            }
+            (c[0], c[1], c[2], c[3])
+        }
+        (Some(_), _) => {
+            return Err(ctx.err(spec, key("crop"), "give [x, y, width, height], sizes > 0"))
+        }
+        (None, Some((w, h))) => (0, 0, w, h),
+        (None, None) => return Err(ctx.err(
+            spec,
+            key("sensor_size"),
+            format!(
+                "{} does not store the sensor size: give `sensor_size = [width, height]` or `crop`",
+                path.display()
+            ),
+        )),
+    };
+    let map = ChannelMap {
+        crop,
+        pool,
+        polarity,
+    };
+    let ms_to_us = |k: &str, v: Option<f64>| -> Result<Option<i64>, ModelError> {
+        match v {
+            None => Ok(None),
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some((ms * 1000.0).round() as i64)),
+            Some(ms) => Err(ctx.err(spec, key(k), format!("must be a time >= 0 ms, got {ms}"))),
+        }
+    };
+    let start_us = ms_to_us("start_ms", s.start_ms)?.unwrap_or(0);
+    let stop_us = ms_to_us("stop_ms", s.stop_ms)?;
+    if stop_us.is_some_and(|t| t <= start_us) {
+        return Err(ctx.err(spec, key("stop_ms"), "must be after start_ms"));
+    }
+    let n = map.n_channels();
+    let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
+    let [target] = targets.as_slice() else {
+        return Err(ctx.err(
+            spec,
+            key("targets"),
+            "name exactly one population (channel c drives its neuron c)",
+        ));
+    };
+    if u64::from(target.size) != n {
+        let (cols, rows) = map.grid();
+        let p = if polarity == PolarityMode::Split {
+            " x 2 polarities"
+        } else {
+            ""
+        };
+        return Err(ctx.err(
+            spec,
+            key("targets"),
+            format!(
+                "population `{}` has {} neurons but the replay has {n} channels ({cols} x {rows}{p})",
+                target.name, target.size
+            ),
+        ));
+    }
+    let first_gid = *next_gid;
+    *next_gid = first_gid
+        .checked_add(n as u32)
+        .ok_or_else(|| ctx.err(spec, key("crop"), "too many input channels"))?;
+    Ok(CameraInput {
+        name: s.name.clone(),
+        replay: Replay {
+            path,
+            options,
+            map,
+            window: TimeWindow {
+                origin_us: s.origin_us,
+                start_us,
+                stop_us,
+            },
+        },
+        first_gid,
+        targets: (target.first_gid..target.first_gid + target.size)
+            .map(Gid)
+            .collect(),
+        weight,
+        delay,
+        status: Arc::new(Mutex::new(ReplayStatus::default())),
+    })
+}

@@ -1,0 +1,280 @@
+//! Replaying event-camera recordings into networks: exact injection times,
+//! channel mapping, determinism across threads, damaged files.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use volley_engine::{Drive, Gid, Spike, SyncWindow, Time};
+use volley_models::input::event_camera::{
+    encode, CameraEvent, ChannelMap, EventCameraDrive, PolarityMode, ReadOptions, Replay,
+    TimeWindow,
+};
+use volley_models::{Overrides, PartitionScheme};
+
+use super::common::{root, run_on};
+
+/// The synthetic recording of `examples/data/moving_edges_34x34.bin`: an
+/// edge sweeping a 34×34 sensor left to right, top to bottom, then right to
+/// left, 100 ms each, as ON events on its leading side and OFF events 6 ms
+/// later (times jittered by a fixed pattern), in N-MNIST format.
+pub fn moving_edges() -> Vec<CameraEvent> {
+    let mut ev = Vec::new();
+    for sweep in 0..3i64 {
+        for step in 0..34i64 {
+            let t0 = sweep * 100_000 + step * 2_900 + 500;
+            for k in 0..34i64 {
+                let (x, y) = match sweep {
+                    0 => (step, k),
+                    1 => (k, step),
+                    _ => (33 - step, k),
+                };
+                let jitter = (x * 7 + y * 13) % 50;
+                for (dt, on) in [(0, true), (6_000, false)] {
+                    ev.push(CameraEvent {
+                        t_us: t0 + jitter + dt,
+                        x: x as u16,
+                        y: y as u16,
+                        on,
+                    });
+                }
+            }
+        }
+    }
+    ev.sort_by_key(|e| (e.t_us, e.y, e.x, e.on));
+    ev
+}
+
+fn example_data() -> PathBuf {
+    root().join("examples/data/moving_edges_34x34.bin")
+}
+
+#[test]
+fn example_recording_is_the_documented_synthetic_one() {
+    let bytes = encode::nmnist(&moving_edges());
+    if std::env::var_os("VOLLEY_WRITE_EXAMPLE_DATA").is_some() {
+        std::fs::write(example_data(), &bytes).unwrap();
+    }
+    assert_eq!(std::fs::read(example_data()).unwrap(), bytes);
+}
+
+fn drive_spikes(
+    path: &Path,
+    map: ChannelMap,
+    window: TimeWindow,
+    w_us: u64,
+    until_us: u64,
+) -> Vec<Spike> {
+    let spec = Replay {
+        path: path.to_path_buf(),
+        options: ReadOptions::default(),
+        map,
+        window,
+    };
+    let status = Arc::new(Mutex::new(Default::default()));
+    let mut d = EventCameraDrive::open(&spec, 100, None, status.clone(), true).unwrap();
+    let mut out = Vec::new();
+    let w = w_us * 1024;
+    for k in 0..until_us.div_ceil(w_us) {
+        let win = SyncWindow {
+            index: k,
+            start: Time(k * w),
+            end: Time((k + 1) * w),
+        };
+        let before = out.len();
+        d.emit(win, &mut out);
+        assert!(out[before..]
+            .iter()
+            .all(|s| s.time >= win.start && s.time < win.end));
+    }
+    assert!(status.lock().unwrap().error.is_none());
+    out
+}
+
+#[test]
+fn every_event_becomes_one_spike_at_its_exact_time_and_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    // Out of order by up to 3 ms (as EVT 3 TIME_LOW steps back): still exact.
+    let mut ev = moving_edges();
+    ev.swap(10, 40);
+    ev.swap(500, 530);
+    let path = dir.path().join("edges.bin");
+    std::fs::write(&path, encode::nmnist(&ev)).unwrap();
+    let map = ChannelMap {
+        crop: (0, 0, 34, 34),
+        pool: (1, 1),
+        polarity: PolarityMode::Split,
+    };
+    let window = TimeWindow {
+        origin_us: None,
+        start_us: 0,
+        stop_us: None,
+    };
+    let spikes = drive_spikes(&path, map.clone(), window, 1500, 400_000);
+    let origin = ev[0].t_us;
+    let mut want: Vec<Spike> = ev
+        .iter()
+        .map(|e| {
+            Spike::at(
+                Time((e.t_us - origin) as u64 * 1024),
+                Gid(100 + map.channel(e).unwrap()),
+            )
+        })
+        .collect();
+    want.sort();
+    let mut got = spikes.clone();
+    got.sort();
+    assert_eq!(got, want);
+    // Pooling 2x2, ON only, a crop and a time window.
+    let map = ChannelMap {
+        crop: (2, 0, 30, 34),
+        pool: (2, 2),
+        polarity: PolarityMode::On,
+    };
+    let window = TimeWindow {
+        origin_us: Some(0),
+        start_us: 100_000,
+        stop_us: Some(200_000),
+    };
+    let spikes = drive_spikes(&path, map.clone(), window, 1000, 400_000);
+    let want: Vec<_> = ev
+        .iter()
+        .filter(|e| e.on && e.x >= 2 && e.x < 32 && (100_000..200_000).contains(&e.t_us))
+        .collect();
+    assert_eq!(spikes.len(), want.len());
+    assert!(spikes
+        .iter()
+        .all(|s| s.source.0 >= 100 && s.source.0 < 100 + 15 * 17));
+    assert_eq!(
+        spikes[0].time,
+        Time((want.iter().map(|e| e.t_us).min().unwrap() - 100_000) as u64 * 1024)
+    );
+}
+
+#[test]
+fn nmnist_replay_example_runs_exactly_and_identically_on_any_thread_count() {
+    let model = root().join("examples/nmnist_replay.toml");
+    let (one, dir) = run_on(&model, None, 1, PartitionScheme::Contiguous);
+    let r = &one.event_replays[0];
+    let n = moving_edges().len() as u64;
+    assert_eq!(
+        (r.events_read, r.events_injected, r.damaged_parts),
+        (n, n, 0)
+    );
+    // Each event drives its retina neuron over threshold at arrival: the
+    // retina's spikes are the events, shifted by the 1 ms synapse delay.
+    let text = std::fs::read_to_string(dir.path().join("spikes.csv")).unwrap();
+    let retina: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .filter(|(g, _)| g.parse::<u32>().unwrap() < 2312)
+        .map(|(_, t)| t.parse().unwrap())
+        .collect();
+    assert_eq!(retina.len() as u64, n);
+    let first = moving_edges()[0].t_us;
+    let mut want: Vec<f64> = moving_edges()
+        .iter()
+        .map(|e| (e.t_us - first) as f64 / 1000.0 + 1.0)
+        .collect();
+    want.sort_by(f64::total_cmp);
+    let mut got = retina.clone();
+    got.sort_by(f64::total_cmp);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-9, "{g} vs {w}");
+    }
+    assert!(one
+        .populations
+        .iter()
+        .any(|p| p.name == "hidden" && p.spikes > 0));
+    for threads in [2, 3] {
+        for scheme in [PartitionScheme::Contiguous, PartitionScheme::RoundRobin] {
+            let (s, _) = run_on(&model, None, threads, scheme);
+            assert_eq!(s.spikes_sha256, one.spikes_sha256, "{threads} threads");
+        }
+    }
+}
+
+fn volley() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_volley"))
+}
+
+#[test]
+fn a_damaged_recording_stops_the_run_with_its_offset_or_is_skipped_when_lenient() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = encode::nmnist(&moving_edges());
+    bytes.truncate(bytes.len() - 2); // a torn last record
+    let bad = dir.path().join("torn.bin");
+    std::fs::write(&bad, &bytes).unwrap();
+    let model = root().join("examples/nmnist_replay.toml");
+    let o = volley()
+        .arg("replay")
+        .arg(&bad)
+        .arg("--model")
+        .arg(&model)
+        .args(["-q", "--no-raster", "--out"])
+        .arg(dir.path().join("strict"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let offset = format!("byte {}", bytes.len() - 3);
+    assert!(
+        err.contains("torn.bin") && err.contains(&offset) && err.contains("truncated"),
+        "{err}"
+    );
+    let o = volley()
+        .arg("replay")
+        .arg(&bad)
+        .arg("--model")
+        .arg(&model)
+        .args(["--lenient", "--no-raster", "--out"])
+        .arg(dir.path().join("lenient"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("lenient/summary.json")).unwrap())
+            .unwrap();
+    let r = &s["event_replays"][0];
+    assert_eq!(r["damaged_parts"], 1);
+    assert_eq!(r["damaged_bytes"], 3);
+    assert_eq!(r["events_read"], moving_edges().len() as u64 - 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("damaged part"));
+}
+
+#[test]
+fn replay_cli_takes_a_shared_recording_and_checks_channel_counts() {
+    let Some(shared) = super::common::shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let o = volley()
+        .arg("replay")
+        .arg(shared.join("data/events/nmnist_sample.bin"))
+        .arg("--model")
+        .arg(root().join("examples/nmnist_replay.toml"))
+        .args(["-q", "--no-raster", "--threads", "2", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["event_replays"][0]["events_read"], 4325);
+    // A 346x260 recording is not the 34x34 sensor the model expects.
+    let o = volley()
+        .arg("replay")
+        .arg(shared.join("data/events/aedat4_davis346_lz4.aedat4"))
+        .arg("--model")
+        .arg(root().join("examples/nmnist_replay.toml"))
+        .args(["-q", "--no-raster", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("says its sensor is 346x260, not 34x34"),
+        "{err}"
+    );
+    let _ = Overrides::default();
+}

@@ -121,3 +121,45 @@ fn inspect_json_on_the_command_line_equals_the_manifest() {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
 }
+
+#[test]
+fn truncated_real_recordings_fail_at_their_offset_or_are_read_leniently() {
+    let Some(dir) = events_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manifest(&dir);
+    for f in m["files"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        // Cut inside the data, at an odd offset (mid-record for every format).
+        let cut = bytes.len() * 2 / 3 | 1;
+        let path = tmp.path().join(name);
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let total = f["ground_truth"]["event_count"].as_u64().unwrap();
+        let strict = inspect(&path, ReadOptions::default());
+        let lenient = inspect(
+            &path,
+            ReadOptions {
+                format: None,
+                lenient: true,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: lenient read failed: {e}"));
+        assert!(lenient.event_count < total, "{name}");
+        match strict {
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(name) && msg.contains("truncated"),
+                    "{name}: {msg}"
+                );
+                assert!(
+                    e.offset.is_some() || e.line.is_some(),
+                    "{name}: no position in {msg}"
+                );
+                assert!(lenient.report.damaged >= 1, "{name}");
+            }
+            // A cut between two text lines / ES bytes can leave a valid file.
+            Ok(s) => assert_eq!(s.event_count, lenient.event_count, "{name}"),
+        }
+    }
+}

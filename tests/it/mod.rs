@@ -7,5 +7,6 @@ mod common;
 mod det_net;
 mod determinism;
 mod event_files;
+mod event_readers;
 mod poisson;
 mod replay;

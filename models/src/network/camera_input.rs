@@ -187,14 +187,16 @@ pub(super) fn read(
             return Err(ctx.err(spec, key("crop"), "give [x, y, width, height], sizes > 0"))
         }
         (None, Some((w, h))) => (0, 0, w, h),
-        (None, None) => return Err(ctx.err(
-            spec,
-            key("sensor_size"),
-            format!(
+        (None, None) => {
+            return Err(ctx.err(
+                spec,
+                key("sensor_size"),
+                format!(
                 "{} does not store the sensor size: give `sensor_size = [width, height]` or `crop`",
                 path.display()
             ),
-        )),
+            ))
+        }
     };
     let map = ChannelMap {
         crop,

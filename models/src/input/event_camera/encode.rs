@@ -46,7 +46,12 @@ pub fn aedat2(events: &[CameraEvent], dvs128: bool) -> Vec<u8> {
 /// IMU packet between them, to be skipped).
 pub fn aedat3(events: &[CameraEvent], per_packet: usize) -> Vec<u8> {
     let mut b = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#Start-Time: 2026-11-28 12:00:00 (TZ+0000)\r\n#!END-HEADER\r\n".to_vec();
-    for chunk in events.chunks(per_packet.max(1)) {
+    // A packet never spans a timestamp overflow (as cAER writes them).
+    let mut packets: Vec<&[CameraEvent]> = Vec::new();
+    for run in events.chunk_by(|a, b| a.t_us >> 31 == b.t_us >> 31) {
+        packets.extend(run.chunks(per_packet.max(1)));
+    }
+    for chunk in packets {
         let overflow = (chunk[0].t_us >> 31) as i32;
         let n = chunk.len() as i32;
         for v in [1i16, 1] {

@@ -196,9 +196,12 @@ impl EventReader for TextReader {
                     ));
                 }
             };
+            let unterminated = eof && end == data.len() && data.last() != Some(&b'\n');
             let block = data[..end].to_vec();
             self.src.consume(end);
-            for raw in block.split(|&b| b == b'\n') {
+            let n_lines = block.split(|&b| b == b'\n').count();
+            for (k, raw) in block.split(|&b| b == b'\n').enumerate() {
+                let last = unterminated && k + 1 == n_lines;
                 if raw.is_empty() {
                     continue;
                 }
@@ -236,6 +239,11 @@ impl EventReader for TextReader {
                 match self.parse(text) {
                     Ok(ev) => out.push(ev),
                     Err(m) => {
+                        let m = if last {
+                            format!("truncated last line (no end of line): {m}")
+                        } else {
+                            m
+                        };
                         let e = EventFileError::on_line(self.src.path(), self.line, m);
                         self.src.damage_error(e, raw.len() as u64)?;
                     }

@@ -131,7 +131,7 @@ fn truncated_real_recordings_fail_at_their_offset_or_are_read_leniently() {
         let name = f["name"].as_str().unwrap();
         let bytes = std::fs::read(dir.join(name)).unwrap();
         // Cut inside the data, at an odd offset (mid-record for every format).
-        let cut = bytes.len() * 2 / 3 | 1;
+        let cut = (bytes.len() * 2 / 3) | 1;
         let path = tmp.path().join(name);
         std::fs::write(&path, &bytes[..cut]).unwrap();
         let total = f["ground_truth"]["event_count"].as_u64().unwrap();

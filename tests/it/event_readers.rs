@@ -50,9 +50,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 }
 
 type Writer = fn(&[CameraEvent]) -> Vec<u8>;
+/// File name, writer, expected format, sensor size, first time.
+type Case = (&'static str, Writer, Format, (u16, u16), i64);
 
-/// (file name, writer, expected format, sensor size, first time).
-fn writers() -> Vec<(&'static str, Writer, Format, (u16, u16), i64)> {
+fn writers() -> Vec<Case> {
     vec![
         ("a.bin", encode::nmnist, Format::Nmnist, (34, 34), 0),
         (
@@ -273,4 +274,33 @@ fn unknown_formats_and_forced_formats() {
         .parse::<Format>()
         .unwrap_err()
         .contains("known: nmnist"));
+}
+
+/// `VOLLEY_WRITE_FUZZ_SEEDS=1` refreshes `fuzz/seeds/event_files` (the first
+/// byte of a seed selects the format, as in the fuzz target).
+#[test]
+fn fuzz_seeds_for_every_format() {
+    let ev: Vec<CameraEvent> = (0..40)
+        .map(|i| CameraEvent {
+            t_us: 1000 + i * 37,
+            x: (i * 5 % 34) as u16,
+            y: (i * 3 % 34) as u16,
+            on: i % 2 == 0,
+        })
+        .collect();
+    let dir = super::common::root().join("fuzz/seeds/event_files");
+    let write_seeds = std::env::var_os("VOLLEY_WRITE_FUZZ_SEEDS").is_some();
+    for (name, w, format, _, _) in writers() {
+        let sel = Format::ALL.iter().position(|&f| f == format).unwrap() as u8;
+        let mut seed = vec![sel];
+        seed.extend(w(&ev));
+        if write_seeds {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), &seed).unwrap();
+        }
+        assert!(
+            !dir.exists() || std::fs::read(dir.join(name)).is_ok_and(|s| s == seed),
+            "{name}: stale seed"
+        );
+    }
 }

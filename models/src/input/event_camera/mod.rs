@@ -230,7 +230,18 @@ pub fn open(path: &Path, options: ReadOptions) -> Result<Box<dyn EventReader>, E
         None => sniff(path)?,
     };
     let file = File::open(path).map_err(|e| EventFileError::io(path, 0, &e))?;
-    let src = bytes::ByteStream::new(path, Box::new(file), options.lenient);
+    from_reader(path, Box::new(file), format, options.lenient)
+}
+
+/// Decode `format` from any byte source (a pipe, a socket, memory); `name`
+/// is used in error messages.
+pub fn from_reader(
+    name: &Path,
+    input: Box<dyn std::io::Read + Send>,
+    format: Format,
+    lenient: bool,
+) -> Result<Box<dyn EventReader>, EventFileError> {
+    let src = bytes::ByteStream::new(name, input, lenient);
     Ok(match format {
         Format::Nmnist => Box::new(nmnist::NmnistReader::new(src)),
         Format::Aedat2 => Box::new(aedat2::Aedat2Reader::new(src)?),

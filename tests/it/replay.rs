@@ -190,6 +190,8 @@ fn nmnist_replay_example_runs_exactly_and_identically_on_any_thread_count() {
         for scheme in [PartitionScheme::Contiguous, PartitionScheme::RoundRobin] {
             let (s, _) = run_on(&model, None, threads, scheme);
             assert_eq!(s.spikes_sha256, one.spikes_sha256, "{threads} threads");
+            let r = &s.event_replays[0];
+            assert_eq!((r.events_read, r.events_injected), (n, n), "counts of the whole replay");
         }
     }
 }

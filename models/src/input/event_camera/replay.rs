@@ -214,18 +214,18 @@ impl EventCameraDrive {
         for e in &self.chunk {
             let rel = e.t_us.saturating_sub(origin);
             self.read_until_us = self.read_until_us.max(rel - self.window.start_us);
-            let channel = self
-                .map
-                .channel(e)
-                .filter(|&c| self.local.as_ref().is_none_or(|l| l[c as usize]));
-            match channel {
+            // Counts are of the whole replay (the same in every partition);
+            // only this partition's channels are queued.
+            match self.map.channel(e) {
                 Some(c) if rel >= self.window.start_us && rel < stop => {
-                    let us = (rel - self.window.start_us) as u64;
-                    self.pending.push(Reverse(Spike::at(
-                        Time(us.saturating_mul(TICKS_PER_US)),
-                        Gid(self.first_gid + c),
-                    )));
                     self.counts.events_injected += 1;
+                    if self.local.as_ref().is_none_or(|l| l[c as usize]) {
+                        let us = (rel - self.window.start_us) as u64;
+                        self.pending.push(Reverse(Spike::at(
+                            Time(us.saturating_mul(TICKS_PER_US)),
+                            Gid(self.first_gid + c),
+                        )));
+                    }
                 }
                 _ => self.counts.events_filtered += 1,
             }

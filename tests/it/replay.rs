@@ -191,7 +191,11 @@ fn nmnist_replay_example_runs_exactly_and_identically_on_any_thread_count() {
             let (s, _) = run_on(&model, None, threads, scheme);
             assert_eq!(s.spikes_sha256, one.spikes_sha256, "{threads} threads");
             let r = &s.event_replays[0];
-            assert_eq!((r.events_read, r.events_injected), (n, n), "counts of the whole replay");
+            assert_eq!(
+                (r.events_read, r.events_injected),
+                (n, n),
+                "counts of the whole replay"
+            );
         }
     }
 }
@@ -279,4 +283,80 @@ fn replay_cli_takes_a_shared_recording_and_checks_channel_counts() {
         "{err}"
     );
     let _ = Overrides::default();
+}
+
+#[test]
+fn model_file_mistakes_in_event_camera_inputs_name_the_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example_data(), dir.path().join("rec.bin")).unwrap();
+    let base = "t_sim_ms = 10.0\n[[populations]]\nname = \"px\"\nmodel = \"lif_delta\"\nsize = 2312\n\
+                params = { tau_m = 10.0, C_m = 250.0, t_ref = 0.5, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n\
+                [[inputs]]\nname = \"cam\"\nkind = \"event_camera\"\nweight = 25.0\ndelay_ms = 1.0\ntargets = \"px\"\n";
+    let cases = [
+        (
+            "file = \"rec.bin\"\n",
+            "inputs[0].sensor_size",
+            "does not store the sensor size",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\npool = 0\n",
+            "inputs[0].pool",
+            "must be >= 1",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\ncrop = [30, 0, 8, 8]\n",
+            "inputs[0].crop",
+            "does not fit the 34x34 sensor",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\npolarity = \"merge\"\n",
+            "inputs[0].targets",
+            "2312 neurons but the replay has 1156 channels",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\npolarity = \"both\"\n",
+            "inputs[0].polarity",
+            "unknown polarity mode",
+        ),
+        (
+            "file = \"missing.bin\"\nsensor_size = [34, 34]\n",
+            "",
+            "missing.bin",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\nformat = \"evt9\"\n",
+            "inputs[0].format",
+            "unknown event file format",
+        ),
+        (
+            "file = \"rec.bin\"\nsensor_size = [34, 34]\nstart_ms = 5.0\nstop_ms = 2.0\n",
+            "inputs[0].stop_ms",
+            "after start_ms",
+        ),
+    ];
+    for (extra, key, what) in cases {
+        let model = super::common::write(dir.path(), "m.toml", &format!("{base}{extra}"));
+        let e = volley_models::load(&model, &Overrides::default())
+            .err()
+            .expect(extra)
+            .to_string();
+        assert!(e.contains(key) && e.contains(what), "{extra}: {e}");
+    }
+    // A camera key on another input kind is rejected.
+    let model = super::common::write(
+        dir.path(),
+        "p.toml",
+        &base.replace("event_camera", "poisson").replace(
+            "weight = 25.0",
+            "weight = 25.0\nrate_hz = 5.0\ncrop = [0, 0, 2, 2]",
+        ),
+    );
+    let e = volley_models::load(&model, &Overrides::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("inputs[0].crop") && e.contains("not used by kind `poisson`"),
+        "{e}"
+    );
 }

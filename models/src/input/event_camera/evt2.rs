@@ -153,3 +153,24 @@ impl EventReader for Evt2Reader {
         self.src.offset()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TimeHigh;
+
+    #[test]
+    fn time_high_unwraps_like_the_reference_decoder() {
+        // EVT 3: 12-bit time high above 12 bits of time low (wraps at 2^24 µs).
+        let mut t = TimeHigh::new(12, 12);
+        assert_eq!(t.set(4094), 4094 << 12);
+        assert_eq!(t.set(4095), 4095 << 12);
+        assert_eq!(t.set(0), 1 << 24, "a full drop is a wrap");
+        assert_eq!(t.set(1), (1 << 24) + 4096);
+        // A small step back (transmission error) is not a wrap.
+        assert_eq!(t.set(0), 1 << 24);
+        // EVT 2: 28 bits above 6.
+        let mut t = TimeHigh::new(28, 6);
+        t.set((1 << 28) - 1);
+        assert_eq!(t.set(3), (1i64 << 34) + (3 << 6));
+    }
+}

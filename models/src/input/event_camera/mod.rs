@@ -330,3 +330,49 @@ pub fn sniff_bytes(head: &[u8], ext: &str) -> Option<Format> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_sniffed_from_magic_and_headers() {
+        assert_eq!(
+            sniff_bytes(b"#!AER-DAT2.0\r\n# x", "aedat"),
+            Some(Format::Aedat2)
+        );
+        assert_eq!(sniff_bytes(b"#!AER-DAT3.1\r\n", ""), Some(Format::Aedat3));
+        assert_eq!(sniff_bytes(b"#!AER-DAT4.0\r\n", ""), Some(Format::Aedat4));
+        assert_eq!(
+            sniff_bytes(b"Event Stream\x02\0\0\x01", ""),
+            Some(Format::EventStream)
+        );
+        assert_eq!(
+            sniff_bytes(b"% date x\n% evt 3.0\n\x01\x02", "raw"),
+            Some(Format::Evt3)
+        );
+        assert_eq!(
+            sniff_bytes(b"% format EVT21;height=720\n", "raw"),
+            Some(Format::Evt21)
+        );
+        assert_eq!(sniff_bytes(b"% evt 2.0\n", "raw"), Some(Format::Evt2));
+        assert_eq!(
+            sniff_bytes(b"% Height 720\n% Version 2\n", "dat"),
+            Some(Format::Dat)
+        );
+        assert_eq!(
+            sniff_bytes(b"% date\n", "raw"),
+            None,
+            "a .raw without its encoding"
+        );
+        assert_eq!(
+            sniff_bytes(b"\x07\x0f\x80\x02\x8e", "bin"),
+            Some(Format::Nmnist)
+        );
+        assert_eq!(
+            sniff_bytes(b"t,x,y,p\n1,2,3,1\n", "log"),
+            Some(Format::Text)
+        );
+        assert_eq!(sniff_bytes(b"\x00\xff\x13", "xyz"), None);
+    }
+}

@@ -279,3 +279,46 @@ impl Drive for EventCameraDrive {
         self.publish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(x: u16, y: u16, on: bool) -> CameraEvent {
+        CameraEvent { t_us: 0, x, y, on }
+    }
+
+    #[test]
+    fn channels_are_numbered_row_by_row_after_crop_and_pooling() {
+        let m = ChannelMap {
+            crop: (2, 1, 5, 4),
+            pool: (2, 2),
+            polarity: PolarityMode::Split,
+        };
+        assert_eq!(m.grid(), (3, 2));
+        assert_eq!(m.n_channels(), 12);
+        assert_eq!(m.channel(&ev(2, 1, false)), Some(0));
+        assert_eq!(m.channel(&ev(2, 1, true)), Some(1));
+        assert_eq!(m.channel(&ev(6, 4, true)), Some(2 * (3 + 2) + 1));
+        assert_eq!(m.channel(&ev(1, 1, true)), None, "left of the crop");
+        assert_eq!(m.channel(&ev(7, 1, true)), None, "right of the crop");
+        assert_eq!(m.channel(&ev(2, 5, true)), None, "below the crop");
+        let on = ChannelMap {
+            polarity: PolarityMode::On,
+            ..m.clone()
+        };
+        assert_eq!(
+            (on.channel(&ev(3, 2, true)), on.channel(&ev(3, 2, false))),
+            (Some(0), None)
+        );
+        let merged = ChannelMap {
+            polarity: PolarityMode::Merge,
+            ..m
+        };
+        assert_eq!(merged.n_channels(), 6);
+        assert_eq!(
+            merged.channel(&ev(4, 3, false)),
+            merged.channel(&ev(5, 4, true))
+        );
+    }
+}

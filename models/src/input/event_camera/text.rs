@@ -263,3 +263,24 @@ impl EventReader for TextReader {
         self.src.offset()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::seconds_to_us;
+
+    #[test]
+    fn decimal_seconds_convert_exactly() {
+        assert_eq!(seconds_to_us("11.718656000000"), Some(11_718_656));
+        assert_eq!(seconds_to_us("0.0000005"), Some(1));
+        assert_eq!(seconds_to_us("0.0000004999"), Some(0));
+        assert_eq!(seconds_to_us("-1.5"), Some(-1_500_000));
+        assert_eq!(
+            seconds_to_us("1605537493.718345"),
+            Some(1_605_537_493_718_345)
+        );
+        assert_eq!(seconds_to_us("1e-3"), Some(1000));
+        assert_eq!(seconds_to_us("1.2.3"), None);
+        assert_eq!(seconds_to_us("."), None);
+        assert_eq!(seconds_to_us("99999999999999999999.0"), None);
+    }
+}

@@ -212,7 +212,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
     }
 
-    /// This partition's number.
+    /// The window length it was built for.
+    pub fn window_len(&self) -> Time {
+        self.window_len
+    }
+
+    /// This partition's index.
     pub fn index(&self) -> usize {
         self.index
     }
@@ -490,7 +495,23 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// after the next window's start because every delay is at least the
     /// window length.
     pub fn enqueue(&mut self, received: &[Spike], next_window_start: Time) {
-        let mut inbox = std::mem::take(&mut self.own_spikes);
+        let own = std::mem::take(&mut self.own_spikes);
+        self.enqueue_spikes(own, received, next_window_start);
+    }
+
+    /// The spikes this partition emitted since the last call (or the last
+    /// [`enqueue`](Self::enqueue)), for a later
+    /// [`enqueue_spikes`](Self::enqueue_spikes).
+    pub fn take_own_spikes(&mut self) -> Vec<Spike> {
+        std::mem::take(&mut self.own_spikes)
+    }
+
+    /// Expand one window's spikes — `own` (from
+    /// [`take_own_spikes`](Self::take_own_spikes)) and `received` — into
+    /// deliveries, all of which land at or after `not_before`.
+    pub fn enqueue_spikes(&mut self, own: Vec<Spike>, received: &[Spike], not_before: Time) {
+        let next_window_start = not_before;
+        let mut inbox = own;
         inbox.extend_from_slice(received);
         inbox.sort_unstable();
         for &spike in &inbox {
@@ -502,6 +523,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.queue.push_spike(spike, targets, classes);
         }
         inbox.clear();
-        self.own_spikes = inbox;
+        if self.own_spikes.capacity() < inbox.capacity() {
+            // Keep the larger buffer for the next window.
+            inbox.append(&mut self.own_spikes);
+            self.own_spikes = inbox;
+        }
     }
 }

@@ -13,6 +13,15 @@
 //! spikes it needs (possibly none) over a crossbeam channel, collects one
 //! message from each, sorts them by `(time, source)` and expands them into
 //! its queue. Receiving from every other worker is the barrier.
+//!
+//! Pipelined exchange ([`Simulation::pipelined`]): when every delay is at
+//! least two windows, a spike emitted in window `k` cannot be due before
+//! window `k + 2`, so a worker may run window `k + 1` before it has the
+//! other workers' spikes of window `k`: it sends its window-`k` spikes, runs
+//! window `k + 1`, and only then collects and expands the window-`k` spikes
+//! (its own with them, in the same sorted order as without pipelining). A
+//! worker then waits only when another is more than a window behind, which
+//! absorbs the uneven speed of shared cores. Results are identical.
 
 use crate::dynamics::Dynamics;
 use crate::observer::{NoObserver, Observer};
@@ -27,6 +36,7 @@ pub struct Simulation<D: Dynamics, O: Observer = NoObserver> {
     partitions: Vec<Partition<D, O>>,
     window_len: Time,
     now: Time,
+    pipelined: bool,
 }
 
 /// One worker's spikes for another, for one window.
@@ -46,6 +56,7 @@ impl<D: Dynamics> Simulation<D, NoObserver> {
             partitions,
             window_len,
             now: Time::ZERO,
+            pipelined: false,
         }
     }
 }
@@ -62,7 +73,15 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
                 .collect(),
             window_len: self.window_len,
             now: self.now,
+            pipelined: self.pipelined,
         }
+    }
+
+    /// Exchange spikes one window late (see the module docs). Only valid
+    /// when every neuron-to-neuron delay is at least twice the window length.
+    pub fn pipelined(mut self, on: bool) -> Self {
+        self.pipelined = on;
+        self
     }
 
     /// The observers, one per partition.
@@ -146,7 +165,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
                 }
             }
         } else {
-            run_workers(&mut self.partitions, &windows);
+            run_workers(&mut self.partitions, &windows, self.pipelined);
         }
         if let Some((last, _)) = windows.last() {
             self.now = last.end;
@@ -158,6 +177,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
 fn run_workers<D: Dynamics + Send, O: Observer>(
     partitions: &mut [Partition<D, O>],
     windows: &[(SyncWindow, bool)],
+    pipelined: bool,
 ) {
     let n = partitions.len();
     let (senders, receivers): (Vec<Sender<Message>>, Vec<Receiver<Message>>) =
@@ -165,42 +185,54 @@ fn run_workers<D: Dynamics + Send, O: Observer>(
     std::thread::scope(|scope| {
         for (p, rx) in partitions.iter_mut().zip(receivers) {
             let senders = senders.clone();
-            scope.spawn(move || worker(p, rx, senders, windows));
+            scope.spawn(move || {
+                let mut link = Link {
+                    me: p.index(),
+                    rx,
+                    to: senders,
+                    early: Vec::new(),
+                    inbox: Vec::new(),
+                };
+                if pipelined {
+                    worker_pipelined(p, &mut link, windows);
+                } else {
+                    worker(p, &mut link, windows);
+                }
+            });
         }
     });
 }
 
-fn worker<D: Dynamics, O: Observer>(
-    p: &mut Partition<D, O>,
+/// One worker's channels to the others.
+struct Link {
+    me: usize,
     rx: Receiver<Message>,
     to: Vec<Sender<Message>>,
-    windows: &[(SyncWindow, bool)],
-) {
-    let me = p.index();
-    let n = to.len();
-    let mut early: Vec<Message> = Vec::new();
-    let mut inbox: Vec<Spike> = Vec::new();
-    for &(w, complete) in windows {
-        // 1. update
-        p.update(w);
-        if !complete {
-            continue;
-        }
-        // 2. exchange: one message to every other worker, one from each.
-        for (q, tx) in to.iter().enumerate() {
-            if q != me {
+    /// Messages of later windows, received while waiting for an earlier one.
+    early: Vec<Message>,
+    inbox: Vec<Spike>,
+}
+
+impl Link {
+    /// Send this partition's outboxes of window `k` to every other worker.
+    fn send<D: Dynamics, O: Observer>(&self, p: &mut Partition<D, O>, k: u64) {
+        for (q, tx) in self.to.iter().enumerate() {
+            if q != self.me {
                 let spikes = std::mem::take(p.outbox_mut(q));
                 // A peer only stops receiving when it panicked; the scope re-raises that.
-                let _ = tx.send(Message {
-                    window: w.index,
-                    spikes,
-                });
+                let _ = tx.send(Message { window: k, spikes });
             }
         }
-        inbox.clear();
+    }
+
+    /// Collect every other worker's spikes of window `k` into `inbox`;
+    /// false if a peer is gone (it panicked).
+    fn receive(&mut self, k: u64) -> bool {
+        self.inbox.clear();
         let mut received = 0;
-        early.retain(|m| {
-            if m.window == w.index {
+        let inbox = &mut self.inbox;
+        self.early.retain(|m| {
+            if m.window == k {
                 inbox.extend_from_slice(&m.spikes);
                 received += 1;
                 false
@@ -208,16 +240,67 @@ fn worker<D: Dynamics, O: Observer>(
                 true
             }
         });
-        while received < n - 1 {
-            let Ok(m) = rx.recv() else { return };
-            if m.window == w.index {
-                inbox.extend_from_slice(&m.spikes);
+        while received < self.to.len() - 1 {
+            let Ok(m) = self.rx.recv() else { return false };
+            if m.window == k {
+                self.inbox.extend_from_slice(&m.spikes);
                 received += 1;
             } else {
-                early.push(m);
+                self.early.push(m);
             }
         }
+        true
+    }
+}
+
+fn worker<D: Dynamics, O: Observer>(
+    p: &mut Partition<D, O>,
+    link: &mut Link,
+    windows: &[(SyncWindow, bool)],
+) {
+    for &(w, complete) in windows {
+        // 1. update
+        p.update(w);
+        if !complete {
+            continue;
+        }
+        // 2. exchange: one message to every other worker, one from each.
+        link.send(p, w.index);
+        if !link.receive(w.index) {
+            return;
+        }
         // 3. enqueue (sorts own and received spikes by (time, source))
-        p.enqueue(&inbox, w.end);
+        p.enqueue(&link.inbox, w.end);
+    }
+}
+
+fn worker_pipelined<D: Dynamics, O: Observer>(
+    p: &mut Partition<D, O>,
+    link: &mut Link,
+    windows: &[(SyncWindow, bool)],
+) {
+    // The last complete window whose spikes are not yet expanded.
+    let mut pending: Option<(u64, Vec<Spike>)> = None;
+    for &(w, complete) in windows {
+        p.update(w);
+        if !complete {
+            continue;
+        }
+        link.send(p, w.index);
+        let own = p.take_own_spikes();
+        if let Some((k, own_k)) = pending.take() {
+            if !link.receive(k) {
+                return;
+            }
+            p.enqueue_spikes(own_k, &link.inbox, w.end);
+        }
+        pending = Some((w.index, own));
+    }
+    // Leave nothing in flight between `run` calls.
+    if let Some((k, own_k)) = pending.take() {
+        if link.receive(k) {
+            let end = Time((k + 1).saturating_mul(p.window_len().0));
+            p.enqueue_spikes(own_k, &link.inbox, end);
+        }
     }
 }

@@ -32,7 +32,8 @@ fn brunel_spikes_are_bit_identical_for_1_2_3_4_8_threads_and_every_scheme() {
         assert_eq!(s.spikes_sha256, reference.spikes_sha256, "{name}");
         assert_eq!(s.recurrent_events, reference.recurrent_events, "{name}");
         assert_eq!(s.external_events, reference.external_events, "{name}");
-        assert_eq!(s.window_ms, 1.5);
+        // Several partitions exchange pipelined, over half-length windows.
+        assert_eq!(s.window_ms, if threads == 1 { 1.5 } else { 0.75 });
     }
 }
 

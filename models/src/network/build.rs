@@ -326,10 +326,19 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     // Windows: as long as the shortest neuron-to-neuron delay (which also
     // bounds the delays between partitions). Inside a window no neuron can
     // affect another, so each advances on its own.
-    let window = if recurrent_min_delay == Time::NEVER {
+    // With several partitions, windows of half that let the exchange run
+    // one window late (pipelined), so workers need not wait for each other
+    // at every window edge; the results are the same.
+    let min_delay = if recurrent_min_delay == Time::NEVER {
         Time(TICKS_PER_MS)
     } else {
         recurrent_min_delay
+    };
+    let pipelined = assign.parts() > 1 && min_delay.0 >= 2;
+    let window = if pipelined {
+        Time(min_delay.0 / 2)
+    } else {
+        min_delay
     };
     let max_delay = if delays.0 == Time::NEVER {
         window
@@ -382,7 +391,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         }));
     }
     Ok(Network {
-        simulation: Simulation::new(partitions, window),
+        simulation: Simulation::new(partitions, window).pipelined(pipelined),
         populations: pops
             .into_iter()
             .zip(recorded)

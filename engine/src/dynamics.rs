@@ -41,6 +41,48 @@ impl Response {
     };
 }
 
+/// All inputs to one neuron at one instant, summed.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Input {
+    /// Sum of all weights, in full-key order (what delta synapses add).
+    pub total: f64,
+    /// Sum of the weights ≥ 0 (excitatory currents).
+    pub excitatory: f64,
+    /// Sum of the weights < 0 (inhibitory currents).
+    pub inhibitory: f64,
+}
+
+impl Input {
+    /// One weight alone.
+    #[inline]
+    pub fn single(w: f64) -> Self {
+        if w >= 0.0 {
+            Input {
+                total: w,
+                excitatory: w,
+                inhibitory: 0.0,
+            }
+        } else {
+            Input {
+                total: w,
+                excitatory: 0.0,
+                inhibitory: w,
+            }
+        }
+    }
+
+    /// Add one more weight.
+    #[inline]
+    pub fn add(&mut self, w: f64) {
+        self.total += w;
+        if w >= 0.0 {
+            self.excitatory += w;
+        } else {
+            self.inhibitory += w;
+        }
+    }
+}
+
 /// All neurons of one partition, addressed by local index.
 pub trait Dynamics {
     /// Number of neurons.
@@ -55,9 +97,9 @@ pub trait Dynamics {
     /// prediction (or an immediate spike if the neuron starts above threshold).
     fn start(&mut self, i: u32, t: Time) -> Response;
 
-    /// The summed `weight` of all inputs to `i` at tick `t` arrives; its exact
-    /// time is `t + lag` (ms).
-    fn on_input(&mut self, i: u32, t: Time, lag: f32, weight: f64) -> Response;
+    /// The summed inputs to `i` at tick `t` arrive; their exact time is
+    /// `t + lag` (ms).
+    fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response;
 
     /// The prediction made for `i` has come due at `t`.
     fn on_forecast(&mut self, i: u32, t: Time) -> Response;

@@ -37,7 +37,7 @@ pub mod window;
 
 pub use connectome::{Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass};
 pub use drive::{Drive, Trains};
-pub use dynamics::{Dynamics, Forecast, Response};
+pub use dynamics::{Dynamics, Forecast, Input, Response};
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};

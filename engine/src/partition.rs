@@ -10,7 +10,7 @@
 
 use crate::connectome::Connectome;
 use crate::drive::{Drive, Trains};
-use crate::dynamics::{Dynamics, Forecast, Response};
+use crate::dynamics::{Dynamics, Forecast, Input, Response};
 use crate::event_queue::EventQueue;
 use crate::forecast::SpikeForecast;
 use crate::observer::{NoObserver, Observer};
@@ -359,8 +359,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 continue;
             }
             let Some(t) = t_input else { break };
-            let (weight, lag) = self.gather(i, t);
-            let r = self.dynamics.on_input(i, t, lag, weight);
+            let (input, lag) = self.gather(i, t);
+            let r = self.dynamics.on_input(i, t, lag, input);
             self.apply(i, t, r);
         }
         self.settle(i);
@@ -369,14 +369,14 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Sum every input of neuron `i` at tick `t` in `(source, synapse)` order;
     /// returns the sum and the lag of the first.
     #[inline]
-    fn gather(&mut self, i: u32, t: Time) -> (f64, f32) {
+    fn gather(&mut self, i: u32, t: Time) -> (Input, f32) {
         // Fast path, by far the commonest case: one delivery alone at its tick.
         if self.train_next[i as usize] != t {
             if let Some(d) = self.queue.pop(i) {
                 debug_assert_eq!(d.time, t);
                 if self.queue.peek(i).is_none_or(|n| n.time != t) {
                     self.note(i, &d);
-                    return (d.weight, d.lag);
+                    return (Input::single(d.weight), d.lag);
                 }
                 return self.gather_many(i, t, Some(d));
             }
@@ -398,7 +398,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// The general case of `gather`: several inputs at one tick (`first`, if
     /// given, was already taken from the queue).
-    fn gather_many(&mut self, i: u32, t: Time, first: Option<Delivery>) -> (f64, f32) {
+    fn gather_many(&mut self, i: u32, t: Time, first: Option<Delivery>) -> (Input, f32) {
         let mut items: SmallVec<[Item; 8]> = SmallVec::new();
         if let Some(d) = first {
             items.push((d.source, d.synapse, d.weight, d.lag));
@@ -426,9 +426,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         if from_queue > 0 && items.len() > from_queue {
             items.sort_by_key(|&(s, syn, _, _)| (s, syn));
         }
-        let mut weight = 0.0;
+        let mut input = Input::default();
         for &(source, synapse, w, lag) in &items {
-            weight += w;
+            input.add(w);
             let d = Delivery {
                 time: t,
                 target: i,
@@ -439,7 +439,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             };
             self.note(i, &d);
         }
-        (weight, items[0].3)
+        (input, items[0].3)
     }
 
     /// Record the outcome of one call.

@@ -8,5 +8,6 @@ mod det_net;
 mod determinism;
 mod event_files;
 mod event_readers;
+mod lif_exp;
 mod poisson;
 mod replay;

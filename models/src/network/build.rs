@@ -12,8 +12,7 @@ use super::wiring::{self, NeuronTable, Wiring};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
 use crate::input::{PoissonDrive, SpikeTimesDrive};
-use crate::neuron::lif_delta::LifDeltaParams;
-use crate::neuron::{NeuronStore, MODEL_NAMES};
+use crate::neuron::{NeuronParams, NeuronStore, MODEL_NAMES};
 use crate::rng::{stream, StreamKind};
 use rand::Rng;
 use std::collections::HashSet;
@@ -507,21 +506,13 @@ fn add_population(
             ),
         ));
     }
-    let params: LifDeltaParams =
-        toml::Value::Table(s.params.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                ctx.err(
-                    spec,
-                    key("params"),
-                    format!("{} (model `{}`)", e.message().trim(), s.model),
-                )
-            })?;
+    let params = NeuronParams::parse(&s.model, s.params.clone())
+        .map_err(|m| ctx.err(spec, key("params"), m))?;
     params
         .validate()
         .map_err(|(k, m)| ctx.err(spec, key(&format!("params.{k}")), m))?;
-    let param_index = store.add_lif_delta_params(&params);
-    let v_m_default = params.V_m.unwrap_or(params.E_L);
+    let param_index = store.add_params(&params);
+    let v_m_default = params.v_m();
     let first = store.len();
     match (&s.size, &s.file) {
         (Some(_), Some(_)) => {
@@ -541,7 +532,7 @@ fn add_population(
                 return Err(ctx.err(spec, key("size"), "too many neurons"));
             }
             for _ in 0..*n {
-                store.push_lif_delta(param_index, v_m_default);
+                store.push(param_index, v_m_default);
             }
             pops.push(PopBuild {
                 name: s.name.clone(),
@@ -586,7 +577,7 @@ fn add_population(
                         }
                     }
                 }
-                store.push_lif_delta(param_index, v);
+                store.push(param_index, v);
                 count += 1;
                 Ok(())
             })?;
@@ -885,9 +876,17 @@ fn read_edges(
     mut add: impl FnMut(u32, u32, f64, Time) -> Result<(), String>,
 ) -> Result<(Time, Time), ModelError> {
     let table = CsvTable::open(path)?;
+    // The weight column is named by its unit: mV (delta synapses) or pA
+    // (current synapses); plain `weight` is accepted too.
     let c: Vec<usize> = cols
         .iter()
-        .map(|n| table.require(n))
+        .map(|n| match *n {
+            "weight_mV" => ["weight_mV", "weight_pA", "weight"]
+                .iter()
+                .find_map(|k| table.column(k))
+                .map_or_else(|| table.require("weight_mV"), Ok),
+            n => table.require(n),
+        })
         .collect::<Result<_, _>>()?;
     let mut range = (Time::NEVER, Time::ZERO);
     table.for_each_row(|row| {

@@ -5,8 +5,7 @@
 //! synapses whose target it owns (synapses are stored with their target),
 //! and noting which sources elsewhere need to send it their spikes.
 
-use crate::neuron::lif_delta::LifDeltaParams;
-use crate::neuron::NeuronStore;
+use crate::neuron::{NeuronParams, NeuronStore};
 use std::sync::Arc;
 use volley_engine::connectome::check_synapse;
 use volley_engine::connectome::TwoPassBuilder;
@@ -15,19 +14,19 @@ use volley_engine::{Assignment, Connectome, ConnectomeError, Gid, Time};
 /// All neurons of the network, in gid order, before the split.
 #[derive(Default)]
 pub struct NeuronTable {
-    params: Vec<LifDeltaParams>,
+    params: Vec<NeuronParams>,
     neurons: Vec<(u16, f64)>,
 }
 
 impl NeuronTable {
     /// Register a parameter set; returns its index.
-    pub fn add_lif_delta_params(&mut self, p: &LifDeltaParams) -> u16 {
+    pub fn add_params(&mut self, p: &NeuronParams) -> u16 {
         self.params.push(p.clone());
         (self.params.len() - 1) as u16
     }
 
     /// Append a neuron (the next gid).
-    pub fn push_lif_delta(&mut self, params: u16, v_m: f64) {
+    pub fn push(&mut self, params: u16, v_m: f64) {
         self.neurons.push((params, v_m));
     }
 
@@ -45,11 +44,11 @@ impl NeuronTable {
     pub fn store_for(&self, assign: &Assignment, p: usize) -> NeuronStore {
         let mut store = NeuronStore::default();
         for params in &self.params {
-            store.add_lif_delta_params(params);
+            store.add_params(params);
         }
         for g in assign.members(p) {
             let (params, v_m) = self.neurons[g.0 as usize];
-            store.push_lif_delta(params, v_m);
+            store.push(params, v_m);
         }
         store
     }

@@ -1,10 +1,12 @@
 //! Neuron models and the per-partition neuron store.
 
 pub mod lif_delta;
+pub mod lif_exp;
 
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
+use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use slotmap::{new_key_type, SlotMap};
-use volley_engine::{Dynamics, Response, Time};
+use volley_engine::{Dynamics, Input, Response, Time};
 
 new_key_type! {
     /// Stable handle of one neuron's state inside a partition.
@@ -12,71 +14,199 @@ new_key_type! {
 }
 
 /// The neuron models Volley knows, by the name used in model files.
-pub const MODEL_NAMES: &[&str] = &["lif_delta"];
+pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp"];
 
-/// All neurons of one partition. State lives in a slotmap (stable keys, dense
-/// storage); `keys` maps the engine's local index to the key. Constants derived
-/// from each parameter set are computed once and shared.
+/// The parameters of one neuron model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NeuronParams {
+    /// `lif_delta`.
+    LifDelta(LifDeltaParams),
+    /// `lif_exp`.
+    LifExp(LifExpParams),
+}
+
+impl NeuronParams {
+    /// Parse the `params` table of model `model`.
+    pub fn parse(model: &str, table: toml::Table) -> Result<Self, String> {
+        let v = toml::Value::Table(table);
+        let r = match model {
+            "lif_delta" => v.try_into().map(NeuronParams::LifDelta),
+            "lif_exp" => v.try_into().map(NeuronParams::LifExp),
+            _ => {
+                return Err(format!(
+                    "unknown neuron model `{model}` (known: {})",
+                    MODEL_NAMES.join(", ")
+                ))
+            }
+        };
+        r.map_err(|e: toml::de::Error| format!("{} (model `{model}`)", e.message().trim()))
+    }
+
+    /// Check ranges; the error names the parameter.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        match self {
+            NeuronParams::LifDelta(p) => p.validate(),
+            NeuronParams::LifExp(p) => p.validate(),
+        }
+    }
+
+    /// The initial potential (mV) when none is given per neuron.
+    pub fn v_m(&self) -> f64 {
+        match self {
+            NeuronParams::LifDelta(p) => p.V_m.unwrap_or(p.E_L),
+            NeuronParams::LifExp(p) => p.V_m.unwrap_or(p.E_L),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Delta(NeuronKey),
+    Exp(NeuronKey),
+}
+
+/// All neurons of one partition. State lives in one slotmap per model
+/// (stable keys, dense storage); `slots` maps the engine's local index to
+/// the model and key. Constants derived from each parameter set are computed
+/// once and shared.
 #[derive(Default)]
 pub struct NeuronStore {
     lif_delta: SlotMap<NeuronKey, LifDeltaNeuron>,
-    keys: Vec<NeuronKey>,
+    lif_exp: SlotMap<NeuronKey, LifExpNeuron>,
+    slots: Vec<Slot>,
     lif_delta_consts: Vec<LifDeltaConsts>,
+    lif_exp_consts: Vec<LifExpConsts>,
+    /// Parameter set index → (is lif_exp, index within its model).
+    params: Vec<(bool, u16)>,
 }
 
 impl NeuronStore {
     /// Register a parameter set; returns its index.
-    pub fn add_lif_delta_params(&mut self, p: &LifDeltaParams) -> u16 {
-        self.lif_delta_consts.push(LifDeltaConsts::new(p));
-        (self.lif_delta_consts.len() - 1) as u16
+    pub fn add_params(&mut self, p: &NeuronParams) -> u16 {
+        let entry = match p {
+            NeuronParams::LifDelta(p) => {
+                self.lif_delta_consts.push(LifDeltaConsts::new(p));
+                (false, (self.lif_delta_consts.len() - 1) as u16)
+            }
+            NeuronParams::LifExp(p) => {
+                self.lif_exp_consts.push(LifExpConsts::new(p));
+                (true, (self.lif_exp_consts.len() - 1) as u16)
+            }
+        };
+        self.params.push(entry);
+        (self.params.len() - 1) as u16
     }
 
-    /// Append a neuron with parameter set `params` and initial potential `v_m`.
-    /// Its local index is the number of neurons added before it.
+    /// Register a `lif_delta` parameter set; returns its index.
+    pub fn add_lif_delta_params(&mut self, p: &LifDeltaParams) -> u16 {
+        self.add_params(&NeuronParams::LifDelta(p.clone()))
+    }
+
+    /// Append a neuron with parameter set `params` and initial potential
+    /// `v_m`. Its local index is the number of neurons added before it.
+    pub fn push(&mut self, params: u16, v_m: f64) -> NeuronKey {
+        let (exp, k) = self.params[params as usize];
+        if exp {
+            let n = self.lif_exp_consts[k as usize].initial(k, v_m);
+            let key = self.lif_exp.insert(n);
+            self.slots.push(Slot::Exp(key));
+            key
+        } else {
+            let n = self.lif_delta_consts[k as usize].initial(k, v_m);
+            let key = self.lif_delta.insert(n);
+            self.slots.push(Slot::Delta(key));
+            key
+        }
+    }
+
+    /// Append a `lif_delta` neuron (see [`push`](Self::push)).
     pub fn push_lif_delta(&mut self, params: u16, v_m: f64) -> NeuronKey {
-        let n = self.lif_delta_consts[params as usize].initial(params, v_m);
-        let k = self.lif_delta.insert(n);
-        self.keys.push(k);
-        k
+        self.push(params, v_m)
     }
 
     /// Refractory period of local neuron `i`.
     pub fn t_ref(&self, i: u32) -> Option<Time> {
-        let n = self.lif_delta.get(*self.keys.get(i as usize)?)?;
-        Some(self.lif_delta_consts[n.params as usize].t_ref())
+        Some(match *self.slots.get(i as usize)? {
+            Slot::Delta(k) => {
+                let n = self.lif_delta.get(k)?;
+                self.lif_delta_consts[n.params as usize].t_ref()
+            }
+            Slot::Exp(k) => {
+                let n = self.lif_exp.get(k)?;
+                self.lif_exp_consts[n.params as usize].t_ref()
+            }
+        })
     }
 
     /// Membrane potential (mV) of local neuron `i` at its last update.
     pub fn v_m(&self, i: u32) -> Option<f64> {
-        let n = self.lif_delta.get(*self.keys.get(i as usize)?)?;
-        Some(n.v_m(&self.lif_delta_consts[n.params as usize]))
+        Some(match *self.slots.get(i as usize)? {
+            Slot::Delta(k) => {
+                let n = self.lif_delta.get(k)?;
+                n.v_m(&self.lif_delta_consts[n.params as usize])
+            }
+            Slot::Exp(k) => {
+                let n = self.lif_exp.get(k)?;
+                n.v_m(&self.lif_exp_consts[n.params as usize])
+            }
+        })
     }
 }
 
 impl Dynamics for NeuronStore {
     fn len(&self) -> u32 {
-        self.keys.len() as u32
+        self.slots.len() as u32
     }
 
     fn start(&mut self, i: u32, t: Time) -> Response {
-        let n = &mut self.lif_delta[self.keys[i as usize]];
-        n.start(&self.lif_delta_consts[n.params as usize], t)
+        match self.slots[i as usize] {
+            Slot::Delta(k) => {
+                let n = &mut self.lif_delta[k];
+                n.start(&self.lif_delta_consts[n.params as usize], t)
+            }
+            Slot::Exp(k) => {
+                let n = &mut self.lif_exp[k];
+                n.start(&self.lif_exp_consts[n.params as usize], t)
+            }
+        }
     }
 
     #[inline]
-    fn on_input(&mut self, i: u32, t: Time, lag: f32, weight: f64) -> Response {
-        let n = &mut self.lif_delta[self.keys[i as usize]];
-        n.on_input(
-            &self.lif_delta_consts[n.params as usize],
-            t,
-            lag as f64,
-            weight,
-        )
+    fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
+        match self.slots[i as usize] {
+            Slot::Delta(k) => {
+                let n = &mut self.lif_delta[k];
+                n.on_input(
+                    &self.lif_delta_consts[n.params as usize],
+                    t,
+                    lag as f64,
+                    input.total,
+                )
+            }
+            Slot::Exp(k) => {
+                let n = &mut self.lif_exp[k];
+                n.on_input(
+                    &self.lif_exp_consts[n.params as usize],
+                    t,
+                    lag as f64,
+                    input.excitatory,
+                    input.inhibitory,
+                )
+            }
+        }
     }
 
     #[inline]
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
-        let n = &mut self.lif_delta[self.keys[i as usize]];
-        n.on_forecast(&self.lif_delta_consts[n.params as usize], t)
+        match self.slots[i as usize] {
+            Slot::Delta(k) => {
+                let n = &mut self.lif_delta[k];
+                n.on_forecast(&self.lif_delta_consts[n.params as usize], t)
+            }
+            Slot::Exp(k) => {
+                let n = &mut self.lif_exp[k];
+                n.on_forecast(&self.lif_exp_consts[n.params as usize], t)
+            }
+        }
     }
 }

@@ -1,0 +1,634 @@
+//! `lif_exp`: leaky integrate-and-fire neuron with exponentially decaying
+//! synaptic currents, solved exactly in continuous time — the model of NEST's
+//! `iaf_psc_exp` / `iaf_psc_exp_ps`, with its parameter names:
+//! - `dV/dt = -(V - E_L)/tau_m + (I_ex + I_in + I_e)/C_m`,
+//!   `dI_ex/dt = -I_ex/tau_syn_ex`, `dI_in/dt = -I_in/tau_syn_in`,
+//!   propagated exactly between events with NEST's expm1 propagators;
+//! - an input of weight `w` (pA) makes `I_ex += w` (w ≥ 0) or `I_in += w`
+//!   (w < 0) at its arrival time — the potential itself is continuous;
+//! - the neuron fires when `V` reaches `V_th`, at the crossing time found on
+//!   the analytic solution: the free trajectory after every event is searched
+//!   for its first crossing (bounded march + safeguarded regula falsi to full
+//!   f64 precision), which becomes the neuron's forecast; an input arriving
+//!   before it changes the trajectory and the forecast is redone;
+//! - after a spike `V = V_reset` for exactly `t_ref`; the currents keep
+//!   decaying and inputs during refractoriness are added to them (as NEST).
+//!
+//! NEST's `iaf_psc_exp_ps` tests the threshold only at input times and at the
+//! ends of its time steps, so it can miss a trajectory that touches the
+//! threshold and turns back within one step; the search here finds those too
+//! (see docs/user-guide.md).
+
+use serde::Deserialize;
+use volley_engine::{Forecast, Response, Time};
+
+/// Parameters, with NEST's names and units (ms, mV, pF, pA).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+pub struct LifExpParams {
+    /// Membrane time constant (ms).
+    pub tau_m: f64,
+    /// Membrane capacitance (pF).
+    pub C_m: f64,
+    /// Refractory period (ms).
+    pub t_ref: f64,
+    /// Resting potential (mV).
+    pub E_L: f64,
+    /// Reset potential (mV).
+    pub V_reset: f64,
+    /// Threshold (mV).
+    pub V_th: f64,
+    /// Decay time of excitatory currents (ms).
+    pub tau_syn_ex: f64,
+    /// Decay time of inhibitory currents (ms).
+    pub tau_syn_in: f64,
+    /// Constant input current (pA). Default 0.
+    #[serde(default)]
+    pub I_e: f64,
+    /// Initial membrane potential (mV). Default `E_L`.
+    #[serde(default)]
+    pub V_m: Option<f64>,
+    /// Lower bound of the membrane potential (mV). Default: none.
+    #[serde(default)]
+    pub V_min: Option<f64>,
+}
+
+impl LifExpParams {
+    /// Check ranges; the message names the parameter.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let finite = [
+            ("tau_m", self.tau_m),
+            ("C_m", self.C_m),
+            ("t_ref", self.t_ref),
+            ("E_L", self.E_L),
+            ("V_reset", self.V_reset),
+            ("V_th", self.V_th),
+            ("tau_syn_ex", self.tau_syn_ex),
+            ("tau_syn_in", self.tau_syn_in),
+            ("I_e", self.I_e),
+        ];
+        for (k, v) in finite {
+            if !v.is_finite() {
+                return Err((k, format!("must be a finite number, got {v}")));
+            }
+        }
+        for (k, v) in [
+            ("tau_m", self.tau_m),
+            ("tau_syn_ex", self.tau_syn_ex),
+            ("tau_syn_in", self.tau_syn_in),
+        ] {
+            if v <= 0.0 {
+                return Err((k, format!("must be > 0 ms, got {v}")));
+            }
+        }
+        if self.C_m <= 0.0 {
+            return Err(("C_m", format!("must be > 0 pF, got {}", self.C_m)));
+        }
+        if self.t_ref < 0.0 || Time::from_ms(self.t_ref).is_none() {
+            return Err(("t_ref", format!("must be >= 0 ms, got {}", self.t_ref)));
+        }
+        if self.V_reset >= self.V_th {
+            return Err((
+                "V_reset",
+                format!(
+                    "must be below V_th ({} mV), got {}",
+                    self.V_th, self.V_reset
+                ),
+            ));
+        }
+        if let Some(v) = self.V_m {
+            if !v.is_finite() {
+                return Err(("V_m", format!("must be a finite number, got {v}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Constants derived once per parameter set (potentials relative to `E_L`).
+#[derive(Clone, Debug)]
+pub struct LifExpConsts {
+    tau_m: f64,
+    c_m: f64,
+    tau_ex: f64,
+    tau_in: f64,
+    i_e: f64,
+    /// Asymptotic potential under `I_e` alone.
+    v_inf: f64,
+    theta: f64,
+    reset: f64,
+    v_min: f64,
+    t_ref: Time,
+    e_l: f64,
+}
+
+impl LifExpConsts {
+    /// Derive the constants of validated parameters.
+    pub fn new(p: &LifExpParams) -> Self {
+        LifExpConsts {
+            tau_m: p.tau_m,
+            c_m: p.C_m,
+            tau_ex: p.tau_syn_ex,
+            tau_in: p.tau_syn_in,
+            i_e: p.I_e,
+            v_inf: p.I_e * p.tau_m / p.C_m,
+            theta: p.V_th - p.E_L,
+            reset: p.V_reset - p.E_L,
+            v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+            t_ref: Time::from_ms_saturating(p.t_ref),
+            e_l: p.E_L,
+        }
+    }
+
+    /// The refractory period.
+    pub fn t_ref(&self) -> Time {
+        self.t_ref
+    }
+
+    /// The initial state of a neuron at potential `v_m` (absolute mV).
+    pub fn initial(&self, params_index: u16, v_m: f64) -> LifExpNeuron {
+        LifExpNeuron {
+            y: v_m - self.e_l,
+            i_ex: 0.0,
+            i_in: 0.0,
+            last: Time::ZERO,
+            lag: 0.0,
+            refractory_until: Time::ZERO,
+            refractory_lag: 0.0,
+            forecast_lag: 0.0,
+            params: params_index,
+        }
+    }
+
+    /// The current-to-potential propagator of a synapse with time constant
+    /// `tau_s` over `dt`, given `em = expm1(-dt/tau_m)` and
+    /// `es = expm1(-dt/tau_s)`: NEST's `propagator_32` (the response of V to
+    /// a unit current at the start of the interval), with the limit taken when
+    /// the two time constants (nearly) coincide.
+    #[inline]
+    fn p21(&self, tau_s: f64, dt: f64, em: f64, es: f64) -> f64 {
+        let d = self.tau_m - tau_s;
+        if d.abs() > 1e-9 * self.tau_m {
+            -self.tau_m * tau_s / d / self.c_m * (es - em)
+        } else {
+            dt / self.c_m * (em + 1.0)
+        }
+    }
+
+    /// State `(y, i_ex, i_in)` after `dt` ms of free evolution.
+    #[inline]
+    fn evolve(&self, y: f64, i_ex: f64, i_in: f64, dt: f64) -> (f64, f64, f64) {
+        let em = (-dt / self.tau_m).exp_m1();
+        let ex = (-dt / self.tau_ex).exp_m1();
+        let ei = (-dt / self.tau_in).exp_m1();
+        let p20 = -self.tau_m / self.c_m * em;
+        let y = p20 * self.i_e
+            + self.p21(self.tau_ex, dt, em, ex) * i_ex
+            + self.p21(self.tau_in, dt, em, ei) * i_in
+            + em * y
+            + y;
+        (y, i_ex * ex + i_ex, i_in * ei + i_in)
+    }
+
+    /// An upper bound of the potential from now on: the higher of the present
+    /// potential and the asymptote, plus all the charge the excitatory-signed
+    /// currents still carry.
+    #[inline]
+    fn ceiling(&self, y: f64, i_ex: f64, i_in: f64) -> f64 {
+        y.max(self.v_inf) + (i_ex.max(0.0) * self.tau_ex + i_in.max(0.0) * self.tau_in) / self.c_m
+    }
+
+    /// Time (ms) of the first threshold crossing of the free trajectory from
+    /// `(y, i_ex, i_in)` (below threshold), or `None` if it never crosses.
+    ///
+    /// The free potential is `v_inf + A e^(-s/tau_m) + B_ex e^(-s/tau_ex) +
+    /// B_in e^(-s/tau_in)`. Its derivative times `e^(s/tau_m)` is a constant
+    /// plus two exponentials, monotone on either side of one point known in
+    /// closed form, so the potential has at most two extrema; they split time
+    /// into pieces on which it is monotone, and the first piece that ends at
+    /// or above threshold holds the crossing. Nothing is missed, however
+    /// briefly the threshold is touched.
+    fn first_crossing(&self, y: f64, i_ex: f64, i_in: f64) -> Option<f64> {
+        if y >= self.theta {
+            return Some(0.0);
+        }
+        if self.ceiling(y, i_ex, i_in) < self.theta {
+            return None;
+        }
+        let (tm, tx, ti) = (self.tau_m, self.tau_ex, self.tau_in);
+        let dx = 1.0 / tx - 1.0 / tm;
+        let di = 1.0 / ti - 1.0 / tm;
+        if dx.abs() * tm < 1e-6 || di.abs() * tm < 1e-6 {
+            return self.march(y, i_ex, i_in);
+        }
+        let bx = -i_ex / (self.c_m * dx);
+        let bi = -i_in / (self.c_m * di);
+        let a = (y - self.v_inf) - bx - bi;
+        let g = |s: f64| -a / tm - bx / tx * (-s * dx).exp() - bi / ti * (-s * di).exp();
+        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.theta;
+        let horizon = 40.0 * tm.max(tx).max(ti);
+        // Where g turns: (bx dx / tx) e^(-s dx) = -(bi di / ti) e^(-s di).
+        let mut cuts = vec![0.0];
+        if (dx - di).abs() * tm > 1e-9 && bx != 0.0 && bi != 0.0 {
+            let r = -(bi * di * tx) / (bx * dx * ti);
+            if r > 0.0 && r.is_finite() {
+                let sg = r.ln() / (di - dx);
+                if sg > 0.0 && sg < horizon {
+                    cuts.push(sg);
+                }
+            }
+        }
+        cuts.push(horizon);
+        // The extrema of the potential: zeros of g, one at most per piece.
+        let mut points = vec![0.0];
+        for w in cuts.windows(2) {
+            let (mut p, mut q) = (w[0], w[1]);
+            let (gp, gq) = (g(p), g(q));
+            if gp == 0.0 || gq == 0.0 || (gp > 0.0) == (gq > 0.0) {
+                continue;
+            }
+            for _ in 0..200 {
+                let m = 0.5 * (p + q);
+                if m <= p || m >= q {
+                    break;
+                }
+                if (g(m) > 0.0) == (gp > 0.0) {
+                    p = m;
+                } else {
+                    q = m;
+                }
+            }
+            points.push(q);
+        }
+        points.push(horizon);
+        points.sort_by(f64::total_cmp);
+        let mut fp = y - self.theta;
+        for w in points.windows(2) {
+            let (p, q) = (w[0], w[1]);
+            if q <= p {
+                continue;
+            }
+            let fq = f(q);
+            if fq >= 0.0 {
+                return Some(self.refine(y, i_ex, i_in, p, fp, q, fq));
+            }
+            fp = fq;
+        }
+        // Past the horizon only the approach to v_inf is left.
+        if self.v_inf > self.theta {
+            let (mut p, mut q) = (horizon, 2.0 * horizon);
+            let mut fq = f(q);
+            while fq < 0.0 && q < 1e12 {
+                p = q;
+                fp = fq;
+                q *= 2.0;
+                fq = f(q);
+            }
+            if fq >= 0.0 {
+                return Some(self.refine(y, i_ex, i_in, p, fp, q, fq));
+            }
+        }
+        None
+    }
+
+    /// Crossing search for the degenerate case of a synaptic time constant
+    /// equal to tau_m: small fixed steps, until the ceiling rules a crossing out.
+    fn march(&self, y: f64, i_ex: f64, i_in: f64) -> Option<f64> {
+        let step = self.tau_m.min(self.tau_ex).min(self.tau_in) / 64.0;
+        let (mut s0, mut f0) = (0.0, y - self.theta);
+        let (mut y0, mut ex0, mut in0) = (y, i_ex, i_in);
+        for _ in 0..1_000_000 {
+            let (y1, ex1, in1) = self.evolve(y0, ex0, in0, step);
+            let s1 = s0 + step;
+            let f1 = y1 - self.theta;
+            if f1 >= 0.0 {
+                return Some(self.refine(y, i_ex, i_in, s0, f0, s1, f1));
+            }
+            if self.ceiling(y1, ex1, in1) < self.theta {
+                return None;
+            }
+            (s0, f0, y0, ex0, in0) = (s1, f1, y1, ex1, in1);
+        }
+        None
+    }
+
+    /// Locate the crossing in `[a, b]` (f(a) < 0 ≤ f(b)) to full precision:
+    /// regula falsi with the Illinois modification, bisecting when it stalls.
+    #[allow(clippy::too_many_arguments)]
+    fn refine(
+        &self,
+        y: f64,
+        i_ex: f64,
+        i_in: f64,
+        mut a: f64,
+        mut fa: f64,
+        mut b: f64,
+        mut fb: f64,
+    ) -> f64 {
+        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.theta;
+        let mut side = 0;
+        for k in 0..200 {
+            if b - a <= f64::EPSILON * b.max(1e-300) * 4.0 {
+                break;
+            }
+            let mut m = if k % 4 == 3 {
+                0.5 * (a + b)
+            } else {
+                (a * fb - b * fa) / (fb - fa)
+            };
+            if !(m > a && m < b) {
+                m = 0.5 * (a + b);
+            }
+            let fm = f(m);
+            if fm >= 0.0 {
+                b = m;
+                fb = fm;
+                if side == -1 {
+                    fa *= 0.5;
+                }
+                side = -1;
+            } else {
+                a = m;
+                fa = fm;
+                if side == 1 {
+                    fb *= 0.5;
+                }
+                side = 1;
+            }
+            if fb == 0.0 {
+                break;
+            }
+        }
+        b
+    }
+}
+
+/// One neuron's state at the exact time `last + lag`: potential relative to
+/// E_L and the two synaptic currents.
+#[derive(Clone, Copy, Debug)]
+pub struct LifExpNeuron {
+    y: f64,
+    i_ex: f64,
+    i_in: f64,
+    last: Time,
+    lag: f64,
+    /// End of refractoriness: `refractory_until + refractory_lag` (exact).
+    refractory_until: Time,
+    refractory_lag: f64,
+    forecast_lag: f64,
+    /// Index of the parameter set.
+    pub params: u16,
+}
+
+/// Exact time `a + la` minus `b + lb`, in ms.
+#[inline]
+fn diff(a: Time, la: f64, b: Time, lb: f64) -> f64 {
+    let ticks = if a >= b {
+        a.ms_since(b)
+    } else {
+        -b.ms_since(a)
+    };
+    ticks + (la - lb)
+}
+
+impl LifExpNeuron {
+    /// Membrane potential (absolute mV) at the last update.
+    pub fn v_m(&self, c: &LifExpConsts) -> f64 {
+        self.y + c.e_l
+    }
+
+    /// The synaptic currents (pA) at the last update.
+    pub fn currents(&self) -> (f64, f64) {
+        (self.i_ex, self.i_in)
+    }
+
+    fn refractory_at(&self, t: Time, lag: f64) -> bool {
+        diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
+    }
+
+    /// Advance the state exactly to `t + lag`.
+    #[inline]
+    fn propagate(&mut self, c: &LifExpConsts, t: Time, lag: f64) {
+        if t == self.last && lag == self.lag {
+            return;
+        }
+        let mut dt = diff(t, lag, self.last, self.lag);
+        if dt <= 0.0 {
+            return;
+        }
+        let end_ref = diff(
+            self.refractory_until,
+            self.refractory_lag,
+            self.last,
+            self.lag,
+        );
+        if end_ref > 0.0 {
+            // Refractory: the potential is clamped, the currents decay.
+            let clamp = end_ref.min(dt);
+            let (_, ex, ei) = c.evolve(c.reset, self.i_ex, self.i_in, clamp);
+            self.i_ex = ex;
+            self.i_in = ei;
+            self.y = c.reset;
+            dt -= clamp;
+        }
+        if dt > 0.0 {
+            let (y, ex, ei) = c.evolve(self.y, self.i_ex, self.i_in, dt);
+            self.y = y.max(c.v_min);
+            self.i_ex = ex;
+            self.i_in = ei;
+        }
+        self.last = t;
+        self.lag = lag;
+    }
+
+    /// The next crossing of the free trajectory, as a forecast.
+    fn predict(&mut self, c: &LifExpConsts) -> Forecast {
+        // From the end of refractoriness if that is still ahead.
+        let (from, from_lag, y, i_ex, i_in) = if self.refractory_at(self.last, self.lag) {
+            let rest = diff(
+                self.refractory_until,
+                self.refractory_lag,
+                self.last,
+                self.lag,
+            );
+            let (_, ex, ei) = c.evolve(c.reset, self.i_ex, self.i_in, rest);
+            (self.refractory_until, self.refractory_lag, c.reset, ex, ei)
+        } else {
+            (self.last, self.lag, self.y, self.i_ex, self.i_in)
+        };
+        match c.first_crossing(y, i_ex, i_in) {
+            None => Forecast::Never,
+            Some(s) => {
+                let rel = from_lag + s;
+                let ticks = Time::from_ms_saturating(rel);
+                self.forecast_lag = rel - ticks.as_ms();
+                Forecast::At(from.saturating_add(ticks))
+            }
+        }
+    }
+
+    fn fire(&mut self, c: &LifExpConsts, t: Time, lag: f64) -> Response {
+        self.y = c.reset;
+        self.refractory_until = t.saturating_add(c.t_ref);
+        self.refractory_lag = lag;
+        Response {
+            spiked: true,
+            discarded: false,
+            lag: lag as f32,
+            forecast: self.predict(c),
+        }
+    }
+
+    /// The simulation starts at `t`.
+    pub fn start(&mut self, c: &LifExpConsts, t: Time) -> Response {
+        self.last = t;
+        self.lag = 0.0;
+        self.refractory_until = t;
+        self.refractory_lag = 0.0;
+        if self.y >= c.theta {
+            return self.fire(c, t, 0.0);
+        }
+        Response {
+            forecast: self.predict(c),
+            ..Response::QUIET
+        }
+    }
+
+    /// Summed excitatory (≥ 0) and inhibitory (< 0) input currents arrive at
+    /// `t + lag` (lag in ms, sub-tick).
+    #[inline]
+    pub fn on_input(
+        &mut self,
+        c: &LifExpConsts,
+        t: Time,
+        lag: f64,
+        exc: f64,
+        inh: f64,
+    ) -> Response {
+        self.propagate(c, t, lag);
+        self.i_ex += exc;
+        self.i_in += inh;
+        Response {
+            forecast: self.predict(c),
+            ..Response::QUIET
+        }
+    }
+
+    /// The crossing predicted for `t` is due.
+    #[inline]
+    pub fn on_forecast(&mut self, c: &LifExpConsts, t: Time) -> Response {
+        let lag = self.forecast_lag;
+        if self.refractory_at(t, lag) {
+            return Response {
+                forecast: self.predict(c),
+                ..Response::QUIET
+            };
+        }
+        self.propagate(c, t, lag);
+        self.fire(c, t, lag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(i_e: f64) -> LifExpParams {
+        LifExpParams {
+            tau_m: 10.0,
+            C_m: 250.0,
+            t_ref: 2.0,
+            E_L: -70.0,
+            V_reset: -70.0,
+            V_th: -55.0,
+            tau_syn_ex: 2.0,
+            tau_syn_in: 5.0,
+            I_e: i_e,
+            V_m: None,
+            V_min: None,
+        }
+    }
+
+    /// Closed form of the free solution (independent of the propagators).
+    fn closed(c: &LifExpConsts, y0: f64, iex: f64, iin: f64, t: f64) -> f64 {
+        let h =
+            |ts: f64| (c.tau_m * ts / (c.tau_m - ts)) * ((-t / c.tau_m).exp() - (-t / ts).exp());
+        c.v_inf
+            + (y0 - c.v_inf) * (-t / c.tau_m).exp()
+            + iex / c.c_m * h(c.tau_ex)
+            + iin / c.c_m * h(c.tau_in)
+    }
+
+    #[test]
+    fn propagation_matches_the_closed_form() {
+        let c = LifExpConsts::new(&params(100.0));
+        for &(y, ex, inh, t) in &[
+            (3.0, 500.0, -200.0, 0.7),
+            (-2.0, 0.0, -900.0, 13.0),
+            (10.0, 2000.0, 0.0, 0.01),
+        ] {
+            let (got, _, _) = c.evolve(y, ex, inh, t);
+            let want = closed(&c, y, ex, inh, t);
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn crossing_time_is_exact_and_the_first_one() {
+        let c = LifExpConsts::new(&params(0.0));
+        // A strong excitatory current from rest: V rises, crosses, peaks, falls.
+        let (y, ex) = (0.0, 5000.0);
+        let s = c.first_crossing(y, ex, 0.0).expect("crosses");
+        assert!((closed(&c, y, ex, 0.0, s) - c.theta).abs() < 1e-10);
+        // Before s the trajectory stays below threshold.
+        for k in 1..1000 {
+            assert!(closed(&c, y, ex, 0.0, s * k as f64 / 1000.0 * 0.999_999) < c.theta);
+        }
+        // Too weak to reach threshold: never.
+        assert_eq!(c.first_crossing(0.0, 1000.0, 0.0), None);
+        // Supra-threshold bias current alone: the lif_delta closed form.
+        let c = LifExpConsts::new(&params(400.0));
+        let s = c.first_crossing(0.0, 0.0, 0.0).unwrap();
+        let want = 10.0 * ((c.v_inf - 0.0) / (c.v_inf - c.theta)).ln();
+        assert!((s - want).abs() < 1e-10, "{s} vs {want}");
+    }
+
+    #[test]
+    fn a_brief_grazing_crossing_is_found() {
+        // From det_net_exp neuron 156 at 34.18 ms: V creeps over threshold
+        // between 1.44 and 1.98 ms later and turns back (peak 15.0054 mV).
+        let c = LifExpConsts::new(&LifExpParams {
+            I_e: 300.0,
+            ..params(0.0)
+        });
+        let s = c
+            .first_crossing(14.695944533, 175.606, 0.0)
+            .expect("crosses");
+        assert!((s - 1.436).abs() < 0.01, "{s}");
+        assert!((c.evolve(14.695944533, 175.606, 0.0, s).0 - c.theta).abs() < 1e-12);
+        // Both currents, slow inhibition: still the first crossing.
+        let s = c.first_crossing(10.0, 3000.0, -400.0).expect("crosses");
+        for k in 1..2000 {
+            assert!(closed(&c, 10.0, 3000.0, -400.0, s * k as f64 / 2000.0 * 0.999_999) < c.theta);
+        }
+    }
+
+    #[test]
+    fn refractoriness_clamps_v_but_not_the_currents() {
+        let c = LifExpConsts::new(&params(0.0));
+        let mut n = c.initial(0, -70.0);
+        n.start(&c, Time::ZERO);
+        let r = n.on_input(&c, Time::from_ms(1.0).unwrap(), 0.0, 20_000.0, 0.0);
+        let Forecast::At(tf) = r.forecast else {
+            panic!("must forecast a spike")
+        };
+        let r = n.on_forecast(&c, tf);
+        assert!(r.spiked);
+        // Inputs during refractoriness add to the currents; V stays at reset.
+        let t = tf.saturating_add(Time::from_ms(1.0).unwrap());
+        n.on_input(&c, t, 0.0, 0.0, -300.0);
+        assert_eq!(n.v_m(&c), -70.0);
+        assert!(n.currents().1 < -299.0);
+    }
+}

@@ -1,10 +1,11 @@
 //! Compact synapse storage.
 //!
 //! Synapses are grouped by source (CSR): one offset per source, then per
-//! synapse a `u32` target and a `u16` class. A class is a distinct
-//! `(weight, delay)` pair, kept in a small table, so a static synapse costs
-//! 6 bytes while weights stay exact f64 values (needed to reproduce NEST
-//! bit for bit). Within a source, synapses are ordered by (delay, target) so
+//! synapse a `u32` target and a class index. A class is a distinct
+//! `(weight, delay)` pair, kept in a table, so a static synapse costs 6 bytes
+//! (u16 index, up to 65 536 classes) or 8 (u32 index, for networks with
+//! per-synapse weight or delay distributions) while weights stay exact f64
+//! values (needed to reproduce NEST bit for bit). Within a source, synapses are ordered by (delay, target) so
 //! that expanding one spike writes each delay's deliveries together.
 
 use crate::spike::Gid;
@@ -42,9 +43,9 @@ pub enum ConnectomeError {
         /// The weight.
         weight: f64,
     },
-    /// More distinct (weight, delay) pairs than a u16 class index holds.
+    /// More distinct (weight, delay) pairs than the class table holds.
     #[error(
-        "more than 65536 distinct (weight, delay) pairs; per-synapse weights are not supported yet"
+        "more than {MAX_CLASSES} distinct (weight, delay) pairs; quantise weight distributions (`levels`) or delays more coarsely"
     )]
     TooManyClasses,
     /// Source or target outside the declared node range.
@@ -55,6 +56,91 @@ pub enum ConnectomeError {
         /// Target local index.
         target: u32,
     },
+}
+
+/// The largest number of distinct (weight, delay) pairs in one connectome.
+pub const MAX_CLASSES: usize = 1 << 24;
+
+/// Per-synapse class indices: u16 while the table is small, u32 beyond.
+#[derive(Debug, Clone)]
+pub enum ClassVec {
+    /// Up to 65 536 classes: 2 bytes per synapse.
+    Narrow(Vec<u16>),
+    /// More: 4 bytes per synapse.
+    Wide(Vec<u32>),
+}
+
+/// A borrowed run of class indices (see [`ClassVec`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Classes<'a> {
+    /// u16 indices.
+    Narrow(&'a [u16]),
+    /// u32 indices.
+    Wide(&'a [u32]),
+}
+
+impl Classes<'_> {
+    /// Number of indices.
+    pub fn len(&self) -> usize {
+        match self {
+            Classes::Narrow(c) => c.len(),
+            Classes::Wide(c) => c.len(),
+        }
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Index `k`.
+    #[inline]
+    pub fn get(&self, k: usize) -> u32 {
+        match self {
+            Classes::Narrow(c) => u32::from(c[k]),
+            Classes::Wide(c) => c[k],
+        }
+    }
+}
+
+impl Default for ClassVec {
+    fn default() -> Self {
+        ClassVec::Narrow(Vec::new())
+    }
+}
+
+impl ClassVec {
+    /// `len` zeros, wide enough for `n_classes` classes.
+    pub fn zeros(len: usize, n_classes: usize) -> Self {
+        if n_classes <= 1 << 16 {
+            ClassVec::Narrow(vec![0; len])
+        } else {
+            ClassVec::Wide(vec![0; len])
+        }
+    }
+
+    #[inline]
+    fn get(&self, k: usize) -> u32 {
+        match self {
+            ClassVec::Narrow(c) => u32::from(c[k]),
+            ClassVec::Wide(c) => c[k],
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, k: usize, v: u32) {
+        match self {
+            ClassVec::Narrow(c) => c[k] = v as u16,
+            ClassVec::Wide(c) => c[k] = v,
+        }
+    }
+
+    fn slice(&self, a: usize, b: usize) -> Classes<'_> {
+        match self {
+            ClassVec::Narrow(c) => Classes::Narrow(&c[a..b]),
+            ClassVec::Wide(c) => Classes::Wide(&c[a..b]),
+        }
+    }
 }
 
 /// Check a synapse's weight (finite) and delay (> 0 ticks).
@@ -82,16 +168,19 @@ pub fn check_synapse(
 #[derive(Default)]
 struct ClassTable {
     classes: Vec<SynapseClass>,
-    index: HashMap<(u64, u64), u16>,
+    index: HashMap<(u64, u64), u32>,
 }
 
 impl ClassTable {
-    fn intern(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+    fn intern(&mut self, weight: f64, delay: Time) -> Result<u32, ConnectomeError> {
         let key = (weight.to_bits(), delay.0);
         if let Some(&c) = self.index.get(&key) {
             return Ok(c);
         }
-        let c = u16::try_from(self.classes.len()).map_err(|_| ConnectomeError::TooManyClasses)?;
+        if self.classes.len() >= MAX_CLASSES {
+            return Err(ConnectomeError::TooManyClasses);
+        }
+        let c = self.classes.len() as u32;
         self.classes.push(SynapseClass { weight, delay });
         self.index.insert(key, c);
         Ok(c)
@@ -103,7 +192,7 @@ impl ClassTable {
 pub struct ConnectomeBuilder {
     n_sources: u32,
     n_targets: u32,
-    edges: Vec<(u32, u32, u16)>,
+    edges: Vec<(u32, u32, u32)>,
     table: ClassTable,
 }
 
@@ -123,7 +212,7 @@ impl ConnectomeBuilder {
     }
 
     /// Intern a (weight, delay) pair.
-    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u32, ConnectomeError> {
         self.table.intern(weight, delay)
     }
 
@@ -149,7 +238,7 @@ impl ConnectomeBuilder {
 
     /// Add one synapse of an already interned class (generators' fast path).
     #[inline]
-    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
+    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {
         debug_assert!(source.0 < self.n_sources && target < self.n_targets);
         self.edges.push((source.0, target, class));
     }
@@ -176,12 +265,12 @@ impl ConnectomeBuilder {
         }
         let m = self.edges.len();
         let mut targets = vec![0u32; m];
-        let mut classes = vec![0u16; m];
+        let mut classes = ClassVec::zeros(m, self.table.classes.len());
         let mut fill: Vec<u64> = offsets[..n].to_vec();
         for (s, t, c) in self.edges {
             let k = fill[s as usize] as usize;
             targets[k] = t;
-            classes[k] = c;
+            classes.set(k, c);
             fill[s as usize] += 1;
         }
         pack(offsets, targets, classes, self.table.classes)
@@ -192,33 +281,31 @@ impl ConnectomeBuilder {
 fn pack(
     offsets: Vec<u64>,
     mut targets: Vec<u32>,
-    mut classes: Vec<u16>,
+    mut classes: ClassVec,
     table: Vec<SynapseClass>,
 ) -> Connectome {
     let n = offsets.len().saturating_sub(1);
-    let mut scratch: Vec<(u64, u32, u64, u16)> = Vec::new();
+    let mut scratch: Vec<(u64, u32, u64, u32)> = Vec::new();
     for s in 0..n {
         let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
         if b - a < 2 {
             continue;
         }
         let key = |k: usize| {
-            let c = &table[classes[k] as usize];
-            (c.delay.0, targets[k], c.weight.to_bits(), classes[k])
+            let ck = classes.get(k);
+            let c = &table[ck as usize];
+            (c.delay.0, targets[k], c.weight.to_bits(), ck)
         };
         // Generators that walk targets in order leave most segments sorted.
         if (a + 1..b).all(|k| key(k - 1) <= key(k)) {
             continue;
         }
         scratch.clear();
-        scratch.extend((a..b).map(|k| {
-            let c = &table[classes[k] as usize];
-            (c.delay.0, targets[k], c.weight.to_bits(), classes[k])
-        }));
+        scratch.extend((a..b).map(key));
         scratch.sort_unstable();
         for (j, &(_, t, _, c)) in scratch.iter().enumerate() {
             targets[a + j] = t;
-            classes[a + j] = c;
+            classes.set(a + j, c);
         }
     }
     Connectome {
@@ -240,7 +327,7 @@ pub struct TwoPassBuilder {
     counts: Vec<u64>,
     offsets: Vec<u64>,
     targets: Vec<u32>,
-    syn_classes: Vec<u16>,
+    syn_classes: ClassVec,
     filling: bool,
     added: u64,
 }
@@ -255,32 +342,32 @@ impl TwoPassBuilder {
             counts: vec![0; n_sources as usize],
             offsets: Vec::new(),
             targets: Vec::new(),
-            syn_classes: Vec::new(),
+            syn_classes: ClassVec::Narrow(Vec::new()),
             filling: false,
             added: 0,
         }
     }
 
     /// Intern a (weight, delay) pair.
-    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u32, ConnectomeError> {
         self.table.intern(weight, delay)
     }
 
     /// The delay of class `c`.
     #[inline]
-    pub fn delay_of(&self, c: u16) -> Time {
+    pub fn delay_of(&self, c: u32) -> Time {
         self.table.classes[c as usize].delay
     }
 
     /// Count (first pass) or place (second pass) one synapse.
     #[inline]
-    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
+    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {
         debug_assert!(target < self.n_targets);
         let s = source.0 as usize;
         if self.filling {
             let k = self.counts[s] as usize;
             self.targets[k] = target;
-            self.syn_classes[k] = class;
+            self.syn_classes.set(k, class);
             self.counts[s] += 1;
         } else {
             self.counts[s] += 1;
@@ -309,7 +396,8 @@ impl TwoPassBuilder {
         self.counts.copy_from_slice(&offsets[..n]);
         self.offsets = offsets;
         self.targets = vec![0; m];
-        self.syn_classes = vec![0; m];
+        // The first pass interned every class: the index width is known.
+        self.syn_classes = ClassVec::zeros(m, self.table.classes.len());
         self.filling = true;
         self.added = 0;
     }
@@ -338,7 +426,7 @@ impl TwoPassBuilder {
 pub struct Connectome {
     offsets: Vec<u64>,
     targets: Vec<u32>,
-    classes: Vec<u16>,
+    classes: ClassVec,
     table: Vec<SynapseClass>,
 }
 
@@ -376,13 +464,21 @@ impl Connectome {
     /// The synapses of `source` as parallel slices of local targets and
     /// class indices, ordered by (delay, target).
     #[inline]
-    pub fn synapses_raw(&self, source: Gid) -> (&[u32], &[u16]) {
+    pub fn synapses_raw(&self, source: Gid) -> (&[u32], Classes<'_>) {
         let s = source.0 as usize;
         if s + 1 >= self.offsets.len() {
-            return (&[], &[]);
+            return (&[], Classes::Narrow(&[]));
         }
         let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
-        (&self.targets[a..b], &self.classes[a..b])
+        (&self.targets[a..b], self.classes.slice(a, b))
+    }
+
+    /// Bytes per synapse of the index arrays (4 + 2 or 4 + 4).
+    pub fn bytes_per_synapse(&self) -> usize {
+        match self.classes {
+            ClassVec::Narrow(_) => 6,
+            ClassVec::Wide(_) => 8,
+        }
     }
 
     /// The synapses of `source` as `(target, class)` pairs.
@@ -393,7 +489,7 @@ impl Connectome {
         } else {
             (0, 0)
         };
-        (a..b).map(move |k| (self.targets[k], self.table[self.classes[k] as usize]))
+        (a..b).map(move |k| (self.targets[k], self.table[self.classes.get(k) as usize]))
     }
 }
 
@@ -418,12 +514,28 @@ mod tests {
         assert_eq!(t, vec![2, 0, 3]);
         let (targets, classes) = c.synapses_raw(Gid(1));
         assert_eq!(targets, &[2, 0, 3]);
-        let delays: Vec<Time> = classes
-            .iter()
-            .map(|&k| c.classes()[k as usize].delay)
+        let delays: Vec<Time> = (0..classes.len())
+            .map(|k| c.classes()[classes.get(k) as usize].delay)
             .collect();
         assert_eq!(delays, vec![Time(5), Time(10), Time(10)]);
         assert_eq!(c.classes().iter().map(|k| k.delay).min(), Some(Time(5)));
+    }
+
+    #[test]
+    fn many_classes_widen_the_index() {
+        let mut b = ConnectomeBuilder::new(2, 1);
+        for k in 0..70_000u32 {
+            b.add(Gid(k % 2), 0, k as f64, Time(1 + u64::from(k % 3)))
+                .unwrap();
+        }
+        let c = b.build();
+        assert_eq!(c.bytes_per_synapse(), 8);
+        assert_eq!(c.classes().len(), 70_000);
+        let mut w: Vec<f64> = c.synapses_of(Gid(1)).map(|(_, s)| s.weight).collect();
+        w.sort_by(f64::total_cmp);
+        assert_eq!(w.len(), 35_000);
+        assert_eq!(w[0], 1.0);
+        assert_eq!(w[34_999], 69_999.0);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! Measured on Brunel: a global comparison sort of 32-byte deliveries per
 //! bucket cost 42 % of the run; grouping 32-byte deliveries by target 22 %.
 
-use crate::connectome::SynapseClass;
+use crate::connectome::{Classes, SynapseClass};
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
 
@@ -24,7 +24,7 @@ use crate::time::Time;
 struct Bucket {
     spikes: Vec<Spike>,
     /// `(target, index into spikes, class)`.
-    entries: Vec<(u32, u32, u16)>,
+    entries: Vec<(u32, u32, u32)>,
 }
 
 /// Deliveries waiting for their window, grouped by target in the open one.
@@ -36,7 +36,7 @@ pub struct EventQueue {
     open: Option<u64>,
     /// The open window's spike table and its entries grouped by target.
     spikes: Vec<Spike>,
-    pool: Vec<(u32, u16)>,
+    pool: Vec<(u32, u32)>,
     offsets: Vec<u32>,
     cursor: Vec<u32>,
     active: Vec<u32>,
@@ -87,11 +87,25 @@ impl EventQueue {
     /// Add the deliveries of `spike` over synapses (`targets[k]`, `classes[k]`),
     /// ordered by delay. No delivery may land in an open or past window.
     #[inline]
-    pub fn push_spike(&mut self, spike: Spike, targets: &[u32], classes: &[u16]) {
+    pub fn push_spike(&mut self, spike: Spike, targets: &[u32], classes: Classes<'_>) {
+        match classes {
+            Classes::Narrow(c) => self.push_spike_with(spike, targets, c),
+            Classes::Wide(c) => self.push_spike_with(spike, targets, c),
+        }
+    }
+
+    #[inline]
+    fn push_spike_with<C: Copy + Into<u32>>(
+        &mut self,
+        spike: Spike,
+        targets: &[u32],
+        classes: &[C],
+    ) {
         let n = self.buckets.len() as u64;
         let mut current: Option<(usize, u32)> = None;
         let mut current_delay = Time::NEVER;
         for (&target, &class) in targets.iter().zip(classes) {
+            let class: u32 = class.into();
             let delay = self.classes[class as usize].delay;
             if delay != current_delay || current.is_none() {
                 current_delay = delay;
@@ -156,7 +170,7 @@ impl EventQueue {
         // The open window's spike table; the bucket keeps the old one's memory.
         std::mem::swap(&mut self.spikes, &mut bucket.spikes);
         let (spikes, classes) = (&self.spikes, &self.classes);
-        let key = |&(s, c): &(u32, u16)| {
+        let key = |&(s, c): &(u32, u32)| {
             let sp = &spikes[s as usize];
             (sp.time + classes[c as usize].delay, sp.source)
         };
@@ -235,9 +249,13 @@ mod tests {
     fn groups_by_target_in_key_order() {
         let mut q = EventQueue::new(3, Time(10), Time(32), &classes());
         // Source 5 at t=4 with delay 8 to targets 0 and 2; source 1 at t=4 to 0.
-        q.push_spike(Spike::at(Time(4), Gid(1)), &[0], &[0]);
-        q.push_spike(Spike::at(Time(4), Gid(5)), &[0, 2, 2], &[0, 0, 1]);
-        q.push_spike(Spike::at(Time(1), Gid(3)), &[2], &[1]);
+        q.push_spike(Spike::at(Time(4), Gid(1)), &[0], Classes::Narrow(&[0]));
+        q.push_spike(
+            Spike::at(Time(4), Gid(5)),
+            &[0, 2, 2],
+            Classes::Narrow(&[0, 0, 1]),
+        );
+        q.push_spike(Spike::at(Time(1), Gid(3)), &[2], Classes::Narrow(&[1]));
         q.open(1);
         assert_eq!(q.active(), &[0, 2]);
         assert_eq!(q.pop(0).map(|x| (x.time.0, x.source.0)), Some((12, 1)));
@@ -270,7 +288,7 @@ mod tests {
                     syn.sort_by_key(|&(tg, c)| (c, tg));
                     let targets: Vec<u32> = syn.iter().map(|s| s.0).collect();
                     let cls: Vec<u16> = syn.iter().map(|s| s.1).collect();
-                    q.push_spike(Spike::at(Time(*t), Gid(*src)), &targets, &cls);
+                    q.push_spike(Spike::at(Time(*t), Gid(*src)), &targets, Classes::Narrow(&cls));
                     for &(tg, c) in &syn {
                         want.push((tg, t + (c as u64 + 1) * 8, *src));
                     }

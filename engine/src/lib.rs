@@ -35,7 +35,9 @@ pub mod spike;
 pub mod time;
 pub mod window;
 
-pub use connectome::{Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass};
+pub use connectome::{
+    ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass, MAX_CLASSES,
+};
 pub use drive::{Drive, Trains};
 pub use dynamics::{Dynamics, Forecast, Input, Response};
 pub use event_queue::EventQueue;

@@ -517,7 +517,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         for &spike in &inbox {
             let (targets, classes) = self.connectome.synapses_raw(spike.source);
             debug_assert!(
-                classes.iter().all(|&c| spike.time + self.connectome.classes()[c as usize].delay >= next_window_start),
+                (0..classes.len()).all(|k| spike.time + self.connectome.classes()[classes.get(k) as usize].delay >= next_window_start),
                 "causality: a delivery of {spike:?} lands before window start {next_window_start:?}"
             );
             self.queue.push_spike(spike, targets, classes);

@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use volley_engine::{ConnectomeBuilder, Dynamics, EventQueue, Gid, Spike, Time, Trains};
+use volley_engine::{Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Spike, Time, Trains};
 use volley_models::input::PoissonDrive;
 use volley_models::neuron::lif_delta::LifDeltaParams;
 use volley_models::neuron::NeuronStore;
@@ -39,7 +39,7 @@ fn queue(c: &mut Criterion) {
                     // Spikes of window k land in window k+1, which then opens and is drained.
                     for s in 0..n_spikes {
                         let t = Time(k * W.0 + s as u64);
-                        q.push_spike(Spike::at(t, Gid(s as u32)), &targets, &cls);
+                        q.push_spike(Spike::at(t, Gid(s as u32)), &targets, Classes::Narrow(&cls));
                     }
                     k += 1;
                     q.open(k);

@@ -17,6 +17,8 @@ pub enum StreamKind {
     Poisson = 2,
     /// Initial state.
     Init = 3,
+    /// Per-synapse weights and delays.
+    Synapse = 4,
 }
 
 #[inline]

@@ -193,7 +193,7 @@ fn edge_list_with_an_unknown_neuron() {
 fn edge_list_with_a_missing_column() {
     let e = error_of(
         &edge_model(""),
-        &[("edges.csv", "source,target,weight\n0,1,0.2\n")],
+        &[("edges.csv", "source,target,w,delay_ms\n0,1,0.2,1.0\n")],
     );
     assert_has(&e, &["edges.csv:1", "`weight_mV`", "missing column"]);
 }

@@ -7,14 +7,16 @@
 //! network does not depend on how it is later split.
 
 use super::csv_table::CsvTable;
-use super::model_file::{self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec};
+use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
+use super::model_file::{
+    self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, ValueSpec,
+};
 use super::wiring::{self, NeuronTable, Wiring};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
 use crate::input::{PoissonDrive, SpikeTimesDrive};
 use crate::neuron::{NeuronParams, NeuronStore, MODEL_NAMES};
 use crate::rng::{stream, StreamKind};
-use rand::Rng;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -213,7 +215,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     let mut store = NeuronTable::default();
     let mut pops: Vec<PopBuild> = Vec::new();
     for (i, spec) in file.populations.iter().enumerate() {
-        add_population(ctx, i, spec, &mut store, &mut pops)?;
+        add_population(ctx, i, spec, seed, &mut store, &mut pops)?;
     }
     let n_neurons = store.len();
     let mut seen = HashSet::new();
@@ -487,6 +489,7 @@ fn add_population(
     ctx: &Ctx,
     i: usize,
     spec: &Spanned<PopulationSpec>,
+    seed: u64,
     store: &mut NeuronTable,
     pops: &mut Vec<PopBuild>,
 ) -> Result<(), ModelError> {
@@ -514,6 +517,25 @@ fn add_population(
     let param_index = store.add_params(&params);
     let v_m_default = params.v_m();
     let first = store.len();
+    // Initial potentials drawn per neuron (stream: seed, Init, population, gid).
+    let v_init = match &s.v_m_init {
+        None => None,
+        Some(d) => Some(
+            Value::parse(&ValueSpec::Dist(d.clone()))
+                .map_err(|m| ctx.err(spec, key("V_m_init"), m))?,
+        ),
+    };
+    let draw_v = |gid: u32, default: f64| -> f64 {
+        match &v_init {
+            None => default,
+            Some(v) => v.draw(&mut stream(
+                seed,
+                StreamKind::Init,
+                i as u64,
+                u64::from(gid),
+            )),
+        }
+    };
     match (&s.size, &s.file) {
         (Some(_), Some(_)) => {
             return Err(ctx.err(spec, key("size"), "give either `size` or `file`, not both"))
@@ -531,8 +553,8 @@ fn add_population(
             if (first as u64 + *n as u64) >= u32::MAX as u64 / 2 {
                 return Err(ctx.err(spec, key("size"), "too many neurons"));
             }
-            for _ in 0..*n {
-                store.push(param_index, v_m_default);
+            for g in first..first + *n {
+                store.push(param_index, draw_v(g, v_m_default));
             }
             pops.push(PopBuild {
                 name: s.name.clone(),
@@ -725,145 +747,152 @@ fn add_projection(
     }
     let sources = lookup(ctx, spec, key("source"), &s.source, pops)?;
     let targets = lookup(ctx, spec, key("target"), &s.target, pops)?;
-    let w = weight_of(
-        ctx,
-        spec,
-        key("weight"),
-        s.weight,
-        &format!("rule `{rule}`"),
-    )?;
-    let d = delay_of(
-        ctx,
-        spec,
-        key("delay_ms"),
-        s.delay_ms,
-        &format!("rule `{rule}`"),
-    )?;
-    let class = b
-        .class(w, d)
-        .map_err(|e| ctx.err(spec, key("weight"), e.to_string()))?;
+    let why = format!("rule `{rule}`");
+    let value = |k: &str, v: &Option<ValueSpec>| -> Result<Value, ModelError> {
+        let v = v
+            .as_ref()
+            .ok_or_else(|| ctx.err(spec, key(k), format!("missing (needed by {why})")))?;
+        Value::parse(v).map_err(|m| ctx.err(spec, key(k), m))
+    };
+    let weight = value("weight", &s.weight)?;
+    let delay = value("delay_ms", &s.delay_ms)?;
+    if let Value::Const(d) = delay {
+        delay_of(ctx, spec, key("delay_ms"), Some(d), &why)?;
+    }
+    let levels = s.levels.unwrap_or(256);
+    if !(2..=1 << 16).contains(&levels) {
+        return Err(ctx.err(
+            spec,
+            key("levels"),
+            format!("must be 2..65536, got {levels}"),
+        ));
+    }
+    let mut sampler = SynapseSampler::new(weight, delay, levels, s.delay_step_ms.unwrap_or(0.1))
+        .map_err(|m| ctx.err(spec, key("delay_ms"), m))?;
     let autapses = s.allow_autapses.unwrap_or(true);
     let multapses = s.allow_multapses.unwrap_or(true);
-    // Source gids as (start index in the combined list, first gid, size).
-    let mut src_ranges = Vec::new();
-    let mut n_src = 0u64;
-    for p in &sources {
-        src_ranges.push((n_src, p.first_gid, p.size));
-        n_src += p.size as u64;
-    }
-    let src_gid = |k: u64| -> u32 {
-        let r = src_ranges
+    let src = Sources::new(
+        &sources
             .iter()
-            .rev()
-            .find(|r| r.0 <= k)
-            .expect("k < n_src");
-        r.1 + (k - r.0) as u32
+            .map(|p| (p.first_gid, p.size))
+            .collect::<Vec<_>>(),
+    );
+    let tgt: Vec<u32> = targets
+        .iter()
+        .flat_map(|p| p.first_gid..p.first_gid + p.size)
+        .collect();
+    let rc = RuleCtx {
+        seed,
+        projection: i as u64,
+        sources: &src,
+        targets: &tgt,
+        autapses,
+        multapses,
     };
-    match rule {
+    let need_key = |k: &str, present: bool| -> Result<(), ModelError> {
+        if present {
+            Ok(())
+        } else {
+            Err(ctx.err(spec, key(k), format!("missing (needed by {why})")))
+        }
+    };
+    let err_key = match rule {
+        "fixed_indegree" => "indegree",
+        "fixed_outdegree" => "outdegree",
+        "fixed_total_number" => "n",
+        "pairwise_bernoulli" => "p",
+        "watts_strogatz" => "k",
+        _ => "rule",
+    };
+    let r = match rule {
         "fixed_indegree" => {
-            let k = need(
-                ctx,
-                spec,
-                key("indegree"),
-                s.indegree,
-                "rule `fixed_indegree`",
-            )?;
-            if !multapses && k as u64 > n_src {
-                return Err(ctx.err(
-                    spec,
-                    key("indegree"),
-                    format!("{k} exceeds the {n_src} available sources without multapses"),
-                ));
+            need_key("indegree", s.indegree.is_some())?;
+            generators::fixed_indegree(&rc, s.indegree.unwrap_or(0), b, &mut sampler)
+        }
+        "fixed_outdegree" => {
+            need_key("outdegree", s.outdegree.is_some())?;
+            generators::fixed_outdegree(&rc, s.outdegree.unwrap_or(0), b, &mut sampler)
+        }
+        "fixed_total_number" => {
+            need_key("n", s.n.is_some())?;
+            generators::fixed_total_number(&rc, s.n.unwrap_or(0), b, &mut sampler)
+        }
+        "pairwise_bernoulli" => {
+            need_key("p", s.p.is_some())?;
+            let p = s.p.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&p) {
+                return Err(ctx.err(spec, key("p"), format!("must be a probability, got {p}")));
             }
-            if !autapses && n_src <= 1 && k > 0 {
-                return Err(ctx.err(
-                    spec,
-                    key("allow_autapses"),
-                    "no source left once autapses are excluded",
-                ));
+            generators::pairwise_bernoulli(&rc, p, b, &mut sampler)
+        }
+        "watts_strogatz" => {
+            need_key("k", s.k.is_some())?;
+            need_key("rewire_p", s.rewire_p.is_some())?;
+            let p = s.rewire_p.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&p) {
+                return Err(ctx.err(spec, key("rewire_p"), format!("must be a probability, got {p}")));
             }
-            let is_source = |g: u32| {
-                src_ranges
-                    .iter()
-                    .any(|&(_, first, size)| g >= first && g < first + size)
-            };
-            let mut chosen = HashSet::new();
-            for p in &targets {
-                for t in p.first_gid..p.first_gid + p.size {
-                    // Each target draws from its own stream: skipping the
-                    // targets of other partitions changes nobody's draws.
-                    if !b.owns(t) {
-                        continue;
-                    }
-                    let available = if !autapses && is_source(t) {
-                        n_src - 1
-                    } else {
-                        n_src
-                    };
-                    if !multapses && k as u64 > available {
-                        return Err(ctx.err(
-                            spec,
-                            key("indegree"),
-                            format!("{k} exceeds the {available} sources available to neuron {t} without autapses and multapses"),
-                        ));
-                    }
-                    let mut rng = stream(seed, StreamKind::Connect, i as u64, t as u64);
-                    chosen.clear();
-                    let mut made = 0;
-                    while made < k {
-                        let sg = src_gid(rng.gen_range(0..n_src));
-                        if (!autapses && sg == t) || (!multapses && !chosen.insert(sg)) {
-                            continue;
-                        }
-                        b.add_with_class(Gid(sg), t, class);
-                        made += 1;
-                    }
-                }
-            }
+            generators::watts_strogatz(&rc, s.k.unwrap_or(0), p, b, &mut sampler)
         }
         "all_to_all" => {
-            for p in &targets {
-                for t in p.first_gid..p.first_gid + p.size {
-                    if !b.owns(t) {
-                        continue;
-                    }
-                    for k in 0..n_src {
-                        let sg = src_gid(k);
-                        if autapses || sg != t {
-                            b.add_with_class(Gid(sg), t, class);
+            let mut syn = stream(seed, StreamKind::Synapse, i as u64, 0);
+            let mut r = Ok(());
+            'all: for &t in &tgt {
+                if !b.owns(t) {
+                    continue;
+                }
+                if !sampler.is_constant() {
+                    syn = stream(seed, StreamKind::Synapse, i as u64, u64::from(t));
+                }
+                for k in 0..src.n {
+                    let sg = src.gid(k);
+                    if autapses || sg != t {
+                        match sampler.class(&mut syn, b) {
+                            Ok(c) => b.add_with_class(Gid(sg), t, c),
+                            Err(e) => {
+                                r = Err(e);
+                                break 'all;
+                            }
                         }
                     }
                 }
             }
+            r
         }
         "one_to_one" => {
-            let n_tgt: u64 = targets.iter().map(|p| p.size as u64).sum();
-            if n_tgt != n_src {
+            let n_tgt = tgt.len() as u64;
+            if n_tgt != src.n {
                 return Err(ctx.err(
                     spec,
                     key("target"),
-                    format!("one_to_one needs as many targets ({n_tgt}) as sources ({n_src})"),
+                    format!("one_to_one needs as many targets ({n_tgt}) as sources ({})", src.n),
                 ));
             }
-            let mut k = 0u64;
-            for p in &targets {
-                for t in p.first_gid..p.first_gid + p.size {
-                    b.add_with_class(Gid(src_gid(k)), t, class);
-                    k += 1;
+            let mut r = Ok(());
+            for (k, &t) in tgt.iter().enumerate() {
+                let mut syn = stream(seed, StreamKind::Synapse, i as u64, u64::from(t));
+                match sampler.class(&mut syn, b) {
+                    Ok(c) => b.add_with_class(Gid(src.gid(k as u64)), t, c),
+                    Err(e) => {
+                        r = Err(e);
+                        break;
+                    }
                 }
             }
+            r
         }
         other => {
             return Err(ctx.err(
                 spec,
                 key("rule"),
                 format!(
-                "unknown rule `{other}` (known: fixed_indegree, all_to_all, one_to_one, edge_list)"
-            ),
+                    "unknown rule `{other}` (known: fixed_indegree, fixed_outdegree, fixed_total_number, pairwise_bernoulli, watts_strogatz, all_to_all, one_to_one, edge_list)"
+                ),
             ))
         }
-    }
-    Ok((d, d))
+    };
+    r.map_err(|m| ctx.err(spec, key(err_key), m))?;
+    Ok(sampler.used)
 }
 
 /// Reads an edge table with columns `cols` = (source, target, weight, delay);

@@ -3,6 +3,7 @@
 pub mod build;
 mod camera_input;
 pub mod csv_table;
+pub mod generators;
 pub mod model_file;
 pub mod wiring;
 

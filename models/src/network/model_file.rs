@@ -76,13 +76,18 @@ pub struct PopulationSpec {
     pub split_by_type: bool,
     /// Model parameters (NEST names and units).
     pub params: toml::Table,
+    /// Initial potentials drawn per neuron, e.g. `{ dist = "normal", mean = -65.0, std = 5.0 }`.
+    #[serde(default, rename = "V_m_init")]
+    pub v_m_init: Option<DistSpec>,
 }
 
 /// `[[projections]]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectionSpec {
-    /// `fixed_indegree`, `all_to_all`, `one_to_one` or `edge_list`.
+    /// `fixed_indegree`, `fixed_outdegree`, `fixed_total_number`,
+    /// `pairwise_bernoulli`, `watts_strogatz`, `all_to_all`, `one_to_one` or
+    /// `edge_list`.
     pub rule: String,
     /// Source population(s).
     #[serde(default)]
@@ -93,12 +98,35 @@ pub struct ProjectionSpec {
     /// Sources per target (`fixed_indegree`).
     #[serde(default)]
     pub indegree: Option<u32>,
-    /// Synaptic weight (mV).
+    /// Targets per source (`fixed_outdegree`).
     #[serde(default)]
-    pub weight: Option<f64>,
-    /// Synaptic delay (ms), > 0.
+    pub outdegree: Option<u32>,
+    /// Total number of synapses (`fixed_total_number`).
     #[serde(default)]
-    pub delay_ms: Option<f64>,
+    pub n: Option<u64>,
+    /// Connection probability (`pairwise_bernoulli`).
+    #[serde(default)]
+    pub p: Option<f64>,
+    /// Ring neighbours per neuron (`watts_strogatz`), even.
+    #[serde(default)]
+    pub k: Option<u32>,
+    /// Rewiring probability (`watts_strogatz`).
+    #[serde(default)]
+    pub rewire_p: Option<f64>,
+    /// Synaptic weight (mV for lif_delta, pA for lif_exp): a number or a
+    /// distribution `{ dist = "normal", mean, std, min, max }`,
+    /// `{ dist = "uniform", low, high }`, `{ dist = "lognormal", mu, sigma }`.
+    #[serde(default)]
+    pub weight: Option<ValueSpec>,
+    /// Synaptic delay (ms), > 0: a number or a distribution.
+    #[serde(default)]
+    pub delay_ms: Option<ValueSpec>,
+    /// Weight values a distribution is quantised to (default 256).
+    #[serde(default)]
+    pub levels: Option<u32>,
+    /// Distributed delays are rounded to multiples of this (ms, default 0.1).
+    #[serde(default)]
+    pub delay_step_ms: Option<f64>,
     /// Allow a neuron to connect to itself. Default true (as NEST).
     #[serde(default)]
     pub allow_autapses: Option<bool>,
@@ -108,6 +136,48 @@ pub struct ProjectionSpec {
     /// Edge list `source,target,weight_mV,delay_ms` (`edge_list`), gids 0-based.
     #[serde(default)]
     pub file: Option<String>,
+}
+
+/// A number, or a distribution to draw it from.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ValueSpec {
+    /// A constant.
+    Const(f64),
+    /// A distribution.
+    Dist(DistSpec),
+}
+
+/// `{ dist = "...", ... }`
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DistSpec {
+    /// `normal`, `uniform` or `lognormal`.
+    pub dist: String,
+    /// Normal mean.
+    #[serde(default)]
+    pub mean: Option<f64>,
+    /// Normal standard deviation.
+    #[serde(default)]
+    pub std: Option<f64>,
+    /// Uniform lower bound.
+    #[serde(default)]
+    pub low: Option<f64>,
+    /// Uniform upper bound.
+    #[serde(default)]
+    pub high: Option<f64>,
+    /// Lognormal: mean of the underlying normal.
+    #[serde(default)]
+    pub mu: Option<f64>,
+    /// Lognormal: standard deviation of the underlying normal.
+    #[serde(default)]
+    pub sigma: Option<f64>,
+    /// Draws below are redrawn (normal, lognormal).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Draws above are redrawn (normal, lognormal).
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 /// `[[inputs]]`

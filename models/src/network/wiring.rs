@@ -89,7 +89,7 @@ impl<'a> Wiring<'a> {
     }
 
     /// Intern a (weight, delay) pair.
-    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u16, ConnectomeError> {
+    pub fn class(&mut self, weight: f64, delay: Time) -> Result<u32, ConnectomeError> {
         if delay.0 == 0 {
             return Err(ConnectomeError::ZeroDelay {
                 source_gid: 0,
@@ -102,7 +102,7 @@ impl<'a> Wiring<'a> {
     /// Add a synapse from node `source` to neuron `target` (both gids); ignored
     /// unless this partition owns the target.
     #[inline]
-    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u16) {
+    pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {
         if !self.owns(target) {
             return;
         }

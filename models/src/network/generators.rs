@@ -1,0 +1,667 @@
+//! Connectivity rules and per-synapse weight and delay distributions.
+//!
+//! Every rule draws from streams named by the seed, the projection and a
+//! neuron (the target for in-degree rules, the source for out-degree rules),
+//! never from a partition: each partition runs the rules and keeps the
+//! synapses onto its own neurons, so the network does not depend on the
+//! split. Rules that draw per source (`fixed_outdegree`, `watts_strogatz`)
+//! are run in full by every partition.
+//!
+//! Distributed weights are quantised to `levels` values spread over the
+//! distribution's range (linearly; geometrically for lognormal), delays to
+//! multiples of `delay_step_ms` (NEST rounds delays to its resolution the
+//! same way): a projection then has at most `levels × delay values` distinct
+//! synapse classes, which keeps synapses at 6–8 bytes.
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, StandardNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::collections::HashSet;
+use volley_engine::{Gid, Time};
+
+use super::model_file::ValueSpec;
+use super::wiring::Wiring;
+use crate::rng::{stream, StreamKind};
+
+/// A sampled quantity: constant, or a distribution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Always this.
+    Const(f64),
+    /// Normal, redrawn until inside `[min, max]`.
+    Normal {
+        mean: f64,
+        std: f64,
+        min: f64,
+        max: f64,
+    },
+    /// Uniform on `[low, high)`.
+    Uniform { low: f64, high: f64 },
+    /// `exp(N(mu, sigma))`, redrawn until inside `[min, max]`.
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+        min: f64,
+        max: f64,
+    },
+}
+
+impl Value {
+    /// From the model file; the error names the problem.
+    pub fn parse(v: &ValueSpec) -> Result<Value, String> {
+        let d = match v {
+            ValueSpec::Const(x) => {
+                return if x.is_finite() {
+                    Ok(Value::Const(*x))
+                } else {
+                    Err(format!("must be finite, got {x}"))
+                };
+            }
+            ValueSpec::Dist(d) => d,
+        };
+        let need = |k: &str, x: Option<f64>| -> Result<f64, String> {
+            let x = x.ok_or_else(|| format!("distribution `{}` needs `{k}`", d.dist))?;
+            if x.is_finite() {
+                Ok(x)
+            } else {
+                Err(format!("`{k}` must be finite, got {x}"))
+            }
+        };
+        let unused = |names: &[(&str, bool)]| -> Result<(), String> {
+            match names.iter().find(|(_, present)| *present) {
+                Some((k, _)) => Err(format!(
+                    "`{k}` is not a parameter of distribution `{}`",
+                    d.dist
+                )),
+                None => Ok(()),
+            }
+        };
+        let (min, max) = (
+            d.min.unwrap_or(f64::NEG_INFINITY),
+            d.max.unwrap_or(f64::INFINITY),
+        );
+        if min >= max {
+            return Err(format!("`min` ({min}) must be below `max` ({max})"));
+        }
+        Ok(match d.dist.as_str() {
+            "normal" => {
+                unused(&[
+                    ("low", d.low.is_some()),
+                    ("high", d.high.is_some()),
+                    ("mu", d.mu.is_some()),
+                    ("sigma", d.sigma.is_some()),
+                ])?;
+                let (mean, std) = (need("mean", d.mean)?, need("std", d.std)?);
+                if std < 0.0 {
+                    return Err(format!("`std` must be >= 0, got {std}"));
+                }
+                if mean + 6.0 * std < min || mean - 6.0 * std > max {
+                    return Err("`min`..`max` lies more than 6 std from the mean".into());
+                }
+                Value::Normal {
+                    mean,
+                    std,
+                    min,
+                    max,
+                }
+            }
+            "uniform" => {
+                unused(&[
+                    ("mean", d.mean.is_some()),
+                    ("std", d.std.is_some()),
+                    ("mu", d.mu.is_some()),
+                    ("sigma", d.sigma.is_some()),
+                    ("min", d.min.is_some()),
+                    ("max", d.max.is_some()),
+                ])?;
+                let (low, high) = (need("low", d.low)?, need("high", d.high)?);
+                if low >= high {
+                    return Err(format!("`low` ({low}) must be below `high` ({high})"));
+                }
+                Value::Uniform { low, high }
+            }
+            "lognormal" => {
+                unused(&[
+                    ("mean", d.mean.is_some()),
+                    ("std", d.std.is_some()),
+                    ("low", d.low.is_some()),
+                    ("high", d.high.is_some()),
+                ])?;
+                let (mu, sigma) = (need("mu", d.mu)?, need("sigma", d.sigma)?);
+                if sigma < 0.0 {
+                    return Err(format!("`sigma` must be >= 0, got {sigma}"));
+                }
+                Value::Lognormal {
+                    mu,
+                    sigma,
+                    min: min.max(0.0),
+                    max,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown distribution `{other}` (known: normal, uniform, lognormal)"
+                ))
+            }
+        })
+    }
+
+    /// One draw.
+    pub fn draw(&self, rng: &mut Xoshiro256PlusPlus) -> f64 {
+        match *self {
+            Value::Const(x) => x,
+            Value::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => loop {
+                let z: f64 = rng.sample(StandardNormal);
+                let x = mean + std * z;
+                if x >= min && x <= max {
+                    return x;
+                }
+            },
+            Value::Uniform { low, high } => rng.gen_range(low..high),
+            Value::Lognormal {
+                mu,
+                sigma,
+                min,
+                max,
+            } => loop {
+                let z: f64 = rng.sample(StandardNormal);
+                let x = (mu + sigma * z).exp();
+                if x >= min && x <= max {
+                    return x;
+                }
+            },
+        }
+    }
+
+    /// The range draws fall in (6 std for normals).
+    fn range(&self) -> (f64, f64) {
+        match *self {
+            Value::Const(x) => (x, x),
+            Value::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => ((mean - 6.0 * std).max(min), (mean + 6.0 * std).min(max)),
+            Value::Uniform { low, high } => (low, high),
+            Value::Lognormal {
+                mu,
+                sigma,
+                min,
+                max,
+            } => (
+                ((mu - 6.0 * sigma).exp()).max(min),
+                ((mu + 6.0 * sigma).exp()).min(max),
+            ),
+        }
+    }
+
+    /// Mean of a constant (`None` for distributions).
+    pub fn constant(&self) -> Option<f64> {
+        match self {
+            Value::Const(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+/// Draws synapse classes for one projection: quantised weight and delay,
+/// interned lazily in the partition's class table.
+pub(super) struct SynapseSampler {
+    weight: Value,
+    delay: Value,
+    /// Weight grid: `lo + k·step` (or `lo·ratio^k` for lognormal), k < levels.
+    w_lo: f64,
+    w_step: f64,
+    geometric: bool,
+    levels: u32,
+    /// Delay grid in ticks: `d_lo + k·d_step`.
+    d_lo: u64,
+    d_step: u64,
+    d_levels: u32,
+    /// Interned class per (weight level, delay level), `u32::MAX` = not yet.
+    classes: Vec<u32>,
+    /// Smallest and largest delay used.
+    pub used: (Time, Time),
+}
+
+impl SynapseSampler {
+    pub fn new(
+        weight: Value,
+        delay: Value,
+        levels: u32,
+        delay_step_ms: f64,
+    ) -> Result<Self, String> {
+        let levels = if weight.constant().is_some() {
+            1
+        } else {
+            levels.max(2)
+        };
+        let (wl, wh) = weight.range();
+        let geometric = matches!(weight, Value::Lognormal { .. }) && wl > 0.0;
+        let w_step = if levels == 1 {
+            0.0
+        } else if geometric {
+            (wh / wl).ln() / f64::from(levels - 1)
+        } else {
+            (wh - wl) / f64::from(levels - 1)
+        };
+        let step = Time::from_ms(delay_step_ms)
+            .filter(|t| t.0 > 0)
+            .ok_or("`delay_step_ms` must be > 0")?
+            .0;
+        let (dl, dh) = delay.range();
+        if delay.constant().is_none() && dl <= 0.0 && matches!(delay, Value::Uniform { .. }) {
+            return Err("delays must be > 0: give `low` > 0".into());
+        }
+        let (d_lo, d_step, d_levels) = match delay.constant() {
+            Some(d) => {
+                let t = Time::from_ms(d)
+                    .filter(|t| t.0 > 0 && d > 0.0)
+                    .ok_or(format!("must be > 0 ms, got {d}"))?;
+                (t.0, 1, 1)
+            }
+            None => {
+                let lo = ((dl.max(0.0) * volley_engine::TICKS_PER_MS as f64 / step as f64).round()
+                    as u64)
+                    .max(1);
+                let hi = ((dh * volley_engine::TICKS_PER_MS as f64 / step as f64).round() as u64)
+                    .max(lo);
+                let n = hi - lo + 1;
+                if n > 1 << 20 {
+                    return Err("delay range too wide for `delay_step_ms`".into());
+                }
+                (lo * step, step, n as u32)
+            }
+        };
+        let n = u64::from(levels) * u64::from(d_levels);
+        if n > 1 << 26 {
+            return Err(format!(
+                "{levels} weight levels × {d_levels} delays is too many synapse classes"
+            ));
+        }
+        Ok(SynapseSampler {
+            weight,
+            delay,
+            w_lo: wl,
+            w_step,
+            geometric,
+            levels,
+            d_lo,
+            d_step,
+            d_levels,
+            classes: vec![u32::MAX; n as usize],
+            used: (Time::NEVER, Time::ZERO),
+        })
+    }
+
+    /// Whether every synapse gets the same class (no draws needed).
+    pub fn is_constant(&self) -> bool {
+        self.levels == 1 && self.d_levels == 1
+    }
+
+    fn weight_level(&self, w: f64) -> u32 {
+        if self.levels == 1 {
+            return 0;
+        }
+        let x = if self.geometric {
+            (w / self.w_lo).ln() / self.w_step
+        } else {
+            (w - self.w_lo) / self.w_step
+        };
+        (x.round().max(0.0) as u32).min(self.levels - 1)
+    }
+
+    fn weight_at(&self, k: u32) -> f64 {
+        match self.weight.constant() {
+            Some(w) => w,
+            None if self.geometric => self.w_lo * (self.w_step * f64::from(k)).exp(),
+            None => self.w_lo + self.w_step * f64::from(k),
+        }
+    }
+
+    fn delay_level(&self, d_ms: f64) -> u32 {
+        if self.d_levels == 1 {
+            return 0;
+        }
+        let ticks = d_ms * volley_engine::TICKS_PER_MS as f64;
+        let k = ((ticks - self.d_lo as f64) / self.d_step as f64).round();
+        (k.max(0.0) as u32).min(self.d_levels - 1)
+    }
+
+    /// Draw (if needed) and intern one synapse class.
+    pub fn class(&mut self, rng: &mut Xoshiro256PlusPlus, w: &mut Wiring) -> Result<u32, String> {
+        let kw = if self.levels == 1 {
+            0
+        } else {
+            self.weight_level(self.weight.draw(rng))
+        };
+        let kd = if self.d_levels == 1 {
+            0
+        } else {
+            self.delay_level(self.delay.draw(rng))
+        };
+        let slot = (kw * self.d_levels + kd) as usize;
+        if self.classes[slot] == u32::MAX {
+            let delay = Time(self.d_lo + u64::from(kd) * self.d_step);
+            self.used = (self.used.0.min(delay), self.used.1.max(delay));
+            self.classes[slot] = w
+                .class(self.weight_at(kw), delay)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(self.classes[slot])
+    }
+}
+
+/// Source gids of a projection: concatenated population ranges.
+pub(super) struct Sources {
+    ranges: Vec<(u64, u32, u32)>,
+    pub n: u64,
+}
+
+impl Sources {
+    pub fn new(pops: &[(u32, u32)]) -> Self {
+        let mut ranges = Vec::new();
+        let mut n = 0;
+        for &(first, size) in pops {
+            ranges.push((n, first, size));
+            n += u64::from(size);
+        }
+        Sources { ranges, n }
+    }
+
+    /// The `k`-th source gid.
+    #[inline]
+    pub fn gid(&self, k: u64) -> u32 {
+        let r = self.ranges.iter().rev().find(|r| r.0 <= k).expect("k < n");
+        r.1 + (k - r.0) as u32
+    }
+
+    /// Whether `g` is a source.
+    pub fn contains(&self, g: u32) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(_, first, size)| g >= first && g < first + size)
+    }
+}
+
+/// Everything a rule needs.
+pub(super) struct RuleCtx<'a> {
+    pub seed: u64,
+    pub projection: u64,
+    pub sources: &'a Sources,
+    /// Target gids, in order.
+    pub targets: &'a [u32],
+    pub autapses: bool,
+    pub multapses: bool,
+}
+
+impl RuleCtx<'_> {
+    fn connect_stream(&self, owner: u64) -> Xoshiro256PlusPlus {
+        stream(self.seed, StreamKind::Connect, self.projection, owner)
+    }
+
+    fn synapse_stream(&self, owner: u64) -> Xoshiro256PlusPlus {
+        stream(self.seed, StreamKind::Synapse, self.projection, owner)
+    }
+}
+
+/// Add `s → t` with a sampled class.
+#[inline]
+fn add(
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+    rng: &mut Xoshiro256PlusPlus,
+    s: u32,
+    t: u32,
+) -> Result<(), String> {
+    let c = sampler.class(rng, w)?;
+    w.add_with_class(Gid(s), t, c);
+    Ok(())
+}
+
+/// `fixed_indegree`: every target draws `k` sources.
+pub(super) fn fixed_indegree(
+    c: &RuleCtx,
+    k: u32,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+) -> Result<(), String> {
+    let mut chosen = HashSet::new();
+    for &t in c.targets {
+        if !w.owns(t) {
+            continue;
+        }
+        let available = if !c.autapses && c.sources.contains(t) {
+            c.sources.n - 1
+        } else {
+            c.sources.n
+        };
+        if !c.multapses && u64::from(k) > available {
+            return Err(format!("{k} exceeds the {available} sources available to neuron {t} without autapses and multapses"));
+        }
+        if available == 0 && k > 0 {
+            return Err(format!("no source available to neuron {t}"));
+        }
+        let mut rng = c.connect_stream(u64::from(t));
+        let mut syn = c.synapse_stream(u64::from(t));
+        chosen.clear();
+        let mut made = 0;
+        while made < k {
+            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
+            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+                continue;
+            }
+            add(w, sampler, &mut syn, s, t)?;
+            made += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `fixed_outdegree`: every source draws `k` targets.
+pub(super) fn fixed_outdegree(
+    c: &RuleCtx,
+    k: u32,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+) -> Result<(), String> {
+    let n_t = c.targets.len() as u64;
+    let target_set: HashSet<u32> = if c.autapses {
+        HashSet::new()
+    } else {
+        c.targets.iter().copied().collect()
+    };
+    let mut chosen = HashSet::new();
+    for ks in 0..c.sources.n {
+        let s = c.sources.gid(ks);
+        let available = if !c.autapses && target_set.contains(&s) {
+            n_t - 1
+        } else {
+            n_t
+        };
+        if (!c.multapses && u64::from(k) > available) || (available == 0 && k > 0) {
+            return Err(format!(
+                "{k} exceeds the {available} targets available to neuron {s}"
+            ));
+        }
+        let mut rng = c.connect_stream(u64::from(s));
+        let mut syn = c.synapse_stream(u64::from(s));
+        chosen.clear();
+        let mut made = 0;
+        while made < k {
+            let t = c.targets[rng.gen_range(0..n_t) as usize];
+            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(t)) {
+                continue;
+            }
+            // Draw the class even for targets of other partitions, so every
+            // partition consumes the stream alike.
+            let class = sampler.class(&mut syn, w)?;
+            w.add_with_class(Gid(s), t, class);
+            made += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `pairwise_bernoulli`: each (source, target) pair independently with
+/// probability `p` (no multapses), skipping ahead geometrically.
+pub(super) fn pairwise_bernoulli(
+    c: &RuleCtx,
+    p: f64,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+) -> Result<(), String> {
+    if p <= 0.0 {
+        return Ok(());
+    }
+    let log_q = (1.0 - p).ln();
+    for &t in c.targets {
+        if !w.owns(t) {
+            continue;
+        }
+        let mut rng = c.connect_stream(u64::from(t));
+        let mut syn = c.synapse_stream(u64::from(t));
+        let mut k: u64 = 0;
+        loop {
+            if p < 1.0 {
+                let u: f64 = rng.gen::<f64>();
+                let skip = ((1.0 - u).ln() / log_q).floor();
+                if !(skip < (c.sources.n - k) as f64) {
+                    break;
+                }
+                k += skip as u64;
+            }
+            if k >= c.sources.n {
+                break;
+            }
+            let s = c.sources.gid(k);
+            if c.autapses || s != t {
+                add(w, sampler, &mut syn, s, t)?;
+            }
+            k += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `fixed_total_number`: `n` synapses between uniformly drawn pairs. The
+/// count per target comes from a multinomial split done identically by every
+/// partition (one shared stream), then each target draws its sources.
+pub(super) fn fixed_total_number(
+    c: &RuleCtx,
+    n: u64,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+) -> Result<(), String> {
+    let n_t = c.targets.len();
+    if !c.multapses && n > c.sources.n * n_t as u64 {
+        return Err(format!(
+            "{n} synapses exceed the {} possible pairs without multapses",
+            c.sources.n * n_t as u64
+        ));
+    }
+    let mut split = c.connect_stream(u64::MAX);
+    let mut left = n;
+    let mut chosen = HashSet::new();
+    for (j, &t) in c.targets.iter().enumerate() {
+        let rest = (n_t - j) as f64;
+        let k = if j + 1 == n_t {
+            left
+        } else if left == 0 {
+            0
+        } else {
+            Binomial::new(left, 1.0 / rest)
+                .map_err(|e| e.to_string())?
+                .sample(&mut split)
+        };
+        left -= k;
+        if !w.owns(t) || k == 0 {
+            continue;
+        }
+        let available = if !c.autapses && c.sources.contains(t) {
+            c.sources.n - 1
+        } else {
+            c.sources.n
+        };
+        if available == 0 || (!c.multapses && k > available) {
+            return Err(format!(
+                "neuron {t} cannot take {k} synapses from {available} sources"
+            ));
+        }
+        let mut rng = c.connect_stream(u64::from(t));
+        let mut syn = c.synapse_stream(u64::from(t));
+        chosen.clear();
+        let mut made = 0;
+        while made < k {
+            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
+            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+                continue;
+            }
+            add(w, sampler, &mut syn, s, t)?;
+            made += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `watts_strogatz` (directed): on a ring of the population's neurons, each
+/// neuron projects to its `k` nearest neighbours (`k/2` on each side); each
+/// of these edges is rewired with probability `p` to a uniformly drawn target
+/// (no autapse, no duplicate).
+pub(super) fn watts_strogatz(
+    c: &RuleCtx,
+    k: u32,
+    p: f64,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+) -> Result<(), String> {
+    let n = c.targets.len() as u64;
+    if c.sources.n != n || (0..n).any(|i| c.sources.gid(i) != c.targets[i as usize]) {
+        return Err("watts_strogatz needs the same population(s) as source and target".into());
+    }
+    if k % 2 != 0 || u64::from(k) >= n {
+        return Err(format!(
+            "`k` must be even and below the {n} neurons, got {k}"
+        ));
+    }
+    let half = u64::from(k / 2);
+    let mut out = HashSet::new();
+    let mut edges = Vec::with_capacity(k as usize);
+    for i in 0..n {
+        let s = c.targets[i as usize];
+        let mut rng = c.connect_stream(u64::from(s));
+        let mut syn = c.synapse_stream(u64::from(s));
+        edges.clear();
+        for j in 1..=half {
+            edges.push((i + j) % n);
+            edges.push((i + n - j) % n);
+        }
+        out.clear();
+        out.extend(edges.iter().copied());
+        for e in edges.iter_mut() {
+            if rng.gen::<f64>() < p {
+                // Rewire to a node that is neither the source nor a target yet.
+                loop {
+                    let cand = rng.gen_range(0..n);
+                    if cand != i && !out.contains(&cand) {
+                        out.remove(e);
+                        out.insert(cand);
+                        *e = cand;
+                        break;
+                    }
+                }
+            }
+        }
+        for &e in &edges {
+            let class = sampler.class(&mut syn, w)?;
+            w.add_with_class(Gid(s), c.targets[e as usize], class);
+        }
+    }
+    Ok(())
+}

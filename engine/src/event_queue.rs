@@ -214,7 +214,7 @@ impl EventQueue {
             time: spike.time + sc.delay,
             target,
             source: spike.source,
-            synapse: class as u32,
+            synapse: class,
             weight: sc.weight,
             lag: spike.lag,
         })

@@ -36,4 +36,6 @@ mod trace;
 
 pub use invariants::check_invariants;
 pub use strategies::RandomNetwork;
-pub use trace::{run_traced, DeliveryRecord, SpikeRecord, TraceObserver, TracedRun};
+pub use trace::{
+    network_synapses, run_traced, DeliveryRecord, SpikeRecord, TraceObserver, TracedRun,
+};

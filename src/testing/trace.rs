@@ -143,3 +143,31 @@ pub fn run_traced(
         traces: sim.into_observers(),
     })
 }
+
+/// Every neuron-to-neuron and input synapse of the model at `model` as built
+/// on `threads` partitions: `(source gid, target gid, weight, delay)`, sorted.
+/// For checking connectivity rules and weight distributions.
+pub fn network_synapses(
+    model: &Path,
+    threads: usize,
+) -> Result<Vec<(u32, u32, f64, Time)>, ModelError> {
+    let mut net = load(
+        model,
+        &Overrides {
+            threads,
+            ..Overrides::default()
+        },
+    )?;
+    let mut out = Vec::new();
+    for p in net.simulation.partitions_mut() {
+        let gids = p.gids().to_vec();
+        let c = p.connectome();
+        for s in 0..c.n_sources() as u32 {
+            for (local, class) in c.synapses_of(Gid(s)) {
+                out.push((s, gids[local as usize].0, class.weight, class.delay));
+            }
+        }
+    }
+    out.sort_by_key(|a| (a.0, a.1, a.3, a.2.to_bits()));
+    Ok(out)
+}

@@ -8,6 +8,7 @@ mod det_net;
 mod determinism;
 mod event_files;
 mod event_readers;
+mod generators;
 mod lif_exp;
 mod poisson;
 mod replay;

@@ -532,7 +532,8 @@ pub(super) fn pairwise_bernoulli(
             if p < 1.0 {
                 let u: f64 = rng.gen::<f64>();
                 let skip = ((1.0 - u).ln() / log_q).floor();
-                if !(skip < (c.sources.n - k) as f64) {
+                // (NaN-safe: a NaN skip also ends the row.)
+                if skip.is_nan() || skip >= (c.sources.n - k) as f64 {
                     break;
                 }
                 k += skip as u64;

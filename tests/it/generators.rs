@@ -220,3 +220,25 @@ fn watts_strogatz_has_the_known_clustering_and_path_length() {
         assert!(l < 0.4 * l0, "p = {p}: L = {l} vs lattice {l0}");
     }
 }
+
+#[test]
+fn a_network_too_big_for_the_machine_is_refused_with_an_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "huge.toml",
+        &model(
+            300_000,
+            10,
+            "rule = \"all_to_all\"\nsource = \"A\"\ntarget = \"A\"\nweight = 0.1\ndelay_ms = 1.0",
+        ),
+    );
+    let e = volley_models::load(&m, &Default::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("huge.toml") && e.contains("GiB") && e.contains("9.000e10 synapses"),
+        "{e}"
+    );
+}

@@ -10,5 +10,6 @@ mod event_files;
 mod event_readers;
 mod generators;
 mod lif_exp;
+mod microcircuit;
 mod poisson;
 mod replay;

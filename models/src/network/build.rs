@@ -266,6 +266,9 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         ));
     }
 
+    // Refuse what cannot fit before spending minutes building it.
+    check_memory(ctx, &file, &pops, n_neurons)?;
+
     // Synapses: every partition wires its own targets, in its own thread.
     let assign = Assignment::new(n_neurons, ov.threads.max(1), &ov.partitioning)
         .map_err(|e| ModelError::file(ctx.path, format!("cannot partition the network: {e}")))?;
@@ -893,6 +896,83 @@ fn add_projection(
     };
     r.map_err(|m| ctx.err(spec, key(err_key), m))?;
     Ok(sampler.used)
+}
+
+/// Synapses the projections will make (expected values for random rules;
+/// edge lists estimated from their file size).
+fn estimated_synapses(ctx: &Ctx, file: &ModelFile, pops: &[PopBuild]) -> f64 {
+    let size = |names: &Option<Names>| -> f64 {
+        names
+            .as_ref()
+            .map(|n| {
+                n.list()
+                    .iter()
+                    .filter_map(|name| pops.iter().find(|p| p.name == *name))
+                    .map(|p| f64::from(p.size))
+                    .sum()
+            })
+            .unwrap_or(0.0)
+    };
+    file.projections
+        .iter()
+        .map(|spec| {
+            let s = spec.get_ref();
+            let (ns, nt) = (size(&s.source), size(&s.target));
+            match s.rule.as_str() {
+                "fixed_indegree" => f64::from(s.indegree.unwrap_or(0)) * nt,
+                "fixed_outdegree" => f64::from(s.outdegree.unwrap_or(0)) * ns,
+                "fixed_total_number" => s.n.unwrap_or(0) as f64,
+                "pairwise_bernoulli" => s.p.unwrap_or(0.0) * ns * nt,
+                "watts_strogatz" => f64::from(s.k.unwrap_or(0)) * nt,
+                "all_to_all" => ns * nt,
+                "one_to_one" => nt,
+                "edge_list" => s
+                    .file
+                    .as_ref()
+                    .and_then(|f| std::fs::metadata(ctx.resolve(f)).ok())
+                    .map_or(0.0, |m| m.len() as f64 / 16.0),
+                _ => 0.0,
+            }
+        })
+        .sum()
+}
+
+/// Memory the system can still give this process (`MemAvailable`), bytes.
+fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Estimate the network's memory and refuse it, with the estimate, if the
+/// machine does not have it (instead of being killed halfway through).
+fn check_memory(
+    ctx: &Ctx,
+    file: &ModelFile,
+    pops: &[PopBuild],
+    n_neurons: u32,
+) -> Result<(), ModelError> {
+    let synapses = estimated_synapses(ctx, file, pops);
+    // 8 bytes per synapse at most (u32 target + u32 class), ~160 bytes per
+    // neuron (state, queue heads, forecasts, recorder), plus a fixed margin.
+    let need = synapses * 8.0 + f64::from(n_neurons) * 160.0 + 64.0 * 1024.0 * 1024.0;
+    if let Some(avail) = available_memory() {
+        if need > avail {
+            let gib = |b: f64| b / f64::from(1u32 << 30);
+            return Err(ModelError::file(
+                ctx.path,
+                format!(
+                    "this network needs about {:.1} GiB ({:.3e} synapses × 8 B + {} neurons), but only {:.1} GiB of memory is available; make it smaller or use a bigger machine",
+                    gib(need),
+                    synapses,
+                    n_neurons,
+                    gib(avail)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads an edge table with columns `cols` = (source, target, weight, delay);

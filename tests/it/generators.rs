@@ -242,3 +242,58 @@ fn a_network_too_big_for_the_machine_is_refused_with_an_estimate() {
         "{e}"
     );
 }
+
+#[test]
+fn spatial_connections_fall_off_with_distance_as_the_profile_says() {
+    use volley_models::network::generators::{position, Layout, Profile, Spatial};
+    let side = 50u32;
+    let n = side * side;
+    let sp = Spatial {
+        layout: Layout::Grid,
+        extent: 1.0,
+        periodic: true,
+        profile: Profile::Gaussian,
+        p0: 0.8,
+        sigma: 0.05,
+    };
+    let s = synapses(&model(n, 10, "rule = \"spatial\"\nsource = \"A\"\ntarget = \"A\"\npositions = \"grid\"\np = 0.8\nsigma = 0.05\nweight = 0.1\ndelay_ms = 1.0\nallow_autapses = false"));
+    let pos: Vec<(f64, f64)> = (0..n)
+        .map(|k| position(Layout::Grid, 1.0, 11, k, k, n))
+        .collect();
+    // On a periodic grid every neuron expects the same in-degree.
+    let expected: f64 = (1..n)
+        .map(|k| sp.probability(sp.distance(pos[0], pos[k as usize])))
+        .sum();
+    let (m, _) = mean_var(&degrees(&s, n as usize, true, 0));
+    assert!(
+        (m / expected - 1.0).abs() < 0.02,
+        "mean in-degree {m} vs {expected}"
+    );
+    // Connected fraction per distance bin follows p(d).
+    let connected: HashSet<(u32, u32)> = s.iter().map(|e| (e.0, e.1)).collect();
+    let mut bins = vec![(0u32, 0u32, 0.0f64); 8];
+    for t in (0..n).step_by(7) {
+        for src in 0..n {
+            if src == t {
+                continue;
+            }
+            let d = sp.distance(pos[src as usize], pos[t as usize]);
+            let b = (d / 0.025) as usize;
+            if b < bins.len() {
+                bins[b].0 += 1;
+                bins[b].1 += u32::from(connected.contains(&(src, t)));
+                bins[b].2 += sp.probability(d);
+            }
+        }
+    }
+    for (k, &(pairs, hits, p)) in bins.iter().enumerate() {
+        let (got, want) = (f64::from(hits) / f64::from(pairs), p / f64::from(pairs));
+        assert!(
+            (got - want).abs() < 0.05 + 0.1 * want,
+            "bin {k}: {got} vs {want} over {pairs} pairs"
+        );
+    }
+    // Random positions and an exponential profile build and are partition-independent too.
+    let s = synapses(&model(2000, 10, "rule = \"spatial\"\nsource = \"A\"\ntarget = \"A\"\npositions = \"random\"\nprofile = \"exponential\"\nperiodic = false\np = 0.5\nsigma = 0.03\nweight = 0.1\ndelay_ms = 1.0"));
+    assert!(!s.is_empty());
+}

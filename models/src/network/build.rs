@@ -805,6 +805,7 @@ fn add_projection(
         "fixed_total_number" => "n",
         "pairwise_bernoulli" => "p",
         "watts_strogatz" => "k",
+        "spatial" => "sigma",
         _ => "rule",
     };
     let r = match rule {
@@ -836,6 +837,42 @@ fn add_projection(
                 return Err(ctx.err(spec, key("rewire_p"), format!("must be a probability, got {p}")));
             }
             generators::watts_strogatz(&rc, s.k.unwrap_or(0), p, b, &mut sampler)
+        }
+        "spatial" => {
+            need_key("p", s.p.is_some())?;
+            need_key("sigma", s.sigma.is_some())?;
+            let layout = match s.positions.as_deref().unwrap_or("grid") {
+                "grid" => generators::Layout::Grid,
+                "random" => generators::Layout::Random,
+                o => return Err(ctx.err(spec, key("positions"), format!("unknown layout `{o}` (known: grid, random)"))),
+            };
+            let profile = match s.profile.as_deref().unwrap_or("gaussian") {
+                "gaussian" => generators::Profile::Gaussian,
+                "exponential" => generators::Profile::Exponential,
+                o => return Err(ctx.err(spec, key("profile"), format!("unknown profile `{o}` (known: gaussian, exponential)"))),
+            };
+            let extent = s.extent.unwrap_or(1.0);
+            let (p0, sigma) = (s.p.unwrap_or(0.0), s.sigma.unwrap_or(0.0));
+            if !(extent > 0.0 && extent.is_finite()) {
+                return Err(ctx.err(spec, key("extent"), format!("must be > 0, got {extent}")));
+            }
+            if !(sigma > 0.0 && sigma.is_finite()) {
+                return Err(ctx.err(spec, key("sigma"), format!("must be > 0, got {sigma}")));
+            }
+            if !(0.0..=1.0).contains(&p0) {
+                return Err(ctx.err(spec, key("p"), format!("must be a probability, got {p0}")));
+            }
+            let sp = generators::Spatial {
+                layout,
+                extent,
+                periodic: s.periodic.unwrap_or(true),
+                profile,
+                p0,
+                sigma,
+            };
+            let sp_src: Vec<(u32, u32)> = sources.iter().map(|p| (p.first_gid, p.size)).collect();
+            let sp_tgt: Vec<(u32, u32)> = targets.iter().map(|p| (p.first_gid, p.size)).collect();
+            generators::spatial(&rc, &sp, &sp_src, &sp_tgt, b, &mut sampler)
         }
         "all_to_all" => {
             let mut syn = stream(seed, StreamKind::Synapse, i as u64, 0);
@@ -889,7 +926,7 @@ fn add_projection(
                 spec,
                 key("rule"),
                 format!(
-                    "unknown rule `{other}` (known: fixed_indegree, fixed_outdegree, fixed_total_number, pairwise_bernoulli, watts_strogatz, all_to_all, one_to_one, edge_list)"
+                    "unknown rule `{other}` (known: fixed_indegree, fixed_outdegree, fixed_total_number, pairwise_bernoulli, watts_strogatz, spatial, all_to_all, one_to_one, edge_list)"
                 ),
             ))
         }
@@ -924,6 +961,12 @@ fn estimated_synapses(ctx: &Ctx, file: &ModelFile, pops: &[PopBuild]) -> f64 {
                 "fixed_total_number" => s.n.unwrap_or(0) as f64,
                 "pairwise_bernoulli" => s.p.unwrap_or(0.0) * ns * nt,
                 "watts_strogatz" => f64::from(s.k.unwrap_or(0)) * nt,
+                "spatial" => {
+                    let (e, sg) = (s.extent.unwrap_or(1.0), s.sigma.unwrap_or(0.0));
+                    (s.p.unwrap_or(0.0) * 2.0 * std::f64::consts::PI * sg * sg / (e * e)).min(1.0)
+                        * ns
+                        * nt
+                }
                 "all_to_all" => ns * nt,
                 "one_to_one" => nt,
                 "edge_list" => s

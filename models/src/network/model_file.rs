@@ -104,7 +104,7 @@ pub struct ProjectionSpec {
     /// Total number of synapses (`fixed_total_number`).
     #[serde(default)]
     pub n: Option<u64>,
-    /// Connection probability (`pairwise_bernoulli`).
+    /// Connection probability (`pairwise_bernoulli`; at distance 0 for `spatial`).
     #[serde(default)]
     pub p: Option<f64>,
     /// Ring neighbours per neuron (`watts_strogatz`), even.
@@ -113,6 +113,21 @@ pub struct ProjectionSpec {
     /// Rewiring probability (`watts_strogatz`).
     #[serde(default)]
     pub rewire_p: Option<f64>,
+    /// `grid` or `random` neuron positions (`spatial`).
+    #[serde(default)]
+    pub positions: Option<String>,
+    /// Side of the square the neurons lie in (`spatial`, default 1).
+    #[serde(default)]
+    pub extent: Option<f64>,
+    /// Wrap distances around the square (`spatial`, default true).
+    #[serde(default)]
+    pub periodic: Option<bool>,
+    /// `gaussian` or `exponential` fall-off with distance (`spatial`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Width of the fall-off (`spatial`), same unit as `extent`.
+    #[serde(default)]
+    pub sigma: Option<f64>,
     /// Synaptic weight (mV for lif_delta, pA for lif_exp): a number or a
     /// distribution `{ dist = "normal", mean, std, min, max }`,
     /// `{ dist = "uniform", low, high }`, `{ dist = "lognormal", mu, sigma }`.

@@ -271,7 +271,7 @@ fn spatial_connections_fall_off_with_distance_as_the_profile_says() {
     );
     // Connected fraction per distance bin follows p(d).
     let connected: HashSet<(u32, u32)> = s.iter().map(|e| (e.0, e.1)).collect();
-    let mut bins = vec![(0u32, 0u32, 0.0f64); 8];
+    let mut bins = [(0u32, 0u32, 0.0f64); 8];
     for t in (0..n).step_by(7) {
         for src in 0..n {
             if src == t {

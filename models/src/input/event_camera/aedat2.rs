@@ -37,7 +37,7 @@ pub struct Aedat2Reader {
 
 impl Aedat2Reader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'#', None)?;
+        let lines = read_lines(&mut src, b'#', None, true)?;
         if !lines.first().is_some_and(|l| l.starts_with("!AER-DAT2")) {
             return Err(src.error(0, "not an AEDAT 2.0 file: no `#!AER-DAT2.0` first line"));
         }

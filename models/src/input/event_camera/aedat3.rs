@@ -29,7 +29,7 @@ pub struct Aedat3Reader {
 
 impl Aedat3Reader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'#', Some("!END-HEADER"))?;
+        let lines = read_lines(&mut src, b'#', Some("!END-HEADER"), true)?;
         if !lines.first().is_some_and(|l| l.starts_with("!AER-DAT3")) {
             return Err(src.error(0, "not an AEDAT 3.x file: no `#!AER-DAT3.1` first line"));
         }

@@ -22,7 +22,7 @@ pub struct DatReader {
 
 impl DatReader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'%', None)?;
+        let lines = read_lines(&mut src, b'%', None, false)?;
         let version: u32 = value(&lines, "Version")
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);

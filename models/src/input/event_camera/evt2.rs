@@ -60,7 +60,7 @@ pub struct Evt2Reader {
 
 impl Evt2Reader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        let lines = read_lines(&mut src, b'%', Some("end"), false)?;
         Ok(Evt2Reader {
             src,
             geometry: prophesee_geometry(&lines),

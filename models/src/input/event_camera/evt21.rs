@@ -25,7 +25,7 @@ pub struct Evt21Reader {
 
 impl Evt21Reader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        let lines = read_lines(&mut src, b'%', Some("end"), false)?;
         let legacy = value(&lines, "format").is_some_and(|f| {
             f.to_ascii_lowercase()
                 .replace(' ', "")

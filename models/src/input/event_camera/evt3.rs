@@ -36,7 +36,7 @@ pub struct Evt3Reader {
 
 impl Evt3Reader {
     pub(crate) fn new(mut src: ByteStream) -> Result<Self, EventFileError> {
-        let lines = read_lines(&mut src, b'%', Some("end"))?;
+        let lines = read_lines(&mut src, b'%', Some("end"), false)?;
         Ok(Evt3Reader {
             src,
             geometry: prophesee_geometry(&lines),

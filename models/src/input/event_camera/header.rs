@@ -9,12 +9,15 @@ const MAX_LINE: usize = 1 << 20;
 
 /// Read the lines starting with `marker` at the start of the stream, stopping
 /// after `end` (if given) or before the first line that is not printable
-/// text (the binary part may begin with the marker byte). Returns the lines
-/// without the marker, trimmed.
+/// text (the binary part may begin with the marker byte). With `crlf`, a
+/// header line must also end in `\r\n`, as AEDAT writers all do: binary
+/// records starting with `#` are then not mistaken for header lines. Returns
+/// the lines without the marker, trimmed.
 pub(crate) fn read_lines(
     src: &mut ByteStream,
     marker: u8,
     end: Option<&str>,
+    crlf: bool,
 ) -> Result<Vec<String>, EventFileError> {
     let mut lines = Vec::new();
     loop {
@@ -24,19 +27,17 @@ pub(crate) fn read_lines(
             break;
         }
         let Some(nl) = data.iter().position(|&b| b == b'\n') else {
-            // No end of line in the buffered part: either a very long line
-            // or binary data; read it as a line only if it is text.
-            let line = src.line(MAX_LINE)?.unwrap_or_default();
-            if !is_text(&line) {
-                return Err(src.error(
-                    src.offset() - line.len() as u64,
-                    "header line is not text and has no end",
-                ));
+            // No end of line in the buffered part: a header line running to
+            // the end of the file, or the binary part starting with the
+            // marker byte (then it is not text).
+            if !is_text(data) || (crlf && !src.at_eof()) {
+                break;
             }
+            let line = src.line(MAX_LINE)?.unwrap_or_default();
             lines.push(clean(&line, marker));
             continue;
         };
-        if !is_text(&data[..nl]) {
+        if !is_text(&data[..nl]) || (crlf && (nl == 0 || data[nl - 1] != b'\r')) {
             break;
         }
         let line = clean(&data[..nl], marker);

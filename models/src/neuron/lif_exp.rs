@@ -181,13 +181,16 @@ impl LifExpConsts {
     fn evolve(&self, y: f64, i_ex: f64, i_in: f64, dt: f64) -> (f64, f64, f64) {
         let em = (-dt / self.tau_m).exp_m1();
         let ex = (-dt / self.tau_ex).exp_m1();
-        let ei = (-dt / self.tau_in).exp_m1();
         let p20 = -self.tau_m / self.c_m * em;
-        let y = p20 * self.i_e
-            + self.p21(self.tau_ex, dt, em, ex) * i_ex
-            + self.p21(self.tau_in, dt, em, ei) * i_in
-            + em * y
-            + y;
+        let p21_ex = self.p21(self.tau_ex, dt, em, ex);
+        // Equal synaptic time constants (the common case) share their factors.
+        let (ei, p21_in) = if self.tau_in == self.tau_ex {
+            (ex, p21_ex)
+        } else {
+            let ei = (-dt / self.tau_in).exp_m1();
+            (ei, self.p21(self.tau_in, dt, em, ei))
+        };
+        let y = p20 * self.i_e + p21_ex * i_ex + p21_in * i_in + em * y + y;
         (y, i_ex * ex + i_ex, i_in * ei + i_in)
     }
 

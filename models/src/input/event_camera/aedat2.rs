@@ -11,10 +11,10 @@
 //!
 //! Coordinates are raw (jAER's origin is the lower-left corner).
 
-use super::bytes::{ByteStream, BLOCK};
+use super::bytes::ByteStream;
 use super::header::{read_lines, value};
 use super::sensors::inivation_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 const RECORD: usize = 8;
 
@@ -89,22 +89,13 @@ impl EventReader for Aedat2Reader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * RECORD))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / RECORD * RECORD;
+        let (layout, clock) = (self.layout, &mut self.clock);
+        self.src.records(RECORD, "record", out, |block, dmg, out| {
             let (mut other, mut special) = (0, 0);
-            for r in data[..whole].chunks_exact(RECORD) {
+            for r in block.chunks_exact(RECORD) {
                 let a = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
-                let t = self
-                    .clock
-                    .next(u32::from_be_bytes([r[4], r[5], r[6], r[7]]));
-                match self.layout {
+                let t = clock.next(u32::from_be_bytes([r[4], r[5], r[6], r[7]]));
+                match layout {
                     Layout::Davis => {
                         if a & (1 << 31) != 0 {
                             other += 1;
@@ -135,28 +126,9 @@ impl EventReader for Aedat2Reader {
             }
             dmg.skip("aps_or_imu", other);
             dmg.skip("special", special);
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated record: {n} of {RECORD} bytes at the end of the file"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

@@ -11,7 +11,7 @@
 use super::bytes::ByteStream;
 use super::header::{read_lines, value};
 use super::sensors::inivation_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 const PACKET_HEADER: usize = 28;
 const POLARITY: i16 = 1;
@@ -160,13 +160,7 @@ impl EventReader for Aedat3Reader {
         Ok(true)
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }
 
 impl Aedat3Reader {

@@ -12,7 +12,7 @@ use std::io::Read;
 
 use super::bytes::ByteStream;
 use super::flatbuffer::{u32_at, Table};
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 const MAGIC: &[u8] = b"#!AER-DAT4.0\r\n";
 /// Largest (compressed or decompressed) packet accepted.
@@ -250,13 +250,7 @@ impl EventReader for Aedat4Reader {
         Ok(true)
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }
 
 /// Append the events of a size-prefixed `EVTS` flatbuffer; `Ok(false)` if the

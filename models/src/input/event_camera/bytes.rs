@@ -5,7 +5,7 @@
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
-use super::{EventFileError, ReaderReport};
+use super::{CameraEvent, EventFileError, ReaderReport, CHUNK_EVENTS};
 
 /// How much is read from the file at a time.
 pub(crate) const BLOCK: usize = 1 << 20;
@@ -227,6 +227,48 @@ impl ByteStream {
                 ));
             }
             want = (want * 2).min(max + 1);
+        }
+    }
+
+    /// The decoding loop of a format made of `size`-byte records: `decode`
+    /// gets blocks of whole records (positions in it are view-relative for
+    /// [`Damage`]) and appends their events; a torn record at the end of the
+    /// file is damage. Returns as `EventReader::next_chunk` does.
+    pub fn records(
+        &mut self,
+        size: usize,
+        what: &str,
+        out: &mut Vec<CameraEvent>,
+        mut decode: impl FnMut(
+            &[u8],
+            &mut Damage<'_>,
+            &mut Vec<CameraEvent>,
+        ) -> Result<(), EventFileError>,
+    ) -> Result<bool, EventFileError> {
+        out.clear();
+        loop {
+            self.fill(BLOCK.min(CHUNK_EVENTS * size).max(size))?;
+            let eof = self.eof;
+            let (data, mut dmg) = self.view();
+            if data.is_empty() {
+                return Ok(false);
+            }
+            let whole = data.len() / size * size;
+            decode(&data[..whole], &mut dmg, out)?;
+            let mut used = whole;
+            if whole == 0 && eof {
+                let n = data.len();
+                dmg.damage(
+                    0,
+                    n as u64,
+                    format!("truncated {what}: {n} of {size} bytes at the end of the file"),
+                )?;
+                used = n;
+            }
+            self.consume(used);
+            if !out.is_empty() {
+                return Ok(true);
+            }
         }
     }
 

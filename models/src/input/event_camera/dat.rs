@@ -6,10 +6,10 @@
 //! polarity = bits 31..28 (0 or 1). Timestamps unwrap past 2^32.
 
 use super::aedat2::Unwrap32;
-use super::bytes::{ByteStream, BLOCK};
+use super::bytes::ByteStream;
 use super::header::{read_lines, value};
 use super::sensors::prophesee_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 const RECORD: usize = 8;
 
@@ -57,20 +57,11 @@ impl EventReader for DatReader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * RECORD))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / RECORD * RECORD;
-            for (k, r) in data[..whole].chunks_exact(RECORD).enumerate() {
-                let t = self
-                    .clock
-                    .next(u32::from_le_bytes([r[0], r[1], r[2], r[3]]));
+        let clock = &mut self.clock;
+        self.src.records(RECORD, "event", out, |block, dmg, out| {
+            for (k, r) in block.chunks_exact(RECORD).enumerate() {
+                let t = clock.next(u32::from_le_bytes([r[0], r[1], r[2], r[3]]));
                 let d = u32::from_le_bytes([r[4], r[5], r[6], r[7]]);
                 let (x, y, p) = (d & 0x3FFF, (d >> 14) & 0x3FFF, d >> 28);
                 if p > 1 || x >= w || y >= h {
@@ -88,28 +79,9 @@ impl EventReader for DatReader {
                     on: p == 1,
                 });
             }
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated event: {n} of {RECORD} bytes at the end"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

@@ -6,7 +6,7 @@
 //! followed by `u16 LE x, u16 LE y`. y is kept as stored (origin bottom-left).
 
 use super::bytes::{ByteStream, BLOCK};
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format, CHUNK_EVENTS};
 
 /// Streaming Event Stream (DVS) reader.
 pub struct EventStreamReader {
@@ -135,11 +135,5 @@ impl EventReader for EventStreamReader {
         }
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

@@ -8,10 +8,10 @@
 //! are dropped and a TIME_HIGH that falls back by (almost) the whole 34-bit
 //! range counts as a wrap.
 
-use super::bytes::{ByteStream, BLOCK};
+use super::bytes::ByteStream;
 use super::header::read_lines;
 use super::sensors::prophesee_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 /// A time-high counter that unwraps like the reference decoders: `bits` of
 /// time high above `shift` bits of time low.
@@ -79,22 +79,15 @@ impl EventReader for Evt2Reader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * 4))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / 4 * 4;
+        let time = &mut self.time;
+        self.src.records(4, "word", out, |block, dmg, out| {
             let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
-            for (k, b) in data[..whole].chunks_exact(4).enumerate() {
+            for (k, b) in block.chunks_exact(4).enumerate() {
                 let word = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 match word >> 28 {
                     kind @ (0x0 | 0x1) => {
-                        let Some(base) = self.time.base else {
+                        let Some(base) = time.base else {
                             early += 1;
                             continue;
                         };
@@ -116,7 +109,7 @@ impl EventReader for Evt2Reader {
                         });
                     }
                     0x8 => {
-                        self.time.set(u64::from(word & 0x0FFF_FFFF));
+                        time.set(u64::from(word & 0x0FFF_FFFF));
                         high += 1;
                     }
                     0xA => trig += 1,
@@ -128,30 +121,11 @@ impl EventReader for Evt2Reader {
             dmg.skip("time_high", high);
             dmg.skip("trigger", trig);
             dmg.skip("other", other);
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated word: {n} of 4 bytes at the end"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@
 //! then the word arrives as two little-endian 32-bit halves, upper half
 //! first (IMX636 / EVK4).
 
-use super::bytes::{ByteStream, BLOCK};
+use super::bytes::ByteStream;
 use super::evt2::TimeHigh;
 use super::header::{read_lines, value};
 use super::sensors::prophesee_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 /// Streaming EVT 2.1 reader.
 pub struct Evt21Reader {
@@ -51,28 +51,21 @@ impl EventReader for Evt21Reader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * 8))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / 8 * 8;
+        let (legacy, time) = (self.legacy, &mut self.time);
+        self.src.records(8, "word", out, |block, dmg, out| {
             let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
-            for (k, b) in data[..whole].chunks_exact(8).enumerate() {
+            for (k, b) in block.chunks_exact(8).enumerate() {
                 let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 let hi = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-                let word = if self.legacy {
+                let word = if legacy {
                     (u64::from(lo) << 32) | u64::from(hi)
                 } else {
                     (u64::from(hi) << 32) | u64::from(lo)
                 };
                 match word >> 60 {
                     kind @ (0x0 | 0x1) => {
-                        let Some(base) = self.time.base else {
+                        let Some(base) = time.base else {
                             early += 1;
                             continue;
                         };
@@ -101,7 +94,7 @@ impl EventReader for Evt21Reader {
                         }
                     }
                     0x8 => {
-                        self.time.set((word >> 32) & 0x0FFF_FFFF);
+                        time.set((word >> 32) & 0x0FFF_FFFF);
                         high += 1;
                     }
                     0xA => trig += 1,
@@ -113,28 +106,9 @@ impl EventReader for Evt21Reader {
             dmg.skip("time_high", high);
             dmg.skip("trigger", trig);
             dmg.skip("other", other);
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated word: {n} of 8 bytes at the end"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

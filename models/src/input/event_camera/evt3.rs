@@ -16,16 +16,21 @@
 //! backwards under an unchanged TIME_HIGH (no wrap is counted there); a
 //! TIME_HIGH that falls back by (almost) the whole 24-bit range is a wrap.
 
-use super::bytes::{ByteStream, BLOCK};
+use super::bytes::ByteStream;
 use super::evt2::TimeHigh;
 use super::header::read_lines;
 use super::sensors::prophesee_geometry;
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 /// Streaming EVT 3.0 reader.
 pub struct Evt3Reader {
     src: ByteStream,
     geometry: Option<(u32, u32)>,
+    state: State,
+}
+
+/// The decoder's registers, carried from word to word.
+struct State {
     high: TimeHigh,
     t: i64,
     y: u16,
@@ -40,12 +45,14 @@ impl Evt3Reader {
         Ok(Evt3Reader {
             src,
             geometry: prophesee_geometry(&lines),
-            high: TimeHigh::new(12, 12),
-            t: 0,
-            y: 0,
-            x_base: 0,
-            on: false,
-            cd: true,
+            state: State {
+                high: TimeHigh::new(12, 12),
+                t: 0,
+                y: 0,
+                x_base: 0,
+                on: false,
+                cd: true,
+            },
         })
     }
 }
@@ -69,54 +76,47 @@ impl EventReader for Evt3Reader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * 2))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / 2 * 2;
+        let st = &mut self.state;
+        self.src.records(2, "word", out, |block, dmg, out| {
             let mut c = Counts::default();
-            for (k, b) in data[..whole].chunks_exact(2).enumerate() {
+            for (k, b) in block.chunks_exact(2).enumerate() {
                 let word = u16::from_le_bytes([b[0], b[1]]);
                 let kind = word >> 12;
-                if self.high.base.is_none() && kind != 0x8 {
+                if st.high.base.is_none() && kind != 0x8 {
                     c.early += 1;
                     continue;
                 }
                 match kind {
                     0x0 => {
-                        self.y = word & 0x7FF;
-                        self.cd = true;
+                        st.y = word & 0x7FF;
+                        st.cd = true;
                     }
-                    0x1 => self.cd = false,
+                    0x1 => st.cd = false,
                     0x2 => {
-                        if !self.cd {
+                        if !st.cd {
                             c.em += 1;
                             continue;
                         }
                         let x = word & 0x7FF;
-                        if u32::from(x) >= w || u32::from(self.y) >= h {
+                        if u32::from(x) >= w || u32::from(st.y) >= h {
                             dmg.damage(
                                 k * 2,
                                 2,
-                                format!("event at ({x}, {}) outside the {w}x{h} sensor", self.y),
+                                format!("event at ({x}, {}) outside the {w}x{h} sensor", st.y),
                             )?;
                             continue;
                         }
                         out.push(CameraEvent {
-                            t_us: self.t,
+                            t_us: st.t,
                             x,
-                            y: self.y,
+                            y: st.y,
                             on: word & 0x800 != 0,
                         });
                     }
                     0x3 => {
-                        self.x_base = word & 0x7FF;
-                        self.on = word & 0x800 != 0;
+                        st.x_base = word & 0x7FF;
+                        st.on = word & 0x800 != 0;
                     }
                     0x4 | 0x5 => {
                         let (mask, n) = if kind == 0x4 {
@@ -124,41 +124,41 @@ impl EventReader for Evt3Reader {
                         } else {
                             (word & 0xFF, 8)
                         };
-                        if self.cd {
+                        if st.cd {
                             let mut m = mask;
                             while m != 0 {
                                 let i = m.trailing_zeros() as u16;
                                 m &= m - 1;
-                                let x = self.x_base.wrapping_add(i);
-                                if u32::from(x) >= w || u32::from(self.y) >= h {
+                                let x = st.x_base.wrapping_add(i);
+                                if u32::from(x) >= w || u32::from(st.y) >= h {
                                     dmg.damage(
                                         k * 2,
                                         2,
                                         format!(
                                             "vector event at ({x}, {}) outside the {w}x{h} sensor",
-                                            self.y
+                                            st.y
                                         ),
                                     )?;
                                     continue;
                                 }
                                 out.push(CameraEvent {
-                                    t_us: self.t,
+                                    t_us: st.t,
                                     x,
-                                    y: self.y,
-                                    on: self.on,
+                                    y: st.y,
+                                    on: st.on,
                                 });
                             }
                         } else {
                             c.em += u64::from(mask.count_ones());
                         }
-                        self.x_base = self.x_base.wrapping_add(n);
+                        st.x_base = st.x_base.wrapping_add(n);
                     }
                     0x6 => {
-                        self.t = self.high.base.unwrap_or(0) + i64::from(word & 0xFFF);
+                        st.t = st.high.base.unwrap_or(0) + i64::from(word & 0xFFF);
                         c.time += 1;
                     }
                     0x8 => {
-                        self.t = self.high.set(u64::from(word & 0xFFF));
+                        st.t = st.high.set(u64::from(word & 0xFFF));
                         c.time += 1;
                     }
                     0xA => c.trigger += 1,
@@ -171,28 +171,9 @@ impl EventReader for Evt3Reader {
             dmg.skip("em_event", c.em);
             dmg.skip("trigger", c.trigger);
             dmg.skip("other", c.other);
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated word: {n} of 2 bytes at the end"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

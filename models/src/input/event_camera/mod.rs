@@ -17,6 +17,20 @@
 //! [`aedat4`], [`evt2`], [`evt21`], [`evt3`] (Prophesee `.raw`), [`dat`]
 //! (Prophesee `.dat`), [`event_stream`] (`.es`), [`text`] (CSV / text).
 
+/// `EventReader::report` and `bytes_read` of a reader whose `ByteStream`
+/// is its field `src`.
+macro_rules! stream_accounting {
+    () => {
+        fn report(&self) -> &$crate::input::event_camera::ReaderReport {
+            self.src.report()
+        }
+
+        fn bytes_read(&self) -> u64 {
+            self.src.offset()
+        }
+    };
+}
+
 pub mod aedat2;
 pub mod aedat3;
 pub mod aedat4;

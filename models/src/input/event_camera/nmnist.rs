@@ -5,8 +5,8 @@
 //! overflow marker: 2^13 µs are added to all later events and the marker is
 //! dropped. The sensor size is not stored (34×34 for N-MNIST).
 
-use super::bytes::{ByteStream, BLOCK};
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport, CHUNK_EVENTS};
+use super::bytes::ByteStream;
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 const RECORD: usize = 5;
 const OVERFLOW_Y: u8 = 240;
@@ -34,53 +34,27 @@ impl EventReader for NmnistReader {
     }
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
-        out.clear();
-        loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * RECORD))?;
-            let eof = self.src.at_eof();
-            let (data, mut dmg) = self.src.view();
-            if data.is_empty() {
-                return Ok(false);
-            }
-            let whole = data.len() / RECORD * RECORD;
+        let offset = &mut self.offset_us;
+        self.src.records(RECORD, "record", out, |block, dmg, out| {
             let mut markers = 0;
-            for r in data[..whole].chunks_exact(RECORD) {
+            for r in block.chunks_exact(RECORD) {
                 if r[1] == OVERFLOW_Y {
-                    self.offset_us += OVERFLOW_US;
+                    *offset += OVERFLOW_US;
                     markers += 1;
                     continue;
                 }
                 let ts = (i64::from(r[2] & 0x7F) << 16) | (i64::from(r[3]) << 8) | i64::from(r[4]);
                 out.push(CameraEvent {
-                    t_us: ts + self.offset_us,
+                    t_us: ts + *offset,
                     x: u16::from(r[0]),
                     y: u16::from(r[1]),
                     on: r[2] & 0x80 != 0,
                 });
             }
             dmg.skip("overflow_marker", markers);
-            let mut used = whole;
-            if whole == 0 && eof {
-                let n = data.len();
-                dmg.damage(
-                    0,
-                    n as u64,
-                    format!("truncated record: {n} of {RECORD} bytes at the end of the file"),
-                )?;
-                used = n;
-            }
-            self.src.consume(used);
-            if !out.is_empty() {
-                return Ok(true);
-            }
-        }
+            Ok(())
+        })
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }

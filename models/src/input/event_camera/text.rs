@@ -10,7 +10,7 @@
 //! nearest µs). Polarity is `1`/`0`, `1`/`-1` or `true`/`false`.
 
 use super::bytes::{ByteStream, BLOCK};
-use super::{CameraEvent, EventFileError, EventReader, Format, ReaderReport};
+use super::{CameraEvent, EventFileError, EventReader, Format};
 
 /// Streaming text reader.
 pub struct TextReader {
@@ -255,13 +255,7 @@ impl EventReader for TextReader {
         }
     }
 
-    fn report(&self) -> &ReaderReport {
-        self.src.report()
-    }
-
-    fn bytes_read(&self) -> u64 {
-        self.src.offset()
-    }
+    stream_accounting!();
 }
 
 #[cfg(test)]

@@ -425,6 +425,41 @@ fn add(
     Ok(())
 }
 
+/// Draw `k` sources for target `t` from the target's own streams (skipping
+/// autapses and multapses as the projection says) and add the synapses.
+fn draw_sources(
+    c: &RuleCtx,
+    t: u32,
+    k: u64,
+    w: &mut Wiring,
+    sampler: &mut SynapseSampler,
+    chosen: &mut HashSet<u32>,
+) -> Result<(), String> {
+    let available = if !c.autapses && c.sources.contains(t) {
+        c.sources.n - 1
+    } else {
+        c.sources.n
+    };
+    if (!c.multapses && k > available) || (available == 0 && k > 0) {
+        return Err(format!(
+            "{k} exceeds the {available} sources available to neuron {t} without autapses and multapses"
+        ));
+    }
+    let mut rng = c.connect_stream(u64::from(t));
+    let mut syn = c.synapse_stream(u64::from(t));
+    chosen.clear();
+    let mut made = 0;
+    while made < k {
+        let s = c.sources.gid(rng.gen_range(0..c.sources.n));
+        if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+            continue;
+        }
+        add(w, sampler, &mut syn, s, t)?;
+        made += 1;
+    }
+    Ok(())
+}
+
 /// `fixed_indegree`: every target draws `k` sources.
 pub(super) fn fixed_indegree(
     c: &RuleCtx,
@@ -434,31 +469,8 @@ pub(super) fn fixed_indegree(
 ) -> Result<(), String> {
     let mut chosen = HashSet::new();
     for &t in c.targets {
-        if !w.owns(t) {
-            continue;
-        }
-        let available = if !c.autapses && c.sources.contains(t) {
-            c.sources.n - 1
-        } else {
-            c.sources.n
-        };
-        if !c.multapses && u64::from(k) > available {
-            return Err(format!("{k} exceeds the {available} sources available to neuron {t} without autapses and multapses"));
-        }
-        if available == 0 && k > 0 {
-            return Err(format!("no source available to neuron {t}"));
-        }
-        let mut rng = c.connect_stream(u64::from(t));
-        let mut syn = c.synapse_stream(u64::from(t));
-        chosen.clear();
-        let mut made = 0;
-        while made < k {
-            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
-                continue;
-            }
-            add(w, sampler, &mut syn, s, t)?;
-            made += 1;
+        if w.owns(t) {
+            draw_sources(c, t, u64::from(k), w, sampler, &mut chosen)?;
         }
     }
     Ok(())
@@ -582,30 +594,8 @@ pub(super) fn fixed_total_number(
                 .sample(&mut split)
         };
         left -= k;
-        if !w.owns(t) || k == 0 {
-            continue;
-        }
-        let available = if !c.autapses && c.sources.contains(t) {
-            c.sources.n - 1
-        } else {
-            c.sources.n
-        };
-        if available == 0 || (!c.multapses && k > available) {
-            return Err(format!(
-                "neuron {t} cannot take {k} synapses from {available} sources"
-            ));
-        }
-        let mut rng = c.connect_stream(u64::from(t));
-        let mut syn = c.synapse_stream(u64::from(t));
-        chosen.clear();
-        let mut made = 0;
-        while made < k {
-            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
-                continue;
-            }
-            add(w, sampler, &mut syn, s, t)?;
-            made += 1;
+        if w.owns(t) && k > 0 {
+            draw_sources(c, t, k, w, sampler, &mut chosen)?;
         }
     }
     Ok(())

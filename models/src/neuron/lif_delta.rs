@@ -48,44 +48,16 @@ pub struct LifDeltaParams {
 impl LifDeltaParams {
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        let finite = [
-            ("tau_m", self.tau_m),
-            ("C_m", self.C_m),
-            ("t_ref", self.t_ref),
-            ("E_L", self.E_L),
-            ("V_reset", self.V_reset),
-            ("V_th", self.V_th),
-            ("I_e", self.I_e),
-        ];
-        for (k, v) in finite {
-            if !v.is_finite() {
-                return Err((k, format!("must be a finite number, got {v}")));
-            }
-        }
-        if self.tau_m <= 0.0 {
-            return Err(("tau_m", format!("must be > 0 ms, got {}", self.tau_m)));
-        }
-        if self.C_m <= 0.0 {
-            return Err(("C_m", format!("must be > 0 pF, got {}", self.C_m)));
-        }
-        if self.t_ref < 0.0 || Time::from_ms(self.t_ref).is_none() {
-            return Err(("t_ref", format!("must be >= 0 ms, got {}", self.t_ref)));
-        }
-        if self.V_reset >= self.V_th {
-            return Err((
-                "V_reset",
-                format!(
-                    "must be below V_th ({} mV), got {}",
-                    self.V_th, self.V_reset
-                ),
-            ));
-        }
-        if let Some(v) = self.V_m {
-            if !v.is_finite() {
-                return Err(("V_m", format!("must be a finite number, got {v}")));
-            }
-        }
-        Ok(())
+        super::validate_lif(&super::LifCommon {
+            tau_m: self.tau_m,
+            c_m: self.C_m,
+            t_ref: self.t_ref,
+            e_l: self.E_L,
+            v_reset: self.V_reset,
+            v_th: self.V_th,
+            i_e: self.I_e,
+            v_m: self.V_m,
+        })
     }
 }
 

@@ -16,6 +16,57 @@ new_key_type! {
 /// The neuron models Volley knows, by the name used in model files.
 pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp"];
 
+/// The parameters every LIF model shares, for one validation.
+pub(crate) struct LifCommon {
+    pub tau_m: f64,
+    pub c_m: f64,
+    pub t_ref: f64,
+    pub e_l: f64,
+    pub v_reset: f64,
+    pub v_th: f64,
+    pub i_e: f64,
+    pub v_m: Option<f64>,
+}
+
+/// Check the shared LIF parameters; the error names the parameter.
+pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> {
+    let finite = [
+        ("tau_m", p.tau_m),
+        ("C_m", p.c_m),
+        ("t_ref", p.t_ref),
+        ("E_L", p.e_l),
+        ("V_reset", p.v_reset),
+        ("V_th", p.v_th),
+        ("I_e", p.i_e),
+    ];
+    for (k, v) in finite {
+        if !v.is_finite() {
+            return Err((k, format!("must be a finite number, got {v}")));
+        }
+    }
+    if p.tau_m <= 0.0 {
+        return Err(("tau_m", format!("must be > 0 ms, got {}", p.tau_m)));
+    }
+    if p.c_m <= 0.0 {
+        return Err(("C_m", format!("must be > 0 pF, got {}", p.c_m)));
+    }
+    if p.t_ref < 0.0 || Time::from_ms(p.t_ref).is_none() {
+        return Err(("t_ref", format!("must be >= 0 ms, got {}", p.t_ref)));
+    }
+    if p.v_reset >= p.v_th {
+        return Err((
+            "V_reset",
+            format!("must be below V_th ({} mV), got {}", p.v_th, p.v_reset),
+        ));
+    }
+    if let Some(v) = p.v_m {
+        if !v.is_finite() {
+            return Err(("V_m", format!("must be a finite number, got {v}")));
+        }
+    }
+    Ok(())
+}
+
 /// The parameters of one neuron model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NeuronParams {

@@ -110,21 +110,24 @@ impl NeuronParams {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Slot {
-    Delta(NeuronKey),
-    Exp(NeuronKey),
+/// Which model (and so which slotmap) a local index belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Delta,
+    Exp,
 }
 
 /// All neurons of one partition. State lives in one slotmap per model
-/// (stable keys, dense storage); `slots` maps the engine's local index to
-/// the model and key. Constants derived from each parameter set are computed
+/// (stable keys, dense storage); `keys` and `kinds` map the engine's local
+/// index to the key and the model (two dense arrays: the hot path reads the
+/// same 8-byte key array as a single-model store). Constants derived from each parameter set are computed
 /// once and shared.
 #[derive(Default)]
 pub struct NeuronStore {
     lif_delta: SlotMap<NeuronKey, LifDeltaNeuron>,
     lif_exp: SlotMap<NeuronKey, LifExpNeuron>,
-    slots: Vec<Slot>,
+    keys: Vec<NeuronKey>,
+    kinds: Vec<Kind>,
     lif_delta_consts: Vec<LifDeltaConsts>,
     lif_exp_consts: Vec<LifExpConsts>,
     /// Parameter set index → (is lif_exp, index within its model).
@@ -160,12 +163,14 @@ impl NeuronStore {
         if exp {
             let n = self.lif_exp_consts[k as usize].initial(k, v_m);
             let key = self.lif_exp.insert(n);
-            self.slots.push(Slot::Exp(key));
+            self.keys.push(key);
+            self.kinds.push(Kind::Exp);
             key
         } else {
             let n = self.lif_delta_consts[k as usize].initial(k, v_m);
             let key = self.lif_delta.insert(n);
-            self.slots.push(Slot::Delta(key));
+            self.keys.push(key);
+            self.kinds.push(Kind::Delta);
             key
         }
     }
@@ -177,12 +182,13 @@ impl NeuronStore {
 
     /// Refractory period of local neuron `i`.
     pub fn t_ref(&self, i: u32) -> Option<Time> {
-        Some(match *self.slots.get(i as usize)? {
-            Slot::Delta(k) => {
+        let k = *self.keys.get(i as usize)?;
+        Some(match self.kinds[i as usize] {
+            Kind::Delta => {
                 let n = self.lif_delta.get(k)?;
                 self.lif_delta_consts[n.params as usize].t_ref()
             }
-            Slot::Exp(k) => {
+            Kind::Exp => {
                 let n = self.lif_exp.get(k)?;
                 self.lif_exp_consts[n.params as usize].t_ref()
             }
@@ -191,12 +197,13 @@ impl NeuronStore {
 
     /// Membrane potential (mV) of local neuron `i` at its last update.
     pub fn v_m(&self, i: u32) -> Option<f64> {
-        Some(match *self.slots.get(i as usize)? {
-            Slot::Delta(k) => {
+        let k = *self.keys.get(i as usize)?;
+        Some(match self.kinds[i as usize] {
+            Kind::Delta => {
                 let n = self.lif_delta.get(k)?;
                 n.v_m(&self.lif_delta_consts[n.params as usize])
             }
-            Slot::Exp(k) => {
+            Kind::Exp => {
                 let n = self.lif_exp.get(k)?;
                 n.v_m(&self.lif_exp_consts[n.params as usize])
             }
@@ -206,16 +213,17 @@ impl NeuronStore {
 
 impl Dynamics for NeuronStore {
     fn len(&self) -> u32 {
-        self.slots.len() as u32
+        self.keys.len() as u32
     }
 
     fn start(&mut self, i: u32, t: Time) -> Response {
-        match self.slots[i as usize] {
-            Slot::Delta(k) => {
+        let k = self.keys[i as usize];
+        match self.kinds[i as usize] {
+            Kind::Delta => {
                 let n = &mut self.lif_delta[k];
                 n.start(&self.lif_delta_consts[n.params as usize], t)
             }
-            Slot::Exp(k) => {
+            Kind::Exp => {
                 let n = &mut self.lif_exp[k];
                 n.start(&self.lif_exp_consts[n.params as usize], t)
             }
@@ -224,8 +232,9 @@ impl Dynamics for NeuronStore {
 
     #[inline]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
-        match self.slots[i as usize] {
-            Slot::Delta(k) => {
+        let k = self.keys[i as usize];
+        match self.kinds[i as usize] {
+            Kind::Delta => {
                 let n = &mut self.lif_delta[k];
                 n.on_input(
                     &self.lif_delta_consts[n.params as usize],
@@ -234,7 +243,7 @@ impl Dynamics for NeuronStore {
                     input.total,
                 )
             }
-            Slot::Exp(k) => {
+            Kind::Exp => {
                 let n = &mut self.lif_exp[k];
                 n.on_input(
                     &self.lif_exp_consts[n.params as usize],
@@ -249,12 +258,13 @@ impl Dynamics for NeuronStore {
 
     #[inline]
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
-        match self.slots[i as usize] {
-            Slot::Delta(k) => {
+        let k = self.keys[i as usize];
+        match self.kinds[i as usize] {
+            Kind::Delta => {
                 let n = &mut self.lif_delta[k];
                 n.on_forecast(&self.lif_delta_consts[n.params as usize], t)
             }
-            Slot::Exp(k) => {
+            Kind::Exp => {
                 let n = &mut self.lif_exp[k];
                 n.on_forecast(&self.lif_exp_consts[n.params as usize], t)
             }

@@ -204,39 +204,43 @@ impl LifExpConsts {
         let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.theta;
         let horizon = 40.0 * tm.max(tx).max(ti);
         // Where g turns: (bx dx / tx) e^(-s dx) = -(bi di / ti) e^(-s di).
-        let mut cuts = vec![0.0];
+        // (Fixed-size arrays: this runs after many inputs, no allocation.)
+        let mut cuts = [0.0, horizon, horizon];
+        let mut n_cuts = 2;
         if (dx - di).abs() * tm > 1e-9 && bx != 0.0 && bi != 0.0 {
             let r = -(bi * di * tx) / (bx * dx * ti);
             if r > 0.0 && r.is_finite() {
                 let sg = r.ln() / (di - dx);
                 if sg > 0.0 && sg < horizon {
-                    cuts.push(sg);
+                    cuts = [0.0, sg, horizon];
+                    n_cuts = 3;
                 }
             }
         }
-        cuts.push(horizon);
-        // The extrema of the potential: zeros of g, one at most per piece.
-        let mut points = vec![0.0];
-        for w in cuts.windows(2) {
+        // The extrema of the potential: zeros of g, one at most per piece,
+        // located to 1e-12 ms (they only bound the monotone pieces).
+        let mut points = [0.0; 5];
+        let mut n_points = 1;
+        for w in cuts[..n_cuts].windows(2) {
             let (mut p, mut q) = (w[0], w[1]);
             let (gp, gq) = (g(p), g(q));
             if gp == 0.0 || gq == 0.0 || (gp > 0.0) == (gq > 0.0) {
                 continue;
             }
-            for _ in 0..200 {
+            while q - p > 1e-12 * (1.0 + q) {
                 let m = 0.5 * (p + q);
-                if m <= p || m >= q {
-                    break;
-                }
                 if (g(m) > 0.0) == (gp > 0.0) {
                     p = m;
                 } else {
                     q = m;
                 }
             }
-            points.push(q);
+            points[n_points] = q;
+            n_points += 1;
         }
-        points.push(horizon);
+        points[n_points] = horizon;
+        n_points += 1;
+        let points = &mut points[..n_points];
         points.sort_by(f64::total_cmp);
         let mut fp = y - self.theta;
         for w in points.windows(2) {

@@ -26,6 +26,9 @@ for t, rs in runs.items():
 w1 = [s["wall_sim_s"] for s in runs["1"]]
 wn = [s["wall_sim_s"] for s in runs[n]]
 print(f"speed-up best-of-{reps}: {min(w1) / min(wn):.2f}x   median: {statistics.median(w1) / statistics.median(wn):.2f}x")
+# Each 1-thread run is followed by its N-thread run: their ratio sees the same load.
+pairs = [a / b for a, b in zip(w1, wn)]
+print("paired ratios:", " ".join(f"{r:.2f}" for r in pairs), f"  median {statistics.median(pairs):.2f}x")
 print("identical spikes:", len({s["spikes_sha256"] for rs in runs.values() for s in rs}) == 1)
 PY
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -183,7 +183,18 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
 pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let rss_before = proc_status_bytes("VmRSS:");
     let t_build = Instant::now();
-    let mut net = volley_models::load(model, &opts.overrides)?;
+    // Building a large network takes a while: say so (on a terminal only).
+    let building = if opts.progress {
+        let b = ProgressBar::new_spinner();
+        b.set_message(format!("building {} …", model.display()));
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let net = volley_models::load(model, &opts.overrides);
+    building.finish_and_clear();
+    let mut net = net?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| RunError::Output {

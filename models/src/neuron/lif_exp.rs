@@ -221,7 +221,21 @@ impl LifExpConsts {
         // located to 1e-12 ms (they only bound the monotone pieces).
         let mut points = [0.0; 5];
         let mut n_points = 1;
-        for w in cuts[..n_cuts].windows(2) {
+        if tx == ti {
+            // One synaptic time constant: g = -a/tm - (B/tx) e^(-s dx) has
+            // its single zero in closed form.
+            let b = bx + bi;
+            let r = -(a * tx) / (tm * b);
+            if r > 0.0 && r.is_finite() {
+                let s = -r.ln() / dx;
+                if s > 0.0 && s < horizon {
+                    points[n_points] = s;
+                    n_points += 1;
+                }
+            }
+            n_cuts = 0;
+        }
+        for w in cuts[..n_cuts.max(1)].windows(2) {
             let (mut p, mut q) = (w[0], w[1]);
             let (gp, gq) = (g(p), g(q));
             if gp == 0.0 || gq == 0.0 || (gp > 0.0) == (gq > 0.0) {

@@ -206,8 +206,12 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let window = net.simulation.window_len();
     // Advance in whole windows, ~200 steps (or ~10 ms when paced to the
     // wall clock), to update the progress bar.
+    // Without a progress bar, replay inputs are checked every ~10 % (each
+    // step ends with a synchronisation of all workers, so fewer is faster).
     let target = if opts.realtime {
         Time(10 * volley_engine::TICKS_PER_MS)
+    } else if !opts.progress {
+        Time(t_sim.0 / 10)
     } else {
         Time(t_sim.0 / 200)
     };

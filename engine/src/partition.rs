@@ -510,21 +510,24 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// [`take_own_spikes`](Self::take_own_spikes)) and `received` — into
     /// deliveries, all of which land at or after `not_before`.
     pub fn enqueue_spikes(&mut self, own: Vec<Spike>, received: &[Spike], not_before: Time) {
-        let next_window_start = not_before;
         let mut inbox = own;
         inbox.extend_from_slice(received);
         inbox.sort_unstable();
         for &spike in &inbox {
             let (targets, classes) = self.connectome.synapses_raw(spike.source);
             debug_assert!(
-                (0..classes.len()).all(|k| spike.time + self.connectome.classes()[classes.get(k) as usize].delay >= next_window_start),
-                "causality: a delivery of {spike:?} lands before window start {next_window_start:?}"
+                (0..classes.len()).all(|k| spike.time
+                    + self.connectome.classes()[classes.get(k) as usize].delay
+                    >= not_before),
+                "causality: a delivery of {spike:?} lands before {not_before:?}"
             );
             self.queue.push_spike(spike, targets, classes);
         }
         inbox.clear();
+        // Keep the larger buffer for the next window. `own_spikes` is not
+        // always empty here: a pipelined run that stops inside a window has
+        // already collected that window's own spikes; they move along.
         if self.own_spikes.capacity() < inbox.capacity() {
-            // Keep the larger buffer for the next window.
             inbox.append(&mut self.own_spikes);
             self.own_spikes = inbox;
         }

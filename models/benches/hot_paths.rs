@@ -10,7 +10,7 @@ use std::hint::black_box;
 use volley_engine::{Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Spike, Time, Trains};
 use volley_models::input::PoissonDrive;
 use volley_models::neuron::lif_delta::LifDeltaParams;
-use volley_models::neuron::NeuronStore;
+use volley_models::neuron::{NeuronParams, NeuronStore};
 
 const W: Time = Time(1_536_000); // 1.5 ms
 
@@ -59,7 +59,7 @@ fn queue(c: &mut Criterion) {
 
 fn neuron_update(c: &mut Criterion) {
     let mut store = NeuronStore::default();
-    let p = store.add_lif_delta_params(&LifDeltaParams {
+    let p = store.add_params(&NeuronParams::LifDelta(LifDeltaParams {
         tau_m: 20.0,
         C_m: 1.0,
         t_ref: 2.0,
@@ -69,10 +69,10 @@ fn neuron_update(c: &mut Criterion) {
         I_e: 0.0,
         V_m: None,
         V_min: None,
-    });
+    }));
     let n = 10_000u32;
     for _ in 0..n {
-        store.push_lif_delta(p, 10.0);
+        store.push(p, 10.0);
     }
     for i in 0..n {
         store.start(i, Time::ZERO);

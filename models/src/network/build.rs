@@ -875,15 +875,12 @@ fn add_projection(
             generators::spatial(&rc, &sp, &sp_src, &sp_tgt, b, &mut sampler)
         }
         "all_to_all" => {
-            let mut syn = stream(seed, StreamKind::Synapse, i as u64, 0);
             let mut r = Ok(());
             'all: for &t in &tgt {
                 if !b.owns(t) {
                     continue;
                 }
-                if !sampler.is_constant() {
-                    syn = stream(seed, StreamKind::Synapse, i as u64, u64::from(t));
-                }
+                let mut syn = stream(seed, StreamKind::Synapse, i as u64, u64::from(t));
                 for k in 0..src.n {
                     let sg = src.gid(k);
                     if autapses || sg != t {
@@ -910,6 +907,9 @@ fn add_projection(
             }
             let mut r = Ok(());
             for (k, &t) in tgt.iter().enumerate() {
+                if !b.owns(t) {
+                    continue;
+                }
                 let mut syn = stream(seed, StreamKind::Synapse, i as u64, u64::from(t));
                 match sampler.class(&mut syn, b) {
                     Ok(c) => b.add_with_class(Gid(src.gid(k as u64)), t, c),

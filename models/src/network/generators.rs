@@ -300,11 +300,6 @@ impl SynapseSampler {
         })
     }
 
-    /// Whether every synapse gets the same class (no draws needed).
-    pub fn is_constant(&self) -> bool {
-        self.levels == 1 && self.d_levels == 1
-    }
-
     fn weight_level(&self, w: f64) -> u32 {
         if self.levels == 1 {
             return 0;

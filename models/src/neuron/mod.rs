@@ -151,11 +151,6 @@ impl NeuronStore {
         (self.params.len() - 1) as u16
     }
 
-    /// Register a `lif_delta` parameter set; returns its index.
-    pub fn add_lif_delta_params(&mut self, p: &LifDeltaParams) -> u16 {
-        self.add_params(&NeuronParams::LifDelta(p.clone()))
-    }
-
     /// Append a neuron with parameter set `params` and initial potential
     /// `v_m`. Its local index is the number of neurons added before it.
     pub fn push(&mut self, params: u16, v_m: f64) -> NeuronKey {
@@ -173,11 +168,6 @@ impl NeuronStore {
             self.kinds.push(Kind::Delta);
             key
         }
-    }
-
-    /// Append a `lif_delta` neuron (see [`push`](Self::push)).
-    pub fn push_lif_delta(&mut self, params: u16, v_m: f64) -> NeuronKey {
-        self.push(params, v_m)
     }
 
     /// Refractory period of local neuron `i`.

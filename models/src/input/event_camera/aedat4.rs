@@ -40,7 +40,7 @@ pub struct Aedat4Reader {
     compression: Compression,
     data_table: Option<u64>,
     streams: Vec<Stream>,
-    packet: Vec<u8>,
+    /// Decompressed packet (reused).
     unpacked: Vec<u8>,
     done: bool,
 }
@@ -89,7 +89,6 @@ impl Aedat4Reader {
             compression,
             data_table: u64::try_from(table).ok(),
             streams: parse_streams(info),
-            packet: Vec::new(),
             unpacked: Vec::new(),
             done: false,
         })
@@ -98,25 +97,23 @@ impl Aedat4Reader {
     fn stream(&self, id: i32) -> Option<&Stream> {
         self.streams.iter().find(|s| s.id == id)
     }
+}
 
-    /// Decompress the current packet into `unpacked`; `Err` says why not.
-    fn unpack(&mut self) -> Result<(), String> {
-        self.unpacked.clear();
-        let limit = MAX_PACKET as u64;
-        let r = match self.compression {
-            Compression::None => {
-                self.unpacked.extend_from_slice(&self.packet);
-                Ok(0)
-            }
-            Compression::Lz4 => lz4_flex::frame::FrameDecoder::new(&self.packet[..])
-                .take(limit)
-                .read_to_end(&mut self.unpacked),
-            Compression::Zstd => zstd::stream::read::Decoder::with_buffer(&self.packet[..])
-                .and_then(|d| d.take(limit).read_to_end(&mut self.unpacked)),
-        };
-        r.map(|_| ())
-            .map_err(|e| format!("cannot decompress packet: {e}"))
-    }
+/// Decompress `packet` into `out` (not called for uncompressed files);
+/// `Err` says why not.
+fn unpack(compression: Compression, packet: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let limit = MAX_PACKET as u64;
+    let r = match compression {
+        Compression::None => return Ok(()),
+        Compression::Lz4 => lz4_flex::frame::FrameDecoder::new(packet)
+            .take(limit)
+            .read_to_end(out),
+        Compression::Zstd => zstd::stream::read::Decoder::with_buffer(packet)
+            .and_then(|d| d.take(limit).read_to_end(out)),
+    };
+    r.map(|_| ())
+        .map_err(|e| format!("cannot decompress packet: {e}"))
 }
 
 /// Stream ids, types and sizes from the info node XML: each output is a
@@ -219,22 +216,27 @@ impl EventReader for Aedat4Reader {
                 )?;
                 return Ok(false);
             }
-            let known = self.stream(id).map(|s| s.kind.clone());
-            if let Some(kind) = &known {
-                if kind != "EVTS" {
-                    self.src.consume(size);
-                    self.src.report_mut().skip(kind_name(kind), 1);
-                    continue;
-                }
-            }
-            self.packet.clear();
-            self.packet.extend_from_slice(&self.src.data()[..size]);
-            self.src.consume(size);
-            if let Err(what) = self.unpack() {
-                self.src.damage(at, (size + 8) as u64, what)?;
+            if let Some(kind) = self
+                .stream(id)
+                .filter(|s| s.kind != "EVTS")
+                .map(|s| kind_name(&s.kind))
+            {
+                self.src.consume(size);
+                self.src.report_mut().skip(kind, 1);
                 continue;
             }
-            match decode_events(&self.unpacked, out) {
+            // Decode straight from the read buffer (decompressing if needed).
+            let packet = &self.src.data()[..size];
+            let decoded = if self.compression == Compression::None {
+                decode_events(packet, out).map_err(|what| format!("stream {id}: {what}"))
+            } else {
+                unpack(self.compression, packet, &mut self.unpacked).and_then(|()| {
+                    decode_events(&self.unpacked, out)
+                        .map_err(|what| format!("stream {id}: {what}"))
+                })
+            };
+            self.src.consume(size);
+            match decoded {
                 Ok(true) => {}
                 Ok(false) => {
                     // Not an event packet (no info node to tell us before).
@@ -242,8 +244,7 @@ impl EventReader for Aedat4Reader {
                 }
                 Err(what) => {
                     out.clear();
-                    self.src
-                        .damage(at, (size + 8) as u64, format!("stream {id}: {what}"))?;
+                    self.src.damage(at, (size + 8) as u64, what)?;
                 }
             }
         }

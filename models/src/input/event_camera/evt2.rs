@@ -8,7 +8,7 @@
 //! are dropped and a TIME_HIGH that falls back by (almost) the whole 34-bit
 //! range counts as a wrap.
 
-use super::bytes::ByteStream;
+use super::bytes::{ByteStream, Damage};
 use super::header::read_lines;
 use super::sensors::prophesee_geometry;
 use super::{CameraEvent, EventFileError, EventReader, Format};
@@ -51,6 +51,32 @@ impl TimeHigh {
     }
 }
 
+/// Non-event words of the Prophesee formats, counted per decoded block.
+#[derive(Default)]
+pub(crate) struct WordCounts {
+    /// Before the first TIME_HIGH (dropped, as the reference decoder does).
+    pub early: u64,
+    /// Time words.
+    pub time: u64,
+    /// EM events (EVT 3).
+    pub em: u64,
+    /// External triggers.
+    pub trigger: u64,
+    /// OTHERS / CONTINUED words.
+    pub other: u64,
+}
+
+impl WordCounts {
+    /// Add to the reader's report; `time` names the time words counted.
+    pub(crate) fn report(&self, dmg: &mut Damage<'_>, time: &'static str) {
+        dmg.skip("before_first_time_high", self.early);
+        dmg.skip(time, self.time);
+        dmg.skip("em_event", self.em);
+        dmg.skip("trigger", self.trigger);
+        dmg.skip("other", self.other);
+    }
+}
+
 /// Streaming EVT 2.0 reader.
 pub struct Evt2Reader {
     src: ByteStream,
@@ -82,13 +108,13 @@ impl EventReader for Evt2Reader {
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
         let time = &mut self.time;
         self.src.records(4, "word", out, |block, dmg, out| {
-            let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
+            let mut c = WordCounts::default();
             for (k, b) in block.chunks_exact(4).enumerate() {
                 let word = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 match word >> 28 {
                     kind @ (0x0 | 0x1) => {
                         let Some(base) = time.base else {
-                            early += 1;
+                            c.early += 1;
                             continue;
                         };
                         let x = (word >> 11) & 0x7FF;
@@ -110,17 +136,14 @@ impl EventReader for Evt2Reader {
                     }
                     0x8 => {
                         time.set(u64::from(word & 0x0FFF_FFFF));
-                        high += 1;
+                        c.time += 1;
                     }
-                    0xA => trig += 1,
-                    0xE | 0xF => other += 1,
+                    0xA => c.trigger += 1,
+                    0xE | 0xF => c.other += 1,
                     t => dmg.damage(k * 4, 4, format!("unknown EVT 2.0 word type {t:#x}"))?,
                 }
             }
-            dmg.skip("before_first_time_high", early);
-            dmg.skip("time_high", high);
-            dmg.skip("trigger", trig);
-            dmg.skip("other", other);
+            c.report(dmg, "time_high");
             Ok(())
         })
     }

@@ -10,7 +10,7 @@
 //! first (IMX636 / EVK4).
 
 use super::bytes::ByteStream;
-use super::evt2::TimeHigh;
+use super::evt2::{TimeHigh, WordCounts};
 use super::header::{read_lines, value};
 use super::sensors::prophesee_geometry;
 use super::{CameraEvent, EventFileError, EventReader, Format};
@@ -54,7 +54,7 @@ impl EventReader for Evt21Reader {
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
         let (legacy, time) = (self.legacy, &mut self.time);
         self.src.records(8, "word", out, |block, dmg, out| {
-            let (mut early, mut high, mut trig, mut other) = (0, 0, 0, 0);
+            let mut c = WordCounts::default();
             for (k, b) in block.chunks_exact(8).enumerate() {
                 let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 let hi = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
@@ -66,7 +66,7 @@ impl EventReader for Evt21Reader {
                 match word >> 60 {
                     kind @ (0x0 | 0x1) => {
                         let Some(base) = time.base else {
-                            early += 1;
+                            c.early += 1;
                             continue;
                         };
                         let t = base + ((word >> 54) & 0x3F) as i64;
@@ -95,17 +95,14 @@ impl EventReader for Evt21Reader {
                     }
                     0x8 => {
                         time.set((word >> 32) & 0x0FFF_FFFF);
-                        high += 1;
+                        c.time += 1;
                     }
-                    0xA => trig += 1,
-                    0xE | 0xF => other += 1,
+                    0xA => c.trigger += 1,
+                    0xE | 0xF => c.other += 1,
                     t => dmg.damage(k * 8, 8, format!("unknown EVT 2.1 word type {t:#x}"))?,
                 }
             }
-            dmg.skip("before_first_time_high", early);
-            dmg.skip("time_high", high);
-            dmg.skip("trigger", trig);
-            dmg.skip("other", other);
+            c.report(dmg, "time_high");
             Ok(())
         })
     }

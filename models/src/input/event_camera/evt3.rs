@@ -17,7 +17,7 @@
 //! TIME_HIGH that falls back by (almost) the whole 24-bit range is a wrap.
 
 use super::bytes::ByteStream;
-use super::evt2::TimeHigh;
+use super::evt2::{TimeHigh, WordCounts};
 use super::header::read_lines;
 use super::sensors::prophesee_geometry;
 use super::{CameraEvent, EventFileError, EventReader, Format};
@@ -57,15 +57,6 @@ impl Evt3Reader {
     }
 }
 
-#[derive(Default)]
-struct Counts {
-    early: u64,
-    time: u64,
-    em: u64,
-    trigger: u64,
-    other: u64,
-}
-
 impl EventReader for Evt3Reader {
     fn format(&self) -> Format {
         Format::Evt3
@@ -79,7 +70,7 @@ impl EventReader for Evt3Reader {
         let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
         let st = &mut self.state;
         self.src.records(2, "word", out, |block, dmg, out| {
-            let mut c = Counts::default();
+            let mut c = WordCounts::default();
             for (k, b) in block.chunks_exact(2).enumerate() {
                 let word = u16::from_le_bytes([b[0], b[1]]);
                 let kind = word >> 12;
@@ -166,11 +157,7 @@ impl EventReader for Evt3Reader {
                     t => dmg.damage(k * 2, 2, format!("unknown EVT 3.0 word type {t:#x}"))?,
                 }
             }
-            dmg.skip("before_first_time_high", c.early);
-            dmg.skip("time", c.time);
-            dmg.skip("em_event", c.em);
-            dmg.skip("trigger", c.trigger);
-            dmg.skip("other", c.other);
+            c.report(dmg, "time");
             Ok(())
         })
     }

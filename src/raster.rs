@@ -19,6 +19,13 @@ const COLORS: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
+/// Make the bundled font plotters' "sans-serif" (once).
+pub fn register_fonts() {
+    REGISTER.call_once(|| {
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
 /// Draw the raster of `spikes` (sorted by time) between `t0_ms` and `t1_ms`.
 pub fn draw(
     path: &Path,
@@ -28,9 +35,7 @@ pub fn draw(
     t1_ms: f64,
     title: &str,
 ) -> Result<(), String> {
-    REGISTER.call_once(|| {
-        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
-    });
+    register_fonts();
     let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
     // Rows: a proportional sample of each recorded population's first neurons.
     let recorded: Vec<&PopulationInfo> = populations.iter().filter(|p| p.recorded).collect();

@@ -1,6 +1,7 @@
 //! `volley run`: build a model, simulate it, write the outputs.
 
 use crate::raster;
+use crate::weights;
 use crate::stats::{population_stats, PopulationStats};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -95,6 +96,8 @@ pub struct Summary {
     pub bytes_per_synapse: f64,
     /// Synapses built per second of wall_build_s.
     pub synapses_per_s_build: f64,
+    /// Plastic synapses (included in `synapses`).
+    pub plastic_synapses: u64,
     /// Per-population statistics.
     pub populations: Vec<PopulationStats>,
     /// SHA-256 of spikes.csv.
@@ -175,6 +178,33 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     std::fs::write(path, bytes).map_err(|e| RunError::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
+    })
+}
+
+/// weights.csv, weight_trace.csv and weights.png of a run's plastic synapses.
+fn write_weights(
+    net: &mut volley_models::Network,
+    model: &Path,
+    out_dir: &Path,
+) -> Result<(), RunError> {
+    use volley_models::synapse::{final_weights, take_weight_trace};
+    let rows = final_weights(&mut net.simulation);
+    write_file(&out_dir.join("weights.csv"), &weights::weights_csv(&rows))?;
+    let trace = take_weight_trace(&mut net.simulation);
+    write_file(&out_dir.join("weight_trace.csv"), &weights::trace_csv(&trace))?;
+    let title = format!(
+        "{}: {} plastic synapses at {} ms",
+        model
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        rows.len(),
+        net.t_sim.as_ms()
+    );
+    let png = out_dir.join("weights.png");
+    weights::draw_histogram(&png, &rows, &title).map_err(|m| RunError::Output {
+        path: png.clone(),
+        message: m,
     })
 }
 
@@ -286,6 +316,9 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
             message: m,
         })?;
     }
+    if net.record_weights {
+        write_weights(&mut net, model, &opts.out_dir)?;
+    }
     let events = counters.recurrent_events + counters.external_events;
     let summary = Summary {
         volley_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -322,6 +355,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         } else {
             0.0
         },
+        plastic_synapses: net.n_plastic_synapses,
         populations,
         spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
         event_replays: net

@@ -16,8 +16,10 @@
 //! bucket cost 42 % of the run; grouping 32-byte deliveries by target 22 %.
 
 use crate::connectome::{Classes, SynapseClass};
+use crate::plasticity::PLASTIC;
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
+use std::sync::Arc;
 
 /// One window's pending deliveries.
 #[derive(Default)]
@@ -31,6 +33,8 @@ struct Bucket {
 pub struct EventQueue {
     window: u64,
     classes: Vec<SynapseClass>,
+    /// Delay of each plastic synapse (entries tagged [`PLASTIC`]).
+    plastic_delays: Arc<[Time]>,
     buckets: Vec<Bucket>,
     /// Window number held open, if any.
     open: Option<u64>,
@@ -52,6 +56,7 @@ impl EventQueue {
         EventQueue {
             window: window.0,
             classes: classes.to_vec(),
+            plastic_delays: Arc::from([]),
             buckets: (0..n_buckets).map(|_| Bucket::default()).collect(),
             open: None,
             spikes: Vec::new(),
@@ -60,6 +65,23 @@ impl EventQueue {
             cursor: vec![0; n_targets as usize],
             active: Vec::new(),
             pending: 0,
+        }
+    }
+
+    /// The same queue, able to carry spikes over plastic synapses with
+    /// these delays (by synapse number).
+    pub fn with_plastic_delays(mut self, delays: Arc<[Time]>) -> Self {
+        self.plastic_delays = delays;
+        self
+    }
+
+    /// Delay of synapse class `c`, or of plastic synapse `c & !PLASTIC`.
+    #[inline]
+    fn delay_of(classes: &[SynapseClass], plastic: &[Time], c: u32) -> Time {
+        if c & PLASTIC == 0 {
+            classes[c as usize].delay
+        } else {
+            plastic[(c & !PLASTIC) as usize]
         }
     }
 
@@ -101,12 +123,35 @@ impl EventQueue {
         targets: &[u32],
         classes: &[C],
     ) {
+        self.push_entries(
+            spike,
+            targets.iter().zip(classes).map(|(&t, &c)| (t, c.into())),
+        );
+        self.pending += targets.len();
+    }
+
+    /// Add the deliveries of `spike` over plastic synapses `first..` (one
+    /// per target), ordered by delay.
+    #[inline]
+    pub fn push_plastic(&mut self, spike: Spike, targets: &[u32], first: u32) {
+        debug_assert!(first as usize + targets.len() <= self.plastic_delays.len());
+        self.push_entries(
+            spike,
+            targets
+                .iter()
+                .enumerate()
+                .map(|(j, &t)| (t, PLASTIC | (first + j as u32))),
+        );
+        self.pending += targets.len();
+    }
+
+    #[inline]
+    fn push_entries(&mut self, spike: Spike, entries: impl Iterator<Item = (u32, u32)>) {
         let n = self.buckets.len() as u64;
         let mut current: Option<(usize, u32)> = None;
         let mut current_delay = Time::NEVER;
-        for (&target, &class) in targets.iter().zip(classes) {
-            let class: u32 = class.into();
-            let delay = self.classes[class as usize].delay;
+        for (target, class) in entries {
+            let delay = Self::delay_of(&self.classes, &self.plastic_delays, class);
             if delay != current_delay || current.is_none() {
                 current_delay = delay;
                 let k = self.window_of(spike.time + delay);
@@ -136,7 +181,6 @@ impl EventQueue {
             let (b, idx) = current.expect("set above");
             self.buckets[b].entries.push((target, idx, class));
         }
-        self.pending += targets.len();
     }
 
     /// Open window `k`: group its deliveries by target (in key order per target).
@@ -169,10 +213,10 @@ impl EventQueue {
         self.cursor.copy_from_slice(&self.offsets[..n_targets]);
         // The open window's spike table; the bucket keeps the old one's memory.
         std::mem::swap(&mut self.spikes, &mut bucket.spikes);
-        let (spikes, classes) = (&self.spikes, &self.classes);
+        let (spikes, classes, plastic) = (&self.spikes, &self.classes, &self.plastic_delays);
         let key = |&(s, c): &(u32, u32)| {
             let sp = &spikes[s as usize];
-            (sp.time + classes[c as usize].delay, sp.source)
+            (sp.time + Self::delay_of(classes, plastic, c), sp.source)
         };
         for &i in &self.active {
             let list = &mut self.pool
@@ -200,7 +244,9 @@ impl EventQueue {
     }
 
     /// The next unconsumed delivery of `target` in the open window.
-    /// `synapse` is the synapse's class (its distinct weight/delay pair).
+    /// `synapse` is the synapse's class (its distinct weight/delay pair), or
+    /// [`PLASTIC`]` | k` for plastic synapse `k`, whose weight (NaN here)
+    /// only its [`Plasticity`](crate::Plasticity) knows.
     #[inline]
     pub fn peek(&self, target: u32) -> Option<Delivery> {
         let c = *self.cursor.get(target as usize)? as usize;
@@ -209,13 +255,18 @@ impl EventQueue {
         }
         let (s, class) = self.pool[c];
         let spike = &self.spikes[s as usize];
-        let sc = &self.classes[class as usize];
+        let (delay, weight) = if class & PLASTIC == 0 {
+            let sc = &self.classes[class as usize];
+            (sc.delay, sc.weight)
+        } else {
+            (self.plastic_delays[(class & !PLASTIC) as usize], f64::NAN)
+        };
         Some(Delivery {
-            time: spike.time + sc.delay,
+            time: spike.time + delay,
             target,
             source: spike.source,
             synapse: class,
-            weight: sc.weight,
+            weight,
             lag: spike.lag,
         })
     }

@@ -14,6 +14,7 @@ use crate::dynamics::{Dynamics, Forecast, Input, Response};
 use crate::event_queue::EventQueue;
 use crate::forecast::SpikeForecast;
 use crate::observer::{NoObserver, Observer};
+use crate::plasticity::{PlasticWiring, Plasticity, PLASTIC};
 use crate::recorder::SpikeRecorder;
 use crate::spike::{Delivery, Gid, Spike};
 use crate::time::Time;
@@ -58,6 +59,10 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     gids: Vec<Gid>,
     /// Incoming synapses of local neurons, grouped by source gid.
     connectome: Connectome,
+    /// Incoming plastic synapses of local neurons, grouped by source gid.
+    plastic: PlasticWiring,
+    /// Their state and update rules.
+    plasticity: Option<Box<dyn Plasticity>>,
     /// Per neuron gid: bit set of the *other* partitions holding its targets.
     destinations: Arc<[u64]>,
     queue: EventQueue,
@@ -102,6 +107,10 @@ pub struct PartitionParts<D> {
     pub gids: Vec<Gid>,
     /// Incoming synapses of local neurons, grouped by source gid.
     pub connectome: Connectome,
+    /// Incoming plastic synapses of local neurons (empty if none).
+    pub plastic: PlasticWiring,
+    /// Their state and rules (`None` if there is no plastic synapse).
+    pub plasticity: Option<Box<dyn Plasticity>>,
     /// Per neuron gid: bit set of the other partitions holding its targets.
     pub destinations: Arc<[u64]>,
     /// Spike-emitting inputs.
@@ -145,12 +154,19 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             }
             train_ranges[target as usize] = (start as u32, k as u32);
         }
-        let queue = EventQueue::new(n, p.window_len, p.max_delay, p.connectome.classes());
+        assert!(
+            p.plastic.is_empty() || p.plasticity.is_some(),
+            "plastic synapses need a Plasticity"
+        );
+        let queue = EventQueue::new(n, p.window_len, p.max_delay, p.connectome.classes())
+            .with_plastic_delays(p.plastic.delays().clone());
         let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,
             gids: p.gids,
             connectome: p.connectome,
+            plastic: p.plastic,
+            plasticity: p.plasticity,
             destinations: p.destinations,
             queue,
             window_len: p.window_len,
@@ -188,6 +204,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             dynamics: self.dynamics,
             gids: self.gids,
             connectome: self.connectome,
+            plastic: self.plastic,
+            plasticity: self.plasticity,
             destinations: self.destinations,
             queue: self.queue,
             window_len: self.window_len,
@@ -252,6 +270,48 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         &self.connectome
     }
 
+    /// The plastic synapses held by this partition.
+    pub fn plastic(&self) -> &PlasticWiring {
+        &self.plastic
+    }
+
+    /// Their state (`None` without plastic synapses).
+    pub fn plasticity(&self) -> Option<&dyn Plasticity> {
+        self.plasticity.as_deref()
+    }
+
+    /// Their state, mutably.
+    pub fn plasticity_mut(&mut self) -> Option<&mut (dyn Plasticity + 'static)> {
+        self.plasticity.as_deref_mut()
+    }
+
+    /// Expand one spike over this partition's synapses (static and plastic).
+    #[inline]
+    fn expand(&mut self, spike: Spike) {
+        let (targets, classes) = self.connectome.synapses_raw(spike.source);
+        self.queue.push_spike(spike, targets, classes);
+        let (targets, first) = self.plastic.synapses_of(spike.source);
+        if !targets.is_empty() {
+            self.queue.push_plastic(spike, targets, first);
+        }
+    }
+
+    /// The weight a delivery transmits: its class's, or what its plastic
+    /// synapse makes of this spike (updating it, exactly at this time).
+    #[inline]
+    fn weight_of(&mut self, d: &mut Delivery) {
+        if d.synapse & PLASTIC != 0 {
+            let k = d.synapse & !PLASTIC;
+            let delay = self.plastic.delays()[k as usize];
+            let t_pre = (d.time - delay).as_ms() + f64::from(d.lag);
+            let rule = self
+                .plasticity
+                .as_mut()
+                .expect("plastic synapses have a Plasticity");
+            d.weight = rule.on_pre(k, d.target, t_pre, delay.as_ms());
+        }
+    }
+
     /// Spikes for partition `q` emitted during the current window.
     pub fn outbox_mut(&mut self, q: usize) -> &mut Vec<Spike> {
         &mut self.outboxes[q]
@@ -289,10 +349,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             drive.emit(grid, &mut self.input_spikes);
         }
         self.input_spikes.sort_unstable();
-        for &spike in &self.input_spikes {
-            let (targets, classes) = self.connectome.synapses_raw(spike.source);
-            self.queue.push_spike(spike, targets, classes);
+        let inputs = std::mem::take(&mut self.input_spikes);
+        for &spike in &inputs {
+            self.expand(spike);
         }
+        self.input_spikes = inputs;
         self.queue.open(k);
     }
 
@@ -372,9 +433,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn gather(&mut self, i: u32, t: Time) -> (Input, f32) {
         // Fast path, by far the commonest case: one delivery alone at its tick.
         if self.train_next[i as usize] != t {
-            if let Some(d) = self.queue.pop(i) {
+            if let Some(mut d) = self.queue.pop(i) {
                 debug_assert_eq!(d.time, t);
                 if self.queue.peek(i).is_none_or(|n| n.time != t) {
+                    self.weight_of(&mut d);
                     self.note(i, &d);
                     return (Input::single(d.weight), d.lag);
                 }
@@ -400,15 +462,17 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// given, was already taken from the queue).
     fn gather_many(&mut self, i: u32, t: Time, first: Option<Delivery>) -> (Input, f32) {
         let mut items: SmallVec<[Item; 8]> = SmallVec::new();
-        if let Some(d) = first {
+        if let Some(mut d) = first {
+            self.weight_of(&mut d);
             items.push((d.source, d.synapse, d.weight, d.lag));
         }
-        while let Some(d) = self.queue.peek(i) {
+        while let Some(mut d) = self.queue.peek(i) {
             if d.time != t {
                 break;
             }
-            items.push((d.source, d.synapse, d.weight, d.lag));
             self.queue.pop(i);
+            self.weight_of(&mut d);
+            items.push((d.source, d.synapse, d.weight, d.lag));
         }
         let from_queue = items.len();
         if self.train_next[i as usize] == t {
@@ -463,7 +527,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.counters.spikes += 1;
             self.recorder.offer(i, spike);
             self.observer.on_spike(self.index, &spike);
-            if self.connectome.out_degree(source) > 0 {
+            if let Some(rule) = self.plasticity.as_mut() {
+                rule.on_post(i, t.as_ms() + f64::from(r.lag));
+            }
+            if self.connectome.out_degree(source) > 0
+                || !self.plastic.synapses_of(source).0.is_empty()
+            {
                 self.own_spikes.push(spike);
             }
             let mut mask = self
@@ -516,12 +585,19 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         for &spike in &inbox {
             let (targets, classes) = self.connectome.synapses_raw(spike.source);
             debug_assert!(
+                self.plastic.synapses_of(spike.source).0.is_empty()
+                    || spike.time + self.plastic.delays().iter().copied().min().unwrap_or(Time::NEVER)
+                        >= not_before,
+                "causality: a plastic delivery of {spike:?} lands before {not_before:?}"
+            );
+            debug_assert!(
                 (0..classes.len()).all(|k| spike.time
                     + self.connectome.classes()[classes.get(k) as usize].delay
                     >= not_before),
                 "causality: a delivery of {spike:?} lands before {not_before:?}"
             );
-            self.queue.push_spike(spike, targets, classes);
+            let _ = (targets, classes);
+            self.expand(spike);
         }
         inbox.clear();
         // Keep the larger buffer for the next window. `own_spikes` is not

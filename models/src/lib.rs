@@ -11,6 +11,7 @@ pub mod input;
 pub mod network;
 pub mod neuron;
 pub mod rng;
+pub mod synapse;
 
 pub use error::ModelError;
 pub use network::{load, read_partition_file, Network, Overrides, PopulationInfo};

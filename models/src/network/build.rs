@@ -9,9 +9,10 @@
 use super::csv_table::CsvTable;
 use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
 use super::model_file::{
-    self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, ValueSpec,
+    self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, SynapseChoice, ValueSpec,
 };
-use super::wiring::{self, NeuronTable, Wiring};
+use super::wiring::{self, NeuronTable, PlasticEdge, Wiring};
+use crate::synapse::{PlasticStore, SynapseRule};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
 use crate::input::{PoissonDrive, SpikeTimesDrive};
@@ -22,7 +23,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use toml::Spanned;
-use volley_engine::{Assignment, PartitionParts, PartitionScheme};
+use volley_engine::{Assignment, PartitionParts, PartitionScheme, PlasticWiring, Plasticity};
 use volley_engine::{
     Drive, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, Trains, TICKS_PER_MS,
 };
@@ -133,6 +134,10 @@ pub struct Network {
     pub model_file: PathBuf,
     /// Event-camera replays: input name and shared progress / errors.
     pub replays: Vec<(String, Arc<Mutex<ReplayStatus>>)>,
+    /// Plastic synapses (included in `n_synapses`).
+    pub n_plastic_synapses: u64,
+    /// Whether a `weights` recorder asks for weights.csv.
+    pub record_weights: bool,
 }
 
 pub(super) struct Ctx<'a> {
@@ -266,6 +271,25 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         ));
     }
 
+    // Synapse models: one rule per plastic projection.
+    let mut rules: Vec<SynapseRule> = Vec::new();
+    let mut rule_projection: Vec<usize> = Vec::new();
+    let mut projection_rules: Vec<Option<u16>> = Vec::new();
+    for (i, spec) in file.projections.iter().enumerate() {
+        let rule = match &spec.get_ref().synapse {
+            None => None,
+            Some(t) => SynapseRule::parse(t).map_err(|(k, m)| {
+                let k = if k.is_empty() { String::new() } else { format!(".{k}") };
+                ctx.err(spec, format!("projections[{i}].synapse{k}"), m)
+            })?,
+        };
+        projection_rules.push(rule.map(|r| {
+            rules.push(r);
+            rule_projection.push(i);
+            (rules.len() - 1) as u16
+        }));
+    }
+
     // Refuse what cannot fit before spending minutes building it.
     check_memory(ctx, &file, &pops, n_neurons)?;
 
@@ -278,6 +302,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         pops: &pops,
         assign: &assign,
         input_edges: &input_edges,
+        projection_rules: &projection_rules,
         n_neurons,
         n_nodes,
         seed,
@@ -299,6 +324,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         })
     };
     let mut connectomes = Vec::new();
+    let mut plastic_edges = Vec::new();
     let mut flags = Vec::new();
     let (mut n_synapses, mut n_input_synapses) = (0u64, 0u64);
     let mut recurrent_min_delay = Time::NEVER;
@@ -310,7 +336,17 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         recurrent_min_delay = recurrent_min_delay.min(w.recurrent_min_delay);
         delays = (delays.0.min(w.delays.0), delays.1.max(w.delays.1));
         connectomes.push(w.connectome);
+        plastic_edges.push(w.plastic);
         flags.push(w.from_elsewhere);
+    }
+    let n_plastic_synapses: u64 = plastic_edges.iter().map(|p| p.len() as u64).sum();
+    for edges in &plastic_edges {
+        for &(_, _, _, weight, r) in edges {
+            rules[r as usize].check_weight(weight).map_err(|m| {
+                let i = rule_projection[r as usize];
+                ctx.err(&file.projections[i], format!("projections[{i}].weight"), m)
+            })?;
+        }
     }
     for spec in &poisson {
         delays = (delays.0.min(spec.delay), delays.1.max(spec.delay));
@@ -319,7 +355,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     drop(flags);
 
     // Recording.
-    let (record_from, recorded) = recorders(ctx, &file, &pops)?;
+    let (record_from, recorded, weights) = recorders(ctx, &file, &pops)?;
     let mut selected = vec![false; n_neurons as usize];
     for (p, &r) in pops.iter().zip(&recorded) {
         if r {
@@ -350,8 +386,15 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         delays.1
     };
     let mut partitions = Vec::with_capacity(assign.parts());
-    for (p, connectome) in connectomes.into_iter().enumerate() {
+    for (p, (connectome, plastic)) in connectomes.into_iter().zip(plastic_edges).enumerate() {
         let members = assign.members(p);
+        let (plastic, mut plasticity) = plastic_part(&store, &rules, members, n_nodes, &plastic);
+        if let Some(s) = plasticity.as_mut() {
+            if weights.all {
+                (0..s.len() as u32).for_each(|k| s.trace(k));
+            }
+            trace_synapses(s, &plastic, &assign, p, &weights.traced);
+        }
         let mut trains: Vec<Box<dyn Trains>> = Vec::new();
         for spec in &poisson {
             let targets: Vec<(u32, Gid)> = spec
@@ -385,6 +428,8 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             dynamics: store.store_for(&assign, p),
             gids: members.to_vec(),
             connectome,
+            plastic,
+            plasticity: plasticity.map(|s| Box::new(s) as Box<dyn Plasticity>),
             destinations: destinations.clone(),
             drives,
             trains,
@@ -417,7 +462,60 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             .iter()
             .map(|c| (c.name.clone(), c.status.clone()))
             .collect(),
+        n_plastic_synapses,
+        record_weights: weights.enabled,
     })
+}
+
+/// One partition's plastic synapses: where they go, and their state.
+fn plastic_part(
+    neurons: &NeuronTable,
+    rules: &[SynapseRule],
+    members: &[Gid],
+    n_nodes: u32,
+    edges: &[PlasticEdge],
+) -> (PlasticWiring, Option<PlasticStore>) {
+    if edges.is_empty() {
+        return (PlasticWiring::default(), None);
+    }
+    let triples: Vec<(u32, u32, Time)> = edges.iter().map(|&(s, t, d, _, _)| (s, t, d)).collect();
+    let wiring = PlasticWiring::from_sorted(n_nodes, &triples);
+    let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32);
+    for &(_, t, d, w, r) in edges {
+        store.push(r, t, w, d.as_ms(), neurons.tau_minus(members[t as usize].0));
+    }
+    (wiring, Some(store))
+}
+
+/// Mark the chosen `[source, target]` synapses of partition `p` as traced.
+fn trace_synapses(
+    store: &mut PlasticStore,
+    wiring: &PlasticWiring,
+    assign: &Assignment,
+    p: usize,
+    pairs: &[[u32; 2]],
+) {
+    for &[source, target] in pairs {
+        if assign.partition_of(target) != p {
+            continue;
+        }
+        let local = assign.local_of(target);
+        let (targets, first) = wiring.synapses_of(Gid(source));
+        for (j, &t) in targets.iter().enumerate() {
+            if t == local {
+                store.trace(first + j as u32);
+            }
+        }
+    }
+}
+
+/// What the `weights` recorder asks for.
+#[derive(Default)]
+struct WeightsRecorder {
+    enabled: bool,
+    /// Trace every plastic synapse.
+    all: bool,
+    traced: Vec<[u32; 2]>,
 }
 
 /// What one partition needs to wire its synapses.
@@ -427,6 +525,7 @@ struct WiringJob<'a> {
     pops: &'a [PopBuild],
     assign: &'a Assignment,
     input_edges: &'a [(Gid, u32, f64, Time)],
+    projection_rules: &'a [Option<u16>],
     n_neurons: u32,
     n_nodes: u32,
     seed: u64,
@@ -435,6 +534,7 @@ struct WiringJob<'a> {
 /// One partition's synapses.
 struct Wired {
     connectome: volley_engine::Connectome,
+    plastic: Vec<PlasticEdge>,
     from_elsewhere: Vec<bool>,
     n_synapses: u64,
     n_input_synapses: u64,
@@ -448,6 +548,7 @@ impl WiringJob<'_> {
         let mut w = Wiring::new(self.assign, p, self.n_neurons, self.n_nodes);
         let mut out = Wired {
             connectome: Default::default(),
+            plastic: Vec::new(),
             from_elsewhere: Vec::new(),
             n_synapses: 0,
             n_input_synapses: 0,
@@ -459,6 +560,7 @@ impl WiringJob<'_> {
                 w.start_filling();
             }
             for (i, spec) in self.file.projections.iter().enumerate() {
+                w.set_plastic(self.projection_rules[i]);
                 let (dmin, dmax) = add_projection(
                     self.ctx,
                     i,
@@ -473,6 +575,7 @@ impl WiringJob<'_> {
                     out.delays = (out.delays.0.min(dmin), out.delays.1.max(dmax));
                 }
             }
+            w.set_plastic(None);
             out.n_synapses = w.len();
             for &(src, tgt, wt, d) in self.input_edges {
                 out.delays = (out.delays.0.min(d), out.delays.1.max(d));
@@ -481,8 +584,9 @@ impl WiringJob<'_> {
             }
             out.n_input_synapses = w.len() - out.n_synapses;
         }
-        let (connectome, from_elsewhere) = w.finish();
+        let (connectome, from_elsewhere, plastic) = w.finish();
         out.connectome = connectome;
+        out.plastic = plastic;
         out.from_elsewhere = from_elsewhere;
         Ok(out)
     }
@@ -1253,53 +1357,92 @@ fn read_input(
     }
 }
 
+/// The recorders: spikes (start time, recorded populations) and weights.
 fn recorders(
     ctx: &Ctx,
     file: &ModelFile,
     pops: &[PopBuild],
-) -> Result<(Time, Vec<bool>), ModelError> {
-    match file.recorders.as_slice() {
-        [] => Ok((Time::ZERO, vec![true; pops.len()])),
-        [spec] => {
-            let s = spec.get_ref();
-            if s.kind != "spikes" {
+) -> Result<(Time, Vec<bool>, WeightsRecorder), ModelError> {
+    let mut spikes: Option<(Time, Vec<bool>)> = None;
+    let mut weights: Option<WeightsRecorder> = None;
+    for (i, spec) in file.recorders.iter().enumerate() {
+        let s = spec.get_ref();
+        let key = |k: &str| format!("recorders[{i}].{k}");
+        match s.kind.as_str() {
+            "spikes" => {
+                if spikes.is_some() {
+                    return Err(ctx.err(
+                        spec,
+                        format!("recorders[{i}]"),
+                        "only one spike recorder is supported; list all populations in one",
+                    ));
+                }
+                if s.synapses.is_some() {
+                    return Err(ctx.err(spec, key("synapses"), "only for kind `weights`"));
+                }
+                let from = match s.start_ms {
+                    None => Time::ZERO,
+                    Some(ms) => Time::from_ms(ms).filter(|_| ms >= 0.0).ok_or_else(|| {
+                        ctx.err(spec, key("start_ms"), format!("must be >= 0 ms, got {ms}"))
+                    })?,
+                };
+                let recorded = match &s.populations {
+                    None => vec![true; pops.len()],
+                    Some(_) => {
+                        let chosen = lookup(ctx, spec, key("populations"), &s.populations, pops)?;
+                        pops.iter()
+                            .map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p)))
+                            .collect()
+                    }
+                };
+                spikes = Some((from, recorded));
+            }
+            "weights" => {
+                if weights.is_some() {
+                    return Err(ctx.err(spec, format!("recorders[{i}]"), "only one weights recorder is supported"));
+                }
+                for (k, present) in [("populations", s.populations.is_some()), ("start_ms", s.start_ms.is_some())] {
+                    if present {
+                        return Err(ctx.err(spec, key(k), "not used by kind `weights`"));
+                    }
+                }
+                let n: u32 = pops.iter().map(|p| p.size).sum();
+                let (all, pairs) = match &s.synapses {
+                    None => (false, Vec::new()),
+                    Some(SynapseChoice::Pairs(p)) => (false, p.clone()),
+                    Some(SynapseChoice::Keyword(k)) if k == "all" => (true, Vec::new()),
+                    Some(SynapseChoice::Keyword(k)) => {
+                        return Err(ctx.err(
+                            spec,
+                            key("synapses"),
+                            format!("`{k}`: give \"all\" or a list of [source, target] pairs"),
+                        ))
+                    }
+                };
+                for (j, pair) in pairs.iter().enumerate() {
+                    if pair[0] >= n || pair[1] >= n {
+                        return Err(ctx.err(
+                            spec,
+                            format!("recorders[{i}].synapses[{j}]"),
+                            format!("[{}, {}]: the network has neurons 0..{n}", pair[0], pair[1]),
+                        ));
+                    }
+                }
+                weights = Some(WeightsRecorder {
+                    enabled: true,
+                    all,
+                    traced: pairs,
+                });
+            }
+            other => {
                 return Err(ctx.err(
                     spec,
-                    "recorders[0].kind".into(),
-                    format!("unknown recorder kind `{}` (known: spikes)", s.kind),
-                ));
+                    key("kind"),
+                    format!("unknown recorder kind `{other}` (known: spikes, weights)"),
+                ))
             }
-            let from = match s.start_ms {
-                None => Time::ZERO,
-                Some(ms) => Time::from_ms(ms).filter(|_| ms >= 0.0).ok_or_else(|| {
-                    ctx.err(
-                        spec,
-                        "recorders[0].start_ms".into(),
-                        format!("must be >= 0 ms, got {ms}"),
-                    )
-                })?,
-            };
-            let recorded = match &s.populations {
-                None => vec![true; pops.len()],
-                Some(_) => {
-                    let chosen = lookup(
-                        ctx,
-                        spec,
-                        "recorders[0].populations".into(),
-                        &s.populations,
-                        pops,
-                    )?;
-                    pops.iter()
-                        .map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p)))
-                        .collect()
-                }
-            };
-            Ok((from, recorded))
         }
-        [_, second, ..] => Err(ctx.err(
-            second,
-            "recorders[1]".into(),
-            "only one spike recorder is supported; list all populations in one",
-        )),
     }
+    let (from, recorded) = spikes.unwrap_or_else(|| (Time::ZERO, vec![true; pops.len()]));
+    Ok((from, recorded, weights.unwrap_or_default()))
 }

@@ -151,6 +151,10 @@ pub struct ProjectionSpec {
     /// Edge list `source,target,weight_mV,delay_ms` (`edge_list`), gids 0-based.
     #[serde(default)]
     pub file: Option<String>,
+    /// Synapse model and its parameters, e.g. `{ model = "stdp", tau_plus =
+    /// 20.0, lambda = 0.01, Wmax = 100.0 }`. Default: static.
+    #[serde(default)]
+    pub synapse: Option<toml::Table>,
 }
 
 /// A number, or a distribution to draw it from.
@@ -257,6 +261,16 @@ pub struct InputSpec {
     pub stop_ms: Option<f64>,
 }
 
+/// Which synapses a `weights` recorder traces.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SynapseChoice {
+    /// `"all"`.
+    Keyword(String),
+    /// `[[source, target], ...]` (gids).
+    Pairs(Vec<[u32; 2]>),
+}
+
 /// Pooling factors: one for both axes, or `[x, y]`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
@@ -291,8 +305,13 @@ impl InputSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecorderSpec {
-    /// `spikes`.
+    /// `spikes` or `weights`.
     pub kind: String,
+    /// `weights`: synapses `[source, target]` (gids) whose every weight
+    /// change is recorded (weight_trace.csv), or `"all"`. The final weights
+    /// of all plastic synapses are always written (weights.csv).
+    #[serde(default)]
+    pub synapses: Option<SynapseChoice>,
     /// Populations to record. Default: all.
     #[serde(default)]
     pub populations: Option<Names>,

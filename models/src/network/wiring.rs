@@ -40,6 +40,11 @@ impl NeuronTable {
         self.neurons.is_empty()
     }
 
+    /// The STDP trace time constant (ms) of neuron `gid`.
+    pub fn tau_minus(&self, gid: u32) -> f64 {
+        self.params[self.neurons[gid as usize].0 as usize].tau_minus()
+    }
+
     /// The neuron store of partition `p`.
     pub fn store_for(&self, assign: &Assignment, p: usize) -> NeuronStore {
         let mut store = NeuronStore::default();
@@ -66,7 +71,18 @@ pub struct Wiring<'a> {
     /// Per neuron gid: does it (in another partition) have a target here?
     from_elsewhere: Vec<bool>,
     cross_min_delay: Time,
+    /// The synapse rule of the projection being wired (`None`: static).
+    plastic_rule: Option<u16>,
+    /// Plastic synapses `(source, local target, delay, weight, rule)`, kept
+    /// in the placing pass (they are few enough to sort at the end).
+    plastic: Vec<PlasticEdge>,
+    filling: bool,
+    plastic_added: u64,
 }
+
+/// One plastic synapse while the network is built: `(source gid, local
+/// target, delay, initial weight, rule)`.
+pub type PlasticEdge = (u32, u32, Time, f64, u16);
 
 impl<'a> Wiring<'a> {
     /// Synapses from `n_nodes` sources onto the neurons of partition `part`.
@@ -78,7 +94,16 @@ impl<'a> Wiring<'a> {
             builder: TwoPassBuilder::new(n_nodes, assign.members(part).len() as u32),
             from_elsewhere: vec![false; n_neurons as usize],
             cross_min_delay: Time::NEVER,
+            plastic_rule: None,
+            plastic: Vec::new(),
+            filling: false,
+            plastic_added: 0,
         }
+    }
+
+    /// Synapses added from now on follow rule `rule` (`None`: static).
+    pub fn set_plastic(&mut self, rule: Option<u16>) {
+        self.plastic_rule = rule;
     }
 
     /// Whether this partition owns neuron `target`; generators skip the
@@ -106,8 +131,16 @@ impl<'a> Wiring<'a> {
         if !self.owns(target) {
             return;
         }
-        self.builder
-            .add_with_class(source, self.assign.local_of(target), class);
+        let local = self.assign.local_of(target);
+        if let Some(rule) = self.plastic_rule {
+            self.plastic_added += 1;
+            if self.filling {
+                let c = self.builder.class_of(class);
+                self.plastic.push((source.0, local, c.delay, c.weight, rule));
+            }
+        } else {
+            self.builder.add_with_class(source, local, class);
+        }
         if source.0 < self.n_neurons && self.assign.partition_of(source.0) != self.part {
             self.from_elsewhere[source.0 as usize] = true;
             let d = self.builder.delay_of(class);
@@ -133,17 +166,19 @@ impl<'a> Wiring<'a> {
 
     /// Synapses kept in the current pass.
     pub fn len(&self) -> u64 {
-        self.builder.len()
+        self.builder.len() + self.plastic_added
     }
 
     /// Whether none was kept in the current pass.
     pub fn is_empty(&self) -> bool {
-        self.builder.is_empty()
+        self.len() == 0
     }
 
     /// End the counting pass; the generators then run again to place.
     pub fn start_filling(&mut self) {
         self.builder.start_filling();
+        self.filling = true;
+        self.plastic_added = 0;
     }
 
     /// Shortest delay of a synapse from another partition, if any.
@@ -151,9 +186,12 @@ impl<'a> Wiring<'a> {
         (self.cross_min_delay != Time::NEVER).then_some(self.cross_min_delay)
     }
 
-    /// Pack: the connectome and, per neuron, whether it sends spikes here.
-    pub fn finish(self) -> (Connectome, Vec<bool>) {
-        (self.builder.build(), self.from_elsewhere)
+    /// Pack: the connectome, per neuron whether it sends spikes here, and
+    /// the plastic synapses ordered by (source, delay, target) — within a
+    /// (source, target) pair in the order they were made.
+    pub fn finish(mut self) -> (Connectome, Vec<bool>, Vec<PlasticEdge>) {
+        self.plastic.sort_by_key(|&(s, t, d, _, _)| (s, d, t));
+        (self.builder.build(), self.from_elsewhere, self.plastic)
     }
 }
 

@@ -43,11 +43,15 @@ pub struct LifDeltaParams {
     /// Lower bound of the membrane potential (mV). Default: none.
     #[serde(default)]
     pub V_min: Option<f64>,
+    /// Time constant of the spike trace STDP synapses read (ms). Default 20.
+    #[serde(default)]
+    pub tau_minus: Option<f64>,
 }
 
 impl LifDeltaParams {
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        super::validate_tau_minus(self.tau_minus)?;
         super::validate_lif(&super::LifCommon {
             tau_m: self.tau_m,
             c_m: self.C_m,

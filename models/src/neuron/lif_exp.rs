@@ -52,6 +52,9 @@ pub struct LifExpParams {
     /// Lower bound of the membrane potential (mV). Default: none.
     #[serde(default)]
     pub V_min: Option<f64>,
+    /// Time constant of the spike trace STDP synapses read (ms). Default 20.
+    #[serde(default)]
+    pub tau_minus: Option<f64>,
 }
 
 impl LifExpParams {
@@ -65,6 +68,7 @@ impl LifExpParams {
                 return Err((k, format!("must be > 0 ms, got {v}")));
             }
         }
+        super::validate_tau_minus(self.tau_minus)?;
         super::validate_lif(&super::LifCommon {
             tau_m: self.tau_m,
             c_m: self.C_m,

@@ -67,6 +67,19 @@ pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> 
     Ok(())
 }
 
+/// Check `tau_minus` (the STDP trace time constant), if given.
+pub(crate) fn validate_tau_minus(t: Option<f64>) -> Result<(), (&'static str, String)> {
+    match t {
+        Some(v) if !(v > 0.0 && v.is_finite()) => {
+            Err(("tau_minus", format!("must be > 0 ms, got {v}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// NEST's default `tau_minus` (ms).
+pub const DEFAULT_TAU_MINUS: f64 = 20.0;
+
 /// The parameters of one neuron model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NeuronParams {
@@ -99,6 +112,15 @@ impl NeuronParams {
             NeuronParams::LifDelta(p) => p.validate(),
             NeuronParams::LifExp(p) => p.validate(),
         }
+    }
+
+    /// The time constant of the trace STDP synapses read (ms).
+    pub fn tau_minus(&self) -> f64 {
+        match self {
+            NeuronParams::LifDelta(p) => p.tau_minus,
+            NeuronParams::LifExp(p) => p.tau_minus,
+        }
+        .unwrap_or(DEFAULT_TAU_MINUS)
     }
 
     /// The initial potential (mV) when none is given per neuron.

@@ -1,0 +1,126 @@
+//! Plastic synapses: synapses whose weight changes as spikes pass them.
+//!
+//! The engine stores plastic synapses beside the static ones, grouped by
+//! source (see [`Connectome`](crate::Connectome)), and numbers them `k =
+//! 0..n` within a partition. A spike through plastic synapse `k` travels
+//! the queue like any other delivery, tagged [`PLASTIC`]` | k`; when the
+//! target processes it (at the exact arrival time, in the full key order)
+//! the partition asks its [`Plasticity`] for the weight: the synapse updates
+//! lazily right then, exactly at the event time. Because the synapse lives
+//! with its target and is updated in the target's input order, its state is
+//! the same for any number of threads.
+//!
+//! Delays are dendritic, as in NEST: the presynaptic spike reaches the
+//! synapse at its emission time, the postsynaptic spike reaches it `delay`
+//! after it was fired (so the pairing of a pre spike at `t_pre` with a post
+//! spike at `t_post` is `t_post + delay - t_pre`), and the weight acts on
+//! the soma at `t_pre + delay`. Post spikes up to `t_pre - delay` decide the
+//! update, and the update happens at `t_pre + delay`, when all of them are
+//! known.
+
+/// Tag bit of a queue entry or [`Delivery::synapse`](crate::Delivery) that
+/// names a plastic synapse (its local number in the low 31 bits).
+pub const PLASTIC: u32 = 1 << 31;
+
+/// The most plastic synapses one partition can hold.
+pub const MAX_PLASTIC: usize = PLASTIC as usize;
+
+/// The update rules and state of one partition's plastic synapses.
+pub trait Plasticity: Send {
+    /// A presynaptic spike emitted at exact time `t_pre` (ms) has reached
+    /// plastic synapse `k` onto local neuron `target`, whose delay is
+    /// `delay` (ms). Update the synapse and return the weight it transmits.
+    /// Called in the target's input order, so at most once per spike.
+    fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64;
+
+    /// Local neuron `i` fired at exact time `t` (ms).
+    fn on_post(&mut self, i: u32, t: f64);
+
+    /// The current weight of plastic synapse `k`.
+    fn weight(&self, k: u32) -> f64;
+
+    /// For reading a model's own state (downcast to the concrete type).
+    fn as_any(&self) -> &dyn std::any::Any;
+
+    /// For taking a model's recordings (downcast to the concrete type).
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+use crate::spike::Gid;
+use crate::time::Time;
+use std::sync::Arc;
+
+/// Where one partition's plastic synapses go: grouped by source (CSR),
+/// ordered by (delay, target) within a source. Synapse `k` is position `k`;
+/// the [`Plasticity`] keeps its state in the same order.
+#[derive(Debug, Default, Clone)]
+pub struct PlasticWiring {
+    offsets: Vec<u64>,
+    targets: Vec<u32>,
+    delays: Arc<[Time]>,
+}
+
+impl PlasticWiring {
+    /// From `(source gid, local target, delay)` triples sorted by
+    /// `(source, delay, target)`, for sources `0..n_sources`.
+    pub fn from_sorted(n_sources: u32, synapses: &[(u32, u32, Time)]) -> Self {
+        debug_assert!(synapses
+            .windows(2)
+            .all(|w| (w[0].0, w[0].2, w[0].1) <= (w[1].0, w[1].2, w[1].1)));
+        if synapses.is_empty() {
+            return PlasticWiring::default();
+        }
+        let mut offsets = vec![0u64; n_sources as usize + 1];
+        for &(s, _, _) in synapses {
+            offsets[s as usize + 1] += 1;
+        }
+        for s in 0..n_sources as usize {
+            offsets[s + 1] += offsets[s];
+        }
+        PlasticWiring {
+            offsets,
+            targets: synapses.iter().map(|&(_, t, _)| t).collect(),
+            delays: synapses.iter().map(|&(_, _, d)| d).collect(),
+        }
+    }
+
+    /// Number of plastic synapses.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// The plastic synapses of `source`: their local targets and the number
+    /// of the first (the others follow consecutively).
+    #[inline]
+    pub fn synapses_of(&self, source: Gid) -> (&[u32], u32) {
+        let s = source.0 as usize;
+        if s + 1 >= self.offsets.len() {
+            return (&[], 0);
+        }
+        let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
+        (&self.targets[a..b], a as u32)
+    }
+
+    /// Delay of every plastic synapse, by number.
+    pub fn delays(&self) -> &Arc<[Time]> {
+        &self.delays
+    }
+
+    /// The source gid of synapse `k`.
+    pub fn source_of(&self, k: u32) -> Gid {
+        let k = u64::from(k);
+        // The last source whose first synapse is at or before k.
+        let s = self.offsets.partition_point(|&o| o <= k) - 1;
+        Gid(s as u32)
+    }
+
+    /// The local target of synapse `k`.
+    pub fn target_of(&self, k: u32) -> u32 {
+        self.targets[k as usize]
+    }
+}

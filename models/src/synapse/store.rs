@@ -1,0 +1,146 @@
+//! One partition's plastic synapses: their rules, their state, the spike
+//! histories of their targets, and the weight samples being recorded.
+
+use super::post_trace::PostTrace;
+use super::SynapseRule;
+use std::any::Any;
+use volley_engine::Plasticity;
+
+/// The state of one plastic synapse.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SynapseState {
+    /// Weight (STDP: the plastic weight; tsodyks2: the fixed scale).
+    pub weight: f64,
+    /// STDP: the presynaptic trace `Kplus`; tsodyks2: resources `x`.
+    pub a: f64,
+    /// tsodyks2: release probability `u` (unused by STDP).
+    pub b: f64,
+    /// Time of the last presynaptic spike (ms).
+    pub t_last: f64,
+    /// Index of its rule.
+    pub rule: u16,
+}
+
+/// One recorded weight change: a presynaptic spike at `t_pre` set synapse
+/// `k`'s weight to `weight`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeightSample {
+    /// Exact presynaptic spike time (ms).
+    pub t_pre: f64,
+    /// Plastic synapse number in its partition.
+    pub k: u32,
+    /// The weight after the update (tsodyks2: the transmitted `x u weight`).
+    pub weight: f64,
+}
+
+/// Plastic synapses of one partition, numbered as in the engine's
+/// [`PlasticWiring`](volley_engine::PlasticWiring).
+#[derive(Default)]
+pub struct PlasticStore {
+    rules: Vec<SynapseRule>,
+    synapses: Vec<SynapseState>,
+    /// Per local neuron: its spike history (if an STDP synapse targets it).
+    post: Vec<Option<PostTrace>>,
+    /// Per synapse: whether its weight changes are recorded.
+    traced: Vec<bool>,
+    samples: Vec<WeightSample>,
+}
+
+impl PlasticStore {
+    /// A store for `n_neurons` local neurons with these rules.
+    pub fn new(rules: Vec<SynapseRule>, n_neurons: u32) -> Self {
+        PlasticStore {
+            rules,
+            post: vec![None; n_neurons as usize],
+            ..Default::default()
+        }
+    }
+
+    /// Append synapse `k = len()` onto local neuron `target` with rule
+    /// `rule`, initial weight `weight` and delay `delay` (ms); the target's
+    /// `tau_minus` (ms) is used if it has no history yet.
+    pub fn push(&mut self, rule: u16, target: u32, weight: f64, delay: f64, tau_minus: f64) {
+        let r = &self.rules[rule as usize];
+        let (a, b, t_last) = match r {
+            SynapseRule::Stdp(_) => (0.0, 0.0, 0.0),
+            SynapseRule::Tsodyks2(p) => (p.x, p.initial_u(), -1.0),
+        };
+        if r.needs_post_history() {
+            self.post[target as usize]
+                .get_or_insert_with(|| PostTrace::new(tau_minus))
+                .add_incoming(delay);
+        }
+        self.synapses.push(SynapseState {
+            weight,
+            a,
+            b,
+            t_last,
+            rule,
+        });
+        self.traced.push(false);
+    }
+
+    /// Record the weight changes of synapse `k`.
+    pub fn trace(&mut self, k: u32) {
+        self.traced[k as usize] = true;
+    }
+
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.synapses.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.synapses.is_empty()
+    }
+
+    /// The state of synapse `k`.
+    pub fn state(&self, k: u32) -> SynapseState {
+        self.synapses[k as usize]
+    }
+
+    /// The weight changes recorded so far (taken out).
+    pub fn take_samples(&mut self) -> Vec<WeightSample> {
+        std::mem::take(&mut self.samples)
+    }
+}
+
+impl Plasticity for PlasticStore {
+    #[inline]
+    fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64 {
+        let s = &mut self.synapses[k as usize];
+        let w = match &self.rules[s.rule as usize] {
+            SynapseRule::Stdp(p) => {
+                let post = self.post[target as usize]
+                    .as_mut()
+                    .expect("an STDP synapse's target keeps a history");
+                p.on_pre(&mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
+            }
+            SynapseRule::Tsodyks2(p) => p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre),
+        };
+        if self.traced[k as usize] {
+            self.samples.push(WeightSample { t_pre, k, weight: w });
+        }
+        w
+    }
+
+    #[inline]
+    fn on_post(&mut self, i: u32, t: f64) {
+        if let Some(p) = self.post[i as usize].as_mut() {
+            p.on_spike(t);
+        }
+    }
+
+    fn weight(&self, k: u32) -> f64 {
+        self.synapses[k as usize].weight
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

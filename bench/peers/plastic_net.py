@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference data for plastic synapses: a small deterministic network whose
 E->E synapses are plastic, simulated by NEST with stdp_synapse (multiplicative
-and additive), stdp_nn_symm_synapse and tsodyks2_synapse. tests/it/plasticity.rs
+and additive), stdp_nn_symm_synapse, stdp_pl_synapse_hom and tsodyks2_synapse. tests/it/plasticity.rs
 runs the same network in Volley and compares spikes and final synapse states.
 
   /tmp/peers/bin/python bench/peers/plastic_net.py [OUTDIR] [--simtime 2000]
@@ -48,6 +48,8 @@ VARIANTS = {
                  {"tau_plus": 20.0, "lambda": 0.02, "alpha": 1.2, "mu_plus": 0.0, "mu_minus": 0.0, "Wmax": 3.0}),
     "stdp_nn_symm": ("stdp_nn_symm_synapse", "stdp_nn_symm",
                      {"tau_plus": 15.0, "lambda": 0.03, "alpha": 1.5, "mu_plus": 0.4, "mu_minus": 1.0, "Wmax": 4.0}),
+    "stdp_pl": ("stdp_pl_synapse_hom", "stdp_pl",
+                {"tau_plus": 15.0, "lambda": 0.02, "alpha": 0.8, "mu": 0.4}),
     "tsodyks2": ("tsodyks2_synapse", "tsodyks2",
                  {"U": 0.3, "u": 0.3, "x": 1.0, "tau_rec": 200.0, "tau_fac": 100.0}),
 }
@@ -101,9 +103,12 @@ def simulate(net, simtime, variant):
     if nest_model == "tsodyks2_synapse":
         w = np.full(len(s), TSODYKS_WEIGHT)
     wr = nest.Create("weight_recorder")
-    nest.CopyModel(nest_model, "plastic_rec", {"weight_recorder": wr})
     syn = {"synapse_model": "plastic_rec", "weight": w, "delay": d}
-    syn.update(params)
+    if nest_model.endswith("_hom"):  # parameters shared by all synapses of the model
+        nest.CopyModel(nest_model, "plastic_rec", dict(params, weight_recorder=wr))
+    else:
+        nest.CopyModel(nest_model, "plastic_rec", {"weight_recorder": wr})
+        syn.update(params)
     nest.Connect(s + g0, t + g0, "one_to_one", syn)
     s, t, w, d = (np.array(x) for x in zip(*in_rows))
     nest.Connect(s + i0, t + g0, "one_to_one", {"weight": w, "delay": d})

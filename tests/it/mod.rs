@@ -11,5 +11,6 @@ mod event_readers;
 mod generators;
 mod lif_exp;
 mod microcircuit;
+mod plasticity;
 mod poisson;
 mod replay;

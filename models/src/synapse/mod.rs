@@ -6,7 +6,7 @@
 //! - [`stdp`]: `stdp` (NEST `stdp_synapse`: all-to-all pair-based traces)
 //!   and `stdp_nn_symm` (NEST `stdp_nn_symm_synapse`: symmetric nearest
 //!   neighbour); `mu_plus`/`mu_minus` choose additive (0) or multiplicative
-//!   (1) weight dependence;
+//!   (1) weight dependence; `stdp_pl` (NEST `stdp_pl_synapse_hom`), power-law;
 //! - [`tsodyks2`]: `tsodyks2` (NEST `tsodyks2_synapse`), short-term
 //!   depression and facilitation.
 //!
@@ -20,19 +20,21 @@ pub mod stdp;
 pub mod store;
 pub mod tsodyks2;
 
-pub use stdp::{StdpParams, StdpPairing};
+pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use readout::{final_weights, plastic_states, take_weight_trace, TraceRow, WeightRow};
 pub use store::{PlasticStore, SynapseState, WeightSample};
 pub use tsodyks2::Tsodyks2Params;
 
 /// The synapse model names model files may use.
-pub const SYNAPSE_MODELS: &[&str] = &["static", "stdp", "stdp_nn_symm", "tsodyks2"];
+pub const SYNAPSE_MODELS: &[&str] = &["static", "stdp", "stdp_nn_symm", "stdp_pl", "tsodyks2"];
 
 /// A plastic synapse model with its parameters (one per projection).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SynapseRule {
     /// Pair-based STDP (all-to-all or nearest-neighbour).
     Stdp(StdpParams),
+    /// Power-law pair-based STDP.
+    StdpPl(StdpPlParams),
     /// Tsodyks–Markram short-term plasticity.
     Tsodyks2(Tsodyks2Params),
 }
@@ -43,7 +45,7 @@ impl SynapseRule {
     pub fn parse(table: &toml::Table) -> Result<Option<Self>, (String, String)> {
         let mut t = table.clone();
         let model = match t.remove("model") {
-            None => return Err(("model".into(), "missing (one of: static, stdp, stdp_nn_symm, tsodyks2)".into())),
+            None => return Err(("model".into(), "missing (one of: static, stdp, stdp_nn_symm, stdp_pl, tsodyks2)".into())),
             Some(toml::Value::String(s)) => s,
             Some(v) => return Err(("model".into(), format!("must be a string, got {v}"))),
         };
@@ -68,6 +70,11 @@ impl SynapseRule {
                 p.validate().map_err(|(k, m)| (k.to_string(), m))?;
                 SynapseRule::Stdp(p)
             }
+            "stdp_pl" => {
+                let p: StdpPlParams = v.try_into().map_err(de)?;
+                p.validate().map_err(|(k, m)| (k.to_string(), m))?;
+                SynapseRule::StdpPl(p)
+            }
             "tsodyks2" => {
                 let p: Tsodyks2Params = v.try_into().map_err(de)?;
                 p.validate().map_err(|(k, m)| (k.to_string(), m))?;
@@ -88,12 +95,13 @@ impl SynapseRule {
     pub fn check_weight(&self, w: f64) -> Result<(), String> {
         match self {
             SynapseRule::Stdp(p) => p.check_weight(w),
+            SynapseRule::StdpPl(p) => p.check_weight(w),
             SynapseRule::Tsodyks2(_) => Ok(()),
         }
     }
 
     /// Whether the rule reads the target's spike history.
     pub fn needs_post_history(&self) -> bool {
-        matches!(self, SynapseRule::Stdp(_))
+        matches!(self, SynapseRule::Stdp(_) | SynapseRule::StdpPl(_))
     }
 }

@@ -13,6 +13,8 @@
 //! `facilitate`: `w/Wmax + lambda (1 - w/Wmax)^mu_plus K`, capped at 1;
 //! `depress`: `w/Wmax - alpha lambda (w/Wmax)^mu_minus K`, floored at 0;
 //! both scaled back by `Wmax`. `mu = 0` is additive, `mu = 1` multiplicative.
+//! `stdp_pl` (NEST `stdp_pl_synapse_hom`, as in NEST's `hpc_benchmark`) is
+//! the power-law variant: `w + lambda w^mu K` and `w - alpha lambda w K`.
 
 use super::post_trace::PostTrace;
 use serde::Deserialize;
@@ -103,6 +105,9 @@ impl StdpParams {
         Ok(())
     }
 
+}
+
+impl WeightRule for StdpParams {
     #[inline]
     fn facilitate(&self, w: f64, k: f64) -> f64 {
         let norm = w / self.Wmax + self.lambda * (1.0 - w / self.Wmax).powf(self.mu_plus) * k;
@@ -123,38 +128,140 @@ impl StdpParams {
         }
     }
 
-    /// One presynaptic spike at `t` through a synapse of delay `d` onto a
-    /// neuron with spike history `post`: updates `(weight, kplus, t_last)`
-    /// and returns the weight to transmit.
-    pub fn on_pre(
-        &self,
-        weight: &mut f64,
-        kplus: &mut f64,
-        t_last: &mut f64,
-        t: f64,
-        d: f64,
-        post: &mut PostTrace,
-    ) -> f64 {
-        let mut w = *weight;
-        let last = *t_last;
-        for t_post in post.read_between(last - d, t - d) {
-            let minus_dt = last - (t_post + d);
-            let k = match self.pairing {
-                StdpPairing::AllToAll => *kplus * (minus_dt / self.tau_plus).exp(),
-                StdpPairing::NearestSymmetric => (minus_dt / self.tau_plus).exp(),
-            };
-            w = self.facilitate(w, k);
-        }
-        let kminus = match self.pairing {
-            StdpPairing::AllToAll => post.k_value(t - d),
-            StdpPairing::NearestSymmetric => post.nearest_k_value(t - d),
-        };
-        w = self.depress(w, kminus);
-        if self.pairing == StdpPairing::AllToAll {
-            *kplus = *kplus * ((last - t) / self.tau_plus).exp() + 1.0;
-        }
-        *t_last = t;
-        *weight = w;
-        w
+    fn tau_plus(&self) -> f64 {
+        self.tau_plus
     }
+
+    fn pairing(&self) -> StdpPairing {
+        self.pairing
+    }
+}
+
+/// Power-law STDP parameters (NEST `stdp_pl_synapse_hom` names and
+/// defaults): facilitation `w + lambda w^mu K`, depression
+/// `w - alpha lambda w K` floored at 0, no upper bound.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdpPlParams {
+    /// Time constant of the presynaptic trace (ms).
+    #[serde(default = "d_tau_plus")]
+    pub tau_plus: f64,
+    /// Step size.
+    #[serde(default = "d_pl_lambda")]
+    pub lambda: f64,
+    /// Asymmetry: depression step over facilitation step.
+    #[serde(default = "d_one")]
+    pub alpha: f64,
+    /// Weight dependence exponent of facilitation.
+    #[serde(default = "d_mu")]
+    pub mu: f64,
+}
+
+fn d_pl_lambda() -> f64 {
+    0.1
+}
+fn d_mu() -> f64 {
+    0.4
+}
+
+impl StdpPlParams {
+    /// Check ranges; the error names the parameter.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        for (k, v) in [
+            ("tau_plus", self.tau_plus),
+            ("lambda", self.lambda),
+            ("alpha", self.alpha),
+            ("mu", self.mu),
+        ] {
+            if !v.is_finite() {
+                return Err((k, format!("must be a finite number, got {v}")));
+            }
+        }
+        if self.tau_plus <= 0.0 {
+            return Err(("tau_plus", format!("must be > 0 ms, got {}", self.tau_plus)));
+        }
+        Ok(())
+    }
+
+    /// Power-law weights are excitatory.
+    pub fn check_weight(&self, w: f64) -> Result<(), String> {
+        if w < 0.0 {
+            return Err(format!("weight {w} must be >= 0 (stdp_pl)"));
+        }
+        Ok(())
+    }
+}
+
+impl WeightRule for StdpPlParams {
+    #[inline]
+    fn facilitate(&self, w: f64, k: f64) -> f64 {
+        w + self.lambda * w.powf(self.mu) * k
+    }
+
+    #[inline]
+    fn depress(&self, w: f64, k: f64) -> f64 {
+        let w = w - self.lambda * self.alpha * w * k;
+        if w > 0.0 {
+            w
+        } else {
+            0.0
+        }
+    }
+
+    fn tau_plus(&self) -> f64 {
+        self.tau_plus
+    }
+
+    fn pairing(&self) -> StdpPairing {
+        StdpPairing::AllToAll
+    }
+}
+
+/// How an STDP model changes a weight, given a trace value.
+pub trait WeightRule {
+    /// After a post spike: the weight given the presynaptic trace `k`.
+    fn facilitate(&self, w: f64, k: f64) -> f64;
+    /// After a pre spike: the weight given the postsynaptic trace `k`.
+    fn depress(&self, w: f64, k: f64) -> f64;
+    /// Presynaptic trace time constant (ms).
+    fn tau_plus(&self) -> f64;
+    /// Which pairs count.
+    fn pairing(&self) -> StdpPairing;
+}
+
+/// One presynaptic spike at `t` through a synapse of delay `d` onto a
+/// neuron with spike history `post`: updates `(weight, kplus, t_last)` and
+/// returns the weight to transmit.
+#[inline]
+pub fn on_pre<R: WeightRule>(
+    rule: &R,
+    weight: &mut f64,
+    kplus: &mut f64,
+    t_last: &mut f64,
+    t: f64,
+    d: f64,
+    post: &mut PostTrace,
+) -> f64 {
+    let mut w = *weight;
+    let last = *t_last;
+    let (tau_plus, pairing) = (rule.tau_plus(), rule.pairing());
+    for t_post in post.read_between(last - d, t - d) {
+        let minus_dt = last - (t_post + d);
+        let k = match pairing {
+            StdpPairing::AllToAll => *kplus * (minus_dt / tau_plus).exp(),
+            StdpPairing::NearestSymmetric => (minus_dt / tau_plus).exp(),
+        };
+        w = rule.facilitate(w, k);
+    }
+    let kminus = match pairing {
+        StdpPairing::AllToAll => post.k_value(t - d),
+        StdpPairing::NearestSymmetric => post.nearest_k_value(t - d),
+    };
+    w = rule.depress(w, kminus);
+    if pairing == StdpPairing::AllToAll {
+        *kplus = *kplus * ((last - t) / tau_plus).exp() + 1.0;
+    }
+    *t_last = t;
+    *weight = w;
+    w
 }

@@ -2,7 +2,7 @@
 //! histories of their targets, and the weight samples being recorded.
 
 use super::post_trace::PostTrace;
-use super::SynapseRule;
+use super::{stdp, SynapseRule};
 use std::any::Any;
 use volley_engine::Plasticity;
 
@@ -62,7 +62,7 @@ impl PlasticStore {
     pub fn push(&mut self, rule: u16, target: u32, weight: f64, delay: f64, tau_minus: f64) {
         let r = &self.rules[rule as usize];
         let (a, b, t_last) = match r {
-            SynapseRule::Stdp(_) => (0.0, 0.0, 0.0),
+            SynapseRule::Stdp(_) | SynapseRule::StdpPl(_) => (0.0, 0.0, 0.0),
             SynapseRule::Tsodyks2(p) => (p.x, p.initial_u(), -1.0),
         };
         if r.needs_post_history() {
@@ -115,7 +115,13 @@ impl Plasticity for PlasticStore {
                 let post = self.post[target as usize]
                     .as_mut()
                     .expect("an STDP synapse's target keeps a history");
-                p.on_pre(&mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
+                stdp::on_pre(p, &mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
+            }
+            SynapseRule::StdpPl(p) => {
+                let post = self.post[target as usize]
+                    .as_mut()
+                    .expect("an STDP synapse's target keeps a history");
+                stdp::on_pre(p, &mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
             }
             SynapseRule::Tsodyks2(p) => p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre),
         };

@@ -69,6 +69,7 @@ fn neuron_update(c: &mut Criterion) {
         I_e: 0.0,
         V_m: None,
         V_min: None,
+        tau_minus: None,
     }));
     let n = 10_000u32;
     for _ in 0..n {

@@ -267,6 +267,7 @@ mod tests {
             I_e: i_e,
             V_m: None,
             V_min: None,
+            tau_minus: None,
         }
     }
 

@@ -31,6 +31,6 @@ pub mod inspect;
 pub mod raster;
 pub mod run;
 pub mod stats;
-pub mod weights;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod weights;

@@ -1,8 +1,8 @@
 //! `volley run`: build a model, simulate it, write the outputs.
 
 use crate::raster;
-use crate::weights;
 use crate::stats::{population_stats, PopulationStats};
+use crate::weights;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,6 +98,8 @@ pub struct Summary {
     pub synapses_per_s_build: f64,
     /// Plastic synapses (included in `synapses`).
     pub plastic_synapses: u64,
+    /// Plastic synapses whose weight changes go to weight_trace.csv.
+    pub traced_synapses: u64,
     /// Per-population statistics.
     pub populations: Vec<PopulationStats>,
     /// SHA-256 of spikes.csv.
@@ -186,12 +188,19 @@ fn write_weights(
     net: &mut volley_models::Network,
     model: &Path,
     out_dir: &Path,
+    plot: bool,
 ) -> Result<(), RunError> {
     use volley_models::synapse::{final_weights, take_weight_trace};
     let rows = final_weights(&mut net.simulation);
     write_file(&out_dir.join("weights.csv"), &weights::weights_csv(&rows))?;
     let trace = take_weight_trace(&mut net.simulation);
-    write_file(&out_dir.join("weight_trace.csv"), &weights::trace_csv(&trace))?;
+    write_file(
+        &out_dir.join("weight_trace.csv"),
+        &weights::trace_csv(&trace),
+    )?;
+    if !plot {
+        return Ok(());
+    }
     let title = format!(
         "{}: {} plastic synapses at {} ms",
         model
@@ -317,7 +326,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         })?;
     }
     if net.record_weights {
-        write_weights(&mut net, model, &opts.out_dir)?;
+        write_weights(&mut net, model, &opts.out_dir, opts.raster)?;
     }
     let events = counters.recurrent_events + counters.external_events;
     let summary = Summary {
@@ -356,6 +365,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
             0.0
         },
         plastic_synapses: net.n_plastic_synapses,
+        traced_synapses: net.n_traced_synapses,
         populations,
         spikes_sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
         event_replays: net

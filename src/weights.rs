@@ -33,9 +33,11 @@ pub fn trace_csv(rows: &[TraceRow]) -> Vec<u8> {
 pub fn draw_histogram(path: &Path, rows: &[WeightRow], title: &str) -> Result<(), String> {
     register_fonts();
     let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
-    let (lo, hi) = rows.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
-        (a.min(r.2), b.max(r.2))
-    });
+    let (lo, hi) = rows
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+            (a.min(r.2), b.max(r.2))
+        });
     let (lo, hi) = if lo.is_finite() && hi > lo {
         (lo, hi)
     } else {
@@ -69,7 +71,10 @@ pub fn draw_histogram(path: &Path, rows: &[WeightRow], title: &str) -> Result<()
     chart
         .draw_series(counts.iter().enumerate().map(|(k, &c)| {
             let x0 = lo + k as f64 * width;
-            Rectangle::new([(x0, 0.0), (x0 + width, c as f64)], RGBColor(31, 119, 180).filled())
+            Rectangle::new(
+                [(x0, 0.0), (x0 + width, c as f64)],
+                RGBColor(31, 119, 180).filled(),
+            )
         }))
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;

@@ -7,6 +7,9 @@ Same network and parameters as examples/brunel.toml (and shared/peers/brunel_nes
 NE = 10000 s, NI = NE/4, fixed in-degree CE = 0.1 NE, CI = 0.1 NI, J = 0.1 mV, g = 5,
 eta = 2 (20 kHz Poisson per neuron), delay 1.5 ms, resolution 0.1 ms.
 iaf_psc_delta uses poisson_generator, iaf_psc_delta_ps poisson_generator_ps.
+--stdp: E->E synapses are stdp_pl_synapse_hom with the parameters of
+examples/stdp_brunel.toml (hpc_benchmark's rule rescaled to mV weights: tau_plus 15,
+lambda 0.00257, alpha 2.0, mu 0.4; E neurons' tau_minus 30), no autapses on E->E.
 build = Create + Connect + Prepare; warm-up and the measured phase are nest.Run calls.
 """
 import argparse
@@ -55,6 +58,7 @@ def main():
     p.add_argument("--simtime", type=float, default=1000.0)
     p.add_argument("--warmup", type=float, default=100.0)
     p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--stdp", action="store_true")
     a = p.parse_args()
     load0 = os.getloadavg()[0]
     import nest
@@ -70,14 +74,21 @@ def main():
     rate = 1000.0 * eta * theta / (J * CE * tau) * CE
     rss0 = rss()
     t0 = time.perf_counter()
-    ex = nest.Create(a.model, NE, params=params)
+    ex = nest.Create(a.model, NE, params=dict(params, tau_minus=30.0) if a.stdp else params)
     inh = nest.Create(a.model, NI, params=params)
     gen = "poisson_generator_ps" if a.model.endswith("_ps") else "poisson_generator"
     noise = nest.Create(gen, params={"rate": rate})
     rec = nest.Create("spike_recorder", params={"start": a.warmup, "stop": a.warmup + a.simtime})
     nest.Connect(noise, ex + inh, syn_spec={"weight": J, "delay": delay})
     nest.Connect(ex + inh, rec)
-    nest.Connect(ex, ex + inh, {"rule": "fixed_indegree", "indegree": CE}, {"weight": J, "delay": delay})
+    if a.stdp:
+        nest.CopyModel("stdp_pl_synapse_hom", "stdp_ee",
+                       {"tau_plus": 15.0, "lambda": 0.00257, "alpha": 2.0, "mu": 0.4})
+        nest.Connect(ex, ex, {"rule": "fixed_indegree", "indegree": CE, "allow_autapses": False},
+                     {"synapse_model": "stdp_ee", "weight": J, "delay": delay})
+        nest.Connect(ex, inh, {"rule": "fixed_indegree", "indegree": CE}, {"weight": J, "delay": delay})
+    else:
+        nest.Connect(ex, ex + inh, {"rule": "fixed_indegree", "indegree": CE}, {"weight": J, "delay": delay})
     nest.Connect(inh, ex + inh, {"rule": "fixed_indegree", "indegree": CI}, {"weight": -g * J, "delay": delay})
     nest.Prepare()
     t1 = time.perf_counter()
@@ -94,7 +105,7 @@ def main():
     n_syn = NE * (CE + CI) + NI * (CE + CI)
     rec_events = (st["E"]["spikes"] + st["I"]["spikes"]) * (CE + CI) * 1.0  # in-degree = mean out-degree
     res = {
-        "simulator": f"nest {nest.__version__} {a.model}",
+        "simulator": f"nest {nest.__version__} {a.model}" + (" + stdp_pl E->E" if a.stdp else ""),
         "threads": a.threads,
         "scale": a.scale,
         "sim_ms": a.simtime,

@@ -302,8 +302,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let (targets, first) = self.plastic.synapses_of(spike.source);
         let table = self.connectome.classes();
         let fixed = (0..classes.len()).map(|k| table[classes.get(k) as usize].delay);
-        let plastic = (first as usize..first as usize + targets.len()).map(|k| self.plastic.delays()[k]);
-        fixed.chain(plastic).min().map_or(Time::NEVER, |d| spike.time + d)
+        let plastic =
+            (first as usize..first as usize + targets.len()).map(|k| self.plastic.delays()[k]);
+        fixed
+            .chain(plastic)
+            .min()
+            .map_or(Time::NEVER, |d| spike.time + d)
     }
 
     /// The weight a delivery transmits: its class's, or what its plastic

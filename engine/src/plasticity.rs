@@ -61,26 +61,31 @@ pub struct PlasticWiring {
 }
 
 impl PlasticWiring {
-    /// From `(source gid, local target, delay)` triples sorted by
-    /// `(source, delay, target)`, for sources `0..n_sources`.
-    pub fn from_sorted(n_sources: u32, synapses: &[(u32, u32, Time)]) -> Self {
-        debug_assert!(synapses
-            .windows(2)
-            .all(|w| (w[0].0, w[0].2, w[0].1) <= (w[1].0, w[1].2, w[1].1)));
-        if synapses.is_empty() {
+    /// From `n` synapses `synapse(k) = (source gid, local target, delay)`,
+    /// sorted by `(source, delay, target)`, for sources `0..n_sources`.
+    pub fn from_sorted(
+        n_sources: u32,
+        n: usize,
+        synapse: impl Fn(usize) -> (u32, u32, Time),
+    ) -> Self {
+        debug_assert!((1..n).all(|k| {
+            let (a, b) = (synapse(k - 1), synapse(k));
+            (a.0, a.2, a.1) <= (b.0, b.2, b.1)
+        }));
+        if n == 0 {
             return PlasticWiring::default();
         }
         let mut offsets = vec![0u64; n_sources as usize + 1];
-        for &(s, _, _) in synapses {
-            offsets[s as usize + 1] += 1;
+        for k in 0..n {
+            offsets[synapse(k).0 as usize + 1] += 1;
         }
         for s in 0..n_sources as usize {
             offsets[s + 1] += offsets[s];
         }
         PlasticWiring {
             offsets,
-            targets: synapses.iter().map(|&(_, t, _)| t).collect(),
-            delays: synapses.iter().map(|&(_, _, d)| d).collect(),
+            targets: (0..n).map(|k| synapse(k).1).collect(),
+            delays: (0..n).map(|k| synapse(k).2).collect(),
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use volley_engine::PartitionScheme;
 
 /// A small network of `lif_delta` neurons with spike-time inputs, optional
-/// Poisson drive and a bias current.
+/// Poisson drive, a bias current and optionally plastic excitatory synapses.
 #[derive(Clone, Debug)]
 pub struct RandomNetwork {
     /// Neurons.
@@ -29,17 +29,21 @@ pub struct RandomNetwork {
     pub t_sim_ms: f64,
     /// Seed.
     pub seed: u64,
+    /// The synapse model of the excitatory (weight ≥ 0) neuron-to-neuron
+    /// synapses, as a model-file `synapse` table (`None`: all static).
+    pub plastic: Option<String>,
 }
 
-/// Bias current, refractory period, Poisson rate, simulated time, seed.
-type Common = (f64, f64, f64, f64, u64);
+/// Bias current, refractory period, Poisson rate, simulated time, seed,
+/// synapse model of the excitatory synapses.
+type Common = (f64, f64, f64, f64, u64, Option<String>);
 
 impl RandomNetwork {
     fn assemble(
         n_neurons: u32,
         edges: Vec<Edge>,
         (input_spikes, input_edges): (Vec<(u32, f64)>, Vec<Edge>),
-        (i_e, t_ref, poisson_hz, t_sim_ms, seed): Common,
+        (i_e, t_ref, poisson_hz, t_sim_ms, seed, plastic): Common,
     ) -> Self {
         RandomNetwork {
             n_neurons,
@@ -51,6 +55,7 @@ impl RandomNetwork {
             poisson_hz,
             t_sim_ms,
             seed,
+            plastic,
         }
     }
 
@@ -61,13 +66,28 @@ impl RandomNetwork {
              params = {{ tau_m = 20.0, C_m = 250.0, t_ref = {:?}, E_L = 0.0, V_reset = 0.0, V_th = 20.0, I_e = {:?} }}\n",
             self.t_sim_ms, self.seed, self.n_neurons, self.t_ref, self.i_e
         );
-        if !self.edges.is_empty() {
+        // Static synapses, then (with `plastic`) the excitatory ones apart.
+        let plastic = |w: f64| self.plastic.is_some() && w >= 0.0;
+        for (file, synapse, keep) in [
+            ("edges.csv", None, false),
+            ("edges_plastic.csv", self.plastic.as_deref(), true),
+        ] {
+            let edges: Vec<_> = self.edges.iter().filter(|e| plastic(e.2) == keep).collect();
+            if edges.is_empty() {
+                continue;
+            }
             let mut csv = String::from("source,target,weight_mV,delay_ms\n");
-            for (s, t, w, d) in &self.edges {
+            for (s, t, w, d) in edges {
                 let _ = writeln!(csv, "{s},{t},{w:?},{d:?}");
             }
-            std::fs::write(dir.join("edges.csv"), csv).expect("write edges.csv");
-            toml.push_str("[[projections]]\nrule = \"edge_list\"\nfile = \"edges.csv\"\n");
+            std::fs::write(dir.join(file), csv).expect("write edges");
+            let _ = writeln!(
+                toml,
+                "[[projections]]\nrule = \"edge_list\"\nfile = \"{file}\""
+            );
+            if let Some(syn) = synapse {
+                let _ = writeln!(toml, "synapse = {syn}");
+            }
         }
         if !self.input_spikes.is_empty() && !self.input_edges.is_empty() {
             let mut spikes = String::from("input,time_ms\n");
@@ -107,6 +127,22 @@ fn delay(min_delay_ms: f64) -> impl Strategy<Value = f64> {
     ]
 }
 
+/// Static excitatory synapses (half the cases) or one of the plastic models
+/// with parameters that make weights move fast.
+pub fn synapse_model() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (0.01f64..0.2, 0.5f64..1.5, prop::sample::select(vec![0.0, 0.4, 1.0]))
+            .prop_map(|(l, a, mu)| Some(format!("{{ model = \"stdp\", lambda = {l:?}, alpha = {a:?}, mu_plus = {mu:?}, mu_minus = {mu:?}, Wmax = 15.0 }}"))),
+        1 => (0.01f64..0.2, 0.5f64..1.5)
+            .prop_map(|(l, a)| Some(format!("{{ model = \"stdp_nn_symm\", lambda = {l:?}, alpha = {a:?}, Wmax = 15.0 }}"))),
+        1 => (0.01f64..0.2, 0.5f64..1.5)
+            .prop_map(|(l, a)| Some(format!("{{ model = \"stdp_pl\", lambda = {l:?}, alpha = {a:?} }}"))),
+        1 => (0.05f64..0.9, 5.0f64..300.0, prop::sample::select(vec![0.0, 20.0, 200.0]))
+            .prop_map(|(u, r, f)| Some(format!("{{ model = \"tsodyks2\", U = {u:?}, tau_rec = {r:?}, tau_fac = {f:?} }}"))),
+    ]
+}
+
 fn common_parts() -> impl Strategy<Value = Common> {
     (
         prop::sample::select(vec![0.0, 150.0, 240.0, 262.5, 300.0]),
@@ -114,6 +150,7 @@ fn common_parts() -> impl Strategy<Value = Common> {
         prop::sample::select(vec![0.0, 0.0, 800.0, 3000.0]),
         40.0f64..120.0,
         0..(i64::MAX as u64),
+        synapse_model(),
     )
 }
 
@@ -142,7 +179,7 @@ pub fn network(
     min_delay_ms: f64,
 ) -> impl Strategy<Value = RandomNetwork> {
     (2..=max_neurons.max(2), common_parts()).prop_flat_map(
-        move |(n, (i_e, t_ref, poisson_hz, t_sim_ms, seed))| {
+        move |(n, (i_e, t_ref, poisson_hz, t_sim_ms, seed, plastic))| {
             let edges = prop::collection::vec(
                 prop::collection::vec((0..n, -6.0f64..10.0, delay(min_delay_ms)), 0..=max_degree),
                 n as usize,
@@ -155,7 +192,8 @@ pub fn network(
                     .collect::<Vec<_>>()
             });
             (edges, inputs(n, t_sim_ms, min_delay_ms)).prop_map(move |(edges, inputs)| {
-                RandomNetwork::assemble(n, edges, inputs, (i_e, t_ref, poisson_hz, t_sim_ms, seed))
+                let common = (i_e, t_ref, poisson_hz, t_sim_ms, seed, plastic.clone());
+                RandomNetwork::assemble(n, edges, inputs, common)
             })
         },
     )
@@ -175,43 +213,45 @@ pub fn small_world(
         prop::sample::select(vec![0.0, 0.1, 0.3]),
         common_parts(),
     )
-        .prop_flat_map(move |(n, p, (i_e, t_ref, poisson_hz, t_sim_ms, seed))| {
-            let per_edge = (
-                prop::bool::weighted(p),
-                1..n,
-                2.0f64..8.0,
-                delay(min_delay_ms),
-            );
-            (
-                prop::collection::vec(per_edge, (n * k) as usize),
-                inputs(n, t_sim_ms, min_delay_ms),
-            )
-                .prop_map(move |(choices, (input_spikes, input_edges))| {
-                    let mut edges = Vec::with_capacity(choices.len());
-                    for (i, (rewire, jump, w, d)) in choices.into_iter().enumerate() {
-                        let s = i as u32 / k;
-                        let j = i as u32 % k;
-                        let offset = if j < k / 2 {
-                            j + 1
-                        } else {
-                            n - (j - k / 2 + 1)
-                        };
-                        let t = if rewire {
-                            (s + jump) % n
-                        } else {
-                            (s + offset) % n
-                        };
-                        let w = if s % 5 == 4 { -w } else { w };
-                        edges.push((s, t, w, d));
-                    }
-                    RandomNetwork::assemble(
-                        n,
-                        edges,
-                        (input_spikes, input_edges),
-                        (i_e, t_ref, poisson_hz, t_sim_ms, seed),
-                    )
-                })
-        })
+        .prop_flat_map(
+            move |(n, p, (i_e, t_ref, poisson_hz, t_sim_ms, seed, plastic))| {
+                let per_edge = (
+                    prop::bool::weighted(p),
+                    1..n,
+                    2.0f64..8.0,
+                    delay(min_delay_ms),
+                );
+                (
+                    prop::collection::vec(per_edge, (n * k) as usize),
+                    inputs(n, t_sim_ms, min_delay_ms),
+                )
+                    .prop_map(move |(choices, (input_spikes, input_edges))| {
+                        let mut edges = Vec::with_capacity(choices.len());
+                        for (i, (rewire, jump, w, d)) in choices.into_iter().enumerate() {
+                            let s = i as u32 / k;
+                            let j = i as u32 % k;
+                            let offset = if j < k / 2 {
+                                j + 1
+                            } else {
+                                n - (j - k / 2 + 1)
+                            };
+                            let t = if rewire {
+                                (s + jump) % n
+                            } else {
+                                (s + offset) % n
+                            };
+                            let w = if s % 5 == 4 { -w } else { w };
+                            edges.push((s, t, w, d));
+                        }
+                        RandomNetwork::assemble(
+                            n,
+                            edges,
+                            (input_spikes, input_edges),
+                            (i_e, t_ref, poisson_hz, t_sim_ms, seed, plastic.clone()),
+                        )
+                    })
+            },
+        )
 }
 
 /// Worker thread counts from 1 to `max`.

@@ -15,6 +15,8 @@ pub struct DeliveryRecord {
     pub source: Gid,
     /// Arrival tick.
     pub time: Time,
+    /// The weight it carried (for a plastic synapse: after its update).
+    pub weight: f64,
 }
 
 /// One spike.
@@ -53,6 +55,7 @@ impl Observer for TraceObserver {
             target,
             source: d.source,
             time: d.time,
+            weight: d.weight,
         });
     }
     fn on_spike(&mut self, _partition: usize, spike: &Spike) {
@@ -85,6 +88,22 @@ pub struct TracedRun {
 }
 
 impl TracedRun {
+    /// Whether two runs delivered the same inputs with bit-identical weights
+    /// (plastic synapses included), in whatever partition.
+    pub fn same_deliveries(&self, other: &TracedRun) -> bool {
+        let all = |r: &TracedRun| {
+            let mut v: Vec<(u64, u32, u32, u64)> = r
+                .traces
+                .iter()
+                .flat_map(|t| &t.deliveries)
+                .map(|d| (d.time.0, d.target.0, d.source.0, d.weight.to_bits()))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        all(self) == all(other)
+    }
+
     /// Whether two runs produced bit-identical spikes (ticks and sub-tick lags).
     pub fn same_spikes(&self, other: &TracedRun) -> bool {
         self.spikes.len() == other.spikes.len()
@@ -127,6 +146,11 @@ pub fn run_traced(
                 synapses.push((s, gids[local as usize].0, class.delay));
             }
         }
+        let w = p.plastic();
+        for k in 0..w.len() as u32 {
+            let target = gids[w.target_of(k) as usize].0;
+            synapses.push((w.source_of(k).0, target, w.delays()[k as usize]));
+        }
     }
     let window = sim.window_len();
     let mut sim = sim.observe(|_| TraceObserver::default());
@@ -144,8 +168,9 @@ pub fn run_traced(
     })
 }
 
-/// Every neuron-to-neuron and input synapse of the model at `model` as built
-/// on `threads` partitions: `(source gid, target gid, weight, delay)`, sorted.
+/// Every neuron-to-neuron and input synapse (static and plastic) of the model
+/// at `model` as built on `threads` partitions: `(source gid, target gid,
+/// weight, delay)`, sorted; plastic synapses with their initial weight.
 /// For checking connectivity rules and weight distributions.
 pub fn network_synapses(
     model: &Path,
@@ -166,6 +191,12 @@ pub fn network_synapses(
             for (local, class) in c.synapses_of(Gid(s)) {
                 out.push((s, gids[local as usize].0, class.weight, class.delay));
             }
+        }
+        let w = p.plastic();
+        for k in 0..w.len() as u32 {
+            let weight = p.plasticity().map_or(f64::NAN, |s| s.weight(k));
+            let target = gids[w.target_of(k) as usize].0;
+            out.push((w.source_of(k).0, target, weight, w.delays()[k as usize]));
         }
     }
     out.sort_by_key(|a| (a.0, a.1, a.3, a.2.to_bits()));

@@ -1,5 +1,6 @@
 //! The engine's contract, property-tested over generated networks with the
-//! public `volley::testing` toolkit (≥ 1000 cases in all).
+//! public `volley::testing` toolkit (≥ 1000 cases in all; about half with
+//! plastic excitatory synapses: STDP, nearest-neighbour, power-law, tsodyks2).
 
 use proptest::prelude::*;
 use volley::testing::{check_invariants, run_traced, strategies, RandomNetwork};
@@ -24,6 +25,12 @@ fn check(
         one.spikes.len(),
         threads,
         many.spikes.len()
+    );
+    prop_assert!(
+        one.same_deliveries(&many),
+        "{} threads delivered other inputs or weights (plastic: {:?})",
+        threads,
+        net.plastic
     );
     prop_assert_eq!(many.traces.len(), threads);
     Ok(())

@@ -19,7 +19,11 @@ fn table(path: &Path) -> BTreeMap<Key, Vec<f64>> {
         let f: Vec<&str> = line.split(',').collect();
         let key = (f[0].parse().unwrap(), f[1].parse().unwrap());
         let rest = f[2..].iter().map(|x| x.parse::<f64>().unwrap()).collect();
-        assert!(out.insert(key, rest).is_none(), "{key:?} twice in {}", path.display());
+        assert!(
+            out.insert(key, rest).is_none(),
+            "{key:?} twice in {}",
+            path.display()
+        );
     }
     out
 }
@@ -30,7 +34,9 @@ fn traces(path: &Path) -> BTreeMap<Key, Vec<(f64, f64)>> {
     let mut out: BTreeMap<Key, Vec<(f64, f64)>> = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
-        out.entry((f[1] as u32, f[2] as u32)).or_default().push((f[0], f[3]));
+        out.entry((f[1] as u32, f[2] as u32))
+            .or_default()
+            .push((f[0], f[3]));
     }
     out
 }
@@ -59,8 +65,16 @@ fn check(variant: &str, expected_spikes: usize) {
         // Spikes.
         let ours = trains(&out.path().join("spikes.csv"));
         let c = compare(&ours, &nest_spikes, 1e-6);
-        assert_eq!((c.ours, c.reference), (expected_spikes, expected_spikes), "{what}");
-        assert_eq!(c.matched, expected_spikes, "{what}: diverges at {:?} ms", c.first_divergence);
+        assert_eq!(
+            (c.ours, c.reference),
+            (expected_spikes, expected_spikes),
+            "{what}"
+        );
+        assert_eq!(
+            c.matched, expected_spikes,
+            "{what}: diverges at {:?} ms",
+            c.first_divergence
+        );
         assert!(c.max_dt <= 1e-6, "{what}: {}", c.max_dt);
         assert_eq!(s.plastic_synapses, 3200, "{what}");
         // Every update of every plastic synapse: as many as NEST's, the last
@@ -81,13 +95,19 @@ fn check(variant: &str, expected_spikes: usize) {
                 worst = worst.max(rel(ours_final[key][0], w_nest));
             }
         }
-        assert!(worst <= 1e-9, "{what}: final weights differ by {worst:e} (relative)");
+        assert!(
+            worst <= 1e-9,
+            "{what}: final weights differ by {worst:e} (relative)"
+        );
         // Whole update sequences of NEST's sampled synapses.
         for (key, seq) in &nest_trace {
             let o = &ours_trace[key];
             assert_eq!(o.len(), seq.len(), "{what}: {key:?}");
             for (a, b) in o.iter().zip(seq) {
-                assert!((a.0 - b.0).abs() <= 1e-9 && rel(a.1, b.1) <= 1e-9, "{what}: {key:?} {a:?} vs {b:?}");
+                assert!(
+                    (a.0 - b.0).abs() <= 1e-9 && rel(a.1, b.1) <= 1e-9,
+                    "{what}: {key:?} {a:?} vs {b:?}"
+                );
             }
         }
         // Bit-identical for any thread count: spikes and weights.
@@ -129,12 +149,24 @@ fn plasticity_changes_what_static_synapses_would_do() {
     // match above is not a match of static networks.
     let data = root().join("tests/data/plastic_net");
     let text = std::fs::read_to_string(data.join("stdp_mult.toml")).unwrap();
-    let stat = text.replace("synapse = { model = \"stdp\"", "synapse = { model = \"static\" } # ");
+    let stat = text.replace(
+        "synapse = { model = \"stdp\"",
+        "synapse = { model = \"static\" } # ",
+    );
     let dir = tempfile::tempdir().unwrap();
-    for f in ["neurons.csv", "edges_static.csv", "edges_plastic.csv", "input_spikes.csv", "input_edges.csv"] {
+    for f in [
+        "neurons.csv",
+        "edges_static.csv",
+        "edges_plastic.csv",
+        "input_spikes.csv",
+        "input_edges.csv",
+    ] {
         std::fs::copy(data.join(f), dir.path().join(f)).unwrap();
     }
-    let stat = stat.replace("[[recorders]]\nkind = \"weights\"\nsynapses = \"all\"\n", "");
+    let stat = stat.replace(
+        "[[recorders]]\nkind = \"weights\"\nsynapses = \"all\"\n",
+        "",
+    );
     let m = write(dir.path(), "static.toml", &stat);
     let (s, out) = run_on(&m, None, 1, PartitionScheme::Contiguous);
     assert_eq!(s.plastic_synapses, 0);
@@ -143,7 +175,11 @@ fn plasticity_changes_what_static_synapses_would_do() {
         &trains(&data.join("spikes_stdp_mult.csv")),
         1e-6,
     );
-    assert!(c.matched < c.reference, "static run matched all {} spikes", c.reference);
+    assert!(
+        c.matched < c.reference,
+        "static run matched all {} spikes",
+        c.reference
+    );
 }
 
 #[test]
@@ -151,25 +187,60 @@ fn synapse_model_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let base = "t_sim_ms = 10.0\n[[populations]]\nname = \"a\"\nmodel = \"lif_delta\"\nsize = 4\nparams = { tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n[[projections]]\nsource = \"a\"\ntarget = \"a\"\nrule = \"all_to_all\"\ndelay_ms = 1.0\n";
     for (extra, want) in [
-        ("weight = 1.0\nsynapse = { model = \"hebb\" }\n", "unknown synapse model `hebb`"),
-        ("weight = 1.0\nsynapse = { tau_plus = 1.0 }\n", "synapse.model"),
-        ("weight = 1.0\nsynapse = { model = \"stdp\", tau_plus = -1.0 }\n", "synapse.tau_plus"),
-        ("weight = 1.0\nsynapse = { model = \"stdp\", lamda = 0.1 }\n", "lamda"),
-        ("weight = -1.0\nsynapse = { model = \"stdp\" }\n", "same sign"),
-        ("weight = 1.0\nsynapse = { model = \"tsodyks2\", U = 1.5 }\n", "synapse.U"),
-        ("weight = 1.0\nsynapse = { model = \"static\", U = 0.5 }\n", "no parameters"),
-        ("weight = 1.0\n[[recorders]]\nkind = \"weights\"\nsynapses = [[0, 9]]\n", "recorders[0].synapses[0]"),
-        ("weight = 1.0\n[[recorders]]\nkind = \"weights\"\nsynapses = \"some\"\n", "recorders[0].synapses"),
+        (
+            "weight = 1.0\nsynapse = { model = \"hebb\" }\n",
+            "unknown synapse model `hebb`",
+        ),
+        (
+            "weight = 1.0\nsynapse = { tau_plus = 1.0 }\n",
+            "synapse.model",
+        ),
+        (
+            "weight = 1.0\nsynapse = { model = \"stdp\", tau_plus = -1.0 }\n",
+            "synapse.tau_plus",
+        ),
+        (
+            "weight = 1.0\nsynapse = { model = \"stdp\", lamda = 0.1 }\n",
+            "lamda",
+        ),
+        (
+            "weight = -1.0\nsynapse = { model = \"stdp\" }\n",
+            "same sign",
+        ),
+        (
+            "weight = 1.0\nsynapse = { model = \"tsodyks2\", U = 1.5 }\n",
+            "synapse.U",
+        ),
+        (
+            "weight = 1.0\nsynapse = { model = \"static\", U = 0.5 }\n",
+            "no parameters",
+        ),
+        (
+            "weight = 1.0\n[[recorders]]\nkind = \"weights\"\nsynapses = [[0, 9]]\n",
+            "recorders[0].synapses[0]",
+        ),
+        (
+            "weight = 1.0\n[[recorders]]\nkind = \"weights\"\nsynapses = \"some\"\n",
+            "recorders[0].synapses",
+        ),
     ] {
         let m = write(dir.path(), "m.toml", &format!("{base}{extra}"));
-        let e = volley_models::load(&m, &Default::default()).err().expect(want).to_string();
+        let e = volley_models::load(&m, &Default::default())
+            .err()
+            .expect(want)
+            .to_string();
         assert!(e.contains(want) && e.contains("m.toml"), "{want}: {e}");
     }
     let m = write(
         dir.path(),
         "m.toml",
-        &base.replace("t_ref = 2.0,", "t_ref = 2.0, tau_minus = 0.0,").replace("delay_ms", "weight = 1.0\ndelay_ms"),
+        &base
+            .replace("t_ref = 2.0,", "t_ref = 2.0, tau_minus = 0.0,")
+            .replace("delay_ms", "weight = 1.0\ndelay_ms"),
     );
-    let e = volley_models::load(&m, &Default::default()).err().expect("tau_minus").to_string();
+    let e = volley_models::load(&m, &Default::default())
+        .err()
+        .expect("tau_minus")
+        .to_string();
     assert!(e.contains("tau_minus"), "{e}");
 }

@@ -12,12 +12,12 @@ use super::model_file::{
     self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, SynapseChoice, ValueSpec,
 };
 use super::wiring::{self, NeuronTable, PlasticEdge, Wiring};
-use crate::synapse::{PlasticStore, SynapseRule};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
 use crate::input::{PoissonDrive, SpikeTimesDrive};
 use crate::neuron::{NeuronParams, NeuronStore, MODEL_NAMES};
 use crate::rng::{stream, StreamKind};
+use crate::synapse::{PlasticStore, SynapseRule};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -138,6 +138,8 @@ pub struct Network {
     pub n_plastic_synapses: u64,
     /// Whether a `weights` recorder asks for weights.csv.
     pub record_weights: bool,
+    /// Plastic synapses whose every change is recorded.
+    pub n_traced_synapses: u64,
 }
 
 pub(super) struct Ctx<'a> {
@@ -279,7 +281,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         let rule = match &spec.get_ref().synapse {
             None => None,
             Some(t) => SynapseRule::parse(t).map_err(|(k, m)| {
-                let k = if k.is_empty() { String::new() } else { format!(".{k}") };
+                let k = if k.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{k}")
+                };
                 ctx.err(spec, format!("projections[{i}].synapse{k}"), m)
             })?,
         };
@@ -386,14 +392,20 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         delays.1
     };
     let mut partitions = Vec::with_capacity(assign.parts());
+    let mut n_traced_synapses = 0;
     for (p, (connectome, plastic)) in connectomes.into_iter().zip(plastic_edges).enumerate() {
         let members = assign.members(p);
-        let (plastic, mut plasticity) = plastic_part(&store, &rules, members, n_nodes, &plastic);
+        // The edge list is freed as soon as the partition's store is built.
+        let (plastic, mut plasticity) = {
+            let edges = plastic;
+            plastic_part(&store, &rules, members, n_nodes, &edges)
+        };
         if let Some(s) = plasticity.as_mut() {
             if weights.all {
                 (0..s.len() as u32).for_each(|k| s.trace(k));
             }
             trace_synapses(s, &plastic, &assign, p, &weights.traced);
+            n_traced_synapses += s.n_traced();
         }
         let mut trains: Vec<Box<dyn Trains>> = Vec::new();
         for spec in &poisson {
@@ -464,6 +476,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             .collect(),
         n_plastic_synapses,
         record_weights: weights.enabled,
+        n_traced_synapses,
     })
 }
 
@@ -478,9 +491,11 @@ fn plastic_part(
     if edges.is_empty() {
         return (PlasticWiring::default(), None);
     }
-    let triples: Vec<(u32, u32, Time)> = edges.iter().map(|&(s, t, d, _, _)| (s, t, d)).collect();
-    let wiring = PlasticWiring::from_sorted(n_nodes, &triples);
-    let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32);
+    let wiring = PlasticWiring::from_sorted(n_nodes, edges.len(), |k| {
+        let (s, t, d, _, _) = edges[k];
+        (s, t, d)
+    });
+    let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32, edges.len());
     for &(_, t, d, w, r) in edges {
         store.push(r, t, w, d.as_ms(), neurons.tau_minus(members[t as usize].0));
     }
@@ -1399,9 +1414,16 @@ fn recorders(
             }
             "weights" => {
                 if weights.is_some() {
-                    return Err(ctx.err(spec, format!("recorders[{i}]"), "only one weights recorder is supported"));
+                    return Err(ctx.err(
+                        spec,
+                        format!("recorders[{i}]"),
+                        "only one weights recorder is supported",
+                    ));
                 }
-                for (k, present) in [("populations", s.populations.is_some()), ("start_ms", s.start_ms.is_some())] {
+                for (k, present) in [
+                    ("populations", s.populations.is_some()),
+                    ("start_ms", s.start_ms.is_some()),
+                ] {
                     if present {
                         return Err(ctx.err(spec, key(k), "not used by kind `weights`"));
                     }

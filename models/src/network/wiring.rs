@@ -136,7 +136,8 @@ impl<'a> Wiring<'a> {
             self.plastic_added += 1;
             if self.filling {
                 let c = self.builder.class_of(class);
-                self.plastic.push((source.0, local, c.delay, c.weight, rule));
+                self.plastic
+                    .push((source.0, local, c.delay, c.weight, rule));
             }
         } else {
             self.builder.add_with_class(source, local, class);

@@ -20,8 +20,8 @@ pub mod stdp;
 pub mod store;
 pub mod tsodyks2;
 
-pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use readout::{final_weights, plastic_states, take_weight_trace, TraceRow, WeightRow};
+pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use store::{PlasticStore, SynapseState, WeightSample};
 pub use tsodyks2::Tsodyks2Params;
 
@@ -45,12 +45,22 @@ impl SynapseRule {
     pub fn parse(table: &toml::Table) -> Result<Option<Self>, (String, String)> {
         let mut t = table.clone();
         let model = match t.remove("model") {
-            None => return Err(("model".into(), "missing (one of: static, stdp, stdp_nn_symm, stdp_pl, tsodyks2)".into())),
+            None => {
+                return Err((
+                    "model".into(),
+                    "missing (one of: static, stdp, stdp_nn_symm, stdp_pl, tsodyks2)".into(),
+                ))
+            }
             Some(toml::Value::String(s)) => s,
             Some(v) => return Err(("model".into(), format!("must be a string, got {v}"))),
         };
         let v = toml::Value::Table(t);
-        let de = |e: toml::de::Error| ("".to_string(), format!("{} (synapse model `{model}`)", e.message().trim()));
+        let de = |e: toml::de::Error| {
+            (
+                "".to_string(),
+                format!("{} (synapse model `{model}`)", e.message().trim()),
+            )
+        };
         let rule = match model.as_str() {
             "static" => {
                 if let toml::Value::Table(t) = &v {
@@ -83,7 +93,10 @@ impl SynapseRule {
             other => {
                 return Err((
                     "model".into(),
-                    format!("unknown synapse model `{other}` (known: {})", SYNAPSE_MODELS.join(", ")),
+                    format!(
+                        "unknown synapse model `{other}` (known: {})",
+                        SYNAPSE_MODELS.join(", ")
+                    ),
                 ))
             }
         };

@@ -94,12 +94,10 @@ impl PostTrace {
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
         let end = self.history.partition_point(|e| e.t < hi);
         let start = self.history.partition_point(|e| e.t < lo).min(end);
-        self.history
-            .range_mut(start..end)
-            .map(|e| {
-                e.reads += 1;
-                e.t
-            })
+        self.history.range_mut(start..end).map(|e| {
+            e.reads += 1;
+            e.t
+        })
     }
 
     /// The latest spike strictly before `t` (by more than the tolerance).
@@ -150,7 +148,9 @@ mod tests {
         p.add_incoming(1.0);
         for k in 0..100 {
             p.on_spike(f64::from(k) * 10.0);
-            let _ = p.read_between(f64::from(k) * 10.0 - 11.0, f64::from(k) * 10.0).count();
+            let _ = p
+                .read_between(f64::from(k) * 10.0 - 11.0, f64::from(k) * 10.0)
+                .count();
         }
         assert!(p.len() <= 2, "{}", p.len());
     }

@@ -59,7 +59,12 @@ pub fn take_weight_trace<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> V
         let wiring = p.plastic();
         sources = samples
             .iter()
-            .map(|s| (wiring.source_of(s.k).0, gids[wiring.target_of(s.k) as usize].0))
+            .map(|s| {
+                (
+                    wiring.source_of(s.k).0,
+                    gids[wiring.target_of(s.k) as usize].0,
+                )
+            })
             .collect();
         for (s, (src, tgt)) in samples.iter().zip(sources) {
             rows.push((s.t_pre, src, tgt, s.weight));

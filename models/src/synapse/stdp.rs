@@ -104,7 +104,6 @@ impl StdpParams {
         }
         Ok(())
     }
-
 }
 
 impl WeightRule for StdpParams {
@@ -120,7 +119,8 @@ impl WeightRule for StdpParams {
 
     #[inline]
     fn depress(&self, w: f64, k: f64) -> f64 {
-        let norm = w / self.Wmax - self.alpha * self.lambda * (w / self.Wmax).powf(self.mu_minus) * k;
+        let norm =
+            w / self.Wmax - self.alpha * self.lambda * (w / self.Wmax).powf(self.mu_minus) * k;
         if norm > 0.0 {
             norm * self.Wmax
         } else {

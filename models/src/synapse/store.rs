@@ -47,11 +47,14 @@ pub struct PlasticStore {
 }
 
 impl PlasticStore {
-    /// A store for `n_neurons` local neurons with these rules.
-    pub fn new(rules: Vec<SynapseRule>, n_neurons: u32) -> Self {
+    /// A store for `n_neurons` local neurons with these rules, with room
+    /// for `capacity` synapses.
+    pub fn new(rules: Vec<SynapseRule>, n_neurons: u32, capacity: usize) -> Self {
         PlasticStore {
             rules,
             post: vec![None; n_neurons as usize],
+            synapses: Vec::with_capacity(capacity),
+            traced: Vec::with_capacity(capacity),
             ..Default::default()
         }
     }
@@ -85,6 +88,11 @@ impl PlasticStore {
         self.traced[k as usize] = true;
     }
 
+    /// Number of traced synapses.
+    pub fn n_traced(&self) -> u64 {
+        self.traced.iter().filter(|&&t| t).count() as u64
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.synapses.len()
@@ -115,18 +123,40 @@ impl Plasticity for PlasticStore {
                 let post = self.post[target as usize]
                     .as_mut()
                     .expect("an STDP synapse's target keeps a history");
-                stdp::on_pre(p, &mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
+                stdp::on_pre(
+                    p,
+                    &mut s.weight,
+                    &mut s.a,
+                    &mut s.t_last,
+                    t_pre,
+                    delay,
+                    post,
+                )
             }
             SynapseRule::StdpPl(p) => {
                 let post = self.post[target as usize]
                     .as_mut()
                     .expect("an STDP synapse's target keeps a history");
-                stdp::on_pre(p, &mut s.weight, &mut s.a, &mut s.t_last, t_pre, delay, post)
+                stdp::on_pre(
+                    p,
+                    &mut s.weight,
+                    &mut s.a,
+                    &mut s.t_last,
+                    t_pre,
+                    delay,
+                    post,
+                )
             }
-            SynapseRule::Tsodyks2(p) => p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre),
+            SynapseRule::Tsodyks2(p) => {
+                p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)
+            }
         };
         if self.traced[k as usize] {
-            self.samples.push(WeightSample { t_pre, k, weight: w });
+            self.samples.push(WeightSample {
+                t_pre,
+                k,
+                weight: w,
+            });
         }
         w
     }

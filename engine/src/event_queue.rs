@@ -16,10 +16,8 @@
 //! bucket cost 42 % of the run; grouping 32-byte deliveries by target 22 %.
 
 use crate::connectome::{Classes, SynapseClass};
-use crate::plasticity::PLASTIC;
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
-use std::sync::Arc;
 
 /// One window's pending deliveries.
 #[derive(Default)]
@@ -32,9 +30,11 @@ struct Bucket {
 /// Deliveries waiting for their window, grouped by target in the open one.
 pub struct EventQueue {
     window: u64,
+    /// The static classes, then one row per plastic synapse (its delay,
+    /// a NaN weight): a plastic synapse `k` is class `n_static + k`, so
+    /// looking up a delivery never branches on its kind.
     classes: Vec<SynapseClass>,
-    /// Delay of each plastic synapse (entries tagged [`PLASTIC`]).
-    plastic_delays: Arc<[Time]>,
+    n_static: u32,
     buckets: Vec<Bucket>,
     /// Window number held open, if any.
     open: Option<u64>,
@@ -56,7 +56,7 @@ impl EventQueue {
         EventQueue {
             window: window.0,
             classes: classes.to_vec(),
-            plastic_delays: Arc::from([]),
+            n_static: classes.len() as u32,
             buckets: (0..n_buckets).map(|_| Bucket::default()).collect(),
             open: None,
             spikes: Vec::new(),
@@ -70,19 +70,19 @@ impl EventQueue {
 
     /// The same queue, able to carry spikes over plastic synapses with
     /// these delays (by synapse number).
-    pub fn with_plastic_delays(mut self, delays: Arc<[Time]>) -> Self {
-        self.plastic_delays = delays;
+    pub fn with_plastic_delays(mut self, delays: &[Time]) -> Self {
+        self.classes.truncate(self.n_static as usize);
+        self.classes
+            .extend(delays.iter().map(|&delay| SynapseClass {
+                weight: f64::NAN,
+                delay,
+            }));
         self
     }
 
-    /// Delay of synapse class `c`, or of plastic synapse `c & !PLASTIC`.
-    #[inline]
-    fn delay_of(classes: &[SynapseClass], plastic: &[Time], c: u32) -> Time {
-        if c & PLASTIC == 0 {
-            classes[c as usize].delay
-        } else {
-            plastic[(c & !PLASTIC) as usize]
-        }
+    /// The class number of plastic synapse 0 (= the number of static classes).
+    pub fn plastic_base(&self) -> u32 {
+        self.n_static
     }
 
     /// Window number of instant `t`.
@@ -134,13 +134,14 @@ impl EventQueue {
     /// per target), ordered by delay.
     #[inline]
     pub fn push_plastic(&mut self, spike: Spike, targets: &[u32], first: u32) {
-        debug_assert!(first as usize + targets.len() <= self.plastic_delays.len());
+        let base = self.n_static + first;
+        debug_assert!((base as usize + targets.len()) <= self.classes.len());
         self.push_entries(
             spike,
             targets
                 .iter()
                 .enumerate()
-                .map(|(j, &t)| (t, PLASTIC | (first + j as u32))),
+                .map(|(j, &t)| (t, base + j as u32)),
         );
         self.pending += targets.len();
     }
@@ -151,7 +152,7 @@ impl EventQueue {
         let mut current: Option<(usize, u32)> = None;
         let mut current_delay = Time::NEVER;
         for (target, class) in entries {
-            let delay = Self::delay_of(&self.classes, &self.plastic_delays, class);
+            let delay = self.classes[class as usize].delay;
             if delay != current_delay || current.is_none() {
                 current_delay = delay;
                 let k = self.window_of(spike.time + delay);
@@ -213,10 +214,10 @@ impl EventQueue {
         self.cursor.copy_from_slice(&self.offsets[..n_targets]);
         // The open window's spike table; the bucket keeps the old one's memory.
         std::mem::swap(&mut self.spikes, &mut bucket.spikes);
-        let (spikes, classes, plastic) = (&self.spikes, &self.classes, &self.plastic_delays);
+        let (spikes, classes) = (&self.spikes, &self.classes);
         let key = |&(s, c): &(u32, u32)| {
             let sp = &spikes[s as usize];
-            (sp.time + Self::delay_of(classes, plastic, c), sp.source)
+            (sp.time + classes[c as usize].delay, sp.source)
         };
         for &i in &self.active {
             let list = &mut self.pool
@@ -245,9 +246,9 @@ impl EventQueue {
 
     /// The next unconsumed delivery of `target` in the open window.
     /// `synapse` is the synapse's class (its distinct weight/delay pair), or
-    /// [`PLASTIC`]` | k` for plastic synapse `k`, whose weight (NaN here)
-    /// only its [`Plasticity`](crate::Plasticity) knows.
-    #[inline]
+    /// [`plastic_base`](Self::plastic_base)` + k` for plastic synapse `k`,
+    /// whose weight (NaN here) only its [`Plasticity`](crate::Plasticity) knows.
+    #[inline(always)]
     pub fn peek(&self, target: u32) -> Option<Delivery> {
         let c = *self.cursor.get(target as usize)? as usize;
         if c >= self.offsets[target as usize + 1] as usize {
@@ -255,29 +256,31 @@ impl EventQueue {
         }
         let (s, class) = self.pool[c];
         let spike = &self.spikes[s as usize];
-        let (delay, weight) = if class & PLASTIC == 0 {
-            let sc = &self.classes[class as usize];
-            (sc.delay, sc.weight)
-        } else {
-            (self.plastic_delays[(class & !PLASTIC) as usize], f64::NAN)
-        };
+        let sc = &self.classes[class as usize];
         Some(Delivery {
-            time: spike.time + delay,
+            time: spike.time + sc.delay,
             target,
             source: spike.source,
             synapse: class,
-            weight,
+            weight: sc.weight,
             lag: spike.lag,
         })
     }
 
     /// Consume the next delivery of `target`.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self, target: u32) -> Option<Delivery> {
         let d = self.peek(target)?;
+        self.skip(target);
+        Some(d)
+    }
+
+    /// Consume the delivery of `target` just seen with [`peek`](Self::peek).
+    #[inline(always)]
+    pub fn skip(&mut self, target: u32) {
+        debug_assert!(self.cursor[target as usize] < self.offsets[target as usize + 1]);
         self.cursor[target as usize] += 1;
         self.pending -= 1;
-        Some(d)
     }
 }
 

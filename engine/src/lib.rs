@@ -46,7 +46,7 @@ pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
-pub use plasticity::{PlasticWiring, Plasticity, PLASTIC};
+pub use plasticity::{PlasticWiring, Plasticity};
 pub use recorder::SpikeRecorder;
 pub use simulation::Simulation;
 pub use spike::{Delivery, Gid, Spike};

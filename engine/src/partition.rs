@@ -14,7 +14,7 @@ use crate::dynamics::{Dynamics, Forecast, Input, Response};
 use crate::event_queue::EventQueue;
 use crate::forecast::SpikeForecast;
 use crate::observer::{NoObserver, Observer};
-use crate::plasticity::{PlasticWiring, Plasticity, PLASTIC};
+use crate::plasticity::{PlasticWiring, Plasticity, MAX_CLASS_NUMBERS};
 use crate::recorder::SpikeRecorder;
 use crate::spike::{Delivery, Gid, Spike};
 use crate::time::Time;
@@ -63,6 +63,8 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     plastic: PlasticWiring,
     /// Their state and update rules.
     plasticity: Option<Box<dyn Plasticity>>,
+    /// Deliveries of class number ≥ this are plastic (`u32::MAX`: none).
+    plastic_base: u32,
     /// Per neuron gid: bit set of the *other* partitions holding its targets.
     destinations: Arc<[u64]>,
     queue: EventQueue,
@@ -158,8 +160,17 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             p.plastic.is_empty() || p.plasticity.is_some(),
             "plastic synapses need a Plasticity"
         );
+        assert!(
+            p.connectome.classes().len() as u64 + p.plastic.len() as u64 <= MAX_CLASS_NUMBERS,
+            "too many synapse classes and plastic synapses in one partition"
+        );
         let queue = EventQueue::new(n, p.window_len, p.max_delay, p.connectome.classes())
-            .with_plastic_delays(p.plastic.delays().clone());
+            .with_plastic_delays(p.plastic.delays());
+        let plastic_base = if p.plastic.is_empty() {
+            u32::MAX
+        } else {
+            queue.plastic_base()
+        };
         let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,
@@ -167,6 +178,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             connectome: p.connectome,
             plastic: p.plastic,
             plasticity: p.plasticity,
+            plastic_base,
             destinations: p.destinations,
             queue,
             window_len: p.window_len,
@@ -206,6 +218,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             connectome: self.connectome,
             plastic: self.plastic,
             plasticity: self.plasticity,
+            plastic_base: self.plastic_base,
             destinations: self.destinations,
             queue: self.queue,
             window_len: self.window_len,
@@ -312,18 +325,26 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// The weight a delivery transmits: its class's, or what its plastic
     /// synapse makes of this spike (updating it, exactly at this time).
-    #[inline]
+    #[inline(always)]
     fn weight_of(&mut self, d: &mut Delivery) {
-        if d.synapse & PLASTIC != 0 {
-            let k = d.synapse & !PLASTIC;
-            let delay = self.plastic.delays()[k as usize];
-            let t_pre = (d.time - delay).as_ms() + f64::from(d.lag);
-            let rule = self
-                .plasticity
-                .as_mut()
-                .expect("plastic synapses have a Plasticity");
-            d.weight = rule.on_pre(k, d.target, t_pre, delay.as_ms());
+        if d.synapse >= self.plastic_base {
+            d.weight = self.plastic_on_pre(d.target, d.time, d.synapse, d.lag);
         }
+    }
+
+    /// A spike over plastic synapse class `class` reaches local neuron `i`
+    /// at tick `t` (+ `lag` ms): update the synapse, return its weight.
+    /// Kept out of line: static networks never call it.
+    #[inline(never)]
+    fn plastic_on_pre(&mut self, i: u32, t: Time, class: u32, lag: f32) -> f64 {
+        let k = class - self.plastic_base;
+        let delay = self.plastic.delays()[k as usize];
+        let t_pre = (t - delay).as_ms() + f64::from(lag);
+        let rule = self
+            .plasticity
+            .as_mut()
+            .expect("plastic synapses have a Plasticity");
+        rule.on_pre(k, i, t_pre, delay.as_ms())
     }
 
     /// Spikes for partition `q` emitted during the current window.
@@ -476,19 +497,25 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// given, was already taken from the queue).
     fn gather_many(&mut self, i: u32, t: Time, first: Option<Delivery>) -> (Input, f32) {
         let mut items: SmallVec<[Item; 8]> = SmallVec::new();
-        if let Some(mut d) = first {
-            self.weight_of(&mut d);
+        if let Some(d) = first {
             items.push((d.source, d.synapse, d.weight, d.lag));
         }
-        while let Some(mut d) = self.queue.peek(i) {
+        while let Some(d) = self.queue.peek(i) {
             if d.time != t {
                 break;
             }
-            self.queue.pop(i);
-            self.weight_of(&mut d);
+            self.queue.skip(i);
             items.push((d.source, d.synapse, d.weight, d.lag));
         }
         let from_queue = items.len();
+        if self.plastic_base != u32::MAX {
+            // Plastic synapses update in queue order, exactly at `t`.
+            for item in items.iter_mut() {
+                if item.1 >= self.plastic_base {
+                    item.2 = self.plastic_on_pre(i, t, item.1, item.3);
+                }
+            }
+        }
         if self.train_next[i as usize] == t {
             let (a, b) = self.train_ranges[i as usize];
             for r in a as usize..b as usize {

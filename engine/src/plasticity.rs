@@ -1,10 +1,11 @@
 //! Plastic synapses: synapses whose weight changes as spikes pass them.
 //!
 //! The engine stores plastic synapses beside the static ones, grouped by
-//! source (see [`Connectome`](crate::Connectome)), and numbers them `k =
-//! 0..n` within a partition. A spike through plastic synapse `k` travels
-//! the queue like any other delivery, tagged [`PLASTIC`]` | k`; when the
-//! target processes it (at the exact arrival time, in the full key order)
+//! source ([`PlasticWiring`]), and numbers them `k = 0..n` within a
+//! partition. A spike through plastic synapse `k` travels the queue like any
+//! other delivery, as class `n_static + k` (the queue's class table has one
+//! row per plastic synapse after the static classes: its delay and a NaN
+//! weight); when the target processes it (at the exact arrival time, in the full key order)
 //! the partition asks its [`Plasticity`] for the weight: the synapse updates
 //! lazily right then, exactly at the event time. Because the synapse lives
 //! with its target and is updated in the target's input order, its state is
@@ -18,12 +19,9 @@
 //! update, and the update happens at `t_pre + delay`, when all of them are
 //! known.
 
-/// Tag bit of a queue entry or [`Delivery::synapse`](crate::Delivery) that
-/// names a plastic synapse (its local number in the low 31 bits).
-pub const PLASTIC: u32 = 1 << 31;
-
-/// The most plastic synapses one partition can hold.
-pub const MAX_PLASTIC: usize = PLASTIC as usize;
+/// The most synapse classes plus plastic synapses one partition can hold
+/// (both share the queue's u32 class numbers).
+pub const MAX_CLASS_NUMBERS: u64 = u32::MAX as u64;
 
 /// The update rules and state of one partition's plastic synapses.
 pub trait Plasticity: Send {
@@ -48,7 +46,6 @@ pub trait Plasticity: Send {
 
 use crate::spike::Gid;
 use crate::time::Time;
-use std::sync::Arc;
 
 /// Where one partition's plastic synapses go: grouped by source (CSR),
 /// ordered by (delay, target) within a source. Synapse `k` is position `k`;
@@ -57,7 +54,7 @@ use std::sync::Arc;
 pub struct PlasticWiring {
     offsets: Vec<u64>,
     targets: Vec<u32>,
-    delays: Arc<[Time]>,
+    delays: Vec<Time>,
 }
 
 impl PlasticWiring {
@@ -112,7 +109,7 @@ impl PlasticWiring {
     }
 
     /// Delay of every plastic synapse, by number.
-    pub fn delays(&self) -> &Arc<[Time]> {
+    pub fn delays(&self) -> &[Time] {
         &self.delays
     }
 

@@ -3,11 +3,11 @@
 //! Static synapses need no model (the engine keeps their weight in its
 //! class table). Plastic ones follow NEST's models, with NEST's parameter
 //! names and the same update order, so weights match NEST's:
-//! - [`stdp`]: `stdp` (NEST `stdp_synapse`: all-to-all pair-based traces)
+//! - module [`stdp`]: `stdp` (NEST `stdp_synapse`: all-to-all pair-based traces)
 //!   and `stdp_nn_symm` (NEST `stdp_nn_symm_synapse`: symmetric nearest
 //!   neighbour); `mu_plus`/`mu_minus` choose additive (0) or multiplicative
 //!   (1) weight dependence; `stdp_pl` (NEST `stdp_pl_synapse_hom`), power-law;
-//! - [`tsodyks2`]: `tsodyks2` (NEST `tsodyks2_synapse`), short-term
+//! - module [`tsodyks2`]: `tsodyks2` (NEST `tsodyks2_synapse`), short-term
 //!   depression and facilitation.
 //!
 //! [`PlasticStore`] holds one partition's plastic synapses and the spike

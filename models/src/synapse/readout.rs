@@ -48,7 +48,6 @@ pub fn take_weight_trace<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> V
     let mut rows = Vec::new();
     for p in sim.partitions_mut() {
         let gids = p.gids().to_vec();
-        let sources: Vec<(u32, u32)>;
         let samples = match p
             .plasticity_mut()
             .and_then(|s| s.as_any_mut().downcast_mut::<PlasticStore>())
@@ -57,7 +56,7 @@ pub fn take_weight_trace<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> V
             None => continue,
         };
         let wiring = p.plastic();
-        sources = samples
+        let sources: Vec<(u32, u32)> = samples
             .iter()
             .map(|s| {
                 (

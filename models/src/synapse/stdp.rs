@@ -274,7 +274,14 @@ mod tests {
     /// The definition, computed eagerly at the synapse: post spikes reach it
     /// `d` after they are fired, pre spikes when they are emitted; at a tie
     /// the post spike counts first (NEST's convention).
-    fn eager<R: WeightRule>(rule: &R, w0: f64, pre: &[f64], post: &[f64], d: f64, tau_minus: f64) -> f64 {
+    fn eager<R: WeightRule>(
+        rule: &R,
+        w0: f64,
+        pre: &[f64],
+        post: &[f64],
+        d: f64,
+        tau_minus: f64,
+    ) -> f64 {
         let mut events: Vec<(f64, bool)> = post.iter().map(|&t| (t + d, false)).collect();
         events.extend(pre.iter().map(|&t| (t, true)));
         events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -286,10 +293,18 @@ mod tests {
                 break;
             }
             if is_pre {
-                let before: Vec<f64> = seen_post.iter().copied().filter(|&a| t - a > STDP_EPS_AT_SYNAPSE).collect();
+                let before: Vec<f64> = seen_post
+                    .iter()
+                    .copied()
+                    .filter(|&a| t - a > STDP_EPS_AT_SYNAPSE)
+                    .collect();
                 let kminus = match rule.pairing() {
-                    StdpPairing::AllToAll => before.iter().map(|&a| (-(t - a) / tau_minus).exp()).sum(),
-                    StdpPairing::NearestSymmetric => before.last().map_or(0.0, |&a| (-(t - a) / tau_minus).exp()),
+                    StdpPairing::AllToAll => {
+                        before.iter().map(|&a| (-(t - a) / tau_minus).exp()).sum()
+                    }
+                    StdpPairing::NearestSymmetric => {
+                        before.last().map_or(0.0, |&a| (-(t - a) / tau_minus).exp())
+                    }
                 };
                 w = rule.depress(w, kminus);
                 kplus = kplus * (-(t - t_last) / rule.tau_plus()).exp() + 1.0;
@@ -310,12 +325,15 @@ mod tests {
 
     /// Spike times on a 0.25 ms grid (ties between pre and post happen) or anywhere.
     fn train(max: usize) -> impl Strategy<Value = Vec<f64>> {
-        prop::collection::vec(prop_oneof![(1u32..800).prop_map(|k| f64::from(k) * 0.25), 0.1f64..200.0], 0..max)
-            .prop_map(|mut v| {
-                v.sort_by(f64::total_cmp);
-                v.dedup_by(|a, b| (*a - *b).abs() < 0.01);
-                v
-            })
+        prop::collection::vec(
+            prop_oneof![(1u32..800).prop_map(|k| f64::from(k) * 0.25), 0.1f64..200.0],
+            0..max,
+        )
+        .prop_map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+            v
+        })
     }
 
     proptest! {

@@ -95,7 +95,13 @@ mod tests {
     #[test]
     fn regular_train_depresses_to_the_known_steady_state() {
         // Depression only: x* = (1 - E) / (1 - (1 - U) E), E = e^{-h/tau_rec}.
-        let p = Tsodyks2Params { U: 0.4, u: None, x: 1.0, tau_rec: 300.0, tau_fac: 0.0 };
+        let p = Tsodyks2Params {
+            U: 0.4,
+            u: None,
+            x: 1.0,
+            tau_rec: 300.0,
+            tau_fac: 0.0,
+        };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
         let h = 25.0;
         let first = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0);
@@ -112,7 +118,13 @@ mod tests {
     #[test]
     fn facilitation_raises_u_towards_its_fixed_point() {
         // No depression to speak of (tau_rec tiny): u* = U / (1 - (1 - U) F), F = e^{-h/tau_fac}.
-        let p = Tsodyks2Params { U: 0.1, u: None, x: 1.0, tau_rec: 1e-3, tau_fac: 100.0 };
+        let p = Tsodyks2Params {
+            U: 0.1,
+            u: None,
+            x: 1.0,
+            tau_rec: 1e-3,
+            tau_fac: 100.0,
+        };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
         for k in 0..300 {
             p.on_pre(1.0, &mut x, &mut u, &mut last, 20.0 * f64::from(k + 1));

@@ -190,9 +190,13 @@ fn write_weights(
     out_dir: &Path,
     plot: bool,
 ) -> Result<(), RunError> {
-    use volley_models::synapse::{final_weights, take_weight_trace};
-    let rows = final_weights(&mut net.simulation);
-    write_file(&out_dir.join("weights.csv"), &weights::weights_csv(&rows))?;
+    use volley_models::synapse::take_weight_trace;
+    let csv = out_dir.join("weights.csv");
+    let hist =
+        weights::write_weights_csv(&csv, &mut net.simulation).map_err(|e| RunError::Output {
+            path: csv.clone(),
+            message: e.to_string(),
+        })?;
     let trace = take_weight_trace(&mut net.simulation);
     write_file(
         &out_dir.join("weight_trace.csv"),
@@ -207,11 +211,11 @@ fn write_weights(
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default(),
-        rows.len(),
+        hist.total(),
         net.t_sim.as_ms()
     );
     let png = out_dir.join("weights.png");
-    weights::draw_histogram(&png, &rows, &title).map_err(|m| RunError::Output {
+    weights::draw_histogram(&png, &hist, &title).map_err(|m| RunError::Output {
         path: png.clone(),
         message: m,
     })

@@ -4,18 +4,81 @@
 
 use crate::raster::register_fonts;
 use plotters::prelude::*;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
-use volley_models::synapse::{TraceRow, WeightRow};
+use volley_engine::{Observer, Simulation};
+use volley_models::neuron::NeuronStore;
+use volley_models::synapse::{visit_plastic, TraceRow};
 
-/// `source,target,weight`, one row per plastic synapse.
-pub fn weights_csv(rows: &[WeightRow]) -> Vec<u8> {
-    let mut out = String::with_capacity(16 + rows.len() * 24);
-    out.push_str("source,target,weight\n");
-    for &(s, t, w) in rows {
-        let _ = writeln!(out, "{s},{t},{w:?}");
+/// Write `weights.csv` (`source,target,weight`, one row per plastic
+/// synapse, by source and target) straight from the simulation, and return
+/// the histogram of the weights (60 bins) for [`draw_histogram`].
+pub fn write_weights_csv<O: Observer>(
+    path: &Path,
+    sim: &mut Simulation<NeuronStore, O>,
+) -> std::io::Result<Histogram> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    out.write_all(b"source,target,weight\n")?;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut err = Ok(());
+    let mut line = String::with_capacity(64);
+    visit_plastic(sim, |s, t, st| {
+        lo = lo.min(st.weight);
+        hi = hi.max(st.weight);
+        if err.is_ok() {
+            line.clear();
+            let _ = writeln!(line, "{s},{t},{:?}", st.weight);
+            err = out.write_all(line.as_bytes());
+        }
+    });
+    err?;
+    out.flush()?;
+    let mut h = Histogram::new(lo, hi, 60);
+    visit_plastic(sim, |_, _, st| h.add(st.weight));
+    Ok(h)
+}
+
+/// Counts of values in equal bins over `[lo, hi]`.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    /// Lower edge of the first bin.
+    pub lo: f64,
+    /// Bin width.
+    pub width: f64,
+    /// Counts.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// `bins` empty bins over `[lo, hi]` (widened if empty or degenerate).
+    pub fn new(lo: f64, hi: f64, bins: usize) -> Self {
+        let (lo, hi) = if lo.is_finite() && hi > lo {
+            (lo, hi)
+        } else if lo.is_finite() {
+            (lo - 1.0, lo + 1.0)
+        } else {
+            (-1.0, 1.0)
+        };
+        Histogram {
+            lo,
+            width: (hi - lo) / bins as f64,
+            counts: vec![0; bins],
+        }
     }
-    out.into_bytes()
+
+    /// Count one value.
+    pub fn add(&mut self, x: f64) {
+        let n = self.counts.len();
+        let k = ((x - self.lo) / self.width).max(0.0) as usize;
+        self.counts[k.min(n - 1)] += 1;
+    }
+
+    /// Number of values counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
 }
 
 /// `time_ms,source,target,weight`: the presynaptic spike time and the
@@ -29,26 +92,12 @@ pub fn trace_csv(rows: &[TraceRow]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Histogram of the final weights in 60 bins.
-pub fn draw_histogram(path: &Path, rows: &[WeightRow], title: &str) -> Result<(), String> {
+/// Draw a histogram of the final weights.
+pub fn draw_histogram(path: &Path, h: &Histogram, title: &str) -> Result<(), String> {
     register_fonts();
     let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
-    let (lo, hi) = rows
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
-            (a.min(r.2), b.max(r.2))
-        });
-    let (lo, hi) = if lo.is_finite() && hi > lo {
-        (lo, hi)
-    } else {
-        (lo.min(0.0) - 1.0, hi.max(0.0) + 1.0)
-    };
-    let bins = 60usize;
-    let width = (hi - lo) / bins as f64;
-    let mut counts = vec![0u64; bins];
-    for r in rows {
-        counts[(((r.2 - lo) / width) as usize).min(bins - 1)] += 1;
-    }
+    let (lo, width, counts) = (h.lo, h.width, &h.counts);
+    let hi = lo + width * counts.len() as f64;
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
     let root = BitMapBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;

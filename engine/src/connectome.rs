@@ -359,12 +359,6 @@ impl TwoPassBuilder {
         self.table.classes[c as usize].delay
     }
 
-    /// The weight and delay of class `c`.
-    #[inline]
-    pub fn class_of(&self, c: u32) -> SynapseClass {
-        self.table.classes[c as usize]
-    }
-
     /// Count (first pass) or place (second pass) one synapse.
     #[inline]
     pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {

@@ -72,12 +72,19 @@ impl EventQueue {
     /// these delays (by synapse number).
     pub fn with_plastic_delays(mut self, delays: &[Time]) -> Self {
         self.classes.truncate(self.n_static as usize);
+        self.classes.reserve_exact(delays.len());
         self.classes
             .extend(delays.iter().map(|&delay| SynapseClass {
                 weight: f64::NAN,
                 delay,
             }));
         self
+    }
+
+    /// Row `c` of the class table (static classes, then plastic synapses).
+    #[inline]
+    pub fn class(&self, c: u32) -> SynapseClass {
+        self.classes[c as usize]
     }
 
     /// The class number of plastic synapse 0 (= the number of static classes).

@@ -131,7 +131,7 @@ pub struct PartitionParts<D> {
 
 impl<D: Dynamics> Partition<D, NoObserver> {
     /// Assemble a partition.
-    pub fn new(p: PartitionParts<D>) -> Self {
+    pub fn new(mut p: PartitionParts<D>) -> Self {
         let n = p.dynamics.len();
         debug_assert_eq!(n as usize, p.gids.len());
         debug_assert!(
@@ -165,7 +165,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             "too many synapse classes and plastic synapses in one partition"
         );
         let queue = EventQueue::new(n, p.window_len, p.max_delay, p.connectome.classes())
-            .with_plastic_delays(p.plastic.delays());
+            .with_plastic_delays(&p.plastic.take_delays());
         let plastic_base = if p.plastic.is_empty() {
             u32::MAX
         } else {
@@ -288,6 +288,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         &self.plastic
     }
 
+    /// The delay of plastic synapse `k`.
+    #[inline]
+    pub fn plastic_delay(&self, k: u32) -> Time {
+        self.queue.class(self.queue.plastic_base() + k).delay
+    }
+
     /// Their state (`None` without plastic synapses).
     pub fn plasticity(&self) -> Option<&dyn Plasticity> {
         self.plasticity.as_deref()
@@ -315,8 +321,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let (targets, first) = self.plastic.synapses_of(spike.source);
         let table = self.connectome.classes();
         let fixed = (0..classes.len()).map(|k| table[classes.get(k) as usize].delay);
-        let plastic =
-            (first as usize..first as usize + targets.len()).map(|k| self.plastic.delays()[k]);
+        let plastic = (first..first + targets.len() as u32).map(|k| self.plastic_delay(k));
         fixed
             .chain(plastic)
             .min()
@@ -338,7 +343,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     #[inline(never)]
     fn plastic_on_pre(&mut self, i: u32, t: Time, class: u32, lag: f32) -> f64 {
         let k = class - self.plastic_base;
-        let delay = self.plastic.delays()[k as usize];
+        let delay = self.plastic_delay(k);
         let t_pre = (t - delay).as_ms() + f64::from(lag);
         let rule = self
             .plasticity

@@ -48,7 +48,8 @@ use crate::spike::Gid;
 use crate::time::Time;
 
 /// Where one partition's plastic synapses go: grouped by source (CSR),
-/// ordered by (delay, target) within a source. Synapse `k` is position `k`;
+/// ordered by (delay, target) within a source, with their delays until a
+/// partition takes them. Synapse `k` is position `k`;
 /// the [`Plasticity`] keeps its state in the same order.
 #[derive(Debug, Default, Clone)]
 pub struct PlasticWiring {
@@ -91,6 +92,11 @@ impl PlasticWiring {
         self.targets.len()
     }
 
+    /// Number of source gids the table covers.
+    pub fn n_sources(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
@@ -108,9 +114,11 @@ impl PlasticWiring {
         (&self.targets[a..b], a as u32)
     }
 
-    /// Delay of every plastic synapse, by number.
-    pub fn delays(&self) -> &[Time] {
-        &self.delays
+    /// Delay of every plastic synapse, by number, taken out (a partition
+    /// keeps them in its queue's class table; see
+    /// [`Partition::plastic_delay`](crate::Partition::plastic_delay)).
+    pub fn take_delays(&mut self) -> Vec<Time> {
+        std::mem::take(&mut self.delays)
     }
 
     /// The source gid of synapse `k`.

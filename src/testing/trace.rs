@@ -149,7 +149,7 @@ pub fn run_traced(
         let w = p.plastic();
         for k in 0..w.len() as u32 {
             let target = gids[w.target_of(k) as usize].0;
-            synapses.push((w.source_of(k).0, target, w.delays()[k as usize]));
+            synapses.push((w.source_of(k).0, target, p.plastic_delay(k)));
         }
     }
     let window = sim.window_len();
@@ -196,7 +196,7 @@ pub fn network_synapses(
         for k in 0..w.len() as u32 {
             let weight = p.plasticity().map_or(f64::NAN, |s| s.weight(k));
             let target = gids[w.target_of(k) as usize].0;
-            out.push((w.source_of(k).0, target, weight, w.delays()[k as usize]));
+            out.push((w.source_of(k).0, target, weight, p.plastic_delay(k)));
         }
     }
     out.sort_by_key(|a| (a.0, a.1, a.3, a.2.to_bits()));

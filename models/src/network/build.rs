@@ -23,7 +23,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use toml::Spanned;
-use volley_engine::{Assignment, PartitionParts, PartitionScheme, PlasticWiring, Plasticity};
+use volley_engine::{
+    Assignment, PartitionParts, PartitionScheme, PlasticWiring, Plasticity, SynapseClass,
+};
 use volley_engine::{
     Drive, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, Trains, TICKS_PER_MS,
 };
@@ -346,8 +348,9 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         flags.push(w.from_elsewhere);
     }
     let n_plastic_synapses: u64 = plastic_edges.iter().map(|p| p.len() as u64).sum();
-    for edges in &plastic_edges {
-        for &(_, _, _, weight, r) in edges {
+    for (edges, connectome) in plastic_edges.iter().zip(&connectomes) {
+        for &(_, _, c, r) in edges {
+            let weight = connectome.classes()[c as usize].weight;
             rules[r as usize].check_weight(weight).map_err(|m| {
                 let i = rule_projection[r as usize];
                 ctx.err(&file.projections[i], format!("projections[{i}].weight"), m)
@@ -398,7 +401,14 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         // The edge list is freed as soon as the partition's store is built.
         let (plastic, mut plasticity) = {
             let edges = plastic;
-            plastic_part(&store, &rules, members, n_nodes, &edges)
+            plastic_part(
+                &store,
+                &rules,
+                members,
+                n_nodes,
+                &edges,
+                connectome.classes(),
+            )
         };
         if let Some(s) = plasticity.as_mut() {
             if weights.all {
@@ -487,17 +497,25 @@ fn plastic_part(
     members: &[Gid],
     n_nodes: u32,
     edges: &[PlasticEdge],
+    classes: &[SynapseClass],
 ) -> (PlasticWiring, Option<PlasticStore>) {
     if edges.is_empty() {
         return (PlasticWiring::default(), None);
     }
     let wiring = PlasticWiring::from_sorted(n_nodes, edges.len(), |k| {
-        let (s, t, d, _, _) = edges[k];
-        (s, t, d)
+        let (s, t, c, _) = edges[k];
+        (s, t, classes[c as usize].delay)
     });
     let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32, edges.len());
-    for &(_, t, d, w, r) in edges {
-        store.push(r, t, w, d.as_ms(), neurons.tau_minus(members[t as usize].0));
+    for &(_, t, c, r) in edges {
+        let SynapseClass { weight, delay } = classes[c as usize];
+        store.push(
+            r,
+            t,
+            weight,
+            delay.as_ms(),
+            neurons.tau_minus(members[t as usize].0),
+        );
     }
     (wiring, Some(store))
 }

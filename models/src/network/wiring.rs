@@ -73,16 +73,16 @@ pub struct Wiring<'a> {
     cross_min_delay: Time,
     /// The synapse rule of the projection being wired (`None`: static).
     plastic_rule: Option<u16>,
-    /// Plastic synapses `(source, local target, delay, weight, rule)`, kept
-    /// in the placing pass (they are few enough to sort at the end).
+    /// Plastic synapses (see [`PlasticEdge`]), kept in the placing pass
+    /// (they are few enough to sort at the end).
     plastic: Vec<PlasticEdge>,
     filling: bool,
     plastic_added: u64,
 }
 
 /// One plastic synapse while the network is built: `(source gid, local
-/// target, delay, initial weight, rule)`.
-pub type PlasticEdge = (u32, u32, Time, f64, u16);
+/// target, class (its initial weight and delay), rule)`, 16 bytes.
+pub type PlasticEdge = (u32, u32, u32, u16);
 
 impl<'a> Wiring<'a> {
     /// Synapses from `n_nodes` sources onto the neurons of partition `part`.
@@ -135,9 +135,7 @@ impl<'a> Wiring<'a> {
         if let Some(rule) = self.plastic_rule {
             self.plastic_added += 1;
             if self.filling {
-                let c = self.builder.class_of(class);
-                self.plastic
-                    .push((source.0, local, c.delay, c.weight, rule));
+                self.plastic.push((source.0, local, class, rule));
             }
         } else {
             self.builder.add_with_class(source, local, class);
@@ -178,6 +176,7 @@ impl<'a> Wiring<'a> {
     /// End the counting pass; the generators then run again to place.
     pub fn start_filling(&mut self) {
         self.builder.start_filling();
+        self.plastic.reserve_exact(self.plastic_added as usize);
         self.filling = true;
         self.plastic_added = 0;
     }
@@ -190,8 +189,11 @@ impl<'a> Wiring<'a> {
     /// Pack: the connectome, per neuron whether it sends spikes here, and
     /// the plastic synapses ordered by (source, delay, target) — within a
     /// (source, target) pair in the order they were made.
+    /// Classes are those of the connectome's table.
     pub fn finish(mut self) -> (Connectome, Vec<bool>, Vec<PlasticEdge>) {
-        self.plastic.sort_by_key(|&(s, t, d, _, _)| (s, d, t));
+        let b = &self.builder;
+        self.plastic
+            .sort_by_key(|&(s, t, c, _)| (s, b.delay_of(c), t));
         (self.builder.build(), self.from_elsewhere, self.plastic)
     }
 }

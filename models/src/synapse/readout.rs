@@ -1,9 +1,9 @@
 //! Reading plastic weights out of a simulation (for weights.csv,
 //! weight_trace.csv and tests).
 
-use super::store::PlasticStore;
+use super::store::{PlasticStore, SynapseState};
 use crate::neuron::NeuronStore;
-use volley_engine::{Observer, Simulation};
+use volley_engine::{Gid, Observer, Simulation};
 
 /// One plastic synapse's weight: `(source gid, target gid, weight)`.
 pub type WeightRow = (u32, u32, f64);
@@ -12,35 +12,58 @@ pub type WeightRow = (u32, u32, f64);
 /// target gid, weight)`.
 pub type TraceRow = (f64, u32, u32, f64);
 
+/// Visit every plastic synapse in (source, target) order — multapses in
+/// synapse order — as `f(source gid, target gid, state)`, holding at most
+/// one source's synapses at a time (so writing 10^8 weights needs no copy
+/// of them).
+pub fn visit_plastic<O: Observer>(
+    sim: &mut Simulation<NeuronStore, O>,
+    mut f: impl FnMut(u32, u32, SynapseState),
+) {
+    let parts = sim.partitions_mut();
+    let n_sources = parts
+        .iter()
+        .map(|p| p.plastic().n_sources())
+        .max()
+        .unwrap_or(0);
+    let mut rows: Vec<(u32, u32, SynapseState)> = Vec::new();
+    for s in 0..n_sources as u32 {
+        rows.clear();
+        for p in parts.iter() {
+            let Some(store) = p
+                .plasticity()
+                .and_then(|x| x.as_any().downcast_ref::<PlasticStore>())
+            else {
+                continue;
+            };
+            let (targets, first) = p.plastic().synapses_of(Gid(s));
+            for (j, &t) in targets.iter().enumerate() {
+                let k = first + j as u32;
+                rows.push((p.gids()[t as usize].0, k, store.state(k)));
+            }
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        for &(t, _, st) in &rows {
+            f(s, t, st);
+        }
+    }
+}
+
 /// The state of every plastic synapse, by (source, target) and, among
 /// multapses, in synapse order: `(source gid, target gid, state)`.
 pub fn plastic_states<O: Observer>(
     sim: &mut Simulation<NeuronStore, O>,
-) -> Vec<(u32, u32, super::SynapseState)> {
+) -> Vec<(u32, u32, SynapseState)> {
     let mut rows = Vec::new();
-    for p in sim.partitions_mut() {
-        let Some(store) = p
-            .plasticity()
-            .and_then(|s| s.as_any().downcast_ref::<PlasticStore>())
-        else {
-            continue;
-        };
-        let wiring = p.plastic();
-        for k in 0..wiring.len() as u32 {
-            let target = p.gids()[wiring.target_of(k) as usize].0;
-            rows.push((wiring.source_of(k).0, target, store.state(k)));
-        }
-    }
-    rows.sort_by_key(|r| (r.0, r.1));
+    visit_plastic(sim, |s, t, st| rows.push((s, t, st)));
     rows
 }
 
 /// The weight of every plastic synapse (see [`plastic_states`]).
 pub fn final_weights<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> Vec<WeightRow> {
-    plastic_states(sim)
-        .into_iter()
-        .map(|(s, t, st)| (s, t, st.weight))
-        .collect()
+    let mut rows = Vec::new();
+    visit_plastic(sim, |s, t, st| rows.push((s, t, st.weight)));
+    rows
 }
 
 /// The weight changes recorded since the last call, by time, source and target.

@@ -14,6 +14,8 @@
 //!   summed (in `(time, target, source, synapse)` order) before the threshold
 //!   test, and a due self-driven crossing is handled before them.
 //! - Inputs arriving during refractoriness are discarded and counted.
+//! - Plastic synapses update when a spike over them arrives (`t + d`), from
+//!   the target's spikes up to `t - d` (dendritic delay, as NEST).
 //! - The same seed gives bit-identical spikes.
 //!
 //! ```no_run

@@ -4,7 +4,8 @@
 //! do not depend on any neuron model: integer [`Time`], [`Spike`]s and
 //! [`Delivery`]s, the compact [`Connectome`], the per-partition calendar
 //! [`EventQueue`], the [`SpikeForecast`] of neurons that fire on their own, the
-//! [`Partition`] a worker owns, [`SyncWindow`]s and the [`Simulation`] loop.
+//! [`Partition`] a worker owns, [`SyncWindow`]s and the [`Simulation`] loop,
+//! and the [`Plasticity`] interface of plastic synapses ([`PlasticWiring`]).
 //!
 //! ## Ordering and causality contract
 //! - Time is an integer count of ticks (1 tick = 1/1024 µs); no float is ever
@@ -20,6 +21,11 @@
 //! - Windows `[T, T+W)` have `W` ≤ the minimum delay, so spikes emitted in a
 //!   window are delivered in later windows only; the engine asserts this in
 //!   debug builds.
+//! - A plastic synapse ([`Plasticity`]) is updated when a spike over it is
+//!   delivered — at `t + d`, in the target's full-key order — using the
+//!   target's spikes up to `t - d` (delays are dendritic, as in NEST), all of
+//!   which are known by then; it lives with its target, so its weight is
+//!   the same for any partitioning.
 
 pub mod connectome;
 pub mod drive;

@@ -92,8 +92,15 @@ impl PostTrace {
     /// by one synapse.
     pub fn read_between(&mut self, t1: f64, t2: f64) -> impl Iterator<Item = f64> + '_ {
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
-        let end = self.history.partition_point(|e| e.t < hi);
-        let start = self.history.partition_point(|e| e.t < lo).min(end);
+        // From the back, as NEST does: the range is nearly always at the end.
+        let mut end = self.history.len();
+        while end > 0 && self.history[end - 1].t >= hi {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && self.history[start - 1].t >= lo {
+            start -= 1;
+        }
         self.history.range_mut(start..end).map(|e| {
             e.reads += 1;
             e.t

@@ -57,6 +57,22 @@ pub struct StdpParams {
     pub pairing: StdpPairing,
 }
 
+/// `tau_plus` > 0 and every other parameter finite; the error names it.
+fn check_params(
+    tau_plus: f64,
+    others: &[(&'static str, f64)],
+) -> Result<(), (&'static str, String)> {
+    if !(tau_plus > 0.0 && tau_plus.is_finite()) {
+        return Err(("tau_plus", format!("must be > 0 ms, got {tau_plus}")));
+    }
+    for &(k, v) in others {
+        if !v.is_finite() {
+            return Err((k, format!("must be a finite number, got {v}")));
+        }
+    }
+    Ok(())
+}
+
 fn d_tau_plus() -> f64 {
     20.0
 }
@@ -73,21 +89,16 @@ fn d_wmax() -> f64 {
 impl StdpParams {
     /// Check ranges; the error names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        for (k, v) in [
-            ("tau_plus", self.tau_plus),
-            ("lambda", self.lambda),
-            ("alpha", self.alpha),
-            ("mu_plus", self.mu_plus),
-            ("mu_minus", self.mu_minus),
-            ("Wmax", self.Wmax),
-        ] {
-            if !v.is_finite() {
-                return Err((k, format!("must be a finite number, got {v}")));
-            }
-        }
-        if self.tau_plus <= 0.0 {
-            return Err(("tau_plus", format!("must be > 0 ms, got {}", self.tau_plus)));
-        }
+        check_params(
+            self.tau_plus,
+            &[
+                ("lambda", self.lambda),
+                ("alpha", self.alpha),
+                ("mu_plus", self.mu_plus),
+                ("mu_minus", self.mu_minus),
+                ("Wmax", self.Wmax),
+            ],
+        )?;
         if self.Wmax == 0.0 {
             return Err(("Wmax", "must not be 0".into()));
         }
@@ -167,20 +178,14 @@ fn d_mu() -> f64 {
 impl StdpPlParams {
     /// Check ranges; the error names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        for (k, v) in [
-            ("tau_plus", self.tau_plus),
-            ("lambda", self.lambda),
-            ("alpha", self.alpha),
-            ("mu", self.mu),
-        ] {
-            if !v.is_finite() {
-                return Err((k, format!("must be a finite number, got {v}")));
-            }
-        }
-        if self.tau_plus <= 0.0 {
-            return Err(("tau_plus", format!("must be > 0 ms, got {}", self.tau_plus)));
-        }
-        Ok(())
+        check_params(
+            self.tau_plus,
+            &[
+                ("lambda", self.lambda),
+                ("alpha", self.alpha),
+                ("mu", self.mu),
+            ],
+        )
     }
 
     /// Power-law weights are excitatory.

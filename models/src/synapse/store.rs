@@ -2,7 +2,8 @@
 //! histories of their targets, and the weight samples being recorded.
 
 use super::post_trace::PostTrace;
-use super::{stdp, SynapseRule};
+use super::stdp::{self, WeightRule};
+use super::SynapseRule;
 use std::any::Any;
 use volley_engine::Plasticity;
 
@@ -114,38 +115,39 @@ impl PlasticStore {
     }
 }
 
+/// One STDP update of synapse `s` onto a neuron with history `post`.
+#[inline]
+fn stdp_update<R: WeightRule>(
+    rule: &R,
+    s: &mut SynapseState,
+    post: &mut Option<PostTrace>,
+    t_pre: f64,
+    delay: f64,
+) -> f64 {
+    let post = post
+        .as_mut()
+        .expect("an STDP synapse's target keeps a history");
+    stdp::on_pre(
+        rule,
+        &mut s.weight,
+        &mut s.a,
+        &mut s.t_last,
+        t_pre,
+        delay,
+        post,
+    )
+}
+
 impl Plasticity for PlasticStore {
     #[inline]
     fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64 {
         let s = &mut self.synapses[k as usize];
         let w = match &self.rules[s.rule as usize] {
             SynapseRule::Stdp(p) => {
-                let post = self.post[target as usize]
-                    .as_mut()
-                    .expect("an STDP synapse's target keeps a history");
-                stdp::on_pre(
-                    p,
-                    &mut s.weight,
-                    &mut s.a,
-                    &mut s.t_last,
-                    t_pre,
-                    delay,
-                    post,
-                )
+                stdp_update(p, s, &mut self.post[target as usize], t_pre, delay)
             }
             SynapseRule::StdpPl(p) => {
-                let post = self.post[target as usize]
-                    .as_mut()
-                    .expect("an STDP synapse's target keeps a history");
-                stdp::on_pre(
-                    p,
-                    &mut s.weight,
-                    &mut s.a,
-                    &mut s.t_last,
-                    t_pre,
-                    delay,
-                    post,
-                )
+                stdp_update(p, s, &mut self.post[target as usize], t_pre, delay)
             }
             SynapseRule::Tsodyks2(p) => {
                 p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)

@@ -29,6 +29,8 @@
 pub use volley_engine as engine;
 pub use volley_models as models;
 
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod inspect;
 pub mod raster;
 pub mod run;

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use volley::run::{run_model, RunOptions};
+use volley::run::RunOptions;
 use volley_models::{Overrides, PartitionScheme};
 
 #[derive(Parser)]
@@ -193,13 +193,20 @@ fn run(
             event_file,
             event_format,
             lenient: a.lenient,
+            share: None,
         },
         progress: !a.quiet && std::io::stderr().is_terminal(),
         raster: !a.no_raster,
         realtime: a.realtime,
     };
-    match run_model(&model, &opts) {
-        Ok(summary) => {
+    #[cfg(feature = "mpi")]
+    let result = volley::distributed::run_model_mpi(&model, &opts);
+    #[cfg(not(feature = "mpi"))]
+    let result = volley::run::run_model(&model, &opts).map(Some);
+    match result {
+        // Other MPI ranks than 0: rank 0 reports.
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(summary)) => {
             if !a.quiet {
                 println!(
                     "{}",

@@ -107,6 +107,32 @@ pub struct Summary {
     /// Event-camera replays (absent when there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub event_replays: Vec<ReplaySummary>,
+    /// Distributed runs only (`mpirun`, cargo feature `mpi`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mpi: Option<MpiSummary>,
+}
+
+/// What a distributed run adds to summary.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct MpiSummary {
+    /// MPI processes.
+    pub ranks: usize,
+    /// Worker threads (= partitions) per rank.
+    pub threads_per_rank: usize,
+    /// Complete windows exchanged.
+    pub windows: u64,
+    /// Time in the exchange proper (packing, MPI_Alltoall of counts,
+    /// MPI_Alltoallv of spikes, unpacking), the slowest rank's, s.
+    pub wall_exchange_s: f64,
+    /// `wall_exchange_s` per window, µs.
+    pub exchange_us_per_window: f64,
+    /// Time waiting at the barrier before each exchange for the slowest
+    /// rank (load imbalance), the slowest rank's, s.
+    pub wall_wait_s: f64,
+    /// Spikes sent between ranks (each copy counted).
+    pub spikes_sent: u64,
+    /// Resident memory added by building, mean per rank (bytes).
+    pub built_bytes_per_rank: u64,
 }
 
 /// What an event-camera input read and injected.
@@ -138,7 +164,8 @@ fn replay_error(net: &volley_models::Network) -> Option<EventFileError> {
 
 /// A memory figure of this process from /proc/self/status (e.g. `VmHWM`,
 /// `VmRSS`), in bytes; 0 if unknown.
-fn proc_status_bytes(key: &str) -> u64 {
+/// A `/proc/self/status` figure in bytes (`VmRSS:`, `VmHWM:`).
+pub fn proc_status_bytes(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -296,16 +323,52 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let wall_sim_s = t_run.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let sim = &mut net.simulation;
-
     let counters = sim.counters();
-    let sim_threads = sim.partitions();
+    let threads = sim.partitions();
     let spikes = sim.take_spikes();
-    let csv = spikes_csv(&spikes);
+    let timing = Timing {
+        wall_build_s,
+        wall_sim_s,
+        built_bytes,
+    };
+    write_outputs(model, opts, &mut net, &spikes, counters, threads, timing)
+}
+
+/// Wall times and memory of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Network construction (s).
+    pub wall_build_s: f64,
+    /// Simulation (s).
+    pub wall_sim_s: f64,
+    /// Resident memory added by building the network (bytes).
+    pub built_bytes: u64,
+}
+
+/// Write spikes.csv, raster.png, the weight files and summary.json of a
+/// finished run (`spikes`: every recorded spike, sorted) and return the summary.
+pub fn write_outputs(
+    model: &Path,
+    opts: &RunOptions,
+    net: &mut volley_models::Network,
+    spikes: &[Spike],
+    counters: volley_engine::Counters,
+    sim_threads: usize,
+    timing: Timing,
+) -> Result<Summary, RunError> {
+    let Timing {
+        wall_build_s,
+        wall_sim_s,
+        built_bytes,
+    } = timing;
+    let t_sim = net.t_sim;
+    let window = net.simulation.window_len();
+    let csv = spikes_csv(spikes);
     let sha = Sha256::digest(&csv);
     write_file(&opts.out_dir.join("spikes.csv"), &csv)?;
     let record_from_ms = net.record_from.as_ms();
     let duration_ms = (t_sim.as_ms() - record_from_ms).max(0.0);
-    let populations = population_stats(&spikes, &net.populations, duration_ms);
+    let populations = population_stats(spikes, &net.populations, duration_ms);
     if opts.raster {
         let title = format!(
             "{} — {} neurons, {} ms",
@@ -318,7 +381,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         );
         raster::draw(
             &opts.out_dir.join("raster.png"),
-            &spikes,
+            spikes,
             &net.populations,
             record_from_ms,
             t_sim.as_ms(),
@@ -330,7 +393,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         })?;
     }
     if net.record_weights {
-        write_weights(&mut net, model, &opts.out_dir, opts.raster)?;
+        write_weights(net, model, &opts.out_dir, opts.raster)?;
     }
     let events = counters.recurrent_events + counters.external_events;
     let summary = Summary {
@@ -389,6 +452,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
                 }
             })
             .collect(),
+        mpi: None,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

@@ -54,7 +54,7 @@ pub use partition::{Counters, Partition, PartitionParts};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
 pub use plasticity::{PlasticWiring, Plasticity};
 pub use recorder::SpikeRecorder;
-pub use simulation::Simulation;
+pub use simulation::{Outboxes, Simulation};
 pub use spike::{Delivery, Gid, Spike};
 pub use time::{Time, TICKS_PER_MS, TICKS_PER_US};
 pub use window::SyncWindow;

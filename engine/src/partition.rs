@@ -352,6 +352,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         rule.on_pre(k, i, t_pre, delay.as_ms())
     }
 
+    /// Number of partitions of the whole network (local or not).
+    pub fn n_partitions(&self) -> usize {
+        self.outboxes.len()
+    }
+
     /// Spikes for partition `q` emitted during the current window.
     pub fn outbox_mut(&mut self, q: usize) -> &mut Vec<Spike> {
         &mut self.outboxes[q]

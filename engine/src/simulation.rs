@@ -173,6 +173,69 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
     }
 }
 
+/// What crosses processes in a distributed run, for one complete window:
+/// per local partition, its outboxes indexed by global partition (spikes
+/// for local partitions included). The exchange returns, per local
+/// partition, every spike any other partition sent it.
+pub type Outboxes = Vec<Vec<Vec<Spike>>>;
+
+impl<D: Dynamics + Send, O: Observer + Send> Simulation<D, O> {
+    /// Advance to `until` when other processes hold the other partitions
+    /// (e.g. MPI ranks; these partitions are a contiguous range of all of
+    /// them). Every complete window ends with `exchange(window index,
+    /// outboxes)`, which must return each local partition's received spikes
+    /// (see [`Outboxes`]); every process must make the same calls. The local
+    /// partitions advance on one scoped thread each. Same protocol, same
+    /// results as [`run`](Self::run) on one process: only the transport
+    /// differs.
+    pub fn run_exchanging(
+        &mut self,
+        until: Time,
+        exchange: &mut dyn FnMut(u64, Outboxes) -> Vec<Vec<Spike>>,
+    ) {
+        if until <= self.now {
+            return;
+        }
+        let windows = self.windows(until);
+        for &(w, complete) in &windows {
+            on_each(&mut self.partitions, |p| p.update(w));
+            if !complete {
+                continue;
+            }
+            let outboxes: Outboxes = self
+                .partitions
+                .iter_mut()
+                .map(|p| {
+                    let n = p.n_partitions();
+                    (0..n).map(|q| std::mem::take(p.outbox_mut(q))).collect()
+                })
+                .collect();
+            let inboxes = exchange(w.index, outboxes);
+            assert_eq!(inboxes.len(), self.partitions.len(), "one inbox per local partition");
+            let mut jobs: Vec<(&mut Partition<D, O>, Vec<Spike>)> =
+                self.partitions.iter_mut().zip(inboxes).collect();
+            on_each(&mut jobs, |(p, inbox)| p.enqueue(inbox, w.end));
+        }
+        if let Some((last, _)) = windows.last() {
+            self.now = last.end;
+        }
+    }
+}
+
+/// `f` on every item, each on its own scoped thread (inline for one).
+fn on_each<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Sync) {
+    if let [one] = items {
+        f(one);
+        return;
+    }
+    std::thread::scope(|scope| {
+        for item in items.iter_mut() {
+            let f = &f;
+            scope.spawn(move || f(item));
+        }
+    });
+}
+
 /// Run each partition on its own scoped thread through `windows`.
 fn run_workers<D: Dynamics + Send, O: Observer>(
     partitions: &mut [Partition<D, O>],

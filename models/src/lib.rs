@@ -14,5 +14,7 @@ pub mod rng;
 pub mod synapse;
 
 pub use error::ModelError;
-pub use network::{load, read_partition_file, Network, Overrides, PopulationInfo};
+pub use network::{
+    load, read_partition_file, Collective, Network, Overrides, PopulationInfo, Share,
+};
 pub use volley_engine::PartitionScheme;

@@ -11,6 +11,7 @@ use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
 use super::model_file::{
     self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, SynapseChoice, ValueSpec,
 };
+use super::distributed::Share;
 use super::wiring::{self, NeuronTable, PlasticEdge, Wiring};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
@@ -47,6 +48,10 @@ pub struct Overrides {
     pub event_format: Option<Format>,
     /// Skip damaged parts of recordings instead of failing.
     pub lenient: bool,
+    /// In a distributed run: the partitions this process builds (of
+    /// `threads` in all) and the collective operations that make the
+    /// processes agree. `None`: this process builds everything.
+    pub share: Option<Share>,
 }
 
 impl Overrides {
@@ -315,11 +320,24 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         n_nodes,
         seed,
     };
-    let wired: Vec<Result<Wired, ModelError>> = if assign.parts() == 1 {
-        vec![job.wire(0)]
+    let local = match &ov.share {
+        None => 0..assign.parts(),
+        Some(Share { parts, .. }) if parts.start < parts.end && parts.end <= assign.parts() => {
+            parts.clone()
+        }
+        Some(s) => {
+            return Err(ModelError::file(
+                ctx.path,
+                format!("partitions {:?} of {} do not exist", s.parts, assign.parts()),
+            ))
+        }
+    };
+    let wired: Vec<Result<Wired, ModelError>> = if local.len() == 1 {
+        vec![job.wire(local.start)]
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..assign.parts())
+            let handles: Vec<_> = local
+                .clone()
                 .map(|p| {
                     let job = &job;
                     scope.spawn(move || job.wire(p))
@@ -360,8 +378,18 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     for spec in &poisson {
         delays = (delays.0.min(spec.delay), delays.1.max(spec.delay));
     }
-    let destinations = wiring::destinations(&flags);
+    let mut destinations = wiring::destinations(assign.parts(), local.start, &flags);
     drop(flags);
+    // Several processes: agree on the delays and on who sends where.
+    if let Some(Share { collective, .. }) = &ov.share {
+        recurrent_min_delay = Time(collective.min_u64(recurrent_min_delay.0));
+        delays = (
+            Time(collective.min_u64(delays.0 .0)),
+            Time(collective.max_u64(delays.1 .0)),
+        );
+        collective.or_u64s(&mut destinations);
+    }
+    let destinations: Arc<[u64]> = destinations.into();
 
     // Recording.
     let (record_from, recorded, weights) = recorders(ctx, &file, &pops)?;
@@ -396,7 +424,10 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     };
     let mut partitions = Vec::with_capacity(assign.parts());
     let mut n_traced_synapses = 0;
-    for (p, (connectome, plastic)) in connectomes.into_iter().zip(plastic_edges).enumerate() {
+    for (p, (connectome, plastic)) in local
+        .clone()
+        .zip(connectomes.into_iter().zip(plastic_edges))
+    {
         let members = assign.members(p);
         // The edge list is freed as soon as the partition's store is built.
         let (plastic, mut plasticity) = {

@@ -6,7 +6,6 @@
 //! and noting which sources elsewhere need to send it their spikes.
 
 use crate::neuron::{NeuronParams, NeuronStore};
-use std::sync::Arc;
 use volley_engine::connectome::check_synapse;
 use volley_engine::connectome::TwoPassBuilder;
 use volley_engine::{Assignment, Connectome, ConnectomeError, Gid, Time};
@@ -198,16 +197,18 @@ impl<'a> Wiring<'a> {
     }
 }
 
-/// Merge the partitions' "sends here" flags into per-source destination sets.
-pub fn destinations(from_elsewhere: &[Vec<bool>]) -> Arc<[u64]> {
+/// Merge the "sends here" flags of partitions `first..` (of `parts`) into
+/// per-source destination sets (bit `p` for partition `p`).
+pub fn destinations(parts: usize, first: usize, from_elsewhere: &[Vec<bool>]) -> Vec<u64> {
+    debug_assert!(first + from_elsewhere.len() <= parts && parts <= 64);
     let n = from_elsewhere.first().map_or(0, Vec::len);
     let mut d = vec![0u64; n];
-    for (p, flags) in from_elsewhere.iter().enumerate() {
+    for (j, flags) in from_elsewhere.iter().enumerate() {
         for (g, &f) in flags.iter().enumerate() {
             if f {
-                d[g] |= 1 << p;
+                d[g] |= 1 << (first + j);
             }
         }
     }
-    d.into()
+    d
 }

@@ -1,0 +1,290 @@
+//! `mpirun -np R volley run MODEL --threads T` (cargo feature `mpi`): the
+//! network's R × T partitions split over R processes, T threads each, with
+//! the same window protocol as threads — only the transport differs. Each
+//! rank builds only its own partitions (no rank holds the whole
+//! connectome); after every complete window the ranks exchange the spikes
+//! bound for each other's partitions with one `MPI_Alltoall` of counts and
+//! one `MPI_Alltoallv` of spikes; at the end rank 0 gathers the recorded
+//! spikes and counts and writes the same `spikes.csv` and `summary.json` as
+//! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
+
+use crate::run::{peak_rss_bytes, proc_status_bytes, write_outputs, RunError, RunOptions, Summary, Timing};
+use mpi::collective::SystemOperation;
+use mpi::datatype::{Partition as MpiPartition, PartitionMut};
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use volley_engine::{Counters, Gid, Outboxes, Spike, Time};
+use volley_models::{Collective, Share};
+
+/// The world communicator as the network builder's [`Collective`].
+struct World(SimpleCommunicator);
+
+// SAFETY: the builder calls the collective only from the thread that
+// initialised MPI (MPI_THREAD_SINGLE/FUNNELED use), never concurrently; the
+// communicator handle itself is a plain integer/pointer owned by MPI.
+unsafe impl Send for World {}
+unsafe impl Sync for World {}
+
+impl Collective for World {
+    fn min_u64(&self, x: u64) -> u64 {
+        let mut out = 0u64;
+        self.0.all_reduce_into(&x, &mut out, SystemOperation::min());
+        out
+    }
+    fn max_u64(&self, x: u64) -> u64 {
+        let mut out = 0u64;
+        self.0.all_reduce_into(&x, &mut out, SystemOperation::max());
+        out
+    }
+    fn or_u64s(&self, v: &mut [u64]) {
+        let mine = v.to_vec();
+        self.0.all_reduce_into(&mine[..], v, SystemOperation::bitwise_or());
+    }
+}
+
+/// Words per spike on the wire: destination partition, time (2), source, lag.
+const WORDS: usize = 5;
+
+fn encode(out: &mut Vec<u32>, dest: usize, s: &Spike) {
+    out.extend_from_slice(&[
+        dest as u32,
+        s.time.0 as u32,
+        (s.time.0 >> 32) as u32,
+        s.source.0,
+        s.lag.to_bits(),
+    ]);
+}
+
+fn decode(w: &[u32]) -> (usize, Spike) {
+    let spike = Spike {
+        time: Time(u64::from(w[1]) | (u64::from(w[2]) << 32)),
+        source: Gid(w[3]),
+        lag: f32::from_bits(w[4]),
+    };
+    (w[0] as usize, spike)
+}
+
+/// Displacements of consecutive blocks of `counts`.
+fn displacements(counts: &[i32]) -> Vec<i32> {
+    counts
+        .iter()
+        .scan(0i32, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
+        })
+        .collect()
+}
+
+/// Every rank's `words`, concatenated in rank order (on every rank).
+fn all_gather(world: &SimpleCommunicator, words: &[u32]) -> Vec<u32> {
+    let n = world.size() as usize;
+    let mut counts = vec![0i32; n];
+    world.all_gather_into(&(words.len() as i32), &mut counts[..]);
+    let displs = displacements(&counts);
+    let mut all = vec![0u32; counts.iter().map(|&c| c as usize).sum()];
+    let mut part = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+    world.all_gather_varcount_into(words, &mut part);
+    all
+}
+
+/// Time spent exchanging, for the summary.
+#[derive(Default)]
+struct ExchangeStats {
+    windows: u64,
+    /// In the exchange proper (after the barrier).
+    seconds: f64,
+    /// At the barrier before it.
+    wait_seconds: f64,
+    spikes_sent: u64,
+}
+
+/// Run `model` as one rank of an MPI job. Returns the summary on rank 0
+/// (`None` elsewhere). With a single process this is [`crate::run::run_model`].
+pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>, RunError> {
+    let Some(universe) = mpi::initialize() else {
+        return Err(RunError::Output {
+            path: model.to_path_buf(),
+            message: "MPI is already initialised".into(),
+        });
+    };
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    if size == 1 {
+        return crate::run::run_model(model, opts).map(Some);
+    }
+    let threads = opts.overrides.threads.max(1);
+    let parts = size * threads;
+    if parts > volley_engine::MAX_PARTITIONS {
+        return Err(RunError::Model(volley_models::ModelError::file(
+            model,
+            format!(
+                "{size} ranks × {threads} threads = {parts} partitions; at most {} are supported",
+                volley_engine::MAX_PARTITIONS
+            ),
+        )));
+    }
+    let local = rank * threads..(rank + 1) * threads;
+    let mut overrides = opts.overrides.clone();
+    overrides.threads = parts;
+    overrides.share = Some(Share {
+        parts: local.clone(),
+        collective: Arc::new(World(world.duplicate())),
+    });
+
+    let rss_before = proc_status_bytes("VmRSS:");
+    let t_build = Instant::now();
+    // Every rank must reach the collectives inside `load`; an error on one
+    // rank is reported by it and the job aborts.
+    let mut net = match volley_models::load(model, &overrides) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error (rank {rank}): {e}");
+            world.abort(1);
+        }
+    };
+    let wall_build_s = max_f64(&world, t_build.elapsed().as_secs_f64());
+    let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
+    if net.record_weights {
+        eprintln!("error: the `weights` recorder is not supported in MPI runs yet");
+        world.abort(1);
+    }
+
+    // Simulate: the engine's window loop, spikes for other ranks over MPI.
+    let mut stats = ExchangeStats::default();
+    let t_run = Instant::now();
+    let mut exchange = |_window: u64, outboxes: Outboxes| -> Vec<Vec<Spike>> {
+        // Waiting for the slowest rank is load imbalance, not communication:
+        // a barrier first tells the two apart.
+        let t_wait = Instant::now();
+        world.barrier();
+        stats.wait_seconds += t_wait.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        let mut inboxes: Vec<Vec<Spike>> = vec![Vec::new(); local.len()];
+        let mut send: Vec<Vec<u32>> = vec![Vec::new(); size];
+        for (i, boxes) in outboxes.into_iter().enumerate() {
+            for (q, spikes) in boxes.into_iter().enumerate() {
+                if q == local.start + i || spikes.is_empty() {
+                    continue;
+                }
+                if local.contains(&q) {
+                    inboxes[q - local.start].extend(spikes);
+                } else {
+                    let r = q / threads;
+                    stats.spikes_sent += spikes.len() as u64;
+                    for s in &spikes {
+                        encode(&mut send[r], q, s);
+                    }
+                }
+            }
+        }
+        let counts: Vec<i32> = send.iter().map(|v| v.len() as i32).collect();
+        let mut recv_counts = vec![0i32; size];
+        world.all_to_all_into(&counts[..], &mut recv_counts[..]);
+        let flat: Vec<u32> = send.concat();
+        let displs = displacements(&counts);
+        let recv_displs = displacements(&recv_counts);
+        let mut recv = vec![0u32; recv_counts.iter().map(|&c| c as usize).sum()];
+        {
+            let sendp = MpiPartition::new(&flat[..], &counts[..], &displs[..]);
+            let mut recvp = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
+            world.all_to_all_varcount_into(&sendp, &mut recvp);
+        }
+        for w in recv.chunks_exact(WORDS) {
+            let (dest, spike) = decode(w);
+            inboxes[dest - local.start].push(spike);
+        }
+        stats.windows += 1;
+        stats.seconds += t0.elapsed().as_secs_f64();
+        inboxes
+    };
+    net.simulation.run_exchanging(net.t_sim, &mut exchange);
+    let wall_sim_s = max_f64(&world, t_run.elapsed().as_secs_f64());
+
+    // Gather: spikes, counts and sizes from every rank.
+    let mut words = Vec::new();
+    for s in net.simulation.take_spikes() {
+        encode(&mut words, 0, &s);
+    }
+    let mut spikes: Vec<Spike> = all_gather(&world, &words)
+        .chunks_exact(WORDS)
+        .map(|w| decode(w).1)
+        .collect();
+    spikes.sort_unstable();
+    let c = net.simulation.counters();
+    let sums = sum_u64s(
+        &world,
+        &[
+            c.recurrent_events,
+            c.external_events,
+            c.discarded_events,
+            c.spikes,
+            net.n_synapses,
+            net.n_input_synapses,
+            net.n_plastic_synapses,
+            built_bytes,
+            stats.spikes_sent,
+        ],
+    );
+    let exchange_s = max_f64(&world, stats.seconds);
+    let wait_s = max_f64(&world, stats.wait_seconds);
+    if rank != 0 {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| RunError::Output {
+        path: opts.out_dir.clone(),
+        message: e.to_string(),
+    })?;
+    let counters = Counters {
+        recurrent_events: sums[0],
+        external_events: sums[1],
+        discarded_events: sums[2],
+        spikes: sums[3],
+    };
+    net.n_synapses = sums[4];
+    net.n_input_synapses = sums[5];
+    net.n_plastic_synapses = sums[6];
+    let timing = Timing {
+        wall_build_s,
+        wall_sim_s,
+        built_bytes: sums[7] / size as u64,
+    };
+    let mut summary = write_outputs(model, opts, &mut net, &spikes, counters, parts, timing)?;
+    summary.mpi = Some(crate::run::MpiSummary {
+        ranks: size,
+        threads_per_rank: threads,
+        windows: stats.windows,
+        wall_exchange_s: exchange_s,
+        exchange_us_per_window: if stats.windows > 0 {
+            exchange_s * 1e6 / stats.windows as f64
+        } else {
+            0.0
+        },
+        wall_wait_s: wait_s,
+        spikes_sent: sums[8],
+        built_bytes_per_rank: sums[7] / size as u64,
+    });
+    // Rewrite summary.json with the MPI figures.
+    let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
+    let path = opts.out_dir.join("summary.json");
+    std::fs::write(&path, json).map_err(|e| RunError::Output {
+        path,
+        message: e.to_string(),
+    })?;
+    Ok(Some(summary))
+}
+
+fn max_f64(world: &SimpleCommunicator, x: f64) -> f64 {
+    let mut out = 0.0f64;
+    world.all_reduce_into(&x, &mut out, SystemOperation::max());
+    out
+}
+
+fn sum_u64s(world: &SimpleCommunicator, x: &[u64]) -> Vec<u64> {
+    let mut out = vec![0u64; x.len()];
+    world.all_reduce_into(x, &mut out[..], SystemOperation::sum());
+    out
+}

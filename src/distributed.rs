@@ -8,7 +8,9 @@
 //! spikes and counts and writes the same `spikes.csv` and `summary.json` as
 //! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
 
-use crate::run::{peak_rss_bytes, proc_status_bytes, write_outputs, RunError, RunOptions, Summary, Timing};
+use crate::run::{
+    peak_rss_bytes, proc_status_bytes, write_outputs, RunError, RunOptions, Summary, Timing,
+};
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Partition as MpiPartition, PartitionMut};
 use mpi::topology::SimpleCommunicator;
@@ -21,12 +23,6 @@ use volley_models::{Collective, Share};
 
 /// The world communicator as the network builder's [`Collective`].
 struct World(SimpleCommunicator);
-
-// SAFETY: the builder calls the collective only from the thread that
-// initialised MPI (MPI_THREAD_SINGLE/FUNNELED use), never concurrently; the
-// communicator handle itself is a plain integer/pointer owned by MPI.
-unsafe impl Send for World {}
-unsafe impl Sync for World {}
 
 impl Collective for World {
     fn min_u64(&self, x: u64) -> u64 {
@@ -41,7 +37,8 @@ impl Collective for World {
     }
     fn or_u64s(&self, v: &mut [u64]) {
         let mine = v.to_vec();
-        self.0.all_reduce_into(&mine[..], v, SystemOperation::bitwise_or());
+        self.0
+            .all_reduce_into(&mine[..], v, SystemOperation::bitwise_or());
     }
 }
 

@@ -211,7 +211,11 @@ impl<D: Dynamics + Send, O: Observer + Send> Simulation<D, O> {
                 })
                 .collect();
             let inboxes = exchange(w.index, outboxes);
-            assert_eq!(inboxes.len(), self.partitions.len(), "one inbox per local partition");
+            assert_eq!(
+                inboxes.len(),
+                self.partitions.len(),
+                "one inbox per local partition"
+            );
             let mut jobs: Vec<(&mut Partition<D, O>, Vec<Spike>)> =
                 self.partitions.iter_mut().zip(inboxes).collect();
             on_each(&mut jobs, |(p, inbox)| p.enqueue(inbox, w.end));

@@ -11,6 +11,8 @@ mod event_readers;
 mod generators;
 mod lif_exp;
 mod microcircuit;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod plasticity;
 mod poisson;
 mod replay;

@@ -7,11 +7,11 @@
 //! network does not depend on how it is later split.
 
 use super::csv_table::CsvTable;
+use super::distributed::Share;
 use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
 use super::model_file::{
     self, InputSpec, ModelFile, Names, PopulationSpec, ProjectionSpec, SynapseChoice, ValueSpec,
 };
-use super::distributed::Share;
 use super::wiring::{self, NeuronTable, PlasticEdge, Wiring};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
@@ -328,7 +328,11 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         Some(s) => {
             return Err(ModelError::file(
                 ctx.path,
-                format!("partitions {:?} of {} do not exist", s.parts, assign.parts()),
+                format!(
+                    "partitions {:?} of {} do not exist",
+                    s.parts,
+                    assign.parts()
+                ),
             ))
         }
     };

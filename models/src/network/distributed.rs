@@ -7,8 +7,9 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-/// The collective operations the builder needs across processes.
-pub trait Collective: Send + Sync {
+/// The collective operations the builder needs across processes. Called
+/// only from the thread that runs the builder (MPI needs no thread support).
+pub trait Collective {
     /// The minimum of `x` over all processes.
     fn min_u64(&self, x: u64) -> u64;
     /// The maximum of `x` over all processes.
@@ -28,6 +29,8 @@ pub struct Share {
 
 impl fmt::Debug for Share {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Share").field("parts", &self.parts).finish_non_exhaustive()
+        f.debug_struct("Share")
+            .field("parts", &self.parts)
+            .finish_non_exhaustive()
     }
 }

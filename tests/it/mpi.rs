@@ -1,0 +1,86 @@
+//! Distributed runs (cargo feature `mpi`): `mpirun -np 2 volley run ... --threads 1`
+//! must give exactly the spikes of `--threads 2` (and 1) without MPI.
+//! Runs the real `volley` binary under the real `mpirun`.
+
+use super::common::root;
+use std::path::Path;
+use std::process::Command;
+
+fn summary(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `volley run MODEL --threads T [--t-sim MS]`, under `mpirun -np RANKS` if given.
+fn volley(
+    model: &str,
+    ranks: Option<usize>,
+    threads: usize,
+    t_sim: Option<f64>,
+) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_volley");
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        root().join("examples").join(model).display().to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--no-raster".into(),
+        "-q".into(),
+        "--out".into(),
+        out.path().display().to_string(),
+    ];
+    if let Some(t) = t_sim {
+        args.extend(["--t-sim".into(), t.to_string()]);
+    }
+    let status = match ranks {
+        None => Command::new(bin).args(&args).status(),
+        Some(r) => Command::new("mpirun")
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .args(["--oversubscribe", "-np", &r.to_string(), bin])
+            .args(&args)
+            .status(),
+    }
+    .expect("run volley (is mpirun installed? see .ci/run)");
+    assert!(
+        status.success(),
+        "{model} ranks {ranks:?} threads {threads}: {status}"
+    );
+    summary(out.path())
+}
+
+fn check(model: &str, t_sim: Option<f64>) {
+    let one = volley(model, None, 1, t_sim);
+    let two = volley(model, None, 2, t_sim);
+    let mpi = volley(model, Some(2), 1, t_sim);
+    let sha = |s: &serde_json::Value| s["spikes_sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha(&one), sha(&two), "{model}: 1 vs 2 threads");
+    assert_eq!(sha(&mpi), sha(&one), "{model}: MPI 2x1 vs 1 thread");
+    for k in [
+        "spikes",
+        "synapses",
+        "recurrent_events",
+        "external_events",
+        "discarded_events",
+    ] {
+        assert_eq!(mpi[k], one[k], "{model}: {k}");
+    }
+    assert_eq!(mpi["mpi"]["ranks"], 2);
+    assert_eq!(mpi["threads"], 2);
+    assert!(mpi["mpi"]["windows"].as_u64().unwrap() > 0);
+    // One rank is an ordinary run.
+    let single = volley(model, Some(1), 2, t_sim);
+    assert_eq!(sha(&single), sha(&one));
+    assert!(single.get("mpi").is_none());
+}
+
+#[test]
+fn mpi_2x1_equals_threads_on_brunel() {
+    check("brunel.toml", Some(200.0));
+}
+
+#[test]
+fn mpi_2x1_equals_threads_on_det_net() {
+    check("det_net_Ie225.toml", None);
+}

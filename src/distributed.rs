@@ -16,7 +16,7 @@ use mpi::datatype::{Partition as MpiPartition, PartitionMut};
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use std::path::Path;
-use std::sync::Arc;
+use std::rc::Rc;
 use std::time::Instant;
 use volley_engine::{Counters, Gid, Outboxes, Spike, Time};
 use volley_models::{Collective, Share};
@@ -129,7 +129,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     overrides.threads = parts;
     overrides.share = Some(Share {
         parts: local.clone(),
-        collective: Arc::new(World(world.duplicate())),
+        collective: Rc::new(World(world.duplicate())),
     });
 
     let rss_before = proc_status_bytes("VmRSS:");

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// The collective operations the builder needs across processes. Called
 /// only from the thread that runs the builder (MPI needs no thread support).
@@ -24,7 +24,7 @@ pub struct Share {
     /// The partitions this process holds (of all `threads` partitions).
     pub parts: Range<usize>,
     /// The other processes.
-    pub collective: Arc<dyn Collective>,
+    pub collective: Rc<dyn Collective>,
 }
 
 impl fmt::Debug for Share {

@@ -415,7 +415,9 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
     } else {
         recurrent_min_delay
     };
-    let pipelined = assign.parts() > 1 && min_delay.0 >= 2;
+    // (Not across processes: their exchange is synchronous, so whole
+    // windows mean half as many exchanges.)
+    let pipelined = assign.parts() > 1 && min_delay.0 >= 2 && ov.share.is_none();
     let window = if pipelined {
         Time(min_delay.0 / 2)
     } else {

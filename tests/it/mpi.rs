@@ -83,4 +83,10 @@ fn mpi_2x1_equals_threads_on_brunel() {
 #[test]
 fn mpi_2x1_equals_threads_on_det_net() {
     check("det_net_Ie225.toml", None);
+    // 2 ranks × 2 threads (4 partitions, oversubscribed here; det_net is small).
+    let four = volley("det_net_Ie225.toml", Some(2), 2, None);
+    let one = volley("det_net_Ie225.toml", None, 1, None);
+    assert_eq!(four["spikes_sha256"], one["spikes_sha256"]);
+    assert_eq!(four["threads"], 4);
+    assert_eq!(four["mpi"]["threads_per_rank"], 2);
 }

@@ -9,7 +9,8 @@
 //! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
 
 use crate::run::{
-    peak_rss_bytes, proc_status_bytes, write_outputs, RunError, RunOptions, Summary, Timing,
+    peak_rss_bytes, proc_status_bytes, write_outputs, Finished, RunError, RunOptions, Summary,
+    Timing, WeightSource,
 };
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Partition as MpiPartition, PartitionMut};
@@ -19,6 +20,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
 use volley_engine::{Counters, Gid, Outboxes, Spike, Time};
+use volley_models::synapse::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
 use volley_models::{Collective, Share};
 
 /// The world communicator as the network builder's [`Collective`].
@@ -145,10 +147,6 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     };
     let wall_build_s = max_f64(&world, t_build.elapsed().as_secs_f64());
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
-    if net.record_weights {
-        eprintln!("error: the `weights` recorder is not supported in MPI runs yet");
-        world.abort(1);
-    }
 
     // Simulate: the engine's window loop, spikes for other ranks over MPI.
     let mut stats = ExchangeStats::default();
@@ -211,6 +209,11 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         .map(|w| decode(w).1)
         .collect();
     spikes.sort_unstable();
+    let weights = if net.record_weights {
+        gather_weights(&world, &mut net)
+    } else {
+        WeightSource::Local
+    };
     let c = net.simulation.counters();
     let sums = sum_u64s(
         &world,
@@ -249,7 +252,14 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_sim_s,
         built_bytes: sums[7] / size as u64,
     };
-    let mut summary = write_outputs(model, opts, &mut net, &spikes, counters, parts, timing)?;
+    let done = Finished {
+        spikes: &spikes,
+        counters,
+        threads: parts,
+        timing,
+        weights,
+    };
+    let mut summary = write_outputs(model, opts, &mut net, done)?;
     summary.mpi = Some(crate::run::MpiSummary {
         ranks: size,
         threads_per_rank: threads,
@@ -272,6 +282,51 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         message: e.to_string(),
     })?;
     Ok(Some(summary))
+}
+
+/// Every rank's plastic weights and recorded changes, in the order a single
+/// process writes them (every rank gets them; rank 0 writes them).
+fn gather_weights(world: &SimpleCommunicator, net: &mut volley_models::Network) -> WeightSource {
+    let mut words = Vec::new();
+    visit_plastic(&mut net.simulation, |s, t, st| {
+        let b = st.weight.to_bits();
+        words.extend_from_slice(&[s, t, b as u32, (b >> 32) as u32]);
+    });
+    // Within a (source, target) pair all synapses are on one rank, in order:
+    // a stable sort by the pair restores the single-process order.
+    let mut weights: Vec<WeightRow> = all_gather(world, &words)
+        .chunks_exact(4)
+        .map(|w| {
+            (
+                w[0],
+                w[1],
+                f64::from_bits(u64::from(w[2]) | (u64::from(w[3]) << 32)),
+            )
+        })
+        .collect();
+    weights.sort_by_key(|r| (r.0, r.1));
+    let mut words = Vec::new();
+    for (time, s, t, w) in take_weight_trace(&mut net.simulation) {
+        let (tb, wb) = (time.to_bits(), w.to_bits());
+        words.extend_from_slice(&[
+            tb as u32,
+            (tb >> 32) as u32,
+            s,
+            t,
+            wb as u32,
+            (wb >> 32) as u32,
+        ]);
+    }
+    let mut trace: Vec<TraceRow> = all_gather(world, &words)
+        .chunks_exact(6)
+        .map(|x| {
+            let time = f64::from_bits(u64::from(x[0]) | (u64::from(x[1]) << 32));
+            let w = f64::from_bits(u64::from(x[4]) | (u64::from(x[5]) << 32));
+            (time, x[2], x[3], w)
+        })
+        .collect();
+    trace.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    WeightSource::Gathered { weights, trace }
 }
 
 fn max_f64(world: &SimpleCommunicator, x: f64) -> f64 {

@@ -210,21 +210,45 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     })
 }
 
+/// Where the plastic weights written at the end of a run come from.
+pub enum WeightSource {
+    /// This process's simulation holds every plastic synapse.
+    Local,
+    /// Gathered from every process of a distributed run.
+    Gathered {
+        /// Final weights by (source, target), multapses in synapse order.
+        weights: Vec<volley_models::synapse::WeightRow>,
+        /// Recorded changes by (time, source, target).
+        trace: Vec<volley_models::synapse::TraceRow>,
+    },
+}
+
 /// weights.csv, weight_trace.csv and weights.png of a run's plastic synapses.
 fn write_weights(
     net: &mut volley_models::Network,
     model: &Path,
     out_dir: &Path,
     plot: bool,
+    source: WeightSource,
 ) -> Result<(), RunError> {
     use volley_models::synapse::take_weight_trace;
     let csv = out_dir.join("weights.csv");
-    let hist =
-        weights::write_weights_csv(&csv, &mut net.simulation).map_err(|e| RunError::Output {
-            path: csv.clone(),
-            message: e.to_string(),
-        })?;
-    let trace = take_weight_trace(&mut net.simulation);
+    let (hist, trace) = match source {
+        WeightSource::Local => (
+            weights::write_weights_csv(&csv, &mut net.simulation),
+            take_weight_trace(&mut net.simulation),
+        ),
+        WeightSource::Gathered { weights, trace } => (
+            weights::write_weights_with(&csv, |f| {
+                weights.iter().for_each(|&(s, t, w)| f(s, t, w));
+            }),
+            trace,
+        ),
+    };
+    let hist = hist.map_err(|e| RunError::Output {
+        path: csv.clone(),
+        message: e.to_string(),
+    })?;
     write_file(
         &out_dir.join("weight_trace.csv"),
         &weights::trace_csv(&trace),
@@ -331,7 +355,14 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         wall_sim_s,
         built_bytes,
     };
-    write_outputs(model, opts, &mut net, &spikes, counters, threads, timing)
+    let done = Finished {
+        spikes: &spikes,
+        counters,
+        threads,
+        timing,
+        weights: WeightSource::Local,
+    };
+    write_outputs(model, opts, &mut net, done)
 }
 
 /// Wall times and memory of a run.
@@ -345,17 +376,35 @@ pub struct Timing {
     pub built_bytes: u64,
 }
 
+/// What a finished run hands to [`write_outputs`].
+pub struct Finished<'a> {
+    /// Every recorded spike, sorted.
+    pub spikes: &'a [Spike],
+    /// Event counts of all partitions.
+    pub counters: volley_engine::Counters,
+    /// Partitions (= worker threads in all).
+    pub threads: usize,
+    /// Wall times and memory.
+    pub timing: Timing,
+    /// Where the plastic weights come from.
+    pub weights: WeightSource,
+}
+
 /// Write spikes.csv, raster.png, the weight files and summary.json of a
 /// finished run (`spikes`: every recorded spike, sorted) and return the summary.
 pub fn write_outputs(
     model: &Path,
     opts: &RunOptions,
     net: &mut volley_models::Network,
-    spikes: &[Spike],
-    counters: volley_engine::Counters,
-    sim_threads: usize,
-    timing: Timing,
+    done: Finished<'_>,
 ) -> Result<Summary, RunError> {
+    let Finished {
+        spikes,
+        counters,
+        threads: sim_threads,
+        timing,
+        weights,
+    } = done;
     let Timing {
         wall_build_s,
         wall_sim_s,
@@ -393,7 +442,7 @@ pub fn write_outputs(
         })?;
     }
     if net.record_weights {
-        write_weights(net, model, &opts.out_dir, opts.raster)?;
+        write_weights(net, model, &opts.out_dir, opts.raster, weights)?;
     }
     let events = counters.recurrent_events + counters.external_events;
     let summary = Summary {

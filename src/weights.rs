@@ -13,31 +13,41 @@ use volley_models::neuron::NeuronStore;
 use volley_models::synapse::{visit_plastic, TraceRow};
 
 /// Write `weights.csv` (`source,target,weight`, one row per plastic
-/// synapse, by source and target) straight from the simulation, and return
-/// the histogram of the weights (60 bins) for [`draw_histogram`].
-pub fn write_weights_csv<O: Observer>(
+/// synapse, by source and target) from `visit`, which calls its argument
+/// once per synapse in that order (and is called twice: the file, then the
+/// histogram — so 10^8 weights need no copy). Returns the histogram of the
+/// weights (60 bins) for [`draw_histogram`].
+pub fn write_weights_with(
     path: &Path,
-    sim: &mut Simulation<NeuronStore, O>,
+    mut visit: impl FnMut(&mut dyn FnMut(u32, u32, f64)),
 ) -> std::io::Result<Histogram> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     out.write_all(b"source,target,weight\n")?;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut err = Ok(());
     let mut line = String::with_capacity(64);
-    visit_plastic(sim, |s, t, st| {
-        lo = lo.min(st.weight);
-        hi = hi.max(st.weight);
+    visit(&mut |s, t, w| {
+        lo = lo.min(w);
+        hi = hi.max(w);
         if err.is_ok() {
             line.clear();
-            let _ = writeln!(line, "{s},{t},{:?}", st.weight);
+            let _ = writeln!(line, "{s},{t},{w:?}");
             err = out.write_all(line.as_bytes());
         }
     });
     err?;
     out.flush()?;
     let mut h = Histogram::new(lo, hi, 60);
-    visit_plastic(sim, |_, _, st| h.add(st.weight));
+    visit(&mut |_, _, w| h.add(w));
     Ok(h)
+}
+
+/// [`write_weights_with`] straight from a simulation's plastic synapses.
+pub fn write_weights_csv<O: Observer>(
+    path: &Path,
+    sim: &mut Simulation<NeuronStore, O>,
+) -> std::io::Result<Histogram> {
+    write_weights_with(path, |f| visit_plastic(sim, |s, t, st| f(s, t, st.weight)))
 }
 
 /// Counts of values in equal bins over `[lo, hi]`.

@@ -330,7 +330,17 @@ pub struct TwoPassBuilder {
     syn_classes: ClassVec,
     filling: bool,
     added: u64,
+    /// Placing pass: synapses `(source, target, class)` staged in arrival
+    /// order, then written grouped by source (see [`Self::flush`]).
+    staged: Vec<(u32, u32, u32)>,
+    grouped: Vec<(u32, u32, u32)>,
+    /// Counting-sort scratch: per source, its first slot in `grouped`.
+    slot: Vec<u32>,
 }
+
+/// Synapses staged before a flush: at least this many, and at least twice
+/// the number of sources (so the per-flush cost per source is amortised).
+const STAGE_MIN: usize = 1 << 18;
 
 impl TwoPassBuilder {
     /// A builder for sources `0..n_sources` (gids) and targets `0..n_targets` (local).
@@ -345,7 +355,47 @@ impl TwoPassBuilder {
             syn_classes: ClassVec::Narrow(Vec::new()),
             filling: false,
             added: 0,
+            staged: Vec::new(),
+            grouped: Vec::new(),
+            slot: Vec::new(),
         }
+    }
+
+    /// Write the staged synapses into their CSR slots, grouped by source.
+    ///
+    /// Why: generators emit synapses by target, so writing each straight to
+    /// its source's fill position touches a different cache line per synapse
+    /// (measured: ~60 % of Brunel scale-4 construction waited on those
+    /// stores). A stable counting sort of a cache-sized batch by source turns
+    /// them into short sequential runs per source; the order within a source
+    /// (arrival order) is unchanged, so the connectome is the same.
+    fn flush(&mut self) {
+        if self.staged.is_empty() {
+            return;
+        }
+        let n = self.counts.len();
+        self.slot.clear();
+        self.slot.resize(n + 1, 0);
+        for &(s, _, _) in &self.staged {
+            self.slot[s as usize + 1] += 1;
+        }
+        for i in 0..n {
+            self.slot[i + 1] += self.slot[i];
+        }
+        self.grouped.clear();
+        self.grouped.resize(self.staged.len(), (0, 0, 0));
+        for &e in &self.staged {
+            let p = &mut self.slot[e.0 as usize];
+            self.grouped[*p as usize] = e;
+            *p += 1;
+        }
+        for &(s, t, c) in &self.grouped {
+            let k = self.counts[s as usize] as usize;
+            self.targets[k] = t;
+            self.syn_classes.set(k, c);
+            self.counts[s as usize] += 1;
+        }
+        self.staged.clear();
     }
 
     /// Intern a (weight, delay) pair.
@@ -363,14 +413,13 @@ impl TwoPassBuilder {
     #[inline]
     pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {
         debug_assert!(target < self.n_targets);
-        let s = source.0 as usize;
         if self.filling {
-            let k = self.counts[s] as usize;
-            self.targets[k] = target;
-            self.syn_classes.set(k, class);
-            self.counts[s] += 1;
+            self.staged.push((source.0, target, class));
+            if self.staged.len() == self.staged.capacity() {
+                self.flush();
+            }
         } else {
-            self.counts[s] += 1;
+            self.counts[source.0 as usize] += 1;
         }
         self.added += 1;
     }
@@ -400,10 +449,17 @@ impl TwoPassBuilder {
         self.syn_classes = ClassVec::zeros(m, self.table.classes.len());
         self.filling = true;
         self.added = 0;
+        let stage = STAGE_MIN.max(2 * n).min(m.max(1));
+        self.staged = Vec::with_capacity(stage);
+        self.grouped = Vec::with_capacity(stage);
     }
 
     /// Pack. Both passes must have added the same synapses.
-    pub fn build(self) -> Connectome {
+    pub fn build(mut self) -> Connectome {
+        self.flush();
+        self.staged = Vec::new();
+        self.grouped = Vec::new();
+        self.slot = Vec::new();
         debug_assert!(self.filling, "build() after the second pass");
         debug_assert!(
             self.counts

@@ -329,6 +329,15 @@ impl SynapseSampler {
         (k.max(0.0) as u32).min(self.d_levels - 1)
     }
 
+    /// The class of every synapse when neither weight nor delay is drawn
+    /// (interned on first use), else `None`.
+    pub fn constant_class(&mut self, w: &mut Wiring) -> Result<Option<u32>, String> {
+        if self.levels != 1 || self.d_levels != 1 {
+            return Ok(None);
+        }
+        self.class_at(0, 0, w).map(Some)
+    }
+
     /// Draw (if needed) and intern one synapse class.
     pub fn class(&mut self, rng: &mut Xoshiro256PlusPlus, w: &mut Wiring) -> Result<u32, String> {
         let kw = if self.levels == 1 {
@@ -341,6 +350,11 @@ impl SynapseSampler {
         } else {
             self.delay_level(self.delay.draw(rng))
         };
+        self.class_at(kw, kd, w)
+    }
+
+    /// Intern (once) the class of weight level `kw` and delay level `kd`.
+    fn class_at(&mut self, kw: u32, kd: u32, w: &mut Wiring) -> Result<u32, String> {
         let slot = (kw * self.d_levels + kd) as usize;
         if self.classes[slot] == u32::MAX {
             let delay = Time(self.d_lo + u64::from(kd) * self.d_step);
@@ -443,6 +457,19 @@ fn draw_sources(
     let mut rng = c.connect_stream(u64::from(t));
     let mut syn = c.synapse_stream(u64::from(t));
     chosen.clear();
+    if let Some(class) = sampler.constant_class(w)? {
+        // One class for all: draw the sources, add them in one call.
+        let mut sources = Vec::with_capacity(k as usize);
+        while (sources.len() as u64) < k {
+            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
+            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+                continue;
+            }
+            sources.push(s);
+        }
+        w.add_sources(&sources, t, class);
+        return Ok(());
+    }
     let mut made = 0;
     while made < k {
         let s = c.sources.gid(rng.gen_range(0..c.sources.n));

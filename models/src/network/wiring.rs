@@ -148,6 +148,30 @@ impl<'a> Wiring<'a> {
         }
     }
 
+    /// Add synapses from each of `sources` (gids) to neuron `target`, all of
+    /// class `class` — [`add_with_class`](Self::add_with_class) with the
+    /// per-target work done once (the generators' commonest case).
+    pub fn add_sources(&mut self, sources: &[u32], target: u32, class: u32) {
+        if !self.owns(target) {
+            return;
+        }
+        if self.plastic_rule.is_some() {
+            for &s in sources {
+                self.add_with_class(Gid(s), target, class);
+            }
+            return;
+        }
+        let local = self.assign.local_of(target);
+        let d = self.builder.delay_of(class);
+        for &s in sources {
+            self.builder.add_with_class(Gid(s), local, class);
+            if s < self.n_neurons && self.assign.partition_of(s) != self.part {
+                self.from_elsewhere[s as usize] = true;
+                self.cross_min_delay = self.cross_min_delay.min(d);
+            }
+        }
+    }
+
     /// Add a synapse with its own weight and delay.
     pub fn add(
         &mut self,

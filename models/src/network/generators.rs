@@ -387,6 +387,9 @@ impl Sources {
     /// The `k`-th source gid.
     #[inline]
     pub fn gid(&self, k: u64) -> u32 {
+        if let [(_, first, _)] = self.ranges[..] {
+            return first + k as u32;
+        }
         let r = self.ranges.iter().rev().find(|r| r.0 <= k).expect("k < n");
         r.1 + (k - r.0) as u32
     }

@@ -28,14 +28,10 @@ struct World(SimpleCommunicator);
 
 impl Collective for World {
     fn min_u64(&self, x: u64) -> u64 {
-        let mut out = 0u64;
-        self.0.all_reduce_into(&x, &mut out, SystemOperation::min());
-        out
+        reduce(&self.0, x, SystemOperation::min())
     }
     fn max_u64(&self, x: u64) -> u64 {
-        let mut out = 0u64;
-        self.0.all_reduce_into(&x, &mut out, SystemOperation::max());
-        out
+        reduce(&self.0, x, SystemOperation::max())
     }
     fn or_u64s(&self, v: &mut [u64]) {
         let mine = v.to_vec();
@@ -252,15 +248,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_sim_s,
         built_bytes: sums[7] / size as u64,
     };
-    let done = Finished {
-        spikes: &spikes,
-        counters,
-        threads: parts,
-        timing,
-        weights,
-    };
-    let mut summary = write_outputs(model, opts, &mut net, done)?;
-    summary.mpi = Some(crate::run::MpiSummary {
+    let mpi = crate::run::MpiSummary {
         ranks: size,
         threads_per_rank: threads,
         windows: stats.windows,
@@ -273,14 +261,16 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_wait_s: wait_s,
         spikes_sent: sums[8],
         built_bytes_per_rank: sums[7] / size as u64,
-    });
-    // Rewrite summary.json with the MPI figures.
-    let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
-    let path = opts.out_dir.join("summary.json");
-    std::fs::write(&path, json).map_err(|e| RunError::Output {
-        path,
-        message: e.to_string(),
-    })?;
+    };
+    let done = Finished {
+        spikes: &spikes,
+        counters,
+        threads: parts,
+        timing,
+        weights,
+        mpi: Some(mpi),
+    };
+    let summary = write_outputs(model, opts, &mut net, done)?;
     Ok(Some(summary))
 }
 
@@ -329,10 +319,15 @@ fn gather_weights(world: &SimpleCommunicator, net: &mut volley_models::Network) 
     WeightSource::Gathered { weights, trace }
 }
 
-fn max_f64(world: &SimpleCommunicator, x: f64) -> f64 {
-    let mut out = 0.0f64;
-    world.all_reduce_into(&x, &mut out, SystemOperation::max());
+/// `x` reduced with `op` over all ranks (on every rank).
+fn reduce<T: Equivalence + Default>(world: &SimpleCommunicator, x: T, op: SystemOperation) -> T {
+    let mut out = T::default();
+    world.all_reduce_into(&x, &mut out, op);
     out
+}
+
+fn max_f64(world: &SimpleCommunicator, x: f64) -> f64 {
+    reduce(world, x, SystemOperation::max())
 }
 
 fn sum_u64s(world: &SimpleCommunicator, x: &[u64]) -> Vec<u64> {

@@ -361,6 +361,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         threads,
         timing,
         weights: WeightSource::Local,
+        mpi: None,
     };
     write_outputs(model, opts, &mut net, done)
 }
@@ -388,6 +389,8 @@ pub struct Finished<'a> {
     pub timing: Timing,
     /// Where the plastic weights come from.
     pub weights: WeightSource,
+    /// Distributed runs: what the exchange cost.
+    pub mpi: Option<MpiSummary>,
 }
 
 /// Write spikes.csv, raster.png, the weight files and summary.json of a
@@ -404,6 +407,7 @@ pub fn write_outputs(
         threads: sim_threads,
         timing,
         weights,
+        mpi,
     } = done;
     let Timing {
         wall_build_s,
@@ -501,7 +505,7 @@ pub fn write_outputs(
                 }
             })
             .collect(),
-        mpi: None,
+        mpi,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

@@ -1,7 +1,8 @@
 //! Recording what a simulation does.
 
 use std::path::Path;
-use volley_engine::{Delivery, Gid, Observer, PartitionScheme, Spike, SyncWindow, Time};
+use volley_engine::{Delivery, Gid, Observer, Partition, PartitionScheme, Spike, SyncWindow, Time};
+use volley_models::neuron::NeuronStore;
 use volley_models::{load, ModelError, Overrides};
 
 /// One processed delivery.
@@ -140,17 +141,7 @@ pub fn run_traced(
             partition_of[g.0 as usize] = p.index();
             t_ref[g.0 as usize] = p.dynamics.t_ref(i as u32).unwrap_or(Time::ZERO);
         }
-        let c = p.connectome();
-        for s in 0..c.n_sources() as u32 {
-            for (local, class) in c.synapses_of(Gid(s)) {
-                synapses.push((s, gids[local as usize].0, class.delay));
-            }
-        }
-        let w = p.plastic();
-        for k in 0..w.len() as u32 {
-            let target = gids[w.target_of(k) as usize].0;
-            synapses.push((w.source_of(k).0, target, p.plastic_delay(k)));
-        }
+        each_synapse(p, |s, t, _, d| synapses.push((s, t, d)));
     }
     let window = sim.window_len();
     let mut sim = sim.observe(|_| TraceObserver::default());
@@ -166,6 +157,27 @@ pub fn run_traced(
         spikes,
         traces: sim.into_observers(),
     })
+}
+
+/// `f(source gid, target gid, weight, delay)` for every synapse, static and
+/// plastic (with its current weight), of partition `p`.
+fn each_synapse<O: Observer>(
+    p: &Partition<NeuronStore, O>,
+    mut f: impl FnMut(u32, u32, f64, Time),
+) {
+    let gids = p.gids();
+    let c = p.connectome();
+    for s in 0..c.n_sources() as u32 {
+        for (local, class) in c.synapses_of(Gid(s)) {
+            f(s, gids[local as usize].0, class.weight, class.delay);
+        }
+    }
+    let w = p.plastic();
+    for k in 0..w.len() as u32 {
+        let weight = p.plasticity().map_or(f64::NAN, |s| s.weight(k));
+        let target = gids[w.target_of(k) as usize].0;
+        f(w.source_of(k).0, target, weight, p.plastic_delay(k));
+    }
 }
 
 /// Every neuron-to-neuron and input synapse (static and plastic) of the model
@@ -185,19 +197,7 @@ pub fn network_synapses(
     )?;
     let mut out = Vec::new();
     for p in net.simulation.partitions_mut() {
-        let gids = p.gids().to_vec();
-        let c = p.connectome();
-        for s in 0..c.n_sources() as u32 {
-            for (local, class) in c.synapses_of(Gid(s)) {
-                out.push((s, gids[local as usize].0, class.weight, class.delay));
-            }
-        }
-        let w = p.plastic();
-        for k in 0..w.len() as u32 {
-            let weight = p.plasticity().map_or(f64::NAN, |s| s.weight(k));
-            let target = gids[w.target_of(k) as usize].0;
-            out.push((w.source_of(k).0, target, weight, p.plastic_delay(k)));
-        }
+        each_synapse(p, |s, t, w, d| out.push((s, t, w, d)));
     }
     out.sort_by_key(|a| (a.0, a.1, a.3, a.2.to_bits()));
     Ok(out)

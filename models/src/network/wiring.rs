@@ -139,12 +139,16 @@ impl<'a> Wiring<'a> {
         } else {
             self.builder.add_with_class(source, local, class);
         }
-        if source.0 < self.n_neurons && self.assign.partition_of(source.0) != self.part {
-            self.from_elsewhere[source.0 as usize] = true;
-            let d = self.builder.delay_of(class);
-            if d < self.cross_min_delay {
-                self.cross_min_delay = d;
-            }
+        self.note_source(source.0, class);
+    }
+
+    /// If `source` is a neuron of another partition, it sends spikes here
+    /// (over a synapse of class `class`).
+    #[inline]
+    fn note_source(&mut self, source: u32, class: u32) {
+        if source < self.n_neurons && self.assign.partition_of(source) != self.part {
+            self.from_elsewhere[source as usize] = true;
+            self.cross_min_delay = self.cross_min_delay.min(self.builder.delay_of(class));
         }
     }
 
@@ -162,13 +166,9 @@ impl<'a> Wiring<'a> {
             return;
         }
         let local = self.assign.local_of(target);
-        let d = self.builder.delay_of(class);
         for &s in sources {
             self.builder.add_with_class(Gid(s), local, class);
-            if s < self.n_neurons && self.assign.partition_of(s) != self.part {
-                self.from_elsewhere[s as usize] = true;
-                self.cross_min_delay = self.cross_min_delay.min(d);
-            }
+            self.note_source(s, class);
         }
     }
 

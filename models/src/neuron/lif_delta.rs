@@ -51,7 +51,6 @@ pub struct LifDeltaParams {
 impl LifDeltaParams {
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        super::validate_tau_minus(self.tau_minus)?;
         super::validate_lif(&super::LifCommon {
             tau_m: self.tau_m,
             c_m: self.C_m,
@@ -61,6 +60,7 @@ impl LifDeltaParams {
             v_th: self.V_th,
             i_e: self.I_e,
             v_m: self.V_m,
+            tau_minus: self.tau_minus,
         })
     }
 }

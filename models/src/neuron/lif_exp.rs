@@ -68,7 +68,6 @@ impl LifExpParams {
                 return Err((k, format!("must be > 0 ms, got {v}")));
             }
         }
-        super::validate_tau_minus(self.tau_minus)?;
         super::validate_lif(&super::LifCommon {
             tau_m: self.tau_m,
             c_m: self.C_m,
@@ -78,6 +77,7 @@ impl LifExpParams {
             v_th: self.V_th,
             i_e: self.I_e,
             v_m: self.V_m,
+            tau_minus: self.tau_minus,
         })
     }
 }

@@ -26,6 +26,7 @@ pub(crate) struct LifCommon {
     pub v_th: f64,
     pub i_e: f64,
     pub v_m: Option<f64>,
+    pub tau_minus: Option<f64>,
 }
 
 /// Check the shared LIF parameters; the error names the parameter.
@@ -64,17 +65,12 @@ pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> 
             return Err(("V_m", format!("must be a finite number, got {v}")));
         }
     }
-    Ok(())
-}
-
-/// Check `tau_minus` (the STDP trace time constant), if given.
-pub(crate) fn validate_tau_minus(t: Option<f64>) -> Result<(), (&'static str, String)> {
-    match t {
-        Some(v) if !(v > 0.0 && v.is_finite()) => {
-            Err(("tau_minus", format!("must be > 0 ms, got {v}")))
+    if let Some(v) = p.tau_minus {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(("tau_minus", format!("must be > 0 ms, got {v}")));
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
 /// NEST's default `tau_minus` (ms).

@@ -20,9 +20,7 @@ pub mod stdp;
 pub mod store;
 pub mod tsodyks2;
 
-pub use readout::{
-    final_weights, plastic_states, take_weight_trace, visit_plastic, TraceRow, WeightRow,
-};
+pub use readout::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
 pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use store::{PlasticStore, SynapseState, WeightSample};
 pub use tsodyks2::Tsodyks2Params;

@@ -49,23 +49,6 @@ pub fn visit_plastic<O: Observer>(
     }
 }
 
-/// The state of every plastic synapse, by (source, target) and, among
-/// multapses, in synapse order: `(source gid, target gid, state)`.
-pub fn plastic_states<O: Observer>(
-    sim: &mut Simulation<NeuronStore, O>,
-) -> Vec<(u32, u32, SynapseState)> {
-    let mut rows = Vec::new();
-    visit_plastic(sim, |s, t, st| rows.push((s, t, st)));
-    rows
-}
-
-/// The weight of every plastic synapse (see [`plastic_states`]).
-pub fn final_weights<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> Vec<WeightRow> {
-    let mut rows = Vec::new();
-    visit_plastic(sim, |s, t, st| rows.push((s, t, st.weight)));
-    rows
-}
-
 /// The weight changes recorded since the last call, by time, source and target.
 pub fn take_weight_trace<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> Vec<TraceRow> {
     let mut rows = Vec::new();

@@ -529,6 +529,32 @@ impl Connectome {
         (&self.targets[a..b], self.classes.slice(a, b))
     }
 
+    /// One past the highest source gid with a synapse here (0 if none).
+    pub fn sources_end(&self) -> u32 {
+        let n = self.n_sources();
+        (0..n)
+            .rev()
+            .find(|&s| self.offsets[s + 1] > self.offsets[s])
+            .map_or(0, |s| s as u32 + 1)
+    }
+
+    /// Where `source`'s synapses sit in the arrays: `start..end`.
+    #[inline]
+    pub fn range_of(&self, source: Gid) -> (u64, u64) {
+        let s = source.0 as usize;
+        if s + 1 >= self.offsets.len() {
+            return (0, 0);
+        }
+        (self.offsets[s], self.offsets[s + 1])
+    }
+
+    /// Synapses `start..start + len` as parallel slices of targets and classes.
+    #[inline]
+    pub fn run(&self, start: u64, len: u32) -> (&[u32], Classes<'_>) {
+        let (a, b) = (start as usize, start as usize + len as usize);
+        (&self.targets[a..b], self.classes.slice(a, b))
+    }
+
     /// Bytes per synapse of the index arrays (4 + 2 or 4 + 4).
     pub fn bytes_per_synapse(&self) -> usize {
         match self.classes {

@@ -27,6 +27,7 @@
 //!   which are known by then; it lives with its target, so its weight is
 //!   the same for any partitioning.
 
+pub mod arrival_queue;
 pub mod connectome;
 pub mod drive;
 pub mod dynamics;

@@ -8,6 +8,11 @@
 //! neuron consumes, in exact time order, its deliveries of the window, its
 //! own input trains and its forecast spike.
 
+mod direct;
+
+use direct::Direct;
+
+use crate::arrival_queue::ArrivalQueue;
 use crate::connectome::Connectome;
 use crate::drive::{Drive, Trains};
 use crate::dynamics::{Dynamics, Forecast, Input, Response};
@@ -68,6 +73,11 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     /// Per neuron gid: bit set of the *other* partitions holding its targets.
     destinations: Arc<[u64]>,
     queue: EventQueue,
+    /// Direct delivery (see [`direct`]): spikes wait as arrivals, not as
+    /// deliveries, and are applied straight from the connectome.
+    direct: Option<Direct>,
+    /// Per local neuron: whether it has synapses in this partition.
+    feeds_local: Vec<bool>,
     window_len: Time,
     /// Neurons with a prediction, by time (to find the due ones).
     forecast: SpikeForecast,
@@ -171,6 +181,20 @@ impl<D: Dynamics> Partition<D, NoObserver> {
         } else {
             queue.plastic_base()
         };
+        let feeds_local = p
+            .gids
+            .iter()
+            .map(|&g| p.connectome.out_degree(g) > 0 || !p.plastic.synapses_of(g).0.is_empty())
+            .collect();
+        // Direct delivery needs the order of a neuron's same-tick inputs to
+        // be (connectome sources, then trains): true when every train's
+        // source gid is above every connectome source.
+        let trains_last = p
+            .trains
+            .iter()
+            .all(|t| t.source().0 >= p.connectome.sources_end());
+        let direct = (p.plastic.is_empty() && trains_last)
+            .then(|| Direct::new(n, p.window_len, p.max_delay, p.connectome.classes()));
         let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,
@@ -181,6 +205,8 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             plastic_base,
             destinations: p.destinations,
             queue,
+            direct,
+            feeds_local,
             window_len: p.window_len,
             forecast: SpikeForecast::default(),
             forecast_at: vec![Time::NEVER; n as usize],
@@ -221,6 +247,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             plastic_base: self.plastic_base,
             destinations: self.destinations,
             queue: self.queue,
+            direct: self.direct,
+            feeds_local: self.feeds_local,
             window_len: self.window_len,
             forecast: self.forecast,
             forecast_at: self.forecast_at,
@@ -241,6 +269,21 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             step: self.step,
             started: self.started,
         }
+    }
+
+    /// Whether spikes are applied by direct delivery (see
+    /// `partition/direct.rs`; the default whenever the network allows it:
+    /// no plastic synapses, every train's gid above every synapse source).
+    pub fn direct_delivery(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Use the grouped per-delivery queue instead of direct delivery (same
+    /// results, bit for bit; for tests and measurements). Only before the
+    /// first window.
+    pub fn use_grouped_delivery(&mut self) {
+        assert!(!self.started, "delivery path chosen after the start");
+        self.direct = None;
     }
 
     /// The window length it was built for.
@@ -307,6 +350,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Expand one spike over this partition's synapses (static and plastic).
     #[inline]
     fn expand(&mut self, spike: Spike) {
+        if let Some(direct) = &mut self.direct {
+            direct.push(spike, &self.connectome);
+            return;
+        }
         let (targets, classes) = self.connectome.synapses_raw(spike.source);
         self.queue.push_spike(spike, targets, classes);
         let (targets, first) = self.plastic.synapses_of(spike.source);
@@ -377,6 +424,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 self.settle(i);
             }
         }
+        if self.direct.is_some() {
+            self.deliver_direct(window.end);
+        }
         self.advance_until(window.end);
     }
 
@@ -400,6 +450,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         self.input_spikes = inputs;
         self.queue.open(k);
+        if let Some(direct) = &mut self.direct {
+            direct.arrivals.open(k);
+        }
     }
 
     /// Advance every neuron with something to do before `end`.
@@ -581,9 +634,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             if let Some(rule) = self.plasticity.as_mut() {
                 rule.on_post(i, t.as_ms() + f64::from(r.lag));
             }
-            if self.connectome.out_degree(source) > 0
-                || !self.plastic.synapses_of(source).0.is_empty()
-            {
+            if self.feeds_local[i as usize] {
                 self.own_spikes.push(spike);
             }
             let mut mask = self

@@ -123,6 +123,25 @@ pub fn run_traced(
     threads: usize,
     scheme: PartitionScheme,
 ) -> Result<TracedRun, ModelError> {
+    run_traced_on(model, threads, scheme, false)
+}
+
+/// [`run_traced`] with every partition on the grouped per-delivery queue
+/// instead of direct delivery: the two paths must agree bit for bit.
+pub fn run_traced_grouped(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+) -> Result<TracedRun, ModelError> {
+    run_traced_on(model, threads, scheme, true)
+}
+
+fn run_traced_on(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+    grouped: bool,
+) -> Result<TracedRun, ModelError> {
     let net = load(
         model,
         &Overrides {
@@ -136,6 +155,9 @@ pub fn run_traced(
     let mut partition_of = vec![0; net.n_neurons as usize];
     let mut t_ref = vec![Time::ZERO; net.n_neurons as usize];
     for p in sim.partitions_mut() {
+        if grouped {
+            p.use_grouped_delivery();
+        }
         let gids = p.gids().to_vec();
         for (i, g) in gids.iter().enumerate() {
             partition_of[g.0 as usize] = p.index();

@@ -3,7 +3,9 @@
 //! plastic excitatory synapses: STDP, nearest-neighbour, power-law, tsodyks2).
 
 use proptest::prelude::*;
-use volley::testing::{check_invariants, run_traced, strategies, RandomNetwork};
+use volley::testing::{
+    check_invariants, run_traced, run_traced_grouped, strategies, RandomNetwork,
+};
 use volley_engine::PartitionScheme;
 
 fn check(
@@ -15,8 +17,8 @@ fn check(
     let model = net.write(dir.path());
     let one = run_traced(&model, 1, PartitionScheme::Contiguous)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let many =
-        run_traced(&model, threads, scheme).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let many = run_traced(&model, threads, scheme.clone())
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(check_invariants(&one), Ok(()));
     prop_assert_eq!(check_invariants(&many), Ok(()));
     prop_assert!(
@@ -33,6 +35,13 @@ fn check(
         net.plastic
     );
     prop_assert_eq!(many.traces.len(), threads);
+    // Direct delivery (the default where it applies) and the grouped queue
+    // give the same spikes and the same inputs.
+    let grouped = run_traced_grouped(&model, threads, scheme)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(check_invariants(&grouped), Ok(()));
+    prop_assert!(one.same_spikes(&grouped), "grouped queue: other spikes");
+    prop_assert!(one.same_deliveries(&grouped), "grouped queue: other inputs");
     Ok(())
 }
 

@@ -1,0 +1,172 @@
+//! Pending spike arrivals, one entry per (spike, run of equal-delay
+//! synapses), bucketed by window — the queue of direct delivery.
+//!
+//! [`EventQueue`](crate::EventQueue) stores one entry per delivery and groups
+//! a window's entries by target with a counting sort, so that each neuron then
+//! consumes its inputs alone. That costs ~20 bytes of memory traffic per
+//! delivery twice over (append, then scatter). Direct delivery keeps only one
+//! entry per *arrival* — a spike reaching its run of synapses of one delay —
+//! sorts a window's few arrivals by `(time, source, emission)`, and walks each
+//! run's synapses straight from the connectome, applying every input to its
+//! target in that order. Per target that is the full key order
+//! `(time, source, synapse)`, the same order the grouped queue produces.
+//!
+//! Measured on Brunel scale 1: ~600 arrivals per window against ~750 000
+//! deliveries.
+
+use crate::spike::Spike;
+use crate::time::Time;
+
+/// One spike reaching a run of synapses that share one delay.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    /// Arrival tick (emission tick + delay).
+    pub time: Time,
+    /// The spike.
+    pub spike: Spike,
+    /// The run: synapses `start..start + len` of the connectome's arrays.
+    pub start: u64,
+    /// Number of synapses in the run.
+    pub len: u32,
+}
+
+impl Arrival {
+    /// Order of application: arrival time, then source, then emission time
+    /// (a source's earlier spike first, as the grouped queue expands it).
+    #[inline]
+    fn key(&self) -> (Time, u32, Time) {
+        (self.time, self.spike.source.0, self.spike.time)
+    }
+}
+
+/// A ring of per-window lists of arrivals.
+pub struct ArrivalQueue {
+    window: u64,
+    buckets: Vec<Vec<Arrival>>,
+    /// The open window's arrivals, sorted, and the first not yet applied.
+    open: Vec<Arrival>,
+    cursor: usize,
+    open_index: Option<u64>,
+    /// Synapses of the arrivals pushed and not yet applied.
+    pending: u64,
+}
+
+impl ArrivalQueue {
+    /// A queue for windows of `window` ticks and delays up to `max_delay`.
+    pub fn new(window: Time, max_delay: Time) -> Self {
+        assert!(window.0 > 0, "window must be positive");
+        let n_buckets = (max_delay.0 / window.0 + 3) as usize;
+        ArrivalQueue {
+            window: window.0,
+            buckets: vec![Vec::new(); n_buckets],
+            open: Vec::new(),
+            cursor: 0,
+            open_index: None,
+            pending: 0,
+        }
+    }
+
+    /// Synapses of pushed arrivals not yet applied.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
+    /// Add the arrival of `spike` at the synapses `start..start + len`,
+    /// which all have delay `delay`. It may not land in an open or past window.
+    #[inline]
+    pub fn push(&mut self, spike: Spike, delay: Time, start: u64, len: u32) {
+        let time = spike.time + delay;
+        let k = time.0 / self.window;
+        debug_assert!(
+            self.open_index.is_none_or(|o| k > o),
+            "causality: arrival at {time:?} pushed into an open or past window"
+        );
+        let n = self.buckets.len() as u64;
+        debug_assert!(
+            self.open_index.is_none_or(|o| k - o < n),
+            "arrival beyond the queue's horizon"
+        );
+        self.buckets[(k % n) as usize].push(Arrival {
+            time,
+            spike,
+            start,
+            len,
+        });
+        self.pending += u64::from(len);
+    }
+
+    /// Open window `k`: its arrivals in application order.
+    pub fn open(&mut self, k: u64) {
+        let n = self.buckets.len() as u64;
+        let b = (k % n) as usize;
+        // Leftovers of the previous window exist only past the end of a run.
+        let left: u64 = self.open[self.cursor..]
+            .iter()
+            .map(|a| u64::from(a.len))
+            .sum();
+        self.pending -= left;
+        self.open.clear();
+        std::mem::swap(&mut self.open, &mut self.buckets[b]);
+        // Stable: equal keys (duplicate input spikes) keep their push order.
+        self.open.sort_by_key(Arrival::key);
+        self.cursor = 0;
+        self.open_index = Some(k);
+    }
+
+    /// The next group of arrivals before `end` that share one tick, as a
+    /// range for [`get`](Self::get); consumed.
+    #[inline]
+    pub fn next_group(&mut self, end: Time) -> Option<std::ops::Range<usize>> {
+        let first = self.open.get(self.cursor)?;
+        if first.time >= end {
+            return None;
+        }
+        let t = first.time;
+        let a = self.cursor;
+        let mut b = a + 1;
+        while b < self.open.len() && self.open[b].time == t {
+            b += 1;
+        }
+        self.cursor = b;
+        self.pending -= self.open[a..b]
+            .iter()
+            .map(|x| u64::from(x.len))
+            .sum::<u64>();
+        Some(a..b)
+    }
+
+    /// Arrival `k` of the open window.
+    #[inline]
+    pub fn get(&self, k: usize) -> Arrival {
+        self.open[k]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spike::Gid;
+
+    #[test]
+    fn groups_come_out_by_time_then_source_then_emission() {
+        let mut q = ArrivalQueue::new(Time(10), Time(30));
+        q.push(Spike::at(Time(5), Gid(7)), Time(10), 0, 2);
+        q.push(Spike::at(Time(1), Gid(7)), Time(14), 2, 1);
+        q.push(Spike::at(Time(5), Gid(3)), Time(10), 3, 4);
+        q.push(Spike::at(Time(6), Gid(1)), Time(10), 7, 1);
+        assert_eq!(q.pending(), 8);
+        q.open(1);
+        let g: Vec<(u64, u32, u64)> = q
+            .next_group(Time(20))
+            .unwrap()
+            .map(|k| q.get(k))
+            .map(|a| (a.time.0, a.spike.source.0, a.start))
+            .collect();
+        assert_eq!(g, vec![(15, 3, 3), (15, 7, 2), (15, 7, 0)]);
+        assert!(q.next_group(Time(16)).is_none());
+        let g = q.next_group(Time(20)).unwrap();
+        assert_eq!((g.len(), q.get(g.start).spike.source.0), (1, 1));
+        assert!(q.next_group(Time(20)).is_none());
+        assert_eq!(q.pending(), 0);
+    }
+}

@@ -91,6 +91,8 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     train_refs: Vec<(u16, u32)>,
     /// Per local neuron: the earliest next arrival of its trains (`NEVER` if none).
     train_next: Vec<Time>,
+    /// Per train set: its source gid and weight (constant).
+    train_meta: Vec<(Gid, f64)>,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
@@ -215,6 +217,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             train_ranges,
             train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
             train_next: vec![Time::NEVER; n as usize],
+            train_meta: Vec::new(),
             recorder: p.recorder,
             observer: NoObserver,
             n_network_neurons: p.n_network_neurons,
@@ -230,6 +233,11 @@ impl<D: Dynamics> Partition<D, NoObserver> {
         for i in 0..n {
             part.train_next[i as usize] = part.earliest_train(i);
         }
+        part.train_meta = part
+            .trains
+            .iter()
+            .map(|t| (t.source(), t.weight()))
+            .collect();
         part
     }
 }
@@ -257,6 +265,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             train_ranges: self.train_ranges,
             train_refs: self.train_refs,
             train_next: self.train_next,
+            train_meta: self.train_meta,
             recorder: self.recorder,
             observer,
             n_network_neurons: self.n_network_neurons,
@@ -426,8 +435,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         if self.direct.is_some() {
             self.deliver_direct(window.end);
+            self.sweep_direct(window.end);
+        } else {
+            self.advance_until(window.end);
         }
-        self.advance_until(window.end);
     }
 
     /// Enter grid window `k`: external spikes of the whole window are expanded,
@@ -581,15 +592,17 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         if self.train_next[i as usize] == t {
             let (a, b) = self.train_ranges[i as usize];
+            let mut next = Time::NEVER;
             for r in a as usize..b as usize {
                 let (ti, k) = self.train_refs[r];
-                let train = &mut self.trains[ti as usize];
-                while train.next_arrival(k as usize) == t {
-                    items.push((train.source(), k, train.weight(), 0.0));
-                    train.advance(k as usize);
+                let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
+                let (source, weight) = self.train_meta[ti as usize];
+                for _ in 0..n {
+                    items.push((source, k, weight, 0.0));
                 }
+                next = next.min(after);
             }
-            self.train_next[i as usize] = self.earliest_train(i);
+            self.train_next[i as usize] = next;
         }
         if from_queue > 0 && items.len() > from_queue {
             items.sort_by_key(|&(s, syn, _, _)| (s, syn));
@@ -608,6 +621,33 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.note(i, &d);
         }
         (input, items[0].3)
+    }
+
+    /// Take every event of neuron `i`'s trains at tick `t` (due now) into
+    /// `input`, in (source, train) order; notes them.
+    #[inline]
+    fn take_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
+        let (a, b) = self.train_ranges[i as usize];
+        let mut next = Time::NEVER;
+        for r in a as usize..b as usize {
+            let (ti, k) = self.train_refs[r];
+            let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
+            let (source, weight) = self.train_meta[ti as usize];
+            for _ in 0..n {
+                input.add(weight);
+                let d = Delivery {
+                    time: t,
+                    target: i,
+                    source,
+                    synapse: k,
+                    weight,
+                    lag: 0.0,
+                };
+                self.note(i, &d);
+            }
+            next = next.min(after);
+        }
+        self.train_next[i as usize] = next;
     }
 
     /// Record the outcome of one call.

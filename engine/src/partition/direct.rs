@@ -26,6 +26,9 @@ use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
 
+/// How many targets ahead a target's state is loaded.
+const PREFETCH_AHEAD: usize = 12;
+
 /// The state of direct delivery.
 pub(super) struct Direct {
     pub(super) arrivals: ArrivalQueue,
@@ -155,6 +158,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let n = targets.len();
         let mut k = 0;
         while k < n {
+            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
+                self.dynamics.prefetch(ahead);
+                std::hint::black_box(self.train_next[ahead as usize]);
+            }
             let i = targets[k];
             let c: u32 = classes[k].into();
             let w = table[c as usize].weight;
@@ -249,49 +256,76 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// (a forecast goes before same-tick input), its trains' events before `t`.
     #[inline]
     fn bring_to(&mut self, i: u32, t: Time) {
+        self.bring(i, t, t.saturating_add(Time(1)));
+    }
+
+    /// Process neuron `i`'s train events before `trains_before` and its
+    /// forecast if before `forecasts_before`, in time order (a forecast
+    /// first at equal times).
+    #[inline]
+    fn bring(&mut self, i: u32, trains_before: Time, forecasts_before: Time) {
         loop {
             let t_train = self.train_next[i as usize];
             let t_forecast = self.forecast_at[i as usize];
-            if t_forecast <= t && t_forecast <= t_train {
+            if t_forecast < forecasts_before && t_forecast <= t_train {
                 self.forecast_at[i as usize] = Time::NEVER;
                 let r = self.dynamics.on_forecast(i, t_forecast);
                 self.apply_direct(i, t_forecast, r);
                 continue;
             }
-            if t_train >= t {
+            if t_train >= trains_before {
                 return;
             }
-            let (input, lag) = self.gather_many(i, t_train, None);
-            let r = self.dynamics.on_input(i, t_train, lag, input);
+            let input = self.trains_input(i, t_train);
+            let r = self.dynamics.on_input(i, t_train, 0.0, input);
             self.apply_direct(i, t_train, r);
         }
+    }
+
+    /// The end of a step: every neuron's trains and forecasts before `end`
+    /// (what the grouped path's per-neuron sweep does with no deliveries).
+    pub(super) fn sweep_direct(&mut self, end: Time) {
+        self.step += 1;
+        let step = self.step;
+        self.active.clear();
+        for i in 0..self.train_next.len() {
+            if self.train_next[i] < end {
+                self.mark[i] = step;
+                self.active.push(i as u32);
+            }
+        }
+        while let Some((i, t)) = self.forecast.peek() {
+            if t >= end {
+                break;
+            }
+            self.forecast.pop();
+            if self.mark[i as usize] != step {
+                self.mark[i as usize] = step;
+                self.active.push(i);
+            }
+        }
+        let active = std::mem::take(&mut self.active);
+        for &i in &active {
+            self.bring(i, end, end);
+            self.settle(i);
+        }
+        self.active = active;
     }
 
     /// Add neuron `i`'s train events at tick `t` (after its connectome inputs).
     #[inline]
     fn add_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
-        if self.train_next[i as usize] != t {
-            return;
+        if self.train_next[i as usize] == t {
+            self.take_trains_at(i, t, input);
         }
-        let (a, b) = self.train_ranges[i as usize];
-        for r in a as usize..b as usize {
-            let (ti, k) = self.train_refs[r];
-            while self.trains[ti as usize].next_arrival(k as usize) == t {
-                let train = &mut self.trains[ti as usize];
-                let d = Delivery {
-                    time: t,
-                    target: i,
-                    source: train.source(),
-                    synapse: k,
-                    weight: train.weight(),
-                    lag: 0.0,
-                };
-                input.add(d.weight);
-                train.advance(k as usize);
-                self.note(i, &d);
-            }
-        }
-        self.train_next[i as usize] = self.earliest_train(i);
+    }
+
+    /// Neuron `i`'s trains alone are due at `t`: their summed events.
+    #[inline]
+    fn trains_input(&mut self, i: u32, t: Time) -> Input {
+        let mut input = Input::default();
+        self.take_trains_at(i, t, &mut input);
+        input
     }
 
     /// `apply`, remembering a changed forecast for the index.

@@ -62,7 +62,8 @@ impl PoissonDrive {
 #[inline]
 fn sample(rng: &mut Xoshiro256PlusPlus, mean_ticks: f64) -> u64 {
     let x: f64 = rng.sample(Exp1);
-    let t = (x * mean_ticks).round();
+    // Round half up by truncation (x ≥ 0): no libm `round` call.
+    let t = x * mean_ticks + 0.5;
     if t >= 1.8e19 {
         u64::MAX
     } else {
@@ -96,5 +97,17 @@ impl Trains for PoissonDrive {
     fn advance(&mut self, k: usize) {
         self.next[k] =
             self.next[k].saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
+    }
+
+    #[inline]
+    fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
+        let mut n = 0;
+        let mut next = self.next[k];
+        while Time(next).saturating_add(self.delay) == t {
+            next = next.saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
+            n += 1;
+        }
+        self.next[k] = next;
+        (n, Time(next).saturating_add(self.delay))
     }
 }

@@ -14,7 +14,9 @@
 //! - after a spike `V = V_reset` for exactly `t_ref`; inputs arriving while
 //!   refractory are discarded, an input exactly at the end is accepted.
 
+use super::decay::DecayTable;
 use serde::Deserialize;
+use std::sync::Arc;
 use volley_engine::{Forecast, Response, Time};
 
 /// Parameters, with NEST's names and units (ms, mV, pF, pA).
@@ -69,6 +71,8 @@ impl LifDeltaParams {
 #[derive(Clone, Debug)]
 pub struct LifDeltaConsts {
     tau_m: f64,
+    /// `expm1(-dt/tau_m)` for whole-tick gaps (shared by equal `tau_m`).
+    decay: Arc<DecayTable>,
     /// Asymptotic potential under `I_e` alone, relative to E_L.
     v_inf: f64,
     theta: f64,
@@ -86,6 +90,12 @@ pub struct LifDeltaConsts {
 impl LifDeltaConsts {
     /// Derive the constants of validated parameters.
     pub fn new(p: &LifDeltaParams) -> Self {
+        Self::with_decay(p, Arc::new(DecayTable::new(p.tau_m)))
+    }
+
+    /// The same, reusing `decay` (built for `p.tau_m`).
+    pub fn with_decay(p: &LifDeltaParams, decay: Arc<DecayTable>) -> Self {
+        debug_assert_eq!(decay.tau_ms(), p.tau_m);
         let v_inf = p.I_e * p.tau_m / p.C_m;
         let theta = p.V_th - p.E_L;
         let reset = p.V_reset - p.E_L;
@@ -97,6 +107,7 @@ impl LifDeltaConsts {
         };
         LifDeltaConsts {
             tau_m: p.tau_m,
+            decay,
             v_inf,
             theta,
             reset,
@@ -147,13 +158,28 @@ impl LifDeltaNeuron {
         self.u + c.e_l
     }
 
+    /// The end of the current refractory period.
+    #[inline]
+    pub fn refractory_until(&self) -> Time {
+        self.refractory_until
+    }
+
     /// Advance the potential exactly to `t + lag`.
     #[inline]
     fn propagate(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) {
         if t != self.last || lag != self.lag {
-            let dt = t.ms_since(self.last) + (lag - self.lag);
-            if dt > 0.0 {
-                let e = (-dt / c.tau_m).exp_m1();
+            let e = if lag == 0.0 && self.lag == 0.0 {
+                // Whole ticks (every input but current-driven spikes' targets).
+                c.decay.expm1_neg(t.0.saturating_sub(self.last.0))
+            } else {
+                let dt = t.ms_since(self.last) + (lag - self.lag);
+                if dt > 0.0 {
+                    (-dt / c.tau_m).exp_m1()
+                } else {
+                    0.0
+                }
+            };
+            if e != 0.0 {
                 self.u = -c.v_inf * e + self.u * e + self.u;
             }
             self.last = t;

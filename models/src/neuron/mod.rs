@@ -1,11 +1,14 @@
 //! Neuron models and the per-partition neuron store.
 
+pub mod decay;
 pub mod lif_delta;
 pub mod lif_exp;
 
+use decay::DecayTable;
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use slotmap::{new_key_type, SlotMap};
+use std::sync::Arc;
 use volley_engine::{Dynamics, Input, Response, Time};
 
 new_key_type! {
@@ -150,14 +153,28 @@ pub struct NeuronStore {
     lif_exp_consts: Vec<LifExpConsts>,
     /// Parameter set index → (is lif_exp, index within its model).
     params: Vec<(bool, u16)>,
+    /// Decay tables by membrane time constant.
+    decay_tables: Vec<Arc<DecayTable>>,
 }
 
 impl NeuronStore {
+    /// The decay table of `tau_m`, built on first use.
+    fn decay_table(&mut self, tau_m: f64) -> Arc<DecayTable> {
+        if let Some(t) = self.decay_tables.iter().find(|t| t.tau_ms() == tau_m) {
+            return t.clone();
+        }
+        let t = Arc::new(DecayTable::new(tau_m));
+        self.decay_tables.push(t.clone());
+        t
+    }
+
     /// Register a parameter set; returns its index.
     pub fn add_params(&mut self, p: &NeuronParams) -> u16 {
         let entry = match p {
             NeuronParams::LifDelta(p) => {
-                self.lif_delta_consts.push(LifDeltaConsts::new(p));
+                let decay = self.decay_table(p.tau_m);
+                self.lif_delta_consts
+                    .push(LifDeltaConsts::with_decay(p, decay));
                 (false, (self.lif_delta_consts.len() - 1) as u16)
             }
             NeuronParams::LifExp(p) => {
@@ -234,6 +251,19 @@ impl Dynamics for NeuronStore {
             Kind::Exp => {
                 let n = &mut self.lif_exp[k];
                 n.start(&self.lif_exp_consts[n.params as usize], t)
+            }
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, i: u32) {
+        // A plain load whose value is not needed: the core issues it now and
+        // goes on with earlier targets meanwhile.
+        if let (Some(&k), Some(Kind::Delta)) =
+            (self.keys.get(i as usize), self.kinds.get(i as usize))
+        {
+            if let Some(n) = self.lif_delta.get(k) {
+                std::hint::black_box(n.refractory_until());
             }
         }
     }

@@ -16,10 +16,17 @@ pub struct PoissonDrive {
     weight: f64,
     delay: Time,
     mean_interval_ticks: f64,
-    /// Per train: target's local index, stream, next emission (ticks).
+    /// Per train: target's local index.
     targets: Vec<u32>,
-    rngs: Vec<Xoshiro256PlusPlus>,
-    next: Vec<u64>,
+    /// Per train: stream and next emission, side by side (one cache line
+    /// per event on the hot path).
+    trains: Vec<Train>,
+}
+
+struct Train {
+    rng: Xoshiro256PlusPlus,
+    /// Next emission (ticks).
+    next: u64,
 }
 
 impl PoissonDrive {
@@ -38,13 +45,13 @@ impl PoissonDrive {
         } else {
             f64::INFINITY
         };
-        let mut rngs: Vec<Xoshiro256PlusPlus> = targets
+        let trains = targets
             .iter()
-            .map(|&(_, g)| stream(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64))
-            .collect();
-        let next = rngs
-            .iter_mut()
-            .map(|r| sample(r, mean_interval_ticks))
+            .map(|&(_, g)| {
+                let mut rng = stream(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64);
+                let next = sample(&mut rng, mean_interval_ticks);
+                Train { rng, next }
+            })
             .collect();
         PoissonDrive {
             gid,
@@ -52,8 +59,7 @@ impl PoissonDrive {
             delay,
             mean_interval_ticks,
             targets: targets.iter().map(|&(l, _)| l).collect(),
-            rngs,
-            next,
+            trains,
         }
     }
 }
@@ -90,24 +96,27 @@ impl Trains for PoissonDrive {
 
     #[inline]
     fn next_arrival(&self, k: usize) -> Time {
-        Time(self.next[k]).saturating_add(self.delay)
+        Time(self.trains[k].next).saturating_add(self.delay)
     }
 
     #[inline]
     fn advance(&mut self, k: usize) {
-        self.next[k] =
-            self.next[k].saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
+        let train = &mut self.trains[k];
+        train.next = train
+            .next
+            .saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
     }
 
     #[inline]
     fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
         let mut n = 0;
-        let mut next = self.next[k];
+        let train = &mut self.trains[k];
+        let mut next = train.next;
         while Time(next).saturating_add(self.delay) == t {
-            next = next.saturating_add(sample(&mut self.rngs[k], self.mean_interval_ticks));
+            next = next.saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
             n += 1;
         }
-        self.next[k] = next;
+        train.next = next;
         (n, Time(next).saturating_add(self.delay))
     }
 }

@@ -93,6 +93,9 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     train_next: Vec<Time>,
     /// Per train set: its source gid and weight (constant).
     train_meta: Vec<(Gid, f64)>,
+    /// `Some(ti)` when neuron `i`'s only train is train `i` of set `ti`
+    /// (one Poisson input to all): no index lookups per event.
+    one_train: Option<u16>,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
@@ -218,6 +221,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
             train_next: vec![Time::NEVER; n as usize],
             train_meta: Vec::new(),
+            one_train: None,
             recorder: p.recorder,
             observer: NoObserver,
             n_network_neurons: p.n_network_neurons,
@@ -238,6 +242,14 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             .iter()
             .map(|t| (t.source(), t.weight()))
             .collect();
+        part.one_train = part.train_refs.first().map(|r| r.0).filter(|&ti| {
+            part.train_refs.len() == n as usize
+                && part
+                    .train_refs
+                    .iter()
+                    .enumerate()
+                    .all(|(k, r)| *r == (ti, k as u32))
+        });
         part
     }
 }
@@ -266,6 +278,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             train_refs: self.train_refs,
             train_next: self.train_next,
             train_meta: self.train_meta,
+            one_train: self.one_train,
             recorder: self.recorder,
             observer,
             n_network_neurons: self.n_network_neurons,
@@ -627,6 +640,24 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// `input`, in (source, train) order; notes them.
     #[inline]
     fn take_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
+        if let Some(ti) = self.one_train {
+            let (n, after) = self.trains[ti as usize].take_at(i as usize, t);
+            let (source, weight) = self.train_meta[ti as usize];
+            for _ in 0..n {
+                input.add(weight);
+                let d = Delivery {
+                    time: t,
+                    target: i,
+                    source,
+                    synapse: i,
+                    weight,
+                    lag: 0.0,
+                };
+                self.note(i, &d);
+            }
+            self.train_next[i as usize] = after;
+            return;
+        }
         let (a, b) = self.train_ranges[i as usize];
         let mut next = Time::NEVER;
         for r in a as usize..b as usize {

@@ -286,6 +286,8 @@ fn pack(
 ) -> Connectome {
     let n = offsets.len().saturating_sub(1);
     let mut scratch: Vec<(u64, u32, u64, u32)> = Vec::new();
+    // With one delay for all, most pairs are told apart by the target alone.
+    let one_delay = table.iter().all(|c| c.delay == table[0].delay);
     for s in 0..n {
         let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
         if b - a < 2 {
@@ -297,7 +299,14 @@ fn pack(
             (c.delay.0, targets[k], c.weight.to_bits(), ck)
         };
         // Generators that walk targets in order leave most segments sorted.
-        if (a + 1..b).all(|k| key(k - 1) <= key(k)) {
+        let in_order = |k: usize| {
+            if one_delay && targets[k - 1] != targets[k] {
+                targets[k - 1] < targets[k]
+            } else {
+                key(k - 1) <= key(k)
+            }
+        };
+        if (a + 1..b).all(in_order) {
             continue;
         }
         scratch.clear();
@@ -341,6 +350,8 @@ pub struct TwoPassBuilder {
 /// Synapses staged before a flush: at least this many, and at least twice
 /// the number of sources (so the per-flush cost per source is amortised).
 const STAGE_MIN: usize = 1 << 18;
+/// At most this many (2^21 x 24 bytes staged and grouped: 48 MB).
+const STAGE_MAX: usize = 1 << 21;
 
 impl TwoPassBuilder {
     /// A builder for sources `0..n_sources` (gids) and targets `0..n_targets` (local).
@@ -434,6 +445,11 @@ impl TwoPassBuilder {
         self.added == 0
     }
 
+    /// Whether this is the placing (second) pass.
+    pub fn is_filling(&self) -> bool {
+        self.filling
+    }
+
     /// End the counting pass: allocate exactly, start placing.
     pub fn start_filling(&mut self) {
         let n = self.counts.len();
@@ -449,7 +465,12 @@ impl TwoPassBuilder {
         self.syn_classes = ClassVec::zeros(m, self.table.classes.len());
         self.filling = true;
         self.added = 0;
-        let stage = STAGE_MIN.max(2 * n).min(m.max(1));
+        // Longer batches make longer per-source runs (fewer cache lines per
+        // synapse); ~1/64 of the synapses, at most 2^21 (48 MB staged).
+        let stage = (m / 64)
+            .clamp(STAGE_MIN, STAGE_MAX)
+            .max(2 * n)
+            .min(m.max(1));
         self.staged = Vec::with_capacity(stage);
         self.grouped = Vec::with_capacity(stage);
     }

@@ -437,6 +437,14 @@ fn add(
     Ok(())
 }
 
+/// Reused buffers of [`draw_sources`]: sources already chosen (no
+/// multapses) and the sources drawn for one target.
+#[derive(Default)]
+pub(super) struct DrawScratch {
+    chosen: HashSet<u32>,
+    sources: Vec<u32>,
+}
+
 /// Draw `k` sources for target `t` from the target's own streams (skipping
 /// autapses and multapses as the projection says) and add the synapses.
 fn draw_sources(
@@ -445,7 +453,7 @@ fn draw_sources(
     k: u64,
     w: &mut Wiring,
     sampler: &mut SynapseSampler,
-    chosen: &mut HashSet<u32>,
+    scratch: &mut DrawScratch,
 ) -> Result<(), String> {
     let available = if !c.autapses && c.sources.contains(t) {
         c.sources.n - 1
@@ -459,24 +467,25 @@ fn draw_sources(
     }
     let mut rng = c.connect_stream(u64::from(t));
     let mut syn = c.synapse_stream(u64::from(t));
-    chosen.clear();
+    scratch.chosen.clear();
     if let Some(class) = sampler.constant_class(w)? {
         // One class for all: draw the sources, add them in one call.
-        let mut sources = Vec::with_capacity(k as usize);
+        let sources = &mut scratch.sources;
+        sources.clear();
         while (sources.len() as u64) < k {
             let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-            if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+            if (!c.autapses && s == t) || (!c.multapses && !scratch.chosen.insert(s)) {
                 continue;
             }
             sources.push(s);
         }
-        w.add_sources(&sources, t, class);
+        w.add_sources(sources, t, class);
         return Ok(());
     }
     let mut made = 0;
     while made < k {
         let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-        if (!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)) {
+        if (!c.autapses && s == t) || (!c.multapses && !scratch.chosen.insert(s)) {
             continue;
         }
         add(w, sampler, &mut syn, s, t)?;
@@ -492,10 +501,10 @@ pub(super) fn fixed_indegree(
     w: &mut Wiring,
     sampler: &mut SynapseSampler,
 ) -> Result<(), String> {
-    let mut chosen = HashSet::new();
+    let mut scratch = DrawScratch::default();
     for &t in c.targets {
         if w.owns(t) {
-            draw_sources(c, t, u64::from(k), w, sampler, &mut chosen)?;
+            draw_sources(c, t, u64::from(k), w, sampler, &mut scratch)?;
         }
     }
     Ok(())
@@ -606,7 +615,7 @@ pub(super) fn fixed_total_number(
     }
     let mut split = c.connect_stream(u64::MAX);
     let mut left = n;
-    let mut chosen = HashSet::new();
+    let mut scratch = DrawScratch::default();
     for (j, &t) in c.targets.iter().enumerate() {
         let rest = (n_t - j) as f64;
         let k = if j + 1 == n_t {
@@ -620,7 +629,7 @@ pub(super) fn fixed_total_number(
         };
         left -= k;
         if w.owns(t) && k > 0 {
-            draw_sources(c, t, k, w, sampler, &mut chosen)?;
+            draw_sources(c, t, k, w, sampler, &mut scratch)?;
         }
     }
     Ok(())

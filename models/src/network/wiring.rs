@@ -168,7 +168,12 @@ impl<'a> Wiring<'a> {
         let local = self.assign.local_of(target);
         for &s in sources {
             self.builder.add_with_class(Gid(s), local, class);
-            self.note_source(s, class);
+        }
+        // The placing pass adds the same synapses: noted once is enough.
+        if !self.builder.is_filling() {
+            for &s in sources {
+                self.note_source(s, class);
+            }
         }
     }
 

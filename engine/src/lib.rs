@@ -18,6 +18,9 @@
 //!   forecast (a spike without input) is handled before same-time inputs.
 //! - The processing order is defined by properties of the network only, never
 //!   by how it is partitioned, so a seed determines the output bit for bit.
+//!   The two delivery paths — direct ([`ArrivalQueue`], the default) and
+//!   grouped by target ([`EventQueue`], used with plastic synapses) — make the
+//!   same calls on every neuron, so they give the same output too.
 //! - Windows `[T, T+W)` have `W` ≤ the minimum delay, so spikes emitted in a
 //!   window are delivered in later windows only; the engine asserts this in
 //!   debug builds.
@@ -43,6 +46,7 @@ pub mod spike;
 pub mod time;
 pub mod window;
 
+pub use arrival_queue::{Arrival, ArrivalQueue};
 pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass, MAX_CLASSES,
 };

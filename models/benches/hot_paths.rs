@@ -1,14 +1,18 @@
 //! Criterion micro-benchmarks of the hot paths:
 //! event queue (push a spike's deliveries, open a window, pop) at 10^3..10^7
-//! pending deliveries, neuron update per input, spike expansion per synapse,
-//! Poisson generation per event.
+//! pending deliveries, the arrival queue of direct delivery (per arrival),
+//! neuron update per input, the membrane decay factor (tables vs libm), spike
+//! expansion per synapse, Poisson generation per event.
 //!
 //! cargo bench -p volley-models --bench hot_paths
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use volley_engine::{Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Spike, Time, Trains};
+use volley_engine::{
+    ArrivalQueue, Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Input, Spike, Time, Trains,
+};
 use volley_models::input::PoissonDrive;
+use volley_models::neuron::decay::DecayTable;
 use volley_models::neuron::lif_delta::LifDeltaParams;
 use volley_models::neuron::{NeuronParams, NeuronStore};
 
@@ -57,6 +61,52 @@ fn queue(c: &mut Criterion) {
     g.finish();
 }
 
+fn arrival_queue(c: &mut Criterion) {
+    // Brunel scale 1: ~600 arrivals per 1.5 ms window.
+    let mut g = c.benchmark_group("arrival_queue");
+    let n = 600u32;
+    g.throughput(Throughput::Elements(u64::from(n)));
+    let mut q = ArrivalQueue::new(W, W);
+    let mut k = 0u64;
+    g.bench_function("push_open_groups_600", |b| {
+        b.iter(|| {
+            for s in 0..n {
+                // Sources fire in gid order, times scattered over the window.
+                let t = Time(k * W.0 + u64::from((s * 7919) % 1500) * 1024);
+                q.push(Spike::at(t, Gid(s)), W, u64::from(s) * 1250, 1250);
+            }
+            k += 1;
+            q.open(k);
+            let mut m = 0;
+            while let Some(r) = q.next_group(Time::NEVER) {
+                m += r.len();
+            }
+            black_box(m)
+        })
+    });
+    g.finish();
+}
+
+fn decay(c: &mut Criterion) {
+    let table = DecayTable::new(20.0);
+    let mut g = c.benchmark_group("decay");
+    g.throughput(Throughput::Elements(1));
+    let mut n = 0u64;
+    g.bench_function("expm1_table", |b| {
+        b.iter(|| {
+            n = (n + 16_411) & ((1 << 24) - 1);
+            black_box(table.expm1_neg(n))
+        })
+    });
+    g.bench_function("expm1_libm", |b| {
+        b.iter(|| {
+            n = (n + 16_411) & ((1 << 24) - 1);
+            black_box((-(n as f64 / 1_024_000.0) / 20.0).exp_m1())
+        })
+    });
+    g.finish();
+}
+
 fn neuron_update(c: &mut Criterion) {
     let mut store = NeuronStore::default();
     let p = store.add_params(&NeuronParams::LifDelta(LifDeltaParams {
@@ -86,7 +136,7 @@ fn neuron_update(c: &mut Criterion) {
         b.iter(|| {
             t += 3_001;
             i = (i + 7919) % n;
-            black_box(store.on_input(i, Time(t), 0.0, 0.1))
+            black_box(store.on_input(i, Time(t), 0.0, Input::single(0.1)))
         })
     });
     g.finish();
@@ -138,5 +188,13 @@ fn poisson(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, queue, neuron_update, expansion, poisson);
+criterion_group!(
+    benches,
+    queue,
+    arrival_queue,
+    neuron_update,
+    decay,
+    expansion,
+    poisson
+);
 criterion_main!(benches);

@@ -341,6 +341,10 @@ mod tests {
         })
     }
 
+    /// One lazy update: (weight, Kplus, t_last, t_pre, delay, post trace) -> weight.
+    type LazyUpdate<'a> =
+        dyn Fn(&mut f64, &mut f64, &mut f64, f64, f64, &mut PostTrace) -> f64 + 'a;
+
     proptest! {
         /// Several synapses sharing one post neuron, updated lazily in the
         /// engine's call order (post spikes when fired, pre spikes at arrival),
@@ -356,7 +360,7 @@ mod tests {
             let stdp = |mu: f64, pairing| StdpParams { tau_plus: 15.0, lambda, alpha: 1.1, mu_plus: mu, mu_minus: mu, Wmax: 4.0, pairing };
             let (a, b, c) = (stdp(1.0, StdpPairing::AllToAll), stdp(0.0, StdpPairing::AllToAll), stdp(1.0, StdpPairing::NearestSymmetric));
             let pl = StdpPlParams { tau_plus: 15.0, lambda, alpha: 0.8, mu: 0.4 };
-            let rule: &dyn Fn(&mut f64, &mut f64, &mut f64, f64, f64, &mut PostTrace) -> f64 = match model {
+            let rule: &LazyUpdate<'_> = match model {
                 0 => &|w, k, t, tp, d, p| on_pre(&a, w, k, t, tp, d, p),
                 1 => &|w, k, t, tp, d, p| on_pre(&b, w, k, t, tp, d, p),
                 2 => &|w, k, t, tp, d, p| on_pre(&c, w, k, t, tp, d, p),

@@ -131,7 +131,6 @@ impl LifDeltaConsts {
             last: Time::ZERO,
             lag: 0.0,
             forecast_lag: 0.0,
-            refractory_until: Time::ZERO,
             params: params_index,
         }
     }
@@ -147,7 +146,6 @@ pub struct LifDeltaNeuron {
     lag: f64,
     /// Sub-tick remainder of the pending forecast (exact = forecast tick + this).
     forecast_lag: f64,
-    refractory_until: Time,
     /// Index of the parameter set.
     pub params: u16,
 }
@@ -158,10 +156,15 @@ impl LifDeltaNeuron {
         self.u + c.e_l
     }
 
-    /// The end of the current refractory period.
+    /// The end of the current refractory period, or an earlier time.
+    ///
+    /// A spike sets `last` to the end of refractoriness (the potential is
+    /// `V_reset` from there on) and inputs come in time order, so "refractory
+    /// at `t`" is exactly `t < last`: no separate field (8 bytes less per
+    /// neuron, a slot in fewer cache lines).
     #[inline]
     pub fn refractory_until(&self) -> Time {
-        self.refractory_until
+        self.last
     }
 
     /// Advance the potential exactly to `t + lag`.
@@ -192,7 +195,6 @@ impl LifDeltaNeuron {
         self.u = c.reset;
         self.last = t.saturating_add(c.t_ref);
         self.lag = lag;
-        self.refractory_until = self.last;
         Response {
             spiked: true,
             discarded: false,
@@ -227,7 +229,6 @@ impl LifDeltaNeuron {
     pub fn start(&mut self, c: &LifDeltaConsts, t: Time) -> Response {
         self.last = t;
         self.lag = 0.0;
-        self.refractory_until = t;
         if self.u >= c.theta {
             return self.fire(c, t, 0.0);
         }
@@ -244,7 +245,7 @@ impl LifDeltaNeuron {
     /// Summed input `w` (mV) arrives at `t + lag` (lag in ms, sub-tick).
     #[inline]
     pub fn on_input(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Response {
-        if t < self.refractory_until {
+        if t < self.refractory_until() {
             return Response {
                 discarded: true,
                 ..Response::QUIET
@@ -255,7 +256,10 @@ impl LifDeltaNeuron {
             // Drifted over threshold just now (the forecast was rounded to a tick).
             return self.fire(c, t, lag);
         }
-        self.u = (self.u + w).max(c.v_min);
+        self.u += w;
+        if self.u < c.v_min {
+            self.u = c.v_min;
+        }
         if self.u >= c.theta {
             self.fire(c, t, lag)
         } else {
@@ -269,7 +273,7 @@ impl LifDeltaNeuron {
     /// The current-driven crossing predicted for `t` is due.
     #[inline]
     pub fn on_forecast(&mut self, c: &LifDeltaConsts, t: Time) -> Response {
-        if t < self.refractory_until {
+        if t < self.refractory_until() {
             return Response::QUIET;
         }
         let lag = self.forecast_lag;

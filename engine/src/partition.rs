@@ -638,7 +638,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// Take every event of neuron `i`'s trains at tick `t` (due now) into
     /// `input`, in (source, train) order; notes them.
-    #[inline]
+    #[inline(always)]
     fn take_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
         if let Some(ti) = self.one_train {
             let (n, after) = self.trains[ti as usize].take_at(i as usize, t);
@@ -681,8 +681,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.train_next[i as usize] = next;
     }
 
-    /// Record the outcome of one call.
-    #[inline]
+    /// Record the outcome of one call. Inlined into every input loop; the
+    /// rare spike goes out of line.
+    #[inline(always)]
     fn apply(&mut self, i: u32, t: Time, r: Response) {
         match r.forecast {
             Forecast::Unchanged => {}
@@ -693,31 +694,37 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.counters.discarded_events += 1;
         }
         if r.spiked {
-            let source = self.gids[i as usize];
-            let spike = Spike {
-                time: t,
-                source,
-                lag: r.lag,
-            };
-            self.counters.spikes += 1;
-            self.recorder.offer(i, spike);
-            self.observer.on_spike(self.index, &spike);
-            if let Some(rule) = self.plasticity.as_mut() {
-                rule.on_post(i, t.as_ms() + f64::from(r.lag));
-            }
-            if self.feeds_local[i as usize] {
-                self.own_spikes.push(spike);
-            }
-            let mut mask = self
-                .destinations
-                .get(source.0 as usize)
-                .copied()
-                .unwrap_or(0);
-            while mask != 0 {
-                let q = mask.trailing_zeros() as usize;
-                self.outboxes[q].push(spike);
-                mask &= mask - 1;
-            }
+            self.emit(i, t, r.lag);
+        }
+    }
+
+    /// Local neuron `i` fired at `t` (+ `lag` ms): record, route.
+    #[inline(never)]
+    fn emit(&mut self, i: u32, t: Time, lag: f32) {
+        let source = self.gids[i as usize];
+        let spike = Spike {
+            time: t,
+            source,
+            lag,
+        };
+        self.counters.spikes += 1;
+        self.recorder.offer(i, spike);
+        self.observer.on_spike(self.index, &spike);
+        if let Some(rule) = self.plasticity.as_mut() {
+            rule.on_post(i, t.as_ms() + f64::from(lag));
+        }
+        if self.feeds_local[i as usize] {
+            self.own_spikes.push(spike);
+        }
+        let mut mask = self
+            .destinations
+            .get(source.0 as usize)
+            .copied()
+            .unwrap_or(0);
+        while mask != 0 {
+            let q = mask.trailing_zeros() as usize;
+            self.outboxes[q].push(spike);
+            mask &= mask - 1;
         }
     }
 

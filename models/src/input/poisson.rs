@@ -5,7 +5,7 @@
 //! engine's `Trains`), so the drive costs no queue traffic and constant memory.
 
 use crate::rng::{stream, StreamKind};
-use rand::Rng;
+use rand_distr::Distribution;
 use rand_distr::Exp1;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use volley_engine::{Gid, Time, Trains, TICKS_PER_MS};
@@ -67,13 +67,14 @@ impl PoissonDrive {
 /// One exponential interval in ticks (rounded to the nearest tick).
 #[inline]
 fn sample(rng: &mut Xoshiro256PlusPlus, mean_ticks: f64) -> u64 {
-    let x: f64 = rng.sample(Exp1);
-    // Round half up by truncation (x ≥ 0): no libm `round` call.
+    let x: f64 = Exp1.sample(rng);
+    // Round half up by truncation (x ≥ 0): no libm `round` call; through
+    // i64, one instruction (an interval past 2^62 ticks, 143 years, is never).
     let t = x * mean_ticks + 0.5;
-    if t >= 1.8e19 {
+    if t >= 4.6e18 {
         u64::MAX
     } else {
-        t as u64
+        t as i64 as u64
     }
 }
 
@@ -112,9 +113,12 @@ impl Trains for PoissonDrive {
         let mut n = 0;
         let train = &mut self.trains[k];
         let mut next = train.next;
-        while Time(next).saturating_add(self.delay) == t {
-            next = next.saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
-            n += 1;
+        // Emitted at `t - delay` (no event can arrive before `delay`).
+        if let Some(emitted) = t.0.checked_sub(self.delay.0) {
+            while next == emitted {
+                next = next.saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
+                n += 1;
+            }
         }
         train.next = next;
         (n, Time(next).saturating_add(self.delay))

@@ -190,7 +190,8 @@ impl LifDeltaNeuron {
         }
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn fire(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) -> Response {
         self.u = c.reset;
         self.last = t.saturating_add(c.t_ref);
@@ -243,7 +244,7 @@ impl LifDeltaNeuron {
     }
 
     /// Summed input `w` (mV) arrives at `t + lag` (lag in ms, sub-tick).
-    #[inline]
+    #[inline(always)]
     pub fn on_input(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Response {
         if t < self.refractory_until() {
             return Response {

@@ -268,7 +268,7 @@ impl Dynamics for NeuronStore {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
         let k = self.keys[i as usize];
         match self.kinds[i as usize] {

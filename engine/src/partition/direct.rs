@@ -254,7 +254,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// Advance neuron `i` to tick `t`: its forecast if due at or before `t`
     /// (a forecast goes before same-tick input), its trains' events before `t`.
-    #[inline]
+    #[inline(always)]
     fn bring_to(&mut self, i: u32, t: Time) {
         self.bring(i, t, t.saturating_add(Time(1)));
     }
@@ -262,7 +262,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Process neuron `i`'s train events before `trains_before` and its
     /// forecast if before `forecasts_before`, in time order (a forecast
     /// first at equal times).
-    #[inline]
+    #[inline(always)]
     fn bring(&mut self, i: u32, trains_before: Time, forecasts_before: Time) {
         loop {
             let t_train = self.train_next[i as usize];
@@ -313,7 +313,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// Add neuron `i`'s train events at tick `t` (after its connectome inputs).
-    #[inline]
+    #[inline(always)]
     fn add_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
         if self.train_next[i as usize] == t {
             self.take_trains_at(i, t, input);
@@ -321,7 +321,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// Neuron `i`'s trains alone are due at `t`: their summed events.
-    #[inline]
+    #[inline(always)]
     fn trains_input(&mut self, i: u32, t: Time) -> Input {
         let mut input = Input::default();
         self.take_trains_at(i, t, &mut input);
@@ -329,7 +329,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// `apply`, remembering a changed forecast for the index.
-    #[inline]
+    #[inline(always)]
     fn apply_direct(&mut self, i: u32, t: Time, r: Response) {
         self.apply(i, t, r);
         if r.forecast != Forecast::Unchanged {

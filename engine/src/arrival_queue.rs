@@ -14,7 +14,7 @@
 //! Measured on Brunel scale 1: ~600 arrivals per window against ~750 000
 //! deliveries.
 
-use crate::spike::Spike;
+use crate::spike::{Delivery, Spike};
 use crate::time::Time;
 
 /// One spike reaching a run of synapses that share one delay.
@@ -31,6 +31,20 @@ pub struct Arrival {
 }
 
 impl Arrival {
+    /// Its delivery to local neuron `target` over a synapse of class
+    /// `class` and weight `weight` (what observers see).
+    #[inline(always)]
+    pub fn delivery(&self, target: u32, class: u32, weight: f64) -> Delivery {
+        Delivery {
+            time: self.time,
+            target,
+            source: self.spike.source,
+            synapse: class,
+            weight,
+            lag: self.spike.lag,
+        }
+    }
+
     /// Order of application: arrival time, then source, then emission time
     /// (a source's earlier spike first, as the grouped queue expands it).
     #[inline]

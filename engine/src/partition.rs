@@ -495,6 +495,18 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 self.active.push(i as u32);
             }
         }
+        self.activate_due_forecasts(end);
+        let active = std::mem::take(&mut self.active);
+        for &i in &active {
+            self.advance_neuron(i, end);
+        }
+        self.active = active;
+    }
+
+    /// Add the neurons whose forecast falls before `end` to this step's
+    /// active list (marked with the current step), taking them from the index.
+    fn activate_due_forecasts(&mut self, end: Time) {
+        let step = self.step;
         while let Some((i, t)) = self.forecast.peek() {
             if t >= end {
                 break;
@@ -505,11 +517,6 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 self.active.push(i);
             }
         }
-        let active = std::mem::take(&mut self.active);
-        for &i in &active {
-            self.advance_neuron(i, end);
-        }
-        self.active = active;
     }
 
     /// The earliest next arrival among neuron `i`'s trains.
@@ -641,44 +648,37 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     #[inline(always)]
     fn take_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
         if let Some(ti) = self.one_train {
-            let (n, after) = self.trains[ti as usize].take_at(i as usize, t);
-            let (source, weight) = self.train_meta[ti as usize];
-            for _ in 0..n {
-                input.add(weight);
-                let d = Delivery {
-                    time: t,
-                    target: i,
-                    source,
-                    synapse: i,
-                    weight,
-                    lag: 0.0,
-                };
-                self.note(i, &d);
-            }
-            self.train_next[i as usize] = after;
+            self.train_next[i as usize] = self.take_train_at(i, t, ti, i, input);
             return;
         }
         let (a, b) = self.train_ranges[i as usize];
         let mut next = Time::NEVER;
         for r in a as usize..b as usize {
             let (ti, k) = self.train_refs[r];
-            let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
-            let (source, weight) = self.train_meta[ti as usize];
-            for _ in 0..n {
-                input.add(weight);
-                let d = Delivery {
-                    time: t,
-                    target: i,
-                    source,
-                    synapse: k,
-                    weight,
-                    lag: 0.0,
-                };
-                self.note(i, &d);
-            }
-            next = next.min(after);
+            next = next.min(self.take_train_at(i, t, ti, k, input));
         }
         self.train_next[i as usize] = next;
+    }
+
+    /// Take train `k` of set `ti` (neuron `i`'s) at tick `t` into `input`;
+    /// returns its next arrival.
+    #[inline(always)]
+    fn take_train_at(&mut self, i: u32, t: Time, ti: u16, k: u32, input: &mut Input) -> Time {
+        let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
+        let (source, weight) = self.train_meta[ti as usize];
+        for _ in 0..n {
+            input.add(weight);
+            let d = Delivery {
+                time: t,
+                target: i,
+                source,
+                synapse: k,
+                weight,
+                lag: 0.0,
+            };
+            self.note(i, &d);
+        }
+        after
     }
 
     /// Record the outcome of one call. Inlined into every input loop; the

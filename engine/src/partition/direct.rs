@@ -167,14 +167,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let w = table[c as usize].weight;
             let mut j = k + 1;
             self.bring_to(i, t);
-            let d = Delivery {
-                time: t,
-                target: i,
-                source: a.spike.source,
-                synapse: c,
-                weight: w,
-                lag: a.spike.lag,
-            };
+            let d = a.delivery(i, c, w);
             self.note(i, &d);
             let input = if (j == n || targets[j] != i) && self.train_next[i as usize] != t {
                 Input::single(w)
@@ -226,15 +219,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
             let direct = self.direct.as_mut().expect("direct delivery");
             direct.acc[i as usize].0.add(w);
-            let d = Delivery {
-                time: a.time,
-                target: i,
-                source: a.spike.source,
-                synapse: c,
-                weight: w,
-                lag: a.spike.lag,
-            };
-            self.note(i, &d);
+            self.note(i, &a.delivery(i, c, w));
         }
     }
 
@@ -294,16 +279,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 self.active.push(i as u32);
             }
         }
-        while let Some((i, t)) = self.forecast.peek() {
-            if t >= end {
-                break;
-            }
-            self.forecast.pop();
-            if self.mark[i as usize] != step {
-                self.mark[i as usize] = step;
-                self.active.push(i);
-            }
-        }
+        self.activate_due_forecasts(end);
         let active = std::mem::take(&mut self.active);
         for &i in &active {
             self.bring(i, end, end);

@@ -11,6 +11,11 @@ use crate::window::SyncWindow;
 
 /// Callbacks from one partition, in processing order.
 pub trait Observer: Send {
+    /// Whether it looks at deliveries at all. `false` lets the engine skip
+    /// even preparing the arguments of `on_delivery` (the target's gid: a
+    /// bounds-checked load per input, 1.3 % of Brunel's instructions).
+    const SEES_DELIVERIES: bool = true;
+
     /// A window starts in partition `partition`.
     #[inline]
     fn on_window(&mut self, _partition: usize, _window: &SyncWindow) {}
@@ -27,4 +32,6 @@ pub trait Observer: Send {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoObserver;
 
-impl Observer for NoObserver {}
+impl Observer for NoObserver {
+    const SEES_DELIVERIES: bool = false;
+}

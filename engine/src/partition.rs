@@ -583,8 +583,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         } else {
             self.counters.external_events += 1;
         }
-        self.observer
-            .on_delivery(self.index, self.gids[i as usize], d);
+        if O::SEES_DELIVERIES {
+            self.observer
+                .on_delivery(self.index, self.gids[i as usize], d);
+        }
     }
 
     /// The general case of `gather`: several inputs at one tick (`first`, if

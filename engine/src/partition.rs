@@ -49,6 +49,22 @@ impl std::ops::AddAssign for Counters {
     }
 }
 
+/// A neuron's two clocks besides its deliveries.
+#[derive(Clone, Copy, Debug)]
+struct Timers {
+    /// The earliest next arrival of its trains (`NEVER` if none).
+    train: Time,
+    /// Its current prediction (`NEVER` if none).
+    forecast: Time,
+}
+
+impl Timers {
+    const NONE: Timers = Timers {
+        train: Time::NEVER,
+        forecast: Time::NEVER,
+    };
+}
+
 /// One input item of a neuron at one tick: (source, synapse, weight, lag).
 type Item = (Gid, u32, f64, f32);
 
@@ -81,21 +97,20 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     window_len: Time,
     /// Neurons with a prediction, by time (to find the due ones).
     forecast: SpikeForecast,
-    /// Each local neuron's current prediction (`NEVER` if none).
-    forecast_at: Vec<Time>,
+    /// Per local neuron: its next train arrival and its prediction, side by
+    /// side (every input reads both).
+    timers: Vec<Timers>,
     drives: Vec<Box<dyn Drive>>,
     trains: Vec<Box<dyn Trains>>,
     /// Per local neuron: range into `train_refs`.
     train_ranges: Vec<(u32, u32)>,
     /// `(trains index, train)` sorted by neuron, then by source gid.
     train_refs: Vec<(u16, u32)>,
-    /// Per local neuron: the earliest next arrival of its trains (`NEVER` if none).
-    train_next: Vec<Time>,
     /// Per train set: its source gid and weight (constant).
     train_meta: Vec<(Gid, f64)>,
     /// `Some(ti)` when neuron `i`'s only train is train `i` of set `ti`
     /// (one Poisson input to all): no index lookups per event.
-    one_train: Option<u16>,
+    one_train: Option<(u16, Gid, f64)>,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
@@ -214,12 +229,11 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             feeds_local,
             window_len: p.window_len,
             forecast: SpikeForecast::default(),
-            forecast_at: vec![Time::NEVER; n as usize],
+            timers: vec![Timers::NONE; n as usize],
             drives: p.drives,
             trains: p.trains,
             train_ranges,
             train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
-            train_next: vec![Time::NEVER; n as usize],
             train_meta: Vec::new(),
             one_train: None,
             recorder: p.recorder,
@@ -235,20 +249,24 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             started: false,
         };
         for i in 0..n {
-            part.train_next[i as usize] = part.earliest_train(i);
+            part.timers[i as usize].train = part.earliest_train(i);
         }
         part.train_meta = part
             .trains
             .iter()
             .map(|t| (t.source(), t.weight()))
             .collect();
-        part.one_train = part.train_refs.first().map(|r| r.0).filter(|&ti| {
+        let one_train = part.train_refs.first().map(|r| r.0).filter(|&ti| {
             part.train_refs.len() == n as usize
                 && part
                     .train_refs
                     .iter()
                     .enumerate()
                     .all(|(k, r)| *r == (ti, k as u32))
+        });
+        part.one_train = one_train.map(|ti| {
+            let (source, weight) = part.train_meta[ti as usize];
+            (ti, source, weight)
         });
         part
     }
@@ -271,12 +289,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             feeds_local: self.feeds_local,
             window_len: self.window_len,
             forecast: self.forecast,
-            forecast_at: self.forecast_at,
+            timers: self.timers,
             drives: self.drives,
             trains: self.trains,
             train_ranges: self.train_ranges,
             train_refs: self.train_refs,
-            train_next: self.train_next,
             train_meta: self.train_meta,
             one_train: self.one_train,
             recorder: self.recorder,
@@ -490,7 +507,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         for i in 0..self.train_ranges.len() {
             let (a, b) = self.train_ranges[i];
-            if a < b && self.mark[i] != step && self.train_next[i] < end {
+            if a < b && self.mark[i] != step && self.timers[i].train < end {
                 self.mark[i] = step;
                 self.active.push(i as u32);
             }
@@ -534,16 +551,16 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn advance_neuron(&mut self, i: u32, end: Time) {
         loop {
             let t_delivery = self.queue.peek(i).map(|d| d.time).filter(|&t| t < end);
-            let t_train = Some(self.train_next[i as usize]).filter(|&t| t < end);
+            let t_train = Some(self.timers[i as usize].train).filter(|&t| t < end);
             let t_input = match (t_delivery, t_train) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let t_forecast = self.forecast_at[i as usize];
+            let t_forecast = self.timers[i as usize].forecast;
             // A due forecast goes before an input at the same tick (NEST tests
             // the threshold before adding same-time input).
             if t_forecast < end && t_input.is_none_or(|t| t_forecast <= t) {
-                self.forecast_at[i as usize] = Time::NEVER;
+                self.timers[i as usize].forecast = Time::NEVER;
                 let r = self.dynamics.on_forecast(i, t_forecast);
                 self.apply(i, t_forecast, r);
                 continue;
@@ -561,7 +578,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     #[inline]
     fn gather(&mut self, i: u32, t: Time) -> (Input, f32) {
         // Fast path, by far the commonest case: one delivery alone at its tick.
-        if self.train_next[i as usize] != t {
+        if self.timers[i as usize].train != t {
             if let Some(mut d) = self.queue.pop(i) {
                 debug_assert_eq!(d.time, t);
                 if self.queue.peek(i).is_none_or(|n| n.time != t) {
@@ -612,7 +629,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 }
             }
         }
-        if self.train_next[i as usize] == t {
+        if self.timers[i as usize].train == t {
             let (a, b) = self.train_ranges[i as usize];
             let mut next = Time::NEVER;
             for r in a as usize..b as usize {
@@ -624,7 +641,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 }
                 next = next.min(after);
             }
-            self.train_next[i as usize] = next;
+            self.timers[i as usize].train = next;
         }
         if from_queue > 0 && items.len() > from_queue {
             items.sort_by_key(|&(s, syn, _, _)| (s, syn));
@@ -649,8 +666,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// `input`, in (source, train) order; notes them.
     #[inline(always)]
     fn take_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
-        if let Some(ti) = self.one_train {
-            self.train_next[i as usize] = self.take_train_at(i, t, ti, i, input);
+        if let Some((ti, source, weight)) = self.one_train {
+            let (n, after) = self.trains[ti as usize].take_at(i as usize, t);
+            self.add_train_events(i, t, n, (source, weight, i), input);
+            self.timers[i as usize].train = after;
             return;
         }
         let (a, b) = self.train_ranges[i as usize];
@@ -659,7 +678,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let (ti, k) = self.train_refs[r];
             next = next.min(self.take_train_at(i, t, ti, k, input));
         }
-        self.train_next[i as usize] = next;
+        self.timers[i as usize].train = next;
     }
 
     /// Take train `k` of set `ti` (neuron `i`'s) at tick `t` into `input`;
@@ -668,6 +687,21 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn take_train_at(&mut self, i: u32, t: Time, ti: u16, k: u32, input: &mut Input) -> Time {
         let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
         let (source, weight) = self.train_meta[ti as usize];
+        self.add_train_events(i, t, n, (source, weight, k), input);
+        after
+    }
+
+    /// `n` events of train `k` (from `source`, of `weight`) reach neuron
+    /// `i` at tick `t`: add them to `input`, note them.
+    #[inline(always)]
+    fn add_train_events(
+        &mut self,
+        i: u32,
+        t: Time,
+        n: u32,
+        (source, weight, k): (Gid, f64, u32),
+        input: &mut Input,
+    ) {
         for _ in 0..n {
             input.add(weight);
             let d = Delivery {
@@ -680,7 +714,6 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             };
             self.note(i, &d);
         }
-        after
     }
 
     /// Record the outcome of one call. Inlined into every input loop; the
@@ -689,8 +722,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn apply(&mut self, i: u32, t: Time, r: Response) {
         match r.forecast {
             Forecast::Unchanged => {}
-            Forecast::At(tf) => self.forecast_at[i as usize] = tf,
-            Forecast::Never => self.forecast_at[i as usize] = Time::NEVER,
+            Forecast::At(tf) => self.timers[i as usize].forecast = tf,
+            Forecast::Never => self.timers[i as usize].forecast = Time::NEVER,
         }
         if r.discarded {
             self.counters.discarded_events += 1;
@@ -733,7 +766,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Put neuron `i`'s prediction (after it was advanced) into the index.
     #[inline]
     fn settle(&mut self, i: u32) {
-        let t = self.forecast_at[i as usize];
+        let t = self.timers[i as usize].forecast;
         if t == Time::NEVER {
             self.forecast.clear(i);
         } else {

@@ -160,7 +160,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         while k < n {
             if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
                 self.dynamics.prefetch(ahead);
-                std::hint::black_box(self.train_next[ahead as usize]);
+                std::hint::black_box(self.timers[ahead as usize].train);
             }
             let i = targets[k];
             let c: u32 = classes[k].into();
@@ -169,7 +169,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.bring_to(i, t);
             let d = a.delivery(i, c, w);
             self.note(i, &d);
-            let input = if (j == n || targets[j] != i) && self.train_next[i as usize] != t {
+            let input = if (j == n || targets[j] != i) && self.timers[i as usize].train != t {
                 Input::single(w)
             } else {
                 let mut input = Input::default();
@@ -250,10 +250,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     #[inline(always)]
     fn bring(&mut self, i: u32, trains_before: Time, forecasts_before: Time) {
         loop {
-            let t_train = self.train_next[i as usize];
-            let t_forecast = self.forecast_at[i as usize];
+            let t_train = self.timers[i as usize].train;
+            let t_forecast = self.timers[i as usize].forecast;
             if t_forecast < forecasts_before && t_forecast <= t_train {
-                self.forecast_at[i as usize] = Time::NEVER;
+                self.timers[i as usize].forecast = Time::NEVER;
                 let r = self.dynamics.on_forecast(i, t_forecast);
                 self.apply_direct(i, t_forecast, r);
                 continue;
@@ -273,8 +273,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.step += 1;
         let step = self.step;
         self.active.clear();
-        for i in 0..self.train_next.len() {
-            if self.train_next[i] < end {
+        for i in 0..self.timers.len() {
+            if self.timers[i].train < end {
                 self.mark[i] = step;
                 self.active.push(i as u32);
             }
@@ -291,7 +291,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Add neuron `i`'s train events at tick `t` (after its connectome inputs).
     #[inline(always)]
     fn add_trains_at(&mut self, i: u32, t: Time, input: &mut Input) {
-        if self.train_next[i as usize] == t {
+        if self.timers[i as usize].train == t {
             self.take_trains_at(i, t, input);
         }
     }

@@ -595,11 +595,23 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Count and report one processed input.
     #[inline]
     fn note(&mut self, i: u32, d: &Delivery) {
-        if d.source.0 < self.n_network_neurons {
-            self.counters.recurrent_events += 1;
+        self.count(d.source, 1);
+        self.observe(i, d);
+    }
+
+    /// Count `n` processed inputs from `source`.
+    #[inline(always)]
+    fn count(&mut self, source: Gid, n: u64) {
+        if source.0 < self.n_network_neurons {
+            self.counters.recurrent_events += n;
         } else {
-            self.counters.external_events += 1;
+            self.counters.external_events += n;
         }
+    }
+
+    /// Show one processed input to the observer (nothing for `NoObserver`).
+    #[inline(always)]
+    fn observe(&mut self, i: u32, d: &Delivery) {
         if O::SEES_DELIVERIES {
             self.observer
                 .on_delivery(self.index, self.gids[i as usize], d);

@@ -168,7 +168,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let mut j = k + 1;
             self.bring_to(i, t);
             let d = a.delivery(i, c, w);
-            self.note(i, &d);
+            self.observe(i, &d);
             let input = if (j == n || targets[j] != i) && self.timers[i as usize].train != t {
                 Input::single(w)
             } else {
@@ -178,7 +178,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     let c: u32 = classes[j].into();
                     let w = table[c as usize].weight;
                     input.add(w);
-                    self.note(
+                    self.observe(
                         i,
                         &Delivery {
                             synapse: c,
@@ -195,6 +195,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.apply_direct(i, t, r);
             k = j;
         }
+        self.count(a.spike.source, n as u64);
     }
 
     /// Several arrivals share a tick: sum each target's inputs first.
@@ -219,8 +220,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
             let direct = self.direct.as_mut().expect("direct delivery");
             direct.acc[i as usize].0.add(w);
-            self.note(i, &a.delivery(i, c, w));
+            self.observe(i, &a.delivery(i, c, w));
         }
+        self.count(a.spike.source, targets.len() as u64);
     }
 
     /// Hand every touched neuron its summed inputs of tick `t`.

@@ -103,12 +103,4 @@ pub trait Dynamics {
 
     /// The prediction made for `i` has come due at `t`.
     fn on_forecast(&mut self, i: u32, t: Time) -> Response;
-
-    /// `i` will get an input soon: start loading its state (a hint; direct
-    /// delivery calls it a few targets ahead, so the cache miss overlaps
-    /// with the work on earlier targets).
-    #[inline]
-    fn prefetch(&self, i: u32) {
-        let _ = i;
-    }
 }

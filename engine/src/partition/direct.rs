@@ -26,9 +26,6 @@ use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
 
-/// How many targets ahead a target's state is loaded.
-const PREFETCH_AHEAD: usize = 12;
-
 /// The state of direct delivery.
 pub(super) struct Direct {
     pub(super) arrivals: ArrivalQueue,
@@ -158,10 +155,6 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let n = targets.len();
         let mut k = 0;
         while k < n {
-            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
-                self.dynamics.prefetch(ahead);
-                std::hint::black_box(self.timers[ahead as usize].train);
-            }
             let i = targets[k];
             let c: u32 = classes[k].into();
             let w = table[c as usize].weight;

@@ -255,19 +255,6 @@ impl Dynamics for NeuronStore {
         }
     }
 
-    #[inline]
-    fn prefetch(&self, i: u32) {
-        // A plain load whose value is not needed: the core issues it now and
-        // goes on with earlier targets meanwhile.
-        if let (Some(&k), Some(Kind::Delta)) =
-            (self.keys.get(i as usize), self.kinds.get(i as usize))
-        {
-            if let Some(n) = self.lif_delta.get(k) {
-                std::hint::black_box(n.refractory_until());
-            }
-        }
-    }
-
     #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
         let k = self.keys[i as usize];

@@ -526,11 +526,8 @@ impl Connectome {
     /// Out-degree of `source` into this partition.
     #[inline]
     pub fn out_degree(&self, source: Gid) -> usize {
-        let s = source.0 as usize;
-        if s + 1 >= self.offsets.len() {
-            return 0;
-        }
-        (self.offsets[s + 1] - self.offsets[s]) as usize
+        let (a, b) = self.range_of(source);
+        (b - a) as usize
     }
 
     /// The class table (distinct weight/delay pairs).
@@ -542,12 +539,8 @@ impl Connectome {
     /// class indices, ordered by (delay, target).
     #[inline]
     pub fn synapses_raw(&self, source: Gid) -> (&[u32], Classes<'_>) {
-        let s = source.0 as usize;
-        if s + 1 >= self.offsets.len() {
-            return (&[], Classes::Narrow(&[]));
-        }
-        let (a, b) = (self.offsets[s] as usize, self.offsets[s + 1] as usize);
-        (&self.targets[a..b], self.classes.slice(a, b))
+        let (a, b) = self.range_of(source);
+        self.synapses_in(a, b)
     }
 
     /// One past the highest source gid with a synapse here (0 if none).
@@ -569,10 +562,11 @@ impl Connectome {
         (self.offsets[s], self.offsets[s + 1])
     }
 
-    /// Synapses `start..start + len` as parallel slices of targets and classes.
+    /// Synapses `a..b` (positions in the arrays, see
+    /// [`range_of`](Self::range_of)) as parallel slices of targets and classes.
     #[inline]
-    pub fn run(&self, start: u64, len: u32) -> (&[u32], Classes<'_>) {
-        let (a, b) = (start as usize, start as usize + len as usize);
+    pub fn synapses_in(&self, a: u64, b: u64) -> (&[u32], Classes<'_>) {
+        let (a, b) = (a as usize, b as usize);
         (&self.targets[a..b], self.classes.slice(a, b))
     }
 
@@ -586,13 +580,9 @@ impl Connectome {
 
     /// The synapses of `source` as `(target, class)` pairs.
     pub fn synapses_of(&self, source: Gid) -> impl Iterator<Item = (u32, SynapseClass)> + '_ {
-        let s = source.0 as usize;
-        let (a, b) = if s + 1 < self.offsets.len() {
-            (self.offsets[s] as usize, self.offsets[s + 1] as usize)
-        } else {
-            (0, 0)
-        };
-        (a..b).map(move |k| (self.targets[k], self.table[self.classes.get(k) as usize]))
+        let (a, b) = self.range_of(source);
+        (a as usize..b as usize)
+            .map(move |k| (self.targets[k], self.table[self.classes.get(k) as usize]))
     }
 }
 

@@ -108,8 +108,8 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     train_refs: Vec<(u16, u32)>,
     /// Per train set: its source gid and weight (constant).
     train_meta: Vec<(Gid, f64)>,
-    /// `Some(ti)` when neuron `i`'s only train is train `i` of set `ti`
-    /// (one Poisson input to all): no index lookups per event.
+    /// `Some((ti, source, weight))` when neuron `i`'s only train is train
+    /// `i` of set `ti` (one Poisson input to all): no index lookups per event.
     one_train: Option<(u16, Gid, f64)>,
     recorder: SpikeRecorder,
     observer: O,
@@ -452,7 +452,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// or the first part of grid window `window.index`).
     pub fn update(&mut self, window: SyncWindow) {
         self.observer.on_window(self.index, &window);
-        if self.queue.open_window() != Some(window.index) {
+        let open = match &self.direct {
+            Some(direct) => direct.arrivals.open_window(),
+            None => self.queue.open_window(),
+        };
+        if open != Some(window.index) {
             self.open(window.index);
         }
         if !self.started {
@@ -490,9 +494,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             self.expand(spike);
         }
         self.input_spikes = inputs;
-        self.queue.open(k);
-        if let Some(direct) = &mut self.direct {
-            direct.arrivals.open(k);
+        // Only the queue in use (the other one stays empty).
+        match &mut self.direct {
+            Some(direct) => direct.arrivals.open(k),
+            None => self.queue.open(k),
         }
     }
 
@@ -646,8 +651,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let mut next = Time::NEVER;
             for r in a as usize..b as usize {
                 let (ti, k) = self.train_refs[r];
-                let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
-                let (source, weight) = self.train_meta[ti as usize];
+                let (source, weight, n, after) = self.take_train(ti, k, t);
                 for _ in 0..n {
                     items.push((source, k, weight, 0.0));
                 }
@@ -697,10 +701,18 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// returns its next arrival.
     #[inline(always)]
     fn take_train_at(&mut self, i: u32, t: Time, ti: u16, k: u32, input: &mut Input) -> Time {
-        let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
-        let (source, weight) = self.train_meta[ti as usize];
+        let (source, weight, n, after) = self.take_train(ti, k, t);
         self.add_train_events(i, t, n, (source, weight, k), input);
         after
+    }
+
+    /// Consume train `k` of set `ti` at tick `t`: its source and weight,
+    /// how many events it had at `t`, and its next arrival.
+    #[inline(always)]
+    fn take_train(&mut self, ti: u16, k: u32, t: Time) -> (Gid, f64, u32, Time) {
+        let (n, after) = self.trains[ti as usize].take_at(k as usize, t);
+        let (source, weight) = self.train_meta[ti as usize];
+        (source, weight, n, after)
     }
 
     /// `n` events of train `k` (from `source`, of `weight`) reach neuron

@@ -96,3 +96,33 @@ fn runs_split_at_arbitrary_times_equal_one_run() {
         .zip(&pieces_2)
         .all(|(a, b)| a.lag.to_bits() == b.lag.to_bits()));
 }
+
+#[test]
+fn direct_delivery_is_used_where_the_network_allows_it() {
+    // The bit-identity of the two delivery paths is property-tested
+    // (causality.rs); this checks that the fast one is actually taken.
+    let load = |model: &str| {
+        volley_models::load(
+            &root().join(model),
+            &volley_models::Overrides {
+                t_sim_ms: Some(1.0),
+                threads: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let mut brunel = load("examples/brunel.toml");
+    assert!(brunel
+        .simulation
+        .partitions_mut()
+        .iter()
+        .all(|p| p.direct_delivery()));
+    // Plastic synapses: the grouped queue.
+    let mut stdp = load("tests/data/plastic_net/stdp_mult.toml");
+    assert!(stdp
+        .simulation
+        .partitions_mut()
+        .iter()
+        .all(|p| !p.direct_delivery()));
+}

@@ -13,8 +13,9 @@
 //!   connectome sources first, then its trains (direct delivery is only used
 //!   when every train's gid is above every connectome source) — and handed
 //!   over in one call;
-//! - what is left of the window (trains, forecasts) is done by the ordinary
-//!   per-neuron sweep afterwards, with an empty delivery queue.
+//! - what is left of the window (trains, forecasts) is done by a sweep over
+//!   the neurons afterwards (`sweep_direct`), as the grouped path's
+//!   per-neuron advance would with no deliveries left.
 //!
 //! Inputs of one tick from several arrivals are first summed per target
 //! (in arrival order = source order; the target is brought up to the tick at
@@ -64,7 +65,7 @@ impl Direct {
             return;
         }
         let table = connectome.classes();
-        match connectome.run(a, (b - a) as u32).1 {
+        match connectome.synapses_in(a, b).1 {
             Classes::Narrow(c) => self.push_runs(spike, a, b, |k| table[c[k] as usize].delay),
             Classes::Wide(c) => self.push_runs(spike, a, b, |k| table[c[k] as usize].delay),
         }
@@ -101,7 +102,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             };
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
-                match connectome.run(a.start, a.len) {
+                match connectome.synapses_in(a.start, a.end()) {
                     (targets, Classes::Narrow(c)) => {
                         self.deliver_alone(a, targets, c, connectome.classes())
                     }
@@ -120,7 +121,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         .expect("direct delivery")
                         .arrivals
                         .get(k);
-                    match connectome.run(a.start, a.len) {
+                    match connectome.synapses_in(a.start, a.end()) {
                         (targets, Classes::Narrow(c)) => {
                             self.accumulate(a, targets, c, connectome.classes())
                         }

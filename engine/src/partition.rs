@@ -213,8 +213,10 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             .trains
             .iter()
             .all(|t| t.source().0 >= p.connectome.sources_end());
-        let direct = (p.plastic.is_empty() && trains_last)
-            .then(|| Direct::new(n, p.window_len, p.max_delay, p.connectome.classes()));
+        let direct = (p.plastic.is_empty() && trains_last).then(|| {
+            let plain = p.dynamics.is_plain();
+            Direct::new(n, p.window_len, p.max_delay, p.connectome.classes(), plain)
+        });
         let mut part = Partition {
             index: p.index,
             dynamics: p.dynamics,

@@ -26,6 +26,7 @@
 use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
+use crate::dynamics::Outcome;
 
 /// The state of direct delivery.
 pub(super) struct Direct {
@@ -38,10 +39,19 @@ pub(super) struct Direct {
     touched: Vec<u32>,
     /// Neurons whose forecast changed (the index is updated at the end).
     dirty: Vec<u32>,
+    /// The neurons are plain ([`Dynamics::is_plain`]): zero-lag inputs go
+    /// through `plain_input`, forecasts never change.
+    plain: bool,
 }
 
 impl Direct {
-    pub(super) fn new(n: u32, window: Time, max_delay: Time, classes: &[SynapseClass]) -> Self {
+    pub(super) fn new(
+        n: u32,
+        window: Time,
+        max_delay: Time,
+        classes: &[SynapseClass],
+        plain: bool,
+    ) -> Self {
         let first = classes.first().map(|c| c.delay);
         let uniform_delay = first.filter(|&d| classes.iter().all(|c| c.delay == d));
         Direct {
@@ -50,6 +60,7 @@ impl Direct {
             acc: vec![(Input::default(), 0.0); n as usize],
             touched: Vec::new(),
             dirty: Vec::new(),
+            plain,
         }
     }
 
@@ -92,6 +103,15 @@ impl Direct {
 impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Apply every arrival of the open window before `end`.
     pub(super) fn deliver_direct(&mut self, end: Time) {
+        if self.direct.as_ref().expect("direct delivery").plain {
+            self.deliver_arrivals::<true>(end);
+        } else {
+            self.deliver_arrivals::<false>(end);
+        }
+    }
+
+    /// `deliver_direct`, compiled once for plain neurons and once for any.
+    fn deliver_arrivals<const PLAIN: bool>(&mut self, end: Time) {
         // The connectome is only read here; taking it out lets the loop
         // call the partition's other parts mutably.
         let connectome = std::mem::take(&mut self.connectome);
@@ -104,10 +124,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 let a = direct.arrivals.get(group.start);
                 match connectome.synapses_in(a.start, a.end()) {
                     (targets, Classes::Narrow(c)) => {
-                        self.deliver_alone(a, targets, c, connectome.classes())
+                        self.deliver_alone::<PLAIN, _>(a, targets, c, connectome.classes())
                     }
                     (targets, Classes::Wide(c)) => {
-                        self.deliver_alone(a, targets, c, connectome.classes())
+                        self.deliver_alone::<PLAIN, _>(a, targets, c, connectome.classes())
                     }
                 }
             } else {
@@ -123,14 +143,14 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         .get(k);
                     match connectome.synapses_in(a.start, a.end()) {
                         (targets, Classes::Narrow(c)) => {
-                            self.accumulate(a, targets, c, connectome.classes())
+                            self.accumulate::<PLAIN, _>(a, targets, c, connectome.classes())
                         }
                         (targets, Classes::Wide(c)) => {
-                            self.accumulate(a, targets, c, connectome.classes())
+                            self.accumulate::<PLAIN, _>(a, targets, c, connectome.classes())
                         }
                     }
                 }
-                self.apply_accumulated(t);
+                self.apply_accumulated::<PLAIN>(t);
             }
         }
         self.connectome = connectome;
@@ -145,7 +165,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// One arrival alone at its tick: each target gets its input at once.
     #[inline]
-    fn deliver_alone<C: Copy + Into<u32>>(
+    fn deliver_alone<const PLAIN: bool, C: Copy + Into<u32>>(
         &mut self,
         a: Arrival,
         targets: &[u32],
@@ -160,7 +180,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let c: u32 = classes[k].into();
             let w = table[c as usize].weight;
             let mut j = k + 1;
-            self.bring_to(i, t);
+            self.bring_to::<PLAIN>(i, t);
             let d = a.delivery(i, c, w);
             self.observe(i, &d);
             let input = if (j == n || targets[j] != i) && self.timers[i as usize].train != t {
@@ -185,8 +205,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 self.add_trains_at(i, t, &mut input);
                 input
             };
-            let r = self.dynamics.on_input(i, t, a.spike.lag, input);
-            self.apply_direct(i, t, r);
+            self.give::<PLAIN>(i, t, a.spike.lag, input);
             k = j;
         }
         self.count(a.spike.source, n as u64);
@@ -194,7 +213,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// Several arrivals share a tick: sum each target's inputs first.
     #[inline]
-    fn accumulate<C: Copy + Into<u32>>(
+    fn accumulate<const PLAIN: bool, C: Copy + Into<u32>>(
         &mut self,
         a: Arrival,
         targets: &[u32],
@@ -207,26 +226,29 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             if self.mark[i as usize] != self.step {
                 self.mark[i as usize] = self.step;
                 // Up to the tick now, so that its earlier events come first.
-                self.bring_to(i, a.time);
+                self.bring_to::<PLAIN>(i, a.time);
                 let direct = self.direct.as_mut().expect("direct delivery");
                 direct.touched.push(i);
                 direct.acc[i as usize] = (Input::default(), a.spike.lag);
             }
             let direct = self.direct.as_mut().expect("direct delivery");
-            direct.acc[i as usize].0.add(w);
+            if PLAIN {
+                direct.acc[i as usize].0.add_total(w);
+            } else {
+                direct.acc[i as usize].0.add(w);
+            }
             self.observe(i, &a.delivery(i, c, w));
         }
         self.count(a.spike.source, targets.len() as u64);
     }
 
     /// Hand every touched neuron its summed inputs of tick `t`.
-    fn apply_accumulated(&mut self, t: Time) {
+    fn apply_accumulated<const PLAIN: bool>(&mut self, t: Time) {
         let touched = std::mem::take(&mut self.direct.as_mut().expect("direct delivery").touched);
         for &i in &touched {
             let (mut input, lag) = self.direct.as_ref().expect("direct delivery").acc[i as usize];
             self.add_trains_at(i, t, &mut input);
-            let r = self.dynamics.on_input(i, t, lag, input);
-            self.apply_direct(i, t, r);
+            self.give::<PLAIN>(i, t, lag, input);
         }
         let mut touched = touched;
         touched.clear();
@@ -236,19 +258,21 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// Advance neuron `i` to tick `t`: its forecast if due at or before `t`
     /// (a forecast goes before same-tick input), its trains' events before `t`.
     #[inline(always)]
-    fn bring_to(&mut self, i: u32, t: Time) {
-        self.bring(i, t, t.saturating_add(Time(1)));
+    fn bring_to<const PLAIN: bool>(&mut self, i: u32, t: Time) {
+        self.bring::<PLAIN>(i, t, t.saturating_add(Time(1)));
     }
 
     /// Process neuron `i`'s train events before `trains_before` and its
     /// forecast if before `forecasts_before`, in time order (a forecast
     /// first at equal times).
     #[inline(always)]
-    fn bring(&mut self, i: u32, trains_before: Time, forecasts_before: Time) {
+    fn bring<const PLAIN: bool>(&mut self, i: u32, trains_before: Time, forecasts_before: Time) {
         loop {
             let t_train = self.timers[i as usize].train;
             let t_forecast = self.timers[i as usize].forecast;
-            if t_forecast < forecasts_before && t_forecast <= t_train {
+            // Plain neurons never forecast.
+            debug_assert!(!PLAIN || t_forecast == Time::NEVER);
+            if !PLAIN && t_forecast < forecasts_before && t_forecast <= t_train {
                 self.timers[i as usize].forecast = Time::NEVER;
                 let r = self.dynamics.on_forecast(i, t_forecast);
                 self.apply_direct(i, t_forecast, r);
@@ -258,14 +282,22 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 return;
             }
             let input = self.trains_input(i, t_train);
-            let r = self.dynamics.on_input(i, t_train, 0.0, input);
-            self.apply_direct(i, t_train, r);
+            self.give::<PLAIN>(i, t_train, 0.0, input);
         }
     }
 
     /// The end of a step: every neuron's trains and forecasts before `end`
     /// (what the grouped path's per-neuron sweep does with no deliveries).
     pub(super) fn sweep_direct(&mut self, end: Time) {
+        if self.direct.as_ref().expect("direct delivery").plain {
+            self.sweep::<true>(end);
+        } else {
+            self.sweep::<false>(end);
+        }
+    }
+
+    /// `sweep_direct`, compiled once for plain neurons and once for any.
+    fn sweep<const PLAIN: bool>(&mut self, end: Time) {
         self.step += 1;
         let step = self.step;
         self.active.clear();
@@ -278,7 +310,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.activate_due_forecasts(end);
         let active = std::mem::take(&mut self.active);
         for &i in &active {
-            self.bring(i, end, end);
+            self.bring::<PLAIN>(i, end, end);
             self.settle(i);
         }
         self.active = active;
@@ -298,6 +330,21 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let mut input = Input::default();
         self.take_trains_at(i, t, &mut input);
         input
+    }
+
+    /// Hand neuron `i` its summed input of tick `t` (exact time `t + lag`).
+    #[inline(always)]
+    fn give<const PLAIN: bool>(&mut self, i: u32, t: Time, lag: f32, input: Input) {
+        if PLAIN && lag == 0.0 {
+            match self.dynamics.plain_input(i, t, input.total) {
+                Outcome::Quiet => {}
+                Outcome::Discarded => self.counters.discarded_events += 1,
+                Outcome::Spiked => self.emit(i, t, 0.0),
+            }
+        } else {
+            let r = self.dynamics.on_input(i, t, lag, input);
+            self.apply_direct(i, t, r);
+        }
     }
 
     /// `apply`, remembering a changed forecast for the index.

@@ -17,7 +17,7 @@
 use super::decay::DecayTable;
 use serde::Deserialize;
 use std::sync::Arc;
-use volley_engine::{Forecast, Response, Time};
+use volley_engine::{Forecast, Outcome, Response, Time};
 
 /// Parameters, with NEST's names and units (ms, mV, pF, pA).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -119,6 +119,12 @@ impl LifDeltaConsts {
         }
     }
 
+    /// Whether `I_e` alone drives the neuron over threshold (then it
+    /// forecasts its crossings).
+    pub fn self_firing(&self) -> bool {
+        self.self_firing
+    }
+
     /// The refractory period.
     pub fn t_ref(&self) -> Time {
         self.t_ref
@@ -190,12 +196,18 @@ impl LifDeltaNeuron {
         }
     }
 
+    /// Fire at `t + lag`: reset, refractory until `t + t_ref`.
     #[cold]
     #[inline(never)]
-    fn fire(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) -> Response {
+    fn reset(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) {
         self.u = c.reset;
         self.last = t.saturating_add(c.t_ref);
         self.lag = lag;
+    }
+
+    /// What the engine is told of a spike just fired (after [`Self::reset`]).
+    #[inline]
+    fn spike_response(&mut self, c: &LifDeltaConsts, lag: f64) -> Response {
         Response {
             spiked: true,
             discarded: false,
@@ -206,6 +218,12 @@ impl LifDeltaNeuron {
                 Forecast::Unchanged
             },
         }
+    }
+
+    #[inline]
+    fn fire(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) -> Response {
+        self.reset(c, t, lag);
+        self.spike_response(c, lag)
     }
 
     /// Forecast a crossing `dt_ms` after the exact last update time.
@@ -246,28 +264,48 @@ impl LifDeltaNeuron {
     /// Summed input `w` (mV) arrives at `t + lag` (lag in ms, sub-tick).
     #[inline(always)]
     pub fn on_input(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Response {
-        if t < self.refractory_until() {
-            return Response {
+        match self.take(c, t, lag, w) {
+            Outcome::Discarded => Response {
                 discarded: true,
                 ..Response::QUIET
-            };
+            },
+            Outcome::Spiked => self.spike_response(c, lag),
+            Outcome::Quiet => Response {
+                forecast: self.predict(c),
+                ..Response::QUIET
+            },
+        }
+    }
+
+    /// `on_input` at lag 0 for a neuron that never forecasts (no
+    /// supra-threshold `I_e`): the same state change, no `Response`.
+    #[inline(always)]
+    pub fn plain_input(&mut self, c: &LifDeltaConsts, t: Time, w: f64) -> Outcome {
+        debug_assert!(!c.self_firing);
+        self.take(c, t, 0.0, w)
+    }
+
+    /// The state change of an input (shared by both entries above).
+    #[inline(always)]
+    fn take(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Outcome {
+        if t < self.refractory_until() {
+            return Outcome::Discarded;
         }
         self.propagate(c, t, lag);
         if self.u >= c.theta {
             // Drifted over threshold just now (the forecast was rounded to a tick).
-            return self.fire(c, t, lag);
+            self.reset(c, t, lag);
+            return Outcome::Spiked;
         }
         self.u += w;
         if self.u < c.v_min {
             self.u = c.v_min;
         }
         if self.u >= c.theta {
-            self.fire(c, t, lag)
+            self.reset(c, t, lag);
+            Outcome::Spiked
         } else {
-            Response {
-                forecast: self.predict(c),
-                ..Response::QUIET
-            }
+            Outcome::Quiet
         }
     }
 

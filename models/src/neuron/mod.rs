@@ -9,7 +9,7 @@ use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use slotmap::{new_key_type, SlotMap};
 use std::sync::Arc;
-use volley_engine::{Dynamics, Input, Response, Time};
+use volley_engine::{Dynamics, Input, Outcome, Response, Time};
 
 new_key_type! {
     /// Stable handle of one neuron's state inside a partition.
@@ -279,6 +279,19 @@ impl Dynamics for NeuronStore {
                 )
             }
         }
+    }
+
+    /// Plain when every neuron is a `lif_delta` that no constant current
+    /// drives over threshold (checked once; the engine asks at start).
+    fn is_plain(&self) -> bool {
+        self.lif_exp.is_empty() && self.lif_delta_consts.iter().all(|c| !c.self_firing())
+    }
+
+    #[inline(always)]
+    fn plain_input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        debug_assert!(self.kinds[i as usize] == Kind::Delta);
+        let n = &mut self.lif_delta[self.keys[i as usize]];
+        n.plain_input(&self.lif_delta_consts[n.params as usize], t, total)
     }
 
     #[inline]

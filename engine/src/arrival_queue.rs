@@ -28,9 +28,15 @@ pub struct Arrival {
     pub start: u64,
     /// Number of synapses in the run.
     pub len: u32,
+    /// The class of every synapse of the run, if they share one
+    /// ([`Arrival::MIXED`] if not): then the weight is looked up once.
+    pub class: u32,
 }
 
 impl Arrival {
+    /// `class` of a run whose synapses have different classes.
+    pub const MIXED: u32 = u32::MAX;
+
     /// One past its run's last synapse.
     #[inline]
     pub fn end(&self) -> u64 {
@@ -91,7 +97,7 @@ impl ArrivalQueue {
     /// Add the arrival of `spike` at the synapses `start..start + len`,
     /// which all have delay `delay`. It may not land in an open or past window.
     #[inline]
-    pub fn push(&mut self, spike: Spike, delay: Time, start: u64, len: u32) {
+    pub fn push(&mut self, spike: Spike, delay: Time, start: u64, len: u32, class: u32) {
         let time = spike.time + delay;
         let k = time.0 / self.window;
         debug_assert!(
@@ -108,6 +114,7 @@ impl ArrivalQueue {
             spike,
             start,
             len,
+            class,
         });
     }
 
@@ -157,10 +164,10 @@ mod tests {
     #[test]
     fn groups_come_out_by_time_then_source_then_emission() {
         let mut q = ArrivalQueue::new(Time(10), Time(30));
-        q.push(Spike::at(Time(5), Gid(7)), Time(10), 0, 2);
-        q.push(Spike::at(Time(1), Gid(7)), Time(14), 2, 1);
-        q.push(Spike::at(Time(5), Gid(3)), Time(10), 3, 4);
-        q.push(Spike::at(Time(6), Gid(1)), Time(10), 7, 1);
+        q.push(Spike::at(Time(5), Gid(7)), Time(10), 0, 2, Arrival::MIXED);
+        q.push(Spike::at(Time(1), Gid(7)), Time(14), 2, 1, Arrival::MIXED);
+        q.push(Spike::at(Time(5), Gid(3)), Time(10), 3, 4, Arrival::MIXED);
+        q.push(Spike::at(Time(6), Gid(1)), Time(10), 7, 1, Arrival::MIXED);
         q.open(1);
         assert_eq!(q.open_window(), Some(1));
         let g: Vec<(u64, u32, u64)> = q

@@ -73,7 +73,7 @@ fn arrival_queue(c: &mut Criterion) {
             for s in 0..n {
                 // Sources fire in gid order, times scattered over the window.
                 let t = Time(k * W.0 + u64::from((s * 7919) % 1500) * 1024);
-                q.push(Spike::at(t, Gid(s)), W, u64::from(s) * 1250, 1250);
+                q.push(Spike::at(t, Gid(s)), W, u64::from(s) * 1250, 1250, 0);
             }
             k += 1;
             q.open(k);

@@ -71,32 +71,97 @@ impl Direct {
         if a == b {
             return;
         }
-        if let Some(d) = self.uniform_delay {
-            self.push_runs(spike, a, b, |_| d);
-            return;
-        }
         let table = connectome.classes();
         match connectome.synapses_in(a, b).1 {
-            Classes::Narrow(c) => self.push_runs(spike, a, b, |k| table[c[k] as usize].delay),
-            Classes::Wide(c) => self.push_runs(spike, a, b, |k| table[c[k] as usize].delay),
+            Classes::Narrow(c) => self.push_runs(spike, a, c, |c| table[c as usize].delay),
+            Classes::Wide(c) => self.push_runs(spike, a, c, |c| table[c as usize].delay),
         }
     }
 
-    /// Split `a..b` into runs of equal delay (`delay_of(k)` for offset `k`).
+    /// Split synapses `a..a + classes.len()` into runs of equal delay
+    /// (`delay_of(class)`), noting for each whether one class covers it.
     #[inline]
-    fn push_runs(&mut self, spike: Spike, a: u64, b: u64, delay_of: impl Fn(usize) -> Time) {
-        let n = (b - a) as usize;
+    fn push_runs<
+        C: Copy
+            + Into<u32>
+            + Eq
+            + std::ops::BitXor<Output = C>
+            + std::ops::BitOr<Output = C>
+            + Default,
+    >(
+        &mut self,
+        spike: Spike,
+        a: u64,
+        classes: &[C],
+        delay_of: impl Fn(u32) -> Time,
+    ) {
+        if self.uniform_delay.is_some() {
+            // One run; is it one class? (A branch-free scan, vectorised:
+            // a few instructions per spike against one lookup per synapse.)
+            let c0 = classes[0];
+            let differ = classes.iter().fold(C::default(), |acc, &c| acc | (c ^ c0));
+            let class = if differ == C::default() {
+                c0.into()
+            } else {
+                Arrival::MIXED
+            };
+            let d = delay_of(c0.into());
+            self.arrivals.push(spike, d, a, classes.len() as u32, class);
+            return;
+        }
+        let n = classes.len();
         let mut start = 0;
         while start < n {
-            let d = delay_of(start);
+            let c0 = classes[start];
+            let d = delay_of(c0.into());
+            let mut uniform = true;
             let mut end = start + 1;
-            while end < n && delay_of(end) == d {
+            while end < n {
+                let c = classes[end];
+                if c != c0 {
+                    if delay_of(c.into()) != d {
+                        break;
+                    }
+                    uniform = false;
+                }
                 end += 1;
             }
+            let class = if uniform { c0.into() } else { Arrival::MIXED };
             self.arrivals
-                .push(spike, d, a + start as u64, (end - start) as u32);
+                .push(spike, d, a + start as u64, (end - start) as u32, class);
             start = end;
         }
+    }
+}
+
+/// The classes of a run's synapses: read per synapse, or one for all.
+trait RunClasses: Copy {
+    /// The class of the run's synapse `k`.
+    fn class(self, k: usize) -> u32;
+}
+
+impl RunClasses for &[u16] {
+    #[inline(always)]
+    fn class(self, k: usize) -> u32 {
+        self[k].into()
+    }
+}
+
+impl RunClasses for &[u32] {
+    #[inline(always)]
+    fn class(self, k: usize) -> u32 {
+        self[k]
+    }
+}
+
+/// Every synapse of the run has this class.
+#[derive(Clone, Copy)]
+struct OneClass(u32);
+
+impl RunClasses for OneClass {
+    #[inline(always)]
+    fn class(self, _: usize) -> u32 {
+        self.0
     }
 }
 
@@ -122,12 +187,16 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             };
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
+                let table = connectome.classes();
                 match connectome.synapses_in(a.start, a.end()) {
+                    (targets, _) if a.class != Arrival::MIXED => {
+                        self.deliver_alone::<PLAIN, _>(a, targets, OneClass(a.class), table)
+                    }
                     (targets, Classes::Narrow(c)) => {
-                        self.deliver_alone::<PLAIN, _>(a, targets, c, connectome.classes())
+                        self.deliver_alone::<PLAIN, _>(a, targets, c, table)
                     }
                     (targets, Classes::Wide(c)) => {
-                        self.deliver_alone::<PLAIN, _>(a, targets, c, connectome.classes())
+                        self.deliver_alone::<PLAIN, _>(a, targets, c, table)
                     }
                 }
             } else {
@@ -141,12 +210,16 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         .expect("direct delivery")
                         .arrivals
                         .get(k);
+                    let table = connectome.classes();
                     match connectome.synapses_in(a.start, a.end()) {
+                        (targets, _) if a.class != Arrival::MIXED => {
+                            self.accumulate::<PLAIN, _>(a, targets, OneClass(a.class), table)
+                        }
                         (targets, Classes::Narrow(c)) => {
-                            self.accumulate::<PLAIN, _>(a, targets, c, connectome.classes())
+                            self.accumulate::<PLAIN, _>(a, targets, c, table)
                         }
                         (targets, Classes::Wide(c)) => {
-                            self.accumulate::<PLAIN, _>(a, targets, c, connectome.classes())
+                            self.accumulate::<PLAIN, _>(a, targets, c, table)
                         }
                     }
                 }
@@ -165,11 +238,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// One arrival alone at its tick: each target gets its input at once.
     #[inline]
-    fn deliver_alone<const PLAIN: bool, C: Copy + Into<u32>>(
+    fn deliver_alone<const PLAIN: bool, C: RunClasses>(
         &mut self,
         a: Arrival,
         targets: &[u32],
-        classes: &[C],
+        classes: C,
         table: &[SynapseClass],
     ) {
         let t = a.time;
@@ -177,7 +250,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let mut k = 0;
         while k < n {
             let i = targets[k];
-            let c: u32 = classes[k].into();
+            let c = classes.class(k);
             let w = table[c as usize].weight;
             let mut j = k + 1;
             self.bring_to::<PLAIN>(i, t);
@@ -189,7 +262,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 let mut input = Input::default();
                 input.add(w);
                 while j < n && targets[j] == i {
-                    let c: u32 = classes[j].into();
+                    let c = classes.class(j);
                     let w = table[c as usize].weight;
                     input.add(w);
                     self.observe(
@@ -213,15 +286,15 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// Several arrivals share a tick: sum each target's inputs first.
     #[inline]
-    fn accumulate<const PLAIN: bool, C: Copy + Into<u32>>(
+    fn accumulate<const PLAIN: bool, C: RunClasses>(
         &mut self,
         a: Arrival,
         targets: &[u32],
-        classes: &[C],
+        classes: C,
         table: &[SynapseClass],
     ) {
         for (k, &i) in targets.iter().enumerate() {
-            let c: u32 = classes[k].into();
+            let c = classes.class(k);
             let w = table[c as usize].weight;
             if self.mark[i as usize] != self.step {
                 self.mark[i as usize] = self.step;

@@ -16,11 +16,14 @@ const SIZE: usize = 1 << BITS;
 const MASK: u64 = (SIZE - 1) as u64;
 
 /// `expm1(-n ticks / tau)` for one time constant.
+///
+/// The three levels are stored inline (the table is shared behind an `Arc`):
+/// one pointer to follow per lookup, not two.
 pub struct DecayTable {
     tau_ms: f64,
-    lo: Box<[f64; SIZE]>,
-    mid: Box<[f64; SIZE]>,
-    hi: Box<[f64; SIZE]>,
+    lo: [f64; SIZE],
+    mid: [f64; SIZE],
+    hi: [f64; SIZE],
 }
 
 impl std::fmt::Debug for DecayTable {
@@ -33,7 +36,7 @@ impl DecayTable {
     /// The tables for time constant `tau_ms` (> 0).
     pub fn new(tau_ms: f64) -> Self {
         let level = |shift: u32| {
-            let mut t = Box::new([0.0; SIZE]);
+            let mut t = [0.0; SIZE];
             for (k, e) in t.iter_mut().enumerate() {
                 *e = Self::exact(tau_ms, (k as u64) << shift);
             }

@@ -120,6 +120,9 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     own_spikes: Vec<Spike>,
     outboxes: Vec<Vec<Spike>>,
     input_spikes: Vec<Spike>,
+    /// Neurons whose forecast changed during direct delivery (the index is
+    /// updated at the end).
+    dirty: Vec<u32>,
     /// Scratch: neurons to advance in the current step, and their marks.
     active: Vec<u32>,
     mark: Vec<u64>,
@@ -246,6 +249,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             outboxes: vec![Vec::new(); p.parts],
             input_spikes: Vec::new(),
             active: Vec::new(),
+            dirty: Vec::new(),
             mark: vec![0; n as usize],
             step: 0,
             started: false,
@@ -305,6 +309,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             own_spikes: self.own_spikes,
             outboxes: self.outboxes,
             input_spikes: self.input_spikes,
+            dirty: self.dirty,
             active: self.active,
             mark: self.mark,
             step: self.step,

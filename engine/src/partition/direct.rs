@@ -33,15 +33,29 @@ pub(super) struct Direct {
     pub(super) arrivals: ArrivalQueue,
     /// The one delay of every synapse, if they share it (one arrival per spike).
     uniform_delay: Option<Time>,
-    /// Per local neuron: inputs summed so far at the current tick, first lag.
-    acc: Vec<(Input, f32)>,
-    /// Neurons with something in `acc`, in first-touch order.
-    touched: Vec<u32>,
-    /// Neurons whose forecast changed (the index is updated at the end).
-    dirty: Vec<u32>,
+    /// Inputs of several arrivals at one tick, summed per target.
+    summing: Summing,
     /// The neurons are plain ([`Dynamics::is_plain`]): zero-lag inputs go
     /// through `plain_input`, forecasts never change.
     plain: bool,
+}
+
+/// Per-target sums of one tick's inputs (arrivals sharing a tick).
+struct Summing {
+    /// Numbers the ticks summed so far (a sum of another step is stale).
+    step: u64,
+    /// Per local neuron: its sum, side by side with the step it belongs to.
+    sums: Vec<Sum>,
+    /// Neurons with a sum at the current step, in first-touch order.
+    touched: Vec<u32>,
+}
+
+/// One neuron's inputs summed at one tick, and the first one's lag.
+#[derive(Clone, Copy, Default)]
+struct Sum {
+    step: u64,
+    input: Input,
+    lag: f32,
 }
 
 impl Direct {
@@ -57,9 +71,11 @@ impl Direct {
         Direct {
             arrivals: ArrivalQueue::new(window, max_delay),
             uniform_delay,
-            acc: vec![(Input::default(), 0.0); n as usize],
-            touched: Vec::new(),
-            dirty: Vec::new(),
+            summing: Summing {
+                step: 0,
+                sums: vec![Sum::default(); n as usize],
+                touched: Vec::new(),
+            },
             plain,
         }
     }
@@ -177,17 +193,15 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// `deliver_direct`, compiled once for plain neurons and once for any.
     fn deliver_arrivals<const PLAIN: bool>(&mut self, end: Time) {
-        // The connectome is only read here; taking it out lets the loop
-        // call the partition's other parts mutably.
+        // The connectome is only read here, the direct state only by this
+        // loop; taking both out lets the loop call the partition's other
+        // parts mutably.
         let connectome = std::mem::take(&mut self.connectome);
-        loop {
-            let direct = self.direct.as_mut().expect("direct delivery");
-            let Some(group) = direct.arrivals.next_group(end) else {
-                break;
-            };
+        let mut direct = self.direct.take().expect("direct delivery");
+        let table = connectome.classes();
+        while let Some(group) = direct.arrivals.next_group(end) {
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
-                let table = connectome.classes();
                 match connectome.synapses_in(a.start, a.end()) {
                     (targets, _) if a.class != Arrival::MIXED => {
                         self.deliver_alone::<PLAIN, _>(a, targets, OneClass(a.class), table)
@@ -202,38 +216,34 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             } else {
                 let t = direct.arrivals.get(group.start).time;
                 // A fresh step number marks this group's first touches.
-                self.step += 1;
+                direct.summing.step += 1;
                 for k in group {
-                    let a = self
-                        .direct
-                        .as_ref()
-                        .expect("direct delivery")
-                        .arrivals
-                        .get(k);
-                    let table = connectome.classes();
+                    let a = direct.arrivals.get(k);
+                    let d = &mut direct.summing;
                     match connectome.synapses_in(a.start, a.end()) {
                         (targets, _) if a.class != Arrival::MIXED => {
-                            self.accumulate::<PLAIN, _>(a, targets, OneClass(a.class), table)
+                            self.accumulate::<PLAIN, _>(d, a, targets, OneClass(a.class), table)
                         }
                         (targets, Classes::Narrow(c)) => {
-                            self.accumulate::<PLAIN, _>(a, targets, c, table)
+                            self.accumulate::<PLAIN, _>(d, a, targets, c, table)
                         }
                         (targets, Classes::Wide(c)) => {
-                            self.accumulate::<PLAIN, _>(a, targets, c, table)
+                            self.accumulate::<PLAIN, _>(d, a, targets, c, table)
                         }
                     }
                 }
-                self.apply_accumulated::<PLAIN>(t);
+                self.apply_accumulated::<PLAIN>(&mut direct.summing, t);
             }
         }
         self.connectome = connectome;
-        let dirty = std::mem::take(&mut self.direct.as_mut().expect("direct delivery").dirty);
+        self.direct = Some(direct);
+        let dirty = std::mem::take(&mut self.dirty);
         for &i in &dirty {
             self.settle(i);
         }
         let mut dirty = dirty;
         dirty.clear();
-        self.direct.as_mut().expect("direct delivery").dirty = dirty;
+        self.dirty = dirty;
     }
 
     /// One arrival alone at its tick: each target gets its input at once.
@@ -288,6 +298,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     #[inline]
     fn accumulate<const PLAIN: bool, C: RunClasses>(
         &mut self,
+        summing: &mut Summing,
         a: Arrival,
         targets: &[u32],
         classes: C,
@@ -296,19 +307,22 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         for (k, &i) in targets.iter().enumerate() {
             let c = classes.class(k);
             let w = table[c as usize].weight;
-            if self.mark[i as usize] != self.step {
-                self.mark[i as usize] = self.step;
+            let sum = &mut summing.sums[i as usize];
+            if sum.step != summing.step {
+                *sum = Sum {
+                    step: summing.step,
+                    input: Input::default(),
+                    lag: a.spike.lag,
+                };
+                summing.touched.push(i);
                 // Up to the tick now, so that its earlier events come first.
                 self.bring_to::<PLAIN>(i, a.time);
-                let direct = self.direct.as_mut().expect("direct delivery");
-                direct.touched.push(i);
-                direct.acc[i as usize] = (Input::default(), a.spike.lag);
             }
-            let direct = self.direct.as_mut().expect("direct delivery");
+            let sum = &mut summing.sums[i as usize];
             if PLAIN {
-                direct.acc[i as usize].0.add_total(w);
+                sum.input.add_total(w);
             } else {
-                direct.acc[i as usize].0.add(w);
+                sum.input.add(w);
             }
             self.observe(i, &a.delivery(i, c, w));
         }
@@ -316,16 +330,13 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// Hand every touched neuron its summed inputs of tick `t`.
-    fn apply_accumulated<const PLAIN: bool>(&mut self, t: Time) {
-        let touched = std::mem::take(&mut self.direct.as_mut().expect("direct delivery").touched);
-        for &i in &touched {
-            let (mut input, lag) = self.direct.as_ref().expect("direct delivery").acc[i as usize];
+    fn apply_accumulated<const PLAIN: bool>(&mut self, summing: &mut Summing, t: Time) {
+        for &i in &summing.touched {
+            let Sum { mut input, lag, .. } = summing.sums[i as usize];
             self.add_trains_at(i, t, &mut input);
             self.give::<PLAIN>(i, t, lag, input);
         }
-        let mut touched = touched;
-        touched.clear();
-        self.direct.as_mut().expect("direct delivery").touched = touched;
+        summing.touched.clear();
     }
 
     /// Advance neuron `i` to tick `t`: its forecast if due at or before `t`
@@ -425,7 +436,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     fn apply_direct(&mut self, i: u32, t: Time, r: Response) {
         self.apply(i, t, r);
         if r.forecast != Forecast::Unchanged {
-            self.direct.as_mut().expect("direct delivery").dirty.push(i);
+            self.dirty.push(i);
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod lif_exp;
 use decay::DecayTable;
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
-use slotmap::{new_key_type, SlotMap};
+use slotmap::{new_key_type, DenseSlotMap};
 use std::sync::Arc;
 use volley_engine::{Dynamics, Input, Outcome, Response, Time};
 
@@ -138,17 +138,22 @@ enum Kind {
     Exp,
 }
 
-/// All neurons of one partition. State lives in one slotmap per model
-/// (stable keys, dense storage); `keys` and `kinds` map the engine's local
-/// index to the key and the model (two dense arrays: the hot path reads the
-/// same 8-byte key array as a single-model store). Constants derived from each parameter set are computed
-/// once and shared.
+/// All neurons of one partition. State lives in one dense slotmap per
+/// model (stable keys; values packed in insertion order, no per-slot
+/// version beside them). `keys` and `kinds` map the engine's local index to
+/// the key and the model; `dense` to the value's position in its model's
+/// packed values, which the input paths use: one array read and no version
+/// check per input. Positions are stable because the store never removes a
+/// neuron (a dense slotmap moves its last value into a removed one's place).
+/// Constants derived from each parameter set are computed once and shared.
 #[derive(Default)]
 pub struct NeuronStore {
-    lif_delta: SlotMap<NeuronKey, LifDeltaNeuron>,
-    lif_exp: SlotMap<NeuronKey, LifExpNeuron>,
+    lif_delta: DenseSlotMap<NeuronKey, LifDeltaNeuron>,
+    lif_exp: DenseSlotMap<NeuronKey, LifExpNeuron>,
     keys: Vec<NeuronKey>,
     kinds: Vec<Kind>,
+    /// Per local index: position in its model's packed values.
+    dense: Vec<u32>,
     lif_delta_consts: Vec<LifDeltaConsts>,
     lif_exp_consts: Vec<LifExpConsts>,
     /// Parameter set index → (is lif_exp, index within its model).
@@ -192,12 +197,14 @@ impl NeuronStore {
         let (exp, k) = self.params[params as usize];
         if exp {
             let n = self.lif_exp_consts[k as usize].initial(k, v_m);
+            self.dense.push(self.lif_exp.len() as u32);
             let key = self.lif_exp.insert(n);
             self.keys.push(key);
             self.kinds.push(Kind::Exp);
             key
         } else {
             let n = self.lif_delta_consts[k as usize].initial(k, v_m);
+            self.dense.push(self.lif_delta.len() as u32);
             let key = self.lif_delta.insert(n);
             self.keys.push(key);
             self.kinds.push(Kind::Delta);
@@ -257,10 +264,10 @@ impl Dynamics for NeuronStore {
 
     #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
-        let k = self.keys[i as usize];
+        let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
             Kind::Delta => {
-                let n = &mut self.lif_delta[k];
+                let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.on_input(
                     &self.lif_delta_consts[n.params as usize],
                     t,
@@ -269,7 +276,7 @@ impl Dynamics for NeuronStore {
                 )
             }
             Kind::Exp => {
-                let n = &mut self.lif_exp[k];
+                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
                 n.on_input(
                     &self.lif_exp_consts[n.params as usize],
                     t,
@@ -290,7 +297,7 @@ impl Dynamics for NeuronStore {
     #[inline(always)]
     fn plain_input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
         debug_assert!(self.kinds[i as usize] == Kind::Delta);
-        let n = &mut self.lif_delta[self.keys[i as usize]];
+        let n = &mut self.lif_delta.values_as_mut_slice()[self.dense[i as usize] as usize];
         n.plain_input(&self.lif_delta_consts[n.params as usize], t, total)
     }
 

@@ -21,7 +21,7 @@ use volley_engine::{Gid, Time};
 
 use super::model_file::ValueSpec;
 use super::wiring::Wiring;
-use crate::rng::{stream, StreamKind};
+use crate::rng::{stream, StreamKind, UniformBelow};
 
 /// A sampled quantity: constant, or a distribution.
 #[derive(Clone, Debug, PartialEq)]
@@ -468,30 +468,42 @@ fn draw_sources(
     let mut rng = c.connect_stream(u64::from(t));
     let mut syn = c.synapse_stream(u64::from(t));
     scratch.chosen.clear();
+    if k == 0 {
+        return Ok(());
+    }
+    let below = UniformBelow::new(c.sources.n)
+        .ok_or_else(|| format!("{} sources: too many to draw from", c.sources.n))?;
+    let chosen = &mut scratch.chosen;
+    // Whether source `s` may be added (no autapse, no repeat if excluded).
+    let mut allowed = |s: u32| !((!c.autapses && s == t) || (!c.multapses && !chosen.insert(s)));
     if let Some(class) = sampler.constant_class(w)? {
         // One class for all: draw the sources, add them in one call.
         let sources = &mut scratch.sources;
         sources.clear();
-        while (sources.len() as u64) < k {
-            let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-            if (!c.autapses && s == t) || (!c.multapses && !scratch.chosen.insert(s)) {
-                continue;
+        below.for_each(&mut rng, |v| {
+            let s = c.sources.gid(v);
+            if allowed(s) {
+                sources.push(s);
             }
-            sources.push(s);
-        }
+            (sources.len() as u64) < k
+        });
         w.add_sources(sources, t, class);
         return Ok(());
     }
     let mut made = 0;
-    while made < k {
-        let s = c.sources.gid(rng.gen_range(0..c.sources.n));
-        if (!c.autapses && s == t) || (!c.multapses && !scratch.chosen.insert(s)) {
-            continue;
+    let mut failed = Ok(());
+    below.for_each(&mut rng, |v| {
+        let s = c.sources.gid(v);
+        if allowed(s) {
+            if let Err(e) = add(w, sampler, &mut syn, s, t) {
+                failed = Err(e);
+                return false;
+            }
+            made += 1;
         }
-        add(w, sampler, &mut syn, s, t)?;
-        made += 1;
-    }
-    Ok(())
+        made < k
+    });
+    failed
 }
 
 /// `fixed_indegree`: every target draws `k` sources.

@@ -743,8 +743,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 weight,
                 lag: 0.0,
             };
-            self.note(i, &d);
+            self.observe(i, &d);
         }
+        self.count(source, u64::from(n));
     }
 
     /// Record the outcome of one call. Inlined into every input loop; the

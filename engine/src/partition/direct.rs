@@ -382,6 +382,16 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// `sweep_direct`, compiled once for plain neurons and once for any.
     fn sweep<const PLAIN: bool>(&mut self, end: Time) {
+        if PLAIN {
+            // No forecasts to activate or settle: each neuron with train
+            // events left, in index order (the order `active` would have).
+            for i in 0..self.timers.len() as u32 {
+                if self.timers[i as usize].train < end {
+                    self.bring::<true>(i, end, end);
+                }
+            }
+            return;
+        }
         self.step += 1;
         let step = self.step;
         self.active.clear();

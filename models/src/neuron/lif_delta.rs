@@ -324,6 +324,49 @@ impl LifDeltaNeuron {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `plain_input` is `on_input` at lag 0 for a neuron that never
+        /// forecasts: the same outcomes and the same state, bit for bit,
+        /// including inputs during refractoriness and after a lagged spike.
+        #[test]
+        fn plain_input_is_on_input_at_lag_zero(
+            i_e in 0.0f64..240.0,
+            steps in proptest::collection::vec((1u64..3_000_000, -8.0f64..12.0, any::<bool>()), 1..200),
+        ) {
+            let c = LifDeltaConsts::new(&params(i_e));
+            prop_assert!(!c.self_firing());
+            let mut a = c.initial(0, 5.0);
+            a.start(&c, Time::ZERO);
+            let mut b = a;
+            let mut t = Time::ZERO;
+            for (gap, w, lagged) in steps {
+                t = Time(t.0 + gap);
+                if lagged {
+                    // A lagged input (another partition's current-driven
+                    // spike) goes the general way on both.
+                    let ra = a.on_input(&c, t, 0.25e-6, w);
+                    let rb = b.on_input(&c, t, 0.25e-6, w);
+                    prop_assert_eq!(ra, rb);
+                    continue;
+                }
+                let r = a.on_input(&c, t, 0.0, w);
+                let o = b.plain_input(&c, t, w);
+                prop_assert_eq!(r.forecast, Forecast::Unchanged);
+                let want = if r.spiked {
+                    Outcome::Spiked
+                } else if r.discarded {
+                    Outcome::Discarded
+                } else {
+                    Outcome::Quiet
+                };
+                prop_assert_eq!(o, want);
+                prop_assert_eq!(a.u.to_bits(), b.u.to_bits());
+                prop_assert_eq!((a.last, a.lag.to_bits()), (b.last, b.lag.to_bits()));
+            }
+        }
+    }
 
     fn params(i_e: f64) -> LifDeltaParams {
         LifDeltaParams {

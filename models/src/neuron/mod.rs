@@ -316,3 +316,68 @@ impl Dynamics for NeuronStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(i_e: f64) -> NeuronParams {
+        NeuronParams::parse(
+            "lif_delta",
+            toml::from_str(&format!(
+                "tau_m = 20.0\nC_m = 250.0\nt_ref = 2.0\nE_L = 0.0\nV_reset = 0.0\nV_th = 20.0\nI_e = {i_e:?}"
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn plain_only_without_forecasting_neurons() {
+        let mut store = NeuronStore::default();
+        let p = store.add_params(&delta(100.0));
+        store.push(p, 0.0);
+        assert!(store.is_plain(), "sub-threshold current: plain");
+        let q = store.add_params(&delta(300.0));
+        assert!(!store.is_plain(), "a current-driven set: not plain");
+        let _ = q;
+
+        let mut exp = NeuronStore::default();
+        let p = exp.add_params(&NeuronParams::parse(
+            "lif_exp",
+            toml::from_str(
+                "tau_m = 10.0\nC_m = 250.0\nt_ref = 2.0\nE_L = -65.0\nV_reset = -65.0\nV_th = -50.0\ntau_syn_ex = 0.5\ntau_syn_in = 0.5",
+            )
+            .unwrap(),
+        )
+        .unwrap());
+        exp.push(p, -65.0);
+        assert!(!exp.is_plain(), "lif_exp reads the split input: not plain");
+    }
+
+    #[test]
+    fn inputs_reach_neurons_by_packed_position() {
+        // Mixed models: local indices interleave, positions count per model.
+        let mut store = NeuronStore::default();
+        let d = store.add_params(&delta(0.0));
+        let e = store.add_params(&NeuronParams::parse(
+            "lif_exp",
+            toml::from_str(
+                "tau_m = 10.0\nC_m = 250.0\nt_ref = 2.0\nE_L = 0.0\nV_reset = 0.0\nV_th = 15.0\ntau_syn_ex = 0.5\ntau_syn_in = 0.5",
+            )
+            .unwrap(),
+        )
+        .unwrap());
+        for (k, p) in [d, e, d, e, d].into_iter().enumerate() {
+            store.push(p, k as f64);
+        }
+        assert_eq!(store.dense, [0, 0, 1, 1, 2]);
+        for i in 0..5 {
+            store.start(i, Time::ZERO);
+        }
+        let r = store.on_input(4, Time::ZERO, 0.0, Input::single(5.0));
+        assert!(!r.spiked);
+        assert_eq!(store.v_m(4), Some(9.0));
+        assert_eq!(store.v_m(2), Some(2.0));
+    }
+}

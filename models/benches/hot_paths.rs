@@ -139,6 +139,16 @@ fn neuron_update(c: &mut Criterion) {
             black_box(store.on_input(i, Time(t), 0.0, Input::single(0.1)))
         })
     });
+    // The same input through the plain path (what direct delivery uses for
+    // stores that never forecast, such as this one).
+    assert!(store.is_plain());
+    g.bench_function("lif_delta_plain_input", |b| {
+        b.iter(|| {
+            t += 3_001;
+            i = (i + 7919) % n;
+            black_box(store.plain_input(i, Time(t), 0.1))
+        })
+    });
     g.finish();
 }
 

@@ -257,41 +257,72 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     ) {
         let t = a.time;
         let n = targets.len();
+        // Zero lag into plain neurons: the common target — nothing of its own
+        // due before or at `t`, no multapse — takes one check and the input.
+        let plain = PLAIN && a.spike.lag == 0.0;
         let mut k = 0;
         while k < n {
-            let i = targets[k];
-            let c = classes.class(k);
-            let w = table[c as usize].weight;
-            let mut j = k + 1;
-            self.bring_to::<PLAIN>(i, t);
-            let d = a.delivery(i, c, w);
-            self.observe(i, &d);
-            let input = if (j == n || targets[j] != i) && self.timers[i as usize].train != t {
-                Input::single(w)
-            } else {
-                let mut input = Input::default();
-                input.add(w);
-                while j < n && targets[j] == i {
-                    let c = classes.class(j);
+            if plain {
+                let i = targets[k];
+                if self.timers[i as usize].train > t && (k + 1 == n || targets[k + 1] != i) {
+                    let c = classes.class(k);
                     let w = table[c as usize].weight;
-                    input.add(w);
-                    self.observe(
-                        i,
-                        &Delivery {
-                            synapse: c,
-                            weight: w,
-                            ..d
-                        },
-                    );
-                    j += 1;
+                    self.observe(i, &a.delivery(i, c, w));
+                    self.give::<true>(i, t, 0.0, Input::single(w));
+                    k += 1;
+                    continue;
                 }
-                self.add_trains_at(i, t, &mut input);
-                input
-            };
-            self.give::<PLAIN>(i, t, a.spike.lag, input);
-            k = j;
+            }
+            k = self.deliver_target::<PLAIN, C>(a, targets, classes, table, k);
         }
         self.count(a.spike.source, n as u64);
+    }
+
+    /// The general case of one target of a lone arrival (from `k`, with its
+    /// multapses and its own events due at or before the tick); returns the
+    /// next target's offset.
+    #[inline(always)]
+    fn deliver_target<const PLAIN: bool, C: RunClasses>(
+        &mut self,
+        a: Arrival,
+        targets: &[u32],
+        classes: C,
+        table: &[SynapseClass],
+        k: usize,
+    ) -> usize {
+        let t = a.time;
+        let n = targets.len();
+        let i = targets[k];
+        let c = classes.class(k);
+        let w = table[c as usize].weight;
+        let mut j = k + 1;
+        self.bring_to::<PLAIN>(i, t);
+        let d = a.delivery(i, c, w);
+        self.observe(i, &d);
+        let input = if (j == n || targets[j] != i) && self.timers[i as usize].train != t {
+            Input::single(w)
+        } else {
+            let mut input = Input::default();
+            input.add(w);
+            while j < n && targets[j] == i {
+                let c = classes.class(j);
+                let w = table[c as usize].weight;
+                input.add(w);
+                self.observe(
+                    i,
+                    &Delivery {
+                        synapse: c,
+                        weight: w,
+                        ..d
+                    },
+                );
+                j += 1;
+            }
+            self.add_trains_at(i, t, &mut input);
+            input
+        };
+        self.give::<PLAIN>(i, t, a.spike.lag, input);
+        j
     }
 
     /// Several arrivals share a tick: sum each target's inputs first.

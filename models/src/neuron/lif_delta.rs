@@ -178,8 +178,10 @@ impl LifDeltaNeuron {
     fn propagate(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) {
         if t != self.last || lag != self.lag {
             let e = if lag == 0.0 && self.lag == 0.0 {
-                // Whole ticks (every input but current-driven spikes' targets).
-                c.decay.expm1_neg(t.0.saturating_sub(self.last.0))
+                // Whole ticks (every input but current-driven spikes' targets);
+                // `t >= last` (earlier inputs are refractory, handled before).
+                debug_assert!(t >= self.last);
+                c.decay.expm1_neg(t.0.wrapping_sub(self.last.0))
             } else {
                 let dt = t.ms_since(self.last) + (lag - self.lag);
                 if dt > 0.0 {

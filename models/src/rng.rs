@@ -31,8 +31,14 @@ fn splitmix(mut z: u64) -> u64 {
 
 /// The stream of `(kind, owner, index)` under `seed`.
 pub fn stream(seed: u64, kind: StreamKind, owner: u64, index: u64) -> Xoshiro256PlusPlus {
+    stream_of(seed, kind, owner, index)
+}
+
+/// The stream of `(kind, owner, index)` under `seed`, from generator `R`
+/// (Poisson trains use the 16-byte xoroshiro128++: one per target neuron).
+pub fn stream_of<R: SeedableRng>(seed: u64, kind: StreamKind, owner: u64, index: u64) -> R {
     let h = splitmix(splitmix(splitmix(seed ^ (kind as u64).rotate_left(56)) ^ owner) ^ index);
-    Xoshiro256PlusPlus::seed_from_u64(h)
+    R::seed_from_u64(h)
 }
 
 /// Uniform integers in `0..n` (`1 <= n <= 2^32`), two from each 64-bit

@@ -1,13 +1,15 @@
 //! Poisson input: an independent train per target neuron (NEST's
 //! `poisson_generator_ps` semantics), with exact exponential intervals drawn
-//! from a xoshiro stream owned by the (generator, target) pair. Each target
+//! from a xoroshiro128++ stream owned by the (generator, target) pair (16
+//! bytes of state per train: the trains are a third of a Brunel neuron's
+//! working set, and its step is shorter than xoshiro256++'s). Each target
 //! neuron consumes its own train while it advances through a window (the
 //! engine's `Trains`), so the drive costs no queue traffic and constant memory.
 
-use crate::rng::{stream, StreamKind};
+use crate::rng::{stream_of, StreamKind};
 use rand_distr::Distribution;
 use rand_distr::Exp1;
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::Xoroshiro128PlusPlus;
 use volley_engine::{Gid, Time, Trains, TICKS_PER_MS};
 
 /// One Poisson generator's trains into the local targets of a partition.
@@ -24,7 +26,7 @@ pub struct PoissonDrive {
 }
 
 struct Train {
-    rng: Xoshiro256PlusPlus,
+    rng: Xoroshiro128PlusPlus,
     /// Next emission (ticks).
     next: u64,
 }
@@ -48,7 +50,7 @@ impl PoissonDrive {
         let trains = targets
             .iter()
             .map(|&(_, g)| {
-                let mut rng = stream(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64);
+                let mut rng = stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64);
                 let next = sample(&mut rng, mean_interval_ticks);
                 Train { rng, next }
             })
@@ -64,17 +66,21 @@ impl PoissonDrive {
     }
 }
 
-/// One exponential interval in ticks (rounded to the nearest tick).
+/// One exponential interval in ticks, rounded to the nearest tick.
 #[inline]
-fn sample(rng: &mut Xoshiro256PlusPlus, mean_ticks: f64) -> u64 {
+fn sample(rng: &mut Xoroshiro128PlusPlus, mean_ticks: f64) -> u64 {
     let x: f64 = Exp1.sample(rng);
-    // Round half up by truncation (x ≥ 0): no libm `round` call; through
-    // i64, one instruction (an interval past 2^62 ticks, 143 years, is never).
-    let t = x * mean_ticks + 0.5;
-    if t >= 4.6e18 {
-        u64::MAX
+    let t = x * mean_ticks;
+    // Below 2^52 (52 days) adding 2^52 leaves the rounded integer in the low
+    // mantissa bits: two instructions instead of a saturating conversion.
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    if t < TWO_52 {
+        (t + TWO_52).to_bits() - TWO_52.to_bits()
+    } else if t < 1.8e19 {
+        t as u64
     } else {
-        t as i64 as u64
+        // Never (also a zero rate: 0·∞ is NaN).
+        u64::MAX
     }
 }
 

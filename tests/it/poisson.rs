@@ -81,3 +81,10 @@ fn trains_are_independent_and_reproducible() {
     let r = cov / (vx * vy).sqrt();
     assert!(r.abs() < 0.1, "correlation {r}");
 }
+
+#[test]
+fn a_zero_rate_never_fires() {
+    for train in arrivals(3, 0.0, 4, 1_000.0) {
+        assert!(train.is_empty());
+    }
+}

@@ -176,26 +176,32 @@ impl LifDeltaNeuron {
     /// Advance the potential exactly to `t + lag`.
     #[inline]
     fn propagate(&mut self, c: &LifDeltaConsts, t: Time, lag: f64) {
+        if lag == 0.0 && self.lag == 0.0 {
+            // Whole ticks (every input but current-driven spikes' targets);
+            // `t >= last` (earlier inputs are refractory, handled before).
+            if t != self.last {
+                debug_assert!(t > self.last);
+                let e = c.decay.expm1_neg(t.0.wrapping_sub(self.last.0));
+                self.relax(c, e);
+                self.last = t;
+            }
+            return;
+        }
         if t != self.last || lag != self.lag {
-            let e = if lag == 0.0 && self.lag == 0.0 {
-                // Whole ticks (every input but current-driven spikes' targets);
-                // `t >= last` (earlier inputs are refractory, handled before).
-                debug_assert!(t >= self.last);
-                c.decay.expm1_neg(t.0.wrapping_sub(self.last.0))
-            } else {
-                let dt = t.ms_since(self.last) + (lag - self.lag);
-                if dt > 0.0 {
-                    (-dt / c.tau_m).exp_m1()
-                } else {
-                    0.0
-                }
-            };
-            if e != 0.0 {
-                self.u = -c.v_inf * e + self.u * e + self.u;
+            let dt = t.ms_since(self.last) + (lag - self.lag);
+            if dt > 0.0 {
+                self.relax(c, (-dt / c.tau_m).exp_m1());
             }
             self.last = t;
             self.lag = lag;
         }
+    }
+
+    /// Relax towards `v_inf` by the factor `e = expm1(-dt/tau_m)`. (A zero
+    /// `e`, from a gap too small for `tau_m`, leaves `u` as it is.)
+    #[inline(always)]
+    fn relax(&mut self, c: &LifDeltaConsts, e: f64) {
+        self.u = -c.v_inf * e + self.u * e + self.u;
     }
 
     /// Fire at `t + lag`: reset, refractory until `t + t_ref`.

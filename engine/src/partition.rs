@@ -733,6 +733,13 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         (source, weight, k): (Gid, f64, u32),
         input: &mut Input,
     ) {
+        // One event is the rule (two trains' events or one train's two at a
+        // tick are rare): no loop set-up for it.
+        if n == 1 && !O::SEES_DELIVERIES {
+            input.add(weight);
+            self.count(source, 1);
+            return;
+        }
         for _ in 0..n {
             input.add(weight);
             let d = Delivery {

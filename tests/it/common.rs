@@ -36,16 +36,37 @@ pub fn run_on(
     threads: usize,
     scheme: PartitionScheme,
 ) -> (Summary, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        overrides: Overrides {
+    run_with(
+        model,
+        Overrides {
             seed: None,
             t_sim_ms,
             threads,
             partitioning: scheme,
             ..Overrides::default()
         },
+    )
+}
+
+/// Run `model` with `seed` on `threads` threads (contiguous partitions).
+pub fn run_seeded(model: &Path, seed: u64, threads: usize) -> (Summary, tempfile::TempDir) {
+    run_with(
+        model,
+        Overrides {
+            seed: Some(seed),
+            threads,
+            partitioning: PartitionScheme::Contiguous,
+            ..Overrides::default()
+        },
+    )
+}
+
+/// Run `model` with `overrides` into a fresh temporary folder.
+fn run_with(model: &Path, overrides: Overrides) -> (Summary, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        overrides,
         progress: false,
         realtime: false,
         raster: false,

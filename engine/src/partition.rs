@@ -475,8 +475,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
         }
         if self.direct.is_some() {
-            self.deliver_direct(window.end);
-            self.sweep_direct(window.end);
+            self.deliver_window(window.end);
         } else {
             self.advance_until(window.end);
         }

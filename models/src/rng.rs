@@ -77,14 +77,11 @@ impl UniformBelow {
     pub fn for_each(&self, rng: &mut impl RngCore, mut take: impl FnMut(u64) -> bool) {
         loop {
             let r = rng.next_u64();
-            if let Some(v) = self.map(r as u32) {
-                if !take(v) {
-                    return;
-                }
-            }
-            if let Some(v) = self.map((r >> 32) as u32) {
-                if !take(v) {
-                    return;
+            for half in [r as u32, (r >> 32) as u32] {
+                if let Some(v) = self.map(half) {
+                    if !take(v) {
+                        return;
+                    }
                 }
             }
         }

@@ -14,7 +14,7 @@
 //!   when every train's gid is above every connectome source) — and handed
 //!   over in one call;
 //! - what is left of the window (trains, forecasts) is done by a sweep over
-//!   the neurons afterwards (`sweep_direct`), as the grouped path's
+//!   the neurons afterwards (`sweep`), as the grouped path's
 //!   per-neuron advance would with no deliveries left.
 //!
 //! Inputs of one tick from several arrivals are first summed per target
@@ -31,8 +31,8 @@ use crate::dynamics::Outcome;
 /// The state of direct delivery.
 pub(super) struct Direct {
     pub(super) arrivals: ArrivalQueue,
-    /// The one delay of every synapse, if they share it (one arrival per spike).
-    uniform_delay: Option<Time>,
+    /// Whether every synapse has the same delay (one arrival per spike).
+    one_delay: bool,
     /// Inputs of several arrivals at one tick, summed per target.
     summing: Summing,
     /// The neurons are plain ([`Dynamics::is_plain`]): zero-lag inputs go
@@ -66,11 +66,10 @@ impl Direct {
         classes: &[SynapseClass],
         plain: bool,
     ) -> Self {
-        let first = classes.first().map(|c| c.delay);
-        let uniform_delay = first.filter(|&d| classes.iter().all(|c| c.delay == d));
+        let one_delay = classes.iter().all(|c| c.delay == classes[0].delay);
         Direct {
             arrivals: ArrivalQueue::new(window, max_delay),
-            uniform_delay,
+            one_delay,
             summing: Summing {
                 step: 0,
                 sums: vec![Sum::default(); n as usize],
@@ -111,7 +110,7 @@ impl Direct {
         classes: &[C],
         delay_of: impl Fn(u32) -> Time,
     ) {
-        if self.uniform_delay.is_some() {
+        if self.one_delay {
             // One run; is it one class? (A branch-free scan, vectorised:
             // a few instructions per spike against one lookup per synapse.)
             let c0 = classes[0];
@@ -182,16 +181,20 @@ impl RunClasses for OneClass {
 }
 
 impl<D: Dynamics, O: Observer> Partition<D, O> {
-    /// Apply every arrival of the open window before `end`.
-    pub(super) fn deliver_direct(&mut self, end: Time) {
+    /// The rest of the open window up to `end`: every arrival, then each
+    /// neuron's remaining trains and forecasts; compiled once for plain
+    /// neurons and once for any (one test of `plain` per window).
+    pub(super) fn deliver_window(&mut self, end: Time) {
         if self.direct.as_ref().expect("direct delivery").plain {
             self.deliver_arrivals::<true>(end);
+            self.sweep::<true>(end);
         } else {
             self.deliver_arrivals::<false>(end);
+            self.sweep::<false>(end);
         }
     }
 
-    /// `deliver_direct`, compiled once for plain neurons and once for any.
+    /// Apply every arrival of the open window before `end`.
     fn deliver_arrivals<const PLAIN: bool>(&mut self, end: Time) {
         // The connectome is only read here, the direct state only by this
         // loop; taking both out lets the loop call the partition's other
@@ -403,15 +406,6 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// The end of a step: every neuron's trains and forecasts before `end`
     /// (what the grouped path's per-neuron sweep does with no deliveries).
-    pub(super) fn sweep_direct(&mut self, end: Time) {
-        if self.direct.as_ref().expect("direct delivery").plain {
-            self.sweep::<true>(end);
-        } else {
-            self.sweep::<false>(end);
-        }
-    }
-
-    /// `sweep_direct`, compiled once for plain neurons and once for any.
     fn sweep<const PLAIN: bool>(&mut self, end: Time) {
         if PLAIN {
             // No forecasts to activate or settle: each neuron with train
@@ -435,7 +429,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.activate_due_forecasts(end);
         let active = std::mem::take(&mut self.active);
         for &i in &active {
-            self.bring::<PLAIN>(i, end, end);
+            self.bring::<false>(i, end, end);
             self.settle(i);
         }
         self.active = active;

@@ -140,17 +140,17 @@ enum Kind {
 
 /// All neurons of one partition. State lives in one dense slotmap per
 /// model (stable keys; values packed in insertion order, no per-slot
-/// version beside them). `keys` and `kinds` map the engine's local index to
-/// the key and the model; `dense` to the value's position in its model's
-/// packed values, which the input paths use: one array read and no version
-/// check per input. Positions are stable because the store never removes a
-/// neuron (a dense slotmap moves its last value into a removed one's place).
+/// version beside them). `kinds` and `dense` map the engine's local index to
+/// the model and the value's position in that model's packed values: one
+/// array read and no key version check per access (a key, if needed, is
+/// the slotmap's key at that position). Positions are stable because the
+/// store never removes a neuron (a dense slotmap moves its last value into
+/// a removed one's place).
 /// Constants derived from each parameter set are computed once and shared.
 #[derive(Default)]
 pub struct NeuronStore {
     lif_delta: DenseSlotMap<NeuronKey, LifDeltaNeuron>,
     lif_exp: DenseSlotMap<NeuronKey, LifExpNeuron>,
-    keys: Vec<NeuronKey>,
     kinds: Vec<Kind>,
     /// Per local index: position in its model's packed values.
     dense: Vec<u32>,
@@ -199,14 +199,12 @@ impl NeuronStore {
             let n = self.lif_exp_consts[k as usize].initial(k, v_m);
             self.dense.push(self.lif_exp.len() as u32);
             let key = self.lif_exp.insert(n);
-            self.keys.push(key);
             self.kinds.push(Kind::Exp);
             key
         } else {
             let n = self.lif_delta_consts[k as usize].initial(k, v_m);
             self.dense.push(self.lif_delta.len() as u32);
             let key = self.lif_delta.insert(n);
-            self.keys.push(key);
             self.kinds.push(Kind::Delta);
             key
         }
@@ -214,14 +212,14 @@ impl NeuronStore {
 
     /// Refractory period of local neuron `i`.
     pub fn t_ref(&self, i: u32) -> Option<Time> {
-        let k = *self.keys.get(i as usize)?;
+        let pos = *self.dense.get(i as usize)? as usize;
         Some(match self.kinds[i as usize] {
             Kind::Delta => {
-                let n = self.lif_delta.get(k)?;
+                let n = self.lif_delta.values_as_slice().get(pos)?;
                 self.lif_delta_consts[n.params as usize].t_ref()
             }
             Kind::Exp => {
-                let n = self.lif_exp.get(k)?;
+                let n = self.lif_exp.values_as_slice().get(pos)?;
                 self.lif_exp_consts[n.params as usize].t_ref()
             }
         })
@@ -229,14 +227,14 @@ impl NeuronStore {
 
     /// Membrane potential (mV) of local neuron `i` at its last update.
     pub fn v_m(&self, i: u32) -> Option<f64> {
-        let k = *self.keys.get(i as usize)?;
+        let pos = *self.dense.get(i as usize)? as usize;
         Some(match self.kinds[i as usize] {
             Kind::Delta => {
-                let n = self.lif_delta.get(k)?;
+                let n = self.lif_delta.values_as_slice().get(pos)?;
                 n.v_m(&self.lif_delta_consts[n.params as usize])
             }
             Kind::Exp => {
-                let n = self.lif_exp.get(k)?;
+                let n = self.lif_exp.values_as_slice().get(pos)?;
                 n.v_m(&self.lif_exp_consts[n.params as usize])
             }
         })
@@ -245,18 +243,18 @@ impl NeuronStore {
 
 impl Dynamics for NeuronStore {
     fn len(&self) -> u32 {
-        self.keys.len() as u32
+        self.dense.len() as u32
     }
 
     fn start(&mut self, i: u32, t: Time) -> Response {
-        let k = self.keys[i as usize];
+        let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
             Kind::Delta => {
-                let n = &mut self.lif_delta[k];
+                let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.start(&self.lif_delta_consts[n.params as usize], t)
             }
             Kind::Exp => {
-                let n = &mut self.lif_exp[k];
+                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
                 n.start(&self.lif_exp_consts[n.params as usize], t)
             }
         }
@@ -303,14 +301,14 @@ impl Dynamics for NeuronStore {
 
     #[inline]
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
-        let k = self.keys[i as usize];
+        let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
             Kind::Delta => {
-                let n = &mut self.lif_delta[k];
+                let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.on_forecast(&self.lif_delta_consts[n.params as usize], t)
             }
             Kind::Exp => {
-                let n = &mut self.lif_exp[k];
+                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
                 n.on_forecast(&self.lif_exp_consts[n.params as usize], t)
             }
         }
@@ -332,27 +330,33 @@ mod tests {
         .unwrap()
     }
 
+    fn exp(e_l: f64, v_th: f64) -> NeuronParams {
+        NeuronParams::parse(
+            "lif_exp",
+            toml::from_str(&format!(
+                "tau_m = 10.0\nC_m = 250.0\nt_ref = 2.0\nE_L = {e_l:?}\nV_reset = {e_l:?}\nV_th = {v_th:?}\ntau_syn_ex = 0.5\ntau_syn_in = 0.5"
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn plain_only_without_forecasting_neurons() {
         let mut store = NeuronStore::default();
         let p = store.add_params(&delta(100.0));
         store.push(p, 0.0);
         assert!(store.is_plain(), "sub-threshold current: plain");
-        let q = store.add_params(&delta(300.0));
+        store.add_params(&delta(300.0));
         assert!(!store.is_plain(), "a current-driven set: not plain");
-        let _ = q;
 
-        let mut exp = NeuronStore::default();
-        let p = exp.add_params(&NeuronParams::parse(
-            "lif_exp",
-            toml::from_str(
-                "tau_m = 10.0\nC_m = 250.0\nt_ref = 2.0\nE_L = -65.0\nV_reset = -65.0\nV_th = -50.0\ntau_syn_ex = 0.5\ntau_syn_in = 0.5",
-            )
-            .unwrap(),
-        )
-        .unwrap());
-        exp.push(p, -65.0);
-        assert!(!exp.is_plain(), "lif_exp reads the split input: not plain");
+        let mut with_exp = NeuronStore::default();
+        let p = with_exp.add_params(&exp(-65.0, -50.0));
+        with_exp.push(p, -65.0);
+        assert!(
+            !with_exp.is_plain(),
+            "lif_exp reads the split input: not plain"
+        );
     }
 
     #[test]
@@ -360,14 +364,7 @@ mod tests {
         // Mixed models: local indices interleave, positions count per model.
         let mut store = NeuronStore::default();
         let d = store.add_params(&delta(0.0));
-        let e = store.add_params(&NeuronParams::parse(
-            "lif_exp",
-            toml::from_str(
-                "tau_m = 10.0\nC_m = 250.0\nt_ref = 2.0\nE_L = 0.0\nV_reset = 0.0\nV_th = 15.0\ntau_syn_ex = 0.5\ntau_syn_in = 0.5",
-            )
-            .unwrap(),
-        )
-        .unwrap());
+        let e = store.add_params(&exp(0.0, 15.0));
         for (k, p) in [d, e, d, e, d].into_iter().enumerate() {
             store.push(p, k as f64);
         }

@@ -121,21 +121,31 @@ pub trait Dynamics {
         false
     }
 
-    /// For a plain store ([`is_plain`](Self::is_plain)): exactly
-    /// `on_input(i, t, 0.0, input)` for an `input` whose total is `total`
-    /// (same state change), reporting only what happened.
+    /// A plain store's neurons, borrowed for a run of inputs (used only
+    /// when [`is_plain`](Self::is_plain)).
+    type Plain<'a>: PlainNeurons
+    where
+        Self: 'a;
+
+    /// The view a run of plain inputs goes through: the engine keeps it in
+    /// locals beside its own arrays for a whole run of synapses, so that a
+    /// store into a neuron does not make the compiler reload every array
+    /// header of the partition (as a call through `&mut self` does).
+    fn plain_neurons(&mut self) -> Self::Plain<'_>;
+
+    /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
+    /// `input` whose total is `total` (same state change), reporting only
+    /// what happened.
     #[inline(always)]
     fn plain_input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
-        let r = self.on_input(i, t, 0.0, Input::single(total));
-        debug_assert_eq!(r.forecast, Forecast::Unchanged, "not a plain store");
-        if r.spiked {
-            Outcome::Spiked
-        } else if r.discarded {
-            Outcome::Discarded
-        } else {
-            Outcome::Quiet
-        }
+        self.plain_neurons().input(i, t, total)
     }
+}
+
+/// Neurons of a plain store ([`Dynamics::is_plain`]), borrowed.
+pub trait PlainNeurons {
+    /// Exactly [`Dynamics::plain_input`].
+    fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome;
 }
 
 /// What a plain input ([`Dynamics::plain_input`]) did.

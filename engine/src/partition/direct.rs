@@ -26,7 +26,8 @@
 use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
-use crate::dynamics::Outcome;
+use crate::dynamics::{Outcome, PlainNeurons};
+use crate::drive::Trains;
 
 /// The state of direct delivery.
 pub(super) struct Direct {
@@ -38,6 +39,12 @@ pub(super) struct Direct {
     /// The neurons are plain ([`Dynamics::is_plain`]): zero-lag inputs go
     /// through `plain_input`, forecasts never change.
     plain: bool,
+    /// Plain, and every neuron's trains are one set's train of the same
+    /// index (or there are none): zero-lag work goes through a
+    /// [`PlainKernel`] when nobody observes deliveries.
+    pub(super) kernel: bool,
+    /// Neurons fired inside a kernel, and when; emitted after it.
+    fired: Vec<(u32, Time)>,
 }
 
 /// Per-target sums of one tick's inputs (arrivals sharing a tick).
@@ -48,6 +55,9 @@ struct Summing {
     sums: Vec<Sum>,
     /// Neurons with a sum at the current step, in first-touch order.
     touched: Vec<u32>,
+    /// An arrival of the current step has a lag (the kernel only takes
+    /// zero-lag sums).
+    lagged: bool,
 }
 
 /// One neuron's inputs summed at one tick, and the first one's lag.
@@ -56,6 +66,35 @@ struct Sum {
     step: u64,
     input: Input,
     lag: f32,
+}
+
+impl Summing {
+    /// Add a plain arrival's run to its targets' sums (totals only), in
+    /// target order; first touches start a sum and are listed.
+    #[inline]
+    fn add_run<C: RunClasses>(
+        &mut self,
+        a: Arrival,
+        targets: &[u32],
+        classes: C,
+        table: &[SynapseClass],
+    ) {
+        let step = self.step;
+        self.lagged |= a.spike.lag != 0.0;
+        for (k, &i) in targets.iter().enumerate() {
+            let w = table[classes.class(k) as usize].weight;
+            let sum = &mut self.sums[i as usize];
+            if sum.step != step {
+                *sum = Sum {
+                    step,
+                    input: Input::default(),
+                    lag: a.spike.lag,
+                };
+                self.touched.push(i);
+            }
+            sum.input.add_total(w);
+        }
+    }
 }
 
 impl Direct {
@@ -74,9 +113,17 @@ impl Direct {
                 step: 0,
                 sums: vec![Sum::default(); n as usize],
                 touched: Vec::new(),
+                lagged: false,
             },
             plain,
+            kernel: false,
+            fired: Vec::new(),
         }
+    }
+
+    /// Whether the neurons are plain.
+    pub(super) fn plain(&self) -> bool {
+        self.plain
     }
 
     /// Queue the arrivals of `spike`: one per run of equal-delay synapses.
@@ -149,6 +196,84 @@ impl Direct {
     }
 }
 
+/// Everything zero-lag delivery into plain neurons touches, borrowed out
+/// of the partition for a whole arrival (or a tick's sums, or a sweep):
+/// the neurons' view, their timers and their one train set, all in locals —
+/// no array header of the partition is reloaded after a neuron's state is
+/// stored, and no call routes a `Response`. Each neuron still gets exactly
+/// the calls of the general path: its train events before the tick one by
+/// one, then its inputs at the tick summed (connectome first, then trains).
+/// Spikes are collected in `fired` and emitted by the partition after the
+/// kernel (every spike reaches other neurons a window later at the
+/// earliest, and recordings are sorted).
+struct PlainKernel<'a, P: PlainNeurons> {
+    neurons: P,
+    timers: &'a mut [Timers],
+    /// Neuron `i`'s train is train `i` of this set, with this weight.
+    trains: Option<(&'a mut dyn Trains, f64)>,
+    fired: &'a mut Vec<(u32, Time)>,
+    discarded: u64,
+    train_events: u64,
+}
+
+impl<P: PlainNeurons> PlainKernel<'_, P> {
+    /// Neuron `i` takes its train events before `t`, one tick at a time.
+    #[inline(always)]
+    fn bring_to(&mut self, i: u32, t: Time) {
+        loop {
+            let t_train = self.timers[i as usize].train;
+            if t_train >= t {
+                return;
+            }
+            let total = self.train_events_at(i, t_train, 0.0);
+            self.take(i, t_train, total);
+        }
+    }
+
+    /// `total` plus neuron `i`'s train events at `t` (due now), consumed.
+    #[inline(always)]
+    fn train_events_at(&mut self, i: u32, t: Time, mut total: f64) -> f64 {
+        let Some((trains, w)) = self.trains.as_mut() else {
+            return total;
+        };
+        let (n, after) = trains.take_at(i as usize, t);
+        for _ in 0..n {
+            total += *w;
+        }
+        self.train_events += u64::from(n);
+        self.timers[i as usize].train = after;
+        total
+    }
+
+    /// Neuron `i` takes `total` (its connectome inputs at `t`) and its
+    /// trains' events at `t`, after those before.
+    #[inline(always)]
+    fn deliver(&mut self, i: u32, t: Time, total: f64) {
+        self.bring_to(i, t);
+        let total = if self.timers[i as usize].train == t {
+            self.train_events_at(i, t, total)
+        } else {
+            total
+        };
+        self.take(i, t, total);
+    }
+
+    /// Done: refractory drops and train events taken.
+    #[inline(always)]
+    fn counts(self) -> (u64, u64) {
+        (self.discarded, self.train_events)
+    }
+
+    #[inline(always)]
+    fn take(&mut self, i: u32, t: Time, total: f64) {
+        match self.neurons.input(i, t, total) {
+            Outcome::Quiet => {}
+            Outcome::Discarded => self.discarded += 1,
+            Outcome::Spiked => self.fired.push((i, t)),
+        }
+    }
+}
+
 /// The classes of a run's synapses: read per synapse, or one for all.
 trait RunClasses: Copy {
     /// The class of the run's synapse `k`.
@@ -194,6 +319,83 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
     }
 
+    /// The partition's [`PlainKernel`] (for `direct.kernel` partitions).
+    #[inline(always)]
+    fn plain_kernel<'a>(
+        &'a mut self,
+        fired: &'a mut Vec<(u32, Time)>,
+    ) -> PlainKernel<'a, D::Plain<'a>> {
+        let trains = match self.one_train {
+            Some((ti, _, weight)) => Some((&mut *self.trains[ti as usize] as &mut dyn Trains, weight)),
+            None => None,
+        };
+        PlainKernel {
+            neurons: self.dynamics.plain_neurons(),
+            timers: &mut self.timers,
+            trains,
+            fired,
+            discarded: 0,
+            train_events: 0,
+        }
+    }
+
+    /// After a kernel: its counts, and its spikes emitted.
+    #[inline(always)]
+    fn close_kernel(&mut self, discarded: u64, train_events: u64, fired: &mut Vec<(u32, Time)>) {
+        self.counters.discarded_events += discarded;
+        if let Some((_, source, _)) = self.one_train {
+            self.count(source, train_events);
+        }
+        for &(i, t) in fired.iter() {
+            self.emit(i, t, 0.0);
+        }
+        fired.clear();
+    }
+
+    /// A lone zero-lag arrival into plain neurons, through the kernel.
+    #[inline]
+    fn deliver_by_kernel<C: RunClasses>(
+        &mut self,
+        a: Arrival,
+        targets: &[u32],
+        classes: C,
+        table: &[SynapseClass],
+        fired: &mut Vec<(u32, Time)>,
+    ) {
+        let t = a.time;
+        let n = targets.len();
+        let mut kernel = self.plain_kernel(fired);
+        let mut k = 0;
+        while k < n {
+            let i = targets[k];
+            let mut total = table[classes.class(k) as usize].weight;
+            k += 1;
+            if k < n && targets[k] == i {
+                // Multapses: summed in synapse order, as the general path.
+                total += 0.0;
+                while k < n && targets[k] == i {
+                    total += table[classes.class(k) as usize].weight;
+                    k += 1;
+                }
+            }
+            kernel.deliver(i, t, total);
+        }
+        let (discarded, train_events) = kernel.counts();
+        self.close_kernel(discarded, train_events, fired);
+        self.count(a.spike.source, n as u64);
+    }
+
+    /// A tick's zero-lag sums into plain neurons, through the kernel.
+    fn apply_by_kernel(&mut self, summing: &mut Summing, t: Time, fired: &mut Vec<(u32, Time)>) {
+        let mut kernel = self.plain_kernel(fired);
+        for &i in &summing.touched {
+            kernel.deliver(i, t, summing.sums[i as usize].input.total);
+        }
+        let (discarded, train_events) = kernel.counts();
+        self.close_kernel(discarded, train_events, fired);
+        summing.touched.clear();
+    }
+
     /// Apply every arrival of the open window before `end`.
     fn deliver_arrivals<const PLAIN: bool>(&mut self, end: Time) {
         // The connectome is only read here, the direct state only by this
@@ -205,6 +407,18 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         while let Some(group) = direct.arrivals.next_group(end) {
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
+                if PLAIN && direct.kernel && !O::SEES_DELIVERIES && a.spike.lag == 0.0 {
+                    let (targets, classes) = connectome.synapses_in(a.start, a.end());
+                    let fired = &mut direct.fired;
+                    match classes {
+                        _ if a.class != Arrival::MIXED => {
+                            self.deliver_by_kernel(a, targets, OneClass(a.class), table, fired)
+                        }
+                        Classes::Narrow(c) => self.deliver_by_kernel(a, targets, c, table, fired),
+                        Classes::Wide(c) => self.deliver_by_kernel(a, targets, c, table, fired),
+                    }
+                    continue;
+                }
                 match connectome.synapses_in(a.start, a.end()) {
                     (targets, _) if a.class != Arrival::MIXED => {
                         self.deliver_alone::<PLAIN, _>(a, targets, OneClass(a.class), table)
@@ -220,9 +434,24 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 let t = direct.arrivals.get(group.start).time;
                 // A fresh step number marks this group's first touches.
                 direct.summing.step += 1;
+                direct.summing.lagged = false;
+                let kernel = PLAIN && direct.kernel && !O::SEES_DELIVERIES;
                 for k in group {
                     let a = direct.arrivals.get(k);
                     let d = &mut direct.summing;
+                    if kernel {
+                        // Sums only; each target is brought up to the tick
+                        // when its sum is applied.
+                        match connectome.synapses_in(a.start, a.end()) {
+                            (targets, _) if a.class != Arrival::MIXED => {
+                                d.add_run(a, targets, OneClass(a.class), table)
+                            }
+                            (targets, Classes::Narrow(c)) => d.add_run(a, targets, c, table),
+                            (targets, Classes::Wide(c)) => d.add_run(a, targets, c, table),
+                        }
+                        self.count(a.spike.source, a.len as u64);
+                        continue;
+                    }
                     match connectome.synapses_in(a.start, a.end()) {
                         (targets, _) if a.class != Arrival::MIXED => {
                             self.accumulate::<PLAIN, _>(d, a, targets, OneClass(a.class), table)
@@ -235,7 +464,17 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         }
                     }
                 }
-                self.apply_accumulated::<PLAIN>(&mut direct.summing, t);
+                if kernel && !direct.summing.lagged {
+                    self.apply_by_kernel(&mut direct.summing, t, &mut direct.fired);
+                } else {
+                    if kernel {
+                        // Not brought up to the tick while summing.
+                        for &i in &direct.summing.touched {
+                            self.bring_to::<PLAIN>(i, t);
+                        }
+                    }
+                    self.apply_accumulated::<PLAIN>(&mut direct.summing, t);
+                }
             }
         }
         self.connectome = connectome;
@@ -407,6 +646,19 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// The end of a step: every neuron's trains and forecasts before `end`
     /// (what the grouped path's per-neuron sweep does with no deliveries).
     fn sweep<const PLAIN: bool>(&mut self, end: Time) {
+        if PLAIN && !O::SEES_DELIVERIES && self.direct.as_ref().is_some_and(|d| d.kernel) {
+            let mut fired = std::mem::take(&mut self.direct.as_mut().expect("direct").fired);
+            let mut kernel = self.plain_kernel(&mut fired);
+            for i in 0..kernel.timers.len() as u32 {
+                if kernel.timers[i as usize].train < end {
+                    kernel.bring_to(i, end);
+                }
+            }
+            let (discarded, train_events) = kernel.counts();
+            self.close_kernel(discarded, train_events, &mut fired);
+            self.direct.as_mut().expect("direct").fired = fired;
+            return;
+        }
         if PLAIN {
             // No forecasts to activate or settle: each neuron with train
             // events left, in index order (the order `active` would have).

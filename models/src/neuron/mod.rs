@@ -9,7 +9,7 @@ use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use slotmap::{new_key_type, DenseSlotMap};
 use std::sync::Arc;
-use volley_engine::{Dynamics, Input, Outcome, Response, Time};
+use volley_engine::{Dynamics, Input, Outcome, PlainNeurons, Response, Time};
 
 new_key_type! {
     /// Stable handle of one neuron's state inside a partition.
@@ -292,11 +292,16 @@ impl Dynamics for NeuronStore {
         self.lif_exp.is_empty() && self.lif_delta_consts.iter().all(|c| !c.self_firing())
     }
 
+    type Plain<'a> = PlainLifDeltas<'a>;
+
     #[inline(always)]
-    fn plain_input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
-        debug_assert!(self.kinds[i as usize] == Kind::Delta);
-        let n = &mut self.lif_delta.values_as_mut_slice()[self.dense[i as usize] as usize];
-        n.plain_input(&self.lif_delta_consts[n.params as usize], t, total)
+    fn plain_neurons(&mut self) -> PlainLifDeltas<'_> {
+        // Plain: only `lif_delta` neurons, so packed position = local index.
+        debug_assert!(self.lif_exp.is_empty());
+        PlainLifDeltas {
+            neurons: self.lif_delta.values_as_mut_slice(),
+            consts: &self.lif_delta_consts,
+        }
     }
 
     #[inline]
@@ -312,6 +317,20 @@ impl Dynamics for NeuronStore {
                 n.on_forecast(&self.lif_exp_consts[n.params as usize], t)
             }
         }
+    }
+}
+
+/// The neurons of a plain store: all `lif_delta`, reached by local index.
+pub struct PlainLifDeltas<'a> {
+    neurons: &'a mut [LifDeltaNeuron],
+    consts: &'a [LifDeltaConsts],
+}
+
+impl PlainNeurons for PlainLifDeltas<'_> {
+    #[inline(always)]
+    fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        let n = &mut self.neurons[i as usize];
+        n.plain_input(&self.consts[n.params as usize], t, total)
     }
 }
 

@@ -107,11 +107,16 @@ impl TracedRun {
 
     /// Whether two runs produced bit-identical spikes (ticks and sub-tick lags).
     pub fn same_spikes(&self, other: &TracedRun) -> bool {
-        self.spikes.len() == other.spikes.len()
+        self.same_spikes_as(&other.spikes)
+    }
+
+    /// Whether this run's spikes are bit-identical to `spikes`.
+    pub fn same_spikes_as(&self, spikes: &[Spike]) -> bool {
+        self.spikes.len() == spikes.len()
             && self
                 .spikes
                 .iter()
-                .zip(&other.spikes)
+                .zip(spikes)
                 .all(|(a, b)| a == b && a.lag.to_bits() == b.lag.to_bits())
     }
 }
@@ -134,6 +139,27 @@ pub fn run_traced_grouped(
     scheme: PartitionScheme,
 ) -> Result<TracedRun, ModelError> {
     run_traced_on(model, threads, scheme, true)
+}
+
+/// The spikes of `model` run as production runs it, with no observer: the
+/// engine then takes its fastest paths (e.g. the plain-neuron kernel, which
+/// an observer of deliveries turns off), which must give the same spikes.
+pub fn run_unobserved(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+) -> Result<Vec<Spike>, ModelError> {
+    let net = load(
+        model,
+        &Overrides {
+            threads,
+            partitioning: scheme,
+            ..Overrides::default()
+        },
+    )?;
+    let mut sim = net.simulation;
+    sim.run(net.t_sim);
+    Ok(sim.take_spikes())
 }
 
 fn run_traced_on(

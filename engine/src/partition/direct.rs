@@ -26,8 +26,8 @@
 use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
-use crate::dynamics::{Outcome, PlainNeurons};
 use crate::drive::Trains;
+use crate::dynamics::{Outcome, PlainNeurons};
 
 /// The state of direct delivery.
 pub(super) struct Direct {
@@ -326,7 +326,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         fired: &'a mut Vec<(u32, Time)>,
     ) -> PlainKernel<'a, D::Plain<'a>> {
         let trains = match self.one_train {
-            Some((ti, _, weight)) => Some((&mut *self.trains[ti as usize] as &mut dyn Trains, weight)),
+            Some((ti, _, weight)) => {
+                Some((&mut *self.trains[ti as usize] as &mut dyn Trains, weight))
+            }
             None => None,
         };
         PlainKernel {

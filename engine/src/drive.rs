@@ -10,6 +10,7 @@
 //! Random streams of either must belong to targets or channels, never to a
 //! partition or thread, so results do not depend on how the network is split.
 
+use crate::poisson::PoissonTrains;
 use crate::spike::{Gid, Spike};
 use crate::time::Time;
 use crate::window::SyncWindow;
@@ -49,5 +50,11 @@ pub trait Trains: Send {
             n += 1;
         }
         (n, self.next_arrival(k))
+    }
+
+    /// These trains as the engine's own exact Poisson trains, if they are
+    /// (the plain-neuron kernel then steps them inline).
+    fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {
+        None
     }
 }

@@ -274,7 +274,10 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             let (source, weight) = part.train_meta[ti as usize];
             (ti, source, weight)
         });
-        let simple_trains = part.one_train.is_some() || part.trains.is_empty();
+        let simple_trains = match part.one_train {
+            Some((ti, _, _)) => part.trains[ti as usize].as_poisson().is_some(),
+            None => part.trains.is_empty(),
+        };
         if let Some(direct) = part.direct.as_mut() {
             direct.kernel = direct.plain() && simple_trains;
         }

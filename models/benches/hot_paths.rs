@@ -11,7 +11,7 @@ use std::hint::black_box;
 use volley_engine::{
     ArrivalQueue, Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Input, Spike, Time, Trains,
 };
-use volley_models::input::PoissonDrive;
+use volley_models::input::poisson_trains;
 use volley_models::neuron::decay::DecayTable;
 use volley_models::neuron::lif_delta::LifDeltaParams;
 use volley_models::neuron::{NeuronParams, NeuronStore};
@@ -184,7 +184,7 @@ fn expansion(c: &mut Criterion) {
 
 fn poisson(c: &mut Criterion) {
     let targets: Vec<(u32, Gid)> = (0..1000u32).map(|i| (i, Gid(i))).collect();
-    let mut drive = PoissonDrive::new(1, Gid(5000), 20_000.0, 0.1, W, &targets);
+    let mut drive = poisson_trains(1, Gid(5000), 20_000.0, 0.1, W, &targets);
     let mut g = c.benchmark_group("poisson");
     g.throughput(Throughput::Elements(1));
     let mut k = 0usize;

@@ -1,12 +1,12 @@
 //! Poisson input: right rate, exponential intervals, independent trains.
 
 use volley_engine::{Gid, Time, Trains};
-use volley_models::input::PoissonDrive;
+use volley_models::input::poisson_trains;
 
 fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
     let list: Vec<(u32, Gid)> = (0..targets).map(|i| (i, Gid(i))).collect();
     let delay = Time::from_ms(1.0).unwrap();
-    let mut drive = PoissonDrive::new(seed, Gid(targets), rate_hz, 0.1, delay, &list);
+    let mut drive = poisson_trains(seed, Gid(targets), rate_hz, 0.1, delay, &list);
     assert_eq!(drive.len(), targets as usize);
     assert_eq!(drive.source(), Gid(targets));
     let end = Time::from_ms(t_ms + 1.0).unwrap();

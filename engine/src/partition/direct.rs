@@ -26,8 +26,8 @@
 use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
-use crate::drive::Trains;
 use crate::dynamics::{Outcome, PlainNeurons};
+use crate::poisson::PoissonTrains;
 
 /// The state of direct delivery.
 pub(super) struct Direct {
@@ -39,8 +39,8 @@ pub(super) struct Direct {
     /// The neurons are plain ([`Dynamics::is_plain`]): zero-lag inputs go
     /// through `plain_input`, forecasts never change.
     plain: bool,
-    /// Plain, and every neuron's trains are one set's train of the same
-    /// index (or there are none): zero-lag work goes through a
+    /// Plain, and every neuron's trains are one set of [`PoissonTrains`]'s
+    /// train of the same index (or there are none): zero-lag work goes through a
     /// [`PlainKernel`] when nobody observes deliveries.
     pub(super) kernel: bool,
     /// Neurons fired inside a kernel, and when; emitted after it.
@@ -210,7 +210,7 @@ struct PlainKernel<'a, P: PlainNeurons> {
     neurons: P,
     timers: &'a mut [Timers],
     /// Neuron `i`'s train is train `i` of this set, with this weight.
-    trains: Option<(&'a mut dyn Trains, f64)>,
+    trains: Option<(&'a mut PoissonTrains, f64)>,
     fired: &'a mut Vec<(u32, Time)>,
     discarded: u64,
     train_events: u64,
@@ -236,7 +236,7 @@ impl<P: PlainNeurons> PlainKernel<'_, P> {
         let Some((trains, w)) = self.trains.as_mut() else {
             return total;
         };
-        let (n, after) = trains.take_at(i as usize, t);
+        let (n, after) = trains.take(i as usize, t);
         for _ in 0..n {
             total += *w;
         }
@@ -327,7 +327,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     ) -> PlainKernel<'a, D::Plain<'a>> {
         let trains = match self.one_train {
             Some((ti, _, weight)) => {
-                Some((&mut *self.trains[ti as usize] as &mut dyn Trains, weight))
+                let trains = self.trains[ti as usize].as_poisson();
+                Some((trains.expect("kernel trains are Poisson trains"), weight))
             }
             None => None,
         };

@@ -1,132 +1,24 @@
-//! Poisson input: an independent train per target neuron (NEST's
-//! `poisson_generator_ps` semantics), with exact exponential intervals drawn
-//! from a xoroshiro128++ stream owned by the (generator, target) pair (16
-//! bytes of state per train: the trains are a third of a Brunel neuron's
-//! working set, and its step is shorter than xoshiro256++'s). Each target
-//! neuron consumes its own train while it advances through a window (the
-//! engine's `Trains`), so the drive costs no queue traffic and constant memory.
+//! Poisson input: an independent exact train per target neuron (NEST's
+//! `poisson_generator_ps` semantics), stepped by the engine's
+//! [`PoissonTrains`]. This module decides the streams: the train into
+//! target `g` of generator `gid` draws from its own xoroshiro128++ stream,
+//! seeded from `(seed, gid, g)` — a property of the pair, never of a
+//! partition or thread, so results do not depend on how the network is split.
 
 use crate::rng::{stream_of, StreamKind};
-use rand_distr::Distribution;
-use rand_distr::Exp1;
-use rand_xoshiro::Xoroshiro128PlusPlus;
-use volley_engine::{Gid, Time, Trains, TICKS_PER_MS};
+use volley_engine::{Gid, PoissonTrains, Time};
 
-/// One Poisson generator's trains into the local targets of a partition.
-pub struct PoissonDrive {
+/// Generator node `gid` firing at `rate_hz` into each of `targets`
+/// (`(local index, target gid)`), weight `weight`, delay `delay`.
+pub fn poisson_trains(
+    seed: u64,
     gid: Gid,
+    rate_hz: f64,
     weight: f64,
     delay: Time,
-    mean_interval_ticks: f64,
-    /// Per train: target's local index.
-    targets: Vec<u32>,
-    /// Per train: stream and next emission, side by side (one cache line
-    /// per event on the hot path).
-    trains: Vec<Train>,
-}
-
-struct Train {
-    rng: Xoroshiro128PlusPlus,
-    /// Next emission (ticks).
-    next: u64,
-}
-
-impl PoissonDrive {
-    /// A generator node `gid` firing at `rate_hz` into each of `targets`
-    /// (`(local index, target gid)`), weight `weight`, delay `delay`.
-    pub fn new(
-        seed: u64,
-        gid: Gid,
-        rate_hz: f64,
-        weight: f64,
-        delay: Time,
-        targets: &[(u32, Gid)],
-    ) -> Self {
-        let mean_interval_ticks = if rate_hz > 0.0 {
-            1000.0 * TICKS_PER_MS as f64 / rate_hz
-        } else {
-            f64::INFINITY
-        };
-        let trains = targets
-            .iter()
-            .map(|&(_, g)| {
-                let mut rng = stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64);
-                let next = sample(&mut rng, mean_interval_ticks);
-                Train { rng, next }
-            })
-            .collect();
-        PoissonDrive {
-            gid,
-            weight,
-            delay,
-            mean_interval_ticks,
-            targets: targets.iter().map(|&(l, _)| l).collect(),
-            trains,
-        }
-    }
-}
-
-/// One exponential interval in ticks, rounded to the nearest tick.
-#[inline]
-fn sample(rng: &mut Xoroshiro128PlusPlus, mean_ticks: f64) -> u64 {
-    let x: f64 = Exp1.sample(rng);
-    let t = x * mean_ticks;
-    // Below 2^52 (52 days) adding 2^52 leaves the rounded integer in the low
-    // mantissa bits: two instructions instead of a saturating conversion.
-    const TWO_52: f64 = 4_503_599_627_370_496.0;
-    if t < TWO_52 {
-        (t + TWO_52).to_bits() - TWO_52.to_bits()
-    } else if t < 1.8e19 {
-        t as u64
-    } else {
-        // Never (also a zero rate: 0·∞ is NaN).
-        u64::MAX
-    }
-}
-
-impl Trains for PoissonDrive {
-    fn len(&self) -> usize {
-        self.targets.len()
-    }
-
-    fn target(&self, k: usize) -> u32 {
-        self.targets[k]
-    }
-
-    fn source(&self) -> Gid {
-        self.gid
-    }
-
-    fn weight(&self) -> f64 {
-        self.weight
-    }
-
-    #[inline]
-    fn next_arrival(&self, k: usize) -> Time {
-        Time(self.trains[k].next).saturating_add(self.delay)
-    }
-
-    #[inline]
-    fn advance(&mut self, k: usize) {
-        let train = &mut self.trains[k];
-        train.next = train
-            .next
-            .saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
-    }
-
-    #[inline]
-    fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        let mut n = 0;
-        let train = &mut self.trains[k];
-        let mut next = train.next;
-        // Emitted at `t - delay` (no event can arrive before `delay`).
-        if let Some(emitted) = t.0.checked_sub(self.delay.0) {
-            while next == emitted {
-                next = next.saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
-                n += 1;
-            }
-        }
-        train.next = next;
-        (n, Time(next).saturating_add(self.delay))
-    }
+    targets: &[(u32, Gid)],
+) -> PoissonTrains {
+    PoissonTrains::new(gid, rate_hz, weight, delay, targets, |g| {
+        stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64)
+    })
 }

@@ -15,7 +15,7 @@ use super::model_file::{
 use super::wiring::{self, NeuronTable, PlasticEdge, Wiring};
 use crate::error::ModelError;
 use crate::input::event_camera::{Format, ReplayStatus};
-use crate::input::{PoissonDrive, SpikeTimesDrive};
+use crate::input::{poisson_trains, SpikeTimesDrive};
 use crate::neuron::{NeuronParams, NeuronStore, MODEL_NAMES};
 use crate::rng::{stream, StreamKind};
 use crate::synapse::{PlasticStore, SynapseRule};
@@ -463,7 +463,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 .map(|&g| (assign.local_of(g.0), g))
                 .collect();
             if !targets.is_empty() {
-                trains.push(Box::new(PoissonDrive::new(
+                trains.push(Box::new(poisson_trains(
                     seed,
                     spec.gid,
                     spec.rate_hz,

@@ -20,7 +20,10 @@
 //!   by how it is partitioned, so a seed determines the output bit for bit.
 //!   The two delivery paths — direct ([`ArrivalQueue`], the default) and
 //!   grouped by target ([`EventQueue`], used with plastic synapses) — make the
-//!   same calls on every neuron, so they give the same output too.
+//!   same calls on every neuron, so they give the same output too; so does the
+//!   plain kernel of direct delivery (plain neurons, [`Dynamics::is_plain`],
+//!   fed by [`PoissonTrains`]), which only changes the order in which
+//!   *different* neurons are visited within a tick and emits their spikes after.
 //! - Windows `[T, T+W)` have `W` ≤ the minimum delay, so spikes emitted in a
 //!   window are delivered in later windows only; the engine asserts this in
 //!   debug builds.

@@ -149,17 +149,26 @@ pub fn run_unobserved(
     threads: usize,
     scheme: PartitionScheme,
 ) -> Result<Vec<Spike>, ModelError> {
-    let net = load(
+    let net = load_split(model, threads, scheme)?;
+    let mut sim = net.simulation;
+    sim.run(net.t_sim);
+    Ok(sim.take_spikes())
+}
+
+/// `model` built on `threads` partitions split by `scheme`.
+fn load_split(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+) -> Result<volley_models::Network, ModelError> {
+    load(
         model,
         &Overrides {
             threads,
             partitioning: scheme,
             ..Overrides::default()
         },
-    )?;
-    let mut sim = net.simulation;
-    sim.run(net.t_sim);
-    Ok(sim.take_spikes())
+    )
 }
 
 fn run_traced_on(
@@ -168,14 +177,7 @@ fn run_traced_on(
     scheme: PartitionScheme,
     grouped: bool,
 ) -> Result<TracedRun, ModelError> {
-    let net = load(
-        model,
-        &Overrides {
-            threads,
-            partitioning: scheme,
-            ..Overrides::default()
-        },
-    )?;
+    let net = load_split(model, threads, scheme)?;
     let mut sim = net.simulation;
     let mut synapses = Vec::new();
     let mut partition_of = vec![0; net.n_neurons as usize];

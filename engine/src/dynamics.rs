@@ -144,8 +144,27 @@ pub trait Dynamics {
 
 /// Neurons of a plain store ([`Dynamics::is_plain`]), borrowed.
 pub trait PlainNeurons {
+    /// Number of neurons (local indices `0..len`).
+    fn len(&self) -> usize;
+
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Exactly [`Dynamics::plain_input`].
     fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome;
+
+    /// [`input`](Self::input) without checking that `i` is in range (the
+    /// engine's kernel checks each target once against every array it
+    /// indexes, instead of once per array).
+    ///
+    /// # Safety
+    /// `i < self.len()`.
+    #[inline(always)]
+    unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        self.input(i, t, total)
+    }
 }
 
 /// What a plain input ([`Dynamics::plain_input`]) did.

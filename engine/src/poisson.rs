@@ -72,22 +72,54 @@ impl PoissonTrains {
         }
     }
 
+    /// Train `k`'s next arrival ([`Trains::next_arrival`], inlined).
+    #[inline(always)]
+    pub fn next_of(&self, k: usize) -> Time {
+        Time(self.trains[k].next).saturating_add(self.delay)
+    }
+
+    /// Number of trains.
+    #[inline(always)]
+    pub fn n_trains(&self) -> usize {
+        self.trains.len()
+    }
+
     /// [`Trains::take_at`], inlined where the type is known.
     #[inline(always)]
     pub fn take(&mut self, k: usize, t: Time) -> (u32, Time) {
-        let mut n = 0;
         let train = &mut self.trains[k];
-        let mut next = train.next;
-        // Emitted at `t - delay` (no event can arrive before `delay`).
-        if let Some(emitted) = t.0.checked_sub(self.delay.0) {
-            while next == emitted {
-                next = next.saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
-                n += 1;
-            }
-        }
-        train.next = next;
-        (n, Time(next).saturating_add(self.delay))
+        take_from(train, t, self.delay, self.mean_interval_ticks)
     }
+
+    /// [`take`](Self::take) without checking that `k` is in range (the
+    /// plain kernel checks each neuron once for all its arrays).
+    ///
+    /// # Safety
+    /// `k < self.n_trains()`.
+    #[inline(always)]
+    pub unsafe fn take_unchecked(&mut self, k: usize, t: Time) -> (u32, Time) {
+        debug_assert!(k < self.trains.len());
+        // SAFETY: the caller guarantees `k < n_trains() = trains.len()`.
+        let train = unsafe { self.trains.get_unchecked_mut(k) };
+        take_from(train, t, self.delay, self.mean_interval_ticks)
+    }
+}
+
+/// Consume `train`'s events arriving at `t` (delay `delay`): how many, and
+/// the next arrival.
+#[inline(always)]
+fn take_from(train: &mut Train, t: Time, delay: Time, mean_ticks: f64) -> (u32, Time) {
+    let mut n = 0;
+    let mut next = train.next;
+    // Emitted at `t - delay` (no event can arrive before `delay`).
+    if let Some(emitted) = t.0.checked_sub(delay.0) {
+        while next == emitted {
+            next = next.saturating_add(sample(&mut train.rng, mean_ticks));
+            n += 1;
+        }
+    }
+    train.next = next;
+    (n, Time(next).saturating_add(delay))
 }
 
 /// One exponential interval in ticks, rounded to the nearest tick.
@@ -145,5 +177,29 @@ impl Trains for PoissonTrains {
 
     fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_xoshiro::rand_core::SeedableRng;
+
+    #[test]
+    fn take_unchecked_is_take() {
+        let targets: Vec<(u32, Gid)> = (0..8).map(|i| (i, Gid(i))).collect();
+        let make = || {
+            PoissonTrains::new(Gid(99), 20_000.0, 0.1, Time(1 << 20), &targets, |g| {
+                Xoroshiro128PlusPlus::seed_from_u64(u64::from(g.0))
+            })
+        };
+        let (mut a, mut b) = (make(), make());
+        for _ in 0..1000 {
+            for k in 0..8 {
+                let t = a.next_of(k);
+                // SAFETY: k < 8 = n_trains().
+                assert_eq!(a.take(k, t), unsafe { b.take_unchecked(k, t) });
+            }
+        }
     }
 }

@@ -216,12 +216,57 @@ struct PlainKernel<'a, P: PlainNeurons> {
     train_events: u64,
 }
 
-impl<P: PlainNeurons> PlainKernel<'_, P> {
+/// A local index checked against every array the kernel indexes
+/// ([`PlainKernel::local`]): one check per target instead of one per array.
+#[derive(Clone, Copy)]
+struct Local(u32);
+
+impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
+    fn new(
+        neurons: P,
+        timers: &'a mut [Timers],
+        trains: Option<(&'a mut PoissonTrains, f64)>,
+        fired: &'a mut Vec<(u32, Time)>,
+    ) -> Self {
+        // What makes `Local` indices safe for every array: the timers are the
+        // shortest (one per neuron).
+        assert!(neurons.len() >= timers.len());
+        if let Some((trains, _)) = &trains {
+            assert!(trains.n_trains() >= timers.len());
+        }
+        PlainKernel {
+            neurons,
+            timers,
+            trains,
+            fired,
+            discarded: 0,
+            train_events: 0,
+        }
+    }
+
+    /// Check neuron `i` once against all arrays (panics if out of range,
+    /// which a local index from the connectome or a sum never is).
+    #[inline(always)]
+    fn local(&self, i: u32) -> Local {
+        assert!(
+            (i as usize) < self.timers.len(),
+            "local index {i} out of range"
+        );
+        Local(i)
+    }
+
+    /// Neuron `i`'s next train arrival.
+    #[inline(always)]
+    fn next_train(&self, i: Local) -> Time {
+        // SAFETY: `Local` indices are below `timers.len()` (`local`).
+        unsafe { self.timers.get_unchecked(i.0 as usize) }.train
+    }
+
     /// Neuron `i` takes its train events before `t`, one tick at a time.
     #[inline(always)]
-    fn bring_to(&mut self, i: u32, t: Time) {
+    fn bring_to(&mut self, i: Local, t: Time) {
         loop {
-            let t_train = self.timers[i as usize].train;
+            let t_train = self.next_train(i);
             if t_train >= t {
                 return;
             }
@@ -232,16 +277,19 @@ impl<P: PlainNeurons> PlainKernel<'_, P> {
 
     /// `total` plus neuron `i`'s train events at `t` (due now), consumed.
     #[inline(always)]
-    fn train_events_at(&mut self, i: u32, t: Time, mut total: f64) -> f64 {
+    fn train_events_at(&mut self, i: Local, t: Time, mut total: f64) -> f64 {
         let Some((trains, w)) = self.trains.as_mut() else {
             return total;
         };
-        let (n, after) = trains.take(i as usize, t);
+        // SAFETY: `Local` indices are below `timers.len()`, and there are at
+        // least as many trains (asserted in `new`).
+        let (n, after) = unsafe { trains.take_unchecked(i.0 as usize, t) };
         for _ in 0..n {
             total += *w;
         }
         self.train_events += u64::from(n);
-        self.timers[i as usize].train = after;
+        // SAFETY: as in `next_train`.
+        unsafe { self.timers.get_unchecked_mut(i.0 as usize) }.train = after;
         total
     }
 
@@ -249,8 +297,9 @@ impl<P: PlainNeurons> PlainKernel<'_, P> {
     /// trains' events at `t`, after those before.
     #[inline(always)]
     fn deliver(&mut self, i: u32, t: Time, total: f64) {
+        let i = self.local(i);
         self.bring_to(i, t);
-        let total = if self.timers[i as usize].train == t {
+        let total = if self.next_train(i) == t {
             self.train_events_at(i, t, total)
         } else {
             total
@@ -265,11 +314,13 @@ impl<P: PlainNeurons> PlainKernel<'_, P> {
     }
 
     #[inline(always)]
-    fn take(&mut self, i: u32, t: Time, total: f64) {
-        match self.neurons.input(i, t, total) {
+    fn take(&mut self, i: Local, t: Time, total: f64) {
+        // SAFETY: `Local` indices are below `timers.len()`, and there are at
+        // least as many neurons (asserted in `new`).
+        match unsafe { self.neurons.input_unchecked(i.0, t, total) } {
             Outcome::Quiet => {}
             Outcome::Discarded => self.discarded += 1,
-            Outcome::Spiked => self.fired.push((i, t)),
+            Outcome::Spiked => self.fired.push((i.0, t)),
         }
     }
 }
@@ -332,14 +383,12 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
             None => None,
         };
-        PlainKernel {
-            neurons: self.dynamics.plain_neurons(),
-            timers: &mut self.timers,
+        PlainKernel::new(
+            self.dynamics.plain_neurons(),
+            &mut self.timers,
             trains,
             fired,
-            discarded: 0,
-            train_events: 0,
-        }
+        )
     }
 
     /// After a kernel: its counts, and its spikes emitted.
@@ -653,7 +702,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             let mut fired = std::mem::take(&mut self.direct.as_mut().expect("direct").fired);
             let mut kernel = self.plain_kernel(&mut fired);
             for i in 0..kernel.timers.len() as u32 {
-                if kernel.timers[i as usize].train < end {
+                let i = kernel.local(i);
+                if kernel.next_train(i) < end {
                     kernel.bring_to(i, end);
                 }
             }

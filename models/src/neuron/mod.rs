@@ -147,7 +147,7 @@ enum Kind {
 /// store never removes a neuron (a dense slotmap moves its last value into
 /// a removed one's place).
 /// Constants derived from each parameter set are computed once and shared.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct NeuronStore {
     lif_delta: DenseSlotMap<NeuronKey, LifDeltaNeuron>,
     lif_exp: DenseSlotMap<NeuronKey, LifExpNeuron>,
@@ -328,9 +328,28 @@ pub struct PlainLifDeltas<'a> {
 
 impl PlainNeurons for PlainLifDeltas<'_> {
     #[inline(always)]
+    fn len(&self) -> usize {
+        self.neurons.len()
+    }
+
+    #[inline(always)]
     fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
         let n = &mut self.neurons[i as usize];
         n.plain_input(&self.consts[n.params as usize], t, total)
+    }
+
+    #[inline(always)]
+    unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        debug_assert!((i as usize) < self.neurons.len());
+        // SAFETY: the caller guarantees `i < self.len() = neurons.len()`.
+        let n = unsafe { self.neurons.get_unchecked_mut(i as usize) };
+        // SAFETY: a stored neuron's `params` is the index `NeuronStore::push`
+        // read from `self.params`, where `add_params` only puts indices into
+        // `lif_delta_consts`; that Vec never shrinks, and no neuron's `params`
+        // changes after `push` (the store lends no `&mut` neuron outside this
+        // module, and no `LifDeltaNeuron` method writes `params`).
+        let c = unsafe { self.consts.get_unchecked(n.params as usize) };
+        n.plain_input(c, t, total)
     }
 }
 
@@ -376,6 +395,33 @@ mod tests {
             !with_exp.is_plain(),
             "lif_exp reads the split input: not plain"
         );
+    }
+
+    #[test]
+    fn unchecked_plain_inputs_are_plain_inputs() {
+        // Several parameter sets, neurons of each, a stream of inputs: the
+        // unchecked entry changes the state exactly as the checked one. (One
+        // store cloned: the same decay tables, which Miri's deliberately
+        // imprecise `exp_m1` would otherwise make differ by an ulp.)
+        let mut a = NeuronStore::default();
+        let sets = [a.add_params(&delta(0.0)), a.add_params(&delta(200.0))];
+        for k in 0..10 {
+            a.push(sets[k % 2], k as f64);
+        }
+        for i in 0..10 {
+            a.start(i, Time::ZERO);
+        }
+        let mut b = a.clone();
+        for step in 1..2000u64 {
+            let i = (step * 7 % 10) as u32;
+            let t = Time(step * 30_011);
+            let w = if step % 3 == 0 { -0.7 } else { 1.3 };
+            let checked = a.plain_neurons().input(i, t, w);
+            // SAFETY: i < 10 = len().
+            let unchecked = unsafe { b.plain_neurons().input_unchecked(i, t, w) };
+            assert_eq!(checked, unchecked);
+            assert_eq!(a.v_m(i).map(f64::to_bits), b.v_m(i).map(f64::to_bits));
+        }
     }
 
     #[test]

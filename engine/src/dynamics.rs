@@ -153,7 +153,12 @@ pub trait PlainNeurons {
     }
 
     /// Exactly [`Dynamics::plain_input`].
-    fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome;
+    #[inline(always)]
+    fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        assert!((i as usize) < self.len(), "neuron {i} out of range");
+        // SAFETY: checked just above.
+        unsafe { self.input_unchecked(i, t, total) }
+    }
 
     /// [`input`](Self::input) without checking that `i` is in range (the
     /// engine's kernel checks each target once against every array it
@@ -161,10 +166,7 @@ pub trait PlainNeurons {
     ///
     /// # Safety
     /// `i < self.len()`.
-    #[inline(always)]
-    unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome {
-        self.input(i, t, total)
-    }
+    unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome;
 }
 
 /// What a plain input ([`Dynamics::plain_input`]) did.

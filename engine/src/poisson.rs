@@ -72,34 +72,15 @@ impl PoissonTrains {
         }
     }
 
-    /// Train `k`'s next arrival ([`Trains::next_arrival`], inlined).
-    #[inline(always)]
-    pub fn next_of(&self, k: usize) -> Time {
-        Time(self.trains[k].next).saturating_add(self.delay)
-    }
-
-    /// Number of trains.
-    #[inline(always)]
-    pub fn n_trains(&self) -> usize {
-        self.trains.len()
-    }
-
-    /// [`Trains::take_at`], inlined where the type is known.
-    #[inline(always)]
-    pub fn take(&mut self, k: usize, t: Time) -> (u32, Time) {
-        let train = &mut self.trains[k];
-        take_from(train, t, self.delay, self.mean_interval_ticks)
-    }
-
-    /// [`take`](Self::take) without checking that `k` is in range (the
+    /// [`Trains::take_at`] without checking that `k` is in range (the
     /// plain kernel checks each neuron once for all its arrays).
     ///
     /// # Safety
-    /// `k < self.n_trains()`.
+    /// `k < self.len()`.
     #[inline(always)]
     pub unsafe fn take_unchecked(&mut self, k: usize, t: Time) -> (u32, Time) {
         debug_assert!(k < self.trains.len());
-        // SAFETY: the caller guarantees `k < n_trains() = trains.len()`.
+        // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
         take_from(train, t, self.delay, self.mean_interval_ticks)
     }
@@ -141,8 +122,9 @@ fn sample(rng: &mut Xoroshiro128PlusPlus, mean_ticks: f64) -> u64 {
 }
 
 impl Trains for PoissonTrains {
+    /// One train per target.
     fn len(&self) -> usize {
-        self.targets.len()
+        self.trains.len()
     }
 
     fn target(&self, k: usize) -> u32 {
@@ -172,7 +154,7 @@ impl Trains for PoissonTrains {
 
     #[inline]
     fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        self.take(k, t)
+        take_from(&mut self.trains[k], t, self.delay, self.mean_interval_ticks)
     }
 
     fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {
@@ -196,9 +178,9 @@ mod tests {
         let (mut a, mut b) = (make(), make());
         for _ in 0..1000 {
             for k in 0..8 {
-                let t = a.next_of(k);
-                // SAFETY: k < 8 = n_trains().
-                assert_eq!(a.take(k, t), unsafe { b.take_unchecked(k, t) });
+                let t = a.next_arrival(k);
+                // SAFETY: k < 8 = len().
+                assert_eq!(a.take_at(k, t), unsafe { b.take_unchecked(k, t) });
             }
         }
     }

@@ -37,15 +37,14 @@ fn check(
     prop_assert_eq!(many.traces.len(), threads);
     // Direct delivery (the default where it applies) and the grouped queue
     // give the same spikes and the same inputs.
-    let scheme_of_fastest = scheme.clone();
-    let grouped = run_traced_grouped(&model, threads, scheme)
+    let grouped = run_traced_grouped(&model, threads, scheme.clone())
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(check_invariants(&grouped), Ok(()));
     prop_assert!(one.same_spikes(&grouped), "grouped queue: other spikes");
     prop_assert!(one.same_deliveries(&grouped), "grouped queue: other inputs");
     // Unobserved, plain partitions take the kernel: the same spikes.
-    let fastest = run_unobserved(&model, threads, scheme_of_fastest)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let fastest =
+        run_unobserved(&model, threads, scheme).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert!(one.same_spikes_as(&fastest), "unobserved run: other spikes");
     Ok(())
 }

@@ -69,8 +69,27 @@ struct Sum {
 }
 
 impl Summing {
+    /// Neuron `i`'s sum at the current step, started (with the lag of the
+    /// arrival touching it first, and listed) if this is its first touch;
+    /// whether it was.
+    #[inline(always)]
+    fn touch(&mut self, i: u32, lag: f32) -> (&mut Sum, bool) {
+        let step = self.step;
+        let sum = &mut self.sums[i as usize];
+        let first = sum.step != step;
+        if first {
+            *sum = Sum {
+                step,
+                input: Input::default(),
+                lag,
+            };
+            self.touched.push(i);
+        }
+        (sum, first)
+    }
+
     /// Add a plain arrival's run to its targets' sums (totals only), in
-    /// target order; first touches start a sum and are listed.
+    /// target order.
     #[inline]
     fn add_run<C: RunClasses>(
         &mut self,
@@ -79,20 +98,10 @@ impl Summing {
         classes: C,
         table: &[SynapseClass],
     ) {
-        let step = self.step;
         self.lagged |= a.spike.lag != 0.0;
         for (k, &i) in targets.iter().enumerate() {
             let w = table[classes.class(k) as usize].weight;
-            let sum = &mut self.sums[i as usize];
-            if sum.step != step {
-                *sum = Sum {
-                    step,
-                    input: Input::default(),
-                    lag: a.spike.lag,
-                };
-                self.touched.push(i);
-            }
-            sum.input.add_total(w);
+            self.touch(i, a.spike.lag).0.input.add_total(w);
         }
     }
 }
@@ -124,6 +133,13 @@ impl Direct {
     /// Whether the neurons are plain.
     pub(super) fn plain(&self) -> bool {
         self.plain
+    }
+
+    /// Whether zero-lag work goes through the [`PlainKernel`] for a
+    /// partition observed by `O` (it reports no deliveries).
+    #[inline(always)]
+    fn kernel_for<O: Observer>(&self) -> bool {
+        self.kernel && !O::SEES_DELIVERIES
     }
 
     /// Queue the arrivals of `spike`: one per run of equal-delay synapses.
@@ -232,7 +248,7 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
         // shortest (one per neuron).
         assert!(neurons.len() >= timers.len());
         if let Some((trains, _)) = &trains {
-            assert!(trains.n_trains() >= timers.len());
+            assert!(trains.len() >= timers.len());
         }
         PlainKernel {
             neurons,
@@ -459,7 +475,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         while let Some(group) = direct.arrivals.next_group(end) {
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
-                if PLAIN && direct.kernel && !O::SEES_DELIVERIES && a.spike.lag == 0.0 {
+                if PLAIN && direct.kernel_for::<O>() && a.spike.lag == 0.0 {
                     let (targets, classes) = connectome.synapses_in(a.start, a.end());
                     let fired = &mut direct.fired;
                     match classes {
@@ -487,7 +503,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 // A fresh step number marks this group's first touches.
                 direct.summing.step += 1;
                 direct.summing.lagged = false;
-                let kernel = PLAIN && direct.kernel && !O::SEES_DELIVERIES;
+                let kernel = PLAIN && direct.kernel_for::<O>();
                 for k in group {
                     let a = direct.arrivals.get(k);
                     let d = &mut direct.summing;
@@ -531,11 +547,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
         self.connectome = connectome;
         self.direct = Some(direct);
-        let dirty = std::mem::take(&mut self.dirty);
+        let mut dirty = std::mem::take(&mut self.dirty);
         for &i in &dirty {
             self.settle(i);
         }
-        let mut dirty = dirty;
         dirty.clear();
         self.dirty = dirty;
     }
@@ -632,18 +647,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         for (k, &i) in targets.iter().enumerate() {
             let c = classes.class(k);
             let w = table[c as usize].weight;
-            let sum = &mut summing.sums[i as usize];
-            if sum.step != summing.step {
-                *sum = Sum {
-                    step: summing.step,
-                    input: Input::default(),
-                    lag: a.spike.lag,
-                };
-                summing.touched.push(i);
+            let (sum, first) = summing.touch(i, a.spike.lag);
+            if first {
                 // Up to the tick now, so that its earlier events come first.
                 self.bring_to::<PLAIN>(i, a.time);
             }
-            let sum = &mut summing.sums[i as usize];
             if PLAIN {
                 sum.input.add_total(w);
             } else {
@@ -698,7 +706,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// The end of a step: every neuron's trains and forecasts before `end`
     /// (what the grouped path's per-neuron sweep does with no deliveries).
     fn sweep<const PLAIN: bool>(&mut self, end: Time) {
-        if PLAIN && !O::SEES_DELIVERIES && self.direct.as_ref().is_some_and(|d| d.kernel) {
+        if PLAIN && self.direct.as_ref().is_some_and(|d| d.kernel_for::<O>()) {
             let mut fired = std::mem::take(&mut self.direct.as_mut().expect("direct").fired);
             let mut kernel = self.plain_kernel(&mut fired);
             for i in 0..kernel.timers.len() as u32 {

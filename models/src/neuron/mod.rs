@@ -333,12 +333,6 @@ impl PlainNeurons for PlainLifDeltas<'_> {
     }
 
     #[inline(always)]
-    fn input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
-        let n = &mut self.neurons[i as usize];
-        n.plain_input(&self.consts[n.params as usize], t, total)
-    }
-
-    #[inline(always)]
     unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome {
         debug_assert!((i as usize) < self.neurons.len());
         // SAFETY: the caller guarantees `i < self.len() = neurons.len()`.
@@ -400,7 +394,7 @@ mod tests {
     #[test]
     fn unchecked_plain_inputs_are_plain_inputs() {
         // Several parameter sets, neurons of each, a stream of inputs: the
-        // unchecked entry changes the state exactly as the checked one. (One
+        // unchecked plain entry changes the state exactly as `on_input`. (One
         // store cloned: the same decay tables, which Miri's deliberately
         // imprecise `exp_m1` would otherwise make differ by an ulp.)
         let mut a = NeuronStore::default();
@@ -416,7 +410,15 @@ mod tests {
             let i = (step * 7 % 10) as u32;
             let t = Time(step * 30_011);
             let w = if step % 3 == 0 { -0.7 } else { 1.3 };
-            let checked = a.plain_neurons().input(i, t, w);
+            // The general entry (every index checked) against the unchecked one.
+            let r = a.on_input(i, t, 0.0, Input::single(w));
+            let checked = if r.spiked {
+                Outcome::Spiked
+            } else if r.discarded {
+                Outcome::Discarded
+            } else {
+                Outcome::Quiet
+            };
             // SAFETY: i < 10 = len().
             let unchecked = unsafe { b.plain_neurons().input_unchecked(i, t, w) };
             assert_eq!(checked, unchecked);

@@ -179,3 +179,16 @@ pub enum Outcome {
     /// Taken, and the neuron fired at the input's tick (lag 0).
     Spiked,
 }
+
+impl Outcome {
+    /// What a [`Response`] to a zero-lag input says happened.
+    pub fn of(r: &Response) -> Outcome {
+        if r.spiked {
+            Outcome::Spiked
+        } else if r.discarded {
+            Outcome::Discarded
+        } else {
+            Outcome::Quiet
+        }
+    }
+}

@@ -362,13 +362,7 @@ mod tests {
                 let r = a.on_input(&c, t, 0.0, w);
                 let o = b.plain_input(&c, t, w);
                 prop_assert_eq!(r.forecast, Forecast::Unchanged);
-                let want = if r.spiked {
-                    Outcome::Spiked
-                } else if r.discarded {
-                    Outcome::Discarded
-                } else {
-                    Outcome::Quiet
-                };
+                let want = Outcome::of(&r);
                 prop_assert_eq!(o, want);
                 prop_assert_eq!(a.u.to_bits(), b.u.to_bits());
                 prop_assert_eq!((a.last, a.lag.to_bits()), (b.last, b.lag.to_bits()));

@@ -412,13 +412,7 @@ mod tests {
             let w = if step % 3 == 0 { -0.7 } else { 1.3 };
             // The general entry (every index checked) against the unchecked one.
             let r = a.on_input(i, t, 0.0, Input::single(w));
-            let checked = if r.spiked {
-                Outcome::Spiked
-            } else if r.discarded {
-                Outcome::Discarded
-            } else {
-                Outcome::Quiet
-            };
+            let checked = Outcome::of(&r);
             // SAFETY: i < 10 = len().
             let unchecked = unsafe { b.plain_neurons().input_unchecked(i, t, w) };
             assert_eq!(checked, unchecked);

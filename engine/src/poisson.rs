@@ -22,18 +22,18 @@ use rand_xoshiro::Xoroshiro128PlusPlus;
 pub struct PoissonTrains {
     gid: Gid,
     weight: f64,
-    delay: Time,
     mean_interval_ticks: f64,
     /// Per train: target's local index.
     targets: Vec<u32>,
-    /// Per train: stream and next emission, side by side (one cache line
+    /// Per train: stream and next arrival, side by side (one cache line
     /// per event on the hot path).
     trains: Vec<Train>,
 }
 
 struct Train {
     rng: Xoroshiro128PlusPlus,
-    /// Next emission (ticks).
+    /// Next arrival (ticks): its emission plus the delay, so that taking
+    /// events compares and adds nothing else.
     next: u64,
 }
 
@@ -58,14 +58,13 @@ impl PoissonTrains {
             .iter()
             .map(|&(_, g)| {
                 let mut rng = stream_of(g);
-                let next = sample(&mut rng, mean_interval_ticks);
+                let next = sample(&mut rng, mean_interval_ticks).saturating_add(delay.0);
                 Train { rng, next }
             })
             .collect();
         PoissonTrains {
             gid,
             weight,
-            delay,
             mean_interval_ticks,
             targets: targets.iter().map(|&(l, _)| l).collect(),
             trains,
@@ -82,25 +81,22 @@ impl PoissonTrains {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
-        take_from(train, t, self.delay, self.mean_interval_ticks)
+        take_from(train, t, self.mean_interval_ticks)
     }
 }
 
-/// Consume `train`'s events arriving at `t` (delay `delay`): how many, and
-/// the next arrival.
+/// Consume `train`'s events arriving at `t`: how many, and the next
+/// arrival.
 #[inline(always)]
-fn take_from(train: &mut Train, t: Time, delay: Time, mean_ticks: f64) -> (u32, Time) {
+fn take_from(train: &mut Train, t: Time, mean_ticks: f64) -> (u32, Time) {
     let mut n = 0;
     let mut next = train.next;
-    // Emitted at `t - delay` (no event can arrive before `delay`).
-    if let Some(emitted) = t.0.checked_sub(delay.0) {
-        while next == emitted {
-            next = next.saturating_add(sample(&mut train.rng, mean_ticks));
-            n += 1;
-        }
+    while next == t.0 {
+        next = next.saturating_add(sample(&mut train.rng, mean_ticks));
+        n += 1;
     }
     train.next = next;
-    (n, Time(next).saturating_add(delay))
+    (n, Time(next))
 }
 
 /// One exponential interval in ticks, rounded to the nearest tick.
@@ -141,7 +137,7 @@ impl Trains for PoissonTrains {
 
     #[inline]
     fn next_arrival(&self, k: usize) -> Time {
-        Time(self.trains[k].next).saturating_add(self.delay)
+        Time(self.trains[k].next)
     }
 
     #[inline]
@@ -154,7 +150,7 @@ impl Trains for PoissonTrains {
 
     #[inline]
     fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        take_from(&mut self.trains[k], t, self.delay, self.mean_interval_ticks)
+        take_from(&mut self.trains[k], t, self.mean_interval_ticks)
     }
 
     fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {

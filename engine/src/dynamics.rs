@@ -167,6 +167,25 @@ pub trait PlainNeurons {
     /// # Safety
     /// `i < self.len()`.
     unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome;
+
+    /// Hint that neuron `i` takes an input soon (any `i`; a no-op by default).
+    #[inline(always)]
+    fn prefetch(&self, _i: u32) {}
+}
+
+/// Ask the CPU to bring the line holding `p` into L1: a hint, which never
+/// faults and reads nothing into the program, whatever `p` is.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the intrinsic is `unsafe` only for its target feature, SSE,
+    // which every x86_64 CPU has; PREFETCHT0 of any address (null, dangling,
+    // unmapped) neither faults nor changes memory (`prefetch_never_faults`).
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// What a plain input ([`Dynamics::plain_input`]) did.
@@ -190,5 +209,20 @@ impl Outcome {
         } else {
             Outcome::Quiet
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefetch_never_faults() {
+        let v = vec![7u64; 4];
+        prefetch(v.as_ptr());
+        prefetch(v.as_ptr().wrapping_add(1 << 40));
+        prefetch(std::ptr::null::<u64>());
+        prefetch(usize::MAX as *const u8);
+        assert_eq!(v, [7; 4]);
     }
 }

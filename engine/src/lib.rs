@@ -55,7 +55,7 @@ pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass, MAX_CLASSES,
 };
 pub use drive::{Drive, Trains};
-pub use dynamics::{Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
+pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};

@@ -83,6 +83,12 @@ impl PoissonTrains {
         let train = unsafe { self.trains.get_unchecked_mut(k) };
         take_from(train, t, self.mean_interval_ticks)
     }
+
+    /// Hint that train `k` is stepped soon (any `k`).
+    #[inline(always)]
+    pub fn prefetch(&self, k: usize) {
+        crate::dynamics::prefetch(self.trains.as_ptr().wrapping_add(k));
+    }
 }
 
 /// Consume `train`'s events arriving at `t`: how many, and the next

@@ -232,6 +232,9 @@ struct PlainKernel<'a, P: PlainNeurons> {
     train_events: u64,
 }
 
+/// How many targets ahead the kernel prefetches state.
+const PREFETCH_AHEAD: usize = 8;
+
 /// A local index checked against every array the kernel indexes
 /// ([`PlainKernel::local`]): one check per target instead of one per array.
 #[derive(Clone, Copy)]
@@ -269,6 +272,16 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
             "local index {i} out of range"
         );
         Local(i)
+    }
+
+    /// Hint that neuron `i` (any index) takes an input soon.
+    #[inline(always)]
+    fn prefetch(&self, i: u32) {
+        self.neurons.prefetch(i);
+        crate::dynamics::prefetch(self.timers.as_ptr().wrapping_add(i as usize));
+        if let Some((trains, _)) = &self.trains {
+            trains.prefetch(i as usize);
+        }
     }
 
     /// Neuron `i`'s next train arrival.
@@ -435,6 +448,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let mut kernel = self.plain_kernel(fired);
         let mut k = 0;
         while k < n {
+            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
+                kernel.prefetch(ahead);
+            }
             let i = targets[k];
             let mut total = table[classes.class(k) as usize].weight;
             k += 1;
@@ -456,7 +472,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// A tick's zero-lag sums into plain neurons, through the kernel.
     fn apply_by_kernel(&mut self, summing: &mut Summing, t: Time, fired: &mut Vec<(u32, Time)>) {
         let mut kernel = self.plain_kernel(fired);
-        for &i in &summing.touched {
+        for (k, &i) in summing.touched.iter().enumerate() {
+            if let Some(&ahead) = summing.touched.get(k + PREFETCH_AHEAD) {
+                kernel.prefetch(ahead);
+            }
             kernel.deliver(i, t, summing.sums[i as usize].input.total);
         }
         let (discarded, train_events) = kernel.counts();

@@ -345,6 +345,11 @@ impl PlainNeurons for PlainLifDeltas<'_> {
         let c = unsafe { self.consts.get_unchecked(n.params as usize) };
         n.plain_input(c, t, total)
     }
+
+    #[inline(always)]
+    fn prefetch(&self, i: u32) {
+        volley_engine::prefetch(self.neurons.as_ptr().wrapping_add(i as usize));
+    }
 }
 
 #[cfg(test)]

@@ -97,7 +97,8 @@ impl PoissonTrains {
 fn take_from(train: &mut Train, t: Time, mean_ticks: f64) -> (u32, Time) {
     let mut n = 0;
     let mut next = train.next;
-    while next == t.0 {
+    // `NEVER` (a zero rate) is no instant: never due, even asked at `NEVER`.
+    while next == t.0 && next != u64::MAX {
         next = next.saturating_add(sample(&mut train.rng, mean_ticks));
         n += 1;
     }
@@ -168,6 +169,16 @@ impl Trains for PoissonTrains {
 mod tests {
     use super::*;
     use rand_xoshiro::rand_core::SeedableRng;
+
+    #[test]
+    fn a_silent_train_is_never_due() {
+        let targets = [(0, Gid(0))];
+        let mut silent = PoissonTrains::new(Gid(9), 0.0, 0.1, Time(1 << 20), &targets, |g| {
+            Xoroshiro128PlusPlus::seed_from_u64(u64::from(g.0))
+        });
+        assert_eq!(silent.next_arrival(0), Time::NEVER);
+        assert_eq!(silent.take_at(0, Time::NEVER), (0, Time::NEVER));
+    }
 
     #[test]
     fn take_unchecked_is_take() {

@@ -41,11 +41,12 @@ pub trait Trains: Send {
     fn advance(&mut self, k: usize);
     /// Consume every event of train `k` arriving at tick `t`: how many there
     /// were, and the arrival of the next one (one call per input on the hot
-    /// path instead of two).
+    /// path instead of two). `NEVER` is no instant: a train that never fires
+    /// has nothing due, even asked at `NEVER`.
     #[inline]
     fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
         let mut n = 0;
-        while self.next_arrival(k) == t {
+        while t != Time::NEVER && self.next_arrival(k) == t {
             self.advance(k);
             n += 1;
         }
@@ -56,5 +57,38 @@ pub trait Trains: Send {
     /// (the plain-neuron kernel then steps them inline).
     fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One train that never fires, stepped only through the defaults.
+    struct Silent;
+
+    impl Trains for Silent {
+        fn len(&self) -> usize {
+            1
+        }
+        fn target(&self, _: usize) -> u32 {
+            0
+        }
+        fn source(&self) -> Gid {
+            Gid(0)
+        }
+        fn weight(&self) -> f64 {
+            0.1
+        }
+        fn next_arrival(&self, _: usize) -> Time {
+            Time::NEVER
+        }
+        fn advance(&mut self, _: usize) {}
+    }
+
+    #[test]
+    fn a_silent_train_is_never_due() {
+        assert_eq!(Silent.take_at(0, Time::NEVER), (0, Time::NEVER));
+        assert_eq!(Silent.take_at(0, Time(7)), (0, Time::NEVER));
     }
 }

@@ -37,6 +37,14 @@ struct Train {
     next: u64,
 }
 
+impl Train {
+    /// The arrival after `next` (`NEVER` stays `NEVER`).
+    #[inline(always)]
+    fn after(&mut self, next: u64, mean_ticks: f64) -> u64 {
+        next.saturating_add(sample(&mut self.rng, mean_ticks))
+    }
+}
+
 impl PoissonTrains {
     /// Generator node `gid` firing at `rate_hz` into each of `targets`
     /// (`(local index, target gid)`), weight `weight`, delay `delay`; the
@@ -99,7 +107,7 @@ fn take_from(train: &mut Train, t: Time, mean_ticks: f64) -> (u32, Time) {
     let mut next = train.next;
     // `NEVER` (a zero rate) is no instant: never due, even asked at `NEVER`.
     while next == t.0 && next != u64::MAX {
-        next = next.saturating_add(sample(&mut train.rng, mean_ticks));
+        next = train.after(next, mean_ticks);
         n += 1;
     }
     train.next = next;
@@ -150,9 +158,7 @@ impl Trains for PoissonTrains {
     #[inline]
     fn advance(&mut self, k: usize) {
         let train = &mut self.trains[k];
-        train.next = train
-            .next
-            .saturating_add(sample(&mut train.rng, self.mean_interval_ticks));
+        train.next = train.after(train.next, self.mean_interval_ticks);
     }
 
     #[inline]

@@ -100,6 +100,9 @@ impl Summing {
     ) {
         self.lagged |= a.spike.lag != 0.0;
         for (k, &i) in targets.iter().enumerate() {
+            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
+                crate::dynamics::prefetch(self.sums.as_ptr().wrapping_add(ahead as usize));
+            }
             let w = table[classes.class(k) as usize].weight;
             self.touch(i, a.spike.lag).0.input.add_total(w);
         }

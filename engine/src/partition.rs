@@ -287,7 +287,10 @@ impl<D: Dynamics> Partition<D, NoObserver> {
 
 impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// The same partition with another observer.
-    pub fn with_observer<O2: Observer>(self, observer: O2) -> Partition<D, O2> {
+    pub fn with_observer<O2: Observer>(mut self, observer: O2) -> Partition<D, O2> {
+        // The new observer may keep deliveries off the kernel: timers exact.
+        let all: Vec<u32> = (0..self.timers.len() as u32).collect();
+        self.sync_train_timers(&all);
         Partition {
             index: self.index,
             dynamics: self.dynamics,

@@ -92,6 +92,17 @@ impl PoissonTrains {
         take_from(train, t, self.mean_interval_ticks)
     }
 
+    /// [`Trains::next_arrival`] without checking that `k` is in range.
+    ///
+    /// # Safety
+    /// `k < self.len()`.
+    #[inline(always)]
+    pub unsafe fn next_unchecked(&self, k: usize) -> Time {
+        debug_assert!(k < self.trains.len());
+        // SAFETY: the caller guarantees `k < len() = trains.len()`.
+        Time(unsafe { self.trains.get_unchecked(k) }.next)
+    }
+
     /// Hint that train `k` is stepped soon (any `k`).
     #[inline(always)]
     pub fn prefetch(&self, k: usize) {
@@ -199,6 +210,8 @@ mod tests {
             for k in 0..8 {
                 let t = a.next_arrival(k);
                 // SAFETY: k < 8 = len().
+                assert_eq!(t, unsafe { b.next_unchecked(k) });
+                // SAFETY: as above.
                 assert_eq!(a.take_at(k, t), unsafe { b.take_unchecked(k, t) });
             }
         }

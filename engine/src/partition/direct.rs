@@ -217,7 +217,7 @@ impl Direct {
 
 /// Everything zero-lag delivery into plain neurons touches, borrowed out
 /// of the partition for a whole arrival (or a tick's sums, or a sweep):
-/// the neurons' view, their timers and their one train set, all in locals —
+/// the neurons' view and their one train set, all in locals —
 /// no array header of the partition is reloaded after a neuron's state is
 /// stored, and no call routes a `Response`. Each neuron still gets exactly
 /// the calls of the general path: its train events before the tick one by
@@ -227,8 +227,12 @@ impl Direct {
 /// earliest, and recordings are sorted).
 struct PlainKernel<'a, P: PlainNeurons> {
     neurons: P,
-    timers: &'a mut [Timers],
-    /// Neuron `i`'s train is train `i` of this set, with this weight.
+    /// How many neurons (local indices `0..len`).
+    len: usize,
+    /// Neuron `i`'s train is train `i` of this set, with this weight. Its
+    /// next arrival is read from the train itself, not from the partition's
+    /// `timers` (one cache line less per input; see
+    /// `Partition::sync_train_timers`).
     trains: Option<(&'a mut PoissonTrains, f64)>,
     fired: &'a mut Vec<(u32, Time)>,
     discarded: u64,
@@ -246,19 +250,18 @@ struct Local(u32);
 impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     fn new(
         neurons: P,
-        timers: &'a mut [Timers],
+        len: usize,
         trains: Option<(&'a mut PoissonTrains, f64)>,
         fired: &'a mut Vec<(u32, Time)>,
     ) -> Self {
-        // What makes `Local` indices safe for every array: the timers are the
-        // shortest (one per neuron).
-        assert!(neurons.len() >= timers.len());
+        // What makes `Local` indices (below `len`) safe for every array.
+        assert!(neurons.len() >= len);
         if let Some((trains, _)) = &trains {
-            assert!(trains.len() >= timers.len());
+            assert!(trains.len() >= len);
         }
         PlainKernel {
             neurons,
-            timers,
+            len,
             trains,
             fired,
             discarded: 0,
@@ -270,10 +273,7 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     /// which a local index from the connectome or a sum never is).
     #[inline(always)]
     fn local(&self, i: u32) -> Local {
-        assert!(
-            (i as usize) < self.timers.len(),
-            "local index {i} out of range"
-        );
+        assert!((i as usize) < self.len, "local index {i} out of range");
         Local(i)
     }
 
@@ -281,7 +281,6 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     #[inline(always)]
     fn prefetch(&self, i: u32) {
         self.neurons.prefetch(i);
-        crate::dynamics::prefetch(self.timers.as_ptr().wrapping_add(i as usize));
         if let Some((trains, _)) = &self.trains {
             trains.prefetch(i as usize);
         }
@@ -290,8 +289,12 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     /// Neuron `i`'s next train arrival.
     #[inline(always)]
     fn next_train(&self, i: Local) -> Time {
-        // SAFETY: `Local` indices are below `timers.len()` (`local`).
-        unsafe { self.timers.get_unchecked(i.0 as usize) }.train
+        match &self.trains {
+            // SAFETY: `Local` indices are below `len`, and there are at least
+            // as many trains (asserted in `new`).
+            Some((trains, _)) => unsafe { trains.next_unchecked(i.0 as usize) },
+            None => Time::NEVER,
+        }
     }
 
     /// Neuron `i` takes its train events before `t`, one tick at a time.
@@ -313,15 +316,13 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
         let Some((trains, w)) = self.trains.as_mut() else {
             return total;
         };
-        // SAFETY: `Local` indices are below `timers.len()`, and there are at
-        // least as many trains (asserted in `new`).
-        let (n, after) = unsafe { trains.take_unchecked(i.0 as usize, t) };
+        // SAFETY: `Local` indices are below `len`, and there are at least as
+        // many trains (asserted in `new`).
+        let n = unsafe { trains.take_unchecked(i.0 as usize, t) }.0;
         for _ in 0..n {
             total += *w;
         }
         self.train_events += u64::from(n);
-        // SAFETY: as in `next_train`.
-        unsafe { self.timers.get_unchecked_mut(i.0 as usize) }.train = after;
         total
     }
 
@@ -347,8 +348,8 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
 
     #[inline(always)]
     fn take(&mut self, i: Local, t: Time, total: f64) {
-        // SAFETY: `Local` indices are below `timers.len()`, and there are at
-        // least as many neurons (asserted in `new`).
+        // SAFETY: `Local` indices are below `len`, and there are at least as
+        // many neurons (asserted in `new`).
         match unsafe { self.neurons.input_unchecked(i.0, t, total) } {
             Outcome::Quiet => {}
             Outcome::Discarded => self.discarded += 1,
@@ -415,12 +416,26 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
             None => None,
         };
-        PlainKernel::new(
-            self.dynamics.plain_neurons(),
-            &mut self.timers,
-            trains,
-            fired,
-        )
+        let len = self.timers.len();
+        PlainKernel::new(self.dynamics.plain_neurons(), len, trains, fired)
+    }
+
+    /// Bring `timers[i].train` of `targets` up to date in a kernel
+    /// partition before general code reads it: the kernel steps each
+    /// neuron's one train without copying its next arrival into the timers
+    /// (the train holds it; one cache line less per input). Harmless
+    /// elsewhere (with one train set the two are always equal). Today a
+    /// kernel partition never takes the general path (lagged spikes come
+    /// from current-driven neurons, and every store holds every parameter
+    /// set, so one such set turns the kernel off everywhere); this keeps
+    /// that path exact should it ever run there.
+    pub(super) fn sync_train_timers<'t>(&mut self, targets: impl IntoIterator<Item = &'t u32>) {
+        if let Some((ti, _, _)) = self.one_train {
+            let trains = &self.trains[ti as usize];
+            for &i in targets {
+                self.timers[i as usize].train = trains.next_arrival(i as usize);
+            }
+        }
     }
 
     /// After a kernel: its counts, and its spikes emitted.
@@ -509,6 +524,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     }
                     continue;
                 }
+                if PLAIN && direct.kernel_for::<O>() {
+                    // A lagged arrival in a kernel partition: the general
+                    // path reads the targets' timers.
+                    self.sync_train_timers(connectome.synapses_in(a.start, a.end()).0);
+                }
                 match connectome.synapses_in(a.start, a.end()) {
                     (targets, _) if a.class != Arrival::MIXED => {
                         self.deliver_alone::<PLAIN, _>(a, targets, OneClass(a.class), table)
@@ -558,7 +578,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     self.apply_by_kernel(&mut direct.summing, t, &mut direct.fired);
                 } else {
                     if kernel {
-                        // Not brought up to the tick while summing.
+                        // Not brought up to the tick while summing; the
+                        // general path reads their timers.
+                        self.sync_train_timers(&direct.summing.touched);
                         for &i in &direct.summing.touched {
                             self.bring_to::<PLAIN>(i, t);
                         }
@@ -731,7 +753,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         if PLAIN && self.direct.as_ref().is_some_and(|d| d.kernel_for::<O>()) {
             let mut fired = std::mem::take(&mut self.direct.as_mut().expect("direct").fired);
             let mut kernel = self.plain_kernel(&mut fired);
-            for i in 0..kernel.timers.len() as u32 {
+            for i in 0..kernel.len as u32 {
                 let i = kernel.local(i);
                 if kernel.next_train(i) < end {
                     kernel.bring_to(i, end);

@@ -91,7 +91,7 @@ impl Summing {
     /// Add a plain arrival's run to its targets' sums (totals only), in
     /// target order.
     #[inline]
-    fn add_run<C: RunClasses>(
+    fn add_run<C: RunWeights>(
         &mut self,
         a: Arrival,
         targets: &[u32],
@@ -103,7 +103,7 @@ impl Summing {
             if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
                 crate::dynamics::prefetch(self.sums.as_ptr().wrapping_add(ahead as usize));
             }
-            let w = table[classes.class(k) as usize].weight;
+            let w = classes.weight(k, table);
             self.touch(i, a.spike.lag).0.input.add_total(w);
         }
     }
@@ -358,6 +358,33 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     }
 }
 
+/// Deliver the run's target at `k` (`k < targets.len()`) with its
+/// multapses summed in synapse order, as the general path; the offset of
+/// the next target.
+#[inline(always)]
+fn deliver_next<P: PlainNeurons, C: RunWeights>(
+    kernel: &mut PlainKernel<'_, P>,
+    targets: &[u32],
+    weights: C,
+    table: &[SynapseClass],
+    mut k: usize,
+    t: Time,
+) -> usize {
+    let n = targets.len();
+    let i = targets[k];
+    let mut total = weights.weight(k, table);
+    k += 1;
+    if k < n && targets[k] == i {
+        total += 0.0;
+        while k < n && targets[k] == i {
+            total += weights.weight(k, table);
+            k += 1;
+        }
+    }
+    kernel.deliver(i, t, total);
+    k
+}
+
 /// The classes of a run's synapses: read per synapse, or one for all.
 trait RunClasses: Copy {
     /// The class of the run's synapse `k`.
@@ -381,6 +408,38 @@ impl RunClasses for &[u32] {
 /// Every synapse of the run has this class.
 #[derive(Clone, Copy)]
 struct OneClass(u32);
+
+/// The weights of a run's synapses, for the kernel (which reads nothing
+/// else of a synapse): read per synapse, or one for all, read once.
+trait RunWeights: Copy {
+    /// The weight of the run's synapse `k` (classes in `table`).
+    fn weight(self, k: usize, table: &[SynapseClass]) -> f64;
+}
+
+impl RunWeights for &[u16] {
+    #[inline(always)]
+    fn weight(self, k: usize, table: &[SynapseClass]) -> f64 {
+        table[usize::from(self[k])].weight
+    }
+}
+
+impl RunWeights for &[u32] {
+    #[inline(always)]
+    fn weight(self, k: usize, table: &[SynapseClass]) -> f64 {
+        table[self[k] as usize].weight
+    }
+}
+
+/// Every synapse of the run has this weight (one class).
+#[derive(Clone, Copy)]
+struct OneWeight(f64);
+
+impl RunWeights for OneWeight {
+    #[inline(always)]
+    fn weight(self, _: usize, _: &[SynapseClass]) -> f64 {
+        self.0
+    }
+}
 
 impl RunClasses for OneClass {
     #[inline(always)]
@@ -453,11 +512,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// A lone zero-lag arrival into plain neurons, through the kernel.
     #[inline]
-    fn deliver_by_kernel<C: RunClasses>(
+    fn deliver_by_kernel<C: RunWeights>(
         &mut self,
         a: Arrival,
         targets: &[u32],
-        classes: C,
+        weights: C,
         table: &[SynapseClass],
         fired: &mut Vec<(u32, Time)>,
     ) {
@@ -465,22 +524,15 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let n = targets.len();
         let mut kernel = self.plain_kernel(fired);
         let mut k = 0;
+        // Targets far enough from the end prefetch one `PREFETCH_AHEAD`
+        // on; the tail has nothing left to prefetch.
+        let prefetching = n.saturating_sub(PREFETCH_AHEAD);
+        while k < prefetching {
+            kernel.prefetch(targets[k + PREFETCH_AHEAD]);
+            k = deliver_next(&mut kernel, targets, weights, table, k, t);
+        }
         while k < n {
-            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
-                kernel.prefetch(ahead);
-            }
-            let i = targets[k];
-            let mut total = table[classes.class(k) as usize].weight;
-            k += 1;
-            if k < n && targets[k] == i {
-                // Multapses: summed in synapse order, as the general path.
-                total += 0.0;
-                while k < n && targets[k] == i {
-                    total += table[classes.class(k) as usize].weight;
-                    k += 1;
-                }
-            }
-            kernel.deliver(i, t, total);
+            k = deliver_next(&mut kernel, targets, weights, table, k, t);
         }
         let (discarded, train_events) = kernel.counts();
         self.close_kernel(discarded, train_events, fired);
@@ -517,7 +569,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     let fired = &mut direct.fired;
                     match classes {
                         _ if a.class != Arrival::MIXED => {
-                            self.deliver_by_kernel(a, targets, OneClass(a.class), table, fired)
+                            let w = OneWeight(table[a.class as usize].weight);
+                            self.deliver_by_kernel(a, targets, w, table, fired)
                         }
                         Classes::Narrow(c) => self.deliver_by_kernel(a, targets, c, table, fired),
                         Classes::Wide(c) => self.deliver_by_kernel(a, targets, c, table, fired),
@@ -554,7 +607,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         // when its sum is applied.
                         match connectome.synapses_in(a.start, a.end()) {
                             (targets, _) if a.class != Arrival::MIXED => {
-                                d.add_run(a, targets, OneClass(a.class), table)
+                                let w = OneWeight(table[a.class as usize].weight);
+                                d.add_run(a, targets, w, table)
                             }
                             (targets, Classes::Narrow(c)) => d.add_run(a, targets, c, table),
                             (targets, Classes::Wide(c)) => d.add_run(a, targets, c, table),

@@ -20,6 +20,7 @@ use crate::event_queue::EventQueue;
 use crate::forecast::SpikeForecast;
 use crate::observer::{NoObserver, Observer};
 use crate::plasticity::{PlasticWiring, Plasticity, MAX_CLASS_NUMBERS};
+use crate::poisson::PoissonTrains;
 use crate::recorder::SpikeRecorder;
 use crate::spike::{Delivery, Gid, Spike};
 use crate::time::Time;
@@ -111,6 +112,9 @@ pub struct Partition<D: Dynamics, O: Observer = NoObserver> {
     /// `Some((ti, source, weight))` when neuron `i`'s only train is train
     /// `i` of set `ti` (one Poisson input to all): no index lookups per event.
     one_train: Option<(u16, Gid, f64)>,
+    /// A kernel partition without trains: one train per neuron that never
+    /// fires, so that the kernel always has a train set (no test per input).
+    silent_trains: PoissonTrains,
     recorder: SpikeRecorder,
     observer: O,
     /// Gids below this are network neurons (their deliveries are recurrent).
@@ -241,6 +245,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             train_refs: refs.into_iter().map(|(_, _, ti, k)| (ti, k)).collect(),
             train_meta: Vec::new(),
             one_train: None,
+            silent_trains: PoissonTrains::silent(0),
             recorder: p.recorder,
             observer: NoObserver,
             n_network_neurons: p.n_network_neurons,
@@ -280,6 +285,9 @@ impl<D: Dynamics> Partition<D, NoObserver> {
         };
         if let Some(direct) = part.direct.as_mut() {
             direct.kernel = direct.plain() && simple_trains;
+            if direct.kernel && part.one_train.is_none() {
+                part.silent_trains = PoissonTrains::silent(n as usize);
+            }
         }
         part
     }
@@ -312,6 +320,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             train_refs: self.train_refs,
             train_meta: self.train_meta,
             one_train: self.one_train,
+            silent_trains: self.silent_trains,
             recorder: self.recorder,
             observer,
             n_network_neurons: self.n_network_neurons,

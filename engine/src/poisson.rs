@@ -79,6 +79,23 @@ impl PoissonTrains {
         }
     }
 
+    /// `n` trains that never fire (for code that wants a train per neuron
+    /// where there is none).
+    pub fn silent(n: usize) -> Self {
+        use rand_xoshiro::rand_core::SeedableRng;
+        let never = || Train {
+            rng: Xoroshiro128PlusPlus::seed_from_u64(0),
+            next: u64::MAX,
+        };
+        PoissonTrains {
+            gid: Gid(u32::MAX),
+            weight: 0.0,
+            mean_interval_ticks: f64::INFINITY,
+            targets: vec![0; n],
+            trains: (0..n).map(|_| never()).collect(),
+        }
+    }
+
     /// [`Trains::take_at`] without checking that `k` is in range (the
     /// plain kernel checks each neuron once for all its arrays).
     ///
@@ -195,6 +212,18 @@ mod tests {
         });
         assert_eq!(silent.next_arrival(0), Time::NEVER);
         assert_eq!(silent.take_at(0, Time::NEVER), (0, Time::NEVER));
+    }
+
+    #[test]
+    fn silent_trains_never_fire() {
+        let mut silent = PoissonTrains::silent(3);
+        assert_eq!(silent.len(), 3);
+        for k in 0..3 {
+            // SAFETY: k < 3 = len().
+            assert_eq!(unsafe { silent.next_unchecked(k) }, Time::NEVER);
+            assert_eq!(silent.take_at(k, Time::NEVER), (0, Time::NEVER));
+            assert_eq!(silent.take_at(k, Time(1)), (0, Time::NEVER));
+        }
     }
 
     #[test]

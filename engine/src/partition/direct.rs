@@ -232,8 +232,10 @@ struct PlainKernel<'a, P: PlainNeurons> {
     /// Neuron `i`'s train is train `i` of this set, with this weight. Its
     /// next arrival is read from the train itself, not from the partition's
     /// `timers` (one cache line less per input; see
-    /// `Partition::sync_train_timers`).
-    trains: Option<(&'a mut PoissonTrains, f64)>,
+    /// `Partition::sync_train_timers`). Silent trains if it has none.
+    trains: &'a mut PoissonTrains,
+    /// The weight of a train event.
+    weight: f64,
     fired: &'a mut Vec<(u32, Time)>,
     discarded: u64,
     train_events: u64,
@@ -251,18 +253,17 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     fn new(
         neurons: P,
         len: usize,
-        trains: Option<(&'a mut PoissonTrains, f64)>,
+        (trains, weight): (&'a mut PoissonTrains, f64),
         fired: &'a mut Vec<(u32, Time)>,
     ) -> Self {
         // What makes `Local` indices (below `len`) safe for every array.
         assert!(neurons.len() >= len);
-        if let Some((trains, _)) = &trains {
-            assert!(trains.len() >= len);
-        }
+        assert!(trains.len() >= len);
         PlainKernel {
             neurons,
             len,
             trains,
+            weight,
             fired,
             discarded: 0,
             train_events: 0,
@@ -281,20 +282,15 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     #[inline(always)]
     fn prefetch(&self, i: u32) {
         self.neurons.prefetch(i);
-        if let Some((trains, _)) = &self.trains {
-            trains.prefetch(i as usize);
-        }
+        self.trains.prefetch(i as usize);
     }
 
     /// Neuron `i`'s next train arrival.
     #[inline(always)]
     fn next_train(&self, i: Local) -> Time {
-        match &self.trains {
-            // SAFETY: `Local` indices are below `len`, and there are at least
-            // as many trains (asserted in `new`).
-            Some((trains, _)) => unsafe { trains.next_unchecked(i.0 as usize) },
-            None => Time::NEVER,
-        }
+        // SAFETY: `Local` indices are below `len`, and there are at least as
+        // many trains (asserted in `new`).
+        unsafe { self.trains.next_unchecked(i.0 as usize) }
     }
 
     /// Neuron `i` takes its train events before `t`, one tick at a time.
@@ -313,14 +309,11 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     /// `total` plus neuron `i`'s train events at `t` (due now), consumed.
     #[inline(always)]
     fn train_events_at(&mut self, i: Local, t: Time, mut total: f64) -> f64 {
-        let Some((trains, w)) = self.trains.as_mut() else {
-            return total;
-        };
         // SAFETY: `Local` indices are below `len`, and there are at least as
         // many trains (asserted in `new`).
-        let n = unsafe { trains.take_unchecked(i.0 as usize, t) }.0;
+        let n = unsafe { self.trains.take_unchecked(i.0 as usize, t) }.0;
         for _ in 0..n {
-            total += *w;
+            total += self.weight;
         }
         self.train_events += u64::from(n);
         total
@@ -471,9 +464,9 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let trains = match self.one_train {
             Some((ti, _, weight)) => {
                 let trains = self.trains[ti as usize].as_poisson();
-                Some((trains.expect("kernel trains are Poisson trains"), weight))
+                (trains.expect("kernel trains are Poisson trains"), weight)
             }
-            None => None,
+            None => (&mut self.silent_trains, 0.0),
         };
         let len = self.timers.len();
         PlainKernel::new(self.dynamics.plain_neurons(), len, trains, fired)

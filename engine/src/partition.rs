@@ -297,8 +297,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// The same partition with another observer.
     pub fn with_observer<O2: Observer>(mut self, observer: O2) -> Partition<D, O2> {
         // The new observer may keep deliveries off the kernel: timers exact.
-        let all: Vec<u32> = (0..self.timers.len() as u32).collect();
-        self.sync_train_timers(&all);
+        self.sync_train_timers(0..self.timers.len() as u32);
         Partition {
             index: self.index,
             dynamics: self.dynamics,

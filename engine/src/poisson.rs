@@ -79,8 +79,8 @@ impl PoissonTrains {
         }
     }
 
-    /// `n` trains that never fire (for code that wants a train per neuron
-    /// where there is none).
+    /// `n` trains that never fire, train `k` into neuron `k` (for code that
+    /// wants a train per neuron where there is none).
     pub fn silent(n: usize) -> Self {
         use rand_xoshiro::rand_core::SeedableRng;
         let never = || Train {
@@ -91,7 +91,7 @@ impl PoissonTrains {
             gid: Gid(u32::MAX),
             weight: 0.0,
             mean_interval_ticks: f64::INFINITY,
-            targets: vec![0; n],
+            targets: (0..n as u32).collect(),
             trains: (0..n).map(|_| never()).collect(),
         }
     }
@@ -220,6 +220,7 @@ mod tests {
         assert_eq!(silent.len(), 3);
         for k in 0..3 {
             // SAFETY: k < 3 = len().
+            assert_eq!(silent.target(k), k as u32);
             assert_eq!(unsafe { silent.next_unchecked(k) }, Time::NEVER);
             assert_eq!(silent.take_at(k, Time::NEVER), (0, Time::NEVER));
             assert_eq!(silent.take_at(k, Time(1)), (0, Time::NEVER));

@@ -368,6 +368,7 @@ fn deliver_next<P: PlainNeurons, C: RunWeights>(
     let mut total = weights.weight(k, table);
     k += 1;
     if k < n && targets[k] == i {
+        // Summed from 0 as the general path's `Input` (`w + 0` is `0 + w`).
         total += 0.0;
         while k < n && targets[k] == i {
             total += weights.weight(k, table);
@@ -402,24 +403,24 @@ impl RunClasses for &[u32] {
 #[derive(Clone, Copy)]
 struct OneClass(u32);
 
+impl RunClasses for OneClass {
+    #[inline(always)]
+    fn class(self, _: usize) -> u32 {
+        self.0
+    }
+}
+
 /// The weights of a run's synapses, for the kernel (which reads nothing
-/// else of a synapse): read per synapse, or one for all, read once.
+/// else of a synapse): through their classes, or one for all, read once.
 trait RunWeights: Copy {
     /// The weight of the run's synapse `k` (classes in `table`).
     fn weight(self, k: usize, table: &[SynapseClass]) -> f64;
 }
 
-impl RunWeights for &[u16] {
+impl<C: RunClasses> RunWeights for C {
     #[inline(always)]
     fn weight(self, k: usize, table: &[SynapseClass]) -> f64 {
-        table[usize::from(self[k])].weight
-    }
-}
-
-impl RunWeights for &[u32] {
-    #[inline(always)]
-    fn weight(self, k: usize, table: &[SynapseClass]) -> f64 {
-        table[self[k] as usize].weight
+        table[self.class(k) as usize].weight
     }
 }
 
@@ -430,13 +431,6 @@ struct OneWeight(f64);
 impl RunWeights for OneWeight {
     #[inline(always)]
     fn weight(self, _: usize, _: &[SynapseClass]) -> f64 {
-        self.0
-    }
-}
-
-impl RunClasses for OneClass {
-    #[inline(always)]
-    fn class(self, _: usize) -> u32 {
         self.0
     }
 }
@@ -481,10 +475,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// from current-driven neurons, and every store holds every parameter
     /// set, so one such set turns the kernel off everywhere); this keeps
     /// that path exact should it ever run there.
-    pub(super) fn sync_train_timers<'t>(&mut self, targets: impl IntoIterator<Item = &'t u32>) {
+    pub(super) fn sync_train_timers(&mut self, targets: impl IntoIterator<Item = u32>) {
         if let Some((ti, _, _)) = self.one_train {
             let trains = &self.trains[ti as usize];
-            for &i in targets {
+            for i in targets {
                 self.timers[i as usize].train = trains.next_arrival(i as usize);
             }
         }
@@ -573,7 +567,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 if PLAIN && direct.kernel_for::<O>() {
                     // A lagged arrival in a kernel partition: the general
                     // path reads the targets' timers.
-                    self.sync_train_timers(connectome.synapses_in(a.start, a.end()).0);
+                    let targets = connectome.synapses_in(a.start, a.end()).0;
+                    self.sync_train_timers(targets.iter().copied());
                 }
                 match connectome.synapses_in(a.start, a.end()) {
                     (targets, _) if a.class != Arrival::MIXED => {
@@ -627,7 +622,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     if kernel {
                         // Not brought up to the tick while summing; the
                         // general path reads their timers.
-                        self.sync_train_timers(&direct.summing.touched);
+                        self.sync_train_timers(direct.summing.touched.iter().copied());
                         for &i in &direct.summing.touched {
                             self.bring_to::<PLAIN>(i, t);
                         }

@@ -38,6 +38,7 @@ pub mod connectome;
 pub mod drive;
 pub mod dynamics;
 pub mod event_queue;
+pub mod exponential;
 pub mod forecast;
 pub mod observer;
 pub mod partition;

@@ -13,16 +13,17 @@
 //! constant memory.
 
 use crate::drive::Trains;
+use crate::exponential::ExpTicks;
 use crate::spike::Gid;
 use crate::time::{Time, TICKS_PER_MS};
-use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoroshiro128PlusPlus;
 
 /// One Poisson generator's trains into the local targets of a partition.
 pub struct PoissonTrains {
     gid: Gid,
     weight: f64,
-    mean_interval_ticks: f64,
+    /// The intervals' law (ticks).
+    interval: ExpTicks,
     /// Per train: target's local index.
     targets: Vec<u32>,
     /// Per train: stream and next arrival, side by side (one cache line
@@ -40,8 +41,8 @@ struct Train {
 impl Train {
     /// The arrival after `next` (`NEVER` stays `NEVER`).
     #[inline(always)]
-    fn after(&mut self, next: u64, mean_ticks: f64) -> u64 {
-        next.saturating_add(sample(&mut self.rng, mean_ticks))
+    fn after(&mut self, next: u64, interval: &ExpTicks) -> u64 {
+        next.saturating_add(interval.sample(&mut self.rng))
     }
 }
 
@@ -57,23 +58,20 @@ impl PoissonTrains {
         targets: &[(u32, Gid)],
         stream_of: impl Fn(Gid) -> Xoroshiro128PlusPlus,
     ) -> Self {
-        let mean_interval_ticks = if rate_hz > 0.0 {
-            1000.0 * TICKS_PER_MS as f64 / rate_hz
-        } else {
-            f64::INFINITY
-        };
+        // A zero rate makes an infinite mean: never.
+        let interval = ExpTicks::new(1000.0 * TICKS_PER_MS as f64 / rate_hz);
         let trains = targets
             .iter()
             .map(|&(_, g)| {
                 let mut rng = stream_of(g);
-                let next = sample(&mut rng, mean_interval_ticks).saturating_add(delay.0);
+                let next = interval.sample(&mut rng).saturating_add(delay.0);
                 Train { rng, next }
             })
             .collect();
         PoissonTrains {
             gid,
             weight,
-            mean_interval_ticks,
+            interval,
             targets: targets.iter().map(|&(l, _)| l).collect(),
             trains,
         }
@@ -90,7 +88,7 @@ impl PoissonTrains {
         PoissonTrains {
             gid: Gid(u32::MAX),
             weight: 0.0,
-            mean_interval_ticks: f64::INFINITY,
+            interval: ExpTicks::new(f64::INFINITY),
             targets: (0..n as u32).collect(),
             trains: (0..n).map(|_| never()).collect(),
         }
@@ -106,7 +104,7 @@ impl PoissonTrains {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
-        take_from(train, t, self.mean_interval_ticks)
+        take_from(train, t, &self.interval)
     }
 
     /// [`Trains::next_arrival`] without checking that `k` is in range.
@@ -130,34 +128,16 @@ impl PoissonTrains {
 /// Consume `train`'s events arriving at `t`: how many, and the next
 /// arrival.
 #[inline(always)]
-fn take_from(train: &mut Train, t: Time, mean_ticks: f64) -> (u32, Time) {
+fn take_from(train: &mut Train, t: Time, interval: &ExpTicks) -> (u32, Time) {
     let mut n = 0;
     let mut next = train.next;
     // `NEVER` (a zero rate) is no instant: never due, even asked at `NEVER`.
     while next == t.0 && next != u64::MAX {
-        next = train.after(next, mean_ticks);
+        next = train.after(next, interval);
         n += 1;
     }
     train.next = next;
     (n, Time(next))
-}
-
-/// One exponential interval in ticks, rounded to the nearest tick.
-#[inline(always)]
-fn sample(rng: &mut Xoroshiro128PlusPlus, mean_ticks: f64) -> u64 {
-    let x: f64 = Exp1.sample(rng);
-    let t = x * mean_ticks;
-    // Below 2^52 (52 days) adding 2^52 leaves the rounded integer in the low
-    // mantissa bits: two instructions instead of a saturating conversion.
-    const TWO_52: f64 = 4_503_599_627_370_496.0;
-    if t < TWO_52 {
-        (t + TWO_52).to_bits() - TWO_52.to_bits()
-    } else if t < 1.8e19 {
-        t as u64
-    } else {
-        // Never (also a zero rate: 0·∞ is NaN).
-        u64::MAX
-    }
 }
 
 impl Trains for PoissonTrains {
@@ -186,12 +166,12 @@ impl Trains for PoissonTrains {
     #[inline]
     fn advance(&mut self, k: usize) {
         let train = &mut self.trains[k];
-        train.next = train.after(train.next, self.mean_interval_ticks);
+        train.next = train.after(train.next, &self.interval);
     }
 
     #[inline]
     fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        take_from(&mut self.trains[k], t, self.mean_interval_ticks)
+        take_from(&mut self.trains[k], t, &self.interval)
     }
 
     fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {

@@ -149,6 +149,11 @@ impl ArrivalQueue {
         Some(a..b)
     }
 
+    /// The open window's arrivals not yet consumed, in application order.
+    pub fn pending(&self) -> &[Arrival] {
+        &self.open[self.cursor.min(self.open.len())..]
+    }
+
     /// Arrival `k` of the open window.
     #[inline]
     pub fn get(&self, k: usize) -> Arrival {

@@ -9,6 +9,7 @@
 //! own input trains and its forecast spike.
 
 mod direct;
+mod train_pool;
 
 use direct::Direct;
 

@@ -23,6 +23,7 @@
 //! common case — is applied in one pass (its run is sorted by target, so
 //! multapses are adjacent). Not used with plastic synapses.
 
+use super::train_pool::{TrainPool, NONE};
 use super::*;
 use crate::arrival_queue::Arrival;
 use crate::connectome::{Classes, SynapseClass};
@@ -45,6 +46,8 @@ pub(super) struct Direct {
     pub(super) kernel: bool,
     /// Neurons fired inside a kernel, and when; emitted after it.
     fired: Vec<(u32, Time)>,
+    /// A kernel window's train events by the arrival tick they precede.
+    pool: TrainPool,
 }
 
 /// Per-target sums of one tick's inputs (arrivals sharing a tick).
@@ -130,6 +133,7 @@ impl Direct {
             plain,
             kernel: false,
             fired: Vec::new(),
+            pool: TrainPool::default(),
         }
     }
 
@@ -278,11 +282,14 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
         Local(i)
     }
 
-    /// Hint that neuron `i` (any index) takes an input soon.
+    /// Hint that neuron `i` (any index) takes an input soon (and reads
+    /// its train, if `TRAINS`).
     #[inline(always)]
-    fn prefetch(&self, i: u32) {
+    fn prefetch<const TRAINS: bool>(&self, i: u32) {
         self.neurons.prefetch(i);
-        self.trains.prefetch(i as usize);
+        if TRAINS {
+            self.trains.prefetch(i as usize);
+        }
     }
 
     /// Neuron `i`'s next train arrival.
@@ -306,6 +313,22 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
         }
     }
 
+    /// Neuron `i` takes its train events at its next train arrival (due
+    /// now: nothing else of it comes first); its next arrival after them.
+    #[inline(always)]
+    fn train_event(&mut self, i: Local) -> Time {
+        let t = self.next_train(i);
+        // SAFETY: as in `train_events_at`.
+        let (n, next) = unsafe { self.trains.take_unchecked(i.0 as usize, t) };
+        let mut total = 0.0;
+        for _ in 0..n {
+            total += self.weight;
+        }
+        self.train_events += u64::from(n);
+        self.take(i, t, total);
+        next
+    }
+
     /// `total` plus neuron `i`'s train events at `t` (due now), consumed.
     #[inline(always)]
     fn train_events_at(&mut self, i: Local, t: Time, mut total: f64) -> f64 {
@@ -319,11 +342,16 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
         total
     }
 
-    /// Neuron `i` takes `total` (its connectome inputs at `t`) and its
-    /// trains' events at `t`, after those before.
+    /// Neuron `i` takes `total` (its connectome inputs at `t`) and, if
+    /// `TRAINS`, its trains' events at `t`, after those before (without:
+    /// the caller knows it has none due at or before `t`).
     #[inline(always)]
-    fn deliver(&mut self, i: u32, t: Time, total: f64) {
+    fn deliver<const TRAINS: bool>(&mut self, i: u32, t: Time, total: f64) {
         let i = self.local(i);
+        if !TRAINS {
+            self.take(i, t, total);
+            return;
+        }
         self.bring_to(i, t);
         let total = if self.next_train(i) == t {
             self.train_events_at(i, t, total)
@@ -355,7 +383,7 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
 /// multapses summed in synapse order, as the general path; the offset of
 /// the next target.
 #[inline(always)]
-fn deliver_next<P: PlainNeurons, C: RunWeights>(
+fn deliver_next<const TRAINS: bool, P: PlainNeurons, C: RunWeights>(
     kernel: &mut PlainKernel<'_, P>,
     targets: &[u32],
     weights: C,
@@ -375,7 +403,7 @@ fn deliver_next<P: PlainNeurons, C: RunWeights>(
             k += 1;
         }
     }
-    kernel.deliver(i, t, total);
+    kernel.deliver::<TRAINS>(i, t, total);
     k
 }
 
@@ -499,7 +527,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
 
     /// A lone zero-lag arrival into plain neurons, through the kernel.
     #[inline]
-    fn deliver_by_kernel<C: RunWeights>(
+    fn deliver_by_kernel<const TRAINS: bool, C: RunWeights>(
         &mut self,
         a: Arrival,
         targets: &[u32],
@@ -515,11 +543,11 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         // on; the tail has nothing left to prefetch.
         let prefetching = n.saturating_sub(PREFETCH_AHEAD);
         while k < prefetching {
-            kernel.prefetch(targets[k + PREFETCH_AHEAD]);
-            k = deliver_next(&mut kernel, targets, weights, table, k, t);
+            kernel.prefetch::<TRAINS>(targets[k + PREFETCH_AHEAD]);
+            k = deliver_next::<TRAINS, _, _>(&mut kernel, targets, weights, table, k, t);
         }
         while k < n {
-            k = deliver_next(&mut kernel, targets, weights, table, k, t);
+            k = deliver_next::<TRAINS, _, _>(&mut kernel, targets, weights, table, k, t);
         }
         let (discarded, train_events) = kernel.counts();
         self.close_kernel(discarded, train_events, fired);
@@ -527,17 +555,173 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// A tick's zero-lag sums into plain neurons, through the kernel.
-    fn apply_by_kernel(&mut self, summing: &mut Summing, t: Time, fired: &mut Vec<(u32, Time)>) {
+    fn apply_by_kernel<const TRAINS: bool>(
+        &mut self,
+        summing: &mut Summing,
+        t: Time,
+        fired: &mut Vec<(u32, Time)>,
+    ) {
         let mut kernel = self.plain_kernel(fired);
         for (k, &i) in summing.touched.iter().enumerate() {
             if let Some(&ahead) = summing.touched.get(k + PREFETCH_AHEAD) {
-                kernel.prefetch(ahead);
+                kernel.prefetch::<TRAINS>(ahead);
             }
-            kernel.deliver(i, t, summing.sums[i as usize].input.total);
+            kernel.deliver::<TRAINS>(i, t, summing.sums[i as usize].input.total);
         }
         let (discarded, train_events) = kernel.counts();
         self.close_kernel(discarded, train_events, fired);
         summing.touched.clear();
+    }
+
+    /// A lone zero-lag arrival into plain neurons, through the kernel,
+    /// checking each target's train if `TRAINS`.
+    #[inline]
+    fn deliver_lone_by_kernel<const TRAINS: bool>(
+        &mut self,
+        a: Arrival,
+        connectome: &Connectome,
+        fired: &mut Vec<(u32, Time)>,
+    ) {
+        let table = connectome.classes();
+        match connectome.synapses_in(a.start, a.end()) {
+            (targets, _) if a.class != Arrival::MIXED => {
+                let w = OneWeight(table[a.class as usize].weight);
+                self.deliver_by_kernel::<TRAINS, _>(a, targets, w, table, fired)
+            }
+            (targets, Classes::Narrow(c)) => {
+                self.deliver_by_kernel::<TRAINS, _>(a, targets, c, table, fired)
+            }
+            (targets, Classes::Wide(c)) => {
+                self.deliver_by_kernel::<TRAINS, _>(a, targets, c, table, fired)
+            }
+        }
+    }
+
+    /// Add a zero-lag arrival's run to the kernel's per-tick sums.
+    #[inline]
+    fn sum_by_kernel(&mut self, summing: &mut Summing, a: Arrival, connectome: &Connectome) {
+        let table = connectome.classes();
+        match connectome.synapses_in(a.start, a.end()) {
+            (targets, _) if a.class != Arrival::MIXED => {
+                let w = OneWeight(table[a.class as usize].weight);
+                summing.add_run(a, targets, w, table)
+            }
+            (targets, Classes::Narrow(c)) => summing.add_run(a, targets, c, table),
+            (targets, Classes::Wide(c)) => summing.add_run(a, targets, c, table),
+        }
+        self.count(a.spike.source, a.len as u64);
+    }
+
+    /// A kernel window (every arrival zero-lag, planned in `direct.pool`)
+    /// worked off in time order: before each arrival tick the train events
+    /// before it, then the tick's arrivals without asking each target for
+    /// train events (with, when one falls on the tick); after the last tick
+    /// the events left before `end`.
+    fn deliver_pooled(&mut self, direct: &mut Direct, connectome: &Connectome, end: Time) {
+        let mut pool = std::mem::take(&mut direct.pool);
+        let mut fired = std::mem::take(&mut direct.fired);
+        {
+            let kernel = self.plain_kernel(&mut fired);
+            for i in 0..kernel.len as u32 {
+                let t = kernel.next_train(kernel.local(i));
+                if t < end {
+                    pool.file(i, t);
+                }
+            }
+        }
+        let mut k = 0;
+        while let Some(group) = direct.arrivals.next_group(end) {
+            let t = direct.arrivals.get(group.start).time;
+            self.run_pool(&mut pool, k, end, &mut fired);
+            let ties = !pool.at[k].is_empty();
+            if group.len() == 1 {
+                let a = direct.arrivals.get(group.start);
+                if ties {
+                    self.deliver_lone_by_kernel::<true>(a, connectome, &mut fired);
+                } else {
+                    self.deliver_lone_by_kernel::<false>(a, connectome, &mut fired);
+                }
+            } else {
+                let summing = &mut direct.summing;
+                summing.step += 1;
+                summing.lagged = false;
+                for j in group {
+                    self.sum_by_kernel(summing, direct.arrivals.get(j), connectome);
+                }
+                if ties {
+                    self.apply_by_kernel::<true>(summing, t, &mut fired);
+                } else {
+                    self.apply_by_kernel::<false>(summing, t, &mut fired);
+                }
+            }
+            if ties {
+                self.settle_ties(&mut pool, k, t, end, &mut fired);
+            }
+            k += 1;
+        }
+        let last = pool.ticks();
+        self.run_pool(&mut pool, last, end, &mut fired);
+        direct.pool = pool;
+        direct.fired = fired;
+    }
+
+    /// The train events filed before arrival tick `k`, and those they lead
+    /// to before it, each neuron's in time order.
+    fn run_pool(
+        &mut self,
+        pool: &mut TrainPool,
+        k: usize,
+        end: Time,
+        fired: &mut Vec<(u32, Time)>,
+    ) {
+        if pool.first_before(k) == NONE {
+            return;
+        }
+        let mut kernel = self.plain_kernel(fired);
+        // A cursor `PREFETCH_AHEAD` down the list (neurons filed back into
+        // this bucket go to its front and are taken at once, still cached).
+        let mut ahead = pool.first_before(k);
+        for _ in 0..PREFETCH_AHEAD {
+            ahead = pool.after(ahead);
+        }
+        while let Some(i) = pool.pop_before(k) {
+            if ahead != NONE {
+                kernel.prefetch::<true>(ahead);
+                ahead = pool.after(ahead);
+            }
+            let next = kernel.train_event(kernel.local(i));
+            if next < end {
+                pool.file(i, next);
+            }
+        }
+        let (discarded, train_events) = kernel.counts();
+        self.close_kernel(discarded, train_events, fired);
+    }
+
+    /// After arrival tick `k` (at `t`) was delivered with train checks:
+    /// the neurons whose train event fell on it took it with their inputs,
+    /// or take it now alone; either way their next event is filed.
+    fn settle_ties(
+        &mut self,
+        pool: &mut TrainPool,
+        k: usize,
+        t: Time,
+        end: Time,
+        fired: &mut Vec<(u32, Time)>,
+    ) {
+        let mut kernel = self.plain_kernel(fired);
+        while let Some(i) = pool.at[k].pop() {
+            let local = kernel.local(i);
+            let mut next = kernel.next_train(local);
+            if next == t {
+                next = kernel.train_event(local);
+            }
+            if next < end {
+                pool.file(i, next);
+            }
+        }
+        let (discarded, train_events) = kernel.counts();
+        self.close_kernel(discarded, train_events, fired);
     }
 
     /// Apply every arrival of the open window before `end`.
@@ -548,20 +732,20 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let connectome = std::mem::take(&mut self.connectome);
         let mut direct = self.direct.take().expect("direct delivery");
         let table = connectome.classes();
+        let lo = Time(end.0.saturating_sub(self.window_len.0));
+        if PLAIN
+            && direct.kernel_for::<O>()
+            && direct
+                .pool
+                .plan(lo, end, direct.arrivals.pending(), self.timers.len())
+        {
+            self.deliver_pooled(&mut direct, &connectome, end);
+        }
         while let Some(group) = direct.arrivals.next_group(end) {
             if group.len() == 1 {
                 let a = direct.arrivals.get(group.start);
                 if PLAIN && direct.kernel_for::<O>() && a.spike.lag == 0.0 {
-                    let (targets, classes) = connectome.synapses_in(a.start, a.end());
-                    let fired = &mut direct.fired;
-                    match classes {
-                        _ if a.class != Arrival::MIXED => {
-                            let w = OneWeight(table[a.class as usize].weight);
-                            self.deliver_by_kernel(a, targets, w, table, fired)
-                        }
-                        Classes::Narrow(c) => self.deliver_by_kernel(a, targets, c, table, fired),
-                        Classes::Wide(c) => self.deliver_by_kernel(a, targets, c, table, fired),
-                    }
+                    self.deliver_lone_by_kernel::<true>(a, &connectome, &mut direct.fired);
                     continue;
                 }
                 if PLAIN && direct.kernel_for::<O>() {
@@ -593,15 +777,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     if kernel {
                         // Sums only; each target is brought up to the tick
                         // when its sum is applied.
-                        match connectome.synapses_in(a.start, a.end()) {
-                            (targets, _) if a.class != Arrival::MIXED => {
-                                let w = OneWeight(table[a.class as usize].weight);
-                                d.add_run(a, targets, w, table)
-                            }
-                            (targets, Classes::Narrow(c)) => d.add_run(a, targets, c, table),
-                            (targets, Classes::Wide(c)) => d.add_run(a, targets, c, table),
-                        }
-                        self.count(a.spike.source, a.len as u64);
+                        self.sum_by_kernel(d, a, &connectome);
                         continue;
                     }
                     match connectome.synapses_in(a.start, a.end()) {
@@ -617,7 +793,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                     }
                 }
                 if kernel && !direct.summing.lagged {
-                    self.apply_by_kernel(&mut direct.summing, t, &mut direct.fired);
+                    self.apply_by_kernel::<true>(&mut direct.summing, t, &mut direct.fired);
                 } else {
                     if kernel {
                         // Not brought up to the tick while summing; the

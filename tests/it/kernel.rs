@@ -1,0 +1,80 @@
+//! The plain-neuron kernel works a window off with its Poisson events pooled
+//! by the arrival tick they precede; a train event on an arrival tick is
+//! summed with that tick's inputs. Against the general direct path (which
+//! asks each target for due train events), spike for spike.
+
+use super::common::write;
+use volley::testing::run_unobserved;
+use volley_engine::PartitionScheme;
+
+/// 100 plain neurons, recurrent, two input channels spiking together every
+/// 0.25 ms (arrival ticks with several arrivals), and a Poisson drive of
+/// one event per 128 ticks per neuron: a train event falls on an arrival
+/// tick in most groups, on a target of it in hundreds of deliveries.
+fn model(extra: &str) -> String {
+    let times: Vec<String> = (8..400).map(|k| format!("{:?}", k as f64 * 0.25)).collect();
+    let times = times.join(", ");
+    format!(
+        r#"t_sim_ms = 100.0
+seed = 11
+
+[[populations]]
+name = "net"
+model = "lif_delta"
+size = 100
+params = {{ C_m = 1.0, tau_m = 20.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_m = 0.0, V_th = 20.0 }}
+
+[[projections]]
+source = "net"
+target = "net"
+rule = "fixed_indegree"
+indegree = 50
+weight = 0.2
+delay_ms = 1.0
+
+[[inputs]]
+name = "up"
+kind = "spike_times"
+times_ms = [{times}]
+weight = 0.5
+delay_ms = 1.0
+targets = "net"
+
+[[inputs]]
+name = "down"
+kind = "spike_times"
+times_ms = [{times}]
+weight = -0.3
+delay_ms = 1.0
+targets = "net"
+
+[[inputs]]
+name = "noise"
+kind = "poisson"
+rate_hz = 8.0e6
+weight = 0.0002
+delay_ms = 1.0
+targets = "net"
+{extra}"#
+    )
+}
+
+#[test]
+fn pooled_train_events_give_the_general_paths_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = write(dir.path(), "kernel.toml", &model(""));
+    // A second generator that never fires within the run: no input, but
+    // two train sets per neuron keep every partition off the kernel.
+    let silent = "\n[[inputs]]\nname = \"silent\"\nkind = \"poisson\"\nrate_hz = 1.0e-9\nweight = 0.1\ndelay_ms = 1.0\ntargets = \"net\"\n";
+    let general = write(dir.path(), "general.toml", &model(silent));
+    for threads in [1, 3] {
+        let a = run_unobserved(&kernel, threads, PartitionScheme::Contiguous).unwrap();
+        let b = run_unobserved(&general, threads, PartitionScheme::Contiguous).unwrap();
+        assert!(a.len() > 500, "{} spikes", a.len());
+        assert_eq!(a.len(), b.len(), "{threads} threads");
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| x == y),
+            "{threads} threads: other spikes"
+        );
+    }
+}

@@ -58,9 +58,19 @@ struct Summing {
     sums: Vec<Sum>,
     /// Neurons with a sum at the current step, in first-touch order.
     touched: Vec<u32>,
-    /// An arrival of the current step has a lag (the kernel only takes
-    /// zero-lag sums).
-    lagged: bool,
+    /// The kernel's sums (zero-lag, totals only): 16 bytes a neuron, not
+    /// `Sum`'s 40 — the table a tick's arrivals scatter into stays small
+    /// beside the neurons' state.
+    totals: Vec<Total>,
+    /// Numbers the kernel's ticks (wraps: then every total is reset).
+    total_step: u32,
+}
+
+/// One neuron's kernel sum at one tick.
+#[derive(Clone, Copy, Default)]
+struct Total {
+    total: f64,
+    step: u32,
 }
 
 /// One neuron's inputs summed at one tick, and the first one's lag.
@@ -91,23 +101,31 @@ impl Summing {
         (sum, first)
     }
 
-    /// Add a plain arrival's run to its targets' sums (totals only), in
-    /// target order.
+    /// Start the kernel's next tick of sums.
+    fn next_total_step(&mut self) {
+        if self.total_step == u32::MAX {
+            self.totals.fill(Total::default());
+            self.total_step = 0;
+        }
+        self.total_step += 1;
+    }
+
+    /// Add a zero-lag arrival's run to its targets' kernel sums, in target
+    /// order (a first touch starts from 0, as `Input` does: `0 + w`).
     #[inline]
-    fn add_run<C: RunWeights>(
-        &mut self,
-        a: Arrival,
-        targets: &[u32],
-        classes: C,
-        table: &[SynapseClass],
-    ) {
-        self.lagged |= a.spike.lag != 0.0;
+    fn add_run<C: RunWeights>(&mut self, targets: &[u32], classes: C, table: &[SynapseClass]) {
+        let step = self.total_step;
         for (k, &i) in targets.iter().enumerate() {
             if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
-                crate::dynamics::prefetch(self.sums.as_ptr().wrapping_add(ahead as usize));
+                crate::dynamics::prefetch(self.totals.as_ptr().wrapping_add(ahead as usize));
             }
             let w = classes.weight(k, table);
-            self.touch(i, a.spike.lag).0.input.add_total(w);
+            let sum = &mut self.totals[i as usize];
+            if sum.step != step {
+                *sum = Total { total: 0.0, step };
+                self.touched.push(i);
+            }
+            sum.total += w;
         }
     }
 }
@@ -128,7 +146,8 @@ impl Direct {
                 step: 0,
                 sums: vec![Sum::default(); n as usize],
                 touched: Vec::new(),
-                lagged: false,
+                totals: vec![Total::default(); n as usize],
+                total_step: 0,
             },
             plain,
             kernel: false,
@@ -566,7 +585,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             if let Some(&ahead) = summing.touched.get(k + PREFETCH_AHEAD) {
                 kernel.prefetch::<TRAINS>(ahead);
             }
-            kernel.deliver::<TRAINS>(i, t, summing.sums[i as usize].input.total);
+            kernel.deliver::<TRAINS>(i, t, summing.totals[i as usize].total);
         }
         let (discarded, train_events) = kernel.counts();
         self.close_kernel(discarded, train_events, fired);
@@ -597,17 +616,19 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
     }
 
-    /// Add a zero-lag arrival's run to the kernel's per-tick sums.
-    #[inline]
+    /// Add a zero-lag arrival's run to the kernel's per-tick sums. (Not
+    /// inlined: inside the window loop it made that loop slower.)
+    #[inline(never)]
     fn sum_by_kernel(&mut self, summing: &mut Summing, a: Arrival, connectome: &Connectome) {
+        debug_assert!(a.spike.lag == 0.0);
         let table = connectome.classes();
         match connectome.synapses_in(a.start, a.end()) {
             (targets, _) if a.class != Arrival::MIXED => {
                 let w = OneWeight(table[a.class as usize].weight);
-                summing.add_run(a, targets, w, table)
+                summing.add_run(targets, w, table)
             }
-            (targets, Classes::Narrow(c)) => summing.add_run(a, targets, c, table),
-            (targets, Classes::Wide(c)) => summing.add_run(a, targets, c, table),
+            (targets, Classes::Narrow(c)) => summing.add_run(targets, c, table),
+            (targets, Classes::Wide(c)) => summing.add_run(targets, c, table),
         }
         self.count(a.spike.source, a.len as u64);
     }
@@ -643,8 +664,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 }
             } else {
                 let summing = &mut direct.summing;
-                summing.step += 1;
-                summing.lagged = false;
+                summing.next_total_step();
                 for j in group {
                     self.sum_by_kernel(summing, direct.arrivals.get(j), connectome);
                 }
@@ -769,17 +789,18 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 let t = direct.arrivals.get(group.start).time;
                 // A fresh step number marks this group's first touches.
                 direct.summing.step += 1;
-                direct.summing.lagged = false;
-                let kernel = PLAIN && direct.kernel_for::<O>();
+                if PLAIN && direct.kernel_for::<O>() {
+                    // A kernel partition's window with a lagged arrival (not
+                    // pooled): the general path reads the targets' timers.
+                    for k in group.clone() {
+                        let a = direct.arrivals.get(k);
+                        let targets = connectome.synapses_in(a.start, a.end()).0;
+                        self.sync_train_timers(targets.iter().copied());
+                    }
+                }
                 for k in group {
                     let a = direct.arrivals.get(k);
                     let d = &mut direct.summing;
-                    if kernel {
-                        // Sums only; each target is brought up to the tick
-                        // when its sum is applied.
-                        self.sum_by_kernel(d, a, &connectome);
-                        continue;
-                    }
                     match connectome.synapses_in(a.start, a.end()) {
                         (targets, _) if a.class != Arrival::MIXED => {
                             self.accumulate::<PLAIN, _>(d, a, targets, OneClass(a.class), table)
@@ -792,19 +813,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                         }
                     }
                 }
-                if kernel && !direct.summing.lagged {
-                    self.apply_by_kernel::<true>(&mut direct.summing, t, &mut direct.fired);
-                } else {
-                    if kernel {
-                        // Not brought up to the tick while summing; the
-                        // general path reads their timers.
-                        self.sync_train_timers(direct.summing.touched.iter().copied());
-                        for &i in &direct.summing.touched {
-                            self.bring_to::<PLAIN>(i, t);
-                        }
-                    }
-                    self.apply_accumulated::<PLAIN>(&mut direct.summing, t);
-                }
+                self.apply_accumulated::<PLAIN>(&mut direct.summing, t);
             }
         }
         self.connectome = connectome;

@@ -223,7 +223,7 @@ impl<D: Dynamics> Partition<D, NoObserver> {
             .all(|t| t.source().0 >= p.connectome.sources_end());
         let direct = (p.plastic.is_empty() && trains_last).then(|| {
             let plain = p.dynamics.is_plain();
-            Direct::new(n, p.window_len, p.max_delay, p.connectome.classes(), plain)
+            Direct::new(n, p.window_len, p.max_delay, &p.connectome, plain)
         });
         let mut part = Partition {
             index: p.index,

@@ -1082,3 +1082,52 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summing(n: usize) -> Summing {
+        Summing {
+            step: 0,
+            sums: vec![Sum::default(); n],
+            touched: Vec::new(),
+            totals: vec![Total::default(); n],
+            total_step: 0,
+        }
+    }
+
+    /// A tick's kernel sums start from 0 at each target's first touch, list
+    /// each target once, and survive the step counter's wrap (a stale total
+    /// of step 1 must not pass for one of the step after the wrap).
+    #[test]
+    fn kernel_sums_start_fresh_each_tick_across_the_wrap() {
+        let table = [SynapseClass {
+            weight: 0.25,
+            delay: Time(1),
+        }];
+        let mut s = summing(4);
+        s.next_total_step();
+        s.add_run(&[0, 1, 1], OneWeight(0.5), &table);
+        assert_eq!(s.touched, [0, 1]);
+        assert_eq!((s.totals[0].total, s.totals[1].total), (0.5, 1.0));
+        s.touched.clear();
+        s.total_step = u32::MAX;
+        s.totals[2] = Total {
+            total: 7.0,
+            step: 1,
+        };
+        s.next_total_step();
+        assert_eq!(s.total_step, 1);
+        s.add_run(&[1, 2], &[0u16, 0][..], &table);
+        assert_eq!(s.touched, [1, 2]);
+        assert_eq!((s.totals[1].total, s.totals[2].total), (0.25, 0.25));
+    }
+
+    #[test]
+    fn one_class_of_a_run() {
+        assert_eq!(one_class::<u16>(&[]), Arrival::MIXED);
+        assert_eq!(one_class(&[3u16, 3, 3]), 3);
+        assert_eq!(one_class(&[3u32, 3, 4]), Arrival::MIXED);
+    }
+}

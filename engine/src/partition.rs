@@ -494,7 +494,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             }
         }
         if self.direct.is_some() {
-            self.deliver_window(window.end);
+            self.deliver_window(window.start, window.end);
         } else {
             self.advance_until(window.end);
         }

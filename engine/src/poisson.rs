@@ -118,6 +118,12 @@ impl PoissonTrains {
         Time(unsafe { self.trains.get_unchecked(k) }.next)
     }
 
+    /// The mean interval between a train's events (ticks; infinite for a
+    /// zero rate).
+    pub fn mean_interval_ticks(&self) -> f64 {
+        self.interval.mean()
+    }
+
     /// Hint that train `k` is stepped soon (any `k`).
     #[inline(always)]
     pub fn prefetch(&self, k: usize) {

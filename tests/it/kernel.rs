@@ -7,12 +7,15 @@ use super::common::write;
 use volley::testing::run_unobserved;
 use volley_engine::PartitionScheme;
 
-/// 100 plain neurons, recurrent, two input channels spiking together every
-/// 0.25 ms (arrival ticks with several arrivals), and a Poisson drive of
-/// one event per 128 ticks per neuron: a train event falls on an arrival
-/// tick in most groups, on a target of it in hundreds of deliveries.
+/// 200 plain neurons, recurrent, two input channels spiking together every
+/// 10 µs (arrival ticks with several arrivals, more deliveries than train
+/// events: the kernel pools), and a Poisson drive of 200 kHz per neuron (one
+/// event per 5120 ticks): a train event falls on an arrival tick hundreds of
+/// times, on a target of it and not.
 fn model(extra: &str) -> String {
-    let times: Vec<String> = (8..400).map(|k| format!("{:?}", k as f64 * 0.25)).collect();
+    let times: Vec<String> = (200..10_000)
+        .map(|k| format!("{:?}", k as f64 * 0.01))
+        .collect();
     let times = times.join(", ");
     format!(
         r#"t_sim_ms = 100.0
@@ -21,7 +24,7 @@ seed = 11
 [[populations]]
 name = "net"
 model = "lif_delta"
-size = 100
+size = 200
 params = {{ C_m = 1.0, tau_m = 20.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_m = 0.0, V_th = 20.0 }}
 
 [[projections]]
@@ -29,14 +32,14 @@ source = "net"
 target = "net"
 rule = "fixed_indegree"
 indegree = 50
-weight = 0.2
+weight = 0.3
 delay_ms = 1.0
 
 [[inputs]]
 name = "up"
 kind = "spike_times"
 times_ms = [{times}]
-weight = 0.5
+weight = 0.05
 delay_ms = 1.0
 targets = "net"
 
@@ -44,15 +47,15 @@ targets = "net"
 name = "down"
 kind = "spike_times"
 times_ms = [{times}]
-weight = -0.3
+weight = -0.05
 delay_ms = 1.0
 targets = "net"
 
 [[inputs]]
 name = "noise"
 kind = "poisson"
-rate_hz = 8.0e6
-weight = 0.0002
+rate_hz = 2.0e5
+weight = 0.007
 delay_ms = 1.0
 targets = "net"
 {extra}"#

@@ -287,6 +287,10 @@ struct PlainKernel<'a, P: PlainNeurons> {
     train_events: u64,
 }
 
+/// The most neurons a partition may hold for its kernel to pool train
+/// events: with their trains and lists ~2 MiB, an L2 cache here.
+const POOL_MAX_NEURONS: usize = 1 << 15;
+
 /// How many targets ahead the kernel prefetches state.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -506,17 +510,50 @@ impl RunWeights for OneWeight {
 }
 
 impl<D: Dynamics, O: Observer> Partition<D, O> {
-    /// The rest of the open window up to `end`: every arrival, then each
+    /// The rest of the open window, `start..end`: every arrival, then each
     /// neuron's remaining trains and forecasts; compiled once for plain
     /// neurons and once for any (one test of `plain` per window).
-    pub(super) fn deliver_window(&mut self, end: Time) {
+    pub(super) fn deliver_window(&mut self, start: Time, end: Time) {
         if self.direct.as_ref().expect("direct delivery").plain {
-            self.deliver_arrivals::<true>(end);
+            self.deliver_arrivals::<true>(start, end);
             self.sweep::<true>(end);
         } else {
-            self.deliver_arrivals::<false>(end);
+            self.deliver_arrivals::<false>(start, end);
             self.sweep::<false>(end);
         }
+    }
+
+    /// Whether pooling the train events of `start..end` pays: the pool
+    /// takes each train event on its own, in no order of neurons, where the
+    /// per-target check takes it with the neuron's next input (already in
+    /// cache) or in the end-of-window sweep (in index order). So only where
+    /// the neurons' state is cache-sized (at most [`POOL_MAX_NEURONS`]) and
+    /// the window's deliveries at least match its expected train events
+    /// (measured: the pool made a Poisson-heavy small world 50 % slower,
+    /// and a million-neuron network, whose state is far beyond any cache).
+    fn pool_pays(&mut self, direct: &Direct, start: Time, end: Time) -> bool {
+        let n = self.timers.len();
+        let Some((ti, _, _)) = self.one_train else {
+            return false;
+        };
+        if n > POOL_MAX_NEURONS {
+            return false;
+        }
+        let Some(mean) = self.trains[ti as usize]
+            .as_poisson()
+            .map(|trains| trains.mean_interval_ticks())
+        else {
+            return false;
+        };
+        let expected = n as f64 * end.0.saturating_sub(start.0) as f64 / mean;
+        let deliveries: u64 = direct
+            .arrivals
+            .pending()
+            .iter()
+            .take_while(|a| a.time < end)
+            .map(|a| u64::from(a.len))
+            .sum();
+        deliveries as f64 >= expected
     }
 
     /// The partition's [`PlainKernel`] (for `direct.kernel` partitions).
@@ -656,6 +693,25 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         self.count(a.spike.source, a.len as u64);
     }
 
+    /// Zero-lag arrivals sharing tick `t` (`group`), through the kernel:
+    /// summed per target, then applied (checking each target's train if
+    /// `TRAINS`).
+    fn group_by_kernel<const TRAINS: bool>(
+        &mut self,
+        direct: &mut Direct,
+        group: std::ops::Range<usize>,
+        t: Time,
+        connectome: &Connectome,
+        fired: &mut Vec<(u32, Time)>,
+    ) {
+        let summing = &mut direct.summing;
+        summing.next_total_step();
+        for j in group {
+            self.sum_by_kernel(summing, direct.arrivals.get(j), connectome);
+        }
+        self.apply_by_kernel::<TRAINS>(summing, t, fired);
+    }
+
     /// A kernel window (every arrival zero-lag, planned in `direct.pool`)
     /// worked off in time order: before each arrival tick the train events
     /// before it, then the tick's arrivals without asking each target for
@@ -685,17 +741,10 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 } else {
                     self.deliver_lone_by_kernel::<false>(a, connectome, &mut fired);
                 }
+            } else if ties {
+                self.group_by_kernel::<true>(direct, group, t, connectome, &mut fired);
             } else {
-                let summing = &mut direct.summing;
-                summing.next_total_step();
-                for j in group {
-                    self.sum_by_kernel(summing, direct.arrivals.get(j), connectome);
-                }
-                if ties {
-                    self.apply_by_kernel::<true>(summing, t, &mut fired);
-                } else {
-                    self.apply_by_kernel::<false>(summing, t, &mut fired);
-                }
+                self.group_by_kernel::<false>(direct, group, t, connectome, &mut fired);
             }
             if ties {
                 self.settle_ties(&mut pool, k, t, end, &mut fired);
@@ -768,19 +817,19 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// Apply every arrival of the open window before `end`.
-    fn deliver_arrivals<const PLAIN: bool>(&mut self, end: Time) {
+    fn deliver_arrivals<const PLAIN: bool>(&mut self, start: Time, end: Time) {
         // The connectome is only read here, the direct state only by this
         // loop; taking both out lets the loop call the partition's other
         // parts mutably.
         let connectome = std::mem::take(&mut self.connectome);
         let mut direct = self.direct.take().expect("direct delivery");
         let table = connectome.classes();
-        let lo = Time(end.0.saturating_sub(self.window_len.0));
         if PLAIN
             && direct.kernel_for::<O>()
+            && self.pool_pays(&direct, start, end)
             && direct
                 .pool
-                .plan(lo, end, direct.arrivals.pending(), self.timers.len())
+                .plan(start, end, direct.arrivals.pending(), self.timers.len())
         {
             self.deliver_pooled(&mut direct, &connectome, end);
         }
@@ -810,11 +859,22 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
                 }
             } else {
                 let t = direct.arrivals.get(group.start).time;
+                let kernel = PLAIN && direct.kernel_for::<O>();
+                if kernel
+                    && group
+                        .clone()
+                        .all(|k| direct.arrivals.get(k).spike.lag == 0.0)
+                {
+                    let mut fired = std::mem::take(&mut direct.fired);
+                    self.group_by_kernel::<true>(&mut direct, group, t, &connectome, &mut fired);
+                    direct.fired = fired;
+                    continue;
+                }
                 // A fresh step number marks this group's first touches.
                 direct.summing.step += 1;
-                if PLAIN && direct.kernel_for::<O>() {
-                    // A kernel partition's window with a lagged arrival (not
-                    // pooled): the general path reads the targets' timers.
+                if kernel {
+                    // A lagged arrival in a kernel partition: the general
+                    // path reads the targets' timers.
                     for k in group.clone() {
                         let a = direct.arrivals.get(k);
                         let targets = connectome.synapses_in(a.start, a.end()).0;

@@ -22,6 +22,14 @@
 //! its first touch), then applied; a lone arrival — the
 //! common case — is applied in one pass (its run is sorted by target, so
 //! multapses are adjacent). Not used with plastic synapses.
+//!
+//! Plain partitions with one set of Poisson trains go through a
+//! [`PlainKernel`]; where it pays, a kernel window also takes its train
+//! events from a [`TrainPool`] — each neuron's next event filed under the
+//! arrival tick it precedes and taken just before that tick — so that the
+//! tick's targets need no "train event due first?" check. Every neuron still
+//! sees the same calls in the same order: only when, relative to *other*
+//! neurons, changes (they are independent within a window).
 
 use super::train_pool::{TrainPool, NONE};
 use super::*;

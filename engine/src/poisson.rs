@@ -46,14 +46,12 @@ struct Train {
 }
 
 impl Train {
-    /// A train whose first arrival is `first` and draws from `rng`.
-    fn new(mut rng: Xoroshiro128PlusPlus, first: u64, interval: &ExpTicks) -> Self {
+    /// A train drawing from `rng`: its first event one interval after 0,
+    /// arriving `delay` later.
+    fn new(mut rng: Xoroshiro128PlusPlus, delay: Time, interval: &ExpTicks) -> Self {
+        let next = interval.sample(&mut rng).saturating_add(delay.0);
         let ahead = interval.sample(&mut rng);
-        Train {
-            rng,
-            next: first,
-            ahead,
-        }
+        Train { rng, next, ahead }
     }
 
     /// The arrival after `next` (`NEVER` stays `NEVER`), drawing the
@@ -82,11 +80,7 @@ impl PoissonTrains {
         let interval = ExpTicks::new(1000.0 * TICKS_PER_MS as f64 / rate_hz);
         let trains = targets
             .iter()
-            .map(|&(_, g)| {
-                let mut rng = stream_of(g);
-                let next = interval.sample(&mut rng).saturating_add(delay.0);
-                Train::new(rng, next, &interval)
-            })
+            .map(|&(_, g)| Train::new(stream_of(g), delay, &interval))
             .collect();
         PoissonTrains {
             gid,

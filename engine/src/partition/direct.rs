@@ -357,13 +357,8 @@ impl<'a, P: PlainNeurons> PlainKernel<'a, P> {
     /// Neuron `i` takes its train events before `t`, one tick at a time.
     #[inline(always)]
     fn bring_to(&mut self, i: Local, t: Time) {
-        loop {
-            let t_train = self.next_train(i);
-            if t_train >= t {
-                return;
-            }
-            let total = self.train_events_at(i, t_train, 0.0);
-            self.take(i, t_train, total);
+        while self.next_train(i) < t {
+            self.train_event(i);
         }
     }
 

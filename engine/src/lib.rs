@@ -60,7 +60,7 @@ pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, R
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};
-pub use partition::{Counters, Partition, PartitionParts};
+pub use partition::{Counters, Partition, PartitionParts, PoolMode};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
 pub use plasticity::{PlasticWiring, Plasticity};
 pub use poisson::PoissonTrains;

@@ -9,6 +9,8 @@
 //! own input trains and its forecast spike.
 
 mod direct;
+mod pool_choice;
+pub use pool_choice::PoolMode;
 mod train_pool;
 
 use direct::Direct;
@@ -349,6 +351,15 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     pub fn use_grouped_delivery(&mut self) {
         assert!(!self.started, "delivery path chosen after the start");
         self.direct = None;
+    }
+
+    /// How kernel windows choose to pool their train events (same results
+    /// either way, bit for bit; for tests and measurements — the default
+    /// times both ways, see `partition/pool_choice.rs`).
+    pub fn pool_train_events(&mut self, mode: PoolMode) {
+        if let Some(direct) = &mut self.direct {
+            direct.pool_choice.set_mode(mode);
+        }
     }
 
     /// The window length it was built for.

@@ -37,6 +37,6 @@ mod trace;
 pub use invariants::check_invariants;
 pub use strategies::RandomNetwork;
 pub use trace::{
-    network_synapses, run_traced, run_traced_grouped, run_unobserved, DeliveryRecord, SpikeRecord,
-    TraceObserver, TracedRun,
+    network_synapses, run_traced, run_traced_grouped, run_unobserved, run_unobserved_pooling,
+    DeliveryRecord, SpikeRecord, TraceObserver, TracedRun,
 };

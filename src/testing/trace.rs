@@ -1,7 +1,9 @@
 //! Recording what a simulation does.
 
 use std::path::Path;
-use volley_engine::{Delivery, Gid, Observer, Partition, PartitionScheme, Spike, SyncWindow, Time};
+use volley_engine::{
+    Delivery, Gid, Observer, Partition, PartitionScheme, PoolMode, Spike, SyncWindow, Time,
+};
 use volley_models::neuron::NeuronStore;
 use volley_models::{load, ModelError, Overrides};
 
@@ -149,8 +151,22 @@ pub fn run_unobserved(
     threads: usize,
     scheme: PartitionScheme,
 ) -> Result<Vec<Spike>, ModelError> {
+    run_unobserved_pooling(model, threads, scheme, PoolMode::Timed)
+}
+
+/// [`run_unobserved`] with kernel windows pooling their train events as
+/// `mode` says (every way must give the same spikes).
+pub fn run_unobserved_pooling(
+    model: &Path,
+    threads: usize,
+    scheme: PartitionScheme,
+    mode: PoolMode,
+) -> Result<Vec<Spike>, ModelError> {
     let net = load_split(model, threads, scheme)?;
     let mut sim = net.simulation;
+    for p in sim.partitions_mut() {
+        p.pool_train_events(mode);
+    }
     sim.run(net.t_sim);
     Ok(sim.take_spikes())
 }

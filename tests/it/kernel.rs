@@ -4,8 +4,8 @@
 //! asks each target for due train events), spike for spike.
 
 use super::common::write;
-use volley::testing::run_unobserved;
-use volley_engine::PartitionScheme;
+use volley::testing::{run_unobserved, run_unobserved_pooling};
+use volley_engine::{PartitionScheme, PoolMode};
 
 /// 200 plain neurons, recurrent, two input channels spiking together every
 /// 10 µs (arrival ticks with several arrivals, more deliveries than train
@@ -71,13 +71,17 @@ fn pooled_train_events_give_the_general_paths_spikes() {
     let silent = "\n[[inputs]]\nname = \"silent\"\nkind = \"poisson\"\nrate_hz = 1.0e-9\nweight = 0.1\ndelay_ms = 1.0\ntargets = \"net\"\n";
     let general = write(dir.path(), "general.toml", &model(silent));
     for threads in [1, 3] {
-        let a = run_unobserved(&kernel, threads, PartitionScheme::Contiguous).unwrap();
         let b = run_unobserved(&general, threads, PartitionScheme::Contiguous).unwrap();
-        assert!(a.len() > 500, "{} spikes", a.len());
-        assert_eq!(a.len(), b.len(), "{threads} threads");
-        assert!(
-            a.iter().zip(&b).all(|(x, y)| x == y),
-            "{threads} threads: other spikes"
-        );
+        assert!(b.len() > 500, "{} spikes", b.len());
+        // Every window pooled, none, and as timing chooses (the default).
+        for mode in [PoolMode::Always, PoolMode::Never, PoolMode::Timed] {
+            let a = run_unobserved_pooling(&kernel, threads, PartitionScheme::Contiguous, mode)
+                .unwrap();
+            assert_eq!(a.len(), b.len(), "{threads} threads, {mode:?}");
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x == y),
+                "{threads} threads, {mode:?}: other spikes"
+            );
+        }
     }
 }

@@ -31,6 +31,7 @@
 //! sees the same calls in the same order: only when, relative to *other*
 //! neurons, changes (they are independent within a window).
 
+use super::pool_choice::PoolChoice;
 use super::train_pool::{TrainPool, NONE};
 use super::*;
 use crate::arrival_queue::Arrival;
@@ -61,6 +62,8 @@ pub(super) struct Direct {
     fired: Vec<(u32, Time)>,
     /// A kernel window's train events by the arrival tick they precede.
     pool: TrainPool,
+    /// Whether an eligible kernel window pools (timed).
+    pub(super) pool_choice: PoolChoice,
 }
 
 /// Per-target sums of one tick's inputs (arrivals sharing a tick).
@@ -198,6 +201,7 @@ impl Direct {
             kernel: false,
             fired: Vec::new(),
             pool: TrainPool::default(),
+            pool_choice: PoolChoice::default(),
         }
     }
 
@@ -295,9 +299,10 @@ struct PlainKernel<'a, P: PlainNeurons> {
     train_events: u64,
 }
 
-/// The most neurons a partition may hold for its kernel to pool train
-/// events: with their trains and lists ~2 MiB, an L2 cache here.
-const POOL_MAX_NEURONS: usize = 1 << 15;
+/// The most neurons a partition may hold for its kernel to try pooling
+/// train events: with their trains and lists ~4.5 MiB, beyond any core's
+/// L2 today (where the pool pays is timed, [`PoolChoice`]).
+const POOL_MAX_NEURONS: usize = 1 << 16;
 
 /// How many targets ahead the kernel prefetches state.
 const PREFETCH_AHEAD: usize = 8;
@@ -515,39 +520,56 @@ impl RunWeights for OneWeight {
 impl<D: Dynamics, O: Observer> Partition<D, O> {
     /// The rest of the open window, `start..end`: every arrival, then each
     /// neuron's remaining trains and forecasts; compiled once for plain
-    /// neurons and once for any (one test of `plain` per window).
+    /// neurons and once for any (one test of `plain` per window). A kernel
+    /// window that may pool its train events does so or not as
+    /// `direct.pool_choice` says, and is timed for it.
     pub(super) fn deliver_window(&mut self, start: Time, end: Time) {
-        if self.direct.as_ref().expect("direct delivery").plain {
-            self.deliver_arrivals::<true>(start, end);
-            self.sweep::<true>(end);
+        let direct = self.direct.take().expect("direct delivery");
+        let plain = direct.plain;
+        let work = if plain && direct.kernel_for::<O>() {
+            self.pool_work(&direct, start, end)
         } else {
-            self.deliver_arrivals::<false>(start, end);
+            None
+        };
+        let pooled = direct.pool_choice.pick();
+        self.direct = Some(direct);
+        if !plain {
+            self.deliver_arrivals::<false>(start, end, false);
             self.sweep::<false>(end);
+            return;
         }
+        let Some(work) = work else {
+            self.deliver_arrivals::<true>(start, end, false);
+            self.sweep::<true>(end);
+            return;
+        };
+        let began = std::time::Instant::now();
+        self.deliver_arrivals::<true>(start, end, pooled);
+        self.sweep::<true>(end);
+        let elapsed = began.elapsed();
+        let direct = self.direct.as_mut().expect("direct delivery");
+        direct.pool_choice.record(pooled, elapsed, work);
     }
 
-    /// Whether pooling the train events of `start..end` pays: the pool
+    /// If pooling the train events of `start..end` may pay, the window's
+    /// work (deliveries and expected train events) to time it by. The pool
     /// takes each train event on its own, in no order of neurons, where the
     /// per-target check takes it with the neuron's next input (already in
     /// cache) or in the end-of-window sweep (in index order). So only where
-    /// the neurons' state is cache-sized (at most [`POOL_MAX_NEURONS`]) and
-    /// the window's deliveries at least match its expected train events
+    /// the neurons' state may be cache-sized (at most [`POOL_MAX_NEURONS`])
+    /// and the window's deliveries at least match its expected train events
     /// (measured: the pool made a Poisson-heavy small world 50 % slower,
-    /// and a million-neuron network, whose state is far beyond any cache).
-    fn pool_pays(&mut self, direct: &Direct, start: Time, end: Time) -> bool {
+    /// and a million-neuron network, whose state is far beyond any cache);
+    /// [`PoolChoice`](super::pool_choice::PoolChoice) settles the rest.
+    fn pool_work(&mut self, direct: &Direct, start: Time, end: Time) -> Option<f64> {
         let n = self.timers.len();
-        let Some((ti, _, _)) = self.one_train else {
-            return false;
-        };
+        let (ti, _, _) = self.one_train?;
         if n > POOL_MAX_NEURONS {
-            return false;
+            return None;
         }
-        let Some(mean) = self.trains[ti as usize]
+        let mean = self.trains[ti as usize]
             .as_poisson()
-            .map(|trains| trains.mean_interval_ticks())
-        else {
-            return false;
-        };
+            .map(|trains| trains.mean_interval_ticks())?;
         let expected = n as f64 * end.0.saturating_sub(start.0) as f64 / mean;
         let deliveries: u64 = direct
             .arrivals
@@ -556,7 +578,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
             .take_while(|a| a.time < end)
             .map(|a| u64::from(a.len))
             .sum();
-        deliveries as f64 >= expected
+        let deliveries = deliveries as f64;
+        (deliveries >= expected).then_some(deliveries + expected)
     }
 
     /// The partition's [`PlainKernel`] (for `direct.kernel` partitions).
@@ -820,7 +843,7 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
     }
 
     /// Apply every arrival of the open window before `end`.
-    fn deliver_arrivals<const PLAIN: bool>(&mut self, start: Time, end: Time) {
+    fn deliver_arrivals<const PLAIN: bool>(&mut self, start: Time, end: Time, pooled: bool) {
         // The connectome is only read here, the direct state only by this
         // loop; taking both out lets the loop call the partition's other
         // parts mutably.
@@ -828,8 +851,8 @@ impl<D: Dynamics, O: Observer> Partition<D, O> {
         let mut direct = self.direct.take().expect("direct delivery");
         let table = connectome.classes();
         if PLAIN
+            && pooled
             && direct.kernel_for::<O>()
-            && self.pool_pays(&direct, start, end)
             && direct
                 .pool
                 .plan(start, end, direct.arrivals.pending(), self.timers.len())

@@ -135,6 +135,23 @@ impl ClassVec {
         }
     }
 
+    /// Set the classes from `k` on to those of `run` (`(target, class)`).
+    #[inline]
+    fn set_run(&mut self, k: usize, run: &[(u32, u32)]) {
+        match self {
+            ClassVec::Narrow(c) => {
+                for (slot, &(_, v)) in c[k..k + run.len()].iter_mut().zip(run) {
+                    *slot = v as u16;
+                }
+            }
+            ClassVec::Wide(c) => {
+                for (slot, &(_, v)) in c[k..k + run.len()].iter_mut().zip(run) {
+                    *slot = v;
+                }
+            }
+        }
+    }
+
     fn slice(&self, a: usize, b: usize) -> Classes<'_> {
         match self {
             ClassVec::Narrow(c) => Classes::Narrow(&c[a..b]),
@@ -342,7 +359,8 @@ pub struct TwoPassBuilder {
     /// Placing pass: synapses `(source, target, class)` staged in arrival
     /// order, then written grouped by source (see [`Self::flush`]).
     staged: Vec<(u32, u32, u32)>,
-    grouped: Vec<(u32, u32, u32)>,
+    /// The staged synapses' `(target, class)`, grouped by source.
+    grouped: Vec<(u32, u32)>,
     /// Counting-sort scratch: per source, its first slot in `grouped`.
     slot: Vec<u32>,
 }
@@ -394,17 +412,27 @@ impl TwoPassBuilder {
             self.slot[i + 1] += self.slot[i];
         }
         self.grouped.clear();
-        self.grouped.resize(self.staged.len(), (0, 0, 0));
-        for &e in &self.staged {
-            let p = &mut self.slot[e.0 as usize];
-            self.grouped[*p as usize] = e;
+        self.grouped.resize(self.staged.len(), (0, 0));
+        for &(s, t, c) in &self.staged {
+            let p = &mut self.slot[s as usize];
+            self.grouped[*p as usize] = (t, c);
             *p += 1;
         }
-        for &(s, t, c) in &self.grouped {
-            let k = self.counts[s as usize] as usize;
-            self.targets[k] = t;
-            self.syn_classes.set(k, c);
-            self.counts[s as usize] += 1;
+        // `slot[s]` is now the end of source `s`'s run (the start of the
+        // next one's): each run is copied into its CSR slots at once.
+        let mut start = 0;
+        for s in 0..n {
+            let end = self.slot[s] as usize;
+            if end > start {
+                let run = &self.grouped[start..end];
+                let k = self.counts[s] as usize;
+                for (slot, &(t, _)) in self.targets[k..k + run.len()].iter_mut().zip(run) {
+                    *slot = t;
+                }
+                self.syn_classes.set_run(k, run);
+                self.counts[s] += run.len() as u64;
+            }
+            start = end;
         }
         self.staged.clear();
     }

@@ -368,7 +368,7 @@ pub struct TwoPassBuilder {
 /// Synapses staged before a flush: at least this many, and at least twice
 /// the number of sources (so the per-flush cost per source is amortised).
 const STAGE_MIN: usize = 1 << 18;
-/// At most this many (2^21 x 24 bytes staged and grouped: 48 MB).
+/// At most this many (2^21 x 20 bytes staged and grouped: 40 MB).
 const STAGE_MAX: usize = 1 << 21;
 
 impl TwoPassBuilder {
@@ -463,6 +463,31 @@ impl TwoPassBuilder {
         self.added += 1;
     }
 
+    /// [`add_with_class`](Self::add_with_class) for each of `sources`, in
+    /// order (one test of the pass and one staging check per run, not per
+    /// synapse).
+    #[inline]
+    pub fn add_sources_with_class(&mut self, sources: &[u32], target: u32, class: u32) {
+        debug_assert!(target < self.n_targets);
+        self.added += sources.len() as u64;
+        if !self.filling {
+            for &s in sources {
+                self.counts[s as usize] += 1;
+            }
+            return;
+        }
+        let mut rest = sources;
+        while !rest.is_empty() {
+            let room = self.staged.capacity() - self.staged.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.staged.extend(now.iter().map(|&s| (s, target, class)));
+            if self.staged.len() == self.staged.capacity() {
+                self.flush();
+            }
+            rest = later;
+        }
+    }
+
     /// Synapses added in the current pass.
     pub fn len(&self) -> u64 {
         self.added
@@ -494,7 +519,7 @@ impl TwoPassBuilder {
         self.filling = true;
         self.added = 0;
         // Longer batches make longer per-source runs (fewer cache lines per
-        // synapse); ~1/64 of the synapses, at most 2^21 (48 MB staged).
+        // synapse); ~1/64 of the synapses, at most 2^21 (40 MB staged).
         let stage = (m / 64)
             .clamp(STAGE_MIN, STAGE_MAX)
             .max(2 * n)
@@ -640,6 +665,53 @@ mod tests {
             .collect();
         assert_eq!(delays, vec![Time(5), Time(10), Time(10)]);
         assert_eq!(c.classes().iter().map(|k| k.delay).min(), Some(Time(5)));
+    }
+
+    #[test]
+    fn two_passes_in_runs_and_several_flushes_build_the_same_connectome() {
+        // 600 k synapses: the placing pass stages 2^18 at a time (3 flushes).
+        let (n_sources, n_targets) = (500u32, 300u32);
+        let mut x = 12345u64;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        let runs: Vec<(u32, Vec<u32>, u32)> = (0..2000)
+            .map(|k| {
+                let len = 200 + next() % 200;
+                let sources = (0..len).map(|_| next() % n_sources).collect();
+                (k % n_targets, sources, next() % 3)
+            })
+            .collect();
+        let class_of = |c: u32| (f64::from(c) - 1.0, Time(1 + u64::from(c)));
+        let mut simple = ConnectomeBuilder::new(n_sources, n_targets);
+        let mut two = TwoPassBuilder::new(n_sources, n_targets);
+        for pass in 0..2 {
+            if pass == 1 {
+                two.start_filling();
+            }
+            for (target, sources, c) in &runs {
+                let (w, d) = class_of(*c);
+                let class = two.class(w, d).unwrap();
+                two.add_sources_with_class(sources, *target, class);
+                if pass == 0 {
+                    for &s in sources {
+                        simple.add(Gid(s), *target, w, d).unwrap();
+                    }
+                }
+            }
+        }
+        assert!(two.len() > 2 * (1 << 18));
+        let (a, b) = (simple.build(), two.build());
+        assert_eq!(a.classes(), b.classes());
+        for s in 0..n_sources {
+            let ((ta, ca), (tb, cb)) = (a.synapses_raw(Gid(s)), b.synapses_raw(Gid(s)));
+            assert_eq!(ta, tb, "source {s}");
+            let classes = |c: &Classes| (0..c.len()).map(|k| c.get(k)).collect::<Vec<_>>();
+            assert_eq!(classes(&ca), classes(&cb), "source {s}");
+        }
     }
 
     #[test]

@@ -166,9 +166,7 @@ impl<'a> Wiring<'a> {
             return;
         }
         let local = self.assign.local_of(target);
-        for &s in sources {
-            self.builder.add_with_class(Gid(s), local, class);
-        }
+        self.builder.add_sources_with_class(sources, local, class);
         // The placing pass adds the same synapses: noted once is enough.
         if !self.builder.is_filling() {
             for &s in sources {

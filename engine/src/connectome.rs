@@ -451,16 +451,7 @@ impl TwoPassBuilder {
     /// Count (first pass) or place (second pass) one synapse.
     #[inline]
     pub fn add_with_class(&mut self, source: Gid, target: u32, class: u32) {
-        debug_assert!(target < self.n_targets);
-        if self.filling {
-            self.staged.push((source.0, target, class));
-            if self.staged.len() == self.staged.capacity() {
-                self.flush();
-            }
-        } else {
-            self.counts[source.0 as usize] += 1;
-        }
-        self.added += 1;
+        self.add_sources_with_class(std::slice::from_ref(&source.0), target, class);
     }
 
     /// [`add_with_class`](Self::add_with_class) for each of `sources`, in

@@ -187,8 +187,13 @@ impl LifDeltaNeuron {
         if lag != 0.0 || self.lag != 0.0 {
             return self.propagate_lagged(c, t, lag);
         }
-        // Whole ticks (every input but current-driven spikes' targets);
-        // `t >= last` (earlier inputs are refractory, handled before).
+        self.propagate_ticks(c, decay, t);
+    }
+
+    /// `propagate` by whole ticks (every input but current-driven spikes'
+    /// targets); `t >= last` (earlier inputs are refractory, handled before).
+    #[inline(always)]
+    fn propagate_ticks(&mut self, c: &LifDeltaConsts, decay: &DecayTable, t: Time) {
         if t != self.last {
             debug_assert!(t > self.last);
             let e = decay.expm1_neg(t.0.wrapping_sub(self.last.0));
@@ -310,9 +315,7 @@ impl LifDeltaNeuron {
     /// `plain_input` with `c`'s decay table already at hand: a partition
     /// whose neurons share one parameter set looks `c` and its table up
     /// once per run of inputs, not through each neuron's set and the `Arc`
-    /// per input (three dependent loads before the table's). `take` at lag
-    /// 0, spelled out with its sub-tick case out of line: inlined, that
-    /// case made every input ~10 % slower (Brunel, AMD EPYC).
+    /// per input (three dependent loads before the table's).
     #[inline(always)]
     pub fn plain_input_by(
         &mut self,
@@ -323,40 +326,7 @@ impl LifDeltaNeuron {
     ) -> Outcome {
         debug_assert!(!c.self_firing);
         debug_assert!(std::ptr::eq(decay, &*c.decay));
-        if t < self.last {
-            return Outcome::Discarded;
-        }
-        if self.lag != 0.0 {
-            return self.take_after_lag(c, t, w);
-        }
-        if t != self.last {
-            let e = decay.expm1_neg(t.0.wrapping_sub(self.last.0));
-            self.relax(c, e);
-            self.last = t;
-        }
-        if self.u >= c.theta {
-            // Relaxed onto a threshold equal to `v_inf` (rounding), as `take`.
-            self.reset(c, t, 0.0);
-            return Outcome::Spiked;
-        }
-        self.u += w;
-        if self.u < c.v_min {
-            self.u = c.v_min;
-        }
-        if self.u >= c.theta {
-            self.reset(c, t, 0.0);
-            Outcome::Spiked
-        } else {
-            Outcome::Quiet
-        }
-    }
-
-    /// A zero-lag input to a neuron whose last update was at a sub-tick
-    /// time (a lagged input or spike): rare, out of the inlined path.
-    #[cold]
-    #[inline(never)]
-    fn take_after_lag(&mut self, c: &LifDeltaConsts, t: Time, w: f64) -> Outcome {
-        self.take(c, &c.decay, t, 0.0, w)
+        self.take(c, decay, t, 0.0, w)
     }
 
     /// The state change of an input (shared by both entries above).
@@ -372,9 +342,29 @@ impl LifDeltaNeuron {
         if t < self.refractory_until() {
             return Outcome::Discarded;
         }
-        self.propagate(c, decay, t, lag);
+        if lag != 0.0 || self.lag != 0.0 {
+            return self.take_lagged(c, t, lag, w);
+        }
+        self.propagate_ticks(c, decay, t);
+        self.add(c, t, 0.0, w)
+    }
+
+    /// `take` to or from a sub-tick time (rare): out of line, returning on
+    /// its own — a cold call that rejoined the whole-tick path made every
+    /// input ~7 % slower (Brunel, AMD EPYC).
+    #[cold]
+    #[inline(never)]
+    fn take_lagged(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Outcome {
+        self.propagate_lagged(c, t, lag);
+        self.add(c, t, lag, w)
+    }
+
+    /// The rest of `take`, the potential brought to `t + lag`.
+    #[inline(always)]
+    fn add(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Outcome {
         if self.u >= c.theta {
-            // Drifted over threshold just now (the forecast was rounded to a tick).
+            // Drifted over threshold just now (the forecast was rounded to a
+            // tick, or relaxed onto a threshold equal to `v_inf`).
             self.reset(c, t, lag);
             return Outcome::Spiked;
         }

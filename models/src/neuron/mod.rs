@@ -359,9 +359,10 @@ pub struct PlainLifDeltas<'a> {
     sets: &'a [u16],
     consts: &'a [LifDeltaConsts],
     /// The one parameter set (and its decay table) every neuron has, if
-    /// there is only one: then an input reads no `params` (measured: 17 %
-    /// of Brunel on an AMD EPYC, where the chain neuron → constants →
-    /// table → entry sat on every input's critical path).
+    /// there is only one: then an input reads no set index (with the
+    /// sub-tick case out of line, 17 % of Brunel on an AMD EPYC, where the
+    /// chain set index → constants → table → entry sat on every input's
+    /// critical path).
     one: Option<(&'a LifDeltaConsts, &'a DecayTable)>,
 }
 

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use volley_engine::{Observer, Simulation};
-use volley_models::neuron::NeuronStore;
+use volley_engine::Observer;
 use volley_models::synapse::{visit_plastic, TraceRow};
+use volley_models::NetworkSimulation;
 
 /// Write `weights.csv` (`source,target,weight`, one row per plastic
 /// synapse, by source and target) from `visit`, which calls its argument
@@ -45,7 +45,7 @@ pub fn write_weights_with(
 /// [`write_weights_with`] straight from a simulation's plastic synapses.
 pub fn write_weights_csv<O: Observer>(
     path: &Path,
-    sim: &mut Simulation<NeuronStore, O>,
+    sim: &mut NetworkSimulation<O>,
 ) -> std::io::Result<Histogram> {
     write_weights_with(path, |f| visit_plastic(sim, |s, t, st| f(s, t, st.weight)))
 }

@@ -37,6 +37,12 @@ impl Arrival {
     /// `class` of a run whose synapses have different classes.
     pub const MIXED: u32 = u32::MAX;
 
+    /// The class of every synapse of its run, if they share one.
+    #[inline]
+    pub fn one_class(&self) -> Option<u32> {
+        (self.class != Arrival::MIXED).then_some(self.class)
+    }
+
     /// One past its run's last synapse.
     #[inline]
     pub fn end(&self) -> u64 {

@@ -542,6 +542,63 @@ impl TwoPassBuilder {
     }
 }
 
+/// The classes of a run of synapses: read per synapse, or one for all.
+/// Loops over a run are compiled once per kind, with no dispatch per synapse.
+pub trait RunClasses: Copy {
+    /// The class of the run's synapse `k`.
+    fn class(self, k: usize) -> u32;
+
+    /// The weight of the run's synapse `k` (classes in `table`).
+    #[inline(always)]
+    fn weight(self, k: usize, table: &[SynapseClass]) -> f64 {
+        table[self.class(k) as usize].weight
+    }
+}
+
+impl RunClasses for &[u16] {
+    #[inline(always)]
+    fn class(self, k: usize) -> u32 {
+        self[k].into()
+    }
+}
+
+impl RunClasses for &[u32] {
+    #[inline(always)]
+    fn class(self, k: usize) -> u32 {
+        self[k]
+    }
+}
+
+/// Every synapse of a run has this class (its weight read once).
+#[derive(Clone, Copy, Debug)]
+pub struct OneClass {
+    /// The class.
+    pub class: u32,
+    /// Its weight.
+    pub weight: f64,
+}
+
+impl RunClasses for OneClass {
+    #[inline(always)]
+    fn class(self, _: usize) -> u32 {
+        self.class
+    }
+
+    #[inline(always)]
+    fn weight(self, _: usize, _: &[SynapseClass]) -> f64 {
+        self.weight
+    }
+}
+
+/// What is done with one run of synapses: [`Connectome::visit_run`] calls
+/// it with the run's targets and classes in their stored kind.
+pub trait RunVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Visit targets `targets[k]` over synapses of class `classes.class(k)`.
+    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> Self::Output;
+}
+
 /// Synapses grouped by source, targets local to one partition.
 #[derive(Debug, Default)]
 pub struct Connectome {
@@ -612,6 +669,51 @@ impl Connectome {
     pub fn synapses_in(&self, a: u64, b: u64) -> (&[u32], Classes<'_>) {
         let (a, b) = (a as usize, b as usize);
         (&self.targets[a..b], self.classes.slice(a, b))
+    }
+
+    /// Visit synapses `a..b` (see [`range_of`](Self::range_of)) with
+    /// `visitor`; `one_class`, if the caller knows that every one of them
+    /// has that class, saves reading their classes. The one place that
+    /// tells the stored kinds of class indices apart.
+    #[inline(always)]
+    pub fn visit_run<V: RunVisitor>(
+        &self,
+        a: u64,
+        b: u64,
+        one_class: Option<u32>,
+        visitor: V,
+    ) -> V::Output {
+        let (targets, classes) = self.synapses_in(a, b);
+        match (one_class, classes) {
+            (Some(class), _) => visitor.visit(
+                targets,
+                OneClass {
+                    class,
+                    weight: self.table[class as usize].weight,
+                },
+            ),
+            (None, Classes::Narrow(c)) => visitor.visit(targets, c),
+            (None, Classes::Wide(c)) => visitor.visit(targets, c),
+        }
+    }
+
+    /// The class every synapse of `source` has, if they share one.
+    pub fn one_class_of(&self, source: Gid) -> Option<u32> {
+        struct Uniform;
+        impl RunVisitor for Uniform {
+            type Output = Option<u32>;
+            fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> Option<u32> {
+                let c0 = classes.class(0);
+                // Branch-free (vectorised): one test for the whole run.
+                let differ = (1..targets.len()).fold(0, |acc, k| acc | (classes.class(k) ^ c0));
+                (differ == 0).then_some(c0)
+            }
+        }
+        let (a, b) = self.range_of(source);
+        if a == b {
+            return None;
+        }
+        self.visit_run(a, b, None, Uniform)
     }
 
     /// Bytes per synapse of the index arrays (4 + 2 or 4 + 4).

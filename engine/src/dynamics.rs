@@ -168,6 +168,11 @@ pub trait PlainNeurons {
     /// `i < self.len()`.
     unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome;
 
+    /// An input whose exact time is `t + lag` with `lag != 0` (rare: a
+    /// current-driven spike of another partition's neurons): exactly
+    /// [`Dynamics::on_input`]; what happened, and a spike's lag.
+    fn lagged_input(&mut self, i: u32, t: Time, lag: f32, total: f64) -> (Outcome, f32);
+
     /// Hint that neuron `i` takes an input soon (any `i`; a no-op by default).
     #[inline(always)]
     fn prefetch(&self, _i: u32) {}

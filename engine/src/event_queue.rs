@@ -15,7 +15,7 @@
 //! Measured on Brunel: a global comparison sort of 32-byte deliveries per
 //! bucket cost 42 % of the run; grouping 32-byte deliveries by target 22 %.
 
-use crate::connectome::{Classes, SynapseClass};
+use crate::connectome::{RunClasses, SynapseClass};
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
 
@@ -113,26 +113,17 @@ impl EventQueue {
         self.open
     }
 
-    /// Add the deliveries of `spike` over synapses (`targets[k]`, `classes[k]`),
-    /// ordered by delay. No delivery may land in an open or past window.
+    /// Add the deliveries of `spike` over synapses (`targets[k]`, class
+    /// `classes.class(k)`), ordered by delay. No delivery may land in an
+    /// open or past window.
     #[inline]
-    pub fn push_spike(&mut self, spike: Spike, targets: &[u32], classes: Classes<'_>) {
-        match classes {
-            Classes::Narrow(c) => self.push_spike_with(spike, targets, c),
-            Classes::Wide(c) => self.push_spike_with(spike, targets, c),
-        }
-    }
-
-    #[inline]
-    fn push_spike_with<C: Copy + Into<u32>>(
-        &mut self,
-        spike: Spike,
-        targets: &[u32],
-        classes: &[C],
-    ) {
+    pub fn push_run<C: RunClasses>(&mut self, spike: Spike, targets: &[u32], classes: C) {
         self.push_entries(
             spike,
-            targets.iter().zip(classes).map(|(&t, &c)| (t, c.into())),
+            targets
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| (t, classes.class(k))),
         );
         self.pending += targets.len();
     }
@@ -310,13 +301,9 @@ mod tests {
     fn groups_by_target_in_key_order() {
         let mut q = EventQueue::new(3, Time(10), Time(32), &classes());
         // Source 5 at t=4 with delay 8 to targets 0 and 2; source 1 at t=4 to 0.
-        q.push_spike(Spike::at(Time(4), Gid(1)), &[0], Classes::Narrow(&[0]));
-        q.push_spike(
-            Spike::at(Time(4), Gid(5)),
-            &[0, 2, 2],
-            Classes::Narrow(&[0, 0, 1]),
-        );
-        q.push_spike(Spike::at(Time(1), Gid(3)), &[2], Classes::Narrow(&[1]));
+        q.push_run(Spike::at(Time(4), Gid(1)), &[0], &[0u16][..]);
+        q.push_run(Spike::at(Time(4), Gid(5)), &[0, 2, 2], &[0u16, 0, 1][..]);
+        q.push_run(Spike::at(Time(1), Gid(3)), &[2], &[1u16][..]);
         q.open(1);
         assert_eq!(q.active(), &[0, 2]);
         assert_eq!(q.pop(0).map(|x| (x.time.0, x.source.0)), Some((12, 1)));
@@ -349,7 +336,7 @@ mod tests {
                     syn.sort_by_key(|&(tg, c)| (c, tg));
                     let targets: Vec<u32> = syn.iter().map(|s| s.0).collect();
                     let cls: Vec<u16> = syn.iter().map(|s| s.1).collect();
-                    q.push_spike(Spike::at(Time(*t), Gid(*src)), &targets, Classes::Narrow(&cls));
+                    q.push_run(Spike::at(Time(*t), Gid(*src)), &targets, &cls[..]);
                     for &(tg, c) in &syn {
                         want.push((tg, t + (c as u64 + 1) * 8, *src));
                     }

@@ -53,19 +53,20 @@ pub mod window;
 
 pub use arrival_queue::{Arrival, ArrivalQueue};
 pub use connectome::{
-    ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, SynapseClass, MAX_CLASSES,
+    ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, OneClass, RunClasses,
+    RunVisitor, SynapseClass, MAX_CLASSES,
 };
-pub use drive::{Drive, Trains};
+pub use drive::Drive;
 pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts, PoolMode};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
-pub use plasticity::{PlasticWiring, Plasticity};
-pub use poisson::PoissonTrains;
+pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity};
+pub use poisson::{PoissonTrains, PoissonView};
 pub use recorder::SpikeRecorder;
 pub use simulation::{Outboxes, Simulation};
 pub use spike::{Delivery, Gid, Spike};
 pub use time::{Time, TICKS_PER_MS, TICKS_PER_US};
-pub use window::SyncWindow;
+pub use window::{DelayBounds, Exchange, SyncWindow, Timing};

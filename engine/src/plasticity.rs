@@ -19,6 +19,9 @@
 //! update, and the update happens at `t_pre + delay`, when all of them are
 //! known.
 
+use crate::spike::Gid;
+use crate::time::Time;
+
 /// The most synapse classes plus plastic synapses one partition can hold
 /// (both share the queue's u32 class numbers).
 pub const MAX_CLASS_NUMBERS: u64 = u32::MAX as u64;
@@ -36,16 +39,51 @@ pub trait Plasticity: Send {
 
     /// The current weight of plastic synapse `k`.
     fn weight(&self, k: u32) -> f64;
-
-    /// For reading a model's own state (downcast to the concrete type).
-    fn as_any(&self) -> &dyn std::any::Any;
-
-    /// For taking a model's recordings (downcast to the concrete type).
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
-use crate::spike::Gid;
-use crate::time::Time;
+/// The rules of a network without plastic synapses (none exists).
+#[derive(Debug)]
+pub enum NoPlasticity {}
+
+impl Plasticity for NoPlasticity {
+    fn on_pre(&mut self, _: u32, _: u32, _: f64, _: f64) -> f64 {
+        match *self {}
+    }
+    fn on_post(&mut self, _: u32, _: f64) {
+        match *self {}
+    }
+    fn weight(&self, _: u32) -> f64 {
+        match *self {}
+    }
+}
+
+/// One partition's plastic synapses: where they go, and their rules.
+pub struct PlasticSynapses<P> {
+    /// Their sources and targets.
+    pub wiring: PlasticWiring,
+    /// Their state and rules (`None` if there are none).
+    pub rules: Option<P>,
+}
+
+impl<P: Plasticity> PlasticSynapses<P> {
+    /// A spike over plastic synapse `k` (of delay `delay`) reaches local
+    /// neuron `i` at tick `t` (+ `lag` ms): update the synapse, return the
+    /// weight it transmits. Out of line: static networks never call it.
+    #[inline(never)]
+    pub(crate) fn transmit(&mut self, k: u32, i: u32, t: Time, lag: f32, delay: Time) -> f64 {
+        let t_pre = (t - delay).as_ms() + f64::from(lag);
+        let rules = self.rules.as_mut().expect("plastic synapses have rules");
+        rules.on_pre(k, i, t_pre, delay.as_ms())
+    }
+
+    /// Local neuron `i` fired at `t` (+ `lag` ms).
+    #[inline]
+    pub(crate) fn on_post(&mut self, i: u32, t: Time, lag: f32) {
+        if let Some(rules) = self.rules.as_mut() {
+            rules.on_post(i, t.as_ms() + f64::from(lag));
+        }
+    }
+}
 
 /// Where one partition's plastic synapses go: grouped by source (CSR),
 /// ordered by (delay, target) within a source, with their delays until a

@@ -3,16 +3,15 @@
 //! xoroshiro128++ stream owned by the (generator, target) pair, rounded to
 //! the nearest tick.
 //!
-//! Why in the engine (the model crate decides the streams' seeds): the
-//! plain-neuron kernel ([`crate::Dynamics::is_plain`]) steps these trains
-//! inline, without a virtual call per event; other [`Trains`] still go
-//! through the trait. 16 bytes of stream per train (the trains are a third
-//! of a Brunel neuron's working set, and its step is shorter than
-//! xoshiro256++'s). Each target neuron consumes its own train while it
-//! advances through a window, so the drive costs no queue traffic and
-//! constant memory.
+//! Why in the engine (the model crate decides the streams' seeds): a
+//! partition steps these trains inline, as part of each neuron's step,
+//! without a virtual call per event. 16 bytes of stream per train (the
+//! trains are a third of a Brunel neuron's working set, and its step is
+//! shorter than xoshiro256++'s). Each target neuron consumes its own train
+//! while it advances through a window, so the drive costs no queue traffic
+//! and constant memory. Other kinds of per-target trains become variants of
+//! this type (its interval law), so the step stays one loop.
 
-use crate::drive::Trains;
 use crate::exponential::ExpTicks;
 use crate::spike::Gid;
 use crate::time::{Time, TICKS_PER_MS};
@@ -109,8 +108,88 @@ impl PoissonTrains {
         }
     }
 
-    /// [`Trains::take_at`] without checking that `k` is in range (the
-    /// plain kernel checks each neuron once for all its arrays).
+    /// Number of trains.
+    pub fn len(&self) -> usize {
+        self.trains.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.trains.is_empty()
+    }
+
+    /// Local index of train `k`'s target.
+    pub fn target(&self, k: usize) -> u32 {
+        self.targets[k]
+    }
+
+    /// The generator's gid (the source of every event).
+    pub fn source(&self) -> Gid {
+        self.gid
+    }
+
+    /// Weight of every event.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Whether no train ever fires (a zero rate, or [`silent`](Self::silent)).
+    pub fn is_silent(&self) -> bool {
+        self.interval.mean().is_infinite()
+    }
+
+    /// Arrival time (emission + delay) of train `k`'s next event.
+    #[inline]
+    pub fn next_arrival(&self, k: usize) -> Time {
+        Time(self.trains[k].next)
+    }
+
+    /// Consume every event of train `k` arriving at tick `t`: how many there
+    /// were, and the arrival of the next one. `NEVER` is no instant: a train
+    /// that never fires has nothing due, even asked at `NEVER`.
+    #[inline]
+    pub fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
+        take_from(&mut self.trains[k], t, &self.interval)
+    }
+
+    /// The trains borrowed for a run of unchecked steps.
+    #[inline(always)]
+    pub fn view(&mut self) -> PoissonView<'_> {
+        PoissonView {
+            trains: &mut self.trains,
+            interval: &self.interval,
+        }
+    }
+
+    /// The mean interval between a train's events (ticks; infinite for a
+    /// zero rate).
+    pub fn mean_interval_ticks(&self) -> f64 {
+        self.interval.mean()
+    }
+}
+
+/// A set's trains borrowed for a run of steps, indexed without checks (a
+/// step checks each neuron once for all its arrays): two slices at hand,
+/// not behind the set.
+pub struct PoissonView<'a> {
+    trains: &'a mut [Train],
+    interval: &'a ExpTicks,
+}
+
+impl PoissonView<'_> {
+    /// Number of trains.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.trains.len()
+    }
+
+    /// Whether there are none.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.trains.is_empty()
+    }
+
+    /// [`PoissonTrains::take_at`] without checking that `k` is in range.
     ///
     /// # Safety
     /// `k < self.len()`.
@@ -119,10 +198,10 @@ impl PoissonTrains {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
-        take_from(train, t, &self.interval)
+        take_from(train, t, self.interval)
     }
 
-    /// [`Trains::next_arrival`] without checking that `k` is in range.
+    /// [`PoissonTrains::next_arrival`] without checking that `k` is in range.
     ///
     /// # Safety
     /// `k < self.len()`.
@@ -131,12 +210,6 @@ impl PoissonTrains {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         Time(unsafe { self.trains.get_unchecked(k) }.next)
-    }
-
-    /// The mean interval between a train's events (ticks; infinite for a
-    /// zero rate).
-    pub fn mean_interval_ticks(&self) -> f64 {
-        self.interval.mean()
     }
 
     /// Hint that train `k` is stepped soon (any `k`).
@@ -161,45 +234,6 @@ fn take_from(train: &mut Train, t: Time, interval: &ExpTicks) -> (u32, Time) {
     (n, Time(next))
 }
 
-impl Trains for PoissonTrains {
-    /// One train per target.
-    fn len(&self) -> usize {
-        self.trains.len()
-    }
-
-    fn target(&self, k: usize) -> u32 {
-        self.targets[k]
-    }
-
-    fn source(&self) -> Gid {
-        self.gid
-    }
-
-    fn weight(&self) -> f64 {
-        self.weight
-    }
-
-    #[inline]
-    fn next_arrival(&self, k: usize) -> Time {
-        Time(self.trains[k].next)
-    }
-
-    #[inline]
-    fn advance(&mut self, k: usize) {
-        let train = &mut self.trains[k];
-        train.next = train.after(train.next, &self.interval);
-    }
-
-    #[inline]
-    fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        take_from(&mut self.trains[k], t, &self.interval)
-    }
-
-    fn as_poisson(&mut self) -> Option<&mut PoissonTrains> {
-        Some(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,10 +253,11 @@ mod tests {
     fn silent_trains_never_fire() {
         let mut silent = PoissonTrains::silent(3);
         assert_eq!(silent.len(), 3);
+        assert!(silent.is_silent());
         for k in 0..3 {
             // SAFETY: k < 3 = len().
             assert_eq!(silent.target(k), k as u32);
-            assert_eq!(unsafe { silent.next_unchecked(k) }, Time::NEVER);
+            assert_eq!(unsafe { silent.view().next_unchecked(k) }, Time::NEVER);
             assert_eq!(silent.take_at(k, Time::NEVER), (0, Time::NEVER));
             assert_eq!(silent.take_at(k, Time(1)), (0, Time::NEVER));
         }
@@ -241,9 +276,9 @@ mod tests {
             for k in 0..8 {
                 let t = a.next_arrival(k);
                 // SAFETY: k < 8 = len().
-                assert_eq!(t, unsafe { b.next_unchecked(k) });
+                assert_eq!(t, unsafe { b.view().next_unchecked(k) });
                 // SAFETY: as above.
-                assert_eq!(a.take_at(k, t), unsafe { b.take_unchecked(k, t) });
+                assert_eq!(a.take_at(k, t), unsafe { b.view().take_unchecked(k, t) });
             }
         }
     }

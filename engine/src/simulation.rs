@@ -14,7 +14,7 @@
 //! message from each, sorts them by `(time, source)` and expands them into
 //! its queue. Receiving from every other worker is the barrier.
 //!
-//! Pipelined exchange ([`Simulation::pipelined`]): when every delay is at
+//! Pipelined exchange ([`Timing::pipelined`]): when every delay is at
 //! least two windows, a spike emitted in window `k` cannot be due before
 //! window `k + 2`, so a worker may run window `k + 1` before it has the
 //! other workers' spikes of window `k`: it sends its window-`k` spikes, runs
@@ -26,17 +26,17 @@
 use crate::dynamics::Dynamics;
 use crate::observer::{NoObserver, Observer};
 use crate::partition::{Counters, Partition};
+use crate::plasticity::{NoPlasticity, Plasticity};
 use crate::spike::Spike;
 use crate::time::Time;
-use crate::window::SyncWindow;
+use crate::window::{SyncWindow, Timing};
 use crossbeam::channel::{unbounded, Receiver, Sender};
 
 /// A network ready to run, split into partitions.
-pub struct Simulation<D: Dynamics, O: Observer = NoObserver> {
-    partitions: Vec<Partition<D, O>>,
-    window_len: Time,
+pub struct Simulation<D: Dynamics, P: Plasticity = NoPlasticity, O: Observer = NoObserver> {
+    partitions: Vec<Partition<D, P, O>>,
+    timing: Timing,
     now: Time,
-    pipelined: bool,
 }
 
 /// One worker's spikes for another, for one window.
@@ -45,25 +45,28 @@ struct Message {
     spikes: Vec<Spike>,
 }
 
-impl<D: Dynamics> Simulation<D, NoObserver> {
-    /// A simulation of `partitions` (one worker thread each) with windows of
-    /// `window_len` (> 0, at most the minimum delay of any neuron-to-neuron
-    /// synapse; the partitions must have been built with the same length).
-    pub fn new(partitions: Vec<Partition<D>>, window_len: Time) -> Self {
-        assert!(window_len.0 > 0, "window length must be positive");
+impl<D: Dynamics, P: Plasticity> Simulation<D, P, NoObserver> {
+    /// A simulation of `partitions` (one worker thread each), all built
+    /// for the same [`Timing`].
+    pub fn new(partitions: Vec<Partition<D, P>>) -> Self {
         assert!(!partitions.is_empty(), "at least one partition");
+        let timing = partitions[0].timing();
+        assert!(timing.window.0 > 0, "window length must be positive");
+        assert!(
+            partitions.iter().all(|p| p.timing() == timing),
+            "partitions built for different timings"
+        );
         Simulation {
             partitions,
-            window_len,
+            timing,
             now: Time::ZERO,
-            pipelined: false,
         }
     }
 }
 
-impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
+impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
     /// Attach one observer per partition, made by `make(partition index)`.
-    pub fn observe<O2: Observer>(self, mut make: impl FnMut(usize) -> O2) -> Simulation<D, O2> {
+    pub fn observe<O2: Observer>(self, mut make: impl FnMut(usize) -> O2) -> Simulation<D, P, O2> {
         Simulation {
             partitions: self
                 .partitions
@@ -71,17 +74,9 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
                 .enumerate()
                 .map(|(i, p)| p.with_observer(make(i)))
                 .collect(),
-            window_len: self.window_len,
+            timing: self.timing,
             now: self.now,
-            pipelined: self.pipelined,
         }
-    }
-
-    /// Exchange spikes one window late (see the module docs). Only valid
-    /// when every neuron-to-neuron delay is at least twice the window length.
-    pub fn pipelined(mut self, on: bool) -> Self {
-        self.pipelined = on;
-        self
     }
 
     /// The observers, one per partition.
@@ -99,7 +94,12 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
 
     /// The window length.
     pub fn window_len(&self) -> Time {
-        self.window_len
+        self.timing.window
+    }
+
+    /// The run's windows.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     /// Number of partitions (= worker threads).
@@ -108,7 +108,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
     }
 
     /// The partitions.
-    pub fn partitions_mut(&mut self) -> &mut [Partition<D, O>] {
+    pub fn partitions_mut(&mut self) -> &mut [Partition<D, P, O>] {
         &mut self.partitions
     }
 
@@ -135,7 +135,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
     /// The (parts of) grid windows from `now` to `until`, and whether each
     /// completes its grid window.
     fn windows(&self, until: Time) -> Vec<(SyncWindow, bool)> {
-        let w = self.window_len.0;
+        let w = self.timing.window.0;
         let mut out = Vec::new();
         let mut start = self.now;
         while start < until {
@@ -165,7 +165,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
                 }
             }
         } else {
-            run_workers(&mut self.partitions, &windows, self.pipelined);
+            run_workers(&mut self.partitions, &windows, self.timing.pipelined);
         }
         if let Some((last, _)) = windows.last() {
             self.now = last.end;
@@ -179,7 +179,7 @@ impl<D: Dynamics + Send, O: Observer> Simulation<D, O> {
 /// partition, every spike any other partition sent it.
 pub type Outboxes = Vec<Vec<Vec<Spike>>>;
 
-impl<D: Dynamics + Send, O: Observer + Send> Simulation<D, O> {
+impl<D: Dynamics + Send, P: Plasticity, O: Observer + Send> Simulation<D, P, O> {
     /// Advance to `until` when other processes hold the other partitions
     /// (e.g. MPI ranks; these partitions are a contiguous range of all of
     /// them). Every complete window ends with `exchange(window index,
@@ -216,8 +216,7 @@ impl<D: Dynamics + Send, O: Observer + Send> Simulation<D, O> {
                 self.partitions.len(),
                 "one inbox per local partition"
             );
-            let mut jobs: Vec<(&mut Partition<D, O>, Vec<Spike>)> =
-                self.partitions.iter_mut().zip(inboxes).collect();
+            let mut jobs: Vec<_> = self.partitions.iter_mut().zip(inboxes).collect();
             on_each(&mut jobs, |(p, inbox)| p.enqueue(inbox, w.end));
         }
         if let Some((last, _)) = windows.last() {
@@ -241,8 +240,8 @@ fn on_each<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Sync) {
 }
 
 /// Run each partition on its own scoped thread through `windows`.
-fn run_workers<D: Dynamics + Send, O: Observer>(
-    partitions: &mut [Partition<D, O>],
+fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
+    partitions: &mut [Partition<D, P, O>],
     windows: &[(SyncWindow, bool)],
     pipelined: bool,
 ) {
@@ -282,7 +281,7 @@ struct Link {
 
 impl Link {
     /// Send this partition's outboxes of window `k` to every other worker.
-    fn send<D: Dynamics, O: Observer>(&self, p: &mut Partition<D, O>, k: u64) {
+    fn send<D: Dynamics, P: Plasticity, O: Observer>(&self, p: &mut Partition<D, P, O>, k: u64) {
         for (q, tx) in self.to.iter().enumerate() {
             if q != self.me {
                 let spikes = std::mem::take(p.outbox_mut(q));
@@ -320,8 +319,8 @@ impl Link {
     }
 }
 
-fn worker<D: Dynamics, O: Observer>(
-    p: &mut Partition<D, O>,
+fn worker<D: Dynamics, P: Plasticity, O: Observer>(
+    p: &mut Partition<D, P, O>,
     link: &mut Link,
     windows: &[(SyncWindow, bool)],
 ) {
@@ -341,8 +340,8 @@ fn worker<D: Dynamics, O: Observer>(
     }
 }
 
-fn worker_pipelined<D: Dynamics, O: Observer>(
-    p: &mut Partition<D, O>,
+fn worker_pipelined<D: Dynamics, P: Plasticity, O: Observer>(
+    p: &mut Partition<D, P, O>,
     link: &mut Link,
     windows: &[(SyncWindow, bool)],
 ) {

@@ -22,3 +22,90 @@ impl SyncWindow {
         self.start <= t && t < self.end
     }
 }
+
+/// The delays a run's timing is derived from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DelayBounds {
+    /// The shortest delay of any neuron-to-neuron synapse (`NEVER` if there
+    /// is none); it bounds the delays between partitions.
+    pub min_recurrent: Time,
+    /// The longest delay of any synapse or input (`ZERO` if there is none).
+    pub max: Time,
+}
+
+/// How partitions exchange spikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exchange {
+    /// Threads of one process, over channels.
+    Threads,
+    /// Processes (e.g. MPI ranks), by a collective at every window edge.
+    Processes,
+}
+
+/// The windows of a run, derived by the engine from the network's delays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Window length: the shortest neuron-to-neuron delay, or half of it
+    /// when pipelined. Inside a window no neuron can affect another, so
+    /// each advances on its own.
+    pub window: Time,
+    /// Spikes are exchanged one window late (see `simulation.rs`): every
+    /// delay is then at least two windows, so workers need not wait for
+    /// each other at every window edge. Same results.
+    pub pipelined: bool,
+    /// The longest delay a queue must hold.
+    pub horizon: Time,
+}
+
+impl Timing {
+    /// The timing of a network with `delays`, split into `partitions`
+    /// exchanging spikes by `exchange`.
+    pub fn new(delays: DelayBounds, partitions: usize, exchange: Exchange) -> Timing {
+        let min = match delays.min_recurrent {
+            // No recurrent synapse: any window works; 1 ms keeps the
+            // per-window overhead small.
+            Time::NEVER => Time(crate::time::TICKS_PER_MS),
+            d => d,
+        };
+        // Not across processes: their exchange is synchronous, so whole
+        // windows mean half as many exchanges.
+        let pipelined = partitions > 1 && min.0 >= 2 && exchange == Exchange::Threads;
+        let window = if pipelined { Time(min.0 / 2) } else { min };
+        Timing {
+            window,
+            pipelined,
+            horizon: delays.max.max(window),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_follow_the_shortest_recurrent_delay() {
+        let d = DelayBounds {
+            min_recurrent: Time(1536),
+            max: Time(4096),
+        };
+        let one = Timing::new(d, 1, Exchange::Threads);
+        assert_eq!(
+            (one.window, one.pipelined, one.horizon),
+            (Time(1536), false, Time(4096))
+        );
+        let two = Timing::new(d, 2, Exchange::Threads);
+        assert_eq!((two.window, two.pipelined), (Time(768), true));
+        let ranks = Timing::new(d, 2, Exchange::Processes);
+        assert_eq!((ranks.window, ranks.pipelined), (Time(1536), false));
+        let none = DelayBounds {
+            min_recurrent: Time::NEVER,
+            max: Time::ZERO,
+        };
+        let t = Timing::new(none, 1, Exchange::Threads);
+        assert_eq!(
+            (t.window, t.horizon),
+            (Time(1024 * 1000), Time(1024 * 1000))
+        );
+    }
+}

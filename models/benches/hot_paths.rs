@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use volley_engine::{
-    ArrivalQueue, Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Input, Spike, Time, Trains,
+    ArrivalQueue, Classes, ConnectomeBuilder, Dynamics, EventQueue, Gid, Input, Spike, Time,
 };
 use volley_models::input::poisson_trains;
 use volley_models::neuron::decay::DecayTable;
@@ -43,7 +43,7 @@ fn queue(c: &mut Criterion) {
                     // Spikes of window k land in window k+1, which then opens and is drained.
                     for s in 0..n_spikes {
                         let t = Time(k * W.0 + s as u64);
-                        q.push_spike(Spike::at(t, Gid(s as u32)), &targets, Classes::Narrow(&cls));
+                        q.push_run(Spike::at(t, Gid(s as u32)), &targets, &cls[..]);
                     }
                     k += 1;
                     q.open(k);
@@ -175,8 +175,11 @@ fn expansion(c: &mut Criterion) {
                 k += 1;
                 q.open(k);
             }
-            let (targets, classes) = conn.synapses_raw(Gid(s));
-            q.push_spike(Spike::at(Time(k * W.0), Gid(s)), targets, classes);
+            let spike = Spike::at(Time(k * W.0), Gid(s));
+            match conn.synapses_raw(Gid(s)) {
+                (targets, Classes::Narrow(c)) => q.push_run(spike, targets, c),
+                (targets, Classes::Wide(c)) => q.push_run(spike, targets, c),
+            }
         })
     });
     g.finish();
@@ -191,8 +194,8 @@ fn poisson(c: &mut Criterion) {
     g.bench_function("next_event", |b| {
         b.iter(|| {
             k = (k + 1) % 1000;
-            drive.advance(k);
-            black_box(drive.next_arrival(k))
+            let t = drive.next_arrival(k);
+            black_box(drive.take_at(k, t))
         })
     });
     g.finish();

@@ -15,6 +15,7 @@ pub mod synapse;
 
 pub use error::ModelError;
 pub use network::{
-    load, read_partition_file, Collective, Network, Overrides, PopulationInfo, Share,
+    load, read_partition_file, Collective, Network, NetworkSimulation, Overrides, PopulationInfo,
+    Share,
 };
 pub use volley_engine::PartitionScheme;

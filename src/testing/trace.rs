@@ -2,9 +2,11 @@
 
 use std::path::Path;
 use volley_engine::{
-    Delivery, Gid, Observer, Partition, PartitionScheme, PoolMode, Spike, SyncWindow, Time,
+    Delivery, Gid, Observer, Partition, PartitionScheme, Plasticity as _, PoolMode, Spike,
+    SyncWindow, Time,
 };
 use volley_models::neuron::NeuronStore;
+use volley_models::synapse::PlasticStore;
 use volley_models::{load, ModelError, Overrides};
 
 /// One processed delivery.
@@ -228,7 +230,7 @@ fn run_traced_on(
 /// `f(source gid, target gid, weight, delay)` for every synapse, static and
 /// plastic (with its current weight), of partition `p`.
 fn each_synapse<O: Observer>(
-    p: &Partition<NeuronStore, O>,
+    p: &Partition<NeuronStore, PlasticStore, O>,
     mut f: impl FnMut(u32, u32, f64, Time),
 ) {
     let gids = p.gids();

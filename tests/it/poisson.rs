@@ -1,6 +1,6 @@
 //! Poisson input: right rate, exponential intervals, independent trains.
 
-use volley_engine::{Gid, Time, Trains};
+use volley_engine::{Gid, Time};
 use volley_models::input::poisson_trains;
 
 fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
@@ -16,7 +16,8 @@ fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
             let mut out = Vec::new();
             while drive.next_arrival(k) < end {
                 out.push(drive.next_arrival(k).as_ms() - 1.0);
-                drive.advance(k);
+                let t = drive.next_arrival(k);
+                drive.take_at(k, t);
             }
             out
         })

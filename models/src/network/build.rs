@@ -25,11 +25,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use toml::Spanned;
 use volley_engine::{
-    Assignment, PartitionParts, PartitionScheme, PlasticWiring, Plasticity, SynapseClass,
+    Assignment, DelayBounds, Exchange, NoObserver, PartitionParts, PartitionScheme, PlasticWiring,
+    SynapseClass, Timing,
 };
-use volley_engine::{
-    Drive, Gid, Partition, Simulation, Spike, SpikeRecorder, Time, Trains, TICKS_PER_MS,
-};
+use volley_engine::{Drive, Gid, Partition, PoissonTrains, Simulation, Spike, SpikeRecorder, Time};
+
+/// A network's simulation: its neurons and plastic synapses, observed by `O`.
+pub type NetworkSimulation<O = NoObserver> = Simulation<NeuronStore, PlasticStore, O>;
 
 /// Command-line overrides of model-file values.
 #[derive(Clone, Debug, Default)]
@@ -122,7 +124,7 @@ impl PopulationInfo {
 /// A built network and what the run needs to know about it.
 pub struct Network {
     /// Ready to run.
-    pub simulation: Simulation<NeuronStore>,
+    pub simulation: NetworkSimulation,
     /// Populations in gid order.
     pub populations: Vec<PopulationInfo>,
     /// Number of neurons (gids `0..n_neurons`).
@@ -404,30 +406,21 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
         }
     }
 
-    // Windows: as long as the shortest neuron-to-neuron delay (which also
-    // bounds the delays between partitions). Inside a window no neuron can
-    // affect another, so each advances on its own.
-    // With several partitions, windows of half that let the exchange run
-    // one window late (pipelined), so workers need not wait for each other
-    // at every window edge; the results are the same.
-    let min_delay = if recurrent_min_delay == Time::NEVER {
-        Time(TICKS_PER_MS)
+    // The engine derives the windows from the delays.
+    let exchange = if ov.share.is_some() {
+        Exchange::Processes
     } else {
-        recurrent_min_delay
+        Exchange::Threads
     };
-    // (Not across processes: their exchange is synchronous, so whole
-    // windows mean half as many exchanges.)
-    let pipelined = assign.parts() > 1 && min_delay.0 >= 2 && ov.share.is_none();
-    let window = if pipelined {
-        Time(min_delay.0 / 2)
-    } else {
-        min_delay
+    let bounds = DelayBounds {
+        min_recurrent: recurrent_min_delay,
+        max: if delays.0 == Time::NEVER {
+            Time::ZERO
+        } else {
+            delays.1
+        },
     };
-    let max_delay = if delays.0 == Time::NEVER {
-        window
-    } else {
-        delays.1
-    };
+    let timing = Timing::new(bounds, assign.parts(), exchange);
     let mut partitions = Vec::with_capacity(assign.parts());
     let mut n_traced_synapses = 0;
     for (p, (connectome, plastic)) in local
@@ -454,7 +447,7 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             trace_synapses(s, &plastic, &assign, p, &weights.traced);
             n_traced_synapses += s.n_traced();
         }
-        let mut trains: Vec<Box<dyn Trains>> = Vec::new();
+        let mut trains: Vec<PoissonTrains> = Vec::new();
         for spec in &poisson {
             let targets: Vec<(u32, Gid)> = spec
                 .targets
@@ -463,14 +456,14 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
                 .map(|&g| (assign.local_of(g.0), g))
                 .collect();
             if !targets.is_empty() {
-                trains.push(Box::new(poisson_trains(
+                trains.push(poisson_trains(
                     seed,
                     spec.gid,
                     spec.rate_hz,
                     spec.weight,
                     spec.delay,
                     &targets,
-                )));
+                ));
             }
         }
         let mut drives: Vec<Box<dyn Drive>> = spike_drives
@@ -488,18 +481,17 @@ fn build(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Network, ModelErr
             gids: members.to_vec(),
             connectome,
             plastic,
-            plasticity: plasticity.map(|s| Box::new(s) as Box<dyn Plasticity>),
+            plasticity,
             destinations: destinations.clone(),
             drives,
             trains,
             recorder: SpikeRecorder::new(record_from, Some(local_selected)),
             n_network_neurons: n_neurons,
-            window_len: window,
-            max_delay,
+            timing,
         }));
     }
     Ok(Network {
-        simulation: Simulation::new(partitions, window).pipelined(pipelined),
+        simulation: Simulation::new(partitions),
         populations: pops
             .into_iter()
             .zip(recorded)

@@ -8,5 +8,5 @@ pub mod generators;
 pub mod model_file;
 pub mod wiring;
 
-pub use build::{load, read_partition_file, Network, Overrides, PopulationInfo};
+pub use build::{load, read_partition_file, Network, NetworkSimulation, Overrides, PopulationInfo};
 pub use distributed::{Collective, Share};

@@ -386,6 +386,13 @@ impl PlainNeurons for PlainLifDeltas<'_> {
     }
 
     #[inline(always)]
+    fn lagged_input(&mut self, i: u32, t: Time, lag: f32, total: f64) -> (Outcome, f32) {
+        let c = &self.consts[self.sets[i as usize] as usize];
+        let r = self.neurons[i as usize].on_input(c, t, f64::from(lag), total);
+        (Outcome::of(&r), r.lag)
+    }
+
+    #[inline(always)]
     fn prefetch(&self, i: u32) {
         volley_engine::prefetch(self.neurons.as_ptr().wrapping_add(i as usize));
     }

@@ -1,9 +1,9 @@
 //! Reading plastic weights out of a simulation (for weights.csv,
 //! weight_trace.csv and tests).
 
-use super::store::{PlasticStore, SynapseState};
-use crate::neuron::NeuronStore;
-use volley_engine::{Gid, Observer, Simulation};
+use super::store::SynapseState;
+use crate::network::NetworkSimulation;
+use volley_engine::{Gid, Observer};
 
 /// One plastic synapse's weight: `(source gid, target gid, weight)`.
 pub type WeightRow = (u32, u32, f64);
@@ -17,7 +17,7 @@ pub type TraceRow = (f64, u32, u32, f64);
 /// one source's synapses at a time (so writing 10^8 weights needs no copy
 /// of them).
 pub fn visit_plastic<O: Observer>(
-    sim: &mut Simulation<NeuronStore, O>,
+    sim: &mut NetworkSimulation<O>,
     mut f: impl FnMut(u32, u32, SynapseState),
 ) {
     let parts = sim.partitions_mut();
@@ -30,10 +30,7 @@ pub fn visit_plastic<O: Observer>(
     for s in 0..n_sources as u32 {
         rows.clear();
         for p in parts.iter() {
-            let Some(store) = p
-                .plasticity()
-                .and_then(|x| x.as_any().downcast_ref::<PlasticStore>())
-            else {
+            let Some(store) = p.plasticity() else {
                 continue;
             };
             let (targets, first) = p.plastic().synapses_of(Gid(s));
@@ -50,14 +47,11 @@ pub fn visit_plastic<O: Observer>(
 }
 
 /// The weight changes recorded since the last call, by time, source and target.
-pub fn take_weight_trace<O: Observer>(sim: &mut Simulation<NeuronStore, O>) -> Vec<TraceRow> {
+pub fn take_weight_trace<O: Observer>(sim: &mut NetworkSimulation<O>) -> Vec<TraceRow> {
     let mut rows = Vec::new();
     for p in sim.partitions_mut() {
         let gids = p.gids().to_vec();
-        let samples = match p
-            .plasticity_mut()
-            .and_then(|s| s.as_any_mut().downcast_mut::<PlasticStore>())
-        {
+        let samples = match p.plasticity_mut() {
             Some(store) => store.take_samples(),
             None => continue,
         };

@@ -4,7 +4,6 @@
 use super::post_trace::PostTrace;
 use super::stdp::{self, WeightRule};
 use super::SynapseRule;
-use std::any::Any;
 use volley_engine::Plasticity;
 
 /// The state of one plastic synapse.
@@ -172,13 +171,5 @@ impl Plasticity for PlasticStore {
 
     fn weight(&self, k: u32) -> f64 {
         self.synapses[k as usize].weight
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
 }

@@ -1,0 +1,78 @@
+//! Per-neuron clocks besides deliveries and trains: each neuron's predicted
+//! spike time (a current-driven crossing), and the [`SpikeForecast`] index
+//! that finds the neurons whose prediction falls in a window.
+
+use crate::dynamics::Forecast;
+use crate::forecast::SpikeForecast;
+use crate::time::Time;
+
+/// One partition's predictions.
+pub(super) struct Clocks {
+    /// Per neuron: its prediction (`NEVER` if none). The truth; the index
+    /// follows it at [`settle`](Self::settle).
+    at: Vec<Time>,
+    index: SpikeForecast,
+    /// Neurons whose prediction changed since the index last followed.
+    changed: Vec<u32>,
+}
+
+impl Clocks {
+    /// Clocks of `n` neurons, none predicting.
+    pub(super) fn new(n: usize) -> Self {
+        Clocks {
+            at: vec![Time::NEVER; n],
+            index: SpikeForecast::default(),
+            changed: Vec::new(),
+        }
+    }
+
+    /// Neuron `i`'s prediction.
+    #[inline(always)]
+    pub(super) fn at(&self, i: u32) -> Time {
+        self.at[i as usize]
+    }
+
+    /// Neuron `i`'s prediction is being handled: it has none.
+    #[inline(always)]
+    pub(super) fn clear(&mut self, i: u32) {
+        self.at[i as usize] = Time::NEVER;
+        self.changed.push(i);
+    }
+
+    /// Neuron `i`'s prediction changed (or not) as `f` says.
+    #[inline(always)]
+    pub(super) fn apply(&mut self, i: u32, f: Forecast) {
+        let t = match f {
+            Forecast::Unchanged => return,
+            Forecast::At(t) => t,
+            Forecast::Never => Time::NEVER,
+        };
+        self.at[i as usize] = t;
+        self.changed.push(i);
+    }
+
+    /// Bring the index up to date.
+    pub(super) fn settle(&mut self) {
+        for &i in &self.changed {
+            match self.at[i as usize] {
+                Time::NEVER => self.index.clear(i),
+                t => self.index.set(i, t),
+            }
+        }
+        self.changed.clear();
+    }
+
+    /// Append the neurons whose prediction falls before `end` to `out`,
+    /// taking them out of the index (they are handled now; what they
+    /// predict next goes back in at the next [`settle`](Self::settle)).
+    pub(super) fn take_due(&mut self, end: Time, out: &mut Vec<u32>) {
+        self.settle();
+        while let Some((i, t)) = self.index.peek() {
+            if t >= end {
+                break;
+            }
+            self.index.pop();
+            out.push(i);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Grouped delivery: every delivery of a window waits in the per-partition
+//! [`EventQueue`], grouped by target, and each active neuron consumes its
+//! own in time order through the [`Step`]. Needed when a delivery is more
+//! than a lookup — a plastic synapse updates as its spike passes — or when
+//! trains must be merged between connectome sources (a train's gid below
+//! some connectome source's); also the reference direct delivery is tested
+//! against.
+
+use super::step::{Context, Local, NeuronView, Step, Sum};
+use super::trains::TrainView;
+use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
+use crate::event_queue::EventQueue;
+use crate::observer::Observer;
+use crate::plasticity::{PlasticSynapses, Plasticity};
+use crate::spike::{Delivery, Spike};
+use crate::time::Time;
+
+/// The state of grouped delivery.
+pub(super) struct Grouped {
+    pub(super) queue: EventQueue,
+    /// Scratch: the neurons with something to do in the window.
+    active: Vec<u32>,
+    /// Scratch: one neuron's inputs at one tick.
+    items: Vec<Delivery>,
+}
+
+impl Grouped {
+    /// Grouped delivery for `n` neurons over synapses of `classes` and
+    /// plastic synapses of `plastic_delays` (by number).
+    pub(super) fn new(
+        n: usize,
+        window: Time,
+        horizon: Time,
+        classes: &[SynapseClass],
+        plastic_delays: &[Time],
+    ) -> Self {
+        Grouped {
+            queue: EventQueue::new(n as u32, window, horizon, classes)
+                .with_plastic_delays(plastic_delays),
+            active: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Queue the deliveries of `spike` over its static and plastic synapses.
+    pub(super) fn push<P>(
+        &mut self,
+        spike: Spike,
+        connectome: &Connectome,
+        plastic: &PlasticSynapses<P>,
+    ) {
+        let (a, b) = connectome.range_of(spike.source);
+        if a < b {
+            let queue = &mut self.queue;
+            connectome.visit_run(a, b, None, Push { queue, spike });
+        }
+        let (targets, first) = plastic.wiring.synapses_of(spike.source);
+        if !targets.is_empty() {
+            self.queue.push_plastic(spike, targets, first);
+        }
+    }
+
+    /// Every neuron with something to do before `end` does it.
+    pub(super) fn window<N, T, O, P>(
+        &mut self,
+        (neurons, trains, ctx): (N, T, Context<'_, O>),
+        plastic: &mut PlasticSynapses<P>,
+        end: Time,
+    ) -> super::Counters
+    where
+        N: NeuronView,
+        T: TrainView,
+        O: Observer,
+        P: Plasticity,
+    {
+        let mut step = Step::new(neurons, trains, ctx);
+        let step = &mut step;
+        // A neuron listed twice does nothing the second time.
+        self.active.clear();
+        self.active.extend_from_slice(self.queue.active());
+        for i in 0..step.len() as u32 {
+            if step.trains.next(step.local(i)) < end {
+                self.active.push(i);
+            }
+        }
+        step.neurons.take_due(end, &mut self.active);
+        let active = std::mem::take(&mut self.active);
+        for &i in &active {
+            self.advance(step, plastic, step.local(i), end);
+        }
+        self.active = active;
+        step.counters()
+    }
+
+    /// Neuron `i`'s deliveries, trains and forecasts before `end`, in time order.
+    fn advance<N, T, O, P>(
+        &mut self,
+        step: &mut Step<'_, N, T, O>,
+        plastic: &mut PlasticSynapses<P>,
+        i: Local,
+        end: Time,
+    ) where
+        N: NeuronView,
+        T: TrainView,
+        O: Observer,
+        P: Plasticity,
+    {
+        while let Some(t) = self.queue.peek(i.0).map(|d| d.time).filter(|&t| t < end) {
+            step.bring_to(i, t);
+            // The inputs at `t`: deliveries (a plastic synapse updated now,
+            // in queue order), then train events; in `(source, synapse)` order.
+            self.items.clear();
+            while let Some(mut d) = self.queue.peek(i.0).filter(|d| d.time == t) {
+                self.queue.skip(i.0);
+                if let Some(k) = d.synapse.checked_sub(self.queue.plastic_base()) {
+                    let delay = self.queue.class(d.synapse).delay;
+                    d.weight = plastic.transmit(k, i.0, t, d.lag, delay);
+                }
+                step.count(d.source, 1);
+                self.items.push(d);
+            }
+            let from_queue = self.items.len();
+            if step.trains.next(i) == t {
+                let items = &mut self.items;
+                step.trains.take_each(i, t, |source, synapse, weight| {
+                    let lag = 0.0;
+                    items.push(Delivery {
+                        time: t,
+                        target: i.0,
+                        source,
+                        synapse,
+                        weight,
+                        lag,
+                    });
+                });
+            }
+            if self.items.len() > from_queue {
+                // Stable: multapses keep their synapse order.
+                self.items.sort_by_key(|d| (d.source, d.synapse));
+            }
+            let sum = match self.items.as_slice() {
+                [d] => N::Sum::one(d.weight),
+                items => items.iter().fold(N::Sum::default(), |mut s, d| {
+                    s.add(d.weight);
+                    s
+                }),
+            };
+            for d in &self.items {
+                step.watch.delivery(i.0, d);
+            }
+            step.give(i, t, self.items[0].lag, sum);
+        }
+        step.finish(i, end);
+    }
+}
+
+/// A spike's deliveries over one source's static synapses, queued.
+struct Push<'q> {
+    queue: &'q mut EventQueue,
+    spike: Spike,
+}
+
+impl RunVisitor for Push<'_> {
+    type Output = ();
+
+    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) {
+        self.queue.push_run(self.spike, targets, classes);
+    }
+}

@@ -1,0 +1,124 @@
+//! How a partition delivers spikes, chosen once when it is built.
+//!
+//! | strategy | when | neurons |
+//! |---|---|---|
+//! | [`Strategy::Grouped`] | plastic synapses, or a train's gid below a connectome source | any |
+//! | [`Strategy::Plain`] | otherwise, plain neurons ([`Dynamics::is_plain`]) | totals only, no forecasts |
+//! | [`Strategy::General`] | otherwise | any |
+//!
+//! Every strategy gives the same results bit for bit (each neuron gets the
+//! same calls through the same step); they differ in speed. A plain
+//! strategy with one Poisson train per neuron may pool its train events
+//! (see `train_pool.rs`).
+
+use super::direct::Direct;
+use super::grouped::Grouped;
+use super::train_pool::{Pool, POOL_MAX_NEURONS};
+use super::trains::TrainSets;
+use crate::connectome::Connectome;
+use crate::dynamics::{Dynamics, Input};
+use crate::plasticity::PlasticWiring;
+use crate::spike::Spike;
+use crate::time::Time;
+use crate::window::Timing;
+
+/// How one partition delivers its spikes.
+pub(super) enum Strategy {
+    /// Per-delivery queue grouped by target (`grouped.rs`).
+    Grouped(Grouped),
+    /// Direct delivery into plain neurons (`direct.rs`).
+    Plain(Direct<f64>),
+    /// Direct delivery into any neurons.
+    General(Direct<Input>),
+}
+
+/// The strategy for a partition of `dynamics` with these synapses and trains.
+pub(super) fn plan<D: Dynamics>(
+    dynamics: &D,
+    connectome: &Connectome,
+    plastic: &mut PlasticWiring,
+    trains: &TrainSets,
+    timing: Timing,
+) -> Strategy {
+    let n = dynamics.len() as usize;
+    // Direct delivery adds a neuron's train events after its connectome
+    // inputs: right when every train's gid is above every connectome source.
+    let trains_last = trains
+        .min_source()
+        .is_none_or(|g| g.0 >= connectome.sources_end());
+    if !plastic.is_empty() || !trains_last {
+        return grouped(n, timing, connectome, &plastic.take_delays());
+    }
+    if !dynamics.is_plain() {
+        return Strategy::General(Direct::new(
+            n,
+            timing.window,
+            timing.horizon,
+            connectome,
+            None,
+        ));
+    }
+    let pool = trains
+        .one_each()
+        .map(|set| set.mean_interval_ticks())
+        .filter(|mean| mean.is_finite() && n <= POOL_MAX_NEURONS)
+        .map(Pool::new);
+    Strategy::Plain(Direct::new(
+        n,
+        timing.window,
+        timing.horizon,
+        connectome,
+        pool,
+    ))
+}
+
+/// Grouped delivery (also for tests: every strategy must agree with it).
+pub(super) fn grouped(
+    n: usize,
+    timing: Timing,
+    connectome: &Connectome,
+    plastic_delays: &[Time],
+) -> Strategy {
+    let classes = connectome.classes();
+    Strategy::Grouped(Grouped::new(
+        n,
+        timing.window,
+        timing.horizon,
+        classes,
+        plastic_delays,
+    ))
+}
+
+impl Strategy {
+    /// The window its queue holds open.
+    pub(super) fn open_window(&self) -> Option<u64> {
+        match self {
+            Strategy::Grouped(g) => g.queue.open_window(),
+            Strategy::Plain(d) => d.arrivals().open_window(),
+            Strategy::General(d) => d.arrivals().open_window(),
+        }
+    }
+
+    /// Open window `k` of its queue.
+    pub(super) fn open(&mut self, k: u64) {
+        match self {
+            Strategy::Grouped(g) => g.queue.open(k),
+            Strategy::Plain(d) => d.arrivals_mut().open(k),
+            Strategy::General(d) => d.arrivals_mut().open(k),
+        }
+    }
+
+    /// Queue `spike` over the synapses of this partition.
+    pub(super) fn push<P>(
+        &mut self,
+        spike: Spike,
+        connectome: &Connectome,
+        plastic: &crate::PlasticSynapses<P>,
+    ) {
+        match self {
+            Strategy::Grouped(g) => g.push(spike, connectome, plastic),
+            Strategy::Plain(d) => d.push(spike, connectome),
+            Strategy::General(d) => d.push(spike, connectome),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! A partition's input trains (Poisson generators' per-target trains), the
+//! only holder of each neuron's next train arrival.
+//!
+//! Two layouts, found once at construction: *one each* — neuron `i`'s only
+//! train is train `i` of a single set (Brunel's drive; a set of silent trains
+//! stands in when there is none), read straight from the train — and *many*,
+//! where a neuron's trains are looked up through an index by neuron and the
+//! earliest next arrival of each neuron is kept beside it. A step reads
+//! either through [`TrainView`].
+
+use super::step::{Local, Sum, Watch};
+use crate::observer::Observer;
+use crate::poisson::{PoissonTrains, PoissonView};
+use crate::spike::{Delivery, Gid};
+use crate::time::Time;
+
+/// The trains of one partition's neurons.
+pub(super) struct TrainSets {
+    sets: Vec<PoissonTrains>,
+    /// `Some` for the *many* layout.
+    many: Option<Index>,
+}
+
+/// The *many* layout's index.
+struct Index {
+    /// Per neuron: its range of `refs`.
+    ranges: Vec<(u32, u32)>,
+    /// `(set, train)` by neuron, then by source gid, then train.
+    refs: Vec<(u16, u32)>,
+    /// Per neuron: the earliest next arrival of its trains.
+    earliest: Vec<Time>,
+}
+
+impl TrainSets {
+    /// The sets of a partition of `n` neurons.
+    pub(super) fn new(n: usize, sets: Vec<PoissonTrains>) -> Self {
+        let one_each = match sets.as_slice() {
+            [] => true,
+            [s] => s.len() == n && (0..n).all(|k| s.target(k) == k as u32),
+            _ => false,
+        };
+        if one_each {
+            let sets = if sets.is_empty() {
+                vec![PoissonTrains::silent(n)]
+            } else {
+                sets
+            };
+            return TrainSets { sets, many: None };
+        }
+        let mut refs: Vec<(u32, u32, u16, u32)> = Vec::new();
+        for (si, s) in sets.iter().enumerate() {
+            for k in 0..s.len() {
+                refs.push((s.target(k), s.source().0, si as u16, k as u32));
+            }
+        }
+        refs.sort_unstable();
+        let mut ranges = vec![(0u32, 0u32); n];
+        for (k, r) in refs.iter().enumerate() {
+            let range = &mut ranges[r.0 as usize];
+            if range.0 == range.1 {
+                *range = (k as u32, k as u32);
+            }
+            range.1 += 1;
+        }
+        let earliest = ranges
+            .iter()
+            .map(|&(a, b)| {
+                refs[a as usize..b as usize]
+                    .iter()
+                    .map(|&(_, _, si, k)| sets[si as usize].next_arrival(k as usize))
+                    .min()
+                    .unwrap_or(Time::NEVER)
+            })
+            .collect();
+        let refs = refs.into_iter().map(|(_, _, si, k)| (si, k)).collect();
+        TrainSets {
+            sets,
+            many: Some(Index {
+                ranges,
+                refs,
+                earliest,
+            }),
+        }
+    }
+
+    /// With the *one each* layout, its set (silent if there is none).
+    pub(super) fn one_each(&self) -> Option<&PoissonTrains> {
+        self.many.is_none().then(|| &self.sets[0])
+    }
+
+    /// The lowest gid of a train's source (`None` without trains).
+    pub(super) fn min_source(&self) -> Option<Gid> {
+        let real = self.sets.iter().filter(|s| !s.is_silent());
+        real.map(PoissonTrains::source).min()
+    }
+
+    /// Run `job` with the view of this layout.
+    #[inline(always)]
+    pub(super) fn with_view<J: TrainJob>(&mut self, job: J) -> J::Output {
+        match &mut self.many {
+            None => {
+                let set = &mut self.sets[0];
+                job.run(OneEach {
+                    source: set.source(),
+                    weight: set.weight(),
+                    trains: set.view(),
+                    events: 0,
+                })
+            }
+            Some(index) => job.run(Many {
+                sets: &mut self.sets,
+                index,
+                events: 0,
+            }),
+        }
+    }
+}
+
+/// Work done with a partition's trains, whichever their layout
+/// ([`TrainSets::with_view`]).
+pub(super) trait TrainJob {
+    /// What the job returns.
+    type Output;
+    /// Do it with `trains`.
+    fn run<T: TrainView>(self, trains: T) -> Self::Output;
+}
+
+/// A step's view of the trains.
+pub(super) trait TrainView {
+    /// Number of neurons it covers (at least; [`Local`] indices are below).
+    fn len(&self) -> usize;
+    /// Neuron `i`'s next train arrival (`NEVER` if none).
+    fn next(&self, i: Local) -> Time;
+    /// Consume neuron `i`'s events at `t` (≤ its next arrival), calling
+    /// `each(source, train, weight)` for each in `(source, train)` order;
+    /// its next arrival after them.
+    fn take_each(&mut self, i: Local, t: Time, each: impl FnMut(Gid, u32, f64)) -> Time;
+    /// Hint that neuron `i`'s trains (any index) are read soon.
+    fn prefetch(&self, i: u32);
+    /// Train events taken so far.
+    fn events(&self) -> u64;
+
+    /// Consume neuron `i`'s events at `t` into `sum`, shown to `watch`.
+    #[inline(always)]
+    fn take<S: Sum, O: Observer>(
+        &mut self,
+        i: Local,
+        t: Time,
+        sum: &mut S,
+        watch: &mut Watch<'_, O>,
+    ) -> Time {
+        self.take_each(i, t, |source, synapse, weight| {
+            sum.add(weight);
+            let lag = 0.0;
+            let target = i.0;
+            watch.delivery(
+                target,
+                &Delivery {
+                    time: t,
+                    target,
+                    source,
+                    synapse,
+                    weight,
+                    lag,
+                },
+            );
+        })
+    }
+}
+
+/// The *one each* layout: neuron `i`'s train is train `i` of one set.
+pub(super) struct OneEach<'a> {
+    trains: PoissonView<'a>,
+    source: Gid,
+    weight: f64,
+    events: u64,
+}
+
+impl TrainView for OneEach<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.trains.len()
+    }
+
+    #[inline(always)]
+    fn next(&self, i: Local) -> Time {
+        // SAFETY: `Local` indices are below the step's length, at most
+        // `len()` (asserted in `Step::new`).
+        unsafe { self.trains.next_unchecked(i.0 as usize) }
+    }
+
+    #[inline(always)]
+    fn take_each(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
+        // SAFETY: as in `next`.
+        let (n, next) = unsafe { self.trains.take_unchecked(i.0 as usize, t) };
+        for _ in 0..n {
+            each(self.source, i.0, self.weight);
+        }
+        self.events += u64::from(n);
+        next
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, i: u32) {
+        self.trains.prefetch(i as usize);
+    }
+
+    #[inline(always)]
+    fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+/// The *many* layout.
+pub(super) struct Many<'a> {
+    sets: &'a mut [PoissonTrains],
+    index: &'a mut Index,
+    events: u64,
+}
+
+impl TrainView for Many<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.index.ranges.len()
+    }
+
+    #[inline(always)]
+    fn next(&self, i: Local) -> Time {
+        self.index.earliest[i.0 as usize]
+    }
+
+    #[inline(always)]
+    fn take_each(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
+        let (a, b) = self.index.ranges[i.0 as usize];
+        let mut next = Time::NEVER;
+        for &(si, k) in &self.index.refs[a as usize..b as usize] {
+            let set = &mut self.sets[si as usize];
+            let (n, after) = set.take_at(k as usize, t);
+            for _ in 0..n {
+                each(set.source(), k, set.weight());
+            }
+            self.events += u64::from(n);
+            next = next.min(after);
+        }
+        self.index.earliest[i.0 as usize] = next;
+        next
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, _: u32) {}
+
+    #[inline(always)]
+    fn events(&self) -> u64 {
+        self.events
+    }
+}

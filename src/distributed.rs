@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::time::Instant;
 use volley_engine::{Counters, Gid, Outboxes, Spike, Time};
 use volley_models::synapse::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
-use volley_models::{Collective, Share};
+use volley_models::{Collective, RunConfig, Share};
 
 /// The world communicator as the network builder's [`Collective`].
 struct World(SimpleCommunicator);
@@ -111,7 +111,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     if size == 1 {
         return crate::run::run_model(model, opts).map(Some);
     }
-    let threads = opts.overrides.threads.max(1);
+    let threads = opts.config.threads.max(1);
     let parts = size * threads;
     if parts > volley_engine::MAX_PARTITIONS {
         return Err(RunError::Model(volley_models::ModelError::file(
@@ -123,18 +123,20 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         )));
     }
     let local = rank * threads..(rank + 1) * threads;
-    let mut overrides = opts.overrides.clone();
-    overrides.threads = parts;
-    overrides.share = Some(Share {
-        parts: local.clone(),
-        collective: Rc::new(World(world.duplicate())),
-    });
+    let config = RunConfig {
+        threads: parts,
+        partitioning: opts.config.partitioning.clone(),
+        share: Some(Share {
+            parts: local.clone(),
+            collective: Rc::new(World(world.duplicate())),
+        }),
+    };
 
     let rss_before = proc_status_bytes("VmRSS:");
     let t_build = Instant::now();
     // Every rank must reach the collectives inside `load`; an error on one
     // rank is reported by it and the job aborts.
-    let mut net = match volley_models::load(model, &overrides) {
+    let mut net = match volley_models::load(model, &opts.overrides, &config) {
         Ok(n) => n,
         Err(e) => {
             eprintln!("error (rank {rank}): {e}");

@@ -19,8 +19,8 @@
 //! - The same seed gives bit-identical spikes.
 //!
 //! ```no_run
-//! use volley::models::{load, Overrides};
-//! let mut net = load("examples/brunel.toml".as_ref(), &Overrides::default()).unwrap();
+//! use volley::models::{load, Overrides, RunConfig};
+//! let mut net = load("examples/brunel.toml".as_ref(), &Overrides::default(), &RunConfig::default()).unwrap();
 //! net.simulation.run(net.t_sim);
 //! let spikes = net.simulation.take_spikes();
 //! println!("{} spikes", spikes.len());

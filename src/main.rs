@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use volley::run::RunOptions;
-use volley_models::{Overrides, PartitionScheme};
+use volley_models::{Overrides, PartitionScheme, RunConfig};
 
 #[derive(Parser)]
 #[command(
@@ -188,13 +188,11 @@ fn run(
         overrides: Overrides {
             seed: a.seed,
             t_sim_ms: a.t_sim,
-            threads: a.threads,
-            partitioning: scheme,
             event_file,
             event_format,
             lenient: a.lenient,
-            share: None,
         },
+        config: RunConfig::threads(a.threads, scheme),
         progress: !a.quiet && std::io::stderr().is_terminal(),
         raster: !a.no_raster,
         realtime: a.realtime,

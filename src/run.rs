@@ -12,15 +12,17 @@ use std::time::Instant;
 use thiserror::Error;
 use volley_engine::{Spike, Time};
 use volley_models::input::event_camera::EventFileError;
-use volley_models::{ModelError, Overrides};
+use volley_models::{ModelError, Overrides, RunConfig};
 
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Output folder.
     pub out_dir: PathBuf,
-    /// Command-line overrides: seed, t_sim, threads, partitioning.
+    /// Model values replaced on the command line: seed, t_sim, recording.
     pub overrides: Overrides,
+    /// Threads and partitioning.
+    pub config: RunConfig,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
     /// Write raster.png.
@@ -286,7 +288,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     } else {
         ProgressBar::hidden()
     };
-    let net = volley_models::load(model, &opts.overrides);
+    let net = volley_models::load(model, &opts.overrides, &opts.config);
     building.finish_and_clear();
     let mut net = net?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
@@ -453,7 +455,7 @@ pub fn write_outputs(
         volley_version: env!("CARGO_PKG_VERSION").to_string(),
         model_file: model.display().to_string(),
         threads: sim_threads,
-        partitioning: opts.overrides.partitioning_name(),
+        partitioning: opts.config.partitioning_name(),
         seed: net.seed,
         t_sim_ms: t_sim.as_ms(),
         record_from_ms,

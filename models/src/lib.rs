@@ -16,6 +16,6 @@ pub mod synapse;
 pub use error::ModelError;
 pub use network::{
     load, read_partition_file, Collective, Network, NetworkSimulation, Overrides, PopulationInfo,
-    Share,
+    RunConfig, Share,
 };
 pub use volley_engine::PartitionScheme;

@@ -7,7 +7,7 @@ use volley_engine::{
 };
 use volley_models::neuron::NeuronStore;
 use volley_models::synapse::PlasticStore;
-use volley_models::{load, ModelError, Overrides};
+use volley_models::{load, ModelError, Overrides, RunConfig};
 
 /// One processed delivery.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -179,14 +179,8 @@ fn load_split(
     threads: usize,
     scheme: PartitionScheme,
 ) -> Result<volley_models::Network, ModelError> {
-    load(
-        model,
-        &Overrides {
-            threads,
-            partitioning: scheme,
-            ..Overrides::default()
-        },
-    )
+    let config = RunConfig::threads(threads, scheme);
+    load(model, &Overrides::default(), &config)
 }
 
 fn run_traced_on(
@@ -256,13 +250,8 @@ pub fn network_synapses(
     model: &Path,
     threads: usize,
 ) -> Result<Vec<(u32, u32, f64, Time)>, ModelError> {
-    let mut net = load(
-        model,
-        &Overrides {
-            threads,
-            ..Overrides::default()
-        },
-    )?;
+    let config = RunConfig::threads(threads, PartitionScheme::Contiguous);
+    let mut net = load(model, &Overrides::default(), &config)?;
     let mut out = Vec::new();
     for p in net.simulation.partitions_mut() {
         each_synapse(p, |s, t, w, d| out.push((s, t, w, d)));

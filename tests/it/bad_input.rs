@@ -13,7 +13,7 @@ fn error_of(model: &str, files: &[(&str, &str)]) -> String {
         write(dir.path(), name, text);
     }
     let path = write(dir.path(), "model.toml", model);
-    match load(&path, &Overrides::default()) {
+    match load(&path, &Overrides::default(), &Default::default()) {
         Ok(_) => panic!("expected an error for:\n{model}"),
         Err(e) => e.to_string(),
     }
@@ -267,5 +267,46 @@ fn indegree_beyond_the_available_sources() {
     assert_has(
         &e,
         &["projections[0].indegree", "exceeds the 1 sources available"],
+    );
+}
+
+#[test]
+fn a_key_foreign_to_the_rule_kind_or_recorder_is_named() {
+    let projection =
+        "[[projections]]\nsource = \"n\"\ntarget = \"n\"\nweight = 1.0\ndelay_ms = 1.0\n";
+    let e = error_of(
+        &format!(
+            "t_sim_ms = 10.0\n{POP}{projection}rule = \"fixed_indegree\"\nindegree = 1\np = 0.5\n"
+        ),
+        &[],
+    );
+    assert_has(
+        &e,
+        &["projections[0].p", "not used by rule `fixed_indegree`"],
+    );
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{POP}[[projections]]\nrule = \"edge_list\"\nfile = \"e.csv\"\nsource = \"n\"\n"),
+        &[],
+    );
+    assert_has(
+        &e,
+        &["projections[0].source", "not used by rule `edge_list`"],
+    );
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{POP}[[recorders]]\nkind = \"spikes\"\nsynapses = \"all\"\n"),
+        &[],
+    );
+    assert_has(&e, &["recorders[0].synapses", "not used by kind `spikes`"]);
+    let e = error_of(
+        &format!("t_sim_ms = 10.0\n{POP}[[recorders]]\nkind = \"voltages\"\n"),
+        &[],
+    );
+    assert_has(
+        &e,
+        &[
+            "recorders[0].kind",
+            "unknown recorder kind `voltages`",
+            "spikes, weights",
+        ],
     );
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use volley::run::{run_model, RunOptions, Summary};
-use volley_models::{Overrides, PartitionScheme};
+use volley_models::{Overrides, PartitionScheme, RunConfig};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -36,37 +36,30 @@ pub fn run_on(
     threads: usize,
     scheme: PartitionScheme,
 ) -> (Summary, tempfile::TempDir) {
-    run_with(
-        model,
-        Overrides {
-            seed: None,
-            t_sim_ms,
-            threads,
-            partitioning: scheme,
-            ..Overrides::default()
-        },
-    )
+    let overrides = Overrides {
+        t_sim_ms,
+        ..Overrides::default()
+    };
+    run_with(model, overrides, RunConfig::threads(threads, scheme))
 }
 
 /// Run `model` with `seed` on `threads` threads (contiguous partitions).
 pub fn run_seeded(model: &Path, seed: u64, threads: usize) -> (Summary, tempfile::TempDir) {
-    run_with(
-        model,
-        Overrides {
-            seed: Some(seed),
-            threads,
-            partitioning: PartitionScheme::Contiguous,
-            ..Overrides::default()
-        },
-    )
+    let overrides = Overrides {
+        seed: Some(seed),
+        ..Overrides::default()
+    };
+    let config = RunConfig::threads(threads, PartitionScheme::Contiguous);
+    run_with(model, overrides, config)
 }
 
 /// Run `model` with `overrides` into a fresh temporary folder.
-fn run_with(model: &Path, overrides: Overrides) -> (Summary, tempfile::TempDir) {
+fn run_with(model: &Path, overrides: Overrides, config: RunConfig) -> (Summary, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let opts = RunOptions {
         out_dir: dir.path().to_path_buf(),
         overrides,
+        config,
         progress: false,
         realtime: false,
         raster: false,

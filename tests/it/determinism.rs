@@ -70,15 +70,12 @@ fn runs_split_at_arbitrary_times_equal_one_run() {
     // Bias-driven crossings (sub-tick lags) and inputs from files: the hardest case.
     let model = root().join("examples/det_net_Ie262.5.toml");
     let run = |chunks: &[f64], threads: usize| {
-        let mut net = volley_models::load(
-            &model,
-            &volley_models::Overrides {
-                t_sim_ms: Some(200.0),
-                threads,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let overrides = volley_models::Overrides {
+            t_sim_ms: Some(200.0),
+            ..Default::default()
+        };
+        let config = volley_models::RunConfig::threads(threads, Default::default());
+        let mut net = volley_models::load(&model, &overrides, &config).unwrap();
         for &t in chunks {
             net.simulation.run(volley_engine::Time::from_ms(t).unwrap());
         }
@@ -102,15 +99,12 @@ fn direct_delivery_is_used_where_the_network_allows_it() {
     // The bit-identity of the two delivery paths is property-tested
     // (causality.rs); this checks that the fast one is actually taken.
     let load = |model: &str| {
-        volley_models::load(
-            &root().join(model),
-            &volley_models::Overrides {
-                t_sim_ms: Some(1.0),
-                threads: 2,
-                ..Default::default()
-            },
-        )
-        .unwrap()
+        let overrides = volley_models::Overrides {
+            t_sim_ms: Some(1.0),
+            ..Default::default()
+        };
+        let config = volley_models::RunConfig::threads(2, Default::default());
+        volley_models::load(&root().join(model), &overrides, &config).unwrap()
     };
     let mut brunel = load("examples/brunel.toml");
     assert!(brunel

@@ -233,7 +233,7 @@ fn a_network_too_big_for_the_machine_is_refused_with_an_estimate() {
             "rule = \"all_to_all\"\nsource = \"A\"\ntarget = \"A\"\nweight = 0.1\ndelay_ms = 1.0",
         ),
     );
-    let e = volley_models::load(&m, &Default::default())
+    let e = volley_models::load(&m, &Default::default(), &Default::default())
         .err()
         .expect("refused")
         .to_string();

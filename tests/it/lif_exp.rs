@@ -57,7 +57,7 @@ fn lif_exp_parameters_are_checked() {
         ("{ tau_m = 10.0, C_m = 250.0, t_ref = 2.0, E_L = -70.0, V_reset = -70.0, V_th = -55.0, tau_syn_ex = 2.0, tau_syn_in = 2.0, tau_syn = 1.0 }", "tau_syn"),
     ] {
         let m = super::common::write(dir.path(), "m.toml", &format!("{base}params = {params}\n"));
-        let e = volley_models::load(&m, &Default::default()).err().expect(what).to_string();
+        let e = volley_models::load(&m, &Default::default(), &Default::default()).err().expect(what).to_string();
         assert!(e.contains(what) && e.contains("m.toml:"), "{e}");
     }
 }

@@ -225,7 +225,7 @@ fn synapse_model_errors_name_the_key() {
         ),
     ] {
         let m = write(dir.path(), "m.toml", &format!("{base}{extra}"));
-        let e = volley_models::load(&m, &Default::default())
+        let e = volley_models::load(&m, &Default::default(), &Default::default())
             .err()
             .expect(want)
             .to_string();
@@ -238,7 +238,7 @@ fn synapse_model_errors_name_the_key() {
             .replace("t_ref = 2.0,", "t_ref = 2.0, tau_minus = 0.0,")
             .replace("delay_ms", "weight = 1.0\ndelay_ms"),
     );
-    let e = volley_models::load(&m, &Default::default())
+    let e = volley_models::load(&m, &Default::default(), &Default::default())
         .err()
         .expect("tau_minus")
         .to_string();

@@ -336,7 +336,7 @@ fn model_file_mistakes_in_event_camera_inputs_name_the_line_and_key() {
     ];
     for (extra, key, what) in cases {
         let model = super::common::write(dir.path(), "m.toml", &format!("{base}{extra}"));
-        let e = volley_models::load(&model, &Overrides::default())
+        let e = volley_models::load(&model, &Overrides::default(), &Default::default())
             .err()
             .expect(extra)
             .to_string();
@@ -351,7 +351,7 @@ fn model_file_mistakes_in_event_camera_inputs_name_the_line_and_key() {
             "weight = 25.0\nrate_hz = 5.0\ncrop = [0, 0, 2, 2]",
         ),
     );
-    let e = volley_models::load(&model, &Overrides::default())
+    let e = volley_models::load(&model, &Overrides::default(), &Default::default())
         .err()
         .unwrap()
         .to_string();

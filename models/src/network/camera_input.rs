@@ -11,11 +11,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use toml::Spanned;
 use volley_engine::{Assignment, Gid, Time};
 
-use super::build::{delay_of, lookup, weight_of, Ctx, Overrides, PopBuild};
-use super::model_file::{InputSpec, Pool};
+use super::config::Overrides;
+use super::context::{Ctx, PopBuild, Site};
+use super::inputs::InputEdge;
+use super::model_file::{CameraSpec, Pool};
 use crate::error::ModelError;
 use crate::input::event_camera::{
     self, ChannelMap, EventCameraDrive, EventFileError, Format, PolarityMode, ReadOptions, Replay,
@@ -49,11 +50,18 @@ pub(super) fn model_error(e: EventFileError) -> ModelError {
 
 impl CameraInput {
     /// Channel → neuron synapses.
-    pub fn edges(&self) -> impl Iterator<Item = (Gid, u32, f64, Time)> + '_ {
-        self.targets
-            .iter()
-            .enumerate()
-            .map(|(c, t)| (Gid(self.first_gid + c as u32), t.0, self.weight, self.delay))
+    pub fn edges(&self) -> impl Iterator<Item = InputEdge> + '_ {
+        self.targets.iter().enumerate().map(|(c, t)| InputEdge {
+            source: Gid(self.first_gid + c as u32),
+            target: t.0,
+            weight: self.weight,
+            delay: self.delay,
+        })
+    }
+
+    /// Number of channels (= input nodes).
+    pub fn n_channels(&self) -> u32 {
+        self.targets.len() as u32
     }
 
     /// The drive of partition `p`: its own reader, keeping only the
@@ -75,57 +83,39 @@ impl CameraInput {
     }
 }
 
-pub(super) fn read(
+/// The camera input `name` (its table `at`, keys `s`), its channels
+/// numbered from gid `first_gid`.
+pub(super) fn resolve(
     ctx: &Ctx,
-    i: usize,
-    spec: &Spanned<InputSpec>,
+    at: &Site,
+    name: &str,
+    s: &CameraSpec,
     pops: &[PopBuild],
-    next_gid: &mut u32,
+    first_gid: u32,
     ov: &Overrides,
 ) -> Result<CameraInput, ModelError> {
-    let s = spec.get_ref();
-    let key = |k: &str| format!("inputs[{i}].{k}");
-    for (k, present) in [
-        ("rate_hz", s.rate_hz.is_some()),
-        ("spikes", s.spikes.is_some()),
-        ("edges", s.edges.is_some()),
-        ("times_ms", s.times_ms.is_some()),
-    ] {
-        if present {
-            return Err(ctx.err(spec, key(k), "not used by kind `event_camera`"));
-        }
-    }
     let path: PathBuf = match (&ov.event_file, &s.file) {
         (Some(f), _) => f.clone(),
         (None, Some(f)) => ctx.resolve(f),
-        (None, None) => return Err(ctx.err(spec, key("file"), "missing: the recording to replay")),
+        (None, None) => return Err(at.err("file", "missing: the recording to replay")),
     };
     // A recording given on the command line comes with its own format (or
     // is sniffed): the model's `format` describes the model's file.
     let format = match (&ov.event_file, ov.event_format, &s.format) {
         (_, Some(f), _) => Some(f),
-        (None, None, Some(f)) => Some(
-            f.parse::<Format>()
-                .map_err(|m| ctx.err(spec, key("format"), m))?,
-        ),
+        (None, None, Some(f)) => Some(f.parse::<Format>().map_err(|m| at.err("format", m))?),
         _ => None,
     };
     let options = ReadOptions {
         format,
         lenient: ov.lenient || s.lenient.unwrap_or(false),
     };
-    let weight = weight_of(ctx, spec, key("weight"), s.weight, "kind `event_camera`")?;
-    let delay = delay_of(
-        ctx,
-        spec,
-        key("delay_ms"),
-        s.delay_ms,
-        "kind `event_camera`",
-    )?;
+    let weight = at.weight("weight", s.weight)?;
+    let delay = at.delay("delay_ms", s.delay_ms)?;
     let polarity = match &s.polarity {
         Some(p) => p
             .parse::<PolarityMode>()
-            .map_err(|m| ctx.err(spec, key("polarity"), m))?,
+            .map_err(|m| at.err("polarity", m))?,
         None => PolarityMode::Split,
     };
     let pool = match &s.pool {
@@ -133,15 +123,14 @@ pub(super) fn read(
         Some(Pool::Square(n)) => (*n, *n),
         Some(Pool::Rect(v)) if v.len() == 2 => (v[0], v[1]),
         Some(Pool::Rect(v)) => {
-            return Err(ctx.err(
-                spec,
-                key("pool"),
+            return Err(at.err(
+                "pool",
                 format!("give n or [nx, ny], got {} values", v.len()),
             ))
         }
     };
     if pool.0 == 0 || pool.1 == 0 {
-        return Err(ctx.err(spec, key("pool"), "pooling factors must be >= 1"));
+        return Err(at.err("pool", "pooling factors must be >= 1"));
     }
     // The sensor size: from the model, else from the file.
     let stored = event_camera::open(&path, options)
@@ -149,12 +138,11 @@ pub(super) fn read(
         .geometry();
     let sensor = match (&s.sensor_size, stored) {
         (Some(v), _) if v.len() != 2 || v[0] == 0 || v[1] == 0 => {
-            return Err(ctx.err(spec, key("sensor_size"), "give [width, height], both > 0"))
+            return Err(at.err("sensor_size", "give [width, height], both > 0"))
         }
         (Some(v), Some(g)) if (v[0], v[1]) != g => {
-            return Err(ctx.err(
-                spec,
-                key("sensor_size"),
+            return Err(at.err(
+                "sensor_size",
                 format!(
                     "{} says its sensor is {}x{}, not {}x{}",
                     path.display(),
@@ -174,23 +162,19 @@ pub(super) fn read(
                 if u64::from(c[0]) + u64::from(c[2]) > u64::from(w)
                     || u64::from(c[1]) + u64::from(c[3]) > u64::from(h)
                 {
-                    return Err(ctx.err(
-                        spec,
-                        key("crop"),
+                    return Err(at.err(
+                        "crop",
                         format!("crop {c:?} does not fit the {w}x{h} sensor"),
                     ));
                 }
             }
             (c[0], c[1], c[2], c[3])
         }
-        (Some(_), _) => {
-            return Err(ctx.err(spec, key("crop"), "give [x, y, width, height], sizes > 0"))
-        }
+        (Some(_), _) => return Err(at.err("crop", "give [x, y, width, height], sizes > 0")),
         (None, Some((w, h))) => (0, 0, w, h),
         (None, None) => {
-            return Err(ctx.err(
-                spec,
-                key("sensor_size"),
+            return Err(at.err(
+                "sensor_size",
                 format!(
                 "{} does not store the sensor size: give `sensor_size = [width, height]` or `crop`",
                 path.display()
@@ -207,20 +191,19 @@ pub(super) fn read(
         match v {
             None => Ok(None),
             Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some((ms * 1000.0).round() as i64)),
-            Some(ms) => Err(ctx.err(spec, key(k), format!("must be a time >= 0 ms, got {ms}"))),
+            Some(ms) => Err(at.err(k, format!("must be a time >= 0 ms, got {ms}"))),
         }
     };
     let start_us = ms_to_us("start_ms", s.start_ms)?.unwrap_or(0);
     let stop_us = ms_to_us("stop_ms", s.stop_ms)?;
     if stop_us.is_some_and(|t| t <= start_us) {
-        return Err(ctx.err(spec, key("stop_ms"), "must be after start_ms"));
+        return Err(at.err("stop_ms", "must be after start_ms"));
     }
     let n = map.n_channels();
-    let targets = lookup(ctx, spec, key("targets"), &s.targets, pops)?;
+    let targets = at.populations("targets", &s.targets, pops)?;
     let [target] = targets.as_slice() else {
-        return Err(ctx.err(
-            spec,
-            key("targets"),
+        return Err(at.err(
+            "targets",
             "name exactly one population (channel c drives its neuron c)",
         ));
     };
@@ -231,21 +214,18 @@ pub(super) fn read(
         } else {
             ""
         };
-        return Err(ctx.err(
-            spec,
-            key("targets"),
+        return Err(at.err("targets",
             format!(
                 "population `{}` has {} neurons but the replay has {n} channels ({cols} x {rows}{p})",
                 target.name, target.size
             ),
         ));
     }
-    let first_gid = *next_gid;
-    *next_gid = first_gid
+    first_gid
         .checked_add(n as u32)
-        .ok_or_else(|| ctx.err(spec, key("crop"), "too many input channels"))?;
+        .ok_or_else(|| at.err("crop", "too many input channels"))?;
     Ok(CameraInput {
-        name: s.name.clone(),
+        name: name.to_string(),
         replay: Replay {
             path,
             options,

@@ -706,7 +706,8 @@ pub(super) fn watts_strogatz(
 /// Where neurons sit for `spatial`: on a square grid over the population
 /// (neuron k of n at column k mod side, row k div side, side = ceil(sqrt n)),
 /// or uniformly at random, both in `[0, extent)²`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Layout {
     /// Square grid.
     Grid,
@@ -715,7 +716,8 @@ pub enum Layout {
 }
 
 /// How connection probability falls with distance.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Profile {
     /// `p0 · exp(-d² / (2 sigma²))`, cut off at 4 sigma.
     Gaussian,

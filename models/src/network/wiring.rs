@@ -79,9 +79,18 @@ pub struct Wiring<'a> {
     plastic_added: u64,
 }
 
-/// One plastic synapse while the network is built: `(source gid, local
-/// target, class (its initial weight and delay), rule)`, 16 bytes.
-pub type PlasticEdge = (u32, u32, u32, u16);
+/// One plastic synapse while the network is built, 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlasticEdge {
+    /// Source gid.
+    pub source: u32,
+    /// Local target.
+    pub target: u32,
+    /// Class: its initial weight and its delay.
+    pub class: u32,
+    /// Its synapse rule.
+    pub rule: u16,
+}
 
 impl<'a> Wiring<'a> {
     /// Synapses from `n_nodes` sources onto the neurons of partition `part`.
@@ -134,7 +143,12 @@ impl<'a> Wiring<'a> {
         if let Some(rule) = self.plastic_rule {
             self.plastic_added += 1;
             if self.filling {
-                self.plastic.push((source.0, local, class, rule));
+                self.plastic.push(PlasticEdge {
+                    source: source.0,
+                    target: local,
+                    class,
+                    rule,
+                });
             }
         } else {
             self.builder.add_with_class(source, local, class);
@@ -219,7 +233,7 @@ impl<'a> Wiring<'a> {
     pub fn finish(mut self) -> (Connectome, Vec<bool>, Vec<PlasticEdge>) {
         let b = &self.builder;
         self.plastic
-            .sort_by_key(|&(s, t, c, _)| (s, b.delay_of(c), t));
+            .sort_by_key(|e| (e.source, b.delay_of(e.class), e.target));
         (self.builder.build(), self.from_elsewhere, self.plastic)
     }
 }

@@ -1,0 +1,284 @@
+//! Assembling the wired partitions into a ready-to-run [`Simulation`]: the
+//! processes agree on delays and routes, each partition gets its plastic
+//! synapses, trains, drives and recorder, and the engine derives the
+//! windows from the delays.
+
+use super::config::RunConfig;
+use super::distributed::Share;
+use super::recorders::WeightsRecorder;
+use super::resolve::Model;
+use super::wire::Wired;
+use super::wiring::{self, NeuronTable, PlasticEdge};
+use crate::error::ModelError;
+use crate::input::event_camera::ReplayStatus;
+use crate::input::poisson_trains;
+use crate::neuron::NeuronStore;
+use crate::synapse::{PlasticStore, SynapseRule};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use volley_engine::{
+    Assignment, DelayBounds, Drive, Exchange, Gid, NoObserver, Partition, PartitionParts,
+    PlasticWiring, PoissonTrains, Simulation, SpikeRecorder, SynapseClass, Time, Timing,
+};
+
+/// A network's simulation: its neurons and plastic synapses, observed by `O`.
+pub type NetworkSimulation<O = NoObserver> = Simulation<NeuronStore, PlasticStore, O>;
+
+/// A population after building: a contiguous block of gids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationInfo {
+    /// Its name.
+    pub name: String,
+    /// Gid of its first neuron.
+    pub first_gid: u32,
+    /// Number of neurons.
+    pub size: u32,
+    /// Whether its spikes are recorded.
+    pub recorded: bool,
+}
+
+impl PopulationInfo {
+    /// Its gids.
+    pub fn gids(&self) -> Range<u32> {
+        self.first_gid..self.first_gid + self.size
+    }
+}
+
+/// A built network and what the run needs to know about it.
+pub struct Network {
+    /// Ready to run.
+    pub simulation: NetworkSimulation,
+    /// Populations in gid order.
+    pub populations: Vec<PopulationInfo>,
+    /// Number of neurons (gids `0..n_neurons`).
+    pub n_neurons: u32,
+    /// Neuron-to-neuron synapses.
+    pub n_synapses: u64,
+    /// Synapses from input channels (file inputs) to neurons.
+    pub n_input_synapses: u64,
+    /// Simulated time.
+    pub t_sim: Time,
+    /// The seed used.
+    pub seed: u64,
+    /// Recording starts here.
+    pub record_from: Time,
+    /// The model file.
+    pub model_file: PathBuf,
+    /// Event-camera replays: input name and shared progress / errors.
+    pub replays: Vec<(String, Arc<Mutex<ReplayStatus>>)>,
+    /// Plastic synapses (included in `n_synapses`).
+    pub n_plastic_synapses: u64,
+    /// Whether a `weights` recorder asks for weights.csv.
+    pub record_weights: bool,
+    /// Plastic synapses whose every change is recorded.
+    pub n_traced_synapses: u64,
+}
+
+/// The network of `model`, wired into `wired` (partitions `local` of
+/// `assign`'s), split as `run` says.
+pub(super) fn assemble(
+    model: Model,
+    wired: Vec<Wired>,
+    assign: &Assignment,
+    local: Range<usize>,
+    run: &RunConfig,
+) -> Result<Network, ModelError> {
+    let n_neurons = model.n_neurons();
+    let (mut n_synapses, mut n_input_synapses) = (0, 0);
+    let mut bounds = DelayBounds {
+        min_recurrent: Time::NEVER,
+        max: Time::ZERO,
+    };
+    let mut parts = Vec::with_capacity(wired.len());
+    let mut flags = Vec::with_capacity(wired.len());
+    for w in wired {
+        n_synapses += w.n_synapses;
+        n_input_synapses += w.n_input_synapses;
+        bounds.min_recurrent = bounds.min_recurrent.min(w.min_recurrent_delay);
+        bounds.max = bounds.max.max(w.delays.1);
+        check_plastic_weights(&model, &w)?;
+        flags.push(w.from_elsewhere);
+        parts.push((w.connectome, w.plastic));
+    }
+    for input in &model.inputs.poisson {
+        bounds.max = bounds.max.max(input.delay);
+    }
+    let mut destinations = wiring::destinations(assign.parts(), local.start, &flags);
+    drop(flags);
+    // Several processes: agree on the delays and on who sends where.
+    let exchange = match &run.share {
+        Some(Share { collective, .. }) => {
+            bounds.min_recurrent = Time(collective.min_u64(bounds.min_recurrent.0));
+            bounds.max = Time(collective.max_u64(bounds.max.0));
+            collective.or_u64s(&mut destinations);
+            Exchange::Processes
+        }
+        None => Exchange::Threads,
+    };
+    let destinations: Arc<[u64]> = destinations.into();
+    let timing = Timing::new(bounds, assign.parts(), exchange);
+
+    let recording = &model.recording;
+    let mut selected = vec![false; n_neurons as usize];
+    for (p, &r) in model.pops.iter().zip(&recording.populations) {
+        if r {
+            selected[p.first_gid as usize..(p.first_gid + p.size) as usize].fill(true);
+        }
+    }
+    let mut partitions = Vec::with_capacity(parts.len());
+    let mut n_plastic_synapses = 0;
+    let mut n_traced_synapses = 0;
+    for (p, (connectome, edges)) in local.zip(parts) {
+        let members = assign.members(p);
+        n_plastic_synapses += edges.len() as u64;
+        let (plastic, mut plasticity) = plastic_part(
+            &model.neurons,
+            &model.rules,
+            members,
+            model.inputs.n_nodes,
+            &edges,
+            connectome.classes(),
+        );
+        drop(edges);
+        if let Some(s) = plasticity.as_mut() {
+            trace_synapses(s, &plastic, assign, p, &recording.weights);
+            n_traced_synapses += s.n_traced();
+        }
+        let mut drives: Vec<Box<dyn Drive>> = Vec::new();
+        for d in &model.inputs.spike_drives {
+            drives.push(Box::new(d.clone()));
+        }
+        for c in &model.inputs.cameras {
+            drives.push(Box::new(c.drive_for(p, assign)?));
+        }
+        let local_selected = members.iter().map(|g| selected[g.0 as usize]).collect();
+        partitions.push(Partition::new(PartitionParts {
+            index: p,
+            parts: assign.parts(),
+            dynamics: model.neurons.store_for(assign, p),
+            gids: members.to_vec(),
+            connectome,
+            plastic,
+            plasticity,
+            destinations: destinations.clone(),
+            drives,
+            trains: trains_of(&model, assign, p),
+            recorder: SpikeRecorder::new(recording.from, Some(local_selected)),
+            n_network_neurons: n_neurons,
+            timing,
+        }));
+    }
+    Ok(Network {
+        simulation: Simulation::new(partitions),
+        populations: model
+            .pops
+            .iter()
+            .zip(&recording.populations)
+            .map(|(p, &recorded)| PopulationInfo {
+                name: p.name.clone(),
+                first_gid: p.first_gid,
+                size: p.size,
+                recorded,
+            })
+            .collect(),
+        n_neurons,
+        n_synapses,
+        n_input_synapses,
+        t_sim: model.t_sim,
+        seed: model.seed,
+        record_from: recording.from,
+        model_file: model.path.clone(),
+        replays: model
+            .inputs
+            .cameras
+            .iter()
+            .map(|c| (c.name.clone(), c.status.clone()))
+            .collect(),
+        n_plastic_synapses,
+        record_weights: recording.weights.enabled,
+        n_traced_synapses,
+    })
+}
+
+/// Every plastic synapse's initial weight is one its rule accepts.
+fn check_plastic_weights(model: &Model, w: &Wired) -> Result<(), ModelError> {
+    for e in &w.plastic {
+        let weight = w.connectome.classes()[e.class as usize].weight;
+        model.rules[e.rule as usize]
+            .check_weight(weight)
+            .map_err(|m| model.projection_of_rule(e.rule).site().err("weight", m))?;
+    }
+    Ok(())
+}
+
+/// The Poisson trains of partition `p`'s neurons.
+fn trains_of(model: &Model, assign: &Assignment, p: usize) -> Vec<PoissonTrains> {
+    let mut trains = Vec::new();
+    for input in &model.inputs.poisson {
+        let targets: Vec<(u32, Gid)> = input
+            .targets
+            .iter()
+            .filter(|g| assign.partition_of(g.0) == p)
+            .map(|&g| (assign.local_of(g.0), g))
+            .collect();
+        if !targets.is_empty() {
+            let (gid, rate, weight, delay) = (input.gid, input.rate_hz, input.weight, input.delay);
+            trains.push(poisson_trains(
+                model.seed, gid, rate, weight, delay, &targets,
+            ));
+        }
+    }
+    trains
+}
+
+/// One partition's plastic synapses: where they go, and their state.
+fn plastic_part(
+    neurons: &NeuronTable,
+    rules: &[SynapseRule],
+    members: &[Gid],
+    n_nodes: u32,
+    edges: &[PlasticEdge],
+    classes: &[SynapseClass],
+) -> (PlasticWiring, Option<PlasticStore>) {
+    if edges.is_empty() {
+        return (PlasticWiring::default(), None);
+    }
+    let wiring = PlasticWiring::from_sorted(n_nodes, edges.len(), |k| {
+        let e = edges[k];
+        (e.source, e.target, classes[e.class as usize].delay)
+    });
+    let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32, edges.len());
+    for e in edges {
+        let SynapseClass { weight, delay } = classes[e.class as usize];
+        let tau_minus = neurons.tau_minus(members[e.target as usize].0);
+        store.push(e.rule, e.target, weight, delay.as_ms(), tau_minus);
+    }
+    (wiring, Some(store))
+}
+
+/// Mark the plastic synapses of partition `p` that the weights recorder
+/// traces.
+fn trace_synapses(
+    store: &mut PlasticStore,
+    wiring: &PlasticWiring,
+    assign: &Assignment,
+    p: usize,
+    weights: &WeightsRecorder,
+) {
+    if weights.all {
+        (0..store.len() as u32).for_each(|k| store.trace(k));
+    }
+    for &[source, target] in &weights.traced {
+        if assign.partition_of(target) != p {
+            continue;
+        }
+        let local = assign.local_of(target);
+        let (targets, first) = wiring.synapses_of(Gid(source));
+        for (j, &t) in targets.iter().enumerate() {
+            if t == local {
+                store.trace(first + j as u32);
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! `[[inputs]]`: input nodes, given gids after the neurons in file order.
+//! Poisson generators become per-target trains; spike files and event
+//! cameras become channels that reach neurons through synapses.
+
+use super::camera_input::{self, CameraInput};
+use super::config::Overrides;
+use super::context::{Ctx, PopBuild, Site};
+use super::csv_table::CsvTable;
+use super::edges::read_edges;
+use super::model_file::{InputKind, InputSpec};
+use crate::error::ModelError;
+use crate::input::SpikeTimesDrive;
+use toml::Spanned;
+use volley_engine::{Gid, Spike, Time};
+
+/// A model's inputs.
+#[derive(Default)]
+pub(super) struct Inputs {
+    pub(super) poisson: Vec<PoissonInput>,
+    pub(super) spike_drives: Vec<SpikeTimesDrive>,
+    /// Synapses from input channels (spike files, cameras) to neurons.
+    pub(super) edges: Vec<InputEdge>,
+    pub(super) cameras: Vec<CameraInput>,
+    /// Neurons and input nodes have gids `0..n_nodes`.
+    pub(super) n_nodes: u32,
+}
+
+/// A Poisson generator: one train per target neuron.
+pub(super) struct PoissonInput {
+    pub(super) gid: Gid,
+    pub(super) rate_hz: f64,
+    pub(super) weight: f64,
+    pub(super) delay: Time,
+    pub(super) targets: Vec<Gid>,
+}
+
+/// A synapse from an input channel to a neuron.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InputEdge {
+    pub(super) source: Gid,
+    /// The neuron's gid.
+    pub(super) target: u32,
+    pub(super) weight: f64,
+    pub(super) delay: Time,
+}
+
+/// The inputs of a model of `n_neurons` neurons in `pops`.
+pub(super) fn resolve(
+    ctx: &Ctx,
+    specs: &[Spanned<InputSpec>],
+    pops: &[PopBuild],
+    n_neurons: u32,
+    overrides: &Overrides,
+) -> Result<Inputs, ModelError> {
+    let mut inputs = Inputs {
+        n_nodes: n_neurons,
+        ..Inputs::default()
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        let at = ctx.site(spec, format!("inputs[{i}]"));
+        let next = inputs.n_nodes;
+        match &spec.get_ref().kind {
+            InputKind::Poisson {
+                rate_hz,
+                weight,
+                delay_ms,
+                targets,
+            } => {
+                if !rate_hz.is_finite() || *rate_hz < 0.0 {
+                    return Err(at.err("rate_hz", format!("must be >= 0 Hz, got {rate_hz}")));
+                }
+                let targets = at.populations("targets", targets, pops)?;
+                inputs.poisson.push(PoissonInput {
+                    gid: Gid(next),
+                    rate_hz: *rate_hz,
+                    weight: at.weight("weight", *weight)?,
+                    delay: at.delay("delay_ms", *delay_ms)?,
+                    targets: targets.iter().flat_map(|p| p.gids()).map(Gid).collect(),
+                });
+                inputs.n_nodes += 1;
+            }
+            InputKind::SpikeTimes { .. } => {
+                let (drive, n_channels) = spike_times(
+                    ctx,
+                    &at,
+                    spec.get_ref(),
+                    pops,
+                    n_neurons,
+                    next,
+                    &mut inputs.edges,
+                )?;
+                inputs.spike_drives.push(drive);
+                inputs.n_nodes = next
+                    .checked_add(n_channels)
+                    .ok_or_else(|| at.err("spikes", "too many input channels"))?;
+            }
+            InputKind::EventCamera(camera) => {
+                let c = camera_input::resolve(
+                    ctx,
+                    &at,
+                    &spec.get_ref().name,
+                    camera,
+                    pops,
+                    next,
+                    overrides,
+                )?;
+                inputs.edges.extend(c.edges());
+                inputs.n_nodes = c.first_gid + c.n_channels();
+                inputs.cameras.push(c);
+            }
+        }
+    }
+    if let (Some(f), 0) = (&overrides.event_file, inputs.cameras.len()) {
+        let m = format!(
+            "cannot replay {}: the model has no `event_camera` input",
+            f.display()
+        );
+        return Err(ModelError::file(ctx.path, m));
+    }
+    Ok(inputs)
+}
+
+/// A `spike_times` input whose channels get gids from `first`: its drive
+/// and number of channels; its synapses go to `edges`.
+fn spike_times(
+    ctx: &Ctx,
+    at: &Site,
+    spec: &InputSpec,
+    pops: &[PopBuild],
+    n_neurons: u32,
+    first: u32,
+    edges: &mut Vec<InputEdge>,
+) -> Result<(SpikeTimesDrive, u32), ModelError> {
+    let InputKind::SpikeTimes {
+        spikes: file,
+        times_ms,
+        edges: edge_file,
+        targets,
+        weight,
+        delay_ms,
+    } = &spec.kind
+    else {
+        unreachable!("a spike_times input")
+    };
+    let mut spikes: Vec<(u32, Time)> = Vec::new();
+    let mut n_channels = 0u32;
+    match (file, times_ms) {
+        (Some(_), Some(_)) => {
+            let m = "give either `spikes` (a file) or `times_ms`, not both";
+            return Err(at.err("times_ms", m));
+        }
+        (None, None) => {
+            let m = "missing: give a spike file `spikes` or `times_ms`";
+            return Err(at.err("spikes", m));
+        }
+        (None, Some(times)) => {
+            n_channels = 1;
+            for (k, &t) in times.iter().enumerate() {
+                spikes.push((0, at.instant(&format!("times_ms[{k}]"), t)?));
+            }
+        }
+        (Some(f), None) => {
+            let path = ctx.resolve(f);
+            let table = CsvTable::open(&path)?;
+            let ci = table.require("input")?;
+            let ct = table.require("time_ms")?;
+            table.for_each_row(|row| {
+                let c = row.u32(ci)?;
+                if c >= 1 << 24 {
+                    return Err(row.error(ci, format!("input id {c} too large")));
+                }
+                let t = row.f64(ct)?;
+                let tt = Time::from_ms(t)
+                    .filter(|_| t >= 0.0)
+                    .ok_or_else(|| row.error(ct, format!("must be a time >= 0 ms, got {t}")))?;
+                n_channels = n_channels.max(c + 1);
+                spikes.push((c, tt));
+                Ok(())
+            })?;
+        }
+    }
+    match edge_file {
+        Some(f) => {
+            let what = "kind `spike_times` with `edges`";
+            at.unused("targets", targets.is_some(), what)?;
+            at.unused("weight", weight.is_some(), what)?;
+            at.unused("delay_ms", delay_ms.is_some(), what)?;
+            let cols = ["input", "target", "weight_mV", "delay_ms"];
+            read_edges(
+                &ctx.resolve(f),
+                cols,
+                1 << 24,
+                n_neurons,
+                |c, target, weight, delay| {
+                    n_channels = n_channels.max(c + 1);
+                    let source = Gid(first + c);
+                    edges.push(InputEdge {
+                        source,
+                        target,
+                        weight,
+                        delay,
+                    });
+                    Ok(())
+                },
+            )?;
+        }
+        None => {
+            let why = "kind `spike_times` without `edges`";
+            let missing = |k: &str| at.err(k, format!("missing (needed by {why})"));
+            let weight = at.weight("weight", weight.ok_or_else(|| missing("weight"))?)?;
+            let delay = at.delay("delay_ms", delay_ms.ok_or_else(|| missing("delay_ms"))?)?;
+            let names = targets.as_ref().ok_or_else(|| missing("targets"))?;
+            let targets = at.populations("targets", names, pops)?;
+            for c in 0..n_channels {
+                for target in targets.iter().flat_map(|p| p.gids()) {
+                    let source = Gid(first + c);
+                    edges.push(InputEdge {
+                        source,
+                        target,
+                        weight,
+                        delay,
+                    });
+                }
+            }
+        }
+    }
+    let spikes = spikes
+        .into_iter()
+        .map(|(c, t)| Spike::at(t, Gid(first + c)))
+        .collect();
+    Ok((SpikeTimesDrive::new(spikes), n_channels))
+}

@@ -1,0 +1,42 @@
+//! Refusing a network the machine cannot hold, before minutes are spent
+//! building it.
+
+use super::resolve::Model;
+use crate::error::ModelError;
+use std::path::Path;
+
+/// Memory the system can still give this process (`MemAvailable`), bytes.
+fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Estimate the network's memory and refuse it, with the estimate, if the
+/// machine does not have it (instead of being killed halfway through).
+pub(super) fn check_memory(path: &Path, model: &Model) -> Result<(), ModelError> {
+    let synapses: f64 = model
+        .projections
+        .iter()
+        .map(|p| p.expected_synapses())
+        .sum();
+    let n_neurons = model.n_neurons();
+    // 8 bytes per synapse at most (u32 target + u32 class), ~160 bytes per
+    // neuron (state, queue heads, forecasts, recorder), plus a fixed margin.
+    let need = synapses * 8.0 + f64::from(n_neurons) * 160.0 + 64.0 * 1024.0 * 1024.0;
+    match available_memory() {
+        Some(avail) if need > avail => {
+            let gib = |b: f64| b / f64::from(1u32 << 30);
+            let m = format!(
+                "this network needs about {:.1} GiB ({:.3e} synapses × 8 B + {} neurons), but only {:.1} GiB of memory is available; make it smaller or use a bigger machine",
+                gib(need),
+                synapses,
+                n_neurons,
+                gib(avail)
+            );
+            Err(ModelError::file(path, m))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,168 @@
+//! `[[populations]]`: neurons in gid order, with their parameters and
+//! initial potentials.
+
+use super::context::{Ctx, PopBuild};
+use super::csv_table::CsvTable;
+use super::generators::Value;
+use super::model_file::{PopulationSpec, ValueSpec};
+use super::wiring::NeuronTable;
+use crate::error::ModelError;
+use crate::neuron::{NeuronParams, MODEL_NAMES};
+use crate::rng::{stream, StreamKind};
+use toml::Spanned;
+
+/// Add population `i` (one, or one per type with `split_by_type`) to
+/// `neurons` and `pops`.
+pub(super) fn add_population(
+    ctx: &Ctx,
+    i: usize,
+    spec: &Spanned<PopulationSpec>,
+    seed: u64,
+    neurons: &mut NeuronTable,
+    pops: &mut Vec<PopBuild>,
+) -> Result<(), ModelError> {
+    let s = spec.get_ref();
+    let at = ctx.site(spec, format!("populations[{i}]"));
+    if s.name.trim().is_empty() {
+        return Err(at.err("name", "must not be empty"));
+    }
+    if !MODEL_NAMES.contains(&s.model.as_str()) {
+        let known = MODEL_NAMES.join(", ");
+        let m = format!("unknown neuron model `{}` (known: {known})", s.model);
+        return Err(at.err("model", m));
+    }
+    let params =
+        NeuronParams::parse(&s.model, s.params.clone()).map_err(|m| at.err("params", m))?;
+    params
+        .validate()
+        .map_err(|(k, m)| at.err(&format!("params.{k}"), m))?;
+    let param_index = neurons.add_params(&params);
+    let v_m_default = params.v_m();
+    let first = neurons.len();
+    // Initial potentials drawn per neuron (stream: seed, Init, population, gid).
+    let v_init = match &s.v_m_init {
+        None => None,
+        Some(d) => {
+            Some(Value::parse(&ValueSpec::Dist(d.clone())).map_err(|m| at.err("V_m_init", m))?)
+        }
+    };
+    let draw_v = |gid: u32, default: f64| -> f64 {
+        match &v_init {
+            None => default,
+            Some(v) => v.draw(&mut stream(
+                seed,
+                StreamKind::Init,
+                i as u64,
+                u64::from(gid),
+            )),
+        }
+    };
+    match (&s.size, &s.file) {
+        (Some(_), Some(_)) => Err(at.err("size", "give either `size` or `file`, not both")),
+        (None, None) => Err(at.err("size", "missing: give `size` or a neuron `file`")),
+        (Some(n), None) => {
+            if s.split_by_type {
+                return Err(at.err("split_by_type", "needs a neuron `file`"));
+            }
+            if *n == 0 {
+                return Err(at.err("size", "must be at least 1"));
+            }
+            if (first as u64 + *n as u64) >= u32::MAX as u64 / 2 {
+                return Err(at.err("size", "too many neurons"));
+            }
+            for g in first..first + *n {
+                neurons.push(param_index, draw_v(g, v_m_default));
+            }
+            pops.push(PopBuild {
+                name: s.name.clone(),
+                first_gid: first,
+                size: *n,
+            });
+            Ok(())
+        }
+        (None, Some(f)) => {
+            let table = NeuronFile {
+                path: ctx.resolve(f),
+                split_by_type: s.split_by_type,
+            };
+            let runs = table.read(v_m_default, |v| neurons.push(param_index, v))?;
+            let mut g = first;
+            for (name, n) in runs {
+                let name = name.unwrap_or_else(|| s.name.clone());
+                pops.push(PopBuild {
+                    name,
+                    first_gid: g,
+                    size: n,
+                });
+                g += n;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A neuron table `neuron[,type][,V_m0_mV]`.
+struct NeuronFile {
+    path: std::path::PathBuf,
+    /// One population per contiguous run of `type`, named after it.
+    split_by_type: bool,
+}
+
+impl NeuronFile {
+    /// Read it, `add(V_m)` per neuron in order; its populations (name if
+    /// split by type, size).
+    fn read(
+        &self,
+        v_m_default: f64,
+        mut add: impl FnMut(f64),
+    ) -> Result<Vec<(Option<String>, u32)>, ModelError> {
+        let path = &self.path;
+        let table = CsvTable::open(path)?;
+        let c_id = table.require("neuron")?;
+        let c_type = table.column("type");
+        let c_v = table.column("V_m0_mV");
+        if self.split_by_type && c_type.is_none() {
+            let m = "missing column (needed by split_by_type)";
+            return Err(ModelError::line(path, 1, Some("type"), m));
+        }
+        let mut count = 0u32;
+        let mut runs: Vec<(Option<String>, u32)> = Vec::new();
+        table.for_each_row(|row| {
+            let id = row.u32(c_id)?;
+            if id != count {
+                let m = format!("neuron ids must be 0, 1, 2, ... in order; expected {count}, found {id}");
+                return Err(row.error(c_id, m));
+            }
+            let v = match c_v {
+                Some(c) => row.f64(c)?,
+                None => v_m_default,
+            };
+            match (self.split_by_type, c_type) {
+                (true, Some(c)) => {
+                    let t = row.text(c);
+                    match runs.last_mut() {
+                        Some((Some(name), n)) if name == t => *n += 1,
+                        _ => {
+                            if runs.iter().any(|(n, _)| n.as_deref() == Some(t)) {
+                                let m = format!("type `{t}` appears in two separate blocks; rows of one type must be contiguous");
+                                return Err(row.error(c, m));
+                            }
+                            runs.push((Some(t.to_string()), 1));
+                        }
+                    }
+                }
+                _ => match runs.last_mut() {
+                    Some((None, n)) => *n += 1,
+                    _ => runs.push((None, 1)),
+                },
+            }
+            add(v);
+            count += 1;
+            Ok(())
+        })?;
+        if count == 0 {
+            return Err(ModelError::file(path, "no neurons in the file"));
+        }
+        Ok(runs)
+    }
+}

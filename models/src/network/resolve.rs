@@ -1,0 +1,113 @@
+//! A parsed model file checked and resolved: populations have gids,
+//! projections their populations, inputs their channels, recorders their
+//! choices. Nothing after this reads a key of the file.
+
+use super::config::Overrides;
+use super::context::{positive_time, Ctx, PopBuild};
+use super::inputs::{self, Inputs};
+use super::model_file::ModelFile;
+use super::populations::add_population;
+use super::projections::{self, Projection};
+use super::recorders::{self, Recording};
+use super::wiring::NeuronTable;
+use crate::error::ModelError;
+use crate::synapse::SynapseRule;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use volley_engine::Time;
+
+/// A model ready to wire.
+pub(super) struct Model {
+    /// The model file.
+    pub(super) path: PathBuf,
+    pub(super) seed: u64,
+    pub(super) t_sim: Time,
+    /// Every neuron, in gid order.
+    pub(super) neurons: NeuronTable,
+    /// Populations, in gid order.
+    pub(super) pops: Vec<PopBuild>,
+    pub(super) projections: Vec<Projection>,
+    /// The synapse rules of plastic projections ([`Projection::plastic`]).
+    pub(super) rules: Vec<SynapseRule>,
+    pub(super) inputs: Inputs,
+    pub(super) recording: Recording,
+}
+
+impl Model {
+    /// Number of neurons (gids `0..n_neurons`).
+    pub(super) fn n_neurons(&self) -> u32 {
+        self.neurons.len()
+    }
+
+    /// The projection whose synapses follow rule `r`.
+    pub(super) fn projection_of_rule(&self, r: u16) -> &Projection {
+        self.projections
+            .iter()
+            .find(|p| p.plastic == Some(r))
+            .expect("every rule belongs to a projection")
+    }
+}
+
+/// Resolve `file` (read from `ctx`) with `ov` applied.
+pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Model, ModelError> {
+    let seed = ov.seed.unwrap_or(file.seed);
+    let t_sim_ms = ov.t_sim_ms.unwrap_or(file.t_sim_ms);
+    let t_sim = positive_time(t_sim_ms).ok_or_else(|| {
+        let m = format!("must be a positive number of ms, got {t_sim_ms}");
+        ModelError::key(ctx.path, "t_sim_ms", m)
+    })?;
+    if file.populations.is_empty() {
+        let m = "the model has no [[populations]]";
+        return Err(ModelError::key(ctx.path, "populations", m));
+    }
+    let mut neurons = NeuronTable::default();
+    let mut pops: Vec<PopBuild> = Vec::new();
+    for (i, spec) in file.populations.iter().enumerate() {
+        add_population(ctx, i, spec, seed, &mut neurons, &mut pops)?;
+    }
+    let mut seen = HashSet::new();
+    for (i, p) in pops.iter().enumerate() {
+        if !seen.insert(p.name.as_str()) {
+            let spec = &file.populations[i.min(file.populations.len() - 1)];
+            let at = ctx.site(spec, format!("populations[{i}]"));
+            return Err(at.err(
+                "name",
+                format!("population name `{}` is used twice", p.name),
+            ));
+        }
+    }
+    let inputs = inputs::resolve(ctx, &file.inputs, &pops, neurons.len(), ov)?;
+    let mut rules = Vec::new();
+    let mut projections = Vec::new();
+    for (i, spec) in file.projections.iter().enumerate() {
+        let plastic = match &spec.get_ref().synapse {
+            None => None,
+            Some(t) => SynapseRule::parse(t).map_err(|(k, m)| {
+                let at = ctx.site(spec, format!("projections[{i}]"));
+                let key = if k.is_empty() {
+                    "synapse".into()
+                } else {
+                    format!("synapse.{k}")
+                };
+                at.err(&key, m)
+            })?,
+        };
+        let plastic = plastic.map(|r| {
+            rules.push(r);
+            (rules.len() - 1) as u16
+        });
+        projections.push(projections::resolve(ctx, i, spec, &pops, plastic)?);
+    }
+    let recording = recorders::resolve(ctx, &file.recorders, &pops)?;
+    Ok(Model {
+        path: ctx.path.to_path_buf(),
+        seed,
+        t_sim,
+        neurons,
+        pops,
+        projections,
+        rules,
+        inputs,
+        recording,
+    })
+}

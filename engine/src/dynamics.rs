@@ -161,8 +161,8 @@ pub trait PlainNeurons {
     }
 
     /// [`input`](Self::input) without checking that `i` is in range (the
-    /// engine's kernel checks each target once against every array it
-    /// indexes, instead of once per array).
+    /// engine's per-neuron step checks each target once against every
+    /// array it indexes, instead of once per array).
     ///
     /// # Safety
     /// `i < self.len()`.

@@ -4,8 +4,9 @@
 //! do not depend on any neuron model: integer [`Time`], [`Spike`]s and
 //! [`Delivery`]s, the compact [`Connectome`], the per-partition calendar
 //! [`EventQueue`], the [`SpikeForecast`] of neurons that fire on their own, the
-//! [`Partition`] a worker owns, [`SyncWindow`]s and the [`Simulation`] loop,
-//! and the [`Plasticity`] interface of plastic synapses ([`PlasticWiring`]).
+//! [`Partition`] a worker owns, [`SyncWindow`]s and their [`Timing`], the
+//! [`Simulation`] loop, and the [`Plasticity`] interface of plastic synapses
+//! ([`PlasticWiring`]).
 //!
 //! ## Ordering and causality contract
 //! - Time is an integer count of ticks (1 tick = 1/1024 µs); no float is ever
@@ -18,12 +19,13 @@
 //!   forecast (a spike without input) is handled before same-time inputs.
 //! - The processing order is defined by properties of the network only, never
 //!   by how it is partitioned, so a seed determines the output bit for bit.
-//!   The two delivery paths — direct ([`ArrivalQueue`], the default) and
-//!   grouped by target ([`EventQueue`], used with plastic synapses) — make the
-//!   same calls on every neuron, so they give the same output too; so does the
-//!   plain kernel of direct delivery (plain neurons, [`Dynamics::is_plain`],
-//!   fed by [`PoissonTrains`]), which only changes the order in which
-//!   *different* neurons are visited within a tick and emits their spikes after.
+//!   Every delivery strategy of a partition — direct ([`ArrivalQueue`], the
+//!   default) and grouped by target ([`EventQueue`], used with plastic
+//!   synapses), for plain neurons ([`Dynamics::is_plain`]) or any — goes
+//!   through one per-neuron step and makes the same calls on every neuron,
+//!   so they give the same output too; they differ only in the order in
+//!   which *different* neurons are visited within a window, which no neuron
+//!   can see (a spike reaches others a window later at the earliest).
 //! - Windows `[T, T+W)` have `W` ≤ the minimum delay, so spikes emitted in a
 //!   window are delivered in later windows only; the engine asserts this in
 //!   debug builds.

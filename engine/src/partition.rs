@@ -68,6 +68,11 @@ impl std::ops::AddAssign for Counters {
     }
 }
 
+/// A local neuron index checked once against every array a step indexes
+/// ([`Step::local`](step::Step::local)), instead of once per array.
+#[derive(Clone, Copy, Debug)]
+struct Local(u32);
+
 /// Where what a partition does is reported.
 struct Sink<O> {
     counters: Counters,
@@ -365,7 +370,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             }
         };
         self.sink.counters += counters;
-        self.clocks.settle();
+        self.clocks.update_index();
         self.emit_fired();
     }
 
@@ -375,9 +380,10 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         self.started = true;
         for i in 0..self.dynamics.len() {
             let r = self.dynamics.start(i, t);
-            self.clocks.apply(i, r.forecast);
+            self.clocks.set(i, r.forecast);
             if r.spiked {
-                self.sink.fired.push((i, t, r.lag));
+                let (neuron, time, lag) = (i, t, r.lag);
+                self.sink.fired.push(Fired { neuron, time, lag });
             }
         }
     }
@@ -405,12 +411,14 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
 
     /// Emit the spikes fired in the window: record, report, route.
     fn emit_fired(&mut self) {
-        for &(i, time, lag) in &self.sink.fired {
-            let spike = Spike {
-                time,
-                source: self.routing.gids[i as usize],
-                lag,
-            };
+        for &Fired {
+            neuron: i,
+            time,
+            lag,
+        } in &self.sink.fired
+        {
+            let source = self.routing.gids[i as usize];
+            let spike = Spike { time, source, lag };
             self.sink.counters.spikes += 1;
             self.sink.recorder.offer(i, spike);
             self.sink.observer.on_spike(self.routing.index, &spike);

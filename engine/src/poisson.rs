@@ -148,7 +148,7 @@ impl PoissonTrains {
     /// were, and the arrival of the next one. `NEVER` is no instant: a train
     /// that never fires has nothing due, even asked at `NEVER`.
     #[inline]
-    pub fn take_at(&mut self, k: usize, t: Time) -> (u32, Time) {
+    pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
         take_from(&mut self.trains[k], t, &self.interval)
     }
 
@@ -189,12 +189,12 @@ impl PoissonView<'_> {
         self.trains.is_empty()
     }
 
-    /// [`PoissonTrains::take_at`] without checking that `k` is in range.
+    /// [`PoissonTrains::consume_at`] without checking that `k` is in range.
     ///
     /// # Safety
     /// `k < self.len()`.
     #[inline(always)]
-    pub unsafe fn take_unchecked(&mut self, k: usize, t: Time) -> (u32, Time) {
+    pub unsafe fn consume_unchecked(&mut self, k: usize, t: Time) -> (u32, Time) {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
@@ -246,7 +246,7 @@ mod tests {
             Xoroshiro128PlusPlus::seed_from_u64(u64::from(g.0))
         });
         assert_eq!(silent.next_arrival(0), Time::NEVER);
-        assert_eq!(silent.take_at(0, Time::NEVER), (0, Time::NEVER));
+        assert_eq!(silent.consume_at(0, Time::NEVER), (0, Time::NEVER));
     }
 
     #[test]
@@ -258,13 +258,13 @@ mod tests {
             // SAFETY: k < 3 = len().
             assert_eq!(silent.target(k), k as u32);
             assert_eq!(unsafe { silent.view().next_unchecked(k) }, Time::NEVER);
-            assert_eq!(silent.take_at(k, Time::NEVER), (0, Time::NEVER));
-            assert_eq!(silent.take_at(k, Time(1)), (0, Time::NEVER));
+            assert_eq!(silent.consume_at(k, Time::NEVER), (0, Time::NEVER));
+            assert_eq!(silent.consume_at(k, Time(1)), (0, Time::NEVER));
         }
     }
 
     #[test]
-    fn take_unchecked_is_take() {
+    fn consume_unchecked_is_consume_at() {
         let targets: Vec<(u32, Gid)> = (0..8).map(|i| (i, Gid(i))).collect();
         let make = || {
             PoissonTrains::new(Gid(99), 20_000.0, 0.1, Time(1 << 20), &targets, |g| {
@@ -278,7 +278,9 @@ mod tests {
                 // SAFETY: k < 8 = len().
                 assert_eq!(t, unsafe { b.view().next_unchecked(k) });
                 // SAFETY: as above.
-                assert_eq!(a.take_at(k, t), unsafe { b.view().take_unchecked(k, t) });
+                assert_eq!(a.consume_at(k, t), unsafe {
+                    b.view().consume_unchecked(k, t)
+                });
             }
         }
     }

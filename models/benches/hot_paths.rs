@@ -195,7 +195,7 @@ fn poisson(c: &mut Criterion) {
         b.iter(|| {
             k = (k + 1) % 1000;
             let t = drive.next_arrival(k);
-            black_box(drive.take_at(k, t))
+            black_box(drive.consume_at(k, t))
         })
     });
     g.finish();

@@ -146,8 +146,7 @@ pub fn run_traced_grouped(
 }
 
 /// The spikes of `model` run as production runs it, with no observer: the
-/// engine then takes its fastest paths (e.g. the plain-neuron kernel, which
-/// an observer of deliveries turns off), which must give the same spikes.
+/// engine then takes its fastest paths, which must give the same spikes.
 pub fn run_unobserved(
     model: &Path,
     threads: usize,
@@ -156,7 +155,7 @@ pub fn run_unobserved(
     run_unobserved_pooling(model, threads, scheme, PoolMode::Timed)
 }
 
-/// [`run_unobserved`] with kernel windows pooling their train events as
+/// [`run_unobserved`] with windows pooling their train events as
 /// `mode` says (every way must give the same spikes).
 pub fn run_unobserved_pooling(
     model: &Path,

@@ -17,7 +17,7 @@ fn arrivals(seed: u64, rate_hz: f64, targets: u32, t_ms: f64) -> Vec<Vec<f64>> {
             while drive.next_arrival(k) < end {
                 out.push(drive.next_arrival(k).as_ms() - 1.0);
                 let t = drive.next_arrival(k);
-                drive.take_at(k, t);
+                drive.consume_at(k, t);
             }
             out
         })

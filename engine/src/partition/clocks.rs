@@ -9,7 +9,7 @@ use crate::time::Time;
 /// One partition's predictions.
 pub(super) struct Clocks {
     /// Per neuron: its prediction (`NEVER` if none). The truth; the index
-    /// follows it at [`settle`](Self::settle).
+    /// follows it at [`update_index`](Self::update_index).
     at: Vec<Time>,
     index: SpikeForecast,
     /// Neurons whose prediction changed since the index last followed.
@@ -41,7 +41,7 @@ impl Clocks {
 
     /// Neuron `i`'s prediction changed (or not) as `f` says.
     #[inline(always)]
-    pub(super) fn apply(&mut self, i: u32, f: Forecast) {
+    pub(super) fn set(&mut self, i: u32, f: Forecast) {
         let t = match f {
             Forecast::Unchanged => return,
             Forecast::At(t) => t,
@@ -52,7 +52,7 @@ impl Clocks {
     }
 
     /// Bring the index up to date.
-    pub(super) fn settle(&mut self) {
+    pub(super) fn update_index(&mut self) {
         for &i in &self.changed {
             match self.at[i as usize] {
                 Time::NEVER => self.index.clear(i),
@@ -64,9 +64,9 @@ impl Clocks {
 
     /// Append the neurons whose prediction falls before `end` to `out`,
     /// taking them out of the index (they are handled now; what they
-    /// predict next goes back in at the next [`settle`](Self::settle)).
+    /// predict next goes back in at the next [`update_index`](Self::update_index)).
     pub(super) fn take_due(&mut self, end: Time, out: &mut Vec<u32>) {
-        self.settle();
+        self.update_index();
         while let Some((i, t)) = self.index.peek() {
             if t >= end {
                 break;

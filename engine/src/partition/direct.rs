@@ -154,14 +154,14 @@ impl<S: Sum> Direct<S> {
                     let pool = pool.as_mut().expect("planned");
                     step = self.deliver_pooled(step, connectome, pool, end);
                 }
-                step = self.deliver(step, connectome, end);
+                step = self.deliver_arrivals(step, connectome, end);
                 step = self.sweep(step, end);
                 pool.as_mut()
                     .expect("planned")
                     .record(pooled, began.elapsed());
             }
             None => {
-                step = self.deliver(step, connectome, end);
+                step = self.deliver_arrivals(step, connectome, end);
                 step = self.sweep(step, end);
             }
         }
@@ -171,7 +171,7 @@ impl<S: Sum> Direct<S> {
 
     /// Every arrival before `end`, each target checked for due train events.
     #[inline(always)]
-    fn deliver<'a, N, T, O>(
+    fn deliver_arrivals<'a, N, T, O>(
         &mut self,
         mut step: Step<'a, N, T, O>,
         connectome: &Connectome,
@@ -244,9 +244,9 @@ impl<S: Sum> Direct<S> {
         // Lagged arrivals (another partition's current-driven spikes) are
         // rare: the zero-lag loops are compiled without a lag at all.
         if lagged {
-            self.sums.apply::<TRAINS, true, _, _, _>(&mut step, t);
+            self.sums.deliver::<TRAINS, true, _, _, _>(&mut step, t);
         } else {
-            self.sums.apply::<TRAINS, false, _, _, _>(&mut step, t);
+            self.sums.deliver::<TRAINS, false, _, _, _>(&mut step, t);
         }
         step
     }
@@ -316,7 +316,7 @@ impl<S: Sum> Direct<S> {
                     step.prefetch::<true>(a);
                     ahead = pool.after(ahead);
                 }
-                let next = step.train_events(step.local(i));
+                let next = step.train_events_alone(step.local(i));
                 if next < end {
                     pool.file(i, next);
                 }
@@ -330,7 +330,7 @@ impl<S: Sum> Direct<S> {
                     let local = step.local(i);
                     let mut next = step.trains.next(local);
                     if next == t {
-                        next = step.train_events(local);
+                        next = step.train_events_alone(local);
                     }
                     if next < end {
                         pool.file(i, next);
@@ -437,7 +437,7 @@ fn lone_target<
         }
     }
     let lag = if LAGGED { a.spike.lag } else { 0.0 };
-    step.input::<TRAINS>(i, a.time, lag, sum);
+    step.deliver::<TRAINS>(i, a.time, lag, sum);
     k
 }
 
@@ -571,7 +571,7 @@ impl<S: Sum> Sums<S> {
 
     /// Hand every touched neuron its sum at tick `t`.
     #[inline(always)]
-    fn apply<const TRAINS: bool, const LAGGED: bool, N, T, O>(
+    fn deliver<const TRAINS: bool, const LAGGED: bool, N, T, O>(
         &mut self,
         step: &mut Step<'_, N, T, O>,
         t: Time,
@@ -586,7 +586,7 @@ impl<S: Sum> Sums<S> {
             }
             let e = self.entries[i as usize];
             let lag = if LAGGED { e.lag } else { 0.0 };
-            step.input::<TRAINS>(step.local(i), t, lag, e.sum);
+            step.deliver::<TRAINS>(step.local(i), t, lag, e.sum);
         }
         self.touched.clear();
     }

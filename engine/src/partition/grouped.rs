@@ -6,8 +6,9 @@
 //! some connectome source's); also the reference direct delivery is tested
 //! against.
 
-use super::step::{Context, Local, NeuronView, Step, Sum};
+use super::step::{Context, NeuronView, Step, Sum};
 use super::trains::TrainView;
+use super::Local;
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::event_queue::EventQueue;
 use crate::observer::Observer;
@@ -106,7 +107,7 @@ impl Grouped {
         P: Plasticity,
     {
         while let Some(t) = self.queue.peek(i.0).map(|d| d.time).filter(|&t| t < end) {
-            step.bring_to(i, t);
+            step.advance_to(i, t);
             // The inputs at `t`: deliveries (a plastic synapse updated now,
             // in queue order), then train events; in `(source, synapse)` order.
             self.items.clear();
@@ -122,7 +123,7 @@ impl Grouped {
             let from_queue = self.items.len();
             if step.trains.next(i) == t {
                 let items = &mut self.items;
-                step.trains.take_each(i, t, |source, synapse, weight| {
+                step.trains.consume(i, t, |source, synapse, weight| {
                     let lag = 0.0;
                     items.push(Delivery {
                         time: t,
@@ -148,7 +149,7 @@ impl Grouped {
             for d in &self.items {
                 step.watch.delivery(i.0, d);
             }
-            step.give(i, t, self.items[0].lag, sum);
+            step.receive(i, t, self.items[0].lag, sum);
         }
         step.finish(i, end);
     }

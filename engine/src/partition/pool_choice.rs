@@ -1,4 +1,5 @@
-//! Whether a kernel window pools its train events, chosen by timing.
+//! Whether a window pools its train events (see `train_pool.rs`), chosen by
+//! timing.
 //!
 //! Why: pooled and unpooled windows give the same spikes (every neuron sees
 //! the same calls in the same order), but which is faster depends on the
@@ -14,7 +15,7 @@
 
 use std::time::Duration;
 
-/// How kernel windows that may pool their train events choose to
+/// How windows that may pool their train events choose to
 /// ([`Partition::pool_train_events`](crate::Partition::pool_train_events)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PoolMode {

@@ -1,7 +1,7 @@
-//! The per-neuron step, written once: bring a neuron to tick `t` (its due
+//! The per-neuron step, written once: advance a neuron to tick `t` (its due
 //! forecast, then its train events before `t`, in time order), add its train
-//! events at `t` to the inputs that coincide there, hand the sum over, note
-//! what happened. Every delivery strategy goes through it.
+//! events at `t` to the inputs that coincide there, let it receive the sum,
+//! note what happened. Every delivery strategy goes through it.
 //!
 //! What varies is a type parameter, so each combination is compiled into
 //! its own tight loop: the neurons ([`PlainView`]: no forecasts, totals
@@ -10,16 +10,11 @@
 
 use super::clocks::Clocks;
 use super::trains::TrainView;
-use super::Counters;
+use super::{Counters, Local};
 use crate::dynamics::{Dynamics, Input, Outcome, PlainNeurons};
 use crate::observer::Observer;
 use crate::spike::{Delivery, Gid};
 use crate::time::Time;
-
-/// A local neuron index checked once against every array a step indexes
-/// ([`Step::local`]), instead of once per array.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Local(pub(super) u32);
 
 /// What the inputs of one neuron at one tick are summed into.
 pub(super) trait Sum: Copy + Default {
@@ -130,7 +125,7 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     #[inline(always)]
     fn input(&mut self, i: Local, t: Time, lag: f32, input: Input) -> (Outcome, f32) {
         let r = self.dynamics.on_input(i.0, t, lag, input);
-        self.clocks.apply(i.0, r.forecast);
+        self.clocks.set(i.0, r.forecast);
         (Outcome::of(&r), r.lag)
     }
 
@@ -143,7 +138,7 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     fn on_forecast(&mut self, i: Local, t: Time) -> (Outcome, f32) {
         self.clocks.clear(i.0);
         let r = self.dynamics.on_forecast(i.0, t);
-        self.clocks.apply(i.0, r.forecast);
+        self.clocks.set(i.0, r.forecast);
         (Outcome::of(&r), r.lag)
     }
 
@@ -156,8 +151,16 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     }
 }
 
-/// A neuron fired (local index, tick, lag): emitted after the window.
-pub(super) type Fired = (u32, Time, f32);
+/// A neuron fired: emitted when the window's work is done.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Fired {
+    /// Its local index.
+    pub(super) neuron: u32,
+    /// The tick.
+    pub(super) time: Time,
+    /// Exact time minus the tick (ms).
+    pub(super) lag: f32,
+}
 
 /// Shows processed inputs to the observer (nothing for `NoObserver`).
 pub(super) struct Watch<'a, O> {
@@ -275,14 +278,18 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
         match outcome {
             Outcome::Quiet => {}
             Outcome::Discarded => self.counters.discarded_events += 1,
-            Outcome::Spiked => self.fired.push((i.0, t, lag)),
+            Outcome::Spiked => self.fired.push(Fired {
+                neuron: i.0,
+                time: t,
+                lag,
+            }),
         }
     }
 
     /// Hand neuron `i` its summed inputs of tick `t` (exact time `t + lag`),
     /// nothing else of it being due at or before `t`.
     #[inline(always)]
-    pub(super) fn give(&mut self, i: Local, t: Time, lag: f32, sum: N::Sum) {
+    pub(super) fn receive(&mut self, i: Local, t: Time, lag: f32, sum: N::Sum) {
         let r = self.neurons.input(i, t, lag, sum);
         self.note(i, t, r);
     }
@@ -292,7 +299,7 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
     /// first at equal times (NEST tests the threshold before adding
     /// same-time input).
     #[inline(always)]
-    pub(super) fn bring(&mut self, i: Local, trains_before: Time, forecasts_before: Time) {
+    pub(super) fn advance(&mut self, i: Local, trains_before: Time, forecasts_before: Time) {
         loop {
             let t_train = self.trains.next(i);
             if N::FORECASTS {
@@ -306,35 +313,35 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
             if t_train >= trains_before {
                 return;
             }
-            self.train_events(i);
+            self.train_events_alone(i);
         }
     }
 
-    /// Bring neuron `i` up to tick `t`: everything of its own before `t`,
+    /// Advance neuron `i` to tick `t`: everything of its own before `t`,
     /// and its prediction if due at `t`.
     #[inline(always)]
-    pub(super) fn bring_to(&mut self, i: Local, t: Time) {
-        self.bring(i, t, t.saturating_add(Time(1)));
+    pub(super) fn advance_to(&mut self, i: Local, t: Time) {
+        self.advance(i, t, t.saturating_add(Time(1)));
     }
 
-    /// Before an observer sees neuron `i`'s inputs at `t`: bring it to `t`
-    /// (its earlier events are seen first). Unobserved, [`input`](Self::input)
-    /// brings it there anyway.
+    /// Before an observer sees neuron `i`'s inputs at `t`: advance it to `t`
+    /// (its earlier events are seen first). Unobserved,
+    /// [`deliver`](Self::deliver) advances it there anyway.
     #[inline(always)]
     pub(super) fn prepare(&mut self, i: Local, t: Time) {
         if O::SEES_DELIVERIES {
-            self.bring_to(i, t);
+            self.advance_to(i, t);
         }
     }
 
     /// Neuron `i`'s train events at their next arrival, taken alone (nothing
     /// else of it is due first); its next arrival after them.
     #[inline(always)]
-    pub(super) fn train_events(&mut self, i: Local) -> Time {
+    pub(super) fn train_events_alone(&mut self, i: Local) -> Time {
         let t = self.trains.next(i);
         let mut sum = N::Sum::default();
-        let next = self.trains.take(i, t, &mut sum, &mut self.watch);
-        self.give(i, t, 0.0, sum);
+        let next = self.consume_trains(i, t, &mut sum);
+        self.receive(i, t, 0.0, sum);
         next
     }
 
@@ -342,7 +349,7 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
     /// train events at `t`, after everything of its own before. Without
     /// `TRAINS` the caller knows that none is due at or before `t`.
     #[inline(always)]
-    pub(super) fn input<const TRAINS: bool>(
+    pub(super) fn deliver<const TRAINS: bool>(
         &mut self,
         i: Local,
         t: Time,
@@ -350,17 +357,37 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
         mut sum: N::Sum,
     ) {
         if TRAINS {
-            self.bring_to(i, t);
+            self.advance_to(i, t);
             if self.trains.next(i) == t {
-                self.trains.take(i, t, &mut sum, &mut self.watch);
+                self.consume_trains(i, t, &mut sum);
             }
         }
-        self.give(i, t, lag, sum);
+        self.receive(i, t, lag, sum);
+    }
+
+    /// Consume neuron `i`'s train events at `t` into `sum` (shown to the
+    /// observer); its next train arrival.
+    #[inline(always)]
+    fn consume_trains(&mut self, i: Local, t: Time, sum: &mut N::Sum) -> Time {
+        let watch = &mut self.watch;
+        self.trains.consume(i, t, |source, synapse, weight| {
+            sum.add(weight);
+            let (target, lag) = (i.0, 0.0);
+            let d = Delivery {
+                time: t,
+                target,
+                source,
+                synapse,
+                weight,
+                lag,
+            };
+            watch.delivery(target, &d);
+        })
     }
 
     /// Neuron `i`'s events before `end`: the rest of its window.
     #[inline(always)]
     pub(super) fn finish(&mut self, i: Local, end: Time) {
-        self.bring(i, end, end);
+        self.advance(i, end, end);
     }
 }

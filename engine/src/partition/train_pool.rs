@@ -1,4 +1,5 @@
-//! A kernel window's Poisson train events, filed by the arrival tick they
+//! A window's Poisson train events (plain neurons, one train each), filed by
+//! the arrival tick they
 //! come before, so that a window is worked off in time order without asking
 //! each target of each arrival "is a train event of yours due first?".
 //!

@@ -8,10 +8,9 @@
 //! earliest next arrival of each neuron is kept beside it. A step reads
 //! either through [`TrainView`].
 
-use super::step::{Local, Sum, Watch};
-use crate::observer::Observer;
+use super::Local;
 use crate::poisson::{PoissonTrains, PoissonView};
-use crate::spike::{Delivery, Gid};
+use crate::spike::Gid;
 use crate::time::Time;
 
 /// The trains of one partition's neurons.
@@ -134,38 +133,11 @@ pub(super) trait TrainView {
     /// Consume neuron `i`'s events at `t` (≤ its next arrival), calling
     /// `each(source, train, weight)` for each in `(source, train)` order;
     /// its next arrival after them.
-    fn take_each(&mut self, i: Local, t: Time, each: impl FnMut(Gid, u32, f64)) -> Time;
+    fn consume(&mut self, i: Local, t: Time, each: impl FnMut(Gid, u32, f64)) -> Time;
     /// Hint that neuron `i`'s trains (any index) are read soon.
     fn prefetch(&self, i: u32);
     /// Train events taken so far.
     fn events(&self) -> u64;
-
-    /// Consume neuron `i`'s events at `t` into `sum`, shown to `watch`.
-    #[inline(always)]
-    fn take<S: Sum, O: Observer>(
-        &mut self,
-        i: Local,
-        t: Time,
-        sum: &mut S,
-        watch: &mut Watch<'_, O>,
-    ) -> Time {
-        self.take_each(i, t, |source, synapse, weight| {
-            sum.add(weight);
-            let lag = 0.0;
-            let target = i.0;
-            watch.delivery(
-                target,
-                &Delivery {
-                    time: t,
-                    target,
-                    source,
-                    synapse,
-                    weight,
-                    lag,
-                },
-            );
-        })
-    }
 }
 
 /// The *one each* layout: neuron `i`'s train is train `i` of one set.
@@ -190,9 +162,9 @@ impl TrainView for OneEach<'_> {
     }
 
     #[inline(always)]
-    fn take_each(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
+    fn consume(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
         // SAFETY: as in `next`.
-        let (n, next) = unsafe { self.trains.take_unchecked(i.0 as usize, t) };
+        let (n, next) = unsafe { self.trains.consume_unchecked(i.0 as usize, t) };
         for _ in 0..n {
             each(self.source, i.0, self.weight);
         }
@@ -230,12 +202,12 @@ impl TrainView for Many<'_> {
     }
 
     #[inline(always)]
-    fn take_each(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
+    fn consume(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
         let (a, b) = self.index.ranges[i.0 as usize];
         let mut next = Time::NEVER;
         for &(si, k) in &self.index.refs[a as usize..b as usize] {
             let set = &mut self.sets[si as usize];
-            let (n, after) = set.take_at(k as usize, t);
+            let (n, after) = set.consume_at(k as usize, t);
             for _ in 0..n {
                 each(set.source(), k, set.weight());
             }

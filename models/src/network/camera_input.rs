@@ -15,7 +15,7 @@ use volley_engine::{Assignment, Gid, Time};
 
 use super::config::Overrides;
 use super::context::{Ctx, PopBuild, Site};
-use super::inputs::InputEdge;
+use super::edges::InputEdge;
 use super::model_file::{CameraSpec, Pool};
 use crate::error::ModelError;
 use crate::input::event_camera::{

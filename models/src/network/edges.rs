@@ -5,7 +5,17 @@ use super::context::positive_time;
 use super::csv_table::CsvTable;
 use crate::error::ModelError;
 use std::path::Path;
-use volley_engine::Time;
+use volley_engine::{Gid, Time};
+
+/// A synapse from an input channel to a neuron.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InputEdge {
+    pub(super) source: Gid,
+    /// The neuron's gid.
+    pub(super) target: u32,
+    pub(super) weight: f64,
+    pub(super) delay: Time,
+}
 
 /// Read an edge table with columns `cols` = (source, target, weight,
 /// delay), sources below `n_sources` and targets below `n_targets`, calling

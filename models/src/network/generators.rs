@@ -19,7 +19,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::HashSet;
 use volley_engine::{Gid, Time};
 
-use super::model_file::ValueSpec;
+use super::model_file::{Layout, Profile, ValueSpec};
 use super::wiring::Wiring;
 use crate::rng::{stream, StreamKind, UniformBelow};
 
@@ -701,28 +701,6 @@ pub(super) fn watts_strogatz(
         }
     }
     Ok(())
-}
-
-/// Where neurons sit for `spatial`: on a square grid over the population
-/// (neuron k of n at column k mod side, row k div side, side = ceil(sqrt n)),
-/// or uniformly at random, both in `[0, extent)²`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    /// Square grid.
-    Grid,
-    /// Uniform random positions (stream: seed, neuron).
-    Random,
-}
-
-/// How connection probability falls with distance.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    /// `p0 · exp(-d² / (2 sigma²))`, cut off at 4 sigma.
-    Gaussian,
-    /// `p0 · exp(-d / sigma)`, cut off at 8 sigma.
-    Exponential,
 }
 
 /// Parameters of the `spatial` rule.

@@ -6,7 +6,7 @@ use super::camera_input::{self, CameraInput};
 use super::config::Overrides;
 use super::context::{Ctx, PopBuild, Site};
 use super::csv_table::CsvTable;
-use super::edges::read_edges;
+use super::edges::{read_edges, InputEdge};
 use super::model_file::{InputKind, InputSpec};
 use crate::error::ModelError;
 use crate::input::SpikeTimesDrive;
@@ -32,16 +32,6 @@ pub(super) struct PoissonInput {
     pub(super) weight: f64,
     pub(super) delay: Time,
     pub(super) targets: Vec<Gid>,
-}
-
-/// A synapse from an input channel to a neuron.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct InputEdge {
-    pub(super) source: Gid,
-    /// The neuron's gid.
-    pub(super) target: u32,
-    pub(super) weight: f64,
-    pub(super) delay: Time,
 }
 
 /// The inputs of a model of `n_neurons` neurons in `pops`.

@@ -1,7 +1,6 @@
 //! The model file (TOML) as written by users. See `docs/user-guide.md` for
 //! every key. Unknown keys are errors, so a typo never passes silently.
 
-use super::generators::{Layout, Profile};
 use crate::error::ModelError;
 use serde::Deserialize;
 use std::path::Path;
@@ -214,6 +213,28 @@ impl RuleSpec {
             RuleSpec::EdgeList { .. } => "edge_list",
         }
     }
+}
+
+/// Where neurons sit for `spatial`: on a square grid over the population
+/// (neuron k of n at column k mod side, row k div side, side = ceil(sqrt n)),
+/// or uniformly at random, both in `[0, extent)²`.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// Square grid.
+    Grid,
+    /// Uniform random positions (stream: seed, neuron).
+    Random,
+}
+
+/// How connection probability falls with distance.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// `p0 · exp(-d² / (2 sigma²))`, cut off at 4 sigma.
+    Gaussian,
+    /// `p0 · exp(-d / sigma)`, cut off at 8 sigma.
+    Exponential,
 }
 
 /// A number, or a distribution to draw it from.

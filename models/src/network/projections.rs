@@ -3,8 +3,8 @@
 
 use super::context::{Ctx, PopBuild, Site};
 use super::edges::read_edges;
-use super::generators::{self, Layout, Profile, RuleCtx, Sources, SynapseSampler, Value};
-use super::model_file::{ProjectionSpec, RuleSpec, ValueSpec};
+use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
+use super::model_file::{Layout, Profile, ProjectionSpec, RuleSpec, ValueSpec};
 use super::wiring::Wiring;
 use crate::error::ModelError;
 use crate::rng::{stream, StreamKind};

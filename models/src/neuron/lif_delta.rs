@@ -292,7 +292,7 @@ impl LifDeltaNeuron {
     /// Summed input `w` (mV) arrives at `t + lag` (lag in ms, sub-tick).
     #[inline(always)]
     pub fn on_input(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Response {
-        match self.take(c, &c.decay, t, lag, w) {
+        match self.receive(c, &c.decay, t, lag, w) {
             Outcome::Discarded => Response {
                 discarded: true,
                 ..Response::QUIET
@@ -326,12 +326,12 @@ impl LifDeltaNeuron {
     ) -> Outcome {
         debug_assert!(!c.self_firing);
         debug_assert!(std::ptr::eq(decay, &*c.decay));
-        self.take(c, decay, t, 0.0, w)
+        self.receive(c, decay, t, 0.0, w)
     }
 
     /// The state change of an input (shared by both entries above).
     #[inline(always)]
-    fn take(
+    fn receive(
         &mut self,
         c: &LifDeltaConsts,
         decay: &DecayTable,
@@ -343,7 +343,7 @@ impl LifDeltaNeuron {
             return Outcome::Discarded;
         }
         if lag != 0.0 || self.lag != 0.0 {
-            return self.take_lagged(c, t, lag, w);
+            return self.receive_lagged(c, t, lag, w);
         }
         self.propagate_ticks(c, decay, t);
         self.add(c, t, 0.0, w)
@@ -354,7 +354,7 @@ impl LifDeltaNeuron {
     /// input ~7 % slower (Brunel, AMD EPYC).
     #[cold]
     #[inline(never)]
-    fn take_lagged(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Outcome {
+    fn receive_lagged(&mut self, c: &LifDeltaConsts, t: Time, lag: f64, w: f64) -> Outcome {
         self.propagate_lagged(c, t, lag);
         self.add(c, t, lag, w)
     }

@@ -1,19 +1,23 @@
 //! A partition: the part of the network one worker owns outright, made of
 //! parts that each have one job —
-//! - the neurons ([`Dynamics`]) and their [`Clocks`](clocks) (predictions),
-//! - their input trains ([`trains`]: the only holder of next arrivals),
-//! - their incoming synapses, static ([`Connectome`]) and plastic,
-//! - the delivery [`Strategy`](plan) chosen once for them, with its queue,
+//! - the neurons ([`Dynamics`]) and their clocks (`clocks.rs`: predicted
+//!   spikes and the index that finds the due ones),
+//! - their input trains (`trains.rs`: the only holder of next arrivals),
+//! - their incoming synapses, static ([`Connectome`]) and plastic
+//!   ([`PlasticSynapses`]),
+//! - the delivery strategy chosen once for them, with its queue (`plan.rs`,
+//!   `direct.rs`, `grouped.rs`),
 //! - the [`Drive`]s of input nodes,
-//! - [`routing`] of emitted spikes, and a sink (counters, recorder, observer).
+//! - the routing of emitted spikes (`routing.rs`), and a sink: counters,
+//!   recorder, observer.
 //!
 //! Nothing is shared but read-only routing tables. Within a window no neuron
 //! can affect another (every delay is at least the window length), so a
 //! partition advances neuron by neuron: each consumes, in exact time order,
 //! its deliveries of the window, its own trains and its forecast spike,
-//! through the one per-neuron [`step`]. The spikes it fires are emitted when
-//! the window's work is done (they reach other neurons a window later at
-//! the earliest).
+//! through the one per-neuron step (`step.rs`). The spikes it fires are
+//! emitted when the window's work is done (they reach other neurons a
+//! window later at the earliest).
 
 mod clocks;
 mod direct;

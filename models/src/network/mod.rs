@@ -6,7 +6,8 @@
 //! 2. **resolve** (`resolve.rs`, with `populations.rs`, `projections.rs`,
 //!    `inputs.rs`, `camera_input.rs`, `recorders.rs`): gids for neurons and
 //!    input channels, every value checked, errors naming file, line and key;
-//! 3. **wire** (`wire.rs`, with [`wiring`], [`generators`], `edges.rs`):
+//! 3. **wire** (`wire.rs`, with [`wiring`], [`generators`], [`spatial`],
+//!    [`values`], `edges.rs`):
 //!    each partition makes the synapses onto its own neurons, in its own
 //!    thread;
 //! 4. **assemble** (`assemble.rs`): the partitions and the [`Simulation`](volley_engine::Simulation).
@@ -32,6 +33,8 @@ mod populations;
 mod projections;
 mod recorders;
 mod resolve;
+pub mod spatial;
+pub mod values;
 mod wire;
 pub mod wiring;
 

@@ -3,8 +3,8 @@
 
 use super::context::{Ctx, PopBuild};
 use super::csv_table::CsvTable;
-use super::generators::Value;
 use super::model_file::{PopulationSpec, ValueSpec};
+use super::values::Value;
 use super::wiring::NeuronTable;
 use crate::error::ModelError;
 use crate::neuron::{NeuronParams, MODEL_NAMES};

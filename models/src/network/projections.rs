@@ -3,8 +3,10 @@
 
 use super::context::{Ctx, PopBuild, Site};
 use super::edges::read_edges;
-use super::generators::{self, RuleCtx, Sources, SynapseSampler, Value};
+use super::generators::{self, RuleCtx, Sources};
 use super::model_file::{Layout, Profile, ProjectionSpec, RuleSpec, ValueSpec};
+use super::spatial::{self, Spatial};
+use super::values::{SynapseSampler, Value};
 use super::wiring::Wiring;
 use crate::error::ModelError;
 use crate::rng::{stream, StreamKind};
@@ -215,7 +217,7 @@ impl Projection {
                 periodic,
                 profile,
             } => {
-                let sp = generators::Spatial {
+                let sp = Spatial {
                     layout: positions.unwrap_or(Layout::Grid),
                     extent: extent.unwrap_or(1.0),
                     periodic: periodic.unwrap_or(true),
@@ -223,7 +225,7 @@ impl Projection {
                     p0: p,
                     sigma,
                 };
-                generators::spatial(&rc, &sp, &g.source_pops, &g.target_pops, b, sampler_)
+                spatial::spatial(&rc, &sp, &g.source_pops, &g.target_pops, b, sampler_)
             }
             RuleSpec::AllToAll {} => all_to_all(&rc, b, sampler_),
             RuleSpec::OneToOne {} => one_to_one(&rc, b, sampler_),

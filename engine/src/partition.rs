@@ -47,8 +47,8 @@ use clocks::Clocks;
 use plan::Strategy;
 use routing::Routing;
 use std::sync::Arc;
-use step::{Context, Fired, GeneralView, NeuronView, PlainView, Watch};
-use trains::{TrainJob, TrainSets, TrainView};
+use step::{Context, Fired, GeneralView, PlainView, Watch};
+use trains::{with_train_view, TrainSets};
 
 /// Event counts of one partition.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -252,11 +252,6 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         self.timing
     }
 
-    /// The window length it was built for.
-    pub fn window_len(&self) -> Time {
-        self.timing.window
-    }
-
     /// This partition's index.
     pub fn index(&self) -> usize {
         self.routing.index
@@ -275,11 +270,6 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
     /// The recorder.
     pub fn recorder_mut(&mut self) -> &mut SpikeRecorder {
         &mut self.sink.recorder
-    }
-
-    /// The observer.
-    pub fn observer(&self) -> &O {
-        &self.sink.observer
     }
 
     /// Take the observer out.
@@ -346,31 +336,28 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             sink,
             ..
         } = self;
-        let work = Work {
-            ctx: Context {
-                watch: Watch {
-                    observer: &mut sink.observer,
-                    gids: &routing.gids,
-                    partition: routing.index,
-                },
-                fired: &mut sink.fired,
-                n_network: sink.n_network,
+        let ctx = Context {
+            watch: Watch {
+                observer: &mut sink.observer,
+                gids: &routing.gids,
+                partition: routing.index,
             },
-            connectome,
-            window,
+            fired: &mut sink.fired,
+            n_network: sink.n_network,
         };
+        let (start, end) = (window.start, window.end);
         let counters = match strategy {
-            Strategy::Plain(direct) => {
+            Strategy::Plain(d) => {
                 let neurons = PlainView(dynamics.plain_neurons());
-                trains.with_view(work.direct(neurons, direct))
+                with_train_view!(trains, |t| d.window((neurons, t, ctx), connectome, start, end))
             }
-            Strategy::General(direct) => {
+            Strategy::General(d) => {
                 let neurons = GeneralView { dynamics, clocks };
-                trains.with_view(work.direct(neurons, direct))
+                with_train_view!(trains, |t| d.window((neurons, t, ctx), connectome, start, end))
             }
-            Strategy::Grouped(grouped) => {
+            Strategy::Grouped(g) => {
                 let neurons = GeneralView { dynamics, clocks };
-                trains.with_view(work.grouped(neurons, grouped, plastic))
+                with_train_view!(trains, |t| g.window((neurons, t, ctx), plastic, end))
             }
         };
         self.sink.counters += counters;
@@ -484,80 +471,5 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             .chain(plastic)
             .min()
             .map_or(Time::NEVER, |d| spike.time + d)
-    }
-}
-
-/// A window's work, before its neurons' and trains' views are chosen.
-struct Work<'a, O> {
-    ctx: Context<'a, O>,
-    connectome: &'a Connectome,
-    window: SyncWindow,
-}
-
-impl<'a, O: Observer> Work<'a, O> {
-    fn direct<N: NeuronView>(
-        self,
-        neurons: N,
-        direct: &'a mut direct::Direct<N::Sum>,
-    ) -> DirectWork<'a, N, O> {
-        DirectWork {
-            work: self,
-            neurons,
-            direct,
-        }
-    }
-
-    fn grouped<N: NeuronView, P: Plasticity>(
-        self,
-        neurons: N,
-        grouped: &'a mut grouped::Grouped,
-        plastic: &'a mut PlasticSynapses<P>,
-    ) -> GroupedWork<'a, N, O, P> {
-        GroupedWork {
-            work: self,
-            neurons,
-            grouped,
-            plastic,
-        }
-    }
-}
-
-/// A window of direct delivery.
-struct DirectWork<'a, N: NeuronView, O> {
-    work: Work<'a, O>,
-    neurons: N,
-    direct: &'a mut direct::Direct<N::Sum>,
-}
-
-impl<N: NeuronView, O: Observer> TrainJob for DirectWork<'_, N, O> {
-    type Output = Counters;
-
-    fn run<T: TrainView>(self, trains: T) -> Counters {
-        let Work {
-            ctx,
-            connectome,
-            window,
-        } = self.work;
-        let parts = (self.neurons, trains, ctx);
-        self.direct
-            .window(parts, connectome, window.start, window.end)
-    }
-}
-
-/// A window of grouped delivery.
-struct GroupedWork<'a, N, O, P> {
-    work: Work<'a, O>,
-    neurons: N,
-    grouped: &'a mut grouped::Grouped,
-    plastic: &'a mut PlasticSynapses<P>,
-}
-
-impl<N: NeuronView, O: Observer, P: Plasticity> TrainJob for GroupedWork<'_, N, O, P> {
-    type Output = Counters;
-
-    fn run<T: TrainView>(self, trains: T) -> Counters {
-        let parts = (self.neurons, trains, self.work.ctx);
-        self.grouped
-            .window(parts, self.plastic, self.work.window.end)
     }
 }

@@ -365,7 +365,7 @@ fn worker_pipelined<D: Dynamics, P: Plasticity, O: Observer>(
     // Leave nothing in flight between `run` calls.
     if let Some((k, own_k)) = pending.take() {
         if link.receive(k) {
-            let end = Time((k + 1).saturating_mul(p.window_len().0));
+            let end = Time((k + 1).saturating_mul(p.timing().window.0));
             p.enqueue_spikes(own_k, &link.inbox, end);
         }
     }

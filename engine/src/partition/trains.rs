@@ -93,20 +93,20 @@ impl TrainSets {
         real.map(PoissonTrains::source).min()
     }
 
-    /// Run `job` with the view of this layout.
+    /// The view of this layout (see [`with_train_view`]).
     #[inline(always)]
-    pub(super) fn with_view<J: TrainJob>(&mut self, job: J) -> J::Output {
+    pub(super) fn layout(&mut self) -> Layout<'_> {
         match &mut self.many {
             None => {
                 let set = &mut self.sets[0];
-                job.run(OneEach {
+                Layout::OneEach(OneEach {
                     source: set.source(),
                     weight: set.weight(),
                     trains: set.view(),
                     events: 0,
                 })
             }
-            Some(index) => job.run(Many {
+            Some(index) => Layout::Many(Many {
                 sets: &mut self.sets,
                 index,
                 events: 0,
@@ -115,14 +115,24 @@ impl TrainSets {
     }
 }
 
-/// Work done with a partition's trains, whichever their layout
-/// ([`TrainSets::with_view`]).
-pub(super) trait TrainJob {
-    /// What the job returns.
-    type Output;
-    /// Do it with `trains`.
-    fn run<T: TrainView>(self, trains: T) -> Self::Output;
+/// A partition's trains seen through their layout's view.
+pub(super) enum Layout<'a> {
+    OneEach(OneEach<'a>),
+    Many(Many<'a>),
 }
+
+/// Evaluate `$body` with `$view` bound to the [`TrainView`] of the trains'
+/// layout: the body is compiled once per layout (with no test of the
+/// layout inside it).
+macro_rules! with_train_view {
+    ($trains:expr, |$view:ident| $body:expr) => {
+        match $trains.layout() {
+            trains::Layout::OneEach($view) => $body,
+            trains::Layout::Many($view) => $body,
+        }
+    };
+}
+pub(super) use with_train_view;
 
 /// A step's view of the trains.
 pub(super) trait TrainView {

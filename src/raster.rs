@@ -37,21 +37,20 @@ pub fn draw(
 ) -> Result<(), String> {
     register_fonts();
     let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
-    // Rows: a proportional sample of each recorded population's first neurons.
-    let recorded: Vec<&PopulationInfo> = populations.iter().filter(|p| p.recorded).collect();
-    let total: u64 = recorded.iter().map(|p| p.size as u64).sum::<u64>().max(1);
-    let mut rows = Vec::new(); // (first gid, count, row offset, color)
+    // Rows: a proportional sample of each population's first recorded neurons.
+    let recorded: Vec<&PopulationInfo> = populations
+        .iter()
+        .filter(|p| !p.recorded.is_empty())
+        .collect();
+    let size = |p: &PopulationInfo| p.recorded.len() as u64;
+    let total: u64 = recorded.iter().map(|p| size(p)).sum::<u64>().max(1);
+    let mut rows = Vec::new(); // (sampled gids, row offset, color, name)
     let mut offset = 0u32;
     for (k, p) in recorded.iter().enumerate() {
-        let n = ((MAX_ROWS as u64 * p.size as u64).div_ceil(total) as u32).clamp(1, p.size);
-        rows.push((
-            p.first_gid,
-            n,
-            offset,
-            COLORS[k % COLORS.len()],
-            p.name.clone(),
-        ));
-        offset += n;
+        let n = ((MAX_ROWS as u64 * size(p)).div_ceil(total)).clamp(1, size(p)) as usize;
+        let gids = &p.recorded[..n];
+        rows.push((gids, offset, COLORS[k % COLORS.len()], p.name.clone()));
+        offset += n as u32;
     }
     let n_rows = offset.max(1);
     let root = BitMapBackend::new(path, (1200, 800)).into_drawing_area();
@@ -74,11 +73,11 @@ pub fn draw(
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(&e))?;
-    for (first, n, off, color, name) in &rows {
-        let pts = spikes
-            .iter()
-            .filter(|s| s.source.0 >= *first && s.source.0 < first + n)
-            .map(|s| (s.time.as_ms(), (off + s.source.0 - first) as f64 + 0.5));
+    for (gids, off, color, name) in &rows {
+        let pts = spikes.iter().filter_map(|s| {
+            let row = gids.binary_search(&s.source.0).ok()?;
+            Some((s.time.as_ms(), (*off + row as u32) as f64 + 0.5))
+        });
         chart
             .draw_series(pts.map(|p| Circle::new(p, 1, color.filled())))
             .map_err(|e| err(&e))?

@@ -12,7 +12,8 @@ use volley_models::PopulationInfo;
 pub struct PopulationStats {
     /// Population name.
     pub name: String,
-    /// Number of neurons.
+    /// Number of recorded neurons (the whole population unless a recorder
+    /// names a slice of it).
     pub size: u32,
     /// Recorded spikes.
     pub spikes: u64,
@@ -42,12 +43,12 @@ pub fn population_stats(
     }
     populations
         .iter()
-        .filter(|p| p.recorded)
+        .filter(|p| !p.recorded.is_empty())
         .map(|p| {
             let mut count = 0u64;
             let mut cv_sum = 0.0;
             let mut cv_n = 0u64;
-            for g in p.gids() {
+            for &g in &p.recorded {
                 let t = &trains[g as usize];
                 count += t.len() as u64;
                 if t.len() >= 3 {
@@ -61,12 +62,13 @@ pub fn population_stats(
                     }
                 }
             }
+            let recorded = p.recorded.len() as u32;
             PopulationStats {
                 name: p.name.clone(),
-                size: p.size,
+                size: recorded,
                 spikes: count,
                 rate_hz: if duration_ms > 0.0 {
-                    count as f64 / (p.size as f64 * duration_ms / 1000.0)
+                    count as f64 / (f64::from(recorded) * duration_ms / 1000.0)
                 } else {
                     0.0
                 },

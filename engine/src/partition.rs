@@ -349,11 +349,21 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         let counters = match strategy {
             Strategy::Plain(d) => {
                 let neurons = PlainView(dynamics.plain_neurons());
-                with_train_view!(trains, |t| d.window((neurons, t, ctx), connectome, start, end))
+                with_train_view!(trains, |t| d.window(
+                    (neurons, t, ctx),
+                    connectome,
+                    start,
+                    end
+                ))
             }
             Strategy::General(d) => {
                 let neurons = GeneralView { dynamics, clocks };
-                with_train_view!(trains, |t| d.window((neurons, t, ctx), connectome, start, end))
+                with_train_view!(trains, |t| d.window(
+                    (neurons, t, ctx),
+                    connectome,
+                    start,
+                    end
+                ))
             }
             Strategy::Grouped(g) => {
                 let neurons = GeneralView { dynamics, clocks };

@@ -1,15 +1,43 @@
 //! Model files are outside data: parsing any bytes must give a model or an
-//! error, never a panic — including the synapse-model tables.
+//! error, never a panic — including the synapse-model tables and the
+//! population slices (`"E[0:50]"`) of every name.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
+use volley_models::network::model_file::{InputKind, Names, RecorderSpec};
+use volley_models::network::selection;
 use volley_models::synapse::SynapseRule;
+
+/// Every slice in `names`, against populations of a few sizes.
+fn slices(names: Option<&Names>) {
+    for name in names.map(Names::list).unwrap_or_default() {
+        if let (_, Some(s)) = selection::split(name) {
+            for size in [0, 1, 7, u32::MAX] {
+                let _ = selection::slice(s, size);
+            }
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(file) = volley_models::network::model_file::parse(Path::new("fuzz.toml"), text) {
+            for i in &file.inputs {
+                match &i.get_ref().kind {
+                    InputKind::Poisson { targets, .. } => slices(Some(targets)),
+                    InputKind::SpikeTimes { targets, .. } => slices(targets.as_ref()),
+                    InputKind::EventCamera(c) => slices(Some(&c.targets)),
+                }
+            }
+            for r in &file.recorders {
+                if let RecorderSpec::Spikes { populations, .. } = r.get_ref() {
+                    slices(populations.as_ref());
+                }
+            }
             for p in &file.projections {
+                slices(p.get_ref().source.as_ref());
+                slices(p.get_ref().target.as_ref());
                 if let Some(t) = &p.get_ref().synapse {
                     if let Ok(Some(rule)) = SynapseRule::parse(t) {
                         let _ = rule.check_weight(f64::from(data.len() as u32) - 100.0);

@@ -245,8 +245,8 @@ fn a_network_too_big_for_the_machine_is_refused_with_an_estimate() {
 
 #[test]
 fn spatial_connections_fall_off_with_distance_as_the_profile_says() {
-    use volley_models::network::spatial::{position, Spatial};
     use volley_models::network::model_file::{Layout, Profile};
+    use volley_models::network::spatial::{position, Spatial};
     let side = 50u32;
     let n = side * side;
     let sp = Spatial {

@@ -17,3 +17,4 @@ mod mpi;
 mod plasticity;
 mod poisson;
 mod replay;
+mod slices;

@@ -34,8 +34,8 @@ pub struct PopulationInfo {
     pub first_gid: u32,
     /// Number of neurons.
     pub size: u32,
-    /// Whether its spikes are recorded.
-    pub recorded: bool,
+    /// The gids whose spikes are recorded, increasing (all, some or none).
+    pub recorded: Vec<u32>,
 }
 
 impl PopulationInfo {
@@ -120,12 +120,7 @@ pub(super) fn assemble(
     let timing = Timing::new(bounds, assign.parts(), exchange);
 
     let recording = &model.recording;
-    let mut selected = vec![false; n_neurons as usize];
-    for (p, &r) in model.pops.iter().zip(&recording.populations) {
-        if r {
-            selected[p.first_gid as usize..(p.first_gid + p.size) as usize].fill(true);
-        }
-    }
+    let selected = &recording.neurons;
     let mut partitions = Vec::with_capacity(parts.len());
     let mut n_plastic_synapses = 0;
     let mut n_traced_synapses = 0;
@@ -174,12 +169,11 @@ pub(super) fn assemble(
         populations: model
             .pops
             .iter()
-            .zip(&recording.populations)
-            .map(|(p, &recorded)| PopulationInfo {
+            .map(|p| PopulationInfo {
                 name: p.name.clone(),
                 first_gid: p.first_gid,
                 size: p.size,
-                recorded,
+                recorded: p.gids().filter(|&g| selected[g as usize]).collect(),
             })
             .collect(),
         n_neurons,

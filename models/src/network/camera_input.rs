@@ -200,24 +200,26 @@ pub(super) fn resolve(
         return Err(at.err("stop_ms", "must be after start_ms"));
     }
     let n = map.n_channels();
-    let targets = at.populations("targets", &s.targets, pops)?;
+    let targets = at.neurons("targets", &s.targets, pops)?;
     let [target] = targets.as_slice() else {
         return Err(at.err(
             "targets",
-            "name exactly one population (channel c drives its neuron c)",
+            "name exactly one population or slice (channel c drives its neuron c)",
         ));
     };
-    if u64::from(target.size) != n {
+    if u64::from(target.count) != n {
         let (cols, rows) = map.grid();
         let p = if polarity == PolarityMode::Split {
             " x 2 polarities"
         } else {
             ""
         };
-        return Err(at.err("targets",
+        return Err(at.err(
+            "targets",
             format!(
-                "population `{}` has {} neurons but the replay has {n} channels ({cols} x {rows}{p})",
-                target.name, target.size
+                "`{}` has {} neurons but the replay has {n} channels ({cols} x {rows}{p})",
+                s.targets.list()[0],
+                target.count
             ),
         ));
     }
@@ -237,9 +239,7 @@ pub(super) fn resolve(
             },
         },
         first_gid,
-        targets: (target.first_gid..target.first_gid + target.size)
-            .map(Gid)
-            .collect(),
+        targets: target.gids().map(Gid).collect(),
         weight,
         delay,
         status: Arc::new(Mutex::new(ReplayStatus::default())),

@@ -2,6 +2,7 @@
 //! key), and the checks every part of building shares.
 
 use super::model_file::{self, Names};
+use super::selection::{self, Selected};
 use crate::error::ModelError;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -100,25 +101,41 @@ impl Site {
             .ok_or_else(|| self.err(key, format!("must be a time >= 0 ms, got {ms}")))
     }
 
-    /// The populations `names` (at key `key`) name.
-    pub(super) fn populations<'p>(
+    /// The neurons `names` (at key `key`) name: populations, or slices of
+    /// them (`"E[0:50]"`), in order.
+    pub(super) fn neurons(
         &self,
         key: &str,
         names: &Names,
-        pops: &'p [PopBuild],
-    ) -> Result<Vec<&'p PopBuild>, ModelError> {
+        pops: &[PopBuild],
+    ) -> Result<Vec<Selected>, ModelError> {
         let list = names.list();
         if list.is_empty() {
             return Err(self.err(key, "names no population"));
         }
         list.iter()
-            .map(|n| {
-                pops.iter().find(|p| p.name == *n).ok_or_else(|| {
+            .map(|text| {
+                let (name, slice) = selection::split(text);
+                let pop = pops.iter().find(|p| p.name == name).ok_or_else(|| {
                     let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+                    let m = format!("unknown population `{name}` (known: {})", known.join(", "));
+                    self.err(key, m)
+                })?;
+                let Some(slice) = slice else {
+                    return Ok(Selected::all(pop));
+                };
+                let (start, step, count) = selection::slice(slice, pop.size).map_err(|m| {
                     self.err(
                         key,
-                        format!("unknown population `{n}` (known: {})", known.join(", ")),
+                        format!("`{text}`: {m} (`{name}` has {} neurons)", pop.size),
                     )
+                })?;
+                let pop = pop.clone();
+                Ok(Selected {
+                    pop,
+                    start,
+                    step,
+                    count,
                 })
             })
             .collect()

@@ -16,23 +16,26 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::HashSet;
 use volley_engine::Gid;
 
+use super::selection::Selected;
 use super::values::SynapseSampler;
 use super::wiring::Wiring;
 use crate::rng::{stream, StreamKind, UniformBelow};
 
-/// Source gids of a projection: concatenated population ranges.
+/// Source gids of a projection: its selections, concatenated.
 pub(super) struct Sources {
-    ranges: Vec<(u64, u32, u32)>,
+    /// Per selection: the number of sources before it, its first gid, its
+    /// step and its count.
+    ranges: Vec<(u64, i64, i64, u32)>,
     pub n: u64,
 }
 
 impl Sources {
-    pub fn new(pops: &[(u32, u32)]) -> Self {
+    pub fn new(selected: &[Selected]) -> Self {
         let mut ranges = Vec::new();
         let mut n = 0;
-        for &(first, size) in pops {
-            ranges.push((n, first, size));
-            n += u64::from(size);
+        for s in selected {
+            ranges.push((n, i64::from(s.gid(0)), s.step, s.count));
+            n += u64::from(s.count);
         }
         Sources { ranges, n }
     }
@@ -40,18 +43,19 @@ impl Sources {
     /// The `k`-th source gid.
     #[inline]
     pub fn gid(&self, k: u64) -> u32 {
-        if let [(_, first, _)] = self.ranges[..] {
-            return first + k as u32;
+        if let [(_, first, 1, _)] = self.ranges[..] {
+            return first as u32 + k as u32;
         }
         let r = self.ranges.iter().rev().find(|r| r.0 <= k).expect("k < n");
-        r.1 + (k - r.0) as u32
+        (r.1 + r.2 * (k - r.0) as i64) as u32
     }
 
     /// Whether `g` is a source.
     pub fn contains(&self, g: u32) -> bool {
-        self.ranges
-            .iter()
-            .any(|&(_, first, size)| g >= first && g < first + size)
+        self.ranges.iter().any(|&(_, first, step, count)| {
+            let d = i64::from(g) - first;
+            d % step == 0 && (0..i64::from(count)).contains(&(d / step))
+        })
     }
 }
 

@@ -59,7 +59,7 @@ pub(super) fn resolve(
                 if !rate_hz.is_finite() || *rate_hz < 0.0 {
                     return Err(at.err("rate_hz", format!("must be >= 0 Hz, got {rate_hz}")));
                 }
-                let targets = at.populations("targets", targets, pops)?;
+                let targets = at.neurons("targets", targets, pops)?;
                 inputs.poisson.push(PoissonInput {
                     gid: Gid(next),
                     rate_hz: *rate_hz,
@@ -200,7 +200,7 @@ fn spike_times(
             let weight = at.weight("weight", weight.ok_or_else(|| missing("weight"))?)?;
             let delay = at.delay("delay_ms", delay_ms.ok_or_else(|| missing("delay_ms"))?)?;
             let names = targets.as_ref().ok_or_else(|| missing("targets"))?;
-            let targets = at.populations("targets", names, pops)?;
+            let targets = at.neurons("targets", names, pops)?;
             for c in 0..n_channels {
                 for target in targets.iter().flat_map(|p| p.gids()) {
                     let source = Gid(first + c);

@@ -33,6 +33,7 @@ mod populations;
 mod projections;
 mod recorders;
 mod resolve;
+pub mod selection;
 pub mod spatial;
 pub mod values;
 mod wire;

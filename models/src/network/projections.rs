@@ -5,6 +5,7 @@ use super::context::{Ctx, PopBuild, Site};
 use super::edges::read_edges;
 use super::generators::{self, RuleCtx, Sources};
 use super::model_file::{Layout, Profile, ProjectionSpec, RuleSpec, ValueSpec};
+use super::selection::Selected;
 use super::spatial::{self, Spatial};
 use super::values::{SynapseSampler, Value};
 use super::wiring::Wiring;
@@ -36,8 +37,10 @@ enum Rule {
 struct Generated {
     rule: RuleSpec,
     sources: Sources,
-    source_pops: Vec<(u32, u32)>,
-    target_pops: Vec<(u32, u32)>,
+    /// The selections the sources and targets come from (`spatial` places
+    /// neurons by their index in their population).
+    source_sel: Vec<Selected>,
+    target_sel: Vec<Selected>,
     /// Target gids, in order.
     targets: Vec<u32>,
     weight: Value,
@@ -94,8 +97,8 @@ fn generated(
 ) -> Result<Generated, ModelError> {
     let why = format!("rule `{}`", rule.name());
     let missing = |k: &str| at.err(k, format!("missing (needed by {why})"));
-    let sources = at.populations("source", s.source.as_ref().ok_or(missing("source"))?, pops)?;
-    let targets = at.populations("target", s.target.as_ref().ok_or(missing("target"))?, pops)?;
+    let sources = at.neurons("source", s.source.as_ref().ok_or(missing("source"))?, pops)?;
+    let targets = at.neurons("target", s.target.as_ref().ok_or(missing("target"))?, pops)?;
     let value = |k: &str, v: &Option<ValueSpec>| -> Result<Value, ModelError> {
         Value::parse(v.as_ref().ok_or(missing(k))?).map_err(|m| at.err(k, m))
     };
@@ -119,10 +122,10 @@ fn generated(
             Err(at.err(k, format!("must be a probability, got {p}")))
         }
     };
-    let source_pops: Vec<(u32, u32)> = sources.iter().map(|p| (p.first_gid, p.size)).collect();
-    let target_pops: Vec<(u32, u32)> = targets.iter().map(|p| (p.first_gid, p.size)).collect();
-    let targets: Vec<u32> = targets.iter().flat_map(|p| p.gids()).collect();
-    let sources = Sources::new(&source_pops);
+    let target_gids: Vec<u32> = targets.iter().flat_map(Selected::gids).collect();
+    let (source_sel, target_sel) = (sources, targets);
+    let sources = Sources::new(&source_sel);
+    let targets = target_gids;
     match *rule {
         RuleSpec::PairwiseBernoulli { p } => probability("p", p)?,
         RuleSpec::WattsStrogatz { rewire_p, .. } => probability("rewire_p", rewire_p)?,
@@ -151,8 +154,8 @@ fn generated(
     Ok(Generated {
         rule: rule.clone(),
         sources,
-        source_pops,
-        target_pops,
+        source_sel,
+        target_sel,
         targets,
         weight,
         delay,
@@ -225,7 +228,7 @@ impl Projection {
                     p0: p,
                     sigma,
                 };
-                spatial::spatial(&rc, &sp, &g.source_pops, &g.target_pops, b, sampler_)
+                spatial::spatial(&rc, &sp, &g.source_sel, &g.target_sel, b, sampler_)
             }
             RuleSpec::AllToAll {} => all_to_all(&rc, b, sampler_),
             RuleSpec::OneToOne {} => one_to_one(&rc, b, sampler_),

@@ -10,8 +10,8 @@ use volley_engine::Time;
 pub(super) struct Recording {
     /// Spikes are kept from this time on.
     pub(super) from: Time,
-    /// Per population: whether its spikes are kept.
-    pub(super) populations: Vec<bool>,
+    /// Per neuron (gid): whether its spikes are kept.
+    pub(super) neurons: Vec<bool>,
     pub(super) weights: WeightsRecorder,
 }
 
@@ -32,6 +32,7 @@ pub(super) fn resolve(
     specs: &[Spanned<RecorderSpec>],
     pops: &[PopBuild],
 ) -> Result<Recording, ModelError> {
+    let n: u32 = pops.iter().map(|p| p.size).sum();
     let mut spikes: Option<(Time, Vec<bool>)> = None;
     let mut weights: Option<WeightsRecorder> = None;
     for (i, spec) in specs.iter().enumerate() {
@@ -50,12 +51,13 @@ pub(super) fn resolve(
                     Some(ms) => at.instant("start_ms", *ms)?,
                 };
                 let recorded = match populations {
-                    None => vec![true; pops.len()],
+                    None => vec![true; n as usize],
                     Some(names) => {
-                        let chosen = at.populations("populations", names, pops)?;
-                        pops.iter()
-                            .map(|p| chosen.iter().any(|c| std::ptr::eq(*c, p)))
-                            .collect()
+                        let mut recorded = vec![false; n as usize];
+                        for s in at.neurons("populations", names, pops)? {
+                            s.gids().for_each(|g| recorded[g as usize] = true);
+                        }
+                        recorded
                     }
                 };
                 spikes = Some((from, recorded));
@@ -64,7 +66,6 @@ pub(super) fn resolve(
                 if weights.is_some() {
                     return Err(at.err("", "only one weights recorder is supported"));
                 }
-                let n: u32 = pops.iter().map(|p| p.size).sum();
                 let (all, traced) = match synapses {
                     None => (false, Vec::new()),
                     Some(SynapseChoice::Pairs(p)) => (false, p.clone()),
@@ -89,10 +90,10 @@ pub(super) fn resolve(
             }
         }
     }
-    let (from, populations) = spikes.unwrap_or_else(|| (Time::ZERO, vec![true; pops.len()]));
+    let (from, neurons) = spikes.unwrap_or_else(|| (Time::ZERO, vec![true; n as usize]));
     Ok(Recording {
         from,
-        populations,
+        neurons,
         weights: weights.unwrap_or_default(),
     })
 }

@@ -5,6 +5,7 @@ use rand::Rng;
 
 use super::generators::{add, RuleCtx};
 use super::model_file::{Layout, Profile};
+use super::selection::Selected;
 use super::values::SynapseSampler;
 use super::wiring::Wiring;
 use crate::rng::{stream, StreamKind};
@@ -72,8 +73,8 @@ pub fn position(layout: Layout, extent: f64, seed: u64, gid: u32, k: u32, n: u32
 pub(super) fn spatial(
     c: &RuleCtx,
     sp: &Spatial,
-    source_pops: &[(u32, u32)],
-    target_pops: &[(u32, u32)],
+    sources: &[Selected],
+    targets: &[Selected],
     w: &mut Wiring,
     sampler: &mut SynapseSampler,
 ) -> Result<(), String> {
@@ -84,23 +85,23 @@ pub(super) fn spatial(
         (f(p.0), f(p.1))
     };
     let mut grid: Vec<Vec<(u32, (f64, f64))>> = vec![Vec::new(); cells * cells];
-    for &(first, size) in source_pops {
-        for k in 0..size {
-            let g = first + k;
-            let p = position(sp.layout, sp.extent, c.seed, g, k, size);
+    for s in sources {
+        for j in 0..s.count {
+            let (g, k) = (s.gid(j), s.index(j));
+            let p = position(sp.layout, sp.extent, c.seed, g, k, s.pop.size);
             let (cx, cy) = cell_of(p);
             grid[cy * cells + cx].push((g, p));
         }
     }
     let reach = if cells < 3 { 0 } else { 1 };
     let mut near: Vec<(u32, (f64, f64))> = Vec::new();
-    for &(first, size) in target_pops {
-        for k in 0..size {
-            let t = first + k;
+    for s in targets {
+        for j in 0..s.count {
+            let (t, k) = (s.gid(j), s.index(j));
             if !w.owns(t) {
                 continue;
             }
-            let pt = position(sp.layout, sp.extent, c.seed, t, k, size);
+            let pt = position(sp.layout, sp.extent, c.seed, t, k, s.pop.size);
             near.clear();
             if reach == 0 {
                 for cell in &grid {

@@ -187,7 +187,8 @@ fn expansion(c: &mut Criterion) {
 
 fn poisson(c: &mut Criterion) {
     let targets: Vec<(u32, Gid)> = (0..1000u32).map(|i| (i, Gid(i))).collect();
-    let mut drive = poisson_trains(1, Gid(5000), 20_000.0, 0.1, W, &targets);
+    let always = Time::ZERO..Time::NEVER;
+    let mut drive = poisson_trains(1, Gid(5000), (20_000.0, 0.1, W), always, &targets);
     let mut g = c.benchmark_group("poisson");
     g.throughput(Throughput::Elements(1));
     let mut k = 0usize;

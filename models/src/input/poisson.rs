@@ -6,19 +6,20 @@
 //! partition or thread, so results do not depend on how the network is split.
 
 use crate::rng::{stream_of, StreamKind};
+use std::ops::Range;
 use volley_engine::{Gid, PoissonTrains, Time};
 
-/// Generator node `gid` firing at `rate_hz` into each of `targets`
-/// (`(local index, target gid)`), weight `weight`, delay `delay`.
+/// Generator node `gid` firing at `rate_hz` while active (emission times in
+/// `active`) into each of `targets` (`(local index, target gid)`), weight
+/// `weight`, delay `delay`.
 pub fn poisson_trains(
     seed: u64,
     gid: Gid,
-    rate_hz: f64,
-    weight: f64,
-    delay: Time,
+    (rate_hz, weight, delay): (f64, f64, Time),
+    active: Range<Time>,
     targets: &[(u32, Gid)],
 ) -> PoissonTrains {
-    PoissonTrains::new(gid, rate_hz, weight, delay, targets, |g| {
+    PoissonTrains::new(gid, (rate_hz, weight, delay), active, targets, |g| {
         stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64)
     })
 }

@@ -217,10 +217,9 @@ fn trains_of(model: &Model, assign: &Assignment, p: usize) -> Vec<PoissonTrains>
             .map(|&g| (assign.local_of(g.0), g))
             .collect();
         if !targets.is_empty() {
-            let (gid, rate, weight, delay) = (input.gid, input.rate_hz, input.weight, input.delay);
-            trains.push(poisson_trains(
-                model.seed, gid, rate, weight, delay, &targets,
-            ));
+            let law = (input.rate_hz, input.weight, input.delay);
+            let active = input.active.clone();
+            trains.push(poisson_trains(model.seed, input.gid, law, active, &targets));
         }
     }
     trains

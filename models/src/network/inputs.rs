@@ -10,6 +10,7 @@ use super::edges::{read_edges, InputEdge};
 use super::model_file::{InputKind, InputSpec};
 use crate::error::ModelError;
 use crate::input::SpikeTimesDrive;
+use std::ops::Range;
 use toml::Spanned;
 use volley_engine::{Gid, Spike, Time};
 
@@ -31,6 +32,8 @@ pub(super) struct PoissonInput {
     pub(super) rate_hz: f64,
     pub(super) weight: f64,
     pub(super) delay: Time,
+    /// Emissions happen in this span.
+    pub(super) active: Range<Time>,
     pub(super) targets: Vec<Gid>,
 }
 
@@ -55,16 +58,20 @@ pub(super) fn resolve(
                 weight,
                 delay_ms,
                 targets,
+                start_ms,
+                stop_ms,
             } => {
                 if !rate_hz.is_finite() || *rate_hz < 0.0 {
                     return Err(at.err("rate_hz", format!("must be >= 0 Hz, got {rate_hz}")));
                 }
+                let active = active_span(&at, *start_ms, *stop_ms)?;
                 let targets = at.neurons("targets", targets, pops)?;
                 inputs.poisson.push(PoissonInput {
                     gid: Gid(next),
                     rate_hz: *rate_hz,
                     weight: at.weight("weight", *weight)?,
                     delay: at.delay("delay_ms", *delay_ms)?,
+                    active,
                     targets: targets.iter().flat_map(|p| p.gids()).map(Gid).collect(),
                 });
                 inputs.n_nodes += 1;
@@ -108,6 +115,27 @@ pub(super) fn resolve(
         return Err(ModelError::file(ctx.path, m));
     }
     Ok(inputs)
+}
+
+/// The span a generator is active in: from `start_ms` (default 0) to
+/// `stop_ms` (default never).
+fn active_span(
+    at: &Site,
+    start_ms: Option<f64>,
+    stop_ms: Option<f64>,
+) -> Result<Range<Time>, ModelError> {
+    let start = match start_ms {
+        Some(ms) => at.instant("start_ms", ms)?,
+        None => Time::ZERO,
+    };
+    let stop = match stop_ms {
+        Some(ms) => at.instant("stop_ms", ms)?,
+        None => Time::NEVER,
+    };
+    if stop <= start {
+        return Err(at.err("stop_ms", "must be after start_ms"));
+    }
+    Ok(start..stop)
 }
 
 /// A `spike_times` input whose channels get gids from `first`: its drive

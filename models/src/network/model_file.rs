@@ -303,6 +303,13 @@ pub enum InputKind {
         delay_ms: f64,
         /// Target population(s).
         targets: Names,
+        /// Emissions from this time on (ms; default 0), the first one
+        /// interval after it.
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// No emission at or after this time (ms; default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
     },
     /// Channels that spike at given times, through synapses.
     SpikeTimes {

@@ -143,27 +143,18 @@ impl<S: Sum> Direct<S> {
     {
         let mut step = Step::new(neurons, trains, ctx);
         let mut pool = self.pool.take();
-        let pending = self.arrivals.pending();
-        match pool
-            .as_mut()
-            .and_then(|p| p.plan(start, end, pending, step.len()))
-        {
-            Some(pooled) => {
-                let began = std::time::Instant::now();
-                if pooled {
-                    let pool = pool.as_mut().expect("planned");
-                    step = self.deliver_pooled(step, connectome, pool, end);
-                }
-                step = self.deliver_arrivals(step, connectome, end);
-                step = self.sweep(step, end);
-                pool.as_mut()
-                    .expect("planned")
-                    .record(pooled, began.elapsed());
-            }
-            None => {
-                step = self.deliver_arrivals(step, connectome, end);
-                step = self.sweep(step, end);
-            }
+        // A window that may pool is timed (whether pooling pays is measured).
+        let mut planned = pool.as_mut().and_then(|p| {
+            let pooled = p.plan(start, end, self.arrivals.pending(), step.len())?;
+            Some((p, pooled, std::time::Instant::now()))
+        });
+        if let Some((p, true, _)) = &mut planned {
+            step = self.deliver_pooled(step, connectome, p, end);
+        }
+        step = self.deliver_arrivals(step, connectome, end);
+        step = self.sweep(step, end);
+        if let Some((p, pooled, began)) = planned {
+            p.record(pooled, began.elapsed());
         }
         self.pool = pool;
         step.counters()

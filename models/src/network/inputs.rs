@@ -160,6 +160,12 @@ fn spike_times(
     else {
         unreachable!("a spike_times input")
     };
+    let channel_edge = |c: u32, target, weight, delay| InputEdge {
+        source: Gid(first + c),
+        target,
+        weight,
+        delay,
+    };
     let mut spikes: Vec<(u32, Time)> = Vec::new();
     let mut n_channels = 0u32;
     match (file, times_ms) {
@@ -211,13 +217,7 @@ fn spike_times(
                 n_neurons,
                 |c, target, weight, delay| {
                     n_channels = n_channels.max(c + 1);
-                    let source = Gid(first + c);
-                    edges.push(InputEdge {
-                        source,
-                        target,
-                        weight,
-                        delay,
-                    });
+                    edges.push(channel_edge(c, target, weight, delay));
                     Ok(())
                 },
             )?;
@@ -231,13 +231,7 @@ fn spike_times(
             let targets = at.neurons("targets", names, pops)?;
             for c in 0..n_channels {
                 for target in targets.iter().flat_map(|p| p.gids()) {
-                    let source = Gid(first + c);
-                    edges.push(InputEdge {
-                        source,
-                        target,
-                        weight,
-                        delay,
-                    });
+                    edges.push(channel_edge(c, target, weight, delay));
                 }
             }
         }

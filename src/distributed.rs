@@ -9,9 +9,10 @@
 //! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
 
 use crate::run::{
-    peak_rss_bytes, proc_status_bytes, write_outputs, Finished, RunError, RunOptions, Summary,
-    Timing, WeightSource,
+    peak_rss_bytes, proc_status_bytes, sample_span, write_outputs, Finished, RunError, RunOptions,
+    Summary, Timing, WeightSource,
 };
+use crate::samples::MeterOutputs;
 use mpi::collective::SystemOperation;
 use mpi::datatype::{Partition as MpiPartition, PartitionMut};
 use mpi::topology::SimpleCommunicator;
@@ -19,7 +20,8 @@ use mpi::traits::*;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
-use volley_engine::{Counters, Gid, Outboxes, Spike, Time};
+use volley_engine::{Counters, Gid, Outboxes, Samples, Spike, Time};
+use volley_models::network::meters::{collect_samples, Meter};
 use volley_models::synapse::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
 use volley_models::{Collective, RunConfig, Share};
 
@@ -70,6 +72,44 @@ fn displacements(counts: &[i32]) -> Vec<i32> {
             let d = *acc;
             *acc += c;
             Some(d)
+        })
+        .collect()
+}
+
+/// Every rank's samples of each meter, merged in `(time, gid)` order (on
+/// every rank). A sample travels as 32-bit words: time (2), gid, and two
+/// per value.
+fn gather_samples(world: &SimpleCommunicator, local: &[Samples], meters: &[Meter]) -> Vec<Samples> {
+    local
+        .iter()
+        .zip(meters)
+        .map(|(s, m)| {
+            let width = m.vars.len();
+            let mut words = Vec::with_capacity(s.rows.len() * (3 + 2 * width));
+            for (j, &(t, g)) in s.rows.iter().enumerate() {
+                words.extend([t.0 as u32, (t.0 >> 32) as u32, g.0]);
+                for v in &s.values[j * width..(j + 1) * width] {
+                    let b = v.to_bits();
+                    words.extend([b as u32, (b >> 32) as u32]);
+                }
+            }
+            let all = all_gather(world, &words);
+            let mut rows: Vec<(Time, Gid, usize)> = all
+                .chunks_exact(3 + 2 * width)
+                .enumerate()
+                .map(|(k, w)| (Time(u64::from(w[0]) | u64::from(w[1]) << 32), Gid(w[2]), k))
+                .collect();
+            rows.sort_unstable();
+            let mut out = Samples::default();
+            for (t, g, k) in rows {
+                out.rows.push((t, g));
+                let w = &all[k * (3 + 2 * width) + 3..(k + 1) * (3 + 2 * width)];
+                out.values.extend(
+                    w.chunks_exact(2)
+                        .map(|b| f64::from_bits(u64::from(b[0]) | u64::from(b[1]) << 32)),
+                );
+            }
+            out
         })
         .collect()
 }
@@ -194,7 +234,38 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         stats.seconds += t0.elapsed().as_secs_f64();
         inboxes
     };
-    net.simulation.run_exchanging(net.t_sim, &mut exchange);
+    // Multimeter samples: gathered after every step, written by rank 0.
+    let mut meters = MeterOutputs::none();
+    if rank == 0 && !net.meters.is_empty() {
+        let fail = |m: String| RunError::Output {
+            path: opts.out_dir.clone(),
+            message: m,
+        };
+        std::fs::create_dir_all(&opts.out_dir).map_err(|e| fail(e.to_string()))?;
+        meters = MeterOutputs::open(&opts.out_dir, &net.meters).map_err(fail)?;
+    }
+    let window = net.simulation.window_len().0;
+    let step = Time(
+        sample_span(&net.meters)
+            .div_ceil(window)
+            .max(1)
+            .saturating_mul(window),
+    );
+    while net.simulation.now() < net.t_sim {
+        let until = Time(net.simulation.now().0.saturating_add(step.0)).min(net.t_sim);
+        net.simulation.run_exchanging(until, &mut exchange);
+        if net.meters.is_empty() {
+            continue;
+        }
+        let local = collect_samples(&mut net.simulation, until);
+        let all = gather_samples(&world, &local, &net.meters);
+        if rank == 0 {
+            meters.write(&all).map_err(|m| RunError::Output {
+                path: opts.out_dir.clone(),
+                message: m,
+            })?;
+        }
+    }
     let wall_sim_s = max_f64(&world, t_run.elapsed().as_secs_f64());
 
     // Gather: spikes, counts and sizes from every rank.
@@ -271,6 +342,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         timing,
         weights,
         mpi: Some(mpi),
+        meters,
     };
     let summary = write_outputs(model, opts, &mut net, done)?;
     Ok(Some(summary))

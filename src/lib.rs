@@ -34,7 +34,9 @@ pub mod distributed;
 pub mod inspect;
 pub mod raster;
 pub mod run;
+pub mod samples;
 pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod traces;
 pub mod weights;

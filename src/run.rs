@@ -1,6 +1,7 @@
 //! `volley run`: build a model, simulate it, write the outputs.
 
 use crate::raster;
+use crate::samples::MeterOutputs;
 use crate::stats::{population_stats, PopulationStats};
 use crate::weights;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,6 +13,7 @@ use std::time::Instant;
 use thiserror::Error;
 use volley_engine::{Spike, Time};
 use volley_models::input::event_camera::EventFileError;
+use volley_models::network::meters::{collect_samples, Meter};
 use volley_models::{ModelError, Overrides, RunConfig};
 
 /// How to run.
@@ -311,7 +313,14 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     } else {
         Time(t_sim.0 / 200)
     };
+    // Samples are written after each step: at most ~1 M per step.
+    let target = Time(target.0.min(sample_span(&net.meters)));
     let step = Time(target.0.div_ceil(window.0).max(1) * window.0);
+    let mut meters =
+        MeterOutputs::open(&opts.out_dir, &net.meters).map_err(|m| RunError::Output {
+            path: opts.out_dir.clone(),
+            message: m,
+        })?;
     let bar = if opts.progress {
         let b = ProgressBar::new(t_sim.as_ms().ceil() as u64);
         b.set_style(
@@ -327,6 +336,13 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         let sim = &mut net.simulation;
         let until = (sim.now() + step).min(t_sim);
         sim.run(until);
+        if !net.meters.is_empty() {
+            let samples = collect_samples(sim, until);
+            meters.write(&samples).map_err(|m| RunError::Output {
+                path: opts.out_dir.clone(),
+                message: m,
+            })?;
+        }
         if let Some(e) = replay_error(&net) {
             bar.finish_and_clear();
             return Err(RunError::Recording(e));
@@ -364,8 +380,23 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         timing,
         weights: WeightSource::Local,
         mpi: None,
+        meters,
     };
     write_outputs(model, opts, &mut net, done)
+}
+
+/// A span of simulated time (ticks) over which the multimeters take about
+/// a million samples (`u64::MAX` without multimeters).
+pub fn sample_span(meters: &[Meter]) -> u64 {
+    let per_tick: f64 = meters
+        .iter()
+        .map(|m| m.gids.len() as f64 / m.grid.interval.0 as f64)
+        .sum();
+    if per_tick > 0.0 {
+        ((1u64 << 20) as f64 / per_tick).max(1.0) as u64
+    } else {
+        u64::MAX
+    }
 }
 
 /// Wall times and memory of a run.
@@ -393,6 +424,8 @@ pub struct Finished<'a> {
     pub weights: WeightSource,
     /// Distributed runs: what the exchange cost.
     pub mpi: Option<MpiSummary>,
+    /// Multimeter files, written as the run went, to close.
+    pub meters: MeterOutputs,
 }
 
 /// Write spikes.csv, raster.png, the weight files and summary.json of a
@@ -410,6 +443,7 @@ pub fn write_outputs(
         timing,
         weights,
         mpi,
+        meters,
     } = done;
     let Timing {
         wall_build_s,
@@ -447,6 +481,12 @@ pub fn write_outputs(
             message: m,
         })?;
     }
+    meters
+        .finish(&opts.out_dir, spikes, opts.raster)
+        .map_err(|m| RunError::Output {
+            path: opts.out_dir.clone(),
+            message: m,
+        })?;
     if net.record_weights {
         write_weights(net, model, &opts.out_dir, opts.raster, weights)?;
     }

@@ -133,6 +133,25 @@ pub trait Dynamics {
     /// header of the partition (as a call through `&mut self` does).
     fn plain_neurons(&mut self) -> Self::Plain<'_>;
 
+    /// Names of the state variables [`sample`](Self::sample) reports for
+    /// neuron `i`, in order (NEST's names: `V_m`, `I_syn_ex`, ...).
+    fn recordables(&self, _i: u32) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Neuron `i`'s state at the exact time `t` (no earlier than the last
+    /// event it processed), in [`recordables`](Self::recordables) order,
+    /// written into `out` — read only: the state itself does not move.
+    fn sample(&self, _i: u32, _t: Time, _out: &mut [f64]) {}
+
+    /// From exactly `t` on, neuron `i` receives the injected current `pa`
+    /// (pA, on top of its `I_e`); every earlier event of it has been
+    /// processed. Returns its prediction. Models that take no current
+    /// ignore it (the model file refuses to drive them).
+    fn set_current(&mut self, _i: u32, _t: Time, _pa: f64) -> Response {
+        Response::QUIET
+    }
+
     /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
     /// `input` whose total is `total` (same state change), reporting only
     /// what happened.

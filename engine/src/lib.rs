@@ -37,6 +37,7 @@
 
 pub mod arrival_queue;
 pub mod connectome;
+pub mod devices;
 pub mod drive;
 pub mod dynamics;
 pub mod event_queue;
@@ -58,6 +59,7 @@ pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, OneClass, RunClasses,
     RunVisitor, SynapseClass, MAX_CLASSES,
 };
+pub use devices::{CurrentSchedule, DevicePlan, Devices, SampleGrid, Samples};
 pub use drive::Drive;
 pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
 pub use event_queue::EventQueue;

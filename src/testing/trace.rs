@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use volley_engine::{
-    Delivery, Gid, Observer, Partition, PartitionScheme, Plasticity as _, PoolMode, Spike,
+    Delivery, Devices, Gid, Observer, Partition, PartitionScheme, Plasticity as _, PoolMode, Spike,
     SyncWindow, Time,
 };
 use volley_models::neuron::NeuronStore;
@@ -200,7 +200,7 @@ fn run_traced_on(
         let gids = p.gids().to_vec();
         for (i, g) in gids.iter().enumerate() {
             partition_of[g.0 as usize] = p.index();
-            t_ref[g.0 as usize] = p.dynamics.t_ref(i as u32).unwrap_or(Time::ZERO);
+            t_ref[g.0 as usize] = p.dynamics.inner().t_ref(i as u32).unwrap_or(Time::ZERO);
         }
         each_synapse(p, |s, t, _, d| synapses.push((s, t, d)));
     }
@@ -223,7 +223,7 @@ fn run_traced_on(
 /// `f(source gid, target gid, weight, delay)` for every synapse, static and
 /// plastic (with its current weight), of partition `p`.
 fn each_synapse<O: Observer>(
-    p: &Partition<NeuronStore, PlasticStore, O>,
+    p: &Partition<Devices<NeuronStore>, PlasticStore, O>,
     mut f: impl FnMut(u32, u32, f64, Time),
 ) {
     let gids = p.gids();

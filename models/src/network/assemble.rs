@@ -5,6 +5,7 @@
 
 use super::config::RunConfig;
 use super::distributed::Share;
+use super::meters::{self, Meter};
 use super::recorders::WeightsRecorder;
 use super::resolve::Model;
 use super::wire::Wired;
@@ -18,12 +19,12 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use volley_engine::{
-    Assignment, DelayBounds, Drive, Exchange, Gid, NoObserver, Partition, PartitionParts,
+    Assignment, DelayBounds, Devices, Drive, Exchange, Gid, NoObserver, Partition, PartitionParts,
     PlasticWiring, PoissonTrains, Simulation, SpikeRecorder, SynapseClass, Time, Timing,
 };
 
 /// A network's simulation: its neurons and plastic synapses, observed by `O`.
-pub type NetworkSimulation<O = NoObserver> = Simulation<NeuronStore, PlasticStore, O>;
+pub type NetworkSimulation<O = NoObserver> = Simulation<Devices<NeuronStore>, PlasticStore, O>;
 
 /// A population after building: a contiguous block of gids.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +74,8 @@ pub struct Network {
     pub record_weights: bool,
     /// Plastic synapses whose every change is recorded.
     pub n_traced_synapses: u64,
+    /// Multimeters (their samples: [`meters::collect_samples`]).
+    pub meters: Vec<Meter>,
 }
 
 /// The network of `model`, wired into `wired` (partitions `local` of
@@ -151,7 +154,16 @@ pub(super) fn assemble(
         partitions.push(Partition::new(PartitionParts {
             index: p,
             parts: assign.parts(),
-            dynamics: model.neurons.store_for(assign, p),
+            dynamics: Devices::new(
+                model.neurons.store_for(assign, p),
+                meters::plan_for(
+                    &recording.meters,
+                    &model.inputs.currents,
+                    &model.neurons,
+                    assign,
+                    p,
+                ),
+            ),
             gids: members.to_vec(),
             connectome,
             plastic,
@@ -192,6 +204,7 @@ pub(super) fn assemble(
         n_plastic_synapses,
         record_weights: recording.weights.enabled,
         n_traced_synapses,
+        meters: recording.meters.clone(),
     })
 }
 

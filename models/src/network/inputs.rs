@@ -7,12 +7,12 @@ use super::config::Overrides;
 use super::context::{Ctx, PopBuild, Site};
 use super::csv_table::CsvTable;
 use super::edges::{read_edges, InputEdge};
-use super::model_file::{InputKind, InputSpec};
+use super::model_file::{InputKind, InputSpec, Names};
 use crate::error::ModelError;
 use crate::input::SpikeTimesDrive;
 use std::ops::Range;
 use toml::Spanned;
-use volley_engine::{Gid, Spike, Time};
+use volley_engine::{CurrentSchedule, Gid, Spike, Time};
 
 /// A model's inputs.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub(super) struct Inputs {
     /// Synapses from input channels (spike files, cameras) to neurons.
     pub(super) edges: Vec<InputEdge>,
     pub(super) cameras: Vec<CameraInput>,
+    /// Current sources (they have no gid: they emit no spikes).
+    pub(super) currents: Vec<CurrentInput>,
     /// Neurons and input nodes have gids `0..n_nodes`.
     pub(super) n_nodes: u32,
 }
@@ -34,6 +36,12 @@ pub(super) struct PoissonInput {
     pub(super) delay: Time,
     /// Emissions happen in this span.
     pub(super) active: Range<Time>,
+    pub(super) targets: Vec<Gid>,
+}
+
+/// A current source: its schedule and the neurons it drives.
+pub(super) struct CurrentInput {
+    pub(super) schedule: CurrentSchedule,
     pub(super) targets: Vec<Gid>,
 }
 
@@ -105,6 +113,49 @@ pub(super) fn resolve(
                 inputs.n_nodes = c.first_gid + c.n_channels();
                 inputs.cameras.push(c);
             }
+            InputKind::Dc {
+                amplitude_pA,
+                targets,
+                start_ms,
+                stop_ms,
+            } => {
+                let amplitude = current(&at, "amplitude_pA", *amplitude_pA)?;
+                let span = active_span(&at, *start_ms, *stop_ms)?;
+                let mut points = vec![(span.start, amplitude)];
+                if span.end != Time::NEVER {
+                    points.push((span.end, 0.0));
+                }
+                inputs.currents.push(CurrentInput {
+                    schedule: CurrentSchedule { points },
+                    targets: gids(&at, targets, pops)?,
+                });
+            }
+            InputKind::StepCurrent {
+                times_ms,
+                amplitudes_pA,
+                targets,
+            } => {
+                if times_ms.len() != amplitudes_pA.len() {
+                    let m = format!(
+                        "{} amplitudes for {} times: give one per time",
+                        amplitudes_pA.len(),
+                        times_ms.len()
+                    );
+                    return Err(at.err("amplitudes_pA", m));
+                }
+                let mut points: Vec<(Time, f64)> = Vec::with_capacity(times_ms.len());
+                for (k, (&ms, &pa)) in times_ms.iter().zip(amplitudes_pA).enumerate() {
+                    let t = at.instant(&format!("times_ms[{k}]"), ms)?;
+                    if points.last().is_some_and(|&(s, _)| s >= t) {
+                        return Err(at.err(&format!("times_ms[{k}]"), "times must increase"));
+                    }
+                    points.push((t, current(&at, &format!("amplitudes_pA[{k}]"), pa)?));
+                }
+                inputs.currents.push(CurrentInput {
+                    schedule: CurrentSchedule { points },
+                    targets: gids(&at, targets, pops)?,
+                });
+            }
         }
     }
     if let (Some(f), 0) = (&overrides.event_file, inputs.cameras.len()) {
@@ -115,6 +166,20 @@ pub(super) fn resolve(
         return Err(ModelError::file(ctx.path, m));
     }
     Ok(inputs)
+}
+
+/// A current amplitude (pA): finite.
+fn current(at: &Site, key: &str, pa: f64) -> Result<f64, ModelError> {
+    if !pa.is_finite() || pa.abs() > 1e12 {
+        return Err(at.err(key, format!("must be a finite current in pA, got {pa}")));
+    }
+    Ok(pa)
+}
+
+/// The gids of the neurons `names` (at key `targets`) name.
+fn gids(at: &Site, names: &Names, pops: &[PopBuild]) -> Result<Vec<Gid>, ModelError> {
+    let selected = at.neurons("targets", names, pops)?;
+    Ok(selected.iter().flat_map(|p| p.gids()).map(Gid).collect())
 }
 
 /// The span a generator is active in: from `start_ms` (default 0) to

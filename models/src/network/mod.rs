@@ -28,6 +28,7 @@ mod edges;
 pub mod generators;
 mod inputs;
 mod memory;
+pub mod meters;
 pub mod model_file;
 mod populations;
 mod projections;

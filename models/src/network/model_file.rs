@@ -16,6 +16,16 @@ pub enum Names {
     Many(Vec<String>),
 }
 
+/// Neurons by population (names, slices) or by gid.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NeuronChoice {
+    /// Gids.
+    Gids(Vec<u32>),
+    /// Populations or slices of them.
+    Names(Names),
+}
+
 impl Names {
     /// The names as a list.
     pub fn list(&self) -> Vec<&str> {
@@ -335,6 +345,31 @@ pub enum InputKind {
     },
     /// An event-camera recording replayed, channel `c` into neuron `c`.
     EventCamera(CameraSpec),
+    /// A constant current (NEST's `dc_generator`), on in `[start_ms, stop_ms)`.
+    #[allow(non_snake_case)]
+    Dc {
+        /// Amplitude (pA).
+        amplitude_pA: f64,
+        /// Target population(s) or slices.
+        targets: Names,
+        /// On from this time (ms; default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Off from this time (ms; default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
+    /// A piecewise-constant current (NEST's `step_current_generator`):
+    /// `amplitudes_pA[k]` from `times_ms[k]` on, zero before the first.
+    #[allow(non_snake_case)]
+    StepCurrent {
+        /// Change times (ms), increasing.
+        times_ms: Vec<f64>,
+        /// The amplitude from each change on (pA).
+        amplitudes_pA: Vec<f64>,
+        /// Target population(s) or slices.
+        targets: Names,
+    },
 }
 
 impl InputKind {
@@ -344,6 +379,8 @@ impl InputKind {
             InputKind::Poisson { .. } => "poisson",
             InputKind::SpikeTimes { .. } => "spike_times",
             InputKind::EventCamera(_) => "event_camera",
+            InputKind::Dc { .. } => "dc",
+            InputKind::StepCurrent { .. } => "step_current",
         }
     }
 }
@@ -423,6 +460,29 @@ pub enum RecorderSpec {
         /// Record from this time on (ms). Default 0.
         #[serde(default)]
         start_ms: Option<f64>,
+    },
+    /// Membrane traces: the exact state of the chosen neurons on a grid,
+    /// streamed to `<name>.csv` or `<name>.npy` as the run goes.
+    Multimeter {
+        /// Output file stem (default `multimeter`).
+        #[serde(default)]
+        name: Option<String>,
+        /// The variables, by their NEST names (`V_m`, `I_syn_ex`, ...).
+        record: Vec<String>,
+        /// The neurons: populations, slices (`"E[0:20]"`) or gids.
+        neurons: NeuronChoice,
+        /// Sampling period (ms; default 1.0).
+        #[serde(default)]
+        interval_ms: Option<f64>,
+        /// Samples strictly after this time (ms; default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// Samples at or before this time (ms; default the end of the run).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+        /// `"csv"` (default) or `"npy"`.
+        #[serde(default)]
+        format: Option<String>,
     },
     /// Plastic weights: the final weights of all plastic synapses
     /// (weights.csv), and every change of the chosen ones (weight_trace.csv).

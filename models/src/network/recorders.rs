@@ -1,7 +1,10 @@
-//! `[[recorders]]`: which spikes are kept, and which plastic weights.
+//! `[[recorders]]`: which spikes are kept, which plastic weights, which
+//! neurons' states (multimeters, in `meters.rs`).
 
 use super::context::{Ctx, PopBuild};
+use super::meters::{self, Meter, MeterKeys};
 use super::model_file::{RecorderSpec, SynapseChoice};
+use super::wiring::NeuronTable;
 use crate::error::ModelError;
 use toml::Spanned;
 use volley_engine::Time;
@@ -13,6 +16,8 @@ pub(super) struct Recording {
     /// Per neuron (gid): whether its spikes are kept.
     pub(super) neurons: Vec<bool>,
     pub(super) weights: WeightsRecorder,
+    /// Multimeters.
+    pub(super) meters: Vec<Meter>,
 }
 
 /// What the `weights` recorder asks for.
@@ -31,10 +36,13 @@ pub(super) fn resolve(
     ctx: &Ctx,
     specs: &[Spanned<RecorderSpec>],
     pops: &[PopBuild],
+    neurons: &NeuronTable,
+    t_sim: Time,
 ) -> Result<Recording, ModelError> {
     let n: u32 = pops.iter().map(|p| p.size).sum();
     let mut spikes: Option<(Time, Vec<bool>)> = None;
     let mut weights: Option<WeightsRecorder> = None;
+    let mut meters: Vec<Meter> = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let at = ctx.site(spec, format!("recorders[{i}]"));
         match spec.get_ref() {
@@ -61,6 +69,31 @@ pub(super) fn resolve(
                     }
                 };
                 spikes = Some((from, recorded));
+            }
+            RecorderSpec::Multimeter {
+                name,
+                record,
+                neurons: chosen,
+                interval_ms,
+                start_ms,
+                stop_ms,
+                format,
+            } => {
+                let keys = MeterKeys {
+                    name,
+                    record,
+                    neurons: chosen,
+                    interval_ms: *interval_ms,
+                    start_ms: *start_ms,
+                    stop_ms: *stop_ms,
+                    format,
+                };
+                let m = meters::resolve(&at, keys, pops, neurons, t_sim)?;
+                if meters.iter().any(|o| o.name == m.name) {
+                    let msg = format!("a second multimeter named `{}`: give each a `name`", m.name);
+                    return Err(at.err("name", msg));
+                }
+                meters.push(m);
             }
             RecorderSpec::Weights { synapses } => {
                 if weights.is_some() {
@@ -95,5 +128,6 @@ pub(super) fn resolve(
         from,
         neurons,
         weights: weights.unwrap_or_default(),
+        meters,
     })
 }

@@ -98,7 +98,7 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         });
         projections.push(projections::resolve(ctx, i, spec, &pops, plastic)?);
     }
-    let recording = recorders::resolve(ctx, &file.recorders, &pops)?;
+    let recording = recorders::resolve(ctx, &file.recorders, &pops, &neurons, t_sim)?;
     Ok(Model {
         path: ctx.path.to_path_buf(),
         seed,

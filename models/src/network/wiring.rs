@@ -29,6 +29,11 @@ impl NeuronTable {
         self.neurons.push((params, v_m));
     }
 
+    /// The parameters of neuron `gid`.
+    pub fn params_of(&self, gid: u32) -> &NeuronParams {
+        &self.params[self.neurons[gid as usize].0 as usize]
+    }
+
     /// Number of neurons.
     pub fn len(&self) -> u32 {
         self.neurons.len() as u32

@@ -19,6 +19,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 use volley_engine::{Forecast, Outcome, Response, Time};
 
+/// The state variables a multimeter can record (NEST's names).
+pub const RECORDABLES: &[&str] = &["V_m"];
+
 /// Parameters, with NEST's names and units (ms, mV, pF, pA).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -377,6 +380,39 @@ impl LifDeltaNeuron {
             Outcome::Spiked
         } else {
             Outcome::Quiet
+        }
+    }
+
+    /// The potential (absolute mV) at the exact time `t`, no earlier than
+    /// the last event: the state itself does not move.
+    pub fn v_m_at(&self, c: &LifDeltaConsts, t: Time) -> f64 {
+        let mut n = *self;
+        if t >= n.last {
+            n.propagate(c, &c.decay, t, 0.0);
+        }
+        n.v_m(c)
+    }
+
+    /// From `t` on the neuron follows `to` (the same parameters with
+    /// another injected current) instead of `from`: the potential is brought
+    /// to `t` under `from` (it is continuous), then the crossing under `to`
+    /// is predicted.
+    pub fn switch_current(
+        &mut self,
+        from: &LifDeltaConsts,
+        to: &LifDeltaConsts,
+        t: Time,
+    ) -> Response {
+        if t >= self.refractory_until() {
+            self.propagate(from, &from.decay, t, 0.0);
+        }
+        Response {
+            forecast: if to.self_firing {
+                self.predict(to)
+            } else {
+                Forecast::Never
+            },
+            ..Response::QUIET
         }
     }
 

@@ -22,6 +22,10 @@
 use serde::Deserialize;
 use volley_engine::{Forecast, Response, Time};
 
+/// The state variables a multimeter can record (NEST's names; pA for the
+/// currents).
+pub const RECORDABLES: &[&str] = &["V_m", "I_syn_ex", "I_syn_in"];
+
 /// Parameters, with NEST's names and units (ms, mV, pF, pA).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -508,6 +512,25 @@ impl LifExpNeuron {
         self.i_in += inh;
         Response {
             forecast: self.predict(c),
+            ..Response::QUIET
+        }
+    }
+
+    /// `(V_m, I_syn_ex, I_syn_in)` (absolute mV, pA) at the exact time
+    /// `t`, no earlier than the last event: the state itself does not move.
+    pub fn state_at(&self, c: &LifExpConsts, t: Time) -> (f64, f64, f64) {
+        let mut n = *self;
+        n.propagate(c, t, 0.0);
+        (n.y + c.e_l, n.i_ex, n.i_in)
+    }
+
+    /// From `t` on the neuron follows `to` (the same parameters with
+    /// another injected current) instead of `from`: the state is brought to
+    /// `t` under `from`, then the crossing under `to` is predicted.
+    pub fn switch_current(&mut self, from: &LifExpConsts, to: &LifExpConsts, t: Time) -> Response {
+        self.propagate(from, t, 0.0);
+        Response {
+            forecast: self.predict(to),
             ..Response::QUIET
         }
     }

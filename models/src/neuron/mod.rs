@@ -122,6 +122,30 @@ impl NeuronParams {
         .unwrap_or(DEFAULT_TAU_MINUS)
     }
 
+    /// The state variables a multimeter can record.
+    pub fn recordables(&self) -> &'static [&'static str] {
+        match self {
+            NeuronParams::LifDelta(_) => lif_delta::RECORDABLES,
+            NeuronParams::LifExp(_) => lif_exp::RECORDABLES,
+        }
+    }
+
+    /// The threshold (mV).
+    pub fn v_th(&self) -> f64 {
+        match self {
+            NeuronParams::LifDelta(p) => p.V_th,
+            NeuronParams::LifExp(p) => p.V_th,
+        }
+    }
+
+    /// The model's name in model files.
+    pub fn model_name(&self) -> &'static str {
+        match self {
+            NeuronParams::LifDelta(_) => "lif_delta",
+            NeuronParams::LifExp(_) => "lif_exp",
+        }
+    }
+
     /// The initial potential (mV) when none is given per neuron.
     pub fn v_m(&self) -> f64 {
         match self {
@@ -163,6 +187,13 @@ pub struct NeuronStore {
     /// neuron has one, and its plain inputs look it up once per run.
     lif_delta_params: Vec<LifDeltaParams>,
     lif_exp_consts: Vec<LifExpConsts>,
+    /// The parameters each of `lif_exp_consts` was derived from.
+    lif_exp_params: Vec<LifExpParams>,
+    /// Per `lif_delta` position: the set it was built with, to which an
+    /// injected current adds (filled at the first current change).
+    lif_delta_base: Vec<u16>,
+    /// The same per `lif_exp` position.
+    lif_exp_base: Vec<u16>,
     /// Parameter set index → (is lif_exp, index within its model).
     params: Vec<(bool, u16)>,
     /// Decay tables by membrane time constant.
@@ -183,26 +214,44 @@ impl NeuronStore {
     /// Register a parameter set; returns its index.
     pub fn add_params(&mut self, p: &NeuronParams) -> u16 {
         let entry = match p {
-            NeuronParams::LifDelta(p) => {
-                let k = match self.lif_delta_params.iter().position(|q| q == p) {
-                    Some(k) => k,
-                    None => {
-                        let decay = self.decay_table(p.tau_m);
-                        self.lif_delta_consts
-                            .push(LifDeltaConsts::with_decay(p, decay));
-                        self.lif_delta_params.push(p.clone());
-                        self.lif_delta_consts.len() - 1
-                    }
-                };
-                (false, k as u16)
-            }
+            NeuronParams::LifDelta(p) => (false, self.lif_delta_set(p)),
             NeuronParams::LifExp(p) => {
                 self.lif_exp_consts.push(LifExpConsts::new(p));
+                self.lif_exp_params.push(p.clone());
                 (true, (self.lif_exp_consts.len() - 1) as u16)
             }
         };
         self.params.push(entry);
         (self.params.len() - 1) as u16
+    }
+
+    /// The `lif_delta` constants of `p` (equal sets share one entry).
+    fn lif_delta_set(&mut self, p: &LifDeltaParams) -> u16 {
+        if let Some(k) = self.lif_delta_params.iter().position(|q| q == p) {
+            return k as u16;
+        }
+        let decay = self.decay_table(p.tau_m);
+        self.lif_delta_consts
+            .push(LifDeltaConsts::with_decay(p, decay));
+        self.lif_delta_params.push(p.clone());
+        Self::set_index(self.lif_delta_consts.len() - 1)
+    }
+
+    /// The `lif_exp` constants of `p`, derived for an injected current
+    /// (equal sets share one entry).
+    fn lif_exp_set(&mut self, p: &LifExpParams) -> u16 {
+        if let Some(k) = self.lif_exp_params.iter().position(|q| q == p) {
+            return k as u16;
+        }
+        self.lif_exp_consts.push(LifExpConsts::new(p));
+        self.lif_exp_params.push(p.clone());
+        Self::set_index(self.lif_exp_consts.len() - 1)
+    }
+
+    fn set_index(k: usize) -> u16 {
+        u16::try_from(k).expect(
+            "more than 65 536 parameter sets (with injected current levels) in one partition",
+        )
     }
 
     /// Append a neuron with parameter set `params` and initial potential
@@ -319,6 +368,66 @@ impl Dynamics for NeuronStore {
                 [c] => Some((c, c.decay())),
                 _ => None,
             },
+        }
+    }
+
+    fn recordables(&self, i: u32) -> &'static [&'static str] {
+        match self.kinds[i as usize] {
+            Kind::Delta => lif_delta::RECORDABLES,
+            Kind::Exp => lif_exp::RECORDABLES,
+        }
+    }
+
+    fn sample(&self, i: u32, t: Time, out: &mut [f64]) {
+        let pos = self.dense[i as usize] as usize;
+        match self.kinds[i as usize] {
+            Kind::Delta => {
+                let n = &self.lif_delta.values_as_slice()[pos];
+                out[0] = n.v_m_at(&self.lif_delta_consts[self.lif_delta_sets[pos] as usize], t);
+            }
+            Kind::Exp => {
+                let n = &self.lif_exp.values_as_slice()[pos];
+                let (v, ex, inh) = n.state_at(&self.lif_exp_consts[n.params as usize], t);
+                out[..3].copy_from_slice(&[v, ex, inh]);
+            }
+        }
+    }
+
+    fn set_current(&mut self, i: u32, t: Time, pa: f64) -> Response {
+        let pos = self.dense[i as usize] as usize;
+        match self.kinds[i as usize] {
+            Kind::Delta => {
+                if self.lif_delta_base.is_empty() {
+                    self.lif_delta_base = self.lif_delta_sets.clone();
+                }
+                let base = self.lif_delta_base[pos] as usize;
+                let mut p = self.lif_delta_params[base].clone();
+                p.I_e += pa;
+                let to = self.lif_delta_set(&p);
+                let from = std::mem::replace(&mut self.lif_delta_sets[pos], to);
+                let n = &mut self.lif_delta.values_as_mut_slice()[pos];
+                n.switch_current(
+                    &self.lif_delta_consts[from as usize],
+                    &self.lif_delta_consts[to as usize],
+                    t,
+                )
+            }
+            Kind::Exp => {
+                if self.lif_exp_base.is_empty() {
+                    self.lif_exp_base = self.lif_exp.values().map(|n| n.params).collect();
+                }
+                let base = self.lif_exp_base[pos] as usize;
+                let mut p = self.lif_exp_params[base].clone();
+                p.I_e += pa;
+                let to = self.lif_exp_set(&p);
+                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
+                let from = std::mem::replace(&mut n.params, to);
+                n.switch_current(
+                    &self.lif_exp_consts[from as usize],
+                    &self.lif_exp_consts[to as usize],
+                    t,
+                )
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod determinism;
 mod event_files;
 mod event_readers;
 mod generators;
+mod instruments;
 mod kernel;
 mod lif_exp;
 mod microcircuit;

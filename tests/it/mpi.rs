@@ -128,3 +128,22 @@ fn mpi_keeps_plastic_weights_identical() {
         }
     }
 }
+
+#[test]
+fn mpi_multimeter_files_are_those_of_threads() {
+    // Samples gathered from both ranks after every step, written by rank 0:
+    // byte-identical to a threaded run, spikes too (dc and step currents).
+    for v in ["delta", "exp"] {
+        let model = format!("tests/data/instruments/{v}.toml");
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mpi = volley_in(&model, Some(2), 1, None, a.path());
+        let threads = volley_in(&model, None, 2, None, b.path());
+        assert_eq!(mpi["spikes_sha256"], threads["spikes_sha256"], "{v}");
+        let x = std::fs::read(a.path().join("multimeter.csv")).unwrap();
+        let y = std::fs::read(b.path().join("multimeter.csv")).unwrap();
+        assert!(
+            x.len() > 100_000 && x == y,
+            "{v}: multimeter.csv differs between MPI 2x1 and 2 threads"
+        );
+    }
+}

@@ -313,7 +313,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     } else {
         Time(t_sim.0 / 200)
     };
-    // Samples are written after each step: at most ~1 M per step.
+    // Samples are written after each step: at most ~256 k per step.
     let target = Time(target.0.min(sample_span(&net.meters)));
     let step = Time(target.0.div_ceil(window.0).max(1) * window.0);
     let mut meters =
@@ -386,14 +386,14 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
 }
 
 /// A span of simulated time (ticks) over which the multimeters take about
-/// a million samples (`u64::MAX` without multimeters).
+/// a quarter million samples (`u64::MAX` without multimeters).
 pub fn sample_span(meters: &[Meter]) -> u64 {
     let per_tick: f64 = meters
         .iter()
         .map(|m| m.gids.len() as f64 / m.grid.interval.0 as f64)
         .sum();
     if per_tick > 0.0 {
-        ((1u64 << 20) as f64 / per_tick).max(1.0) as u64
+        ((1u64 << 18) as f64 / per_tick).max(1.0) as u64
     } else {
         u64::MAX
     }

@@ -23,45 +23,17 @@
 //!   the new current ([`Dynamics::set_current`]), which moves its own
 //!   prediction.
 
+mod sampler;
+
+pub use sampler::{SampleGrid, SampledPlain, Samples};
+
 use crate::dynamics::{Dynamics, Forecast, Input, Response};
 use crate::spike::Gid;
 use crate::time::Time;
+use sampler::Sampler;
 
 /// No device on this neuron.
 const NONE: u32 = u32::MAX;
-
-/// A multimeter's sampling grid: every multiple of `interval` in
-/// `(start, stop]` (NEST's convention: no sample at `start` itself).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SampleGrid {
-    /// Period.
-    pub interval: Time,
-    /// Samples strictly after this.
-    pub start: Time,
-    /// Samples at or before this.
-    pub stop: Time,
-}
-
-impl SampleGrid {
-    /// The first sample time, or `NEVER`.
-    fn first(&self) -> Time {
-        let k = self.start.0 / self.interval.0 + 1;
-        self.at(k.saturating_mul(self.interval.0))
-    }
-
-    /// The sample after `t` (a sample time), or `NEVER`.
-    fn after(&self, t: Time) -> Time {
-        self.at(t.0.saturating_add(self.interval.0))
-    }
-
-    fn at(&self, ticks: u64) -> Time {
-        if ticks > self.stop.0 || ticks == u64::MAX {
-            Time::NEVER
-        } else {
-            Time(ticks)
-        }
-    }
-}
 
 /// A piecewise-constant current: `(time, amplitude in pA)` change points,
 /// increasing in time; zero before the first.
@@ -93,15 +65,6 @@ impl CurrentSchedule {
     }
 }
 
-/// One multimeter's samples of one partition, in the order taken.
-#[derive(Clone, Debug, Default)]
-pub struct Samples {
-    /// Per sample: its time and neuron.
-    pub rows: Vec<(Time, Gid)>,
-    /// Per sample: its values, `width` each, in the meter's order.
-    pub values: Vec<f64>,
-}
-
 /// What one partition's devices are made of.
 #[derive(Clone, Debug, Default)]
 pub struct DevicePlan {
@@ -123,25 +86,14 @@ impl DevicePlan {
     }
 }
 
-/// A neuron sampled by a meter.
-#[derive(Clone, Debug)]
-struct Tap {
-    meter: u32,
-    gid: Gid,
-    /// Its next sample time (`NEVER` when done).
-    next: Time,
-    /// Positions of the meter's variables among the neuron's recordables.
-    pick: Vec<usize>,
-}
-
-/// The devices of one neuron: ranges into the taps and schedules.
-#[derive(Clone, Debug)]
-struct Attached {
-    taps: (u32, u32),
+/// A neuron driven by current sources.
+#[derive(Clone, Copy, Debug)]
+struct Driven {
+    /// Its schedules: a range of `Devices::driving`.
     schedules: (u32, u32),
-    /// Its next current change (`NEVER` if none or not driven).
+    /// Its next current change (`NEVER` if none).
     next_change: Time,
-    /// Its model's own prediction (kept only for driven neurons).
+    /// Its model's own prediction.
     model_at: Time,
 }
 
@@ -149,17 +101,15 @@ struct Attached {
 #[derive(Clone, Debug)]
 pub struct Devices<D> {
     inner: D,
-    /// Per neuron: its index in `attached`, or `NONE`; empty when no neuron
-    /// has a device.
+    /// Whether any neuron has a device (else every call passes through).
+    active: bool,
+    sampler: Sampler,
+    /// Per neuron: its index in `driven`, or `NONE`; empty without drives.
     slot: Vec<u32>,
-    attached: Vec<Attached>,
-    taps: Vec<Tap>,
-    /// Schedule indices of the driven neurons, by `Attached::schedules`.
+    driven: Vec<Driven>,
+    /// Schedule indices of the driven neurons, by `Driven::schedules`.
     driving: Vec<u32>,
     schedules: Vec<CurrentSchedule>,
-    meters: Vec<(SampleGrid, Samples)>,
-    /// Scratch: one sample of all recordables.
-    scratch: Vec<f64>,
 }
 
 impl<D: Dynamics> Devices<D> {
@@ -171,65 +121,43 @@ impl<D: Dynamics> Devices<D> {
     /// `inner` with the devices of `plan`.
     pub fn new(inner: D, plan: DevicePlan) -> Self {
         let n = inner.len() as usize;
-        let empty = plan.is_empty();
+        let widest = (0..n as u32)
+            .map(|i| inner.recordables(i).len())
+            .max()
+            .unwrap_or(0);
         let mut devices = Devices {
+            active: !plan.is_empty(),
+            sampler: Sampler::new(n, &plan.meters, plan.taps, widest),
             inner,
             slot: Vec::new(),
-            attached: Vec::new(),
-            taps: Vec::new(),
+            driven: Vec::new(),
             driving: Vec::new(),
             schedules: plan.schedules,
-            meters: plan
-                .meters
-                .iter()
-                .map(|&(g, _)| (g, Samples::default()))
-                .collect(),
-            scratch: Vec::new(),
         };
-        if empty {
-            return devices;
+        if !plan.drives.is_empty() {
+            let mut drives = plan.drives;
+            drives.sort_unstable();
+            devices.slot = vec![NONE; n];
+            let mut b = 0;
+            while b < drives.len() {
+                let (i, s0) = (drives[b].0, b);
+                while b < drives.len() && drives[b].0 == i {
+                    b += 1;
+                }
+                let next_change = drives[s0..b]
+                    .iter()
+                    .map(|&(_, s)| devices.schedules[s as usize].next_from(Time::ZERO))
+                    .min()
+                    .unwrap_or(Time::NEVER);
+                devices.slot[i as usize] = devices.driven.len() as u32;
+                devices.driven.push(Driven {
+                    schedules: (s0 as u32, b as u32),
+                    next_change,
+                    model_at: Time::NEVER,
+                });
+            }
+            devices.driving = drives.iter().map(|&(_, s)| s).collect();
         }
-        let mut taps = plan.taps;
-        taps.sort_by_key(|t| (t.0, t.2));
-        let mut drives = plan.drives;
-        drives.sort_unstable();
-        devices.slot = vec![NONE; n];
-        let (mut a, mut b) = (0, 0);
-        for i in 0..n as u32 {
-            let t0 = a;
-            while a < taps.len() && taps[a].0 == i {
-                a += 1;
-            }
-            let s0 = b;
-            while b < drives.len() && drives[b].0 == i {
-                b += 1;
-            }
-            if a == t0 && b == s0 {
-                continue;
-            }
-            let first_change = drives[s0..b]
-                .iter()
-                .map(|&(_, s)| devices.schedules[s as usize].next_from(Time::ZERO))
-                .min()
-                .unwrap_or(Time::NEVER);
-            devices.slot[i as usize] = devices.attached.len() as u32;
-            devices.attached.push(Attached {
-                taps: (t0 as u32, a as u32),
-                schedules: (s0 as u32, b as u32),
-                next_change: first_change,
-                model_at: Time::NEVER,
-            });
-        }
-        devices.driving = drives.iter().map(|&(_, s)| s).collect();
-        devices.taps = taps
-            .into_iter()
-            .map(|(_, gid, meter, pick)| Tap {
-                meter,
-                gid,
-                next: plan.meters[meter as usize].0.first(),
-                pick,
-            })
-            .collect();
         devices
     }
 
@@ -246,82 +174,60 @@ impl<D: Dynamics> Devices<D> {
     /// Take every sample due before `until` (the run has processed every
     /// event before it).
     pub fn flush_until(&mut self, until: Time) {
-        for i in 0..self.slot.len() as u32 {
-            self.sample_before(i, until, false);
-        }
+        let inner = &self.inner;
+        self.sampler
+            .flush_until(until, |i, t, out| inner.sample(i, t, out));
     }
 
     /// Meter `m`'s samples taken so far, in the order taken.
     pub fn take_samples(&mut self, m: usize) -> Samples {
-        std::mem::take(&mut self.meters[m].1)
+        self.sampler.take(m)
     }
 
     /// Number of meters.
     pub fn meters(&self) -> usize {
-        self.meters.len()
+        self.sampler.meters()
     }
 
-    /// Neuron `i`'s samples due before `t` (and at `t` when `at_too`).
-    #[inline]
-    fn sample_before(&mut self, i: u32, t: Time, at_too: bool) {
-        let Some(&s) = self.slot.get(i as usize) else {
-            return;
-        };
-        if s == NONE {
-            return;
-        }
-        let (a, b) = self.attached[s as usize].taps;
-        for k in a..b {
-            loop {
-                let tap = &self.taps[k as usize];
-                let due = tap.next < t || (at_too && tap.next == t);
-                if !due {
-                    break;
-                }
-                let at = tap.next;
-                let width = self.inner.recordables(i).len();
-                self.scratch.resize(width, 0.0);
-                self.inner.sample(i, at, &mut self.scratch);
-                let (grid, out) = &mut self.meters[tap.meter as usize];
-                out.rows.push((at, tap.gid));
-                out.values.extend(tap.pick.iter().map(|&p| self.scratch[p]));
-                let next = grid.after(at);
-                self.taps[k as usize].next = next;
-            }
-        }
+    /// Before neuron `i` processes an event at `t` (`after_t`: strictly
+    /// after `t`, a sub-tick lag): take its samples due before it.
+    #[inline(always)]
+    fn before_event(&mut self, i: u32, t: Time, after_t: bool) {
+        let inner = &self.inner;
+        self.sampler
+            .before_event(i, t, after_t, |i, t, out| inner.sample(i, t, out));
     }
 
-    /// The prediction to report for driven neuron slot `s`.
+    /// The prediction to report for driven neuron `s`.
     fn combined(&self, s: u32) -> Forecast {
-        let a = &self.attached[s as usize];
-        match a.model_at.min(a.next_change) {
+        let d = &self.driven[s as usize];
+        match d.model_at.min(d.next_change) {
             Time::NEVER => Forecast::Never,
             t => Forecast::At(t),
         }
     }
 
-    /// Keep the model's prediction `f` of driven slot `s`.
+    /// Keep the model's prediction `f` of driven neuron `s`.
     fn note(&mut self, s: u32, f: Forecast) {
-        let a = &mut self.attached[s as usize];
+        let d = &mut self.driven[s as usize];
         match f {
             Forecast::Unchanged => {}
-            Forecast::At(t) => a.model_at = t,
-            Forecast::Never => a.model_at = Time::NEVER,
+            Forecast::At(t) => d.model_at = t,
+            Forecast::Never => d.model_at = Time::NEVER,
         }
     }
 
-    /// Slot of neuron `i` if a current drives it.
-    #[inline]
+    /// Index in `driven` of neuron `i` if a current drives it.
+    #[inline(always)]
     fn driven(&self, i: u32) -> Option<u32> {
         let s = *self.slot.get(i as usize)?;
-        (s != NONE && self.attached[s as usize].schedules.0 < self.attached[s as usize].schedules.1)
-            .then_some(s)
+        (s != NONE).then_some(s)
     }
 
-    /// Apply driven slot `s`'s current change at `t`: the model takes the
+    /// Apply driven neuron `s`'s current change at `t`: the model takes the
     /// sum of its schedules there.
     fn change_current(&mut self, i: u32, s: u32, t: Time) -> Response {
-        let (a, b) = self.attached[s as usize].schedules;
+        let (a, b) = self.driven[s as usize].schedules;
         let mut pa = 0.0;
         let mut next = Time::NEVER;
         for &k in &self.driving[a as usize..b as usize] {
@@ -329,13 +235,13 @@ impl<D: Dynamics> Devices<D> {
             pa += sched.at(t);
             next = next.min(sched.next_after(t));
         }
-        self.attached[s as usize].next_change = next;
+        self.driven[s as usize].next_change = next;
         let r = self.inner.set_current(i, t, pa);
         self.note(s, r.forecast);
         r
     }
 
-    /// Fold the model's response `r` at a driven neuron into what the
+    /// Fold the model's response `r` at driven neuron `s` into what the
     /// engine is told.
     fn report(&mut self, s: u32, r: Response) -> Response {
         self.note(s, r.forecast);
@@ -357,7 +263,7 @@ impl<D: Dynamics> Dynamics for Devices<D> {
             return r;
         };
         self.note(s, r.forecast);
-        if self.attached[s as usize].next_change == t {
+        if self.driven[s as usize].next_change == t {
             let spiked = (r.spiked, r.lag);
             let r2 = self.change_current(i, s, t);
             return Response {
@@ -372,10 +278,10 @@ impl<D: Dynamics> Dynamics for Devices<D> {
 
     #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
-        if self.slot.is_empty() {
+        if !self.active {
             return self.inner.on_input(i, t, lag, input);
         }
-        self.sample_before(i, t, lag > 0.0);
+        self.before_event(i, t, lag > 0.0);
         let r = self.inner.on_input(i, t, lag, input);
         match self.driven(i) {
             Some(s) => self.report(s, r),
@@ -385,22 +291,22 @@ impl<D: Dynamics> Dynamics for Devices<D> {
 
     #[inline]
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
-        if self.slot.is_empty() {
+        if !self.active {
             return self.inner.on_forecast(i, t);
         }
-        self.sample_before(i, t, false);
+        self.before_event(i, t, false);
         let Some(s) = self.driven(i) else {
             return self.inner.on_forecast(i, t);
         };
         // The model's crossing first, then a current change at the same tick.
         let mut out = Response::QUIET;
-        if self.attached[s as usize].model_at <= t {
-            self.attached[s as usize].model_at = Time::NEVER;
+        if self.driven[s as usize].model_at <= t {
+            self.driven[s as usize].model_at = Time::NEVER;
             let r = self.inner.on_forecast(i, t);
             self.note(s, r.forecast);
             out = r;
         }
-        if self.attached[s as usize].next_change <= t {
+        if self.driven[s as usize].next_change <= t {
             let r = self.change_current(i, s, t);
             if !out.spiked {
                 out.spiked = r.spiked;
@@ -411,19 +317,23 @@ impl<D: Dynamics> Dynamics for Devices<D> {
         out
     }
 
+    /// Plain if the neurons are and no current drives them (sampling
+    /// keeps them plain: [`SampledPlain`]).
     fn is_plain(&self) -> bool {
-        self.slot.is_empty() && self.inner.is_plain()
+        self.driven.is_empty() && self.inner.is_plain()
     }
 
     type Plain<'a>
-        = D::Plain<'a>
+        = SampledPlain<'a, D::Plain<'a>>
     where
         Self: 'a;
 
     #[inline(always)]
-    fn plain_neurons(&mut self) -> D::Plain<'_> {
-        debug_assert!(self.slot.is_empty());
-        self.inner.plain_neurons()
+    fn plain_neurons(&mut self) -> Self::Plain<'_> {
+        SampledPlain {
+            neurons: self.inner.plain_neurons(),
+            sampler: &mut self.sampler,
+        }
     }
 
     fn recordables(&self, i: u32) -> &'static [&'static str] {

@@ -195,6 +195,9 @@ pub trait PlainNeurons {
     /// Hint that neuron `i` takes an input soon (any `i`; a no-op by default).
     #[inline(always)]
     fn prefetch(&self, _i: u32) {}
+
+    /// Exactly [`Dynamics::sample`].
+    fn sample(&self, _i: u32, _t: Time, _out: &mut [f64]) {}
 }
 
 /// Ask the CPU to bring the line holding `p` into L1: a hint, which never

@@ -59,7 +59,7 @@ pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, OneClass, RunClasses,
     RunVisitor, SynapseClass, MAX_CLASSES,
 };
-pub use devices::{CurrentSchedule, DevicePlan, Devices, SampleGrid, Samples};
+pub use devices::{CurrentSchedule, DevicePlan, Devices, SampleGrid, SampledPlain, Samples};
 pub use drive::Drive;
 pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
 pub use event_queue::EventQueue;

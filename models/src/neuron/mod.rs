@@ -505,6 +505,11 @@ impl PlainNeurons for PlainLifDeltas<'_> {
     fn prefetch(&self, i: u32) {
         volley_engine::prefetch(self.neurons.as_ptr().wrapping_add(i as usize));
     }
+
+    fn sample(&self, i: u32, t: Time, out: &mut [f64]) {
+        let c = &self.consts[self.sets[i as usize] as usize];
+        out[0] = self.neurons[i as usize].v_m_at(c, t);
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ mod sampler;
 
 pub use sampler::{SampleGrid, SampledPlain, Samples};
 
-use crate::dynamics::{Dynamics, Forecast, Input, Response};
+use crate::dynamics::{Dynamics, Forecast, Input, PlainWork, Response};
 use crate::spike::Gid;
 use crate::time::Time;
 use sampler::Sampler;
@@ -333,6 +333,17 @@ impl<D: Dynamics> Dynamics for Devices<D> {
         SampledPlain {
             neurons: self.inner.plain_neurons(),
             sampler: &mut self.sampler,
+        }
+    }
+
+    /// Unsampled, the inner view itself (the plain loop compiled for it
+    /// has no sampling in it).
+    #[inline(always)]
+    fn with_plain<W: PlainWork>(&mut self, work: W) -> W::Out {
+        if self.sampler.samples_any() {
+            work.run(self.plain_neurons())
+        } else {
+            self.inner.with_plain(work)
         }
     }
 

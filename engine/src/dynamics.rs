@@ -152,6 +152,16 @@ pub trait Dynamics {
         Response::QUIET
     }
 
+    /// Do `work` with the plain store's neurons ([`plain_neurons`](Self::plain_neurons)
+    /// by default). A wrapper may choose among several views at run time —
+    /// each compiled into its own loop, so the cheapest one costs nothing
+    /// for the others ([`Devices`](crate::Devices) without a sampled
+    /// neuron hands over its inner view).
+    #[inline(always)]
+    fn with_plain<W: PlainWork>(&mut self, work: W) -> W::Out {
+        work.run(self.plain_neurons())
+    }
+
     /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
     /// `input` whose total is `total` (same state change), reporting only
     /// what happened.
@@ -159,6 +169,15 @@ pub trait Dynamics {
     fn plain_input(&mut self, i: u32, t: Time, total: f64) -> Outcome {
         self.plain_neurons().input(i, t, total)
     }
+}
+
+/// Work done with a plain store's neurons, whatever the type of their view
+/// ([`Dynamics::with_plain`]).
+pub trait PlainWork {
+    /// What it returns.
+    type Out;
+    /// Do it with `neurons`.
+    fn run<P: PlainNeurons>(self, neurons: P) -> Self::Out;
 }
 
 /// Neurons of a plain store ([`Dynamics::is_plain`]), borrowed.

@@ -61,7 +61,9 @@ pub use connectome::{
 };
 pub use devices::{CurrentSchedule, DevicePlan, Devices, SampleGrid, SampledPlain, Samples};
 pub use drive::Drive;
-pub use dynamics::{prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, Response};
+pub use dynamics::{
+    prefetch, Dynamics, Forecast, Input, Outcome, PlainNeurons, PlainWork, Response,
+};
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};

@@ -33,7 +33,7 @@ pub use pool_choice::PoolMode;
 
 use crate::connectome::Connectome;
 use crate::drive::Drive;
-use crate::dynamics::Dynamics;
+use crate::dynamics::{Dynamics, PlainNeurons, PlainWork};
 use crate::observer::{NoObserver, Observer};
 use crate::plasticity::{
     NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity, MAX_CLASS_NUMBERS,
@@ -44,6 +44,7 @@ use crate::spike::{Gid, Spike};
 use crate::time::Time;
 use crate::window::{SyncWindow, Timing};
 use clocks::Clocks;
+use direct::Direct;
 use plan::Strategy;
 use routing::Routing;
 use std::sync::Arc;
@@ -347,15 +348,14 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         };
         let (start, end) = (window.start, window.end);
         let counters = match strategy {
-            Strategy::Plain(d) => {
-                let neurons = PlainView(dynamics.plain_neurons());
-                with_train_view!(trains, |t| d.window(
-                    (neurons, t, ctx),
-                    connectome,
-                    start,
-                    end
-                ))
-            }
+            Strategy::Plain(direct) => dynamics.with_plain(PlainWindow {
+                direct,
+                trains,
+                ctx,
+                connectome,
+                start,
+                end,
+            }),
             Strategy::General(d) => {
                 let neurons = GeneralView { dynamics, clocks };
                 with_train_view!(trains, |t| d.window(
@@ -481,5 +481,31 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             .chain(plastic)
             .min()
             .map_or(Time::NEVER, |d| spike.time + d)
+    }
+}
+/// A window of the plain strategy, handed to the neurons' view
+/// ([`Dynamics::with_plain`]).
+struct PlainWindow<'a, O> {
+    direct: &'a mut Direct<f64>,
+    trains: &'a mut TrainSets,
+    ctx: Context<'a, O>,
+    connectome: &'a Connectome,
+    start: Time,
+    end: Time,
+}
+
+impl<O: Observer> PlainWork for PlainWindow<'_, O> {
+    type Out = Counters;
+
+    #[inline(always)]
+    fn run<N: PlainNeurons>(self, neurons: N) -> Counters {
+        let neurons = PlainView(neurons);
+        let (d, connectome, ctx) = (self.direct, self.connectome, self.ctx);
+        with_train_view!(self.trains, |t| d.window(
+            (neurons, t, ctx),
+            connectome,
+            self.start,
+            self.end
+        ))
     }
 }

@@ -142,6 +142,11 @@ impl Sampler {
         self.layers.len()
     }
 
+    /// Whether it samples any neuron.
+    pub(super) fn samples_any(&self) -> bool {
+        self.layers.iter().any(|l| !l.slots.is_empty())
+    }
+
     /// Before neuron `i` processes an event at `t` (`after_t`: strictly
     /// after `t`, a sub-tick lag): take its samples due before it, reading
     /// its state with `sample`.

@@ -13,6 +13,7 @@
 //! this type (its interval law), so the step stays one loop.
 
 use crate::exponential::ExpTicks;
+use crate::rate_profile::RateProfile;
 use crate::spike::Gid;
 use crate::time::{Time, TICKS_PER_MS};
 use rand_xoshiro::Xoroshiro128PlusPlus;
@@ -26,6 +27,8 @@ pub struct PoissonTrains {
     /// Arrivals at or after this never happen (the generator's stop plus
     /// the delay; `NEVER` if it never stops).
     end: u64,
+    /// A rate that changes over time (arrival times; `interval` unused).
+    profile: Option<Box<RateProfile>>,
     /// Per train: target's local index.
     targets: Vec<u32>,
     /// Per train: stream, next arrival and the interval after it, side by
@@ -54,17 +57,18 @@ impl Train {
         mut rng: Xoroshiro128PlusPlus,
         start: Time,
         delay: Time,
-        interval: &ExpTicks,
+        law: Law<'_>,
         end: u64,
     ) -> Self {
-        let first = interval.sample(&mut rng).saturating_add(start.0 + delay.0);
+        let from = start.0.saturating_add(delay.0);
+        let first = from.saturating_add(law.draw(from, &mut rng));
         let next = if first >= end { u64::MAX } else { first };
         let mut train = Train {
             rng,
             next,
             ahead: 0,
         };
-        train.draw_ahead(next, interval, end);
+        train.draw_ahead(next, law, end);
         train
     }
 
@@ -73,12 +77,12 @@ impl Train {
     /// (compiled apart: the test cost Brunel, whose generator never stops,
     /// 2.6 % of its instructions).
     #[inline(always)]
-    fn after<const STOPS: bool>(&mut self, next: u64, interval: &ExpTicks, end: u64) -> u64 {
+    fn after<const STOPS: bool>(&mut self, next: u64, law: Law<'_>, end: u64) -> u64 {
         let after = next.saturating_add(self.ahead);
         if STOPS {
-            self.draw_ahead(after, interval, end);
+            self.draw_ahead(after, law, end);
         } else {
-            self.ahead = interval.sample(&mut self.rng);
+            self.ahead = law.0.sample(&mut self.rng);
         }
         after
     }
@@ -86,13 +90,33 @@ impl Train {
     /// Draw the interval after arrival `next`; one that would arrive at or
     /// after `end` becomes "never".
     #[inline]
-    fn draw_ahead(&mut self, next: u64, interval: &ExpTicks, end: u64) {
-        let ahead = interval.sample(&mut self.rng);
+    fn draw_ahead(&mut self, next: u64, law: Law<'_>, end: u64) {
+        if next == u64::MAX {
+            self.ahead = u64::MAX;
+            return;
+        }
+        let ahead = law.draw(next, &mut self.rng);
         self.ahead = if next.saturating_add(ahead) >= end {
             u64::MAX
         } else {
             ahead
         };
+    }
+}
+
+/// The law of a train's intervals: exponential of one mean, or the next
+/// event of a piecewise-constant rate.
+#[derive(Clone, Copy)]
+struct Law<'a>(&'a ExpTicks, Option<&'a RateProfile>);
+
+impl Law<'_> {
+    /// The interval after arrival `t` (ticks; `u64::MAX`: none).
+    #[inline(always)]
+    fn draw(self, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
+        match self.1 {
+            None => self.0.sample(rng),
+            Some(p) => p.interval_after(t, rng),
+        }
     }
 }
 
@@ -110,16 +134,50 @@ impl PoissonTrains {
     ) -> Self {
         // A zero rate makes an infinite mean: never.
         let interval = ExpTicks::new(1000.0 * TICKS_PER_MS as f64 / rate_hz);
+        Self::build(
+            gid,
+            (interval, None, weight, delay),
+            active,
+            targets,
+            stream_of,
+        )
+    }
+
+    /// As [`new`](Self::new), the rate following `profile` (emission times)
+    /// instead of a constant.
+    pub fn inhomogeneous(
+        gid: Gid,
+        (profile, weight, delay): (&RateProfile, f64, Time),
+        active: std::ops::Range<Time>,
+        targets: &[(u32, Gid)],
+        stream_of: impl Fn(Gid) -> Xoroshiro128PlusPlus,
+    ) -> Self {
+        // The mean stands for "silent or not" only.
+        let interval = ExpTicks::new(1000.0 * TICKS_PER_MS as f64 / profile.max_hz());
+        let profile = Box::new(profile.shifted(delay));
+        let law = (interval, Some(profile), weight, delay);
+        Self::build(gid, law, active, targets, stream_of)
+    }
+
+    fn build(
+        gid: Gid,
+        (interval, profile, weight, delay): (ExpTicks, Option<Box<RateProfile>>, f64, Time),
+        active: std::ops::Range<Time>,
+        targets: &[(u32, Gid)],
+        stream_of: impl Fn(Gid) -> Xoroshiro128PlusPlus,
+    ) -> Self {
         let end = active.end.saturating_add(delay).0;
+        let law = Law(&interval, profile.as_deref());
         let trains = targets
             .iter()
-            .map(|&(_, g)| Train::new(stream_of(g), active.start, delay, &interval, end))
+            .map(|&(_, g)| Train::new(stream_of(g), active.start, delay, law, end))
             .collect();
         PoissonTrains {
             gid,
             weight,
             interval,
             end,
+            profile,
             targets: targets.iter().map(|&(l, _)| l).collect(),
             trains,
         }
@@ -139,6 +197,7 @@ impl PoissonTrains {
             weight: 0.0,
             interval: ExpTicks::new(f64::INFINITY),
             end: u64::MAX,
+            profile: None,
             targets: (0..n as u32).collect(),
             trains: (0..n).map(|_| never()).collect(),
         }
@@ -169,10 +228,10 @@ impl PoissonTrains {
         self.weight
     }
 
-    /// Whether the generator stops (then its trains are stepped through
-    /// [`consume_at`](Self::consume_at), never the unchecked view).
-    pub fn stops(&self) -> bool {
-        self.end != u64::MAX
+    /// Whether its trains are stepped through [`consume_at`](Self::consume_at),
+    /// never the unchecked view: the generator stops or its rate varies.
+    pub fn checked(&self) -> bool {
+        self.end != u64::MAX || self.profile.is_some()
     }
 
     /// Whether no train ever fires (a zero rate, or [`silent`](Self::silent)).
@@ -191,15 +250,16 @@ impl PoissonTrains {
     /// that never fires has nothing due, even asked at `NEVER`.
     #[inline]
     pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        consume_from::<true>(&mut self.trains[k], t, &self.interval, self.end)
+        let law = Law(&self.interval, self.profile.as_deref());
+        consume_from::<true>(&mut self.trains[k], t, law, self.end)
     }
 
     /// The trains borrowed for a run of unchecked steps.
     #[inline(always)]
     pub fn view(&mut self) -> PoissonView<'_> {
         debug_assert!(
-            !self.stops(),
-            "the unchecked view is for sets that never stop"
+            !self.checked(),
+            "the unchecked view is for constant rates that never stop"
         );
         PoissonView {
             trains: &mut self.trains,
@@ -244,7 +304,7 @@ impl PoissonView<'_> {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
-        consume_from::<false>(train, t, self.interval, u64::MAX)
+        consume_from::<false>(train, t, Law(self.interval, None), u64::MAX)
     }
 
     /// [`PoissonTrains::next_arrival`] without checking that `k` is in range.
@@ -271,14 +331,14 @@ impl PoissonView<'_> {
 fn consume_from<const STOPS: bool>(
     train: &mut Train,
     t: Time,
-    interval: &ExpTicks,
+    law: Law<'_>,
     end: u64,
 ) -> (u32, Time) {
     let mut n = 0;
     let mut next = train.next;
     // `NEVER` (a zero rate) is no instant: never due, even asked at `NEVER`.
     while next == t.0 && next != u64::MAX {
-        next = train.after::<STOPS>(next, interval, end);
+        next = train.after::<STOPS>(next, law, end);
         n += 1;
     }
     train.next = next;

@@ -306,7 +306,7 @@ fn a_key_foreign_to_the_rule_kind_or_recorder_is_named() {
         &[
             "recorders[0].kind",
             "unknown recorder kind `voltages`",
-            "spikes, weights",
+            "spikes, multimeter, weights",
         ],
     );
 }

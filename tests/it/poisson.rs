@@ -117,3 +117,54 @@ targets = \"E[0:50]\"\nstart_ms = 1.0\nstop_ms = 51.0\n";
         assert!((n - 5000.0).abs() < 4.0 * 5000f64.sqrt(), "{n} events");
     }
 }
+
+/// An inhomogeneous Poisson input: events only where the rate is positive,
+/// and each segment's count within 4.5 sd of its expectation (rate ×
+/// duration × targets; the count is Poisson), on 1 and 2 threads, the
+/// same events on both.
+#[test]
+fn inhomogeneous_poisson_counts_follow_the_rate_segments() {
+    use super::common::write;
+    use volley::testing::run_traced;
+    let dir = tempfile::tempdir().unwrap();
+    let model = "t_sim_ms = 100.0\nseed = 11\n\
+[[populations]]\nname = \"E\"\nmodel = \"lif_delta\"\nsize = 200\n\
+params = { tau_m = 10.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 15.0 }\n\
+[[inputs]]\nname = \"ramp\"\nkind = \"inhomogeneous_poisson\"\nrate_times_ms = [10.0, 30.0, 50.0, 70.0]\n\
+rate_values_hz = [500.0, 2000.0, 0.0, 1000.0]\nweight = 0.01\ndelay_ms = 1.0\ntargets = \"E[::2]\"\n";
+    let path = write(dir.path(), "ramp.toml", model);
+    let mut first: Option<Vec<(Time, u32)>> = None;
+    for threads in [1, 2] {
+        let run = run_traced(&path, threads, Default::default()).unwrap();
+        let mut events: Vec<(Time, u32)> = run
+            .traces
+            .iter()
+            .flat_map(|t| &t.deliveries)
+            .map(|d| (d.time, d.target.0))
+            .collect();
+        events.sort_unstable();
+        assert!(events.iter().all(|e| e.1 % 2 == 0));
+        // Segments in arrival time (emission + 1 ms), rate, duration.
+        for (from, to, hz) in [
+            (0.0, 11.0, 0.0),
+            (11.0, 31.0, 500.0),
+            (31.0, 51.0, 2000.0),
+            (51.0, 71.0, 0.0),
+            (71.0, 100.0, 1000.0),
+        ] {
+            let (a, b) = (Time::from_ms(from).unwrap(), Time::from_ms(to).unwrap());
+            let n = events.iter().filter(|e| e.0 >= a && e.0 < b).count() as f64;
+            // 100 targets; the last segment ends at the run's end.
+            let expected = 100.0 * hz * (to - from) / 1000.0;
+            assert!(
+                (n - expected).abs() <= 4.5 * expected.sqrt(),
+                "[{from}, {to}) ms at {hz} Hz: {n} events, {expected} expected"
+            );
+        }
+        assert_eq!(
+            first.get_or_insert(events.clone()),
+            &events,
+            "{threads} threads"
+        );
+    }
+}

@@ -33,10 +33,10 @@ struct Index {
 impl TrainSets {
     /// The sets of a partition of `n` neurons.
     pub(super) fn new(n: usize, sets: Vec<PoissonTrains>) -> Self {
-        // (A generator that stops is stepped through the checked path.)
+        // (A generator that stops or varies is stepped through the checked path.)
         let one_each = match sets.as_slice() {
             [] => true,
-            [s] => s.len() == n && !s.stops() && (0..n).all(|k| s.target(k) == k as u32),
+            [s] => s.len() == n && !s.checked() && (0..n).all(|k| s.target(k) == k as u32),
             _ => false,
         };
         if one_each {

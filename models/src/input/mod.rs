@@ -4,5 +4,5 @@ pub mod event_camera;
 pub mod poisson;
 pub mod spike_times;
 
-pub use poisson::poisson_trains;
+pub use poisson::{inhomogeneous_trains, poisson_trains};
 pub use spike_times::SpikeTimesDrive;

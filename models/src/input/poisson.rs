@@ -7,7 +7,7 @@
 
 use crate::rng::{stream_of, StreamKind};
 use std::ops::Range;
-use volley_engine::{Gid, PoissonTrains, Time};
+use volley_engine::{Gid, PoissonTrains, RateProfile, Time};
 
 /// Generator node `gid` firing at `rate_hz` while active (emission times in
 /// `active`) into each of `targets` (`(local index, target gid)`), weight
@@ -20,6 +20,20 @@ pub fn poisson_trains(
     targets: &[(u32, Gid)],
 ) -> PoissonTrains {
     PoissonTrains::new(gid, (rate_hz, weight, delay), active, targets, |g| {
+        stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64)
+    })
+}
+
+/// As [`poisson_trains`], the rate following `profile`; the same streams
+/// (a generator's trains are drawn from the streams of its gid).
+pub fn inhomogeneous_trains(
+    seed: u64,
+    gid: Gid,
+    law: (&RateProfile, f64, Time),
+    active: Range<Time>,
+    targets: &[(u32, Gid)],
+) -> PoissonTrains {
+    PoissonTrains::inhomogeneous(gid, law, active, targets, |g| {
         stream_of(seed, StreamKind::Poisson, gid.0 as u64, g.0 as u64)
     })
 }

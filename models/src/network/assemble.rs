@@ -12,7 +12,7 @@ use super::wire::Wired;
 use super::wiring::{self, NeuronTable, PlasticEdge};
 use crate::error::ModelError;
 use crate::input::event_camera::ReplayStatus;
-use crate::input::poisson_trains;
+use crate::input::{inhomogeneous_trains, poisson_trains};
 use crate::neuron::NeuronStore;
 use crate::synapse::{PlasticStore, SynapseRule};
 use std::ops::Range;
@@ -230,9 +230,17 @@ fn trains_of(model: &Model, assign: &Assignment, p: usize) -> Vec<PoissonTrains>
             .map(|&g| (assign.local_of(g.0), g))
             .collect();
         if !targets.is_empty() {
-            let law = (input.rate_hz, input.weight, input.delay);
             let active = input.active.clone();
-            trains.push(poisson_trains(model.seed, input.gid, law, active, &targets));
+            trains.push(match &input.profile {
+                None => {
+                    let law = (input.rate_hz, input.weight, input.delay);
+                    poisson_trains(model.seed, input.gid, law, active, &targets)
+                }
+                Some(p) => {
+                    let law = (p, input.weight, input.delay);
+                    inhomogeneous_trains(model.seed, input.gid, law, active, &targets)
+                }
+            });
         }
     }
     trains

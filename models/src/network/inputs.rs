@@ -12,7 +12,7 @@ use crate::error::ModelError;
 use crate::input::SpikeTimesDrive;
 use std::ops::Range;
 use toml::Spanned;
-use volley_engine::{CurrentSchedule, Gid, Spike, Time};
+use volley_engine::{CurrentSchedule, Gid, RateProfile, Spike, Time};
 
 /// A model's inputs.
 #[derive(Default)]
@@ -36,6 +36,8 @@ pub(super) struct PoissonInput {
     pub(super) delay: Time,
     /// Emissions happen in this span.
     pub(super) active: Range<Time>,
+    /// A rate that changes over time (then `rate_hz` is unused).
+    pub(super) profile: Option<RateProfile>,
     pub(super) targets: Vec<Gid>,
 }
 
@@ -80,7 +82,52 @@ pub(super) fn resolve(
                     weight: at.weight("weight", *weight)?,
                     delay: at.delay("delay_ms", *delay_ms)?,
                     active,
+                    profile: None,
                     targets: targets.iter().flat_map(|p| p.gids()).map(Gid).collect(),
+                });
+                inputs.n_nodes += 1;
+            }
+            InputKind::InhomogeneousPoisson {
+                rate_times_ms,
+                rate_values_hz,
+                weight,
+                delay_ms,
+                targets,
+                start_ms,
+                stop_ms,
+            } => {
+                if rate_times_ms.len() != rate_values_hz.len() || rate_times_ms.is_empty() {
+                    let m = format!(
+                        "{} rates for {} times: give one rate per time (at least one)",
+                        rate_values_hz.len(),
+                        rate_times_ms.len()
+                    );
+                    return Err(at.err("rate_values_hz", m));
+                }
+                let mut times: Vec<Time> = Vec::with_capacity(rate_times_ms.len());
+                for (k, &ms) in rate_times_ms.iter().enumerate() {
+                    let t = at.instant(&format!("rate_times_ms[{k}]"), ms)?;
+                    if times.last().is_some_and(|&s| s >= t) {
+                        return Err(at.err(&format!("rate_times_ms[{k}]"), "times must increase"));
+                    }
+                    times.push(t);
+                }
+                for (k, &hz) in rate_values_hz.iter().enumerate() {
+                    if !hz.is_finite() || hz < 0.0 {
+                        let m = format!("must be >= 0 Hz, got {hz}");
+                        return Err(at.err(&format!("rate_values_hz[{k}]"), m));
+                    }
+                }
+                let profile = RateProfile::new(&times, rate_values_hz)
+                    .ok_or_else(|| at.err("rate_values_hz", "not a valid rate profile"))?;
+                inputs.poisson.push(PoissonInput {
+                    gid: Gid(next),
+                    rate_hz: profile.max_hz(),
+                    weight: at.weight("weight", *weight)?,
+                    delay: at.delay("delay_ms", *delay_ms)?,
+                    active: active_span(&at, *start_ms, *stop_ms)?,
+                    profile: Some(profile),
+                    targets: gids(&at, targets, pops)?,
                 });
                 inputs.n_nodes += 1;
             }

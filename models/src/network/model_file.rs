@@ -321,6 +321,28 @@ pub enum InputKind {
         #[serde(default)]
         stop_ms: Option<f64>,
     },
+    /// One independent Poisson train per target neuron, its rate
+    /// piecewise constant (NEST's `inhomogeneous_poisson_generator`, in
+    /// continuous time): `rate_values_hz[k]` from `rate_times_ms[k]` on,
+    /// zero before the first.
+    InhomogeneousPoisson {
+        /// When the rate changes (ms), increasing.
+        rate_times_ms: Vec<f64>,
+        /// The rate from each time on (Hz).
+        rate_values_hz: Vec<f64>,
+        /// Weight (mV).
+        weight: f64,
+        /// Delay (ms), > 0.
+        delay_ms: f64,
+        /// Target population(s).
+        targets: Names,
+        /// Emissions from this time on (ms; default 0).
+        #[serde(default)]
+        start_ms: Option<f64>,
+        /// No emission at or after this time (ms; default never).
+        #[serde(default)]
+        stop_ms: Option<f64>,
+    },
     /// Channels that spike at given times, through synapses.
     SpikeTimes {
         /// Spike table `input,time_ms`.
@@ -377,6 +399,7 @@ impl InputKind {
     pub fn name(&self) -> &'static str {
         match self {
             InputKind::Poisson { .. } => "poisson",
+            InputKind::InhomogeneousPoisson { .. } => "inhomogeneous_poisson",
             InputKind::SpikeTimes { .. } => "spike_times",
             InputKind::EventCamera(_) => "event_camera",
             InputKind::Dc { .. } => "dc",

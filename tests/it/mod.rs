@@ -15,6 +15,7 @@ mod lif_exp;
 mod microcircuit;
 #[cfg(feature = "mpi")]
 mod mpi;
+mod parrot;
 mod plasticity;
 mod poisson;
 mod replay;

@@ -43,6 +43,8 @@ pub(super) struct PoissonInput {
 
 /// A current source: its schedule and the neurons it drives.
 pub(super) struct CurrentInput {
+    /// Where it is written (errors name it).
+    pub(super) site: Site,
     pub(super) schedule: CurrentSchedule,
     pub(super) targets: Vec<Gid>,
 }
@@ -173,6 +175,7 @@ pub(super) fn resolve(
                     points.push((span.end, 0.0));
                 }
                 inputs.currents.push(CurrentInput {
+                    site: at.clone(),
                     schedule: CurrentSchedule { points },
                     targets: gids(&at, targets, pops)?,
                 });
@@ -199,6 +202,7 @@ pub(super) fn resolve(
                     points.push((t, current(&at, &format!("amplitudes_pA[{k}]"), pa)?));
                 }
                 inputs.currents.push(CurrentInput {
+                    site: at.clone(),
                     schedule: CurrentSchedule { points },
                     targets: gids(&at, targets, pops)?,
                 });

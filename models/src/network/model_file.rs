@@ -84,7 +84,8 @@ pub struct PopulationSpec {
     /// named after the type.
     #[serde(default)]
     pub split_by_type: bool,
-    /// Model parameters (NEST names and units).
+    /// Model parameters (NEST names and units; none for `parrot`).
+    #[serde(default)]
     pub params: toml::Table,
     /// Initial potentials drawn per neuron, e.g. `{ dist = "normal", mean = -65.0, std = 5.0 }`.
     #[serde(default, rename = "V_m_init")]

@@ -77,6 +77,17 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         }
     }
     let inputs = inputs::resolve(ctx, &file.inputs, &pops, neurons.len(), ov)?;
+    for c in &inputs.currents {
+        if let Some(g) = c
+            .targets
+            .iter()
+            .find(|g| !neurons.params_of(g.0).takes_current())
+        {
+            let model = neurons.params_of(g.0).model_name();
+            let m = format!("neuron {} is a `{model}`, which takes no current", g.0);
+            return Err(c.site.err("targets", m));
+        }
+    }
     let mut rules = Vec::new();
     let mut projections = Vec::new();
     for (i, spec) in file.projections.iter().enumerate() {

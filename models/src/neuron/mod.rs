@@ -3,10 +3,12 @@
 pub mod decay;
 pub mod lif_delta;
 pub mod lif_exp;
+pub mod parrot;
 
 use decay::DecayTable;
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
+use parrot::ParrotParams;
 use slotmap::{new_key_type, DenseSlotMap};
 use std::sync::Arc;
 use volley_engine::{Dynamics, Input, Outcome, PlainNeurons, Response, Time};
@@ -17,7 +19,7 @@ new_key_type! {
 }
 
 /// The neuron models Volley knows, by the name used in model files.
-pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp"];
+pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp", "parrot"];
 
 /// The parameters every LIF model shares, for one validation.
 pub(crate) struct LifCommon {
@@ -86,6 +88,8 @@ pub enum NeuronParams {
     LifDelta(LifDeltaParams),
     /// `lif_exp`.
     LifExp(LifExpParams),
+    /// `parrot`.
+    Parrot(ParrotParams),
 }
 
 impl NeuronParams {
@@ -95,6 +99,7 @@ impl NeuronParams {
         let r = match model {
             "lif_delta" => v.try_into().map(NeuronParams::LifDelta),
             "lif_exp" => v.try_into().map(NeuronParams::LifExp),
+            "parrot" => v.try_into().map(NeuronParams::Parrot),
             _ => {
                 return Err(format!(
                     "unknown neuron model `{model}` (known: {})",
@@ -110,6 +115,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(p) => p.validate(),
             NeuronParams::LifExp(p) => p.validate(),
+            NeuronParams::Parrot(_) => Ok(()),
         }
     }
 
@@ -118,6 +124,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(p) => p.tau_minus,
             NeuronParams::LifExp(p) => p.tau_minus,
+            NeuronParams::Parrot(_) => None,
         }
         .unwrap_or(DEFAULT_TAU_MINUS)
     }
@@ -127,7 +134,13 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(_) => lif_delta::RECORDABLES,
             NeuronParams::LifExp(_) => lif_exp::RECORDABLES,
+            NeuronParams::Parrot(_) => &[],
         }
+    }
+
+    /// Whether current sources can drive it.
+    pub fn takes_current(&self) -> bool {
+        !matches!(self, NeuronParams::Parrot(_))
     }
 
     /// The threshold (mV).
@@ -135,6 +148,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(p) => p.V_th,
             NeuronParams::LifExp(p) => p.V_th,
+            NeuronParams::Parrot(_) => f64::NAN,
         }
     }
 
@@ -143,6 +157,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(_) => "lif_delta",
             NeuronParams::LifExp(_) => "lif_exp",
+            NeuronParams::Parrot(_) => "parrot",
         }
     }
 
@@ -151,6 +166,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(p) => p.V_m.unwrap_or(p.E_L),
             NeuronParams::LifExp(p) => p.V_m.unwrap_or(p.E_L),
+            NeuronParams::Parrot(_) => 0.0,
         }
     }
 }
@@ -160,6 +176,8 @@ impl NeuronParams {
 enum Kind {
     Delta,
     Exp,
+    /// No state: its packed position is unused.
+    Parrot,
 }
 
 /// All neurons of one partition. State lives in one dense slotmap per
@@ -194,8 +212,10 @@ pub struct NeuronStore {
     lif_delta_base: Vec<u16>,
     /// The same per `lif_exp` position.
     lif_exp_base: Vec<u16>,
-    /// Parameter set index → (is lif_exp, index within its model).
-    params: Vec<(bool, u16)>,
+    /// Parameter set index → (model, index within its model).
+    params: Vec<(Kind, u16)>,
+    /// Number of parrots (they make the store general).
+    parrots: u32,
     /// Decay tables by membrane time constant.
     decay_tables: Vec<Arc<DecayTable>>,
 }
@@ -214,11 +234,12 @@ impl NeuronStore {
     /// Register a parameter set; returns its index.
     pub fn add_params(&mut self, p: &NeuronParams) -> u16 {
         let entry = match p {
-            NeuronParams::LifDelta(p) => (false, self.lif_delta_set(p)),
+            NeuronParams::LifDelta(p) => (Kind::Delta, self.lif_delta_set(p)),
+            NeuronParams::Parrot(_) => (Kind::Parrot, 0),
             NeuronParams::LifExp(p) => {
                 self.lif_exp_consts.push(LifExpConsts::new(p));
                 self.lif_exp_params.push(p.clone());
-                (true, (self.lif_exp_consts.len() - 1) as u16)
+                (Kind::Exp, (self.lif_exp_consts.len() - 1) as u16)
             }
         };
         self.params.push(entry);
@@ -257,20 +278,25 @@ impl NeuronStore {
     /// Append a neuron with parameter set `params` and initial potential
     /// `v_m`. Its local index is the number of neurons added before it.
     pub fn push(&mut self, params: u16, v_m: f64) -> NeuronKey {
-        let (exp, k) = self.params[params as usize];
-        if exp {
-            let n = self.lif_exp_consts[k as usize].initial(k, v_m);
-            self.dense.push(self.lif_exp.len() as u32);
-            let key = self.lif_exp.insert(n);
-            self.kinds.push(Kind::Exp);
-            key
-        } else {
-            let n = self.lif_delta_consts[k as usize].initial(v_m);
-            self.dense.push(self.lif_delta.len() as u32);
-            self.lif_delta_sets.push(k);
-            let key = self.lif_delta.insert(n);
-            self.kinds.push(Kind::Delta);
-            key
+        let (kind, k) = self.params[params as usize];
+        self.kinds.push(kind);
+        match kind {
+            Kind::Exp => {
+                let n = self.lif_exp_consts[k as usize].initial(k, v_m);
+                self.dense.push(self.lif_exp.len() as u32);
+                self.lif_exp.insert(n)
+            }
+            Kind::Delta => {
+                let n = self.lif_delta_consts[k as usize].initial(v_m);
+                self.dense.push(self.lif_delta.len() as u32);
+                self.lif_delta_sets.push(k);
+                self.lif_delta.insert(n)
+            }
+            Kind::Parrot => {
+                self.dense.push(0);
+                self.parrots += 1;
+                NeuronKey::default()
+            }
         }
     }
 
@@ -278,6 +304,7 @@ impl NeuronStore {
     pub fn t_ref(&self, i: u32) -> Option<Time> {
         let pos = *self.dense.get(i as usize)? as usize;
         Some(match self.kinds[i as usize] {
+            Kind::Parrot => Time::ZERO,
             Kind::Delta => self.lif_delta_consts[self.lif_delta_sets[pos] as usize].t_ref(),
             Kind::Exp => {
                 let n = self.lif_exp.values_as_slice().get(pos)?;
@@ -290,6 +317,7 @@ impl NeuronStore {
     pub fn v_m(&self, i: u32) -> Option<f64> {
         let pos = *self.dense.get(i as usize)? as usize;
         Some(match self.kinds[i as usize] {
+            Kind::Parrot => return None,
             Kind::Delta => {
                 let n = self.lif_delta.values_as_slice().get(pos)?;
                 n.v_m(&self.lif_delta_consts[self.lif_delta_sets[pos] as usize])
@@ -310,6 +338,7 @@ impl Dynamics for NeuronStore {
     fn start(&mut self, i: u32, t: Time) -> Response {
         let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
+            Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.start(&self.lif_delta_consts[self.lif_delta_sets[pos] as usize], t)
@@ -325,6 +354,7 @@ impl Dynamics for NeuronStore {
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
         let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
+            Kind::Parrot => parrot::echo(lag),
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.on_input(
@@ -350,7 +380,9 @@ impl Dynamics for NeuronStore {
     /// Plain when every neuron is a `lif_delta` that no constant current
     /// drives over threshold (checked once; the engine asks at start).
     fn is_plain(&self) -> bool {
-        self.lif_exp.is_empty() && self.lif_delta_consts.iter().all(|c| !c.self_firing())
+        self.parrots == 0
+            && self.lif_exp.is_empty()
+            && self.lif_delta_consts.iter().all(|c| !c.self_firing())
     }
 
     type Plain<'a> = PlainLifDeltas<'a>;
@@ -373,6 +405,7 @@ impl Dynamics for NeuronStore {
 
     fn recordables(&self, i: u32) -> &'static [&'static str] {
         match self.kinds[i as usize] {
+            Kind::Parrot => &[],
             Kind::Delta => lif_delta::RECORDABLES,
             Kind::Exp => lif_exp::RECORDABLES,
         }
@@ -381,6 +414,7 @@ impl Dynamics for NeuronStore {
     fn sample(&self, i: u32, t: Time, out: &mut [f64]) {
         let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
+            Kind::Parrot => {}
             Kind::Delta => {
                 let n = &self.lif_delta.values_as_slice()[pos];
                 out[0] = n.v_m_at(&self.lif_delta_consts[self.lif_delta_sets[pos] as usize], t);
@@ -396,6 +430,7 @@ impl Dynamics for NeuronStore {
     fn set_current(&mut self, i: u32, t: Time, pa: f64) -> Response {
         let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
+            Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 if self.lif_delta_base.is_empty() {
                     self.lif_delta_base = self.lif_delta_sets.clone();
@@ -435,6 +470,7 @@ impl Dynamics for NeuronStore {
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
         let pos = self.dense[i as usize] as usize;
         match self.kinds[i as usize] {
+            Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
                 n.on_forecast(&self.lif_delta_consts[self.lif_delta_sets[pos] as usize], t)

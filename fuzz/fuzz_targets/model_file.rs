@@ -1,11 +1,13 @@
 //! Model files are outside data: parsing any bytes must give a model or an
-//! error, never a panic — including the synapse-model tables and the
-//! population slices (`"E[0:50]"`) of every name.
+//! error, never a panic — including the synapse-model tables, the
+//! population slices (`"E[0:50]"`) of every name, rate profiles and
+//! multimeter neuron lists.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use volley_models::network::model_file::{InputKind, Names, RecorderSpec};
+use volley_engine::{RateProfile, Time};
+use volley_models::network::model_file::{InputKind, Names, NeuronChoice, RecorderSpec};
 use volley_models::network::selection;
 use volley_models::synapse::SynapseRule;
 
@@ -26,13 +28,45 @@ fuzz_target!(|data: &[u8]| {
             for i in &file.inputs {
                 match &i.get_ref().kind {
                     InputKind::Poisson { targets, .. } => slices(Some(targets)),
+                    InputKind::InhomogeneousPoisson {
+                        targets,
+                        rate_times_ms,
+                        rate_values_hz,
+                        ..
+                    } => {
+                        slices(Some(targets));
+                        let times: Vec<Time> = rate_times_ms
+                            .iter()
+                            .map(|&ms| Time::from_ms(ms).unwrap_or(Time::ZERO))
+                            .collect();
+                        if let Some(p) = RateProfile::new(&times, rate_values_hz) {
+                            let mut rng = <rand_xoshiro::Xoroshiro128PlusPlus as
+                                rand_xoshiro::rand_core::SeedableRng>::seed_from_u64(1);
+                            let mut t = 0u64;
+                            for _ in 0..64 {
+                                let d = p.shifted(Time(7)).interval_after(t, &mut rng);
+                                if d == u64::MAX {
+                                    break;
+                                }
+                                t = t.saturating_add(d);
+                            }
+                        }
+                    }
                     InputKind::SpikeTimes { targets, .. } => slices(targets.as_ref()),
                     InputKind::EventCamera(c) => slices(Some(&c.targets)),
+                    InputKind::Dc { targets, .. } | InputKind::StepCurrent { targets, .. } => {
+                        slices(Some(targets))
+                    }
                 }
             }
             for r in &file.recorders {
-                if let RecorderSpec::Spikes { populations, .. } = r.get_ref() {
-                    slices(populations.as_ref());
+                match r.get_ref() {
+                    RecorderSpec::Spikes { populations, .. } => slices(populations.as_ref()),
+                    RecorderSpec::Multimeter {
+                        neurons: NeuronChoice::Names(n),
+                        ..
+                    } => slices(Some(n)),
+                    _ => {}
                 }
             }
             for p in &file.projections {

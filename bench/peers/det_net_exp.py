@@ -14,7 +14,9 @@ the spikes (neuron,time_ms with NEST's step and offset combined) of three runs:
 - spikes_nest_lossless_tau2.csv: iaf_psc_exp_ps_lossless, tau_syn_ex = tau_syn_in = 2 ms
   (NEST's lossless threshold detection needs equal synaptic time constants);
 - spikes_nest_ps_tau2.csv: iaf_psc_exp_ps, the same parameters;
-- spikes_nest_ps_tau5.csv: iaf_psc_exp_ps with tau_syn_in = 5 ms.
+- spikes_nest_ps_tau5.csv: iaf_psc_exp_ps with tau_syn_in = 5 ms;
+- spikes_nest_alpha_tau5.csv: iaf_psc_alpha_ps (alpha-shaped currents peaking at the
+  weight), tau_syn_in = 5 ms, for `lif_alpha`.
 iaf_psc_exp_ps tests the threshold only at input times and at the end of each
 0.125 ms step, so it misses crossings that start and end between two such points.
 """
@@ -109,7 +111,8 @@ def main():
     runs = {}
     for name, model, tau_in in [("lossless_tau2", "iaf_psc_exp_ps_lossless", 2.0),
                                 ("ps_tau2", "iaf_psc_exp_ps", 2.0),
-                                ("ps_tau5", "iaf_psc_exp_ps", 5.0)]:
+                                ("ps_tau5", "iaf_psc_exp_ps", 5.0),
+                                ("alpha_tau5", "iaf_psc_alpha_ps", 5.0)]:
         out = simulate(v0, rows, spikes, in_rows, a.simtime, model, tau_in)
         with open(os.path.join(a.outdir, f"spikes_nest_{name}.csv"), "w") as f:
             f.write("neuron,time_ms\n")

@@ -55,6 +55,12 @@ MODELS = {
                    "t_ref": 2.0, "tau_syn_ex": 2.0, "tau_syn_in": 5.0, "I_e": 300.0},
         "J_E": 40.0, "J_I": -160.0, "J_IN": 90.0, "record": ["V_m"],
     },
+    "alpha": {
+        "nest": "iaf_psc_alpha_ps", "volley": "lif_alpha",
+        "params": {"E_L": -70.0, "V_reset": -70.0, "V_th": -55.0, "C_m": 250.0, "tau_m": 10.0,
+                   "t_ref": 2.0, "tau_syn_ex": 2.0, "tau_syn_in": 5.0, "I_e": 300.0},
+        "J_E": 20.0, "J_I": -70.0, "J_IN": 40.0, "record": ["V_m", "I_syn_ex", "I_syn_in"],
+    },
 }
 
 

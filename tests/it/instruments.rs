@@ -8,26 +8,32 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use volley_models::PartitionScheme;
 
-/// NEST's samples: `(step of 0.1 ms, gid) -> V_m`.
-fn nest_samples(name: &str) -> BTreeMap<(u64, u32), f64> {
+/// Samples by `(step of 0.1 ms, gid)`: the recorded values, in order.
+type Samples = BTreeMap<(u64, u32), Vec<f64>>;
+
+/// NEST's samples (`step,gid,<vars>`) and the header's variables.
+fn nest_samples(name: &str) -> (Samples, String) {
     let path = root().join(format!("tests/data/instruments/multimeter_nest_{name}.csv"));
     let text = std::fs::read_to_string(path).expect("reference samples");
-    text.lines()
+    let head = text.lines().next().unwrap();
+    let head = head.trim_start_matches("step,gid,").to_string();
+    let rows = text
+        .lines()
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (
-                (f[0].parse().unwrap(), f[1].parse().unwrap()),
-                f[2].parse().unwrap(),
-            )
+            let values = f[2..].iter().map(|v| v.parse().unwrap()).collect();
+            ((f[0].parse().unwrap(), f[1].parse().unwrap()), values)
         })
-        .collect()
+        .collect();
+    (rows, head)
 }
 
-/// Ours, from `multimeter.csv` (`time_ms,gid,V_m`).
-fn our_samples(dir: &Path) -> BTreeMap<(u64, u32), f64> {
+/// Ours, from `multimeter.csv` (`time_ms,gid,<vars>`), which must record `vars`.
+fn our_samples(dir: &Path, vars: &str) -> Samples {
     let text = std::fs::read_to_string(dir.join("multimeter.csv")).expect("multimeter.csv");
-    assert!(text.starts_with("time_ms,gid,V_m\n"), "{}", &text[..40]);
+    let head = format!("time_ms,gid,{vars}\n");
+    assert!(text.starts_with(&head), "{}", &text[..40]);
     text.lines()
         .skip(1)
         .map(|l| {
@@ -35,7 +41,8 @@ fn our_samples(dir: &Path) -> BTreeMap<(u64, u32), f64> {
             let t: f64 = f[0].parse().unwrap();
             let step = (t / 0.1).round();
             assert!((step * 0.1 - t).abs() < 1e-9, "sample off the grid: {t}");
-            ((step as u64, f[1].parse().unwrap()), f[2].parse().unwrap())
+            let values = f[2..].iter().map(|v| v.parse().unwrap()).collect();
+            ((step as u64, f[1].parse().unwrap()), values)
         })
         .collect()
 }
@@ -44,7 +51,7 @@ fn check(name: &str, spikes: usize) {
     let model = root().join(format!("tests/data/instruments/{name}.toml"));
     let nest_spikes =
         trains(&root().join(format!("tests/data/instruments/spikes_nest_{name}.csv")));
-    let nest = nest_samples(name);
+    let (nest, vars) = nest_samples(name);
     let mut first: Option<String> = None;
     for (threads, scheme) in [
         (1, PartitionScheme::Contiguous),
@@ -59,18 +66,20 @@ fn check(name: &str, spikes: usize) {
             "{name} on {threads} threads: first divergence at {:?} ms",
             c.first_divergence
         );
-        let ours = our_samples(out.path());
+        let ours = our_samples(out.path(), &vars);
         // NEST delivers samples up to T - min_delay; we have every one before T.
         assert_eq!(ours.len(), 20 * 1999);
         assert!(nest.len() > 20 * 1980, "{}", nest.len());
         let mut worst = 0.0f64;
         for (k, v) in &nest {
             let o = ours.get(k).unwrap_or_else(|| panic!("no sample at {k:?}"));
-            worst = worst.max((o - v).abs());
+            for (a, b) in o.iter().zip(v) {
+                worst = worst.max((a - b).abs());
+            }
         }
         assert!(
             worst < 1e-9,
-            "{name} on {threads} threads: V_m off by {worst} mV"
+            "{name} on {threads} threads: {vars} off by {worst}"
         );
         // The file itself is the same for any partitioning.
         let text = std::fs::read_to_string(out.path().join("multimeter.csv")).unwrap();
@@ -90,6 +99,12 @@ fn lif_delta_with_dc_and_step_currents_matches_nest_spikes_and_membrane_potentia
 #[test]
 fn lif_exp_with_dc_and_step_currents_matches_nest_spikes_and_membrane_potential() {
     check("exp", 292);
+}
+
+#[test]
+fn lif_alpha_with_dc_and_step_currents_matches_nest_spikes_potential_and_currents() {
+    // iaf_psc_alpha_ps, V_m, I_syn_ex and I_syn_in.
+    check("alpha", 329);
 }
 
 /// `model` (an example) with a multimeter on `neurons` added.
@@ -163,14 +178,14 @@ fn npy_output_holds_the_csv_samples() {
     );
     let (_, a) = run_on(&csv, Some(50.0), 2, PartitionScheme::Contiguous);
     let (_, b) = run_on(&npy, Some(50.0), 2, PartitionScheme::Contiguous);
-    let ours = our_samples(a.path());
+    let ours = our_samples(a.path(), "V_m");
     let bytes = std::fs::read(b.path().join("multimeter.npy")).unwrap();
     let file = npyz::NpyFile::new(&bytes[..]).unwrap();
     assert_eq!(file.shape(), &[20 * 499, 3]);
     let values: Vec<f64> = file.into_vec().unwrap();
     let mut from_npy = BTreeMap::new();
     for row in values.chunks_exact(3) {
-        from_npy.insert(((row[0] / 0.1).round() as u64, row[1] as u32), row[2]);
+        from_npy.insert(((row[0] / 0.1).round() as u64, row[1] as u32), vec![row[2]]);
     }
     assert_eq!(from_npy, ours);
 }

@@ -11,6 +11,7 @@ mod event_readers;
 mod generators;
 mod instruments;
 mod kernel;
+mod lif_alpha;
 mod lif_exp;
 mod microcircuit;
 #[cfg(feature = "mpi")]

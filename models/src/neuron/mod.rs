@@ -1,11 +1,13 @@
 //! Neuron models and the per-partition neuron store.
 
 pub mod decay;
+pub mod lif_alpha;
 pub mod lif_delta;
 pub mod lif_exp;
 pub mod parrot;
 
 use decay::DecayTable;
+use lif_alpha::{LifAlphaConsts, LifAlphaNeuron};
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use parrot::ParrotParams;
@@ -19,7 +21,7 @@ new_key_type! {
 }
 
 /// The neuron models Volley knows, by the name used in model files.
-pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp", "parrot"];
+pub const MODEL_NAMES: &[&str] = &["lif_delta", "lif_exp", "lif_alpha", "parrot"];
 
 /// The parameters every LIF model shares, for one validation.
 pub(crate) struct LifCommon {
@@ -88,6 +90,8 @@ pub enum NeuronParams {
     LifDelta(LifDeltaParams),
     /// `lif_exp`.
     LifExp(LifExpParams),
+    /// `lif_alpha` (the parameters of `lif_exp`).
+    LifAlpha(LifExpParams),
     /// `parrot`.
     Parrot(ParrotParams),
 }
@@ -99,6 +103,7 @@ impl NeuronParams {
         let r = match model {
             "lif_delta" => v.try_into().map(NeuronParams::LifDelta),
             "lif_exp" => v.try_into().map(NeuronParams::LifExp),
+            "lif_alpha" => v.try_into().map(NeuronParams::LifAlpha),
             "parrot" => v.try_into().map(NeuronParams::Parrot),
             _ => {
                 return Err(format!(
@@ -114,7 +119,7 @@ impl NeuronParams {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         match self {
             NeuronParams::LifDelta(p) => p.validate(),
-            NeuronParams::LifExp(p) => p.validate(),
+            NeuronParams::LifExp(p) | NeuronParams::LifAlpha(p) => p.validate(),
             NeuronParams::Parrot(_) => Ok(()),
         }
     }
@@ -123,7 +128,7 @@ impl NeuronParams {
     pub fn tau_minus(&self) -> f64 {
         match self {
             NeuronParams::LifDelta(p) => p.tau_minus,
-            NeuronParams::LifExp(p) => p.tau_minus,
+            NeuronParams::LifExp(p) | NeuronParams::LifAlpha(p) => p.tau_minus,
             NeuronParams::Parrot(_) => None,
         }
         .unwrap_or(DEFAULT_TAU_MINUS)
@@ -134,6 +139,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(_) => lif_delta::RECORDABLES,
             NeuronParams::LifExp(_) => lif_exp::RECORDABLES,
+            NeuronParams::LifAlpha(_) => lif_alpha::RECORDABLES,
             NeuronParams::Parrot(_) => &[],
         }
     }
@@ -147,7 +153,7 @@ impl NeuronParams {
     pub fn v_th(&self) -> f64 {
         match self {
             NeuronParams::LifDelta(p) => p.V_th,
-            NeuronParams::LifExp(p) => p.V_th,
+            NeuronParams::LifExp(p) | NeuronParams::LifAlpha(p) => p.V_th,
             NeuronParams::Parrot(_) => f64::NAN,
         }
     }
@@ -157,6 +163,7 @@ impl NeuronParams {
         match self {
             NeuronParams::LifDelta(_) => "lif_delta",
             NeuronParams::LifExp(_) => "lif_exp",
+            NeuronParams::LifAlpha(_) => "lif_alpha",
             NeuronParams::Parrot(_) => "parrot",
         }
     }
@@ -165,7 +172,7 @@ impl NeuronParams {
     pub fn v_m(&self) -> f64 {
         match self {
             NeuronParams::LifDelta(p) => p.V_m.unwrap_or(p.E_L),
-            NeuronParams::LifExp(p) => p.V_m.unwrap_or(p.E_L),
+            NeuronParams::LifExp(p) | NeuronParams::LifAlpha(p) => p.V_m.unwrap_or(p.E_L),
             NeuronParams::Parrot(_) => 0.0,
         }
     }
@@ -176,6 +183,7 @@ impl NeuronParams {
 enum Kind {
     Delta,
     Exp,
+    Alpha,
     /// No state: its packed position is unused.
     Parrot,
 }
@@ -207,6 +215,10 @@ pub struct NeuronStore {
     lif_exp_consts: Vec<LifExpConsts>,
     /// The parameters each of `lif_exp_consts` was derived from.
     lif_exp_params: Vec<LifExpParams>,
+    lif_alpha: DenseSlotMap<NeuronKey, LifAlphaNeuron>,
+    lif_alpha_consts: Vec<LifAlphaConsts>,
+    lif_alpha_params: Vec<LifExpParams>,
+    lif_alpha_base: Vec<u16>,
     /// Per `lif_delta` position: the set it was built with, to which an
     /// injected current adds (filled at the first current change).
     lif_delta_base: Vec<u16>,
@@ -241,6 +253,11 @@ impl NeuronStore {
                 self.lif_exp_params.push(p.clone());
                 (Kind::Exp, (self.lif_exp_consts.len() - 1) as u16)
             }
+            NeuronParams::LifAlpha(p) => {
+                self.lif_alpha_consts.push(LifAlphaConsts::new(p));
+                self.lif_alpha_params.push(p.clone());
+                (Kind::Alpha, (self.lif_alpha_consts.len() - 1) as u16)
+            }
         };
         self.params.push(entry);
         (self.params.len() - 1) as u16
@@ -269,6 +286,17 @@ impl NeuronStore {
         Self::set_index(self.lif_exp_consts.len() - 1)
     }
 
+    /// The `lif_alpha` constants of `p`, derived for an injected current
+    /// (equal sets share one entry).
+    fn lif_alpha_set(&mut self, p: &LifExpParams) -> u16 {
+        if let Some(k) = self.lif_alpha_params.iter().position(|q| q == p) {
+            return k as u16;
+        }
+        self.lif_alpha_consts.push(LifAlphaConsts::new(p));
+        self.lif_alpha_params.push(p.clone());
+        Self::set_index(self.lif_alpha_consts.len() - 1)
+    }
+
     fn set_index(k: usize) -> u16 {
         u16::try_from(k).expect(
             "more than 65 536 parameter sets (with injected current levels) in one partition",
@@ -285,6 +313,11 @@ impl NeuronStore {
                 let n = self.lif_exp_consts[k as usize].initial(k, v_m);
                 self.dense.push(self.lif_exp.len() as u32);
                 self.lif_exp.insert(n)
+            }
+            Kind::Alpha => {
+                let n = self.lif_alpha_consts[k as usize].initial(k, v_m);
+                self.dense.push(self.lif_alpha.len() as u32);
+                self.lif_alpha.insert(n)
             }
             Kind::Delta => {
                 let n = self.lif_delta_consts[k as usize].initial(v_m);
@@ -310,6 +343,10 @@ impl NeuronStore {
                 let n = self.lif_exp.values_as_slice().get(pos)?;
                 self.lif_exp_consts[n.params as usize].t_ref()
             }
+            Kind::Alpha => {
+                let n = self.lif_alpha.values_as_slice().get(pos)?;
+                self.lif_alpha_consts[n.params as usize].t_ref()
+            }
         })
     }
 
@@ -325,6 +362,10 @@ impl NeuronStore {
             Kind::Exp => {
                 let n = self.lif_exp.values_as_slice().get(pos)?;
                 n.v_m(&self.lif_exp_consts[n.params as usize])
+            }
+            Kind::Alpha => {
+                let n = self.lif_alpha.values_as_slice().get(pos)?;
+                n.v_m(&self.lif_alpha_consts[n.params as usize])
             }
         })
     }
@@ -346,6 +387,10 @@ impl Dynamics for NeuronStore {
             Kind::Exp => {
                 let n = &mut self.lif_exp.values_as_mut_slice()[pos];
                 n.start(&self.lif_exp_consts[n.params as usize], t)
+            }
+            Kind::Alpha => {
+                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
+                n.start(&self.lif_alpha_consts[n.params as usize], t)
             }
         }
     }
@@ -374,6 +419,16 @@ impl Dynamics for NeuronStore {
                     input.inhibitory,
                 )
             }
+            Kind::Alpha => {
+                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
+                n.on_input(
+                    &self.lif_alpha_consts[n.params as usize],
+                    t,
+                    lag as f64,
+                    input.excitatory,
+                    input.inhibitory,
+                )
+            }
         }
     }
 
@@ -382,6 +437,7 @@ impl Dynamics for NeuronStore {
     fn is_plain(&self) -> bool {
         self.parrots == 0
             && self.lif_exp.is_empty()
+            && self.lif_alpha.is_empty()
             && self.lif_delta_consts.iter().all(|c| !c.self_firing())
     }
 
@@ -408,6 +464,7 @@ impl Dynamics for NeuronStore {
             Kind::Parrot => &[],
             Kind::Delta => lif_delta::RECORDABLES,
             Kind::Exp => lif_exp::RECORDABLES,
+            Kind::Alpha => lif_alpha::RECORDABLES,
         }
     }
 
@@ -422,6 +479,11 @@ impl Dynamics for NeuronStore {
             Kind::Exp => {
                 let n = &self.lif_exp.values_as_slice()[pos];
                 let (v, ex, inh) = n.state_at(&self.lif_exp_consts[n.params as usize], t);
+                out[..3].copy_from_slice(&[v, ex, inh]);
+            }
+            Kind::Alpha => {
+                let n = &self.lif_alpha.values_as_slice()[pos];
+                let (v, ex, inh) = n.state_at(&self.lif_alpha_consts[n.params as usize], t);
                 out[..3].copy_from_slice(&[v, ex, inh]);
             }
         }
@@ -463,6 +525,22 @@ impl Dynamics for NeuronStore {
                     t,
                 )
             }
+            Kind::Alpha => {
+                if self.lif_alpha_base.is_empty() {
+                    self.lif_alpha_base = self.lif_alpha.values().map(|n| n.params).collect();
+                }
+                let base = self.lif_alpha_base[pos] as usize;
+                let mut p = self.lif_alpha_params[base].clone();
+                p.I_e += pa;
+                let to = self.lif_alpha_set(&p);
+                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
+                let from = std::mem::replace(&mut n.params, to);
+                n.switch_current(
+                    &self.lif_alpha_consts[from as usize],
+                    &self.lif_alpha_consts[to as usize],
+                    t,
+                )
+            }
         }
     }
 
@@ -478,6 +556,10 @@ impl Dynamics for NeuronStore {
             Kind::Exp => {
                 let n = &mut self.lif_exp.values_as_mut_slice()[pos];
                 n.on_forecast(&self.lif_exp_consts[n.params as usize], t)
+            }
+            Kind::Alpha => {
+                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
+                n.on_forecast(&self.lif_alpha_consts[n.params as usize], t)
             }
         }
     }

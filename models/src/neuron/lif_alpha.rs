@@ -1,0 +1,639 @@
+//! `lif_alpha`: leaky integrate-and-fire neuron with alpha-shaped synaptic
+//! currents, solved exactly in continuous time — NEST's `iaf_psc_alpha_ps`,
+//! with its parameter names (those of `lif_exp`):
+//! - `dV/dt = -(V - E_L)/tau_m + (I_ex + I_in + I_e)/C_m`; each current is
+//!   an alpha function, `dI/dt = D - I/tau_syn`, `dD/dt = -D/tau_syn`,
+//!   propagated exactly between events;
+//! - an input of weight `w` (pA) makes `D_ex += w·e/tau_syn_ex` (w ≥ 0) or
+//!   `D_in += w·e/tau_syn_in` (w < 0): a current that peaks at `w`
+//!   `tau_syn` after the arrival;
+//! - the neuron fires when `V` reaches `V_th`, at the first crossing of the
+//!   free trajectory after each event, found by branch and bound: on an
+//!   interval, `V` is at most the sum of the maxima of its terms (each
+//!   `(a + b·s)·e^(-s/tau)` has one extremum, known in closed form), so an
+//!   interval whose bound stays below threshold holds no crossing, and the
+//!   rest is split, earliest half first, down to f64 precision — no
+//!   crossing is missed, however briefly the threshold is touched;
+//! - after a spike `V = V_reset` for exactly `t_ref`; the currents evolve and
+//!   inputs during refractoriness are added to them (as NEST).
+
+use super::lif_exp::LifExpParams;
+use std::f64::consts::E;
+use volley_engine::{Forecast, Response, Time};
+
+/// The state variables a multimeter can record (NEST's names; pA for the
+/// currents).
+pub const RECORDABLES: &[&str] = &["V_m", "I_syn_ex", "I_syn_in"];
+
+/// One alpha current: `I` and its drive `D` (`dI/dt = D - I/tau`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Alpha {
+    d: f64,
+    i: f64,
+}
+
+/// Constants derived once per parameter set (potentials relative to `E_L`).
+#[derive(Clone, Debug)]
+pub struct LifAlphaConsts {
+    tau_m: f64,
+    c_m: f64,
+    tau: [f64; 2],
+    i_e: f64,
+    /// Asymptotic potential under `I_e` alone.
+    v_inf: f64,
+    theta: f64,
+    reset: f64,
+    v_min: f64,
+    t_ref: Time,
+    e_l: f64,
+}
+
+/// Intervals the crossing search scans at a time (fractions of the shortest
+/// time constant), and the most it scans before giving up on a trajectory
+/// that creeps towards a threshold equal to its asymptote.
+const SCAN_STEPS_PER_TAU: f64 = 4.0;
+const MAX_SCANS: usize = 100_000;
+
+impl LifAlphaConsts {
+    /// Derive the constants of validated parameters.
+    pub fn new(p: &LifExpParams) -> Self {
+        LifAlphaConsts {
+            tau_m: p.tau_m,
+            c_m: p.C_m,
+            tau: [p.tau_syn_ex, p.tau_syn_in],
+            i_e: p.I_e,
+            v_inf: p.I_e * p.tau_m / p.C_m,
+            theta: p.V_th - p.E_L,
+            reset: p.V_reset - p.E_L,
+            v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+            t_ref: Time::from_ms_saturating(p.t_ref),
+            e_l: p.E_L,
+        }
+    }
+
+    /// The refractory period.
+    pub fn t_ref(&self) -> Time {
+        self.t_ref
+    }
+
+    /// The initial state of a neuron at potential `v_m` (absolute mV).
+    pub fn initial(&self, params_index: u16, v_m: f64) -> LifAlphaNeuron {
+        LifAlphaNeuron {
+            y: v_m - self.e_l,
+            syn: [Alpha::default(); 2],
+            last: Time::ZERO,
+            lag: 0.0,
+            refractory_until: Time::ZERO,
+            refractory_lag: 0.0,
+            forecast_lag: 0.0,
+            params: params_index,
+        }
+    }
+
+    /// `∫0^t e^(-g s) ds` and `∫0^t s e^(-g s) ds`, times `e^(-t/tau_m)`:
+    /// the response of V (times `C_m`) to the current `a + b s` under
+    /// `e^(-s/tau)` over `t`, `g = 1/tau - 1/tau_m` (stable for `g → 0`).
+    #[inline]
+    fn kernels(&self, tau: f64, t: f64, em: f64) -> (f64, f64) {
+        let g = 1.0 / tau - 1.0 / self.tau_m;
+        let x = g * t;
+        if x.abs() < 0.1 {
+            // Series of ∫0^t s^n e^(-g s) ds / t^(n+1) in powers of -x (the
+            // closed form cancels to eps/x² here).
+            let (mut k0, mut k1, mut term) = (0.0, 0.0, 1.0);
+            for n in 0..16 {
+                k0 += term / (n + 1) as f64;
+                k1 += term / (n + 2) as f64;
+                term *= -x / (n + 1) as f64;
+            }
+            let e = em + 1.0;
+            return (e * k0 * t, e * k1 * t * t);
+        }
+        let d = (-t / tau).exp();
+        let e = em + 1.0;
+        // e^(-t/tau_m) (1 - e^(-x)) / g and e^(-t/tau_m) (1 - e^(-x)(1 + x)) / g².
+        (-e * (-x).exp_m1() / g, (e - d * (1.0 + x)) / (g * g))
+    }
+
+    /// State `(y, syn)` after `dt` ms of free evolution.
+    #[inline]
+    fn evolve(&self, y: f64, syn: [Alpha; 2], dt: f64) -> (f64, [Alpha; 2]) {
+        let em = (-dt / self.tau_m).exp_m1();
+        let mut y = -self.tau_m / self.c_m * em * self.i_e + em * y + y;
+        let mut out = syn;
+        for (k, s) in syn.iter().enumerate() {
+            if s.d == 0.0 && s.i == 0.0 {
+                continue;
+            }
+            let (k0, k1) = self.kernels(self.tau[k], dt, em);
+            y += (s.i * k0 + s.d * k1) / self.c_m;
+            let decay = (-dt / self.tau[k]).exp();
+            out[k] = Alpha {
+                d: s.d * decay,
+                i: (s.i + dt * s.d) * decay,
+            };
+        }
+        (y, out)
+    }
+
+    /// An upper bound of the potential from now on: the higher of the
+    /// present potential and the asymptote, plus all the charge the
+    /// positive parts of the currents can still carry.
+    fn ceiling(&self, y: f64, syn: &[Alpha; 2]) -> f64 {
+        let charge: f64 = syn
+            .iter()
+            .zip(self.tau)
+            .map(|(s, tau)| s.i.max(0.0) * tau + s.d.max(0.0) * tau * tau)
+            .sum();
+        y.max(self.v_inf) + charge / self.c_m
+    }
+
+    /// The free trajectory from `(y, syn)` as a sum of terms:
+    /// `V(s) = v_inf + A e^(-s/tau_m) + Σ (B + C s + Q s²) e^(-s/tau)`.
+    fn terms(&self, y: f64, syn: &[Alpha; 2]) -> Terms {
+        let mut t = Terms {
+            a: y - self.v_inf,
+            syn: [(0.0, 0.0, 0.0, 1.0); 2],
+        };
+        for (k, (s, &tau)) in syn.iter().zip(&self.tau).enumerate() {
+            if s.d == 0.0 && s.i == 0.0 {
+                continue;
+            }
+            let g = 1.0 / tau - 1.0 / self.tau_m;
+            if g.abs() < 1e-9 / self.tau_m {
+                // Equal time constants: (I s + D s²/2) e^(-s/tau) / C.
+                t.syn[k] = (0.0, s.i / self.c_m, s.d / (2.0 * self.c_m), tau);
+                continue;
+            }
+            // From the kernels: [I/g + D/g²] (e^(-s/tau_m) - e^(-s/tau))
+            // - D s e^(-s/tau) / g, over C.
+            let p = (s.i / g + s.d / (g * g)) / self.c_m;
+            t.a += p;
+            t.syn[k] = (-p, -s.d / g / self.c_m, 0.0, tau);
+        }
+        t
+    }
+
+    /// An upper bound of the potential over `[0, h]` from `(y, syn)` (at
+    /// `y` below threshold): the lower of two — the sum of each term's
+    /// maximum there (each has one or two extrema, known in closed form),
+    /// and the Taylor bound `V(0) + V'(0) s + M s²/2` with `M` a bound of
+    /// `V''` (tight on short intervals, where the terms' maxima are not).
+    #[cfg(test)]
+    fn bound(&self, y: f64, syn: &[Alpha; 2], h: f64) -> f64 {
+        self.shape(y, syn, h).0
+    }
+
+    /// [`bound`](Self::bound) over `[0, h]`, with `V'(0)` and a bound of
+    /// `|V''|` there.
+    fn shape(&self, y: f64, syn: &[Alpha; 2], h: f64) -> (f64, f64, f64) {
+        let t = self.terms(y, syn);
+        let mut sum = self.v_inf + t.a.max(t.a * (-h / self.tau_m).exp());
+        let mut slope = -t.a / self.tau_m;
+        let mut curve = t.a.abs() / (self.tau_m * self.tau_m);
+        for &(b, c, q, tau) in &t.syn {
+            if b == 0.0 && c == 0.0 && q == 0.0 {
+                continue;
+            }
+            let f = |u: f64| (b + c * u + q * u * u) * (-u / tau).exp();
+            sum += max_on(f, h, &critical(b, c, q, tau));
+            slope += c - b / tau;
+            curve += (2.0 * q.abs()
+                + 2.0 * (c.abs() + 2.0 * q.abs() * h) / tau
+                + (b.abs() + c.abs() * h + q.abs() * h * h) / (tau * tau))
+                .abs();
+        }
+        let taylor = y + (slope * h + curve * h * h / 2.0).max(0.0);
+        let top = sum.min(taylor);
+        // Against rounding in the terms' sums.
+        (top + 1e-12 * (1.0 + top.abs()), slope, curve)
+    }
+
+    /// Time (ms) of the first threshold crossing of the free trajectory from
+    /// `(y, syn)` (below threshold), or `None` if it never crosses.
+    fn first_crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
+        if y >= self.theta {
+            return Some(0.0);
+        }
+        let h = self.tau_m.min(self.tau[0]).min(self.tau[1]) / SCAN_STEPS_PER_TAU;
+        let (mut from, mut y, mut syn) = (0.0, y, syn);
+        for _ in 0..MAX_SCANS {
+            if self.ceiling(y, &syn) < self.theta {
+                return None;
+            }
+            if let Some(s) = self.search(y, syn, 0.0, h) {
+                return Some(from + s);
+            }
+            (y, syn) = self.evolve(y, syn, h);
+            from += h;
+        }
+        None
+    }
+
+    /// The first crossing in `[a, b]` (relative to the state `(y, syn)` at
+    /// 0), earliest half first; `None` if the bounds rule it out. Where
+    /// `V` is monotone increasing over the interval (its slope stays
+    /// positive under the bound of `V''`) a crossing is unique and is
+    /// solved for directly.
+    fn search(&self, y: f64, syn: [Alpha; 2], a: f64, b: f64) -> Option<f64> {
+        let (ya, sa) = if a == 0.0 {
+            (y, syn)
+        } else {
+            self.evolve(y, syn, a)
+        };
+        if ya >= self.theta {
+            return Some(a);
+        }
+        let h = b - a;
+        let (top, slope, curve) = self.shape(ya, &sa, h);
+        if top < self.theta || slope + curve * h < 0.0 {
+            // Below threshold throughout, or falling throughout.
+            return None;
+        }
+        if slope - curve * h > 0.0 {
+            // Rising throughout: a crossing iff V reaches threshold at b.
+            let yb = self.evolve(ya, sa, h).0;
+            return (yb >= self.theta).then(|| a + self.root(ya, sa, h, yb));
+        }
+        let mid = 0.5 * (a + b);
+        if mid <= a || mid >= b || h < 1e-13 * (1.0 + b) {
+            // At f64 resolution: a crossing if V reaches threshold at b.
+            return (self.evolve(y, syn, b).0 >= self.theta).then_some(b);
+        }
+        self.search(y, syn, a, mid)
+            .or_else(|| self.search(y, syn, mid, b))
+    }
+
+    /// The crossing in `(0, h]` of a trajectory from `(y, syn)` that rises
+    /// throughout from `y` (below threshold) to `yh` (at or above): the
+    /// Illinois variant of regula falsi, to f64 precision.
+    fn root(&self, y: f64, syn: [Alpha; 2], h: f64, yh: f64) -> f64 {
+        let (mut lo, mut hi) = (0.0, h);
+        let (mut f_lo, mut f_hi) = (y - self.theta, yh - self.theta);
+        let mut side = 0i8;
+        for _ in 0..100 {
+            if hi - lo <= 4.0 * f64::EPSILON * hi.max(1.0) {
+                break;
+            }
+            let mut s = lo - f_lo * (hi - lo) / (f_hi - f_lo);
+            if !(s > lo && s < hi) {
+                s = 0.5 * (lo + hi);
+            }
+            let f = self.evolve(y, syn, s).0 - self.theta;
+            if f >= 0.0 {
+                hi = s;
+                f_hi = f;
+                if side == 1 {
+                    f_lo *= 0.5;
+                }
+                side = 1;
+            } else {
+                lo = s;
+                f_lo = f;
+                if side == -1 {
+                    f_hi *= 0.5;
+                }
+                side = -1;
+            }
+            if f == 0.0 {
+                break;
+            }
+        }
+        hi
+    }
+}
+
+/// The maximum of `f` over `[0, h]`, given its critical points.
+fn max_on(f: impl Fn(f64) -> f64, h: f64, crit: &[f64]) -> f64 {
+    let mut m = f(0.0).max(f(h));
+    for &c in crit {
+        if c > 0.0 && c < h {
+            m = m.max(f(c));
+        }
+    }
+    m
+}
+
+/// Critical points of `(b + c s + q s²) e^(-s/tau)`: roots of
+/// `c + 2 q s - (b + c s + q s²)/tau = 0`.
+fn critical(b: f64, c: f64, q: f64, tau: f64) -> Vec<f64> {
+    // -(q/tau) s² + (2q - c/tau) s + (c - b/tau) = 0
+    let (qa, qb, qc) = (-q / tau, 2.0 * q - c / tau, c - b / tau);
+    if qa == 0.0 {
+        return if qb != 0.0 { vec![-qc / qb] } else { vec![] };
+    }
+    let disc = qb * qb - 4.0 * qa * qc;
+    if disc < 0.0 {
+        return vec![];
+    }
+    let r = disc.sqrt();
+    vec![(-qb + r) / (2.0 * qa), (-qb - r) / (2.0 * qa)]
+}
+
+/// The free trajectory's terms ([`LifAlphaConsts::terms`]).
+struct Terms {
+    /// Of `e^(-s/tau_m)`.
+    a: f64,
+    /// Per synapse: `(B, C, Q, tau)` of `(B + C s + Q s²) e^(-s/tau)`.
+    syn: [(f64, f64, f64, f64); 2],
+}
+
+/// One neuron's state at the exact time `last + lag`: potential relative to
+/// E_L and the two alpha currents.
+#[derive(Clone, Copy, Debug)]
+pub struct LifAlphaNeuron {
+    y: f64,
+    syn: [Alpha; 2],
+    last: Time,
+    lag: f64,
+    /// End of refractoriness: `refractory_until + refractory_lag` (exact).
+    refractory_until: Time,
+    refractory_lag: f64,
+    forecast_lag: f64,
+    /// Index of the parameter set.
+    pub params: u16,
+}
+
+/// Exact time `a + la` minus `b + lb`, in ms.
+#[inline]
+fn diff(a: Time, la: f64, b: Time, lb: f64) -> f64 {
+    let ticks = if a >= b {
+        a.ms_since(b)
+    } else {
+        -b.ms_since(a)
+    };
+    ticks + (la - lb)
+}
+
+impl LifAlphaNeuron {
+    /// Membrane potential (absolute mV) at the last update.
+    pub fn v_m(&self, c: &LifAlphaConsts) -> f64 {
+        self.y + c.e_l
+    }
+
+    fn refractory_at(&self, t: Time, lag: f64) -> bool {
+        diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
+    }
+
+    /// Advance the state exactly to `t + lag`.
+    fn propagate(&mut self, c: &LifAlphaConsts, t: Time, lag: f64) {
+        if t == self.last && lag == self.lag {
+            return;
+        }
+        let mut dt = diff(t, lag, self.last, self.lag);
+        if dt <= 0.0 {
+            return;
+        }
+        let end_ref = diff(
+            self.refractory_until,
+            self.refractory_lag,
+            self.last,
+            self.lag,
+        );
+        if end_ref > 0.0 {
+            // Refractory: the potential is clamped, the currents evolve.
+            let clamp = end_ref.min(dt);
+            self.syn = c.evolve(c.reset, self.syn, clamp).1;
+            self.y = c.reset;
+            dt -= clamp;
+        }
+        if dt > 0.0 {
+            let (y, syn) = c.evolve(self.y, self.syn, dt);
+            self.y = y.max(c.v_min);
+            self.syn = syn;
+        }
+        self.last = t;
+        self.lag = lag;
+    }
+
+    /// The next crossing of the free trajectory, as a forecast.
+    fn predict(&mut self, c: &LifAlphaConsts) -> Forecast {
+        // From the end of refractoriness if that is still ahead.
+        let (from, from_lag, y, syn) = if self.refractory_at(self.last, self.lag) {
+            let rest = diff(
+                self.refractory_until,
+                self.refractory_lag,
+                self.last,
+                self.lag,
+            );
+            let syn = c.evolve(c.reset, self.syn, rest).1;
+            (self.refractory_until, self.refractory_lag, c.reset, syn)
+        } else {
+            (self.last, self.lag, self.y, self.syn)
+        };
+        match c.first_crossing(y, syn) {
+            None => Forecast::Never,
+            Some(s) => {
+                let rel = from_lag + s;
+                let ticks = Time::from_ms_saturating(rel);
+                self.forecast_lag = rel - ticks.as_ms();
+                Forecast::At(from.saturating_add(ticks))
+            }
+        }
+    }
+
+    fn fire(&mut self, c: &LifAlphaConsts, t: Time, lag: f64) -> Response {
+        self.y = c.reset;
+        self.refractory_until = t.saturating_add(c.t_ref);
+        self.refractory_lag = lag;
+        Response {
+            spiked: true,
+            discarded: false,
+            lag: lag as f32,
+            forecast: self.predict(c),
+        }
+    }
+
+    /// The simulation starts at `t`.
+    pub fn start(&mut self, c: &LifAlphaConsts, t: Time) -> Response {
+        self.last = t;
+        self.lag = 0.0;
+        self.refractory_until = t;
+        self.refractory_lag = 0.0;
+        if self.y >= c.theta {
+            return self.fire(c, t, 0.0);
+        }
+        Response {
+            forecast: self.predict(c),
+            ..Response::QUIET
+        }
+    }
+
+    /// Summed excitatory (≥ 0) and inhibitory (< 0) weights (pA) arrive at
+    /// `t + lag` (lag in ms, sub-tick).
+    pub fn on_input(
+        &mut self,
+        c: &LifAlphaConsts,
+        t: Time,
+        lag: f64,
+        exc: f64,
+        inh: f64,
+    ) -> Response {
+        self.propagate(c, t, lag);
+        self.syn[0].d += exc * E / c.tau[0];
+        self.syn[1].d += inh * E / c.tau[1];
+        Response {
+            forecast: self.predict(c),
+            ..Response::QUIET
+        }
+    }
+
+    /// The crossing predicted for `t` is due.
+    pub fn on_forecast(&mut self, c: &LifAlphaConsts, t: Time) -> Response {
+        let lag = self.forecast_lag;
+        if self.refractory_at(t, lag) {
+            return Response {
+                forecast: self.predict(c),
+                ..Response::QUIET
+            };
+        }
+        self.propagate(c, t, lag);
+        self.fire(c, t, lag)
+    }
+
+    /// `(V_m, I_syn_ex, I_syn_in)` (absolute mV, pA) at the exact time
+    /// `t`, no earlier than the last event: the state itself does not move.
+    pub fn state_at(&self, c: &LifAlphaConsts, t: Time) -> (f64, f64, f64) {
+        let mut n = *self;
+        n.propagate(c, t, 0.0);
+        (n.y + c.e_l, n.syn[0].i, n.syn[1].i)
+    }
+
+    /// From `t` on the neuron follows `to` (the same parameters with
+    /// another injected current) instead of `from`.
+    pub fn switch_current(
+        &mut self,
+        from: &LifAlphaConsts,
+        to: &LifAlphaConsts,
+        t: Time,
+    ) -> Response {
+        self.propagate(from, t, 0.0);
+        Response {
+            forecast: self.predict(to),
+            ..Response::QUIET
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(i_e: f64, tau_in: f64) -> LifExpParams {
+        LifExpParams {
+            tau_m: 10.0,
+            C_m: 250.0,
+            t_ref: 2.0,
+            E_L: -70.0,
+            V_reset: -70.0,
+            V_th: -55.0,
+            tau_syn_ex: 2.0,
+            tau_syn_in: tau_in,
+            I_e: i_e,
+            V_m: None,
+            V_min: None,
+            tau_minus: None,
+        }
+    }
+
+    /// The free solution by a fine Runge–Kutta integration (independent of
+    /// the closed form).
+    fn integrate(c: &LifAlphaConsts, y: f64, syn: [Alpha; 2], t: f64) -> f64 {
+        let n = 200_000;
+        let h = t / n as f64;
+        let f = |s: [f64; 5]| {
+            [
+                -s[0] / c.tau_m + (s[2] + s[4] + c.i_e) / c.c_m,
+                -s[1] / c.tau[0],
+                s[1] - s[2] / c.tau[0],
+                -s[3] / c.tau[1],
+                s[3] - s[4] / c.tau[1],
+            ]
+        };
+        let mut s = [y, syn[0].d, syn[0].i, syn[1].d, syn[1].i];
+        for _ in 0..n {
+            let add = |a: [f64; 5], b: [f64; 5], k: f64| std::array::from_fn(|i| a[i] + k * b[i]);
+            let k1 = f(s);
+            let k2 = f(add(s, k1, h / 2.0));
+            let k3 = f(add(s, k2, h / 2.0));
+            let k4 = f(add(s, k3, h));
+            s = std::array::from_fn(|i| {
+                s[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+            });
+        }
+        s[0]
+    }
+
+    #[test]
+    fn propagation_matches_an_independent_integration() {
+        for (tau_in, tm) in [(5.0, 10.0), (2.0, 10.0), (10.0, 10.0), (10.0 + 1e-7, 10.0)] {
+            let mut p = params(100.0, tau_in);
+            p.tau_m = tm;
+            let c = LifAlphaConsts::new(&p);
+            let syn = [
+                Alpha { d: 300.0, i: 50.0 },
+                Alpha {
+                    d: -120.0,
+                    i: -10.0,
+                },
+            ];
+            for t in [0.01, 0.7, 3.0, 13.0] {
+                let got = c.evolve(3.0, syn, t).0;
+                let want = integrate(&c, 3.0, syn, t);
+                assert!(
+                    (got - want).abs() < 1e-9,
+                    "tau_in {tau_in} t {t}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bound_holds_and_the_first_crossing_is_found() {
+        let c = LifAlphaConsts::new(&params(0.0, 5.0));
+        let syn = [Alpha { d: 2500.0, i: 0.0 }, Alpha::default()];
+        // The bound over [0, h] is above every point there.
+        for h in [0.1, 1.0, 5.0] {
+            let b = c.bound(0.0, &syn, h);
+            for k in 0..=100 {
+                let v = c.evolve(0.0, syn, h * k as f64 / 100.0).0;
+                assert!(v <= b + 1e-12, "h {h}: {v} > {b}");
+            }
+        }
+        let s = c.first_crossing(0.0, syn).expect("crosses");
+        assert!((c.evolve(0.0, syn, s).0 - c.theta).abs() < 1e-9);
+        for k in 0..1000 {
+            assert!(c.evolve(0.0, syn, s * k as f64 / 1000.0 * 0.999_999).0 < c.theta);
+        }
+        // Too weak: never; a bias current over threshold: the closed form.
+        assert_eq!(
+            c.first_crossing(0.0, [Alpha { d: 100.0, i: 0.0 }, Alpha::default()]),
+            None
+        );
+        let c = LifAlphaConsts::new(&params(400.0, 5.0));
+        let s = c.first_crossing(0.0, [Alpha::default(); 2]).unwrap();
+        let want = 10.0 * (c.v_inf / (c.v_inf - c.theta)).ln();
+        assert!((s - want).abs() < 1e-9, "{s} vs {want}");
+    }
+
+    #[test]
+    fn a_brief_touch_of_the_threshold_is_found() {
+        // Scale an input so that its peak just exceeds threshold by 1e-7 mV.
+        let c = LifAlphaConsts::new(&params(0.0, 5.0));
+        let unit = [Alpha { d: 1.0, i: 0.0 }, Alpha::default()];
+        let peak = (0..20_000)
+            .map(|k| c.evolve(0.0, unit, k as f64 * 1e-3).0)
+            .fold(0.0, f64::max);
+        let d = (c.theta + 1e-7) / peak;
+        let syn = [Alpha { d, i: 0.0 }, Alpha::default()];
+        assert!(c.first_crossing(0.0, syn).is_some());
+        let syn = [
+            Alpha {
+                d: (c.theta - 1e-7) / peak,
+                i: 0.0,
+            },
+            Alpha::default(),
+        ];
+        assert_eq!(c.first_crossing(0.0, syn), None);
+    }
+}

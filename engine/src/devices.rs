@@ -27,7 +27,7 @@ mod sampler;
 
 pub use sampler::{SampleGrid, SampledPlain, Samples};
 
-use crate::dynamics::{Dynamics, Forecast, Input, PlainWork, Response};
+use crate::dynamics::{Dynamics, Forecast, GeneralWork, Input, PlainWork, Response};
 use crate::spike::Gid;
 use crate::time::Time;
 use sampler::Sampler;
@@ -333,6 +333,16 @@ impl<D: Dynamics> Dynamics for Devices<D> {
         SampledPlain {
             neurons: self.inner.plain_neurons(),
             sampler: &mut self.sampler,
+        }
+    }
+
+    /// Without devices, the inner neurons themselves.
+    #[inline(always)]
+    fn with_general<W: GeneralWork>(&mut self, work: W) -> W::Out {
+        if self.active {
+            work.run(self)
+        } else {
+            self.inner.with_general(work)
         }
     }
 

@@ -162,6 +162,17 @@ pub trait Dynamics {
         work.run(self.plain_neurons())
     }
 
+    /// Do `work` with the neurons as the general path sees them (`self` by
+    /// default). A wrapper with nothing to add hands over the neurons it
+    /// wraps, so the general loop compiled for them runs without it.
+    #[inline(always)]
+    fn with_general<W: GeneralWork>(&mut self, work: W) -> W::Out
+    where
+        Self: Sized,
+    {
+        work.run(self)
+    }
+
     /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
     /// `input` whose total is `total` (same state change), reporting only
     /// what happened.
@@ -178,6 +189,14 @@ pub trait PlainWork {
     type Out;
     /// Do it with `neurons`.
     fn run<P: PlainNeurons>(self, neurons: P) -> Self::Out;
+}
+
+/// Work done with any neurons ([`Dynamics::with_general`]).
+pub trait GeneralWork {
+    /// What it returns.
+    type Out;
+    /// Do it with `dynamics`.
+    fn run<D: Dynamics>(self, dynamics: &mut D) -> Self::Out;
 }
 
 /// Neurons of a plain store ([`Dynamics::is_plain`]), borrowed.

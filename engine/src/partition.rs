@@ -33,7 +33,7 @@ pub use pool_choice::PoolMode;
 
 use crate::connectome::Connectome;
 use crate::drive::Drive;
-use crate::dynamics::{Dynamics, PlainNeurons, PlainWork};
+use crate::dynamics::{Dynamics, GeneralWork, Input, PlainNeurons, PlainWork};
 use crate::observer::{NoObserver, Observer};
 use crate::plasticity::{
     NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity, MAX_CLASS_NUMBERS,
@@ -45,6 +45,7 @@ use crate::time::Time;
 use crate::window::{SyncWindow, Timing};
 use clocks::Clocks;
 use direct::Direct;
+use grouped::Grouped;
 use plan::Strategy;
 use routing::Routing;
 use std::sync::Arc;
@@ -356,19 +357,26 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
                 start,
                 end,
             }),
-            Strategy::General(d) => {
-                let neurons = GeneralView { dynamics, clocks };
-                with_train_view!(trains, |t| d.window(
-                    (neurons, t, ctx),
-                    connectome,
-                    start,
-                    end
-                ))
-            }
-            Strategy::Grouped(g) => {
-                let neurons = GeneralView { dynamics, clocks };
-                with_train_view!(trains, |t| g.window((neurons, t, ctx), plastic, end))
-            }
+            Strategy::General(direct) => dynamics.with_general(GeneralWindow {
+                strategy: General::Direct(direct),
+                clocks,
+                trains,
+                ctx,
+                connectome,
+                plastic,
+                start,
+                end,
+            }),
+            Strategy::Grouped(grouped) => dynamics.with_general(GeneralWindow {
+                strategy: General::Grouped(grouped),
+                clocks,
+                trains,
+                ctx,
+                connectome,
+                plastic,
+                start,
+                end,
+            }),
         };
         self.sink.counters += counters;
         self.clocks.update_index();
@@ -483,6 +491,53 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             .map_or(Time::NEVER, |d| spike.time + d)
     }
 }
+/// A general strategy, borrowed for a window.
+enum General<'a> {
+    Direct(&'a mut Direct<Input>),
+    Grouped(&'a mut Grouped),
+}
+
+/// A window of a general strategy, handed to the neurons
+/// ([`Dynamics::with_general`]).
+struct GeneralWindow<'a, O, P> {
+    strategy: General<'a>,
+    clocks: &'a mut Clocks,
+    trains: &'a mut TrainSets,
+    ctx: Context<'a, O>,
+    connectome: &'a Connectome,
+    plastic: &'a mut PlasticSynapses<P>,
+    start: Time,
+    end: Time,
+}
+
+impl<O: Observer, P: Plasticity> GeneralWork for GeneralWindow<'_, O, P> {
+    type Out = Counters;
+
+    #[inline(always)]
+    fn run<D: Dynamics>(self, dynamics: &mut D) -> Counters {
+        let neurons = GeneralView {
+            dynamics,
+            clocks: self.clocks,
+        };
+        let (ctx, start, end) = (self.ctx, self.start, self.end);
+        match self.strategy {
+            General::Direct(d) => {
+                let connectome = self.connectome;
+                with_train_view!(self.trains, |t| d.window(
+                    (neurons, t, ctx),
+                    connectome,
+                    start,
+                    end
+                ))
+            }
+            General::Grouped(g) => {
+                let plastic = self.plastic;
+                with_train_view!(self.trains, |t| g.window((neurons, t, ctx), plastic, end))
+            }
+        }
+    }
+}
+
 /// A window of the plain strategy, handed to the neurons' view
 /// ([`Dynamics::with_plain`]).
 struct PlainWindow<'a, O> {

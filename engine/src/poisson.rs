@@ -91,10 +91,6 @@ impl Train {
     /// after `end` becomes "never".
     #[inline]
     fn draw_ahead(&mut self, next: u64, law: Law<'_>, end: u64) {
-        if next == u64::MAX {
-            self.ahead = u64::MAX;
-            return;
-        }
         let ahead = law.draw(next, &mut self.rng);
         self.ahead = if next.saturating_add(ahead) >= end {
             u64::MAX
@@ -115,9 +111,17 @@ impl Law<'_> {
     fn draw(self, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
         match self.1 {
             None => self.0.sample(rng),
-            Some(p) => p.interval_after(t, rng),
+            Some(p) => varying(p, t, rng),
         }
     }
+}
+
+/// The next event of a varying rate (out of line: the constant-rate draw
+/// stays as short as before).
+#[cold]
+#[inline(never)]
+fn varying(p: &RateProfile, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
+    p.interval_after(t, rng)
 }
 
 impl PoissonTrains {

@@ -357,26 +357,23 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
                 start,
                 end,
             }),
-            Strategy::General(direct) => dynamics.with_general(GeneralWindow {
-                strategy: General::Direct(direct),
-                clocks,
-                trains,
-                ctx,
-                connectome,
-                plastic,
-                start,
-                end,
-            }),
-            Strategy::Grouped(grouped) => dynamics.with_general(GeneralWindow {
-                strategy: General::Grouped(grouped),
-                clocks,
-                trains,
-                ctx,
-                connectome,
-                plastic,
-                start,
-                end,
-            }),
+            Strategy::General(_) | Strategy::Grouped(_) => {
+                let strategy = match strategy {
+                    Strategy::General(direct) => General::Direct(direct),
+                    Strategy::Grouped(grouped) => General::Grouped(grouped),
+                    Strategy::Plain(_) => unreachable!("matched above"),
+                };
+                dynamics.with_general(GeneralWindow {
+                    strategy,
+                    clocks,
+                    trains,
+                    ctx,
+                    connectome,
+                    plastic,
+                    start,
+                    end,
+                })
+            }
         };
         self.sink.counters += counters;
         self.clocks.update_index();

@@ -17,9 +17,10 @@
 //! - after a spike `V = V_reset` for exactly `t_ref`; the currents evolve and
 //!   inputs during refractoriness are added to them (as NEST).
 
+use super::current_lif::{CurrentLif, Levels, Solution};
 use super::lif_exp::LifExpParams;
 use std::f64::consts::E;
-use volley_engine::{Forecast, Response, Time};
+use volley_engine::Time;
 
 /// The state variables a multimeter can record (NEST's names; pA for the
 /// currents).
@@ -27,7 +28,7 @@ pub const RECORDABLES: &[&str] = &["V_m", "I_syn_ex", "I_syn_in"];
 
 /// One alpha current: `I` and its drive `D` (`dI/dt = D - I/tau`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Alpha {
+pub struct Alpha {
     d: f64,
     i: f64,
 }
@@ -71,23 +72,9 @@ impl LifAlphaConsts {
         }
     }
 
-    /// The refractory period.
-    pub fn t_ref(&self) -> Time {
-        self.t_ref
-    }
-
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifAlphaNeuron {
-        LifAlphaNeuron {
-            y: v_m - self.e_l,
-            syn: [Alpha::default(); 2],
-            last: Time::ZERO,
-            lag: 0.0,
-            refractory_until: Time::ZERO,
-            refractory_lag: 0.0,
-            forecast_lag: 0.0,
-            params: params_index,
-        }
+        CurrentLif::new(params_index, v_m - self.e_l, [Alpha::default(); 2])
     }
 
     /// `∫0^t e^(-g s) ds` and `∫0^t s e^(-g s) ds`, times `e^(-t/tau_m)`:
@@ -117,7 +104,7 @@ impl LifAlphaConsts {
 
     /// State `(y, syn)` after `dt` ms of free evolution.
     #[inline]
-    fn evolve(&self, y: f64, syn: [Alpha; 2], dt: f64) -> (f64, [Alpha; 2]) {
+    fn free(&self, y: f64, syn: [Alpha; 2], dt: f64) -> (f64, [Alpha; 2]) {
         let em = (-dt / self.tau_m).exp_m1();
         let mut y = -self.tau_m / self.c_m * em * self.i_e + em * y + y;
         let mut out = syn;
@@ -211,7 +198,7 @@ impl LifAlphaConsts {
 
     /// Time (ms) of the first threshold crossing of the free trajectory from
     /// `(y, syn)` (below threshold), or `None` if it never crosses.
-    fn first_crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
+    fn crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
         if y >= self.theta {
             return Some(0.0);
         }
@@ -224,7 +211,7 @@ impl LifAlphaConsts {
             if let Some(s) = self.search(y, syn, 0.0, h) {
                 return Some(from + s);
             }
-            (y, syn) = self.evolve(y, syn, h);
+            (y, syn) = self.free(y, syn, h);
             from += h;
         }
         None
@@ -239,7 +226,7 @@ impl LifAlphaConsts {
         let (ya, sa) = if a == 0.0 {
             (y, syn)
         } else {
-            self.evolve(y, syn, a)
+            self.free(y, syn, a)
         };
         if ya >= self.theta {
             return Some(a);
@@ -252,13 +239,13 @@ impl LifAlphaConsts {
         }
         if slope - curve * h > 0.0 {
             // Rising throughout: a crossing iff V reaches threshold at b.
-            let yb = self.evolve(ya, sa, h).0;
+            let yb = self.free(ya, sa, h).0;
             return (yb >= self.theta).then(|| a + self.root(ya, sa, h, yb));
         }
         let mid = 0.5 * (a + b);
         if mid <= a || mid >= b || h < 1e-13 * (1.0 + b) {
             // At f64 resolution: a crossing if V reaches threshold at b.
-            return (self.evolve(y, syn, b).0 >= self.theta).then_some(b);
+            return (self.free(y, syn, b).0 >= self.theta).then_some(b);
         }
         self.search(y, syn, a, mid)
             .or_else(|| self.search(y, syn, mid, b))
@@ -279,7 +266,7 @@ impl LifAlphaConsts {
             if !(s > lo && s < hi) {
                 s = 0.5 * (lo + hi);
             }
-            let f = self.evolve(y, syn, s).0 - self.theta;
+            let f = self.free(y, syn, s).0 - self.theta;
             if f >= 0.0 {
                 hi = s;
                 f_hi = f;
@@ -338,180 +325,40 @@ struct Terms {
     syn: [(f64, f64, f64, f64); 2],
 }
 
-/// One neuron's state at the exact time `last + lag`: potential relative to
-/// E_L and the two alpha currents.
-#[derive(Clone, Copy, Debug)]
-pub struct LifAlphaNeuron {
-    y: f64,
-    syn: [Alpha; 2],
-    last: Time,
-    lag: f64,
-    /// End of refractoriness: `refractory_until + refractory_lag` (exact).
-    refractory_until: Time,
-    refractory_lag: f64,
-    forecast_lag: f64,
-    /// Index of the parameter set.
-    pub params: u16,
-}
+/// One `lif_alpha` neuron: the shared record with the two alpha currents.
+pub type LifAlphaNeuron = CurrentLif<[Alpha; 2]>;
 
-/// Exact time `a + la` minus `b + lb`, in ms.
-#[inline]
-fn diff(a: Time, la: f64, b: Time, lb: f64) -> f64 {
-    let ticks = if a >= b {
-        a.ms_since(b)
-    } else {
-        -b.ms_since(a)
-    };
-    ticks + (la - lb)
-}
+impl Solution for LifAlphaConsts {
+    type Syn = [Alpha; 2];
 
-impl LifAlphaNeuron {
-    /// Membrane potential (absolute mV) at the last update.
-    pub fn v_m(&self, c: &LifAlphaConsts) -> f64 {
-        self.y + c.e_l
+    fn evolve(&self, y: f64, syn: [Alpha; 2], dt: f64) -> (f64, [Alpha; 2]) {
+        self.free(y, syn, dt)
     }
 
-    fn refractory_at(&self, t: Time, lag: f64) -> bool {
-        diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
+    fn first_crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
+        self.crossing(y, syn)
     }
 
-    /// Advance the state exactly to `t + lag`.
-    fn propagate(&mut self, c: &LifAlphaConsts, t: Time, lag: f64) {
-        if t == self.last && lag == self.lag {
-            return;
-        }
-        let mut dt = diff(t, lag, self.last, self.lag);
-        if dt <= 0.0 {
-            return;
-        }
-        let end_ref = diff(
-            self.refractory_until,
-            self.refractory_lag,
-            self.last,
-            self.lag,
-        );
-        if end_ref > 0.0 {
-            // Refractory: the potential is clamped, the currents evolve.
-            let clamp = end_ref.min(dt);
-            self.syn = c.evolve(c.reset, self.syn, clamp).1;
-            self.y = c.reset;
-            dt -= clamp;
-        }
-        if dt > 0.0 {
-            let (y, syn) = c.evolve(self.y, self.syn, dt);
-            self.y = y.max(c.v_min);
-            self.syn = syn;
-        }
-        self.last = t;
-        self.lag = lag;
+    fn add_input(&self, syn: &mut [Alpha; 2], exc: f64, inh: f64) {
+        syn[0].d += exc * E / self.tau[0];
+        syn[1].d += inh * E / self.tau[1];
     }
 
-    /// The next crossing of the free trajectory, as a forecast.
-    fn predict(&mut self, c: &LifAlphaConsts) -> Forecast {
-        // From the end of refractoriness if that is still ahead.
-        let (from, from_lag, y, syn) = if self.refractory_at(self.last, self.lag) {
-            let rest = diff(
-                self.refractory_until,
-                self.refractory_lag,
-                self.last,
-                self.lag,
-            );
-            let syn = c.evolve(c.reset, self.syn, rest).1;
-            (self.refractory_until, self.refractory_lag, c.reset, syn)
-        } else {
-            (self.last, self.lag, self.y, self.syn)
-        };
-        match c.first_crossing(y, syn) {
-            None => Forecast::Never,
-            Some(s) => {
-                let rel = from_lag + s;
-                let ticks = Time::from_ms_saturating(rel);
-                self.forecast_lag = rel - ticks.as_ms();
-                Forecast::At(from.saturating_add(ticks))
-            }
+    fn currents(syn: &[Alpha; 2]) -> (f64, f64) {
+        (syn[0].i, syn[1].i)
+    }
+
+    fn levels(&self) -> Levels {
+        Levels {
+            reset: self.reset,
+            theta: self.theta,
+            v_min: self.v_min,
+            e_l: self.e_l,
         }
     }
 
-    fn fire(&mut self, c: &LifAlphaConsts, t: Time, lag: f64) -> Response {
-        self.y = c.reset;
-        self.refractory_until = t.saturating_add(c.t_ref);
-        self.refractory_lag = lag;
-        Response {
-            spiked: true,
-            discarded: false,
-            lag: lag as f32,
-            forecast: self.predict(c),
-        }
-    }
-
-    /// The simulation starts at `t`.
-    pub fn start(&mut self, c: &LifAlphaConsts, t: Time) -> Response {
-        self.last = t;
-        self.lag = 0.0;
-        self.refractory_until = t;
-        self.refractory_lag = 0.0;
-        if self.y >= c.theta {
-            return self.fire(c, t, 0.0);
-        }
-        Response {
-            forecast: self.predict(c),
-            ..Response::QUIET
-        }
-    }
-
-    /// Summed excitatory (≥ 0) and inhibitory (< 0) weights (pA) arrive at
-    /// `t + lag` (lag in ms, sub-tick).
-    pub fn on_input(
-        &mut self,
-        c: &LifAlphaConsts,
-        t: Time,
-        lag: f64,
-        exc: f64,
-        inh: f64,
-    ) -> Response {
-        self.propagate(c, t, lag);
-        self.syn[0].d += exc * E / c.tau[0];
-        self.syn[1].d += inh * E / c.tau[1];
-        Response {
-            forecast: self.predict(c),
-            ..Response::QUIET
-        }
-    }
-
-    /// The crossing predicted for `t` is due.
-    pub fn on_forecast(&mut self, c: &LifAlphaConsts, t: Time) -> Response {
-        let lag = self.forecast_lag;
-        if self.refractory_at(t, lag) {
-            return Response {
-                forecast: self.predict(c),
-                ..Response::QUIET
-            };
-        }
-        self.propagate(c, t, lag);
-        self.fire(c, t, lag)
-    }
-
-    /// `(V_m, I_syn_ex, I_syn_in)` (absolute mV, pA) at the exact time
-    /// `t`, no earlier than the last event: the state itself does not move.
-    pub fn state_at(&self, c: &LifAlphaConsts, t: Time) -> (f64, f64, f64) {
-        let mut n = *self;
-        n.propagate(c, t, 0.0);
-        (n.y + c.e_l, n.syn[0].i, n.syn[1].i)
-    }
-
-    /// From `t` on the neuron follows `to` (the same parameters with
-    /// another injected current) instead of `from`.
-    pub fn switch_current(
-        &mut self,
-        from: &LifAlphaConsts,
-        to: &LifAlphaConsts,
-        t: Time,
-    ) -> Response {
-        self.propagate(from, t, 0.0);
-        Response {
-            forecast: self.predict(to),
-            ..Response::QUIET
-        }
+    fn t_ref(&self) -> Time {
+        self.t_ref
     }
 }
 
@@ -578,7 +425,7 @@ mod tests {
                 },
             ];
             for t in [0.01, 0.7, 3.0, 13.0] {
-                let got = c.evolve(3.0, syn, t).0;
+                let got = c.free(3.0, syn, t).0;
                 let want = integrate(&c, 3.0, syn, t);
                 assert!(
                     (got - want).abs() < 1e-9,
@@ -596,22 +443,22 @@ mod tests {
         for h in [0.1, 1.0, 5.0] {
             let b = c.bound(0.0, &syn, h);
             for k in 0..=100 {
-                let v = c.evolve(0.0, syn, h * k as f64 / 100.0).0;
+                let v = c.free(0.0, syn, h * k as f64 / 100.0).0;
                 assert!(v <= b + 1e-12, "h {h}: {v} > {b}");
             }
         }
-        let s = c.first_crossing(0.0, syn).expect("crosses");
-        assert!((c.evolve(0.0, syn, s).0 - c.theta).abs() < 1e-9);
+        let s = c.crossing(0.0, syn).expect("crosses");
+        assert!((c.free(0.0, syn, s).0 - c.theta).abs() < 1e-9);
         for k in 0..1000 {
-            assert!(c.evolve(0.0, syn, s * k as f64 / 1000.0 * 0.999_999).0 < c.theta);
+            assert!(c.free(0.0, syn, s * k as f64 / 1000.0 * 0.999_999).0 < c.theta);
         }
         // Too weak: never; a bias current over threshold: the closed form.
         assert_eq!(
-            c.first_crossing(0.0, [Alpha { d: 100.0, i: 0.0 }, Alpha::default()]),
+            c.crossing(0.0, [Alpha { d: 100.0, i: 0.0 }, Alpha::default()]),
             None
         );
         let c = LifAlphaConsts::new(&params(400.0, 5.0));
-        let s = c.first_crossing(0.0, [Alpha::default(); 2]).unwrap();
+        let s = c.crossing(0.0, [Alpha::default(); 2]).unwrap();
         let want = 10.0 * (c.v_inf / (c.v_inf - c.theta)).ln();
         assert!((s - want).abs() < 1e-9, "{s} vs {want}");
     }
@@ -622,11 +469,11 @@ mod tests {
         let c = LifAlphaConsts::new(&params(0.0, 5.0));
         let unit = [Alpha { d: 1.0, i: 0.0 }, Alpha::default()];
         let peak = (0..20_000)
-            .map(|k| c.evolve(0.0, unit, k as f64 * 1e-3).0)
+            .map(|k| c.free(0.0, unit, k as f64 * 1e-3).0)
             .fold(0.0, f64::max);
         let d = (c.theta + 1e-7) / peak;
         let syn = [Alpha { d, i: 0.0 }, Alpha::default()];
-        assert!(c.first_crossing(0.0, syn).is_some());
+        assert!(c.crossing(0.0, syn).is_some());
         let syn = [
             Alpha {
                 d: (c.theta - 1e-7) / peak,
@@ -634,6 +481,6 @@ mod tests {
             },
             Alpha::default(),
         ];
-        assert_eq!(c.first_crossing(0.0, syn), None);
+        assert_eq!(c.crossing(0.0, syn), None);
     }
 }

@@ -19,8 +19,9 @@
 //! threshold and turns back within one step; the search here finds those too
 //! (see docs/user-guide.md).
 
+use super::current_lif::{CurrentLif, Levels, Solution};
 use serde::Deserialize;
-use volley_engine::{Forecast, Response, Time};
+use volley_engine::Time;
 
 /// The state variables a multimeter can record (NEST's names; pA for the
 /// currents).
@@ -121,24 +122,9 @@ impl LifExpConsts {
         }
     }
 
-    /// The refractory period.
-    pub fn t_ref(&self) -> Time {
-        self.t_ref
-    }
-
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifExpNeuron {
-        LifExpNeuron {
-            y: v_m - self.e_l,
-            i_ex: 0.0,
-            i_in: 0.0,
-            last: Time::ZERO,
-            lag: 0.0,
-            refractory_until: Time::ZERO,
-            refractory_lag: 0.0,
-            forecast_lag: 0.0,
-            params: params_index,
-        }
+        CurrentLif::new(params_index, v_m - self.e_l, [0.0; 2])
     }
 
     /// The current-to-potential propagator of a synapse with time constant
@@ -365,188 +351,47 @@ impl LifExpConsts {
     }
 }
 
-/// One neuron's state at the exact time `last + lag`: potential relative to
-/// E_L and the two synaptic currents.
-#[derive(Clone, Copy, Debug)]
-pub struct LifExpNeuron {
-    y: f64,
-    i_ex: f64,
-    i_in: f64,
-    last: Time,
-    lag: f64,
-    /// End of refractoriness: `refractory_until + refractory_lag` (exact).
-    refractory_until: Time,
-    refractory_lag: f64,
-    forecast_lag: f64,
-    /// Index of the parameter set.
-    pub params: u16,
-}
+/// One `lif_exp` neuron: the shared record with the two currents
+/// `[I_ex, I_in]`.
+pub type LifExpNeuron = CurrentLif<[f64; 2]>;
 
-/// Exact time `a + la` minus `b + lb`, in ms.
-#[inline]
-fn diff(a: Time, la: f64, b: Time, lb: f64) -> f64 {
-    let ticks = if a >= b {
-        a.ms_since(b)
-    } else {
-        -b.ms_since(a)
-    };
-    ticks + (la - lb)
-}
+impl Solution for LifExpConsts {
+    type Syn = [f64; 2];
 
-impl LifExpNeuron {
-    /// Membrane potential (absolute mV) at the last update.
-    pub fn v_m(&self, c: &LifExpConsts) -> f64 {
-        self.y + c.e_l
-    }
-
-    /// The synaptic currents (pA) at the last update.
-    pub fn currents(&self) -> (f64, f64) {
-        (self.i_ex, self.i_in)
-    }
-
-    fn refractory_at(&self, t: Time, lag: f64) -> bool {
-        diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
-    }
-
-    /// Advance the state exactly to `t + lag`.
     #[inline]
-    fn propagate(&mut self, c: &LifExpConsts, t: Time, lag: f64) {
-        if t == self.last && lag == self.lag {
-            return;
-        }
-        let mut dt = diff(t, lag, self.last, self.lag);
-        if dt <= 0.0 {
-            return;
-        }
-        let end_ref = diff(
-            self.refractory_until,
-            self.refractory_lag,
-            self.last,
-            self.lag,
-        );
-        if end_ref > 0.0 {
-            // Refractory: the potential is clamped, the currents decay.
-            let clamp = end_ref.min(dt);
-            let (_, ex, ei) = c.evolve(c.reset, self.i_ex, self.i_in, clamp);
-            self.i_ex = ex;
-            self.i_in = ei;
-            self.y = c.reset;
-            dt -= clamp;
-        }
-        if dt > 0.0 {
-            let (y, ex, ei) = c.evolve(self.y, self.i_ex, self.i_in, dt);
-            self.y = y.max(c.v_min);
-            self.i_ex = ex;
-            self.i_in = ei;
-        }
-        self.last = t;
-        self.lag = lag;
+    fn evolve(&self, y: f64, [ex, inh]: [f64; 2], dt: f64) -> (f64, [f64; 2]) {
+        let (y, ex, inh) = LifExpConsts::evolve(self, y, ex, inh, dt);
+        (y, [ex, inh])
     }
 
-    /// The next crossing of the free trajectory, as a forecast.
-    fn predict(&mut self, c: &LifExpConsts) -> Forecast {
-        // From the end of refractoriness if that is still ahead.
-        let (from, from_lag, y, i_ex, i_in) = if self.refractory_at(self.last, self.lag) {
-            let rest = diff(
-                self.refractory_until,
-                self.refractory_lag,
-                self.last,
-                self.lag,
-            );
-            let (_, ex, ei) = c.evolve(c.reset, self.i_ex, self.i_in, rest);
-            (self.refractory_until, self.refractory_lag, c.reset, ex, ei)
-        } else {
-            (self.last, self.lag, self.y, self.i_ex, self.i_in)
-        };
-        match c.first_crossing(y, i_ex, i_in) {
-            None => Forecast::Never,
-            Some(s) => {
-                let rel = from_lag + s;
-                let ticks = Time::from_ms_saturating(rel);
-                self.forecast_lag = rel - ticks.as_ms();
-                Forecast::At(from.saturating_add(ticks))
-            }
-        }
-    }
-
-    fn fire(&mut self, c: &LifExpConsts, t: Time, lag: f64) -> Response {
-        self.y = c.reset;
-        self.refractory_until = t.saturating_add(c.t_ref);
-        self.refractory_lag = lag;
-        Response {
-            spiked: true,
-            discarded: false,
-            lag: lag as f32,
-            forecast: self.predict(c),
-        }
-    }
-
-    /// The simulation starts at `t`.
-    pub fn start(&mut self, c: &LifExpConsts, t: Time) -> Response {
-        self.last = t;
-        self.lag = 0.0;
-        self.refractory_until = t;
-        self.refractory_lag = 0.0;
-        if self.y >= c.theta {
-            return self.fire(c, t, 0.0);
-        }
-        Response {
-            forecast: self.predict(c),
-            ..Response::QUIET
-        }
-    }
-
-    /// Summed excitatory (≥ 0) and inhibitory (< 0) input currents arrive at
-    /// `t + lag` (lag in ms, sub-tick).
     #[inline]
-    pub fn on_input(
-        &mut self,
-        c: &LifExpConsts,
-        t: Time,
-        lag: f64,
-        exc: f64,
-        inh: f64,
-    ) -> Response {
-        self.propagate(c, t, lag);
-        self.i_ex += exc;
-        self.i_in += inh;
-        Response {
-            forecast: self.predict(c),
-            ..Response::QUIET
-        }
+    fn first_crossing(&self, y: f64, [ex, inh]: [f64; 2]) -> Option<f64> {
+        LifExpConsts::first_crossing(self, y, ex, inh)
     }
 
-    /// `(V_m, I_syn_ex, I_syn_in)` (absolute mV, pA) at the exact time
-    /// `t`, no earlier than the last event: the state itself does not move.
-    pub fn state_at(&self, c: &LifExpConsts, t: Time) -> (f64, f64, f64) {
-        let mut n = *self;
-        n.propagate(c, t, 0.0);
-        (n.y + c.e_l, n.i_ex, n.i_in)
-    }
-
-    /// From `t` on the neuron follows `to` (the same parameters with
-    /// another injected current) instead of `from`: the state is brought to
-    /// `t` under `from`, then the crossing under `to` is predicted.
-    pub fn switch_current(&mut self, from: &LifExpConsts, to: &LifExpConsts, t: Time) -> Response {
-        self.propagate(from, t, 0.0);
-        Response {
-            forecast: self.predict(to),
-            ..Response::QUIET
-        }
-    }
-
-    /// The crossing predicted for `t` is due.
     #[inline]
-    pub fn on_forecast(&mut self, c: &LifExpConsts, t: Time) -> Response {
-        let lag = self.forecast_lag;
-        if self.refractory_at(t, lag) {
-            return Response {
-                forecast: self.predict(c),
-                ..Response::QUIET
-            };
+    fn add_input(&self, syn: &mut [f64; 2], exc: f64, inh: f64) {
+        syn[0] += exc;
+        syn[1] += inh;
+    }
+
+    fn currents(syn: &[f64; 2]) -> (f64, f64) {
+        (syn[0], syn[1])
+    }
+
+    #[inline]
+    fn levels(&self) -> Levels {
+        Levels {
+            reset: self.reset,
+            theta: self.theta,
+            v_min: self.v_min,
+            e_l: self.e_l,
         }
-        self.propagate(c, t, lag);
-        self.fire(c, t, lag)
+    }
+
+    #[inline]
+    fn t_ref(&self) -> Time {
+        self.t_ref
     }
 }
 
@@ -641,7 +486,7 @@ mod tests {
         let mut n = c.initial(0, -70.0);
         n.start(&c, Time::ZERO);
         let r = n.on_input(&c, Time::from_ms(1.0).unwrap(), 0.0, 20_000.0, 0.0);
-        let Forecast::At(tf) = r.forecast else {
+        let volley_engine::Forecast::At(tf) = r.forecast else {
             panic!("must forecast a spike")
         };
         let r = n.on_forecast(&c, tf);
@@ -650,6 +495,6 @@ mod tests {
         let t = tf.saturating_add(Time::from_ms(1.0).unwrap());
         n.on_input(&c, t, 0.0, 0.0, -300.0);
         assert_eq!(n.v_m(&c), -70.0);
-        assert!(n.currents().1 < -299.0);
+        assert!(n.syn()[1] < -299.0);
     }
 }

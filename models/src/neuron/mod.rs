@@ -1,11 +1,13 @@
 //! Neuron models and the per-partition neuron store.
 
+pub mod current_lif;
 pub mod decay;
 pub mod lif_alpha;
 pub mod lif_delta;
 pub mod lif_exp;
 pub mod parrot;
 
+use current_lif::Solution;
 use decay::DecayTable;
 use lif_alpha::{LifAlphaConsts, LifAlphaNeuron};
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};

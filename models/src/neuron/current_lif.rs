@@ -22,8 +22,8 @@ pub trait Solution {
     fn add_input(&self, syn: &mut Self::Syn, exc: f64, inh: f64);
     /// The excitatory and inhibitory currents (pA).
     fn currents(syn: &Self::Syn) -> (f64, f64);
-    /// Reset, threshold and lower bound (relative to `E_L`), `E_L` itself.
-    fn levels(&self) -> Levels;
+    /// The potentials of its parameter set.
+    fn levels(&self) -> &Levels;
     /// The refractory period.
     fn t_ref(&self) -> Time;
 }
@@ -89,6 +89,7 @@ impl<S: Copy> CurrentLif<S> {
         &self.syn
     }
 
+    #[inline(always)]
     fn refractory_at(&self, t: Time, lag: f64) -> bool {
         diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
     }
@@ -108,7 +109,6 @@ impl<S: Copy> CurrentLif<S> {
         if dt <= 0.0 {
             return;
         }
-        let levels = c.levels();
         let end_ref = diff(
             self.refractory_until,
             self.refractory_lag,
@@ -118,13 +118,14 @@ impl<S: Copy> CurrentLif<S> {
         if end_ref > 0.0 {
             // Refractory: the potential is clamped, the currents evolve.
             let clamp = end_ref.min(dt);
-            self.syn = c.evolve(levels.reset, self.syn, clamp).1;
-            self.y = levels.reset;
+            let reset = c.levels().reset;
+            self.syn = c.evolve(reset, self.syn, clamp).1;
+            self.y = reset;
             dt -= clamp;
         }
         if dt > 0.0 {
             let (y, syn) = c.evolve(self.y, self.syn, dt);
-            self.y = y.max(levels.v_min);
+            self.y = y.max(c.levels().v_min);
             self.syn = syn;
         }
         self.last = t;
@@ -132,6 +133,7 @@ impl<S: Copy> CurrentLif<S> {
     }
 
     /// The next crossing of the free trajectory, as a forecast.
+    #[inline]
     fn predict<C: Solution<Syn = S>>(&mut self, c: &C) -> Forecast {
         // From the end of refractoriness if that is still ahead.
         let (from, from_lag, y, syn) = if self.refractory_at(self.last, self.lag) {
@@ -158,6 +160,7 @@ impl<S: Copy> CurrentLif<S> {
         }
     }
 
+    #[inline]
     fn fire<C: Solution<Syn = S>>(&mut self, c: &C, t: Time, lag: f64) -> Response {
         self.y = c.levels().reset;
         self.refractory_until = t.saturating_add(c.t_ref());

@@ -42,11 +42,9 @@ pub struct LifAlphaConsts {
     i_e: f64,
     /// Asymptotic potential under `I_e` alone.
     v_inf: f64,
-    theta: f64,
-    reset: f64,
-    v_min: f64,
+    /// Reset, threshold, lower bound (relative to `E_L`) and `E_L`.
+    levels: Levels,
     t_ref: Time,
-    e_l: f64,
 }
 
 /// Intervals the crossing search scans at a time (fractions of the shortest
@@ -64,17 +62,19 @@ impl LifAlphaConsts {
             tau: [p.tau_syn_ex, p.tau_syn_in],
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
-            theta: p.V_th - p.E_L,
-            reset: p.V_reset - p.E_L,
-            v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+            levels: Levels {
+                theta: p.V_th - p.E_L,
+                reset: p.V_reset - p.E_L,
+                v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+                e_l: p.E_L,
+            },
             t_ref: Time::from_ms_saturating(p.t_ref),
-            e_l: p.E_L,
         }
     }
 
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifAlphaNeuron {
-        CurrentLif::new(params_index, v_m - self.e_l, [Alpha::default(); 2])
+        CurrentLif::new(params_index, v_m - self.levels.e_l, [Alpha::default(); 2])
     }
 
     /// `∫0^t e^(-g s) ds` and `∫0^t s e^(-g s) ds`, times `e^(-t/tau_m)`:
@@ -199,13 +199,13 @@ impl LifAlphaConsts {
     /// Time (ms) of the first threshold crossing of the free trajectory from
     /// `(y, syn)` (below threshold), or `None` if it never crosses.
     fn crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
-        if y >= self.theta {
+        if y >= self.levels.theta {
             return Some(0.0);
         }
         let h = self.tau_m.min(self.tau[0]).min(self.tau[1]) / SCAN_STEPS_PER_TAU;
         let (mut from, mut y, mut syn) = (0.0, y, syn);
         for _ in 0..MAX_SCANS {
-            if self.ceiling(y, &syn) < self.theta {
+            if self.ceiling(y, &syn) < self.levels.theta {
                 return None;
             }
             if let Some(s) = self.search(y, syn, 0.0, h) {
@@ -228,24 +228,24 @@ impl LifAlphaConsts {
         } else {
             self.free(y, syn, a)
         };
-        if ya >= self.theta {
+        if ya >= self.levels.theta {
             return Some(a);
         }
         let h = b - a;
         let (top, slope, curve) = self.shape(ya, &sa, h);
-        if top < self.theta || slope + curve * h < 0.0 {
+        if top < self.levels.theta || slope + curve * h < 0.0 {
             // Below threshold throughout, or falling throughout.
             return None;
         }
         if slope - curve * h > 0.0 {
             // Rising throughout: a crossing iff V reaches threshold at b.
             let yb = self.free(ya, sa, h).0;
-            return (yb >= self.theta).then(|| a + self.root(ya, sa, h, yb));
+            return (yb >= self.levels.theta).then(|| a + self.root(ya, sa, h, yb));
         }
         let mid = 0.5 * (a + b);
         if mid <= a || mid >= b || h < 1e-13 * (1.0 + b) {
             // At f64 resolution: a crossing if V reaches threshold at b.
-            return (self.free(y, syn, b).0 >= self.theta).then_some(b);
+            return (self.free(y, syn, b).0 >= self.levels.theta).then_some(b);
         }
         self.search(y, syn, a, mid)
             .or_else(|| self.search(y, syn, mid, b))
@@ -256,7 +256,7 @@ impl LifAlphaConsts {
     /// Illinois variant of regula falsi, to f64 precision.
     fn root(&self, y: f64, syn: [Alpha; 2], h: f64, yh: f64) -> f64 {
         let (mut lo, mut hi) = (0.0, h);
-        let (mut f_lo, mut f_hi) = (y - self.theta, yh - self.theta);
+        let (mut f_lo, mut f_hi) = (y - self.levels.theta, yh - self.levels.theta);
         let mut side = 0i8;
         for _ in 0..100 {
             if hi - lo <= 4.0 * f64::EPSILON * hi.max(1.0) {
@@ -266,7 +266,7 @@ impl LifAlphaConsts {
             if !(s > lo && s < hi) {
                 s = 0.5 * (lo + hi);
             }
-            let f = self.free(y, syn, s).0 - self.theta;
+            let f = self.free(y, syn, s).0 - self.levels.theta;
             if f >= 0.0 {
                 hi = s;
                 f_hi = f;
@@ -348,13 +348,9 @@ impl Solution for LifAlphaConsts {
         (syn[0].i, syn[1].i)
     }
 
-    fn levels(&self) -> Levels {
-        Levels {
-            reset: self.reset,
-            theta: self.theta,
-            v_min: self.v_min,
-            e_l: self.e_l,
-        }
+    #[inline]
+    fn levels(&self) -> &Levels {
+        &self.levels
     }
 
     fn t_ref(&self) -> Time {
@@ -448,9 +444,9 @@ mod tests {
             }
         }
         let s = c.crossing(0.0, syn).expect("crosses");
-        assert!((c.free(0.0, syn, s).0 - c.theta).abs() < 1e-9);
+        assert!((c.free(0.0, syn, s).0 - c.levels.theta).abs() < 1e-9);
         for k in 0..1000 {
-            assert!(c.free(0.0, syn, s * k as f64 / 1000.0 * 0.999_999).0 < c.theta);
+            assert!(c.free(0.0, syn, s * k as f64 / 1000.0 * 0.999_999).0 < c.levels.theta);
         }
         // Too weak: never; a bias current over threshold: the closed form.
         assert_eq!(
@@ -459,7 +455,7 @@ mod tests {
         );
         let c = LifAlphaConsts::new(&params(400.0, 5.0));
         let s = c.crossing(0.0, [Alpha::default(); 2]).unwrap();
-        let want = 10.0 * (c.v_inf / (c.v_inf - c.theta)).ln();
+        let want = 10.0 * (c.v_inf / (c.v_inf - c.levels.theta)).ln();
         assert!((s - want).abs() < 1e-9, "{s} vs {want}");
     }
 
@@ -471,12 +467,12 @@ mod tests {
         let peak = (0..20_000)
             .map(|k| c.free(0.0, unit, k as f64 * 1e-3).0)
             .fold(0.0, f64::max);
-        let d = (c.theta + 1e-7) / peak;
+        let d = (c.levels.theta + 1e-7) / peak;
         let syn = [Alpha { d, i: 0.0 }, Alpha::default()];
         assert!(c.crossing(0.0, syn).is_some());
         let syn = [
             Alpha {
-                d: (c.theta - 1e-7) / peak,
+                d: (c.levels.theta - 1e-7) / peak,
                 i: 0.0,
             },
             Alpha::default(),

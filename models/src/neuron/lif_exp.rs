@@ -97,11 +97,9 @@ pub struct LifExpConsts {
     i_e: f64,
     /// Asymptotic potential under `I_e` alone.
     v_inf: f64,
-    theta: f64,
-    reset: f64,
-    v_min: f64,
+    /// Reset, threshold, lower bound (relative to `E_L`) and `E_L`.
+    levels: Levels,
     t_ref: Time,
-    e_l: f64,
 }
 
 impl LifExpConsts {
@@ -114,17 +112,19 @@ impl LifExpConsts {
             tau_in: p.tau_syn_in,
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
-            theta: p.V_th - p.E_L,
-            reset: p.V_reset - p.E_L,
-            v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+            levels: Levels {
+                theta: p.V_th - p.E_L,
+                reset: p.V_reset - p.E_L,
+                v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
+                e_l: p.E_L,
+            },
             t_ref: Time::from_ms_saturating(p.t_ref),
-            e_l: p.E_L,
         }
     }
 
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifExpNeuron {
-        CurrentLif::new(params_index, v_m - self.e_l, [0.0; 2])
+        CurrentLif::new(params_index, v_m - self.levels.e_l, [0.0; 2])
     }
 
     /// The current-to-potential propagator of a synapse with time constant
@@ -179,10 +179,10 @@ impl LifExpConsts {
     /// or above threshold holds the crossing. Nothing is missed, however
     /// briefly the threshold is touched.
     fn first_crossing(&self, y: f64, i_ex: f64, i_in: f64) -> Option<f64> {
-        if y >= self.theta {
+        if y >= self.levels.theta {
             return Some(0.0);
         }
-        if self.ceiling(y, i_ex, i_in) < self.theta {
+        if self.ceiling(y, i_ex, i_in) < self.levels.theta {
             return None;
         }
         let (tm, tx, ti) = (self.tau_m, self.tau_ex, self.tau_in);
@@ -195,7 +195,7 @@ impl LifExpConsts {
         let bi = -i_in / (self.c_m * di);
         let a = (y - self.v_inf) - bx - bi;
         let g = |s: f64| -a / tm - bx / tx * (-s * dx).exp() - bi / ti * (-s * di).exp();
-        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.theta;
+        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.levels.theta;
         let horizon = 40.0 * tm.max(tx).max(ti);
         // Where g turns: (bx dx / tx) e^(-s dx) = -(bi di / ti) e^(-s di).
         // (Fixed-size arrays: this runs after many inputs, no allocation.)
@@ -250,7 +250,7 @@ impl LifExpConsts {
         n_points += 1;
         let points = &mut points[..n_points];
         points.sort_by(f64::total_cmp);
-        let mut fp = y - self.theta;
+        let mut fp = y - self.levels.theta;
         for w in points.windows(2) {
             let (p, q) = (w[0], w[1]);
             if q <= p {
@@ -263,7 +263,7 @@ impl LifExpConsts {
             fp = fq;
         }
         // Past the horizon only the approach to v_inf is left.
-        if self.v_inf > self.theta {
+        if self.v_inf > self.levels.theta {
             let (mut p, mut q) = (horizon, 2.0 * horizon);
             let mut fq = f(q);
             while fq < 0.0 && q < 1e12 {
@@ -283,16 +283,16 @@ impl LifExpConsts {
     /// equal to tau_m: small fixed steps, until the ceiling rules a crossing out.
     fn march(&self, y: f64, i_ex: f64, i_in: f64) -> Option<f64> {
         let step = self.tau_m.min(self.tau_ex).min(self.tau_in) / 64.0;
-        let (mut s0, mut f0) = (0.0, y - self.theta);
+        let (mut s0, mut f0) = (0.0, y - self.levels.theta);
         let (mut y0, mut ex0, mut in0) = (y, i_ex, i_in);
         for _ in 0..1_000_000 {
             let (y1, ex1, in1) = self.evolve(y0, ex0, in0, step);
             let s1 = s0 + step;
-            let f1 = y1 - self.theta;
+            let f1 = y1 - self.levels.theta;
             if f1 >= 0.0 {
                 return Some(self.refine(y, i_ex, i_in, s0, f0, s1, f1));
             }
-            if self.ceiling(y1, ex1, in1) < self.theta {
+            if self.ceiling(y1, ex1, in1) < self.levels.theta {
                 return None;
             }
             (s0, f0, y0, ex0, in0) = (s1, f1, y1, ex1, in1);
@@ -313,7 +313,7 @@ impl LifExpConsts {
         mut b: f64,
         mut fb: f64,
     ) -> f64 {
-        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.theta;
+        let f = |s: f64| self.evolve(y, i_ex, i_in, s).0 - self.levels.theta;
         let mut side = 0;
         for k in 0..200 {
             if b - a <= f64::EPSILON * b.max(1e-300) * 4.0 {
@@ -380,13 +380,8 @@ impl Solution for LifExpConsts {
     }
 
     #[inline]
-    fn levels(&self) -> Levels {
-        Levels {
-            reset: self.reset,
-            theta: self.theta,
-            v_min: self.v_min,
-            e_l: self.e_l,
-        }
+    fn levels(&self) -> &Levels {
+        &self.levels
     }
 
     #[inline]
@@ -446,17 +441,17 @@ mod tests {
         // A strong excitatory current from rest: V rises, crosses, peaks, falls.
         let (y, ex) = (0.0, 5000.0);
         let s = c.first_crossing(y, ex, 0.0).expect("crosses");
-        assert!((closed(&c, y, ex, 0.0, s) - c.theta).abs() < 1e-10);
+        assert!((closed(&c, y, ex, 0.0, s) - c.levels.theta).abs() < 1e-10);
         // Before s the trajectory stays below threshold.
         for k in 1..1000 {
-            assert!(closed(&c, y, ex, 0.0, s * k as f64 / 1000.0 * 0.999_999) < c.theta);
+            assert!(closed(&c, y, ex, 0.0, s * k as f64 / 1000.0 * 0.999_999) < c.levels.theta);
         }
         // Too weak to reach threshold: never.
         assert_eq!(c.first_crossing(0.0, 1000.0, 0.0), None);
         // Supra-threshold bias current alone: the lif_delta closed form.
         let c = LifExpConsts::new(&params(400.0));
         let s = c.first_crossing(0.0, 0.0, 0.0).unwrap();
-        let want = 10.0 * ((c.v_inf - 0.0) / (c.v_inf - c.theta)).ln();
+        let want = 10.0 * ((c.v_inf - 0.0) / (c.v_inf - c.levels.theta)).ln();
         assert!((s - want).abs() < 1e-10, "{s} vs {want}");
     }
 
@@ -472,11 +467,14 @@ mod tests {
             .first_crossing(14.695944533, 175.606, 0.0)
             .expect("crosses");
         assert!((s - 1.436).abs() < 0.01, "{s}");
-        assert!((c.evolve(14.695944533, 175.606, 0.0, s).0 - c.theta).abs() < 1e-12);
+        assert!((c.evolve(14.695944533, 175.606, 0.0, s).0 - c.levels.theta).abs() < 1e-12);
         // Both currents, slow inhibition: still the first crossing.
         let s = c.first_crossing(10.0, 3000.0, -400.0).expect("crosses");
         for k in 1..2000 {
-            assert!(closed(&c, 10.0, 3000.0, -400.0, s * k as f64 / 2000.0 * 0.999_999) < c.theta);
+            assert!(
+                closed(&c, 10.0, 3000.0, -400.0, s * k as f64 / 2000.0 * 0.999_999)
+                    < c.levels.theta
+            );
         }
     }
 

@@ -57,7 +57,7 @@ impl Train {
         mut rng: Xoroshiro128PlusPlus,
         start: Time,
         delay: Time,
-        law: Law<'_>,
+        law: impl Law,
         end: u64,
     ) -> Self {
         let from = start.0.saturating_add(delay.0);
@@ -77,12 +77,12 @@ impl Train {
     /// (compiled apart: the test cost Brunel, whose generator never stops,
     /// 2.6 % of its instructions).
     #[inline(always)]
-    fn after<const STOPS: bool>(&mut self, next: u64, law: Law<'_>, end: u64) -> u64 {
+    fn after<const STOPS: bool>(&mut self, next: u64, law: impl Law, end: u64) -> u64 {
         let after = next.saturating_add(self.ahead);
         if STOPS {
             self.draw_ahead(after, law, end);
         } else {
-            self.ahead = law.0.sample(&mut self.rng);
+            self.ahead = law.draw(after, &mut self.rng);
         }
         after
     }
@@ -90,7 +90,7 @@ impl Train {
     /// Draw the interval after arrival `next`; one that would arrive at or
     /// after `end` becomes "never".
     #[inline]
-    fn draw_ahead(&mut self, next: u64, law: Law<'_>, end: u64) {
+    fn draw_ahead(&mut self, next: u64, law: impl Law, end: u64) {
         let ahead = law.draw(next, &mut self.rng);
         self.ahead = if next.saturating_add(ahead) >= end {
             u64::MAX
@@ -101,27 +101,25 @@ impl Train {
 }
 
 /// The law of a train's intervals: exponential of one mean, or the next
-/// event of a piecewise-constant rate.
-#[derive(Clone, Copy)]
-struct Law<'a>(&'a ExpTicks, Option<&'a RateProfile>);
-
-impl Law<'_> {
+/// event of a piecewise-constant rate. A type parameter of the stepping
+/// code, so a constant rate's loop has no test of the other law in it.
+trait Law: Copy {
     /// The interval after arrival `t` (ticks; `u64::MAX`: none).
+    fn draw(self, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64;
+}
+
+impl Law for &ExpTicks {
     #[inline(always)]
-    fn draw(self, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
-        match self.1 {
-            None => self.0.sample(rng),
-            Some(p) => varying(p, t, rng),
-        }
+    fn draw(self, _: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
+        self.sample(rng)
     }
 }
 
-/// The next event of a varying rate (out of line: the constant-rate draw
-/// stays as short as before).
-#[cold]
-#[inline(never)]
-fn varying(p: &RateProfile, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
-    p.interval_after(t, rng)
+impl Law for &RateProfile {
+    #[inline]
+    fn draw(self, t: u64, rng: &mut Xoroshiro128PlusPlus) -> u64 {
+        self.interval_after(t, rng)
+    }
 }
 
 impl PoissonTrains {
@@ -171,10 +169,12 @@ impl PoissonTrains {
         stream_of: impl Fn(Gid) -> Xoroshiro128PlusPlus,
     ) -> Self {
         let end = active.end.saturating_add(delay).0;
-        let law = Law(&interval, profile.as_deref());
         let trains = targets
             .iter()
-            .map(|&(_, g)| Train::new(stream_of(g), active.start, delay, law, end))
+            .map(|&(_, g)| match profile.as_deref() {
+                None => Train::new(stream_of(g), active.start, delay, &interval, end),
+                Some(p) => Train::new(stream_of(g), active.start, delay, p, end),
+            })
             .collect();
         PoissonTrains {
             gid,
@@ -254,8 +254,11 @@ impl PoissonTrains {
     /// that never fires has nothing due, even asked at `NEVER`.
     #[inline]
     pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        let law = Law(&self.interval, self.profile.as_deref());
-        consume_from::<true>(&mut self.trains[k], t, law, self.end)
+        let train = &mut self.trains[k];
+        match self.profile.as_deref() {
+            None => consume_from::<true>(train, t, &self.interval, self.end),
+            Some(p) => consume_from::<true>(train, t, p, self.end),
+        }
     }
 
     /// The trains borrowed for a run of unchecked steps.
@@ -308,7 +311,7 @@ impl PoissonView<'_> {
         debug_assert!(k < self.trains.len());
         // SAFETY: the caller guarantees `k < len() = trains.len()`.
         let train = unsafe { self.trains.get_unchecked_mut(k) };
-        consume_from::<false>(train, t, Law(self.interval, None), u64::MAX)
+        consume_from::<false>(train, t, self.interval, u64::MAX)
     }
 
     /// [`PoissonTrains::next_arrival`] without checking that `k` is in range.
@@ -335,7 +338,7 @@ impl PoissonView<'_> {
 fn consume_from<const STOPS: bool>(
     train: &mut Train,
     t: Time,
-    law: Law<'_>,
+    law: impl Law,
     end: u64,
 ) -> (u32, Time) {
     let mut n = 0;

@@ -62,12 +62,7 @@ impl LifAlphaConsts {
             tau: [p.tau_syn_ex, p.tau_syn_in],
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
-            levels: Levels {
-                theta: p.V_th - p.E_L,
-                reset: p.V_reset - p.E_L,
-                v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
-                e_l: p.E_L,
-            },
+            levels: p.levels(),
             t_ref: Time::from_ms_saturating(p.t_ref),
         }
     }

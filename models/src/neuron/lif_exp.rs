@@ -63,6 +63,19 @@ pub struct LifExpParams {
 }
 
 impl LifExpParams {
+    /// The potentials relative to `E_L` (shared by `lif_exp` and `lif_alpha`).
+    pub(super) fn levels(&self) -> Levels {
+        Levels {
+            theta: self.V_th - self.E_L,
+            reset: self.V_reset - self.E_L,
+            v_min: self
+                .V_min
+                .map(|v| v - self.E_L)
+                .unwrap_or(f64::NEG_INFINITY),
+            e_l: self.E_L,
+        }
+    }
+
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         for (k, v) in [
@@ -112,12 +125,7 @@ impl LifExpConsts {
             tau_in: p.tau_syn_in,
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
-            levels: Levels {
-                theta: p.V_th - p.E_L,
-                reset: p.V_reset - p.E_L,
-                v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
-                e_l: p.E_L,
-            },
+            levels: p.levels(),
             t_ref: Time::from_ms_saturating(p.t_ref),
         }
     }

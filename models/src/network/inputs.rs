@@ -73,19 +73,16 @@ pub(super) fn resolve(
                 start_ms,
                 stop_ms,
             } => {
-                if !rate_hz.is_finite() || *rate_hz < 0.0 {
-                    return Err(at.err("rate_hz", format!("must be >= 0 Hz, got {rate_hz}")));
-                }
+                let rate_hz = rate(&at, "rate_hz", *rate_hz)?;
                 let active = active_span(&at, *start_ms, *stop_ms)?;
-                let targets = at.neurons("targets", targets, pops)?;
                 inputs.poisson.push(PoissonInput {
                     gid: Gid(next),
-                    rate_hz: *rate_hz,
+                    rate_hz,
                     weight: at.weight("weight", *weight)?,
                     delay: at.delay("delay_ms", *delay_ms)?,
                     active,
                     profile: None,
-                    targets: targets.iter().flat_map(|p| p.gids()).map(Gid).collect(),
+                    targets: gids(&at, targets, pops)?,
                 });
                 inputs.n_nodes += 1;
             }
@@ -106,19 +103,9 @@ pub(super) fn resolve(
                     );
                     return Err(at.err("rate_values_hz", m));
                 }
-                let mut times: Vec<Time> = Vec::with_capacity(rate_times_ms.len());
-                for (k, &ms) in rate_times_ms.iter().enumerate() {
-                    let t = at.instant(&format!("rate_times_ms[{k}]"), ms)?;
-                    if times.last().is_some_and(|&s| s >= t) {
-                        return Err(at.err(&format!("rate_times_ms[{k}]"), "times must increase"));
-                    }
-                    times.push(t);
-                }
+                let times = increasing_times(&at, "rate_times_ms", rate_times_ms)?;
                 for (k, &hz) in rate_values_hz.iter().enumerate() {
-                    if !hz.is_finite() || hz < 0.0 {
-                        let m = format!("must be >= 0 Hz, got {hz}");
-                        return Err(at.err(&format!("rate_values_hz[{k}]"), m));
-                    }
+                    rate(&at, &format!("rate_values_hz[{k}]"), hz)?;
                 }
                 let profile = RateProfile::new(&times, rate_values_hz)
                     .ok_or_else(|| at.err("rate_values_hz", "not a valid rate profile"))?;
@@ -193,12 +180,9 @@ pub(super) fn resolve(
                     );
                     return Err(at.err("amplitudes_pA", m));
                 }
-                let mut points: Vec<(Time, f64)> = Vec::with_capacity(times_ms.len());
-                for (k, (&ms, &pa)) in times_ms.iter().zip(amplitudes_pA).enumerate() {
-                    let t = at.instant(&format!("times_ms[{k}]"), ms)?;
-                    if points.last().is_some_and(|&(s, _)| s >= t) {
-                        return Err(at.err(&format!("times_ms[{k}]"), "times must increase"));
-                    }
+                let times = increasing_times(&at, "times_ms", times_ms)?;
+                let mut points: Vec<(Time, f64)> = Vec::with_capacity(times.len());
+                for (k, (t, &pa)) in times.into_iter().zip(amplitudes_pA).enumerate() {
                     points.push((t, current(&at, &format!("amplitudes_pA[{k}]"), pa)?));
                 }
                 inputs.currents.push(CurrentInput {
@@ -217,6 +201,27 @@ pub(super) fn resolve(
         return Err(ModelError::file(ctx.path, m));
     }
     Ok(inputs)
+}
+
+/// A rate (Hz): finite and non-negative.
+fn rate(at: &Site, key: &str, hz: f64) -> Result<f64, ModelError> {
+    if !hz.is_finite() || hz < 0.0 {
+        return Err(at.err(key, format!("must be >= 0 Hz, got {hz}")));
+    }
+    Ok(hz)
+}
+
+/// Instants (ms) at `key`, each later than the one before.
+fn increasing_times(at: &Site, key: &str, ms: &[f64]) -> Result<Vec<Time>, ModelError> {
+    let mut times: Vec<Time> = Vec::with_capacity(ms.len());
+    for (k, &x) in ms.iter().enumerate() {
+        let t = at.instant(&format!("{key}[{k}]"), x)?;
+        if times.last().is_some_and(|&s| s >= t) {
+            return Err(at.err(&format!("{key}[{k}]"), "times must increase"));
+        }
+        times.push(t);
+    }
+    Ok(times)
 }
 
 /// A current amplitude (pA): finite.

@@ -15,7 +15,7 @@ pub mod synapse;
 
 pub use error::ModelError;
 pub use network::{
-    load, read_partition_file, Collective, Network, NetworkSimulation, Overrides, PopulationInfo,
-    RunConfig, Share,
+    load, load_text, read_partition_file, Collective, Network, NetworkSimulation, Overrides,
+    PopulationInfo, RunConfig, Share,
 };
 pub use volley_engine::PartitionScheme;

@@ -53,8 +53,20 @@ use volley_engine::Assignment;
 pub fn load(path: &Path, overrides: &Overrides, run: &RunConfig) -> Result<Network, ModelError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ModelError::file(path, format!("cannot read: {e}")))?;
-    let file = model_file::parse(path, &text)?;
-    let ctx = context::Ctx::new(path, &text);
+    load_text(path, &text, overrides, run)
+}
+
+/// Check and build the model file whose text is `text`; `path` names it in
+/// errors and is where its relative file names start (Python builds models
+/// in memory).
+pub fn load_text(
+    path: &Path,
+    text: &str,
+    overrides: &Overrides,
+    run: &RunConfig,
+) -> Result<Network, ModelError> {
+    let file = model_file::parse(path, text)?;
+    let ctx = context::Ctx::new(path, text);
     let model = resolve::resolve(&ctx, file, overrides)?;
     memory::check_memory(path, &model)?;
     let assign = Assignment::new(model.n_neurons(), run.threads.max(1), &run.partitioning)

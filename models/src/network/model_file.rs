@@ -89,7 +89,7 @@ pub struct PopulationSpec {
     pub params: toml::Table,
     /// Initial potentials drawn per neuron, e.g. `{ dist = "normal", mean = -65.0, std = 5.0 }`.
     #[serde(default, rename = "V_m_init")]
-    pub v_m_init: Option<DistSpec>,
+    pub v_m_init: Option<InitSpec>,
 }
 
 /// `[[projections]]`: the keys every rule shares, and the rule with its own.
@@ -249,6 +249,18 @@ pub enum Profile {
 }
 
 /// A number, or a distribution to draw it from.
+/// Initial potentials: one for all, one per neuron, or drawn per neuron.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum InitSpec {
+    /// The same for every neuron.
+    Const(f64),
+    /// One per neuron, in population order.
+    List(Vec<f64>),
+    /// Drawn per neuron.
+    Dist(DistSpec),
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum ValueSpec {

@@ -3,7 +3,7 @@
 
 use super::context::{Ctx, PopBuild};
 use super::csv_table::CsvTable;
-use super::model_file::{PopulationSpec, ValueSpec};
+use super::model_file::{InitSpec, PopulationSpec, ValueSpec};
 use super::values::Value;
 use super::wiring::NeuronTable;
 use crate::error::ModelError;
@@ -42,11 +42,35 @@ pub(super) fn add_population(
     // Initial potentials drawn per neuron (stream: seed, Init, population, gid).
     let v_init = match &s.v_m_init {
         None => None,
-        Some(d) => {
+        Some(InitSpec::Dist(d)) => {
             Some(Value::parse(&ValueSpec::Dist(d.clone())).map_err(|m| at.err("V_m_init", m))?)
         }
+        Some(InitSpec::Const(v)) => {
+            Some(Value::parse(&ValueSpec::Const(*v)).map_err(|m| at.err("V_m_init", m))?)
+        }
+        Some(InitSpec::List(list)) => {
+            if Some(list.len() as u64) != s.size.map(u64::from) {
+                let m = format!(
+                    "{} values for {} neurons (a list needs `size` and one value per neuron)",
+                    list.len(),
+                    s.size.unwrap_or(0)
+                );
+                return Err(at.err("V_m_init", m));
+            }
+            if let Some(bad) = list.iter().find(|v| !v.is_finite()) {
+                return Err(at.err("V_m_init", format!("{bad} is not a potential in mV")));
+            }
+            None
+        }
+    };
+    let listed = match &s.v_m_init {
+        Some(InitSpec::List(list)) => Some(list),
+        _ => None,
     };
     let draw_v = |gid: u32, default: f64| -> f64 {
+        if let Some(list) = listed {
+            return list[(gid - first) as usize];
+        }
         match &v_init {
             None => default,
             Some(v) => v.draw(&mut stream(

@@ -20,7 +20,9 @@ pub mod stdp;
 pub mod store;
 pub mod tsodyks2;
 
-pub use readout::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
+pub use readout::{
+    synapses_between, take_weight_trace, visit_plastic, SynapseRow, TraceRow, WeightRow,
+};
 pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use store::{PlasticStore, SynapseState, WeightSample};
 pub use tsodyks2::Tsodyks2Params;

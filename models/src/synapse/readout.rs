@@ -72,3 +72,50 @@ pub fn take_weight_trace<O: Observer>(sim: &mut NetworkSimulation<O>) -> Vec<Tra
     rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     rows
 }
+
+/// One synapse: `(source gid, target gid, weight, delay ms)`.
+pub type SynapseRow = (u32, u32, f64, f64);
+
+/// Every synapse, static and plastic, from a source in `sources` onto a
+/// target in `targets`, sorted by (source, target) — multapses in the
+/// order they were built. Weights of plastic synapses are their present
+/// values. For the Python API's `connections` (a copy: meant for
+/// inspecting a projection, not 10^9 synapses).
+pub fn synapses_between<O: Observer>(
+    sim: &mut NetworkSimulation<O>,
+    sources: std::ops::Range<u32>,
+    targets: std::ops::Range<u32>,
+) -> Vec<SynapseRow> {
+    let mut rows: Vec<(SynapseRow, u32)> = Vec::new();
+    for p in sim.partitions_mut().iter() {
+        let gids = p.gids();
+        let c = p.connectome();
+        let end = (c.n_sources() as u32).min(sources.end);
+        for s in sources.start..end {
+            for (n, (t, class)) in c.synapses_of(Gid(s)).enumerate() {
+                let tg = gids[t as usize].0;
+                if targets.contains(&tg) {
+                    rows.push(((s, tg, class.weight, class.delay.as_ms()), n as u32));
+                }
+            }
+        }
+        let Some(store) = p.plasticity() else {
+            continue;
+        };
+        let wiring = p.plastic();
+        let end = (wiring.n_sources() as u32).min(sources.end);
+        for s in sources.start..end {
+            let (ts, first) = wiring.synapses_of(Gid(s));
+            for (j, &t) in ts.iter().enumerate() {
+                let tg = gids[t as usize].0;
+                if targets.contains(&tg) {
+                    let k = first + j as u32;
+                    let row = (s, tg, store.state(k).weight, p.plastic_delay(k).as_ms());
+                    rows.push((row, u32::MAX / 2 + j as u32));
+                }
+            }
+        }
+    }
+    rows.sort_by_key(|(r, n)| (r.0, r.1, *n));
+    rows.into_iter().map(|(r, _)| r).collect()
+}

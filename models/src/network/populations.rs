@@ -31,13 +31,82 @@ pub(super) fn add_population(
         let m = format!("unknown neuron model `{}` (known: {known})", s.model);
         return Err(at.err("model", m));
     }
-    let params =
-        NeuronParams::parse(&s.model, s.params.clone()).map_err(|m| at.err("params", m))?;
-    params
-        .validate()
-        .map_err(|(k, m)| at.err(&format!("params.{k}"), m))?;
-    let param_index = neurons.add_params(&params);
+    // Parameters given as lists hold one value per neuron; every distinct
+    // combination becomes a parameter set.
+    let varying: Vec<&String> = s
+        .params
+        .iter()
+        .filter(|(_, v)| v.is_array())
+        .map(|(k, _)| k)
+        .collect();
+    let number = |k: &str, j: usize| -> Result<f64, ModelError> {
+        let v = s.params[k].as_array().and_then(|a| a.get(j));
+        match v {
+            Some(toml::Value::Float(x)) => Ok(*x),
+            Some(toml::Value::Integer(x)) => Ok(*x as f64),
+            _ => Err(at.err(&format!("params.{k}[{j}]"), "must be a number")),
+        }
+    };
+    let parse_at = |j: usize| -> Result<NeuronParams, ModelError> {
+        let mut table = s.params.clone();
+        for k in &varying {
+            table.insert((*k).clone(), toml::Value::Float(number(k, j)?));
+        }
+        let params = NeuronParams::parse(&s.model, table).map_err(|m| at.err("params", m))?;
+        params.validate().map_err(|(k, m)| {
+            let which = if varying.is_empty() {
+                String::new()
+            } else {
+                format!(" (neuron {j})")
+            };
+            at.err(&format!("params.{k}"), format!("{m}{which}"))
+        })?;
+        Ok(params)
+    };
+    let add_set = |neurons: &mut NeuronTable, p: &NeuronParams| -> Result<u16, ModelError> {
+        if neurons.n_param_sets() > usize::from(u16::MAX) {
+            let m = "more than 65 536 parameter sets in the network (distinct per-neuron values count one each)";
+            return Err(at.err("params", m));
+        }
+        Ok(neurons.add_params(p))
+    };
+    let params = parse_at(0)?;
+    let param_index = add_set(neurons, &params)?;
     let v_m_default = params.v_m();
+    let per_neuron: Option<Vec<(u16, f64)>> = if varying.is_empty() {
+        None
+    } else {
+        let Some(n) = s.size else {
+            let m = "a list of values per neuron needs `size` (not a neuron file)";
+            return Err(at.err(&format!("params.{}", varying[0]), m));
+        };
+        for k in &varying {
+            let len = s.params[k.as_str()].as_array().map_or(0, |a| a.len());
+            if len != n as usize {
+                let m = format!("{len} values for {n} neurons");
+                return Err(at.err(&format!("params.{k}"), m));
+            }
+        }
+        let mut seen: std::collections::HashMap<Vec<u64>, (u16, f64)> = Default::default();
+        let mut out = Vec::with_capacity(n as usize);
+        for j in 0..n as usize {
+            let key = varying
+                .iter()
+                .map(|k| number(k, j).map(f64::to_bits))
+                .collect::<Result<Vec<u64>, _>>()?;
+            let set = match seen.get(&key) {
+                Some(&set) => set,
+                None if j == 0 => (param_index, v_m_default),
+                None => {
+                    let p = parse_at(j)?;
+                    (add_set(neurons, &p)?, p.v_m())
+                }
+            };
+            seen.insert(key, set);
+            out.push(set);
+        }
+        Some(out)
+    };
     let first = neurons.len();
     // Initial potentials drawn per neuron (stream: seed, Init, population, gid).
     let v_init = match &s.v_m_init {
@@ -94,8 +163,11 @@ pub(super) fn add_population(
             if (first as u64 + *n as u64) >= u32::MAX as u64 / 2 {
                 return Err(at.err("size", "too many neurons"));
             }
-            for g in first..first + *n {
-                neurons.push(param_index, draw_v(g, v_m_default));
+            for (j, g) in (first..first + *n).enumerate() {
+                let (set, v_m) = per_neuron
+                    .as_ref()
+                    .map_or((param_index, v_m_default), |p| p[j]);
+                neurons.push(set, draw_v(g, v_m));
             }
             pops.push(PopBuild {
                 name: s.name.clone(),

@@ -24,6 +24,11 @@ impl NeuronTable {
         (self.params.len() - 1) as u16
     }
 
+    /// Number of parameter sets so far.
+    pub fn n_param_sets(&self) -> usize {
+        self.params.len()
+    }
+
     /// Append a neuron (the next gid).
     pub fn push(&mut self, params: u16, v_m: f64) {
         self.neurons.push((params, v_m));

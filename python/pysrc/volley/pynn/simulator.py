@@ -1,0 +1,184 @@
+"""The state of a volley.pynn simulation: what the script created, and the
+Volley network built from it.
+
+PyNN builds a network object by object; Volley builds it from a model file
+in one go (in Rust, so a Brunel-size network builds in seconds). So each
+Population / Projection / current source records what it is, and the first
+``run`` writes them as one :class:`volley.Model` and builds it. PyNN IDs are
+Volley gids: populations are created, and numbered, in the same order.
+
+Changes between runs that Volley can express as a schedule (a current
+source's settings, a spike source's times) rebuild the network and replay
+the past, which is bit-identical because the change takes effect only from
+the moment it was made; anything else raises NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+from pyNN import common
+
+import volley
+
+name = "volley"
+
+#: Delay of the input → parrot synapse of spike sources (ms): their input
+#: times are shifted back by it, so the parrots fire at the times asked for.
+INPUT_DELAY_MS = 0.001
+#: The model's t_sim: Volley's runs go on as long as PyNN asks.
+HORIZON_MS = 1e9
+
+
+class ID(int, common.IDMixin):
+    def __init__(self, n):
+        """Create an ID object with numerical value `n`."""
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    """Simulator state (PyNN's ``simulator.state``)."""
+
+    def __init__(self):
+        common.control.BaseState.__init__(self)
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.threads = 1
+        self.seed = 1
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay = 10.0
+        self.clear()
+
+    # -- PyNN's interface ---------------------------------------------------
+
+    def run(self, simtime):
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop):
+        if tstop < self.t:
+            raise ValueError(f"run_until({tstop}): the simulation is already at {self.t} ms")
+        if self._sim is None:
+            self._build()
+            if self.t > 0:  # a rebuilt network replays the past
+                self._sim.run_until(self.t)
+        self._sim.run_until(tstop)
+        self.t = tstop
+        self.running = True
+
+    def clear(self):
+        self.populations = []
+        self.projections = []
+        self.current_sources = []
+        self.recorders = set([])
+        self.id_counter = 0
+        self.segment_counter = -1
+        self._files = None
+        self.reset()
+
+    def reset(self):
+        """Back to t = 0 with the same network (rebuilt at the next run)."""
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0.0
+        self.segment_counter += 1
+        self._sim = None
+        self._built_once = False
+
+    # -- Volley ---------------------------------------------------------------
+
+    def changed(self):
+        """Something the network is built from changed: rebuild before the next run."""
+        self._sim = None
+
+    def forbid_after_start(self, what):
+        if self.t > 0:
+            raise NotImplementedError(
+                f"{what} after the simulation has started is not available in volley.pynn "
+                "(call reset() first, or set it up before the first run)"
+            )
+
+    @property
+    def sim(self) -> volley.Simulation:
+        """The built network (built now if it is not yet)."""
+        if self._sim is None:
+            self._build()
+            if self.t > 0:
+                self._sim.run_until(self.t)
+        return self._sim
+
+    def file_dir(self):
+        if self._files is None:
+            self._files = tempfile.TemporaryDirectory(prefix="volley-pynn-")
+        return self._files.name
+
+    def write_csv(self, stem, header, columns):
+        """A CSV file of `columns` (arrays) in the scratch folder; its path."""
+        path = os.path.join(self.file_dir(), f"{stem}.csv")
+        data = np.column_stack([np.asarray(c, dtype=float) for c in columns]) if columns[0].size else None
+        with open(path, "w") as f:
+            f.write(header + "\n")
+            if data is not None:
+                fmt = ["%d" if c.dtype.kind in "iu" else "%.17g" for c in columns]
+                np.savetxt(f, data, fmt=fmt, delimiter=",")
+        return path
+
+    def model(self) -> volley.Model:
+        """The Volley model of everything created so far."""
+        m = volley.Model(t_sim_ms=HORIZON_MS, seed=self.seed, description="built by volley.pynn")
+        tau_minus = {}
+        for prj in self.projections:
+            for pop, tm in prj.post_tau_minus():
+                old = tau_minus.setdefault(pop, tm)
+                if old != tm:
+                    raise NotImplementedError(
+                        f"population {pop.label!r}: STDP projections with different tau_minus "
+                        f"({old}, {tm}); Volley, as NEST, keeps one per neuron"
+                    )
+        for pop in self.populations:
+            pop._add_to(m, tau_minus.get(pop))
+        for prj in self.projections:
+            prj._add_to(m)
+        for src in self.current_sources:
+            _add_current(m, src)
+        m.recorder("spikes")
+        for rec in sorted(self.recorders, key=lambda r: r.population._index):
+            rec._add_to(m)
+        return m
+
+    def _build(self):
+        self._sim = volley.Simulation(self.model(), threads=self.threads)
+        self._built_once = True
+
+
+def _add_current(m, src):
+    """A current source as a Volley ``step_current`` on its targets."""
+    if not src._targets:
+        return
+    times, amps = src._schedule()
+    if not times:
+        return
+    m.input(
+        f"current{len(m.inputs)}",
+        "step_current",
+        times_ms=times,
+        amplitudes_pA=[a * 1000.0 for a in amps],
+        targets=[f"p{_pop_index(g)}[{g - _first(g)}]" for g in src._targets],
+    )
+
+
+def _pop_index(gid):
+    for k, pop in enumerate(state.populations):
+        if pop.first_id <= gid <= pop.last_id:
+            return k
+    raise ValueError(f"no neuron {gid}")
+
+
+def _first(gid):
+    return int(state.populations[_pop_index(gid)].first_id)
+
+
+state = State()

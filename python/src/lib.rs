@@ -140,10 +140,14 @@ impl Simulation {
         })
     }
 
-    /// Simulate up to `t_ms` (every event before it; none at or after it).
-    /// Runs continue exactly: many calls give the spikes of one.
-    fn run_until(&mut self, py: Python<'_>, t_ms: f64) -> PyResult<()> {
+    /// Simulate up to `t_ms`: every event before it, none at or after it
+    /// (`inclusive`: the events at `t_ms` too, and a sample at `t_ms`, as
+    /// a time-stepped simulator's step ending at `t_ms`). Runs continue
+    /// exactly: many calls give the spikes of one.
+    #[pyo3(signature = (t_ms, inclusive=false))]
+    fn run_until(&mut self, py: Python<'_>, t_ms: f64, inclusive: bool) -> PyResult<()> {
         let until = to_time(t_ms, "run_until")?;
+        let until = Time(until.0 + u64::from(inclusive));
         let net = self.net.get();
         let window = net.simulation.window_len();
         // Steps of ~100 ms (fewer with many samples) between Ctrl-C checks.

@@ -201,9 +201,11 @@ class Simulation:
         until = self._sim.t_sim_ms if ms is None else self._sim.now_ms + float(ms)
         self._sim.run_until(until)
 
-    def run_until(self, t_ms: float) -> None:
-        """Simulate up to `t_ms` (events before it, none at or after it)."""
-        self._sim.run_until(float(t_ms))
+    def run_until(self, t_ms: float, inclusive: bool = False) -> None:
+        """Simulate up to `t_ms`: events before it, none at or after it
+        (``inclusive``: those at `t_ms` too, as a time-stepped simulator's
+        step that ends at `t_ms`; a multimeter then samples `t_ms`)."""
+        self._sim.run_until(float(t_ms), inclusive)
 
     def populations(self) -> dict:
         """``{name: range of gids}``."""

@@ -83,6 +83,8 @@ class Population(common.Population):
         self._init = {}
         # SpikeSourceArray: per neuron, the times set and when they were set.
         self._spike_versions = []
+        if isinstance(self.celltype, SpikeSourceArray):
+            self._check_spike_times()
         state.changed()
 
     @property
@@ -129,8 +131,16 @@ class Population(common.Population):
             return
         simulator.state.forbid_after_start(f"changing {', '.join(names)} of {self.label!r}")
 
+    def _check_spike_times(self):
+        for i, ts in enumerate(self._spike_times()):
+            if np.any(np.diff(ts) < 0):
+                raise errors.InvalidParameterValueError(
+                    f"{self.label!r}: the spike times of neuron {i} are not in increasing order: {ts}"
+                )
+
     def _after_change(self, names):
         if isinstance(self.celltype, SpikeSourceArray):
+            self._check_spike_times()
             now = simulator.state.t
             if self._spike_versions and self._spike_versions[-1][0] == now:
                 self._spike_versions.pop()

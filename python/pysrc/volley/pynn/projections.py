@@ -157,18 +157,54 @@ class Projection(common.Projection):
         pre_g, post_g = _gids(self.pre), _gids(self.post)
         s, t, w, d = sim._sim.connections(int(pre_g.min()), int(pre_g.max()) + 1,
                                           int(post_g.min()), int(post_g.max()) + 1)
-        pre_pos = _positions(pre_g)
-        post_pos = _positions(post_g)
-        i = pre_pos.get_indexer(s)
-        j = post_pos.get_indexer(t)
-        keep = (i >= 0) & (j >= 0)
-        if self._listed is None:
-            # Another projection between the same neurons would be read too:
-            # keep the synapses of this one's sign (excitatory / inhibitory).
-            value = self._value("weight")
-            if isinstance(value, float) and value != 0.0:
-                keep &= np.sign(w) == np.sign(value)
-        return i[keep], j[keep], w[keep] / self._scale, d[keep]
+        keep = np.isin(s, pre_g) & np.isin(t, post_g)
+        s, t, w, d = s[keep], t[keep], w[keep], d[keep]
+        # Synapses of other projections between the same neurons: a drawn
+        # projection's are known exactly; a Volley-drawn one is told apart
+        # by the sign of its weight (excitatory / inhibitory), or not at all.
+        keep = np.ones(len(s), dtype=bool)
+        for other in simulator.state.projections:
+            if other is self or not (np.isin(_gids(other.pre), pre_g).any()
+                                     and np.isin(_gids(other.post), post_g).any()):
+                continue
+            if other._listed is not None:
+                keep &= ~other._claims(s, t, w, d, keep)
+                continue
+            mine, theirs = self._sign(), other._sign()
+            if mine is None or theirs is None or mine == theirs:
+                raise NotImplementedError(
+                    f"reading back projection {self.label!r}: projection {other.label!r} connects the same "
+                    "neurons with weights of the same sign, and Volley does not keep which synapse is whose"
+                )
+            keep &= np.sign(w) == mine
+        s, t, w, d = s[keep], t[keep], w[keep], d[keep]
+        i = _Index(pre_g).get_indexer(s)
+        j = _Index(post_g).get_indexer(t)
+        return i, j, w / self._scale, d
+
+    def _sign(self):
+        value = self._value("weight")
+        if isinstance(value, float) and value != 0.0:
+            return np.sign(value)
+        return None
+
+    def _claims(self, s, t, w, d, free):
+        """Which of the rows (s, t, w, d) are synapses of this drawn
+        projection (each claimed once; plastic weights are not compared)."""
+        pre, post, weight, delay = self._listed
+        plastic = self._table is not None
+        wanted = {}
+        for row in zip(_gids(self.pre)[pre].tolist(), _gids(self.post)[post].tolist(),
+                       (weight * self._scale).tolist(), delay.tolist()):
+            key = row[:2] + row[3:] if plastic else row
+            wanted[key] = wanted.get(key, 0) + 1
+        out = np.zeros(len(s), dtype=bool)
+        for k, row in enumerate(zip(s.tolist(), t.tolist(), w.tolist(), d.tolist())):
+            key = row[:2] + row[3:] if plastic else row
+            if free[k] and wanted.get(key, 0) > 0:
+                wanted[key] -= 1
+                out[k] = True
+        return out
 
     def __len__(self):
         return len(self._connections()[0])
@@ -237,10 +273,6 @@ class _Index:
         pos = np.clip(pos, 0, max(len(self._gids) - 1, 0))
         found = self._gids[pos] == values if len(self._gids) else np.zeros(len(values), bool)
         return np.where(found, self._sorted[pos], -1)
-
-
-def _positions(gids):
-    return _Index(gids)
 
 
 def _distribution(rd, scale):

@@ -61,11 +61,9 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         if tstop < self.t:
             raise ValueError(f"run_until({tstop}): the simulation is already at {self.t} ms")
-        if self._sim is None:
-            self._build()
-            if self.t > 0:  # a rebuilt network replays the past
-                self._sim.run_until(self.t)
-        self._sim.run_until(tstop)
+        sim = self.sim
+        # PyNN's run(t) includes what happens at t (NEST's step ends there).
+        sim.run_until(tstop, inclusive=True)
         self.t = tstop
         self.running = True
 
@@ -106,8 +104,8 @@ class State(common.control.BaseState):
         """The built network (built now if it is not yet)."""
         if self._sim is None:
             self._build()
-            if self.t > 0:
-                self._sim.run_until(self.t)
+            if self.t > 0:  # a rebuilt network replays the past (unchanged)
+                self._sim.run_until(self.t, inclusive=True)
         return self._sim
 
     def file_dir(self):

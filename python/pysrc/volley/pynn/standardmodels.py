@@ -8,6 +8,7 @@ potential in mV in both. A model Volley cannot simulate exactly raises
 """
 
 import numpy as np
+from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 
 from . import simulator
@@ -234,8 +235,10 @@ class _CurrentSource:
     def __init__(self, **parameters):
         object.__setattr__(self, "_targets", [])
         object.__setattr__(self, "_versions", [])
-        super().__init__(**parameters)
-        self._versions.append((simulator.state.t, self._settings()))
+        object.__setattr__(self, "_native", {})
+        ps = ParameterSpace(self.default_parameters, self.get_schema(), shape=(1,))
+        ps.update(**parameters)
+        self._apply(self.translate(ps))
         simulator.state.current_sources.append(self)
 
     def inject_into(self, cells):
@@ -246,24 +249,36 @@ class _CurrentSource:
         self._targets.extend(int(c) for c in cells)
         simulator.state.changed()
 
-    def _settings(self):
-        ps = self.parameter_space
-        ps.evaluate(simplify=True)
-        return {k: (np.array(v.value, dtype=float) if hasattr(v, "value") else v) for k, v in ps.items()}
-
-    def set_native_parameters(self, parameters):
+    def _apply(self, parameters):
+        """Take new native settings (checked), in force from now on."""
+        parameters.shape = (1,)
         parameters.evaluate(simplify=True)
-        self.parameter_space.update(**{k: v for k, v in parameters.items()})
+        new = dict(self._native)
+        for k, v in parameters.items():
+            if isinstance(v, np.ndarray) and v.dtype == object:
+                v = v.flat[0]
+            if isinstance(v, Sequence):
+                v = v.value
+            new[k] = np.asarray(v, dtype=float) if np.ndim(v) else float(v)
+        self._check(new)
+        self._on_grid(new)
+        self._native.clear()
+        self._native.update(new)
         now = simulator.state.t
-        settings = self._settings()
         if self._versions and self._versions[-1][0] == now:
-            self._versions[-1] = (now, settings)
+            self._versions[-1] = (now, dict(new))
         else:
-            self._versions.append((now, settings))
+            self._versions.append((now, dict(new)))
         simulator.state.changed()
 
+    def set_native_parameters(self, parameters):
+        self._apply(parameters)
+
+    def _on_grid(self, p):
+        """Times that PyNN puts on the time grid (none by default)."""
+
     def get_native_parameters(self):
-        return self.parameter_space
+        return ParameterSpace(dict(self._native))
 
     def _schedule(self):
         """The current over the whole run so far as ``(times, amplitudes)``
@@ -298,6 +313,11 @@ class DCSource(_CurrentSource, electrodes.DCSource):
     translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
 
     @staticmethod
+    def _check(p):
+        if p["start"] < 0 or p["stop"] < 0:
+            raise ValueError("DCSource: start and stop must be >= 0 ms")
+
+    @staticmethod
     def _waveform(p):
         return [(0.0, 0.0), (float(p["start"]), float(p["amplitude"])), (float(p["stop"]), 0.0)]
 
@@ -307,15 +327,48 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
     translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
 
     @staticmethod
-    def _waveform(p):
+    def _check(p):
         times = np.atleast_1d(np.asarray(p["times"], dtype=float))
         amps = np.atleast_1d(np.asarray(p["amplitudes"], dtype=float))
         if times.size != amps.size:
             raise ValueError("StepCurrentSource: times and amplitudes must have the same length")
+        if np.any(times < 0):
+            raise ValueError("StepCurrentSource: times must be >= 0 ms")
         if np.any(np.diff(times) <= 0):
             raise ValueError("StepCurrentSource: times must be increasing")
+
+    def _on_grid(self, p):
+        """Step times move to the nearest multiple of the time step, as in
+        every PyNN backend; of steps that meet, the last one holds."""
+        dt = simulator.state.dt
+        times = self._round_timestamp(np.atleast_1d(np.asarray(p["times"], dtype=float)), dt)
+        amps = np.atleast_1d(np.asarray(p["amplitudes"], dtype=float))
+        last = np.append(np.diff(times) > 0, True) if times.size else np.zeros(0, bool)
+        p["times"], p["amplitudes"] = times[last], amps[last]
+
+    @staticmethod
+    def _waveform(p):
+        times = np.atleast_1d(np.asarray(p["times"], dtype=float))
+        amps = np.atleast_1d(np.asarray(p["amplitudes"], dtype=float))
         return [(0.0, 0.0)] + list(zip(times.tolist(), amps.tolist()))
 
 
 ACSource = _unsupported(electrodes.ACSource, "no sinusoidal current source in Volley")
 NoisyCurrentSource = _unsupported(electrodes.NoisyCurrentSource, "no noisy current source in Volley")
+
+
+class _Composed:
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__}: composed cell types (PointNeuron with receptor components) "
+            "are not available in volley.pynn"
+        )
+
+
+PointNeuron = type("PointNeuron", (_Composed,), {})
+LIF = type("LIF", (_Composed,), {})
+AdExp = type("AdExp", (_Composed,), {})
+AlphaPSR = type("AlphaPSR", (_Composed,), {})
+CurrExpPostSynapticResponse = type("CurrExpPostSynapticResponse", (_Composed,), {})
+CondExpPostSynapticResponse = type("CondExpPostSynapticResponse", (_Composed,), {})
+CondAlphaPostSynapticResponse = type("CondAlphaPostSynapticResponse", (_Composed,), {})

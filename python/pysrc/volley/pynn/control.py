@@ -18,6 +18,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state = simulator.state
     state.clear()
     state.dt = timestep
+    state.auto_min_delay = min_delay == "auto"
     state.min_delay = timestep if min_delay == "auto" else min_delay
     state.max_delay = max_delay
     state.threads = int(extra_params.get("threads", 1))

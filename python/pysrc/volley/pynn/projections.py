@@ -27,16 +27,34 @@ from pyNN.space import Space
 
 from . import simulator
 from .populations import Assembly, Population, PopulationView, selection
+from .standardmodels import StaticSynapse
 
 
 class Connection(common.Connection):
-    """One synapse (read back from Volley)."""
+    """One synapse, read back from Volley (read only: Volley's synapses keep
+    the weight and delay they were built with)."""
 
     def __init__(self, pre, post, weight, delay):
         self.presynaptic_index = pre
         self.postsynaptic_index = post
-        self.weight = weight
-        self.delay = delay
+        self._weight = weight
+        self._delay = delay
+
+    @property
+    def weight(self):
+        return self._weight
+
+    @weight.setter
+    def weight(self, value):
+        raise NotImplementedError("changing one synapse's weight after the network is built")
+
+    @property
+    def delay(self):
+        return self._delay
+
+    @delay.setter
+    def delay(self, value):
+        raise NotImplementedError("changing one synapse's delay after the network is built")
 
     def as_tuple(self, *attribute_names):
         return tuple(getattr(self, name) for name in attribute_names)
@@ -45,6 +63,7 @@ class Connection(common.Connection):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = StaticSynapse
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):
@@ -159,28 +178,48 @@ class Projection(common.Projection):
                                           int(post_g.min()), int(post_g.max()) + 1)
         keep = np.isin(s, pre_g) & np.isin(t, post_g)
         s, t, w, d = s[keep], t[keep], w[keep], d[keep]
-        # Synapses of other projections between the same neurons: a drawn
-        # projection's are known exactly; a Volley-drawn one is told apart
-        # by the sign of its weight (excitatory / inhibitory), or not at all.
-        keep = np.ones(len(s), dtype=bool)
+        # Volley does not keep which projection a synapse came from. Drawn
+        # (listed) projections claim their own synapses, in creation order;
+        # what is left between these neurons belongs to Volley-drawn
+        # projections, told apart by the sign of their weights.
+        free = np.ones(len(s), dtype=bool)
+        mine = None
+        natives = []
         for other in simulator.state.projections:
-            if other is self or not (np.isin(_gids(other.pre), pre_g).any()
-                                     and np.isin(_gids(other.post), post_g).any()):
+            if not (np.isin(_gids(other.pre), pre_g).any() and np.isin(_gids(other.post), post_g).any()):
                 continue
-            if other._listed is not None:
-                keep &= ~other._claims(s, t, w, d, keep)
+            if other._listed is None:
+                natives.append(other)
                 continue
-            mine, theirs = self._sign(), other._sign()
-            if mine is None or theirs is None or mine == theirs:
-                raise NotImplementedError(
-                    f"reading back projection {self.label!r}: projection {other.label!r} connects the same "
-                    "neurons with weights of the same sign, and Volley does not keep which synapse is whose"
-                )
-            keep &= np.sign(w) == mine
-        s, t, w, d = s[keep], t[keep], w[keep], d[keep]
+            claimed = other._claims(s, t, w, d, free)
+            free &= ~claimed
+            if other is self:
+                mine = claimed
+        if mine is None:
+            mine = free
+            for other in natives:
+                if other is self:
+                    continue
+                a, b = self._sign(), other._sign()
+                if a is None or b is None or a == b:
+                    raise NotImplementedError(
+                        f"reading back projection {self.label!r}: projection {other.label!r} connects the same "
+                        "neurons with weights of the same sign, and Volley does not keep which synapse is whose"
+                    )
+                mine = mine & (np.sign(w) == a)
+        s, t, w, d = s[mine], t[mine], w[mine], d[mine]
         i = _Index(pre_g).get_indexer(s)
         j = _Index(post_g).get_indexer(t)
         return i, j, w / self._scale, d
+
+    def _min_delay(self):
+        """The smallest delay this projection can have (ms), if known."""
+        if self._listed is not None:
+            return float(self._listed[3].min()) if self._listed[3].size else None
+        d = self._value("delay")
+        if isinstance(d, dict):
+            return d.get("min", d.get("low"))
+        return d
 
     def _sign(self):
         value = self._value("weight")
@@ -189,21 +228,27 @@ class Projection(common.Projection):
         return None
 
     def _claims(self, s, t, w, d, free):
-        """Which of the rows (s, t, w, d) are synapses of this drawn
-        projection (each claimed once; plastic weights are not compared)."""
+        """Which of the free rows (s, t, w, d) are synapses of this drawn
+        projection (each claimed once; delays compared in ticks, plastic
+        weights not at all)."""
         pre, post, weight, delay = self._listed
         plastic = self._table is not None
+
+        def key(src, tgt, wt, dl):
+            ticks = round(dl * simulator.TICKS_PER_MS)
+            return (src, tgt, ticks) if plastic else (src, tgt, wt, ticks)
+
         wanted = {}
         for row in zip(_gids(self.pre)[pre].tolist(), _gids(self.post)[post].tolist(),
                        (weight * self._scale).tolist(), delay.tolist()):
-            key = row[:2] + row[3:] if plastic else row
-            wanted[key] = wanted.get(key, 0) + 1
+            k = key(*row)
+            wanted[k] = wanted.get(k, 0) + 1
         out = np.zeros(len(s), dtype=bool)
-        for k, row in enumerate(zip(s.tolist(), t.tolist(), w.tolist(), d.tolist())):
-            key = row[:2] + row[3:] if plastic else row
-            if free[k] and wanted.get(key, 0) > 0:
-                wanted[key] -= 1
-                out[k] = True
+        for n, row in enumerate(zip(s.tolist(), t.tolist(), w.tolist(), d.tolist())):
+            k = key(*row)
+            if free[n] and wanted.get(k, 0) > 0:
+                wanted[k] -= 1
+                out[n] = True
         return out
 
     def __len__(self):
@@ -217,25 +262,36 @@ class Projection(common.Projection):
     def __getitem__(self, k):
         return self.connections[k]
 
-    def _get_attributes_as_list(self, names):
+    def _columns(self, names):
         i, j, w, d = self._connections()
         columns = {"presynaptic_index": i, "postsynaptic_index": j, "weight": w, "delay": d,
                    "presynaptic_cell": _gids(self.pre)[i], "postsynaptic_cell": _gids(self.post)[j]}
         for name in names:
-            if name not in columns:
-                raise NotImplementedError(f"reading the synapse parameter {name!r} back from Volley")
+            if name in columns:
+                continue
+            native = self.synapse_type.native_parameters
+            if name in native.keys() and name not in ("weight", "delay") and self._table is not None:
+                value = native[name]
+                if value.is_homogeneous:
+                    value.shape = (1,)
+                    columns[name] = np.full(len(i), float(np.asarray(value.evaluate(simplify=True)).flat[0]))
+                    continue
+            raise NotImplementedError(f"reading the synapse parameter {name!r} back from Volley")
+        return columns
+
+    def _get_attributes_as_list(self, names):
+        columns = self._columns(names)
         return list(zip(*(columns[n].tolist() for n in names)))
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
         op = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
-        i, j, w, d = self._connections()
+        names = [n[:-1] if n.endswith("s") and n[:-1] in ("weight", "delay") else n for n in names]
+        columns = self._columns(names)
+        i, j = columns["presynaptic_index"], columns["postsynaptic_index"]
         out = []
         for name in names:
-            name = name[:-1] if name.endswith("s") else name
-            if name not in ("weight", "delay"):
-                raise NotImplementedError(f"reading the synapse parameter {name!r} back from Volley")
             values = np.full((self.pre.size, self.post.size), np.nan)
-            for a, b, x in zip(i, j, w if name == "weight" else d):
+            for a, b, x in zip(i, j, columns[name]):
                 values[a, b] = x if np.isnan(values[a, b]) else op(values[a, b], x)
             out.append(values)
         return out

@@ -28,6 +28,8 @@ name = "volley"
 #: Delay of the input → parrot synapse of spike sources (ms): their input
 #: times are shifted back by it, so the parrots fire at the times asked for.
 INPUT_DELAY_MS = 0.001
+#: Volley's time resolution: 1/1024 µs.
+TICKS_PER_MS = 1024000
 #: The model's t_sim: Volley's runs go on as long as PyNN asks.
 HORIZON_MS = 1e9
 
@@ -50,6 +52,7 @@ class State(common.control.BaseState):
         self.seed = 1
         self.dt = 0.1
         self.min_delay = 0.1
+        self.auto_min_delay = False
         self.max_delay = 10.0
         self.clear()
 
@@ -150,6 +153,10 @@ class State(common.control.BaseState):
     def _build(self):
         self._sim = volley.Simulation(self.model(), threads=self.threads)
         self._built_once = True
+        if self.auto_min_delay:
+            delays = [d for d in (p._min_delay() for p in self.projections) if d is not None]
+            if delays:
+                self.min_delay = min(delays)
 
 
 def _add_current(m, src):

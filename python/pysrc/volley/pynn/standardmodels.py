@@ -219,7 +219,9 @@ def _homogeneous(space, names, what):
         if hasattr(value, "evaluate"):
             if not value.is_homogeneous:
                 raise NotImplementedError(f"{what}: a different `{name}` per synapse is not available in volley.pynn")
-            value = value.evaluate(simplify=True)
+            if value.shape is None:
+                value.shape = (1,)
+            value = np.asarray(value.evaluate(simplify=True)).flat[0]
         out[name] = float(value)
     return out
 

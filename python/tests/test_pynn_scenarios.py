@@ -37,11 +37,11 @@ def _cache() -> Path:
     return Path(root)
 
 
-def fetch_scenarios() -> Path:
-    """The scenarios folder of the PyNN 0.13.0 sdist (downloaded once)."""
+def fetch_pynn_sdist() -> Path:
+    """The PyNN 0.13.0 source distribution, unpacked (downloaded once)."""
     cache = _cache()
-    target = cache / "pynn-0.13.0-scenarios"
-    if (target / "test_scenario1.py").exists():
+    target = cache / "pynn-0.13.0"
+    if (target / "test" / "system" / "scenarios" / "test_scenario1.py").exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     sdists = list(cache.glob("pynn-0.13.0.tar.gz"))
@@ -52,20 +52,23 @@ def fetch_scenarios() -> Path:
             check=True,
         )
         sdists = list(cache.glob("pynn-0.13.0.tar.gz"))
-    prefix = "pynn-0.13.0/test/system/scenarios/"
-    tmp = cache / "scenarios.tmp"
+    tmp = cache / "unpack.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     with tarfile.open(sdists[0]) as tar:
-        for member in tar.getmembers():
-            if member.name.startswith(prefix) and member.isfile():
-                name = member.name[len(prefix):]
-                if "/" in name:
-                    continue
-                (tmp / name).write_bytes(tar.extractfile(member).read())
+        tar.extractall(tmp, filter="data") if sys.version_info >= (3, 12) else tar.extractall(tmp)
     shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    (tmp / "pynn-0.13.0").rename(target)
+    shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def fetch_pynn_file(relpath: str) -> Path:
+    """A file of the PyNN 0.13.0 source distribution."""
+    return fetch_pynn_sdist() / relpath
+
+
+def fetch_scenarios() -> Path:
+    return fetch_pynn_sdist() / "test" / "system" / "scenarios"
 
 
 def run_scenarios(workdir: Path, substitute: bool = False) -> dict:
@@ -74,7 +77,7 @@ def run_scenarios(workdir: Path, substitute: bool = False) -> dict:
     workdir = workdir / ("substituted" if substitute else "as_written")
     workdir.mkdir(parents=True)
     pkg = workdir / "scenarios"
-    shutil.copytree(fetch_scenarios(), pkg)
+    shutil.copytree(fetch_scenarios(), pkg, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(HERE / "pynn_adapter" / "fixtures.py", pkg / "fixtures.py")
     shutil.copy(HERE / "pynn_adapter" / "conftest.py", workdir / "conftest.py")
     report = workdir / "report.xml"

@@ -287,7 +287,7 @@ fn spike_times(
         weight,
         delay,
     };
-    let mut spikes: Vec<(u32, Time)> = Vec::new();
+    let mut spikes: Vec<(u32, Time, f64)> = Vec::new();
     let mut n_channels = 0u32;
     match (file, times_ms) {
         (Some(_), Some(_)) => {
@@ -301,7 +301,7 @@ fn spike_times(
         (None, Some(times)) => {
             n_channels = 1;
             for (k, &t) in times.iter().enumerate() {
-                spikes.push((0, at.instant(&format!("times_ms[{k}]"), t)?));
+                spikes.push((0, at.instant(&format!("times_ms[{k}]"), t)?, t));
             }
         }
         (Some(f), None) => {
@@ -319,7 +319,7 @@ fn spike_times(
                     .filter(|_| t >= 0.0)
                     .ok_or_else(|| row.error(ct, format!("must be a time >= 0 ms, got {t}")))?;
                 n_channels = n_channels.max(c + 1);
-                spikes.push((c, tt));
+                spikes.push((c, tt, t));
                 Ok(())
             })?;
         }
@@ -357,9 +357,14 @@ fn spike_times(
             }
         }
     }
+    // Off-tick times keep their remainder as the spike's lag, as computed
+    // spike times do: a spike at 40.6251428 ms arrives exactly then.
     let spikes = spikes
         .into_iter()
-        .map(|(c, t)| Spike::at(t, Gid(first + c)))
+        .map(|(c, t, ms)| Spike {
+            lag: (ms - t.as_ms()) as f32,
+            ..Spike::at(t, Gid(first + c))
+        })
         .collect();
     Ok((SpikeTimesDrive::new(spikes), n_channels))
 }

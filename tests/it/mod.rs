@@ -17,6 +17,7 @@ mod microcircuit;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod parrot;
+mod per_neuron;
 mod plasticity;
 mod poisson;
 mod replay;

@@ -6,7 +6,7 @@ either backend — the same script, the import the only difference.
     python brunel.py volley [T_SIM_MS] [THREADS] [OUT.json]
 
 Prints (and writes) build and run wall time, and the rate and CV of the
-inter-spike intervals of each population after a 100 ms transient.
+inter-spike intervals of each population after a 200 ms transient.
 """
 
 import json
@@ -40,14 +40,16 @@ E = sim.Population(NE, cell, label="E")
 I = sim.Population(NI, cell, label="I")
 for p in (E, I):
     p.initialize(v=RandomDistribution("uniform", low=0.0, high=theta))
-noise = sim.Population(NE + NI, sim.SpikeSourcePoisson(rate=p_rate), label="noise")
-cells = E + I
 exc = sim.StaticSynapse(weight=J, delay=delay)
 inh = sim.StaticSynapse(weight=-g * J, delay=delay)
-sim.Projection(E, cells, sim.FixedNumberPreConnector(CE), exc, receptor_type="excitatory")
-sim.Projection(I, cells, sim.FixedNumberPreConnector(CI), inh, receptor_type="inhibitory")
-sim.Projection(noise, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=J, delay=delay),
-               receptor_type="excitatory")
+# One projection per (source, target) population, as PyNN's own brunel.py:
+# pyNN.nest scales delta weights wrongly (x 1000) when the target is an
+# Assembly.
+for target in (E, I):
+    noise = sim.Population(target.size, sim.SpikeSourcePoisson(rate=p_rate), label=f"noise_{target.label}")
+    sim.Projection(E, target, sim.FixedNumberPreConnector(CE), exc, receptor_type="excitatory")
+    sim.Projection(I, target, sim.FixedNumberPreConnector(CI), inh, receptor_type="inhibitory")
+    sim.Projection(noise, target, sim.OneToOneConnector(), exc, receptor_type="excitatory")
 E.record("spikes")
 I.record("spikes")
 t_built = time.perf_counter()
@@ -61,8 +63,8 @@ for pop in (E, I):
     rates, cvs = [], []
     for st in trains:
         s = np.asarray(st)
-        s = s[s >= 100.0]
-        rates.append(len(s) / ((t_sim - 100.0) / 1000.0))
+        s = s[s >= 200.0]
+        rates.append(len(s) / ((t_sim - 200.0) / 1000.0))
         if len(s) > 2:
             isi = np.diff(s)
             cvs.append(isi.std() / isi.mean())

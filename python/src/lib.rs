@@ -19,7 +19,7 @@ use volley::run::exact_ms;
 use volley_engine::{Time, TICKS_PER_MS};
 use volley_models::network::meters::collect_samples;
 use volley_models::synapse::{synapses_between, visit_plastic};
-use volley_models::{Network, Overrides, RunConfig};
+use volley_models::{Network, Overrides, PartitionScheme, RunConfig};
 
 /// Samples of one multimeter gathered so far: a row of `width` values per
 /// (time, gid), times in order, gids in order within a time.
@@ -78,10 +78,11 @@ fn to_time(ms: f64, what: &str) -> PyResult<Time> {
 #[pymethods]
 impl Simulation {
     /// Build the model-file `text` (`path` names it in errors and anchors
-    /// its relative file names) on `threads` worker threads; `seed` and
-    /// `t_sim_ms` replace the model's when given.
+    /// its relative file names) on `threads` worker threads, neurons split
+    /// by `partitioning` (never a change of results); `seed` and `t_sim_ms`
+    /// replace the model's when given.
     #[new]
-    #[pyo3(signature = (text, path, threads=1, seed=None, t_sim_ms=None))]
+    #[pyo3(signature = (text, path, threads=1, seed=None, t_sim_ms=None, partitioning="contiguous"))]
     fn new(
         py: Python<'_>,
         text: &str,
@@ -89,7 +90,16 @@ impl Simulation {
         threads: usize,
         seed: Option<u64>,
         t_sim_ms: Option<f64>,
+        partitioning: &str,
     ) -> PyResult<Self> {
+        let partitioning = match partitioning {
+            "contiguous" => PartitionScheme::Contiguous,
+            "round_robin" => PartitionScheme::RoundRobin,
+            other => {
+                let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
+                return Err(PyValueError::new_err(m));
+            }
+        };
         let overrides = Overrides {
             seed,
             t_sim_ms,
@@ -99,10 +109,7 @@ impl Simulation {
         let text = text.to_owned();
         let net = py
             .allow_threads(move || {
-                let config = RunConfig {
-                    threads: threads.max(1),
-                    ..RunConfig::default()
-                };
+                let config = RunConfig::threads(threads.max(1), partitioning);
                 volley_models::load_text(&path, &text, &overrides, &config)
             })
             .map_err(model_error)?;

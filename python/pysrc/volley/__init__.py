@@ -150,18 +150,19 @@ class Model:
 class Simulation:
     """A built network, ready to run.
 
-    ``threads`` worker threads (results never depend on it); ``seed``
-    replaces the model's. Building happens here, in Rust, with the GIL
+    ``threads`` worker threads and ``partitioning`` (``"contiguous"`` or
+    ``"round_robin"``: how neurons are dealt to them) never change the
+    results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
     released.
     """
 
     def __init__(self, model: Model | str | os.PathLike, threads: int = 1, seed: int | None = None,
-                 t_sim_ms: float | None = None):
+                 t_sim_ms: float | None = None, partitioning: str = "contiguous"):
         if not isinstance(model, Model):
             model = Model.from_toml(model)
         self.model = model
         try:
-            self._sim = _core.Simulation(model.to_toml(), str(model.path), threads, seed, t_sim_ms)
+            self._sim = _core.Simulation(model.to_toml(), str(model.path), threads, seed, t_sim_ms, partitioning)
         except ValueError as e:
             raise ModelError(str(e)) from None
 

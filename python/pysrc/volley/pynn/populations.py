@@ -69,6 +69,8 @@ class Population(common.Population):
                 "(standard cells: IF_curr_delta, IF_curr_exp, IF_curr_alpha, SpikeSourcePoisson, SpikeSourceArray)"
             )
         first = state.id_counter
+        # Plain ints: an ID's attributes go through PyNN's parameter lookup.
+        self._gids = range(first, first + self.size)
         self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)
         for id in self.all_cells:
@@ -166,12 +168,26 @@ class Population(common.Population):
             return [float(v) for v in value]
         return float(value)
 
-    def _add_to(self, m, tau_minus=None):
-        """Write this population (and the input of a spike source) into `m`."""
+    def _add_to(self, m, tau_minus=None, relay=None):
+        """Write this population (and the input of a spike source) into `m`.
+        `relay`: the one projection of an unrecorded Poisson source, made
+        one to one; its trains then go straight to the targets (below)."""
         ct = self.celltype
         if isinstance(ct, SpikeSourcePoisson):
-            m.population(self.volley_name, "parrot", size=self.size)
-            self._add_poisson(m)
+            silent = simulator.state.silent_lif_delta() if relay is not None else None
+            if silent is not None:
+                # Its trains go straight to the targets: the IDs stay, as
+                # neurons that nothing reaches, of the cells' own parameter
+                # set (a parrot would take the partition off the fast path
+                # of lif_delta-only networks).
+                m.population(self.volley_name, "lif_delta", size=self.size, params=silent)
+            else:
+                m.population(self.volley_name, "parrot", size=self.size)
+            if relay is None:
+                self._add_poisson(m, self.volley_name, np.arange(self.size), 1.0, simulator.INPUT_DELAY_MS)
+            else:
+                targets, weight, delay, _ = relay
+                self._add_poisson(m, None, targets, weight, delay)
             return
         if isinstance(ct, SpikeSourceArray):
             m.population(self.volley_name, "parrot", size=self.size)
@@ -189,8 +205,13 @@ class Population(common.Population):
             v_init = float(v[0]) if np.all(v == v[0]) else v.tolist()
         m.population(self.volley_name, ct.volley_model, size=self.size, params=params, V_m_init=v_init)
 
-    def _add_poisson(self, m):
-        d = simulator.INPUT_DELAY_MS
+    def _add_poisson(self, m, name, targets, weight, delay):
+        """Poisson inputs: one train per source neuron `i`, into `targets[i]`
+        (indices of this population's parrots when `name` is given, gids of
+        a one-to-one projection's targets when not: a train only one target
+        hears needs no relay), arriving `delay` after the emission; the
+        emission window is moved back by `delay` so the trains cover
+        [start, start + duration) at their targets."""
         keys = np.column_stack(
             [np.broadcast_to(np.asarray(self._parameters[k], dtype=float), (self.size,))
              for k in ("rate", "start", "duration")]
@@ -198,19 +219,22 @@ class Population(common.Population):
         groups = {}
         for i, key in enumerate(map(tuple, keys)):
             groups.setdefault(key, []).append(i)
+        shift = simulator.INPUT_DELAY_MS if name is not None else 0.0
         for (rate, start, duration), members in groups.items():
             if rate <= 0.0:
                 continue
             stop = start + duration
+            chosen = np.asarray(targets)[members]
             m.input(
                 f"{self.volley_name}_poisson{len(m.inputs)}",
                 "poisson",
                 rate_hz=rate,
-                weight=1.0,
-                delay_ms=d,
-                targets=_slices(self.volley_name, members),
-                start_ms=max(start - d, 0.0),
-                stop_ms=(stop - d) if np.isfinite(stop) and stop < 1e15 else None,
+                weight=weight,
+                delay_ms=delay,
+                targets=_slices(name, chosen) if name is not None else gid_slices(chosen),
+                # Without a window (PyNN's defaults) the trains take the fast path.
+                start_ms=(start - shift) if start - shift > 0.0 else None,
+                stop_ms=(stop - shift) if stop < simulator.HORIZON_MS else None,
             )
 
     def _add_spike_array(self, m):
@@ -240,9 +264,27 @@ class Population(common.Population):
         edges = state.write_csv(
             f"{self.volley_name}_edges",
             "input,target,weight_mV,delay_ms",
-            [np.arange(n), np.arange(n) + int(self.first_id), np.ones(n), np.full(n, d)],
+            [np.arange(n), np.arange(n) + self._gids.start, np.ones(n), np.full(n, d)],
         )
         m.input(f"{self.volley_name}_spikes", "spike_times", spikes=spikes, edges=edges)
+
+
+def gid_slices(gids):
+    """Volley selections of the neurons `gids` (in order): slices of runs
+    of consecutive gids within a population."""
+    gids = np.asarray(gids, dtype=np.int64)
+    if gids.size == 0:
+        return []
+    starts = np.array([p._gids.start for p in simulator.state.populations])
+    owner_index = np.searchsorted(starts, gids, side="right") - 1
+    # Runs break where the gids stop counting up or a population ends.
+    breaks = np.flatnonzero((np.diff(gids) != 1) | (np.diff(owner_index) != 0)) + 1
+    out = []
+    for a, b in zip(np.r_[0, breaks], np.r_[breaks, gids.size]):
+        pop = simulator.state.populations[owner_index[a]]
+        first = pop._gids.start
+        out.append(f"{pop.volley_name}[{gids[a] - first}:{gids[b - 1] - first + 1}]")
+    return out
 
 
 def _standard_parameters(pop, names):

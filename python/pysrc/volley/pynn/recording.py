@@ -22,6 +22,9 @@ class Recorder(recording.Recorder):
 
     def _record(self, variable, new_ids, sampling_interval=None):
         if variable.name == "spikes":
+            # Volley records the populations asked for: rebuild (after the
+            # start, the replayed past is the same, now recorded).
+            simulator.state.changed()
             return
         simulator.state.forbid_after_start(f"recording {variable.name}")
         if sampling_interval is not None:

@@ -139,24 +139,87 @@ class State(common.control.BaseState):
                         f"population {pop.label!r}: STDP projections with different tau_minus "
                         f"({old}, {tm}); Volley, as NEST, keeps one per neuron"
                     )
+        relays = self._relays()
         for pop in self.populations:
-            pop._add_to(m, tau_minus.get(pop))
+            pop._add_to(m, tau_minus.get(pop), relays.get(pop))
+        relayed = {id(r[3]) for r in relays.values()}
         for prj in self.projections:
-            prj._add_to(m)
+            if id(prj) not in relayed:
+                prj._add_to(m)
         for src in self.current_sources:
             _add_current(m, src)
-        m.recorder("spikes")
+        recorded = [p.volley_name for p in self.populations
+                    if any(v.name == "spikes" and ids for v, ids in p.recorder.recorded.items())]
+        if recorded:
+            m.recorder("spikes", populations=recorded)
         for rec in sorted(self.recorders, key=lambda r: r.population._index):
             rec._add_to(m)
         return m
 
+    def silent_lif_delta(self):
+        """The parameters of a `lif_delta` cell population that does not
+        fire by itself (None if there is none)."""
+        for pop in self.populations:
+            if getattr(pop.celltype, "volley_model", None) != "lif_delta":
+                continue
+            params = {name: pop._native_value(name) for name in pop._parameters}
+            if any(isinstance(v, list) for v in params.values()):
+                continue
+            v_inf = params["E_L"] + params["I_e"] * params["tau_m"] / params["C_m"]
+            if v_inf < params["V_th"]:
+                return params
+        return None
+
+    def population_of(self, gid):
+        """The population holding neuron `gid`."""
+        gid = int(gid)
+        starts = [p._gids.start for p in self.populations]
+        k = int(np.searchsorted(starts, gid, side="right")) - 1
+        if k < 0 or gid >= self.populations[k]._gids.stop:
+            raise ValueError(f"no neuron {gid}")
+        return self.populations[k]
+
+    def _relays(self):
+        """Poisson sources whose trains can go straight to their targets:
+        not recorded, one outgoing projection, one to one, static, with one
+        weight and delay. ``{population: (target gids, weight, delay, projection)}``."""
+        from .standardmodels import SpikeSourcePoisson
+
+        out = {}
+        for pop in self.populations:
+            if not isinstance(pop.celltype, SpikeSourcePoisson):
+                continue
+            if any(ids for ids in pop.recorder.recorded.values()):
+                continue
+            outgoing = [p for p in self.projections if pop in _populations_of(p.pre)]
+            if len(outgoing) != 1:
+                continue
+            prj = outgoing[0]
+            if prj.pre is not pop or prj._rule != {"rule": "one_to_one"} or prj._table is not None:
+                continue
+            weight, delay = prj._value("weight"), prj._value("delay")
+            if not isinstance(weight, float) or not isinstance(delay, float):
+                continue
+            targets = np.asarray(prj.post.all_cells, dtype=np.int64)
+            out[pop] = (targets, weight * prj._scale, delay, prj)
+        return out
+
     def _build(self):
-        self._sim = volley.Simulation(self.model(), threads=self.threads)
+        # Round robin: a PyNN script's populations come in any order (spike
+        # sources between cell populations), so contiguous blocks of gids
+        # could leave one worker with the silent ones.
+        self._sim = volley.Simulation(self.model(), threads=self.threads, partitioning="round_robin")
         self._built_once = True
         if self.auto_min_delay:
             delays = [d for d in (p._min_delay() for p in self.projections) if d is not None]
             if delays:
                 self.min_delay = min(delays)
+
+
+def _populations_of(obj):
+    from .projections import _populations
+
+    return _populations(obj)
 
 
 def _add_current(m, src):
@@ -173,17 +236,6 @@ def _add_current(m, src):
         amplitudes_pA=[a * 1000.0 for a in amps],
         targets=[f"p{_pop_index(g)}[{g - _first(g)}]" for g in src._targets],
     )
-
-
-def _pop_index(gid):
-    for k, pop in enumerate(state.populations):
-        if pop.first_id <= gid <= pop.last_id:
-            return k
-    raise ValueError(f"no neuron {gid}")
-
-
-def _first(gid):
-    return int(state.populations[_pop_index(gid)].first_id)
 
 
 state = State()

@@ -208,3 +208,29 @@ def test_simple_random_network_example_runs_with_the_import_changed(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Done" in run.stdout
     assert list((tmp_path / "Results").rglob("simpleRandomNetwork_output*.pkl"))
+
+
+@pytest.mark.parametrize("tau_facil", [0.0, 100.0])
+def test_tsodyks_markram_amplitudes(tau_facil):
+    times = [10.0, 20.0, 30.0, 40.0, 60.0, 100.0]
+    sim.setup(timestep=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+    cell = sim.Population(1, sim.IF_curr_delta(tau_m=1e6, v_rest=0.0, v_reset=0.0, v_thresh=1000.0))
+    cell.initialize(v=0.0)
+    syn = sim.TsodyksMarkramSynapse(U=0.4, tau_rec=50.0, tau_facil=tau_facil, weight=2.0, delay=1.0)
+    sim.Projection(src, cell, sim.OneToOneConnector(), syn)
+    cell.record("v")
+    sim.run(110.0)
+    v = np.asarray(cell.get_data().segments[0].filter(name="v")[0])[:, 0]
+    jumps = [v[int(round((t + 1.0) / 0.1))] - v[int(round((t + 1.0) / 0.1)) - 1] for t in times]
+    # NEST's tsodyks2_synapse: x recovers with tau_rec, u relaxes to U with tau_fac.
+    x, u, last, want = 1.0, 0.4, None, []
+    for t in times:
+        if last is not None:
+            h = t - last
+            x = 1.0 + (x - x * u - 1.0) * np.exp(-h / 50.0)
+            u = 0.4 + u * (1.0 - 0.4) * (np.exp(-h / tau_facil) if tau_facil else 0.0)
+        want.append(2.0 * u * x)
+        last = t
+    np.testing.assert_allclose(jumps, want, rtol=1e-6)
+    sim.end()

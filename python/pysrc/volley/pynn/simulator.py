@@ -224,6 +224,8 @@ def _populations_of(obj):
 
 def _add_current(m, src):
     """A current source as a Volley ``step_current`` on its targets."""
+    from .populations import gid_slices
+
     if not src._targets:
         return
     times, amps = src._schedule()
@@ -234,7 +236,7 @@ def _add_current(m, src):
         "step_current",
         times_ms=times,
         amplitudes_pA=[a * 1000.0 for a in amps],
-        targets=[f"p{_pop_index(g)}[{g - _first(g)}]" for g in src._targets],
+        targets=gid_slices(src._targets),
     )
 
 

@@ -34,24 +34,25 @@ class IF_curr_delta(cells.IF_curr_delta):
     weight_scale = 1.0  # mV in PyNN and in Volley
 
 
-class IF_curr_exp(cells.IF_curr_exp):
-    __doc__ = cells.IF_curr_exp.__doc__
+class _SynapticCurrents:
+    """What Volley's `lif_exp` and `lif_alpha` share: synaptic time
+    constants, recordable currents (pA in Volley, nA in PyNN), pA weights."""
+
     translations = build_translations(*_LIF, *_SYN)
-    volley_model = "lif_exp"
     recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
     variable_map = {"v": "V_m", "isyn_exc": "I_syn_ex", "isyn_inh": "I_syn_in"}
     scale_factors = {"v": 1.0, "isyn_exc": 0.001, "isyn_inh": 0.001}
     weight_scale = 1000.0  # nA -> pA
 
 
-class IF_curr_alpha(cells.IF_curr_alpha):
+class IF_curr_exp(_SynapticCurrents, cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    volley_model = "lif_exp"
+
+
+class IF_curr_alpha(_SynapticCurrents, cells.IF_curr_alpha):
     __doc__ = cells.IF_curr_alpha.__doc__
-    translations = build_translations(*_LIF, *_SYN)
     volley_model = "lif_alpha"
-    recordable = ["spikes", "v", "isyn_exc", "isyn_inh"]
-    variable_map = {"v": "V_m", "isyn_exc": "I_syn_ex", "isyn_inh": "I_syn_in"}
-    scale_factors = {"v": 1.0, "isyn_exc": 0.001, "isyn_inh": 0.001}
-    weight_scale = 1000.0
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):

@@ -17,12 +17,7 @@ sim_ms=${1:-1000}
 shift || true
 threads=("${@:-1 2}")
 [ $# -eq 0 ] && threads=(1 2)
-venv=${PEERS_VENV:-/tmp/peers}
-if ! "$venv/bin/python" -c "import nest, brian2" >/dev/null 2>&1; then
-  python3 -m venv "$venv"
-  # Brian2 2.9 does not import with numpy 2.4 (shared/peers/README.md).
-  "$venv/bin/pip" install -q nest-simulator brian2 'numpy<2.4'
-fi
+venv=$(dirname "$(dirname "$(bench/peers_venv.sh)")")
 cargo build --release -q
 out=$(mktemp -d)
 echo "date $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), sim ${sim_ms} ms after 100 ms warm-up"

@@ -13,13 +13,12 @@ distributions. At scale < 1: N_scaling = K_scaling = scale, weights / sqrt(scale
 and a DC current compensating the lost input.
 """
 import argparse
-
-import numpy as np
+import math
 
 POPS = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"]
-N_FULL = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
-RATES_FULL = np.array([0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829])
-P = np.array([  # connection probability [target][source]
+N_FULL = [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948]
+RATES_FULL = [0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829]
+P = [  # connection probability [target][source]
     [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
     [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
     [0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0],
@@ -28,8 +27,8 @@ P = np.array([  # connection probability [target][source]
     [0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0],
     [0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252],
     [0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443],
-])
-K_EXT = np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100])
+]
+K_EXT = [1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100]
 PSP_E, G, W_STD = 0.15, -4.0, 0.1          # mV, relative inhibition, relative std
 D_E, D_I, D_STD = 1.5, 0.75, 0.5            # ms, relative std
 BG_HZ, D_BG = 8.0, 1.5
@@ -46,6 +45,12 @@ def psc_per_psp():
     return 1.0 / (pre * (frac**TAU_M - frac**TAU_SYN))
 
 
+def pairwise_sum(xs):
+    """numpy's sum of 8 values (so the files written before stay the same)."""
+    r = [xs[k] for k in range(8)]
+    return ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0)
@@ -54,29 +59,31 @@ def main():
     ap.add_argument("--seed", type=int, default=55)
     a = ap.parse_args()
     s = a.scale
-    pairs = np.outer(N_FULL, N_FULL)
-    syn_full = np.log(1.0 - P) / np.log((pairs - 1.0) / pairs)
-    n = np.round(N_FULL * s).astype(int)
-    syn = np.round(syn_full * s * s).astype(int)
-    k_ext = np.round(K_EXT * s).astype(int)
-    psp = np.zeros((8, 8))
-    psp[:, 0::2] = PSP_E
-    psp[:, 1::2] = PSP_E * G
-    psp[0, 2] = 2.0 * PSP_E                   # L4E -> L23E doubled
+    r8 = range(8)
+    # Plain Python (no numpy: the README's commands need nothing installed).
+    syn_full = [[math.log(1.0 - P[i][j]) / math.log((N_FULL[i] * N_FULL[j] - 1.0) / (N_FULL[i] * N_FULL[j]))
+                 for j in r8] for i in r8]
+    n = [round(N_FULL[i] * s) for i in r8]
+    syn = [[round(syn_full[i][j] * s * s) for j in r8] for i in r8]
+    k_ext = [round(K_EXT[i] * s) for i in r8]
+    psp = [[PSP_E if j % 2 == 0 else PSP_E * G for j in r8] for i in r8]
+    psp[0][2] = 2.0 * PSP_E                   # L4E -> L23E doubled
     f = psc_per_psp()
-    W, w_ext = psp * f, PSP_E * f
-    dc = np.zeros(8)
+    W, w_ext = [[psp[i][j] * f for j in r8] for i in r8], PSP_E * f
+    dc = [0.0] * 8
     if s != 1.0:
-        indeg = syn_full / N_FULL[:, None]
-        dc += 0.001 * TAU_SYN * (1.0 - np.sqrt(s)) * np.sum(W * indeg * RATES_FULL, axis=1)
-        dc += 0.001 * TAU_SYN * (1.0 - np.sqrt(s)) * (w_ext * K_EXT * BG_HZ)
-        W, w_ext = W / np.sqrt(s), w_ext / np.sqrt(s)
+        for i in r8:
+            recurrent = pairwise_sum([W[i][j] * (syn_full[i][j] / N_FULL[i]) * RATES_FULL[j] for j in r8])
+            dc[i] += 0.001 * TAU_SYN * (1.0 - math.sqrt(s)) * recurrent
+            dc[i] += 0.001 * TAU_SYN * (1.0 - math.sqrt(s)) * (w_ext * K_EXT[i] * BG_HZ)
+        W = [[W[i][j] / math.sqrt(s) for j in r8] for i in r8]
+        w_ext = w_ext / math.sqrt(s)
     out = []
     w = out.append
     w(f"# Potjans & Diesmann (2014) cortical microcircuit, scale {s:g}: written by")
     w(f"#   python3 bench/make_microcircuit.py --scale {s:g} --t-sim {a.t_sim:g} --warmup {a.warmup:g}")
     w("# (parameters and scaling of NEST's Potjans_2014 example; see the script).")
-    w(f'description = "PD14 microcircuit, scale {s:g}: {n.sum()} lif_exp neurons, {syn.sum()} synapses, Poisson background"')
+    w(f'description = "PD14 microcircuit, scale {s:g}: {sum(n)} lif_exp neurons, {sum(map(sum, syn))} synapses, Poisson background"')
     w(f"t_sim_ms = {a.t_sim:.1f}")
     w(f"seed = {a.seed}")
     for i, p in enumerate(POPS):

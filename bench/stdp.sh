@@ -2,13 +2,13 @@
 # The cost of STDP, side by side: Brunel scale 1 (1100 ms, 2 threads) with static
 # synapses and with power-law STDP on E->E (examples/stdp_brunel.toml), in Volley and
 # in NEST 3.10 (iaf_psc_delta grid model, stdp_pl_synapse_hom as in hpc_benchmark),
-# alternating, REPS rounds. Needs the peers venv (see bench/compare.sh).
+# alternating, REPS rounds. Makes or reuses the peers venv (bench/peers_venv.sh).
 #   bench/stdp.sh [REPS] [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-2}
 T=${2:-2}
-PY=${PEERS_PY:-/tmp/peers/bin/python}
+PY=${PEERS_PY:-$(bench/peers_venv.sh)}
 cargo build --release -q
 OUT=$(mktemp -d)
 row() { python3 -c "

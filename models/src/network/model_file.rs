@@ -87,7 +87,8 @@ pub struct PopulationSpec {
     /// Model parameters (NEST names and units; none for `parrot`).
     #[serde(default)]
     pub params: toml::Table,
-    /// Initial potentials drawn per neuron, e.g. `{ dist = "normal", mean = -65.0, std = 5.0 }`.
+    /// Initial potentials: `-60.0`, a list of one per neuron, or drawn per
+    /// neuron, e.g. `{ dist = "normal", mean = -65.0, std = 5.0 }`.
     #[serde(default, rename = "V_m_init")]
     pub v_m_init: Option<InitSpec>,
 }
@@ -248,7 +249,6 @@ pub enum Profile {
     Exponential,
 }
 
-/// A number, or a distribution to draw it from.
 /// Initial potentials: one for all, one per neuron, or drawn per neuron.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
@@ -261,6 +261,7 @@ pub enum InitSpec {
     Dist(DistSpec),
 }
 
+/// A number, or a distribution to draw it from.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum ValueSpec {

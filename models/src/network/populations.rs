@@ -9,6 +9,7 @@ use super::wiring::NeuronTable;
 use crate::error::ModelError;
 use crate::neuron::{NeuronParams, MODEL_NAMES};
 use crate::rng::{stream, StreamKind};
+use std::collections::hash_map::Entry;
 use toml::Spanned;
 
 /// Add population `i` (one, or one per type with `split_by_type`) to
@@ -87,36 +88,32 @@ pub(super) fn add_population(
                 return Err(at.err(&format!("params.{k}"), m));
             }
         }
-        let mut seen: std::collections::HashMap<Vec<u64>, (u16, f64)> = Default::default();
-        let mut out = Vec::with_capacity(n as usize);
-        for j in 0..n as usize {
-            let key = varying
+        let key = |j: usize| -> Result<Vec<u64>, ModelError> {
+            varying
                 .iter()
                 .map(|k| number(k, j).map(f64::to_bits))
-                .collect::<Result<Vec<u64>, _>>()?;
-            let set = match seen.get(&key) {
-                Some(&set) => set,
-                None if j == 0 => (param_index, v_m_default),
-                None => {
+                .collect()
+        };
+        let mut seen = std::collections::HashMap::new();
+        seen.insert(key(0)?, (param_index, v_m_default));
+        let mut out = Vec::with_capacity(n as usize);
+        for j in 0..n as usize {
+            let set = match seen.entry(key(j)?) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
                     let p = parse_at(j)?;
-                    (add_set(neurons, &p)?, p.v_m())
+                    *e.insert((add_set(neurons, &p)?, p.v_m()))
                 }
             };
-            seen.insert(key, set);
             out.push(set);
         }
         Some(out)
     };
     let first = neurons.len();
-    // Initial potentials drawn per neuron (stream: seed, Init, population, gid).
+    // Initial potentials: given, listed, or drawn per neuron (stream: seed,
+    // Init, population, gid).
     let v_init = match &s.v_m_init {
         None => None,
-        Some(InitSpec::Dist(d)) => {
-            Some(Value::parse(&ValueSpec::Dist(d.clone())).map_err(|m| at.err("V_m_init", m))?)
-        }
-        Some(InitSpec::Const(v)) => {
-            Some(Value::parse(&ValueSpec::Const(*v)).map_err(|m| at.err("V_m_init", m))?)
-        }
         Some(InitSpec::List(list)) => {
             if Some(list.len() as u64) != s.size.map(u64::from) {
                 let m = format!(
@@ -131,13 +128,15 @@ pub(super) fn add_population(
             }
             None
         }
+        Some(InitSpec::Const(v)) => Some(ValueSpec::Const(*v)),
+        Some(InitSpec::Dist(d)) => Some(ValueSpec::Dist(d.clone())),
     };
-    let listed = match &s.v_m_init {
-        Some(InitSpec::List(list)) => Some(list),
-        _ => None,
+    let v_init = match v_init {
+        Some(spec) => Some(Value::parse(&spec).map_err(|m| at.err("V_m_init", m))?),
+        None => None,
     };
     let draw_v = |gid: u32, default: f64| -> f64 {
-        if let Some(list) = listed {
+        if let Some(InitSpec::List(list)) = &s.v_m_init {
             return list[(gid - first) as usize];
         }
         match &v_init {

@@ -184,10 +184,11 @@ class Population(common.Population):
             else:
                 m.population(self.volley_name, "parrot", size=self.size)
             if relay is None:
-                self._add_poisson(m, self.volley_name, np.arange(self.size), 1.0, simulator.INPUT_DELAY_MS)
+                d = simulator.INPUT_DELAY_MS
+                self._add_poisson(m, np.asarray(self._gids), 1.0, d, shift=d)
             else:
                 targets, weight, delay, _ = relay
-                self._add_poisson(m, None, targets, weight, delay)
+                self._add_poisson(m, targets, weight, delay, shift=0.0)
             return
         if isinstance(ct, SpikeSourceArray):
             m.population(self.volley_name, "parrot", size=self.size)
@@ -205,13 +206,13 @@ class Population(common.Population):
             v_init = float(v[0]) if np.all(v == v[0]) else v.tolist()
         m.population(self.volley_name, ct.volley_model, size=self.size, params=params, V_m_init=v_init)
 
-    def _add_poisson(self, m, name, targets, weight, delay):
-        """Poisson inputs: one train per source neuron `i`, into `targets[i]`
-        (indices of this population's parrots when `name` is given, gids of
-        a one-to-one projection's targets when not: a train only one target
-        hears needs no relay), arriving `delay` after the emission; the
-        emission window is moved back by `delay` so the trains cover
-        [start, start + duration) at their targets."""
+    def _add_poisson(self, m, targets, weight, delay, shift):
+        """Poisson inputs: one train per source neuron `i`, into gid
+        `targets[i]` (this population's parrots, or a one-to-one
+        projection's targets: a train only one target hears needs no relay),
+        arriving `delay` after the emission; the emission window is moved
+        back by `shift` (the parrots' input delay) so the sources spike in
+        [start, start + duration)."""
         keys = np.column_stack(
             [np.broadcast_to(np.asarray(self._parameters[k], dtype=float), (self.size,))
              for k in ("rate", "start", "duration")]
@@ -219,7 +220,6 @@ class Population(common.Population):
         groups = {}
         for i, key in enumerate(map(tuple, keys)):
             groups.setdefault(key, []).append(i)
-        shift = simulator.INPUT_DELAY_MS if name is not None else 0.0
         for (rate, start, duration), members in groups.items():
             if rate <= 0.0:
                 continue
@@ -231,7 +231,7 @@ class Population(common.Population):
                 rate_hz=rate,
                 weight=weight,
                 delay_ms=delay,
-                targets=_slices(name, chosen) if name is not None else gid_slices(chosen),
+                targets=gid_slices(chosen),
                 # Without a window (PyNN's defaults) the trains take the fast path.
                 start_ms=(start - shift) if start - shift > 0.0 else None,
                 stop_ms=(stop - shift) if stop < simulator.HORIZON_MS else None,
@@ -294,19 +294,6 @@ def _standard_parameters(pop, names):
     else:
         native_names = ct.get_native_names(*names)
     return ct.reverse_translate(pop._get_native_parameters(*native_names))
-
-
-def _slices(name, indices):
-    """Volley selections of the `indices` (increasing) of population `name`:
-    one slice per run of consecutive indices."""
-    indices = list(indices)
-    out, start = [], 0
-    for k in range(1, len(indices) + 1):
-        if k == len(indices) or indices[k] != indices[k - 1] + 1:
-            a, b = indices[start], indices[k - 1] + 1
-            out.append(f"{name}[{a}:{b}]")
-            start = k
-    return out[0] if len(out) == 1 else out
 
 
 def selection(obj):

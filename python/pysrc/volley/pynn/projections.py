@@ -80,6 +80,7 @@ class Projection(common.Projection):
         self._table = self.synapse_type.volley_table()
         self._rule = _native_rule(connector, self)
         self._listed = None
+        self._edge_file = None
         if self._rule is None:
             self._listed = self._connect_in_python()
         self._index = len(simulator.state.projections)
@@ -151,12 +152,12 @@ class Projection(common.Projection):
     def _add_to(self, m):
         synapse = self._synapse()
         if self._listed is not None:
-            pre, post, w, d = self._listed
-            sg = _gids(self.pre)[pre]
-            tg = _gids(self.post)[post]
-            path = simulator.state.write_csv(f"projection{self._index}", "source,target,weight,delay_ms",
-                                             [sg, tg, w * self._scale, d])
-            m.projection(None, None, rule="edge_list", file=path, synapse=synapse)
+            if self._edge_file is None:  # drawn once: every rebuild reads the same file
+                pre, post, w, d = self._listed
+                self._edge_file = simulator.state.write_csv(
+                    f"projection{self._index}", "source,target,weight,delay_ms",
+                    [_gids(self.pre)[pre], _gids(self.post)[post], w * self._scale, d])
+            m.projection(None, None, rule="edge_list", file=self._edge_file, synapse=synapse)
             return
         keys = dict(self._rule)
         keys["weight"] = self._value("weight")

@@ -87,7 +87,6 @@ class State(common.control.BaseState):
         self.t_start = 0.0
         self.segment_counter += 1
         self._sim = None
-        self._built_once = False
 
     # -- Volley ---------------------------------------------------------------
 
@@ -209,7 +208,6 @@ class State(common.control.BaseState):
         # sources between cell populations), so contiguous blocks of gids
         # could leave one worker with the silent ones.
         self._sim = volley.Simulation(self.model(), threads=self.threads, partitioning="round_robin")
-        self._built_once = True
         if self.auto_min_delay:
             delays = [d for d in (p._min_delay() for p in self.projections) if d is not None]
             if delays:

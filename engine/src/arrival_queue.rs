@@ -24,12 +24,14 @@ pub struct Arrival {
     pub time: Time,
     /// The spike.
     pub spike: Spike,
-    /// The run: synapses `start..start + len` of the connectome's arrays.
+    /// The run: synapses `start..start + len` of the connectome's arrays
+    /// (of the plastic synapses if [`PLASTIC`](Self::PLASTIC)).
     pub start: u64,
     /// Number of synapses in the run.
     pub len: u32,
     /// The class of every synapse of the run, if they share one
-    /// ([`Arrival::MIXED`] if not): then the weight is looked up once.
+    /// ([`Arrival::MIXED`] if not): then the weight is looked up once;
+    /// [`Arrival::PLASTIC`] for plastic synapses.
     pub class: u32,
 }
 
@@ -37,10 +39,20 @@ impl Arrival {
     /// `class` of a run whose synapses have different classes.
     pub const MIXED: u32 = u32::MAX;
 
+    /// `class` of a run of plastic synapses (then `start` is the number of
+    /// its first plastic synapse).
+    pub const PLASTIC: u32 = u32::MAX - 1;
+
+    /// Whether its run is of plastic synapses.
+    #[inline]
+    pub fn is_plastic(&self) -> bool {
+        self.class == Arrival::PLASTIC
+    }
+
     /// The class of every synapse of its run, if they share one.
     #[inline]
     pub fn one_class(&self) -> Option<u32> {
-        (self.class != Arrival::MIXED).then_some(self.class)
+        (self.class < Arrival::PLASTIC).then_some(self.class)
     }
 
     /// One past its run's last synapse.

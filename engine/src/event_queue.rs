@@ -70,14 +70,12 @@ impl EventQueue {
 
     /// The same queue, able to carry spikes over plastic synapses with
     /// these delays (by synapse number).
-    pub fn with_plastic_delays(mut self, delays: &[Time]) -> Self {
+    pub fn with_plastic_delays(mut self, delays: impl Iterator<Item = Time>) -> Self {
         self.classes.truncate(self.n_static as usize);
-        self.classes.reserve_exact(delays.len());
-        self.classes
-            .extend(delays.iter().map(|&delay| SynapseClass {
-                weight: f64::NAN,
-                delay,
-            }));
+        self.classes.extend(delays.map(|delay| SynapseClass {
+            weight: f64::NAN,
+            delay,
+        }));
         self
     }
 

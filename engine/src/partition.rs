@@ -153,10 +153,6 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
         let n = p.dynamics.len() as usize;
         assert_eq!(n, p.gids.len(), "one gid per neuron");
         assert!(
-            p.plastic.is_empty() || p.plasticity.is_some(),
-            "plastic synapses need rules"
-        );
-        assert!(
             p.connectome.classes().len() as u64 + p.plastic.len() as u64 <= MAX_CLASS_NUMBERS,
             "too many synapse classes and plastic synapses in one partition"
         );
@@ -166,17 +162,14 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
             .map(|&g| p.connectome.out_degree(g) > 0 || !p.plastic.synapses_of(g).0.is_empty())
             .collect();
         let trains = TrainSets::new(n, p.trains);
-        let mut wiring = p.plastic;
-        let strategy = plan::plan(&p.dynamics, &p.connectome, &mut wiring, &trains, p.timing);
+        let wiring = p.plastic;
+        let strategy = plan::plan(&p.dynamics, &p.connectome, &wiring, &trains, p.timing);
         Partition {
             dynamics: p.dynamics,
             clocks: Clocks::new(n),
             trains,
             connectome: p.connectome,
-            plastic: PlasticSynapses {
-                wiring,
-                rules: p.plasticity,
-            },
+            plastic: PlasticSynapses::new(wiring, p.plasticity),
             strategy,
             drives: Drives {
                 drives: p.drives,
@@ -233,8 +226,8 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         assert!(!self.started, "delivery chosen after the start");
         if self.direct_delivery() {
             let n = self.routing.gids.len();
-            // Direct delivery is only planned without plastic synapses.
-            self.strategy = plan::grouped(n, self.timing, &self.connectome, &[]);
+            let plastic = &self.plastic.wiring;
+            self.strategy = plan::grouped(n, self.timing, &self.connectome, plastic);
         }
     }
 
@@ -291,10 +284,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
 
     /// The delay of plastic synapse `k`.
     pub fn plastic_delay(&self, k: u32) -> Time {
-        match &self.strategy {
-            Strategy::Grouped(g) => g.queue.class(g.queue.plastic_base() + k).delay,
-            _ => panic!("plastic synapses are delivered grouped"),
-        }
+        self.plastic.wiring.delay_of(k)
     }
 
     /// Their state (`None` without plastic synapses).
@@ -354,6 +344,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
                 trains,
                 ctx,
                 connectome,
+                plastic,
                 start,
                 end,
             }),
@@ -519,10 +510,10 @@ impl<O: Observer, P: Plasticity> GeneralWork for GeneralWindow<'_, O, P> {
         let (ctx, start, end) = (self.ctx, self.start, self.end);
         match self.strategy {
             General::Direct(d) => {
-                let connectome = self.connectome;
+                let (connectome, plastic) = (self.connectome, self.plastic);
                 with_train_view!(self.trains, |t| d.window(
                     (neurons, t, ctx),
-                    connectome,
+                    (connectome, plastic),
                     start,
                     end
                 ))
@@ -537,25 +528,27 @@ impl<O: Observer, P: Plasticity> GeneralWork for GeneralWindow<'_, O, P> {
 
 /// A window of the plain strategy, handed to the neurons' view
 /// ([`Dynamics::with_plain`]).
-struct PlainWindow<'a, O> {
+struct PlainWindow<'a, O, P> {
     direct: &'a mut Direct<f64>,
     trains: &'a mut TrainSets,
     ctx: Context<'a, O>,
     connectome: &'a Connectome,
+    plastic: &'a mut PlasticSynapses<P>,
     start: Time,
     end: Time,
 }
 
-impl<O: Observer> PlainWork for PlainWindow<'_, O> {
+impl<O: Observer, P: Plasticity> PlainWork for PlainWindow<'_, O, P> {
     type Out = Counters;
 
     #[inline(always)]
     fn run<N: PlainNeurons>(self, neurons: N) -> Counters {
         let neurons = PlainView(neurons);
-        let (d, connectome, ctx) = (self.direct, self.connectome, self.ctx);
+        let (d, ctx) = (self.direct, self.ctx);
+        let synapses = (self.connectome, self.plastic);
         with_train_view!(self.trains, |t| d.window(
             (neurons, t, ctx),
-            connectome,
+            synapses,
             self.start,
             self.end
         ))

@@ -2,24 +2,27 @@
 //!
 //! The engine stores plastic synapses beside the static ones, grouped by
 //! source ([`PlasticWiring`]), and numbers them `k = 0..n` within a
-//! partition. A spike through plastic synapse `k` travels the queue like any
-//! other delivery, as class `n_static + k` (the queue's class table has one
-//! row per plastic synapse after the static classes: its delay and a NaN
-//! weight); when the target processes it (at the exact arrival time, in the full key order)
-//! the partition asks its [`Plasticity`] for the weight: the synapse updates
-//! lazily right then, exactly at the event time. Because the synapse lives
-//! with its target and is updated in the target's input order, its state is
-//! the same for any number of threads.
+//! partition; observers see synapse `k` as class `n_static + k` (after the
+//! static classes). A spike reaches a run of one source's plastic synapses
+//! of one delay as one arrival; when it lands (at `t_pre + delay`, in the
+//! full key order `(time, source, synapse)` of the targets' inputs) the
+//! partition asks its [`Plasticity`] for the weight of each synapse of the
+//! run, one after the other in synapse order, and delivers them like static
+//! weights. Each synapse updates lazily right then, exactly at the event
+//! time. Because the synapse lives with its target and its updates happen in
+//! its spikes' order, its state is the same for any number of threads.
 //!
 //! Delays are dendritic, as in NEST: the presynaptic spike reaches the
 //! synapse at its emission time, the postsynaptic spike reaches it `delay`
 //! after it was fired (so the pairing of a pre spike at `t_pre` with a post
 //! spike at `t_post` is `t_post + delay - t_pre`), and the weight acts on
 //! the soma at `t_pre + delay`. Post spikes up to `t_pre - delay` decide the
-//! update, and the update happens at `t_pre + delay`, when all of them are
-//! known.
+//! update. They are all known when the spike lands: `t_pre - delay` lies at
+//! least one window before the landing window (every delay is at least a
+//! window long), and a partition registers its neurons' spikes
+//! ([`Plasticity::on_post`]) at the end of each window.
 
-use crate::spike::Gid;
+use crate::spike::{Gid, Spike};
 use crate::time::Time;
 
 /// The most synapse classes plus plastic synapses one partition can hold
@@ -63,17 +66,40 @@ pub struct PlasticSynapses<P> {
     pub wiring: PlasticWiring,
     /// Their state and rules (`None` if there are none).
     pub rules: Option<P>,
+    /// The weights of the run transmitting now.
+    weights: Vec<f64>,
 }
 
 impl<P: Plasticity> PlasticSynapses<P> {
-    /// A spike over plastic synapse `k` (of delay `delay`) reaches local
-    /// neuron `i` at tick `t` (+ `lag` ms): update the synapse, return the
-    /// weight it transmits. Out of line: static networks never call it.
+    /// Synapses wired as `wiring` with state and rules `rules`.
+    pub fn new(wiring: PlasticWiring, rules: Option<P>) -> Self {
+        assert!(
+            wiring.is_empty() || rules.is_some(),
+            "plastic synapses need rules"
+        );
+        PlasticSynapses {
+            wiring,
+            rules,
+            weights: Vec::new(),
+        }
+    }
+
+    /// `spike` lands on the plastic synapses of `run`: update each, in
+    /// synapse order; their targets and the weights they transmit.
+    /// Out of line: static networks never call it.
     #[inline(never)]
-    pub(crate) fn transmit(&mut self, k: u32, i: u32, t: Time, lag: f32, delay: Time) -> f64 {
-        let t_pre = (t - delay).as_ms() + f64::from(lag);
+    pub(crate) fn transmit(&mut self, spike: Spike, run: PlasticRun) -> (&[u32], &[f64]) {
+        let t_pre = spike.time.as_ms() + f64::from(spike.lag);
+        let delay = run.delay.as_ms();
         let rules = self.rules.as_mut().expect("plastic synapses have rules");
-        rules.on_pre(k, i, t_pre, delay.as_ms())
+        let targets = self.wiring.targets(run.first, run.len);
+        self.weights.clear();
+        self.weights.extend(
+            (run.first..)
+                .zip(targets)
+                .map(|(k, &i)| rules.on_pre(k, i, t_pre, delay)),
+        );
+        (targets, &self.weights)
     }
 
     /// Local neuron `i` fired at `t` (+ `lag` ms).
@@ -86,14 +112,28 @@ impl<P: Plasticity> PlasticSynapses<P> {
 }
 
 /// Where one partition's plastic synapses go: grouped by source (CSR),
-/// ordered by (delay, target) within a source, with their delays until a
-/// partition takes them. Synapse `k` is position `k`;
-/// the [`Plasticity`] keeps its state in the same order.
+/// ordered by (delay, target) within a source, and each source's synapses
+/// cut into runs of one delay (one arrival per run and spike). Synapse `k`
+/// is position `k`; the [`Plasticity`] keeps its state in the same order.
 #[derive(Debug, Default, Clone)]
 pub struct PlasticWiring {
     offsets: Vec<u64>,
     targets: Vec<u32>,
-    delays: Vec<Time>,
+    /// Per source: its first run in `runs` (CSR over `runs`).
+    run_offsets: Vec<u32>,
+    /// `(first synapse, delay)` of each run, in synapse order.
+    runs: Vec<(u32, Time)>,
+}
+
+/// A run of one source's plastic synapses sharing one delay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlasticRun {
+    /// Its first synapse number.
+    pub first: u32,
+    /// Number of synapses.
+    pub len: u32,
+    /// Their delay.
+    pub delay: Time,
 }
 
 impl PlasticWiring {
@@ -112,16 +152,27 @@ impl PlasticWiring {
             return PlasticWiring::default();
         }
         let mut offsets = vec![0u64; n_sources as usize + 1];
+        let mut run_offsets = vec![0u32; n_sources as usize + 1];
+        let mut runs = Vec::new();
+        let mut last: Option<(u32, Time)> = None;
         for k in 0..n {
-            offsets[synapse(k).0 as usize + 1] += 1;
+            let (s, _, d) = synapse(k);
+            offsets[s as usize + 1] += 1;
+            if last != Some((s, d)) {
+                run_offsets[s as usize + 1] += 1;
+                runs.push((k as u32, d));
+                last = Some((s, d));
+            }
         }
         for s in 0..n_sources as usize {
             offsets[s + 1] += offsets[s];
+            run_offsets[s + 1] += run_offsets[s];
         }
         PlasticWiring {
             offsets,
             targets: (0..n).map(|k| synapse(k).1).collect(),
-            delays: (0..n).map(|k| synapse(k).2).collect(),
+            run_offsets,
+            runs,
         }
     }
 
@@ -152,11 +203,49 @@ impl PlasticWiring {
         (&self.targets[a..b], a as u32)
     }
 
-    /// Delay of every plastic synapse, by number, taken out (a partition
-    /// keeps them in its queue's class table; see
-    /// [`Partition::plastic_delay`](crate::Partition::plastic_delay)).
-    pub fn take_delays(&mut self) -> Vec<Time> {
-        std::mem::take(&mut self.delays)
+    /// The runs of equal delay of `source`'s plastic synapses, by delay.
+    #[inline]
+    pub fn runs_of(&self, source: Gid) -> impl Iterator<Item = PlasticRun> + '_ {
+        let s = source.0 as usize;
+        let (a, b) = match self.run_offsets.get(s..s + 2) {
+            Some(&[a, b]) => (a as usize, b as usize),
+            _ => (0, 0),
+        };
+        let n = self.len() as u32;
+        (a..b).map(move |r| {
+            let (first, delay) = self.runs[r];
+            let next = self.runs.get(r + 1).map_or(n, |&(f, _)| f);
+            PlasticRun {
+                first,
+                len: next - first,
+                delay,
+            }
+        })
+    }
+
+    /// The local targets of synapses `first..first + len`.
+    #[inline]
+    pub fn targets(&self, first: u32, len: u32) -> &[u32] {
+        &self.targets[first as usize..(first + len) as usize]
+    }
+
+    /// The delay of synapse `k`.
+    pub fn delay_of(&self, k: u32) -> Time {
+        // The last run starting at or before k.
+        let r = self.runs.partition_point(|&(f, _)| f <= k) - 1;
+        self.runs[r].1
+    }
+
+    /// The delay of every synapse, by number.
+    pub fn delays(&self) -> impl Iterator<Item = Time> + '_ {
+        let n = self.len() as u32;
+        let runs = &self.runs;
+        runs.iter()
+            .enumerate()
+            .flat_map(move |(r, &(first, delay))| {
+                let next = runs.get(r + 1).map_or(n, |&(f, _)| f);
+                (first..next).map(move |_| delay)
+            })
     }
 
     /// The source gid of synapse `k`.
@@ -170,5 +259,35 @@ impl PlasticWiring {
     /// The local target of synapse `k`.
     pub fn target_of(&self, k: u32) -> u32 {
         self.targets[k as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_each_source_by_delay() {
+        // (source, target, delay): source 0 has two delays, 1 none, 2 one.
+        let syn = [(0, 4, 2), (0, 5, 2), (0, 1, 3), (2, 0, 3), (2, 1, 3)];
+        let w = PlasticWiring::from_sorted(3, syn.len(), |k| {
+            let (s, t, d) = syn[k];
+            (s, t, Time(d))
+        });
+        let runs = |s| w.runs_of(Gid(s)).collect::<Vec<_>>();
+        let run = |first, len, d| PlasticRun {
+            first,
+            len,
+            delay: Time(d),
+        };
+        assert_eq!(runs(0), vec![run(0, 2, 2), run(2, 1, 3)]);
+        assert_eq!(runs(1), vec![]);
+        assert_eq!(runs(2), vec![run(3, 2, 3)]);
+        assert_eq!(runs(7), vec![]);
+        let delays: Vec<u64> = w.delays().map(|d| d.0).collect();
+        assert_eq!(delays, vec![2, 2, 3, 3, 3]);
+        assert_eq!((0..5).map(|k| w.delay_of(k).0).collect::<Vec<_>>(), delays);
+        assert_eq!(w.targets(3, 2), &[0, 1]);
+        assert_eq!((w.source_of(2), w.source_of(3)), (Gid(0), Gid(2)));
     }
 }

@@ -112,11 +112,11 @@ fn direct_delivery_is_used_where_the_network_allows_it() {
         .partitions_mut()
         .iter()
         .all(|p| p.direct_delivery()));
-    // Plastic synapses: the grouped queue.
+    // Plastic synapses too.
     let mut stdp = load("tests/data/plastic_net/stdp_mult.toml");
     assert!(stdp
         .simulation
         .partitions_mut()
         .iter()
-        .all(|p| !p.direct_delivery()));
+        .all(|p| p.direct_delivery()));
 }

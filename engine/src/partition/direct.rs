@@ -17,7 +17,11 @@
 //!   delivery is only planned when every train's gid is above every
 //!   connectome source (`(source, synapse)` order);
 //! - what is left of the window (trains, forecasts) is done by a sweep
-//!   over the neurons afterwards.
+//!   over the neurons afterwards;
+//! - a spike's run of plastic synapses of one delay is an arrival after its
+//!   static run: when it lands, its synapses are updated one after the
+//!   other (sequentially in memory, as NEST does) and their weights applied
+//!   like a static run's ([`Synapses::visit`]).
 //!
 //! With plain neurons and one train each, a window may also take its train
 //! events from a [`Pool`] (see `train_pool.rs`). Only when, relative to
@@ -30,6 +34,7 @@ use super::trains::TrainView;
 use crate::arrival_queue::{Arrival, ArrivalQueue};
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::observer::Observer;
+use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
 use crate::spike::Spike;
 use crate::time::Time;
 use std::ops::Range;
@@ -96,8 +101,18 @@ impl<S: Sum> Direct<S> {
         self.pool.as_mut()
     }
 
-    /// Queue the arrivals of `spike`: one per run of equal-delay synapses.
-    pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome) {
+    /// Queue the arrivals of `spike`: one per run of equal-delay synapses,
+    /// static ones first.
+    pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome, plastic: &PlasticWiring) {
+        self.push_static(spike, connectome);
+        for run in plastic.runs_of(spike.source) {
+            let (first, len) = (u64::from(run.first), run.len);
+            self.arrivals
+                .push(spike, run.delay, first, len, Arrival::PLASTIC);
+        }
+    }
+
+    fn push_static(&mut self, spike: Spike, connectome: &Connectome) {
         let (a, b) = connectome.range_of(spike.source);
         if a == b {
             return;
@@ -129,10 +144,10 @@ impl<S: Sum> Direct<S> {
     /// The step moves by value through the hot functions, each out of line:
     /// there it is a local whose views stay in registers (behind a
     /// reference, a store into a neuron made the compiler reload them).
-    pub(super) fn window<N, T, O>(
+    pub(super) fn window<N, T, O, P>(
         &mut self,
         (neurons, trains, ctx): (N, T, Context<'_, O>),
-        connectome: &Connectome,
+        (connectome, plastic): (&Connectome, &mut PlasticSynapses<P>),
         start: Time,
         end: Time,
     ) -> super::Counters
@@ -140,7 +155,12 @@ impl<S: Sum> Direct<S> {
         N: NeuronView<Sum = S>,
         T: TrainView,
         O: Observer,
+        P: Plasticity,
     {
+        let synapses = &mut Synapses {
+            connectome,
+            plastic,
+        };
         let mut step = Step::new(neurons, trains, ctx);
         let mut pool = self.pool.take();
         // A window that may pool is timed (whether pooling pays is measured).
@@ -149,9 +169,9 @@ impl<S: Sum> Direct<S> {
             Some((p, pooled, std::time::Instant::now()))
         });
         if let Some((p, true, _)) = &mut planned {
-            step = self.deliver_pooled(step, connectome, p, end);
+            step = self.deliver_pooled(step, synapses, p, end);
         }
-        step = self.deliver_arrivals(step, connectome, end);
+        step = self.deliver_arrivals(step, synapses, end);
         step = self.sweep(step, end);
         if let Some((p, pooled, began)) = planned {
             p.record(pooled, began.elapsed());
@@ -162,19 +182,20 @@ impl<S: Sum> Direct<S> {
 
     /// Every arrival before `end`, each target checked for due train events.
     #[inline(always)]
-    fn deliver_arrivals<'a, N, T, O>(
+    fn deliver_arrivals<'a, N, T, O, P>(
         &mut self,
         mut step: Step<'a, N, T, O>,
-        connectome: &Connectome,
+        synapses: &mut Synapses<'_, P>,
         end: Time,
     ) -> Step<'a, N, T, O>
     where
         N: NeuronView<Sum = S>,
         T: TrainView,
         O: Observer,
+        P: Plasticity,
     {
         while let Some(group) = self.arrivals.next_group(end) {
-            step = self.deliver_group::<true, _, _, _>(step, connectome, group);
+            step = self.deliver_group::<true, _, _, _, _>(step, synapses, group);
         }
         step
     }
@@ -183,40 +204,42 @@ impl<S: Sum> Direct<S> {
     /// several summed per target first. Without `TRAINS` no target has a
     /// train event due at or before the tick.
     #[inline(always)]
-    fn deliver_group<'a, const TRAINS: bool, N, T, O>(
+    fn deliver_group<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
         step: Step<'a, N, T, O>,
-        connectome: &Connectome,
+        synapses: &mut Synapses<'_, P>,
         group: Range<usize>,
     ) -> Step<'a, N, T, O>
     where
         N: NeuronView<Sum = S>,
         T: TrainView,
         O: Observer,
+        P: Plasticity,
     {
         if group.len() == 1 {
             let a = self.arrivals.get(group.start);
-            deliver_lone::<TRAINS, _, _, _>(step, connectome, a)
+            deliver_lone::<TRAINS, _, _, _, _>(step, synapses, a)
         } else {
-            self.deliver_several::<TRAINS, _, _, _>(step, connectome, group)
+            self.deliver_several::<TRAINS, _, _, _, _>(step, synapses, group)
         }
     }
 
     /// Several arrivals at one tick: summed per target, then applied.
     #[inline(never)]
-    fn deliver_several<'a, const TRAINS: bool, N, T, O>(
+    fn deliver_several<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
         step: Step<'a, N, T, O>,
-        connectome: &Connectome,
+        synapses: &mut Synapses<'_, P>,
         group: Range<usize>,
     ) -> Step<'a, N, T, O>
     where
         N: NeuronView<Sum = S>,
         T: TrainView,
         O: Observer,
+        P: Plasticity,
     {
         let mut step = step.here();
-        let table = connectome.classes();
+        let table = synapses.connectome.classes();
         let t = self.arrivals.get(group.start).time;
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
@@ -229,7 +252,7 @@ impl<S: Sum> Direct<S> {
                 a,
                 table,
             };
-            connectome.visit_run(a.start, a.end(), a.one_class(), add);
+            synapses.visit(a, add);
             step.count(a.spike.source, u64::from(a.len));
         }
         // Lagged arrivals (another partition's current-driven spikes) are
@@ -274,10 +297,10 @@ impl<S: Sum> Direct<S> {
     /// one falls on the tick: then those left on it are taken alone after
     /// it). Leaves the events after the last tick to the sweep.
     #[inline(never)]
-    fn deliver_pooled<'a, N, T, O>(
+    fn deliver_pooled<'a, N, T, O, P>(
         &mut self,
         step: Step<'a, N, T, O>,
-        connectome: &Connectome,
+        synapses: &mut Synapses<'_, P>,
         pool: &mut Pool,
         end: Time,
     ) -> Step<'a, N, T, O>
@@ -285,6 +308,7 @@ impl<S: Sum> Direct<S> {
         N: NeuronView<Sum = S>,
         T: TrainView,
         O: Observer,
+        P: Plasticity,
     {
         let mut step = step.here();
         let pool = &mut pool.trains;
@@ -313,9 +337,9 @@ impl<S: Sum> Direct<S> {
                 }
             }
             if pool.at[k].is_empty() {
-                step = self.deliver_group::<false, _, _, _>(step, connectome, group);
+                step = self.deliver_group::<false, _, _, _, _>(step, synapses, group);
             } else {
-                step = self.deliver_group::<true, _, _, _>(step, connectome, group);
+                step = self.deliver_group::<true, _, _, _, _>(step, synapses, group);
                 // Events on the tick not taken with an input.
                 while let Some(i) = pool.at[k].pop() {
                     let local = step.local(i);
@@ -339,24 +363,70 @@ impl<S: Sum> Direct<S> {
 /// A lone arrival at its tick: each target (with its multapses) gets its
 /// input at once.
 #[inline(never)]
-fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer>(
+fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer, P: Plasticity>(
     step: Step<'a, N, T, O>,
-    connectome: &Connectome,
+    synapses: &mut Synapses<'_, P>,
     a: Arrival,
 ) -> Step<'a, N, T, O> {
     let mut step = step.here();
-    let table = connectome.classes();
-    let (start, end, one_class) = (a.start, a.end(), a.one_class());
+    let table = synapses.connectome.classes();
     let s = &mut step;
     if a.spike.lag == 0.0 {
         let lone = Lone::<TRAINS, false, _, _, _> { step: s, a, table };
-        connectome.visit_run(start, end, one_class, lone);
+        synapses.visit(a, lone);
     } else {
         let lone = Lone::<TRAINS, true, _, _, _> { step: s, a, table };
-        connectome.visit_run(start, end, one_class, lone);
+        synapses.visit(a, lone);
     }
     step.count(a.spike.source, u64::from(a.len));
     step
+}
+
+/// A window's synapses: static runs read from the connectome, plastic
+/// runs updated as their spike lands.
+pub(super) struct Synapses<'s, P> {
+    connectome: &'s Connectome,
+    plastic: &'s mut PlasticSynapses<P>,
+}
+
+impl<P: Plasticity> Synapses<'_, P> {
+    /// Visit the run of arrival `a`.
+    #[inline(always)]
+    fn visit<V: RunVisitor>(&mut self, a: Arrival, v: V) -> V::Output {
+        if a.is_plastic() {
+            let run = PlasticRun {
+                first: a.start as u32,
+                len: a.len,
+                delay: a.time - a.spike.time,
+            };
+            let first = self.connectome.classes().len() as u32 + run.first;
+            let (targets, weights) = self.plastic.transmit(a.spike, run);
+            v.visit(targets, PlasticWeights { weights, first })
+        } else {
+            self.connectome
+                .visit_run(a.start, a.end(), a.one_class(), v)
+        }
+    }
+}
+
+/// A run of plastic synapses as it transmits: its weights, and the class
+/// number observers see for its first synapse (`n_static + k`).
+#[derive(Clone, Copy)]
+struct PlasticWeights<'w> {
+    weights: &'w [f64],
+    first: u32,
+}
+
+impl RunClasses for PlasticWeights<'_> {
+    #[inline(always)]
+    fn class(self, k: usize) -> u32 {
+        self.first + k as u32
+    }
+
+    #[inline(always)]
+    fn weight(self, k: usize, _: &[SynapseClass]) -> f64 {
+        self.weights[k]
+    }
 }
 
 /// A lone arrival: each target (with its multapses) gets its input at once.

@@ -1,10 +1,8 @@
 //! Grouped delivery: every delivery of a window waits in the per-partition
 //! [`EventQueue`], grouped by target, and each active neuron consumes its
-//! own in time order through the [`Step`]. Needed when a delivery is more
-//! than a lookup — a plastic synapse updates as its spike passes — or when
-//! trains must be merged between connectome sources (a train's gid below
-//! some connectome source's); also the reference direct delivery is tested
-//! against.
+//! own in time order through the [`Step`]. Needed when trains must be
+//! merged between connectome sources (a train's gid below some connectome
+//! source's); also the reference direct delivery is tested against.
 
 use super::step::{Context, NeuronView, Step, Sum};
 use super::trains::TrainView;
@@ -12,7 +10,7 @@ use super::Local;
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::event_queue::EventQueue;
 use crate::observer::Observer;
-use crate::plasticity::{PlasticSynapses, Plasticity};
+use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
 
@@ -27,35 +25,30 @@ pub(super) struct Grouped {
 
 impl Grouped {
     /// Grouped delivery for `n` neurons over synapses of `classes` and
-    /// plastic synapses of `plastic_delays` (by number).
+    /// the plastic synapses of `plastic`.
     pub(super) fn new(
         n: usize,
         window: Time,
         horizon: Time,
         classes: &[SynapseClass],
-        plastic_delays: &[Time],
+        plastic: &PlasticWiring,
     ) -> Self {
         Grouped {
             queue: EventQueue::new(n as u32, window, horizon, classes)
-                .with_plastic_delays(plastic_delays),
+                .with_plastic_delays(plastic.delays()),
             active: Vec::new(),
             items: Vec::new(),
         }
     }
 
     /// Queue the deliveries of `spike` over its static and plastic synapses.
-    pub(super) fn push<P>(
-        &mut self,
-        spike: Spike,
-        connectome: &Connectome,
-        plastic: &PlasticSynapses<P>,
-    ) {
+    pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome, plastic: &PlasticWiring) {
         let (a, b) = connectome.range_of(spike.source);
         if a < b {
             let queue = &mut self.queue;
             connectome.visit_run(a, b, None, Push { queue, spike });
         }
-        let (targets, first) = plastic.wiring.synapses_of(spike.source);
+        let (targets, first) = plastic.synapses_of(spike.source);
         if !targets.is_empty() {
             self.queue.push_plastic(spike, targets, first);
         }
@@ -113,9 +106,19 @@ impl Grouped {
             self.items.clear();
             while let Some(mut d) = self.queue.peek(i.0).filter(|d| d.time == t) {
                 self.queue.skip(i.0);
-                if let Some(k) = d.synapse.checked_sub(self.queue.plastic_base()) {
+                if let Some(first) = d.synapse.checked_sub(self.queue.plastic_base()) {
                     let delay = self.queue.class(d.synapse).delay;
-                    d.weight = plastic.transmit(k, i.0, t, d.lag, delay);
+                    let spike = Spike {
+                        time: t - delay,
+                        source: d.source,
+                        lag: d.lag,
+                    };
+                    let run = PlasticRun {
+                        first,
+                        len: 1,
+                        delay,
+                    };
+                    d.weight = plastic.transmit(spike, run).1[0];
                 }
                 step.count(d.source, 1);
                 self.items.push(d);

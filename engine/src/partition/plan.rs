@@ -2,7 +2,7 @@
 //!
 //! | strategy | when | neurons |
 //! |---|---|---|
-//! | [`Strategy::Grouped`] | plastic synapses, or a train's gid below a connectome source | any |
+//! | [`Strategy::Grouped`] | a train's gid below a connectome source | any |
 //! | [`Strategy::Plain`] | otherwise, plain neurons ([`Dynamics::is_plain`]) | totals only, no forecasts |
 //! | [`Strategy::General`] | otherwise | any |
 //!
@@ -19,7 +19,6 @@ use crate::connectome::Connectome;
 use crate::dynamics::{Dynamics, Input};
 use crate::plasticity::PlasticWiring;
 use crate::spike::Spike;
-use crate::time::Time;
 use crate::window::Timing;
 
 /// How one partition delivers its spikes.
@@ -36,7 +35,7 @@ pub(super) enum Strategy {
 pub(super) fn plan<D: Dynamics>(
     dynamics: &D,
     connectome: &Connectome,
-    plastic: &mut PlasticWiring,
+    plastic: &PlasticWiring,
     trains: &TrainSets,
     timing: Timing,
 ) -> Strategy {
@@ -46,8 +45,8 @@ pub(super) fn plan<D: Dynamics>(
     let trains_last = trains
         .min_source()
         .is_none_or(|g| g.0 >= connectome.sources_end());
-    if !plastic.is_empty() || !trains_last {
-        return grouped(n, timing, connectome, &plastic.take_delays());
+    if !trains_last {
+        return grouped(n, timing, connectome, plastic);
     }
     if !dynamics.is_plain() {
         return Strategy::General(Direct::new(
@@ -77,7 +76,7 @@ pub(super) fn grouped(
     n: usize,
     timing: Timing,
     connectome: &Connectome,
-    plastic_delays: &[Time],
+    plastic: &PlasticWiring,
 ) -> Strategy {
     let classes = connectome.classes();
     Strategy::Grouped(Grouped::new(
@@ -85,7 +84,7 @@ pub(super) fn grouped(
         timing.window,
         timing.horizon,
         classes,
-        plastic_delays,
+        plastic,
     ))
 }
 
@@ -115,10 +114,11 @@ impl Strategy {
         connectome: &Connectome,
         plastic: &crate::PlasticSynapses<P>,
     ) {
+        let plastic = &plastic.wiring;
         match self {
             Strategy::Grouped(g) => g.push(spike, connectome, plastic),
-            Strategy::Plain(d) => d.push(spike, connectome),
-            Strategy::General(d) => d.push(spike, connectome),
+            Strategy::Plain(d) => d.push(spike, connectome, plastic),
+            Strategy::General(d) => d.push(spike, connectome, plastic),
         }
     }
 }

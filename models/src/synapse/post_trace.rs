@@ -6,10 +6,39 @@
 //! Times are compared with NEST's tolerance of 1e-6 ms, so that a post
 //! spike exactly `d` before a pre spike counts as "before" it.
 
-use std::collections::VecDeque;
-
 /// NEST's `stdp_eps` (ms).
 pub const STDP_EPS: f64 = 1.0e-6;
+
+/// `exp` of the last argument it was asked for, kept: the synapses of one
+/// run (one source, one spike) decay their traces over the same interval,
+/// and one target's synapses read its trace at the same instant, so most
+/// calls repeat the last one. Same argument bits, same result: exact.
+#[derive(Clone, Copy, Debug)]
+pub struct ExpMemo {
+    x: u64,
+    y: f64,
+}
+
+impl Default for ExpMemo {
+    fn default() -> Self {
+        ExpMemo {
+            x: 0f64.to_bits(),
+            y: 1.0,
+        }
+    }
+}
+
+impl ExpMemo {
+    /// `x.exp()`.
+    #[inline]
+    pub fn exp(&mut self, x: f64) -> f64 {
+        if x.to_bits() != self.x {
+            self.x = x.to_bits();
+            self.y = x.exp();
+        }
+        self.y
+    }
+}
 
 /// One past spike.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +55,10 @@ pub struct PostTrace {
     tau_minus_inv: f64,
     kminus: f64,
     last_spike: f64,
-    history: VecDeque<Entry>,
+    /// The spikes kept are `history[head..]` (forgotten ones are dropped
+    /// from the front in batches).
+    history: Vec<Entry>,
+    head: usize,
     /// Number of incoming STDP synapses (0: no history is kept).
     n_incoming: u32,
     /// A spike may be forgotten once read by all and followed by one more
@@ -34,6 +66,15 @@ pub struct PostTrace {
     /// synapse reads the history when its spike arrives, up to one delay
     /// after NEST would, and looks back one more delay).
     horizon: f64,
+    decay: ExpMemo,
+}
+
+/// What one presynaptic spike reads of a history: the post spikes it pairs
+/// with (`range`, indices into the history) and the latest spike before it.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    range: std::ops::Range<usize>,
+    before: Option<usize>,
 }
 
 impl PostTrace {
@@ -43,9 +84,11 @@ impl PostTrace {
             tau_minus_inv: 1.0 / tau_minus,
             kminus: 0.0,
             last_spike: -1.0,
-            history: VecDeque::new(),
+            history: Vec::new(),
+            head: 0,
             n_incoming: 0,
             horizon: 0.0,
+            decay: ExpMemo::default(),
         }
     }
 
@@ -57,12 +100,12 @@ impl PostTrace {
 
     /// Spikes kept.
     pub fn len(&self) -> usize {
-        self.history.len()
+        self.history.len() - self.head
     }
 
     /// Whether none is kept.
     pub fn is_empty(&self) -> bool {
-        self.history.is_empty()
+        self.len() == 0
     }
 
     /// The neuron fired at `t` (ms).
@@ -71,66 +114,94 @@ impl PostTrace {
             self.last_spike = t;
             return;
         }
-        while self.history.len() > 1 {
-            let next = self.history[1].t;
-            if self.history[0].reads >= self.n_incoming && t - next > self.horizon + STDP_EPS {
-                self.history.pop_front();
+        while self.len() > 1 {
+            let (first, next) = (self.history[self.head], self.history[self.head + 1]);
+            if first.reads >= self.n_incoming && t - next.t > self.horizon + STDP_EPS {
+                self.head += 1;
             } else {
                 break;
             }
         }
+        if self.head >= 16 && 2 * self.head >= self.history.len() {
+            self.history.drain(..self.head);
+            self.head = 0;
+        }
         self.kminus = self.kminus * ((self.last_spike - t) * self.tau_minus_inv).exp() + 1.0;
         self.last_spike = t;
-        self.history.push_back(Entry {
+        self.history.push(Entry {
             t,
             kminus: self.kminus,
             reads: 0,
         });
     }
 
-    /// The spike times in `(t1, t2]` (with NEST's tolerance), marked as read
-    /// by one synapse.
-    pub fn read_between(&mut self, t1: f64, t2: f64) -> impl Iterator<Item = f64> + '_ {
+    /// What a presynaptic spike reads at `t2` after one at `t1`: the spikes
+    /// in `(t1, t2]` (with NEST's tolerance), marked as read by one synapse,
+    /// and the latest spike strictly before `t2` (by more than the tolerance).
+    #[inline]
+    pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
+        let h = &mut self.history[self.head..];
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
         // From the back, as NEST does: the range is nearly always at the end.
-        let mut end = self.history.len();
-        while end > 0 && self.history[end - 1].t >= hi {
+        let mut end = h.len();
+        while end > 0 && h[end - 1].t >= hi {
             end -= 1;
         }
         let mut start = end;
-        while start > 0 && self.history[start - 1].t >= lo {
+        while start > 0 && h[start - 1].t >= lo {
             start -= 1;
         }
-        self.history.range_mut(start..end).map(|e| {
+        for e in &mut h[start..end] {
             e.reads += 1;
-            e.t
+        }
+        // Spikes past `end` are not before `t2`.
+        let mut before = end;
+        while before > 0 && !(t2 - h[before - 1].t > STDP_EPS) {
+            before -= 1;
+        }
+        Reading {
+            range: self.head + start..self.head + end,
+            before: before.checked_sub(1).map(|b| self.head + b),
+        }
+    }
+
+    /// The times of the spikes `reading` pairs with, in order.
+    #[inline]
+    pub fn times(&self, reading: &Reading) -> impl Iterator<Item = f64> + '_ {
+        self.history[reading.range.clone()].iter().map(|e| e.t)
+    }
+
+    /// `Kminus` at `t` (the `t2` of `reading`): every spike before `t`
+    /// counted, decayed to `t`.
+    #[inline]
+    pub fn k_value(&mut self, reading: &Reading, t: f64) -> f64 {
+        reading.before.map_or(0.0, |b| {
+            let e = self.history[b];
+            e.kminus * self.decay.exp((e.t - t) * self.tau_minus_inv)
         })
     }
 
-    /// The latest spike strictly before `t` (by more than the tolerance).
-    fn latest_before(&self, t: f64) -> Option<&Entry> {
-        self.history.iter().rev().find(|e| t - e.t > STDP_EPS)
-    }
-
-    /// `Kminus` at `t`: every spike before `t` counted, decayed to `t`.
-    pub fn k_value(&self, t: f64) -> f64 {
-        self.latest_before(t)
-            .map_or(0.0, |e| e.kminus * ((e.t - t) * self.tau_minus_inv).exp())
-    }
-
-    /// The nearest-neighbour trace at `t`: the latest spike before `t` only.
-    pub fn nearest_k_value(&self, t: f64) -> f64 {
-        if self.history.is_empty() {
-            return self.kminus;
-        }
-        self.latest_before(t)
-            .map_or(0.0, |e| ((e.t - t) * self.tau_minus_inv).exp())
+    /// The nearest-neighbour trace at `t` (the `t2` of `reading`): the
+    /// latest spike before `t` only.
+    #[inline]
+    pub fn nearest_k_value(&mut self, reading: &Reading, t: f64) -> f64 {
+        reading.before.map_or(0.0, |b| {
+            let e = self.history[b];
+            self.decay.exp((e.t - t) * self.tau_minus_inv)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `(t1, t2]`: the spike times, all-to-all and nearest traces.
+    fn read(p: &mut PostTrace, t1: f64, t2: f64) -> (Vec<f64>, f64, f64) {
+        let r = p.read(t1, t2);
+        let times = p.times(&r).collect();
+        (times, p.k_value(&r, t2), p.nearest_k_value(&r, t2))
+    }
 
     #[test]
     fn traces_sum_decayed_spikes() {
@@ -139,14 +210,18 @@ mod tests {
         p.on_spike(10.0);
         p.on_spike(30.0);
         let want = (-40.0f64 / 20.0).exp() + (-20.0f64 / 20.0).exp();
-        assert!((p.k_value(50.0) - want).abs() < 1e-15);
-        assert_eq!(p.k_value(30.0), (-20.0f64 / 20.0).exp());
-        assert_eq!(p.nearest_k_value(50.0), (-20.0f64 / 20.0).exp());
-        assert_eq!(p.k_value(10.0), 0.0);
-        let read: Vec<f64> = p.read_between(10.0, 30.0).collect();
-        assert_eq!(read, vec![30.0]);
-        let read: Vec<f64> = p.read_between(0.0, 30.0).collect();
-        assert_eq!(read, vec![10.0, 30.0]);
+        let (_, k, nearest) = read(&mut p, 0.0, 50.0);
+        assert!((k - want).abs() < 1e-15);
+        assert_eq!(nearest, (-20.0f64 / 20.0).exp());
+        assert_eq!(read(&mut p, 0.0, 30.0).1, (-20.0f64 / 20.0).exp());
+        assert_eq!(read(&mut p, 0.0, 10.0).1, 0.0);
+        assert_eq!(read(&mut p, 10.0, 30.0).0, vec![30.0]);
+        assert_eq!(read(&mut p, 0.0, 30.0).0, vec![10.0, 30.0]);
+        // Within the tolerance a spike counts as at `t2`: paired, not before.
+        let t2 = 30.0 - 0.5e-6;
+        let (times, k, _) = read(&mut p, 10.0, t2);
+        assert_eq!(times, vec![30.0]);
+        assert!((k - ((10.0 - t2) / 20.0f64).exp()).abs() < 1e-15);
     }
 
     #[test]
@@ -155,9 +230,7 @@ mod tests {
         p.add_incoming(1.0);
         for k in 0..100 {
             p.on_spike(f64::from(k) * 10.0);
-            let _ = p
-                .read_between(f64::from(k) * 10.0 - 11.0, f64::from(k) * 10.0)
-                .count();
+            p.read(f64::from(k) * 10.0 - 11.0, f64::from(k) * 10.0);
         }
         assert!(p.len() <= 2, "{}", p.len());
     }

@@ -16,7 +16,7 @@
 //! `stdp_pl` (NEST `stdp_pl_synapse_hom`, as in NEST's `hpc_benchmark`) is
 //! the power-law variant: `w + lambda w^mu K` and `w - alpha lambda w K`.
 
-use super::post_trace::PostTrace;
+use super::post_trace::{ExpMemo, PostTrace};
 use serde::Deserialize;
 
 /// Which spike pairs count.
@@ -236,8 +236,10 @@ pub trait WeightRule {
 
 /// One presynaptic spike at `t` through a synapse of delay `d` onto a
 /// neuron with spike history `post`: updates `(weight, kplus, t_last)` and
-/// returns the weight to transmit.
+/// returns the weight to transmit. `decay` keeps the last `Kplus` decay
+/// (the synapses of one run share it).
 #[inline]
+#[allow(clippy::too_many_arguments)]
 pub fn on_pre<R: WeightRule>(
     rule: &R,
     weight: &mut f64,
@@ -246,11 +248,13 @@ pub fn on_pre<R: WeightRule>(
     t: f64,
     d: f64,
     post: &mut PostTrace,
+    decay: &mut ExpMemo,
 ) -> f64 {
     let mut w = *weight;
     let last = *t_last;
     let (tau_plus, pairing) = (rule.tau_plus(), rule.pairing());
-    for t_post in post.read_between(last - d, t - d) {
+    let reading = post.read(last - d, t - d);
+    for t_post in post.times(&reading) {
         let minus_dt = last - (t_post + d);
         let k = match pairing {
             StdpPairing::AllToAll => *kplus * (minus_dt / tau_plus).exp(),
@@ -259,12 +263,12 @@ pub fn on_pre<R: WeightRule>(
         w = rule.facilitate(w, k);
     }
     let kminus = match pairing {
-        StdpPairing::AllToAll => post.k_value(t - d),
-        StdpPairing::NearestSymmetric => post.nearest_k_value(t - d),
+        StdpPairing::AllToAll => post.k_value(&reading, t - d),
+        StdpPairing::NearestSymmetric => post.nearest_k_value(&reading, t - d),
     };
     w = rule.depress(w, kminus);
     if pairing == StdpPairing::AllToAll {
-        *kplus = *kplus * ((last - t) / tau_plus).exp() + 1.0;
+        *kplus = *kplus * decay.exp((last - t) / tau_plus) + 1.0;
     }
     *t_last = t;
     *weight = w;
@@ -343,7 +347,7 @@ mod tests {
 
     /// One lazy update: (weight, Kplus, t_last, t_pre, delay, post trace) -> weight.
     type LazyUpdate<'a> =
-        dyn Fn(&mut f64, &mut f64, &mut f64, f64, f64, &mut PostTrace) -> f64 + 'a;
+        dyn Fn(&mut f64, &mut f64, &mut f64, f64, f64, &mut PostTrace, &mut ExpMemo) -> f64 + 'a;
 
     proptest! {
         /// Several synapses sharing one post neuron, updated lazily in the
@@ -361,10 +365,10 @@ mod tests {
             let (a, b, c) = (stdp(1.0, StdpPairing::AllToAll), stdp(0.0, StdpPairing::AllToAll), stdp(1.0, StdpPairing::NearestSymmetric));
             let pl = StdpPlParams { tau_plus: 15.0, lambda, alpha: 0.8, mu: 0.4 };
             let rule: &LazyUpdate<'_> = match model {
-                0 => &|w, k, t, tp, d, p| on_pre(&a, w, k, t, tp, d, p),
-                1 => &|w, k, t, tp, d, p| on_pre(&b, w, k, t, tp, d, p),
-                2 => &|w, k, t, tp, d, p| on_pre(&c, w, k, t, tp, d, p),
-                _ => &|w, k, t, tp, d, p| on_pre(&pl, w, k, t, tp, d, p),
+                0 => &|w, k, t, tp, d, p, m| on_pre(&a, w, k, t, tp, d, p, m),
+                1 => &|w, k, t, tp, d, p, m| on_pre(&b, w, k, t, tp, d, p, m),
+                2 => &|w, k, t, tp, d, p, m| on_pre(&c, w, k, t, tp, d, p, m),
+                _ => &|w, k, t, tp, d, p, m| on_pre(&pl, w, k, t, tp, d, p, m),
             };
             let mut trace = PostTrace::new(tau_minus);
             for (_, d) in &synapses {
@@ -377,12 +381,14 @@ mod tests {
             }
             calls.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
             let mut state = vec![(1.5f64, 0.0f64, 0.0f64); synapses.len()];
+            // One memo for all synapses, as in a store.
+            let mut memo = ExpMemo::default();
             for (_, _, j, t) in calls {
                 if j == usize::MAX {
                     trace.on_spike(t);
                 } else {
                     let (w, k, last) = &mut state[j];
-                    rule(w, k, last, t, synapses[j].1, &mut trace);
+                    rule(w, k, last, t, synapses[j].1, &mut trace, &mut memo);
                 }
             }
             for (j, (pre, d)) in synapses.iter().enumerate() {

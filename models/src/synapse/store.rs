@@ -1,7 +1,7 @@
 //! One partition's plastic synapses: their rules, their state, the spike
 //! histories of their targets, and the weight samples being recorded.
 
-use super::post_trace::PostTrace;
+use super::post_trace::{ExpMemo, PostTrace};
 use super::stdp::{self, WeightRule};
 use super::SynapseRule;
 use volley_engine::Plasticity;
@@ -44,6 +44,8 @@ pub struct PlasticStore {
     /// Per synapse: whether its weight changes are recorded.
     traced: Vec<bool>,
     samples: Vec<WeightSample>,
+    /// The last `Kplus` decay (shared by the synapses of a run).
+    decay: ExpMemo,
 }
 
 impl PlasticStore {
@@ -122,6 +124,7 @@ fn stdp_update<R: WeightRule>(
     post: &mut Option<PostTrace>,
     t_pre: f64,
     delay: f64,
+    decay: &mut ExpMemo,
 ) -> f64 {
     let post = post
         .as_mut()
@@ -134,6 +137,7 @@ fn stdp_update<R: WeightRule>(
         t_pre,
         delay,
         post,
+        decay,
     )
 }
 
@@ -142,12 +146,22 @@ impl Plasticity for PlasticStore {
     fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64 {
         let s = &mut self.synapses[k as usize];
         let w = match &self.rules[s.rule as usize] {
-            SynapseRule::Stdp(p) => {
-                stdp_update(p, s, &mut self.post[target as usize], t_pre, delay)
-            }
-            SynapseRule::StdpPl(p) => {
-                stdp_update(p, s, &mut self.post[target as usize], t_pre, delay)
-            }
+            SynapseRule::Stdp(p) => stdp_update(
+                p,
+                s,
+                &mut self.post[target as usize],
+                t_pre,
+                delay,
+                &mut self.decay,
+            ),
+            SynapseRule::StdpPl(p) => stdp_update(
+                p,
+                s,
+                &mut self.post[target as usize],
+                t_pre,
+                delay,
+                &mut self.decay,
+            ),
             SynapseRule::Tsodyks2(p) => {
                 p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)
             }

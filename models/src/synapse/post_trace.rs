@@ -156,7 +156,7 @@ impl PostTrace {
         }
         // Spikes past `end` are not before `t2`.
         let mut before = end;
-        while before > 0 && !(t2 - h[before - 1].t > STDP_EPS) {
+        while before > 0 && t2 - h[before - 1].t <= STDP_EPS {
             before -= 1;
         }
         Reading {

@@ -320,6 +320,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_build_s,
         wall_sim_s,
         built_bytes: sums[7] / size as u64,
+        realtime: None,
     };
     let mpi = crate::run::MpiSummary {
         ranks: size,

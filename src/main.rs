@@ -224,6 +224,9 @@ fn run(
                         );
                     }
                 }
+                if let Some(r) = &summary.realtime {
+                    eprintln!("{}", r.describe());
+                }
                 eprintln!("outputs written to {}", out_dir.display());
             }
             ExitCode::SUCCESS

@@ -114,6 +114,58 @@ pub struct Summary {
     /// Distributed runs only (`mpirun`, cargo feature `mpi`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mpi: Option<MpiSummary>,
+    /// Runs paced to the wall clock (`--realtime`) only: how well they kept up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<RealtimeReport>,
+}
+
+/// How a run paced to the wall clock (`--realtime`) kept up with it.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct RealtimeReport {
+    /// Wall time over simulated time, sleeps excluded (1: exactly real
+    /// time; above 1: slower than real time).
+    pub slowdown: f64,
+    /// How far the simulation lagged behind the wall clock at its worst
+    /// (s; 0 if it always kept up).
+    pub max_behind_s: f64,
+    /// The lag at the end (s; 0 if it kept up).
+    pub final_behind_s: f64,
+    /// Steps (of ~10 ms simulated) that ended behind the wall clock.
+    pub steps_behind: u64,
+    /// Steps in all.
+    pub steps: u64,
+}
+
+impl RealtimeReport {
+    /// One step ended at `simulated_s` with `wall_s` of wall time elapsed.
+    pub fn step(&mut self, simulated_s: f64, wall_s: f64) {
+        let behind = (wall_s - simulated_s).max(0.0);
+        self.steps += 1;
+        if behind > 0.0 {
+            self.steps_behind += 1;
+        }
+        self.max_behind_s = self.max_behind_s.max(behind);
+        self.final_behind_s = behind;
+    }
+
+    /// One line for the terminal.
+    pub fn describe(&self) -> String {
+        if self.steps_behind == 0 {
+            format!(
+                "real time: kept up ({:.2}x of real time used)",
+                self.slowdown
+            )
+        } else {
+            format!(
+                "real time: {:.2}x slower than real time; {} of {} steps behind, {:.0} ms behind at worst, {:.0} ms at the end",
+                self.slowdown,
+                self.steps_behind,
+                self.steps,
+                self.max_behind_s * 1e3,
+                self.final_behind_s * 1e3
+            )
+        }
+    }
 }
 
 /// What a distributed run adds to summary.json.
@@ -332,6 +384,8 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         ProgressBar::hidden()
     };
     let t_run = Instant::now();
+    let mut paced = opts.realtime.then(RealtimeReport::default);
+    let mut slept = 0.0;
     while net.simulation.now() < t_sim {
         let sim = &mut net.simulation;
         let until = (sim.now() + step).min(t_sim);
@@ -348,21 +402,31 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
             return Err(RunError::Recording(e));
         }
         let sim = &mut net.simulation;
-        if opts.realtime {
-            let ahead = until.as_ms() / 1000.0 - t_run.elapsed().as_secs_f64();
+        if let Some(report) = &mut paced {
+            let wall = t_run.elapsed().as_secs_f64();
+            report.step(until.as_ms() / 1000.0, wall);
+            let ahead = until.as_ms() / 1000.0 - wall;
             if ahead > 0.0 {
                 std::thread::sleep(std::time::Duration::from_secs_f64(ahead));
+                slept += ahead;
+            } else {
+                bar.set_message(format!("{:.0} ms behind real time", -ahead * 1e3));
             }
         }
         let c = sim.counters();
         let secs = t_run.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(sim.now().as_ms() as u64);
-        bar.set_message(format!(
-            "{:.3e} events/s",
-            (c.recurrent_events + c.external_events) as f64 / secs
-        ));
+        if paced.is_none() {
+            bar.set_message(format!(
+                "{:.3e} events/s",
+                (c.recurrent_events + c.external_events) as f64 / secs
+            ));
+        }
     }
     let wall_sim_s = t_run.elapsed().as_secs_f64();
+    if let Some(report) = &mut paced {
+        report.slowdown = (wall_sim_s - slept) / t_sim.as_ms().max(1e-9) * 1e3;
+    }
     bar.finish_and_clear();
     let sim = &mut net.simulation;
     let counters = sim.counters();
@@ -372,6 +436,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         wall_build_s,
         wall_sim_s,
         built_bytes,
+        realtime: paced,
     };
     let done = Finished {
         spikes: &spikes,
@@ -408,6 +473,8 @@ pub struct Timing {
     pub wall_sim_s: f64,
     /// Resident memory added by building the network (bytes).
     pub built_bytes: u64,
+    /// Runs paced to the wall clock: how well they kept up.
+    pub realtime: Option<RealtimeReport>,
 }
 
 /// What a finished run hands to [`write_outputs`].
@@ -449,6 +516,7 @@ pub fn write_outputs(
         wall_build_s,
         wall_sim_s,
         built_bytes,
+        realtime,
     } = timing;
     let t_sim = net.t_sim;
     let window = net.simulation.window_len();
@@ -548,6 +616,7 @@ pub fn write_outputs(
             })
             .collect(),
         mpi,
+        realtime,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

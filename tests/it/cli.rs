@@ -224,3 +224,44 @@ fn partition_file_gives_the_same_spikes_and_bad_files_are_reported() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("gap.csv:3") && err.contains("`gid`"), "{err}");
 }
+
+/// `--realtime` paces the run to the wall clock and reports how it kept up
+/// (how fast is the machine's business: only the report's shape is checked),
+/// with the same spikes as an unpaced run.
+#[test]
+fn realtime_runs_report_how_they_kept_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "tiny.toml", MODEL);
+    let summary = |out: &str, extra: &[&str]| -> serde_json::Value {
+        let out = dir.path().join(out);
+        let o = volley()
+            .args(["run", "--t-sim", "50", "--no-raster"])
+            .args(extra)
+            .arg(&model)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        if extra.is_empty() {
+            assert!(!String::from_utf8_lossy(&o.stderr).contains("real time"));
+        } else {
+            assert!(String::from_utf8_lossy(&o.stderr).contains("real time: "));
+        }
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    };
+    let paced = summary("paced", &["--realtime"]);
+    let free = summary("free", &[]);
+    assert_eq!(paced["spikes_sha256"], free["spikes_sha256"]);
+    assert!(free.get("realtime").is_none());
+    let r = &paced["realtime"];
+    assert_eq!(r["steps"], 5, "10 ms steps over 50 ms: {r}");
+    assert!(r["steps_behind"].as_u64().unwrap() <= 5);
+    for key in ["slowdown", "max_behind_s", "final_behind_s"] {
+        assert!(r[key].as_f64().unwrap() >= 0.0, "{key}: {r}");
+    }
+    assert!(
+        r["final_behind_s"].as_f64() <= r["max_behind_s"].as_f64(),
+        "{r}"
+    );
+}

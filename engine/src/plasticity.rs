@@ -32,10 +32,11 @@ pub const MAX_CLASS_NUMBERS: u64 = u32::MAX as u64;
 /// The update rules and state of one partition's plastic synapses.
 pub trait Plasticity: Send {
     /// A presynaptic spike emitted at exact time `t_pre` (ms) has reached
-    /// plastic synapse `k` onto local neuron `target`, whose delay is
-    /// `delay` (ms). Update the synapse and return the weight it transmits.
-    /// Called in the target's input order, so at most once per spike.
-    fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64;
+    /// the plastic synapses `first..first + targets.len()` onto local
+    /// neurons `targets`, all of delay `delay` (ms). Update them, in order,
+    /// and write the weights they transmit into `weights` (as long as
+    /// `targets`). Called in each synapse's spike order, once per spike.
+    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]);
 
     /// Local neuron `i` fired at exact time `t` (ms).
     fn on_post(&mut self, i: u32, t: f64);
@@ -49,7 +50,7 @@ pub trait Plasticity: Send {
 pub enum NoPlasticity {}
 
 impl Plasticity for NoPlasticity {
-    fn on_pre(&mut self, _: u32, _: u32, _: f64, _: f64) -> f64 {
+    fn on_pre(&mut self, _: u32, _: &[u32], _: f64, _: f64, _: &mut [f64]) {
         match *self {}
     }
     fn on_post(&mut self, _: u32, _: f64) {
@@ -94,11 +95,8 @@ impl<P: Plasticity> PlasticSynapses<P> {
         let rules = self.rules.as_mut().expect("plastic synapses have rules");
         let targets = self.wiring.targets(run.first, run.len);
         self.weights.clear();
-        self.weights.extend(
-            (run.first..)
-                .zip(targets)
-                .map(|(k, &i)| rules.on_pre(k, i, t_pre, delay)),
-        );
+        self.weights.resize(targets.len(), 0.0);
+        rules.on_pre(run.first, targets, t_pre, delay, &mut self.weights);
         (targets, &self.weights)
     }
 

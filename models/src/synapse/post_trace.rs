@@ -143,22 +143,19 @@ impl PostTrace {
         let h = &mut self.history[self.head..];
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
         // From the back, as NEST does: the range is nearly always at the end.
-        let mut end = h.len();
-        while end > 0 && h[end - 1].t >= hi {
-            end -= 1;
-        }
-        let mut start = end;
-        while start > 0 && h[start - 1].t >= lo {
-            start -= 1;
-        }
+        let later = |h: &[Entry], bound: f64| h.iter().rev().take_while(|e| e.t >= bound).count();
+        let end = h.len() - later(h, hi);
+        let start = end - later(&h[..end], lo);
         for e in &mut h[start..end] {
             e.reads += 1;
         }
         // Spikes past `end` are not before `t2`.
-        let mut before = end;
-        while before > 0 && t2 - h[before - 1].t <= STDP_EPS {
-            before -= 1;
-        }
+        let before = end
+            - h[..end]
+                .iter()
+                .rev()
+                .take_while(|e| t2 - e.t <= STDP_EPS)
+                .count();
         Reading {
             range: self.head + start..self.head + end,
             before: before.checked_sub(1).map(|b| self.head + b),

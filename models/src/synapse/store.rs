@@ -143,37 +143,39 @@ fn stdp_update<R: WeightRule>(
 
 impl Plasticity for PlasticStore {
     #[inline]
-    fn on_pre(&mut self, k: u32, target: u32, t_pre: f64, delay: f64) -> f64 {
-        let s = &mut self.synapses[k as usize];
-        let w = match &self.rules[s.rule as usize] {
-            SynapseRule::Stdp(p) => stdp_update(
-                p,
-                s,
-                &mut self.post[target as usize],
-                t_pre,
-                delay,
-                &mut self.decay,
-            ),
-            SynapseRule::StdpPl(p) => stdp_update(
-                p,
-                s,
-                &mut self.post[target as usize],
-                t_pre,
-                delay,
-                &mut self.decay,
-            ),
-            SynapseRule::Tsodyks2(p) => {
-                p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)
+    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]) {
+        let run = first as usize..first as usize + targets.len();
+        let PlasticStore {
+            rules,
+            synapses,
+            post,
+            traced,
+            samples,
+            decay,
+        } = self;
+        let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
+        let each = synapses.zip(targets).zip(weights).zip(first..);
+        for ((((s, &traced), &target), weight), k) in each {
+            let w = match &rules[s.rule as usize] {
+                SynapseRule::Stdp(p) => {
+                    stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
+                }
+                SynapseRule::StdpPl(p) => {
+                    stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
+                }
+                SynapseRule::Tsodyks2(p) => {
+                    p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)
+                }
+            };
+            if traced {
+                samples.push(WeightSample {
+                    t_pre,
+                    k,
+                    weight: w,
+                });
             }
-        };
-        if self.traced[k as usize] {
-            self.samples.push(WeightSample {
-                t_pre,
-                k,
-                weight: w,
-            });
+            *weight = w;
         }
-        w
     }
 
     #[inline]

@@ -108,6 +108,16 @@ impl PostTrace {
         self.len() == 0
     }
 
+    /// Ask the CPU for the newest spikes (a hint: reads are from the back).
+    #[inline(always)]
+    pub fn prefetch_newest(&self) {
+        volley_engine::dynamics::prefetch(
+            self.history
+                .as_ptr()
+                .wrapping_add(self.history.len().saturating_sub(1)),
+        );
+    }
+
     /// The neuron fired at `t` (ms).
     pub fn on_spike(&mut self, t: f64) {
         if self.n_incoming == 0 {

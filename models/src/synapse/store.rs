@@ -4,7 +4,11 @@
 use super::post_trace::{ExpMemo, PostTrace};
 use super::stdp::{self, WeightRule};
 use super::SynapseRule;
+use volley_engine::dynamics::prefetch;
 use volley_engine::Plasticity;
+
+/// How many synapses of a run ahead a target's history is fetched.
+const PREFETCH_AHEAD: usize = 8;
 
 /// The state of one plastic synapse.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -155,7 +159,21 @@ impl Plasticity for PlasticStore {
         } = self;
         let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
         let each = synapses.zip(targets).zip(weights).zip(first..);
-        for ((((s, &traced), &target), weight), k) in each {
+        // The targets' histories are scattered: each is asked for one
+        // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far.
+        for &target in targets.iter().take(PREFETCH_AHEAD) {
+            prefetch(&post[target as usize]);
+        }
+        for (j, ((((s, &traced), &target), weight), k)) in each.enumerate() {
+            if let Some(&ahead) = targets.get(j + PREFETCH_AHEAD) {
+                prefetch(&post[ahead as usize]);
+            }
+            if let Some(Some(p)) = targets
+                .get(j + PREFETCH_AHEAD / 2)
+                .map(|&t| &post[t as usize])
+            {
+                p.prefetch_newest();
+            }
             let w = match &rules[s.rule as usize] {
                 SynapseRule::Stdp(p) => {
                     stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)

@@ -46,6 +46,7 @@ mod flatbuffer;
 mod header;
 pub mod inspect;
 pub mod nmnist;
+mod pending;
 pub mod replay;
 mod sensors;
 pub mod text;

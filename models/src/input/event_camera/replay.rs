@@ -9,13 +9,12 @@
 //! channels that reach its neurons, so the replay is deterministic and
 //! independent of the thread count.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use volley_engine::{Drive, Gid, Spike, SyncWindow, Time};
 
+use super::pending::Pending;
 use super::{open, CameraEvent, EventFileError, EventReader, ReadOptions, ReaderReport};
 
 /// Ticks per microsecond (the engine's tick is 1/1024 µs).
@@ -155,7 +154,7 @@ pub struct EventCameraDrive {
     /// Channels with targets in this partition (`None`: all).
     local: Option<Vec<bool>>,
     chunk: Vec<CameraEvent>,
-    pending: BinaryHeap<Reverse<Spike>>,
+    pending: Pending,
     /// Latest spike time read so far (µs of simulation time).
     read_until_us: i64,
     done: bool,
@@ -184,7 +183,7 @@ impl EventCameraDrive {
             first_gid,
             local,
             chunk: Vec::new(),
-            pending: BinaryHeap::new(),
+            pending: Pending::default(),
             read_until_us: i64::MIN,
             done: false,
             origin: spec.window.origin_us,
@@ -221,10 +220,10 @@ impl EventCameraDrive {
                     self.counts.events_injected += 1;
                     if self.local.as_ref().is_none_or(|l| l[c as usize]) {
                         let us = (rel - self.window.start_us) as u64;
-                        self.pending.push(Reverse(Spike::at(
+                        self.pending.push(Spike::at(
                             Time(us.saturating_mul(TICKS_PER_US)),
                             Gid(self.first_gid + c),
-                        )));
+                        ));
                     }
                 }
                 _ => self.counts.events_filtered += 1,
@@ -264,18 +263,7 @@ impl Drive for EventCameraDrive {
         while !self.done && self.read_until_us < end_us.saturating_add(REORDER_SLACK_US) {
             self.read_more();
         }
-        while let Some(&Reverse(s)) = self.pending.peek() {
-            if s.time >= window.end {
-                break;
-            }
-            self.pending.pop();
-            if s.time < window.start {
-                self.counts.events_late += 1;
-                spikes.push(Spike::at(window.start, s.source));
-            } else {
-                spikes.push(s);
-            }
-        }
+        self.counts.events_late += self.pending.emit(window, spikes);
         self.publish();
     }
 }

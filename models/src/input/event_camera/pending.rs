@@ -1,0 +1,146 @@
+//! Replayed spikes waiting for their window, in buckets of one millisecond.
+//!
+//! Camera events come nearly in time order (out of order by at most the
+//! reorder slack), so queuing one is an append to its millisecond's bucket
+//! and a window takes whole buckets — no per-event heap operation. Spikes
+//! leave in no particular order within a window: the partition sorts a
+//! window's input spikes once, whatever their source.
+
+use std::collections::VecDeque;
+use volley_engine::{Spike, SyncWindow, Time, TICKS_PER_MS};
+
+/// Spikes not yet emitted.
+#[derive(Default)]
+pub struct Pending {
+    /// Bucket `j` holds the spikes in `[base + j, base + j + 1)` ms.
+    buckets: VecDeque<Vec<Spike>>,
+    base: u64,
+    /// Spikes queued after their time was emitted (injected late).
+    late: Vec<Spike>,
+    /// Everything before this has been emitted.
+    emitted_until: Time,
+    /// Emptied buckets, kept for reuse.
+    spare: Vec<Vec<Spike>>,
+}
+
+impl Pending {
+    /// Queue `spike`.
+    #[inline]
+    pub fn push(&mut self, spike: Spike) {
+        if spike.time < self.emitted_until {
+            self.late.push(spike);
+            return;
+        }
+        if self.buckets.is_empty() {
+            self.base = self.emitted_until.0 / TICKS_PER_MS;
+        }
+        // Every queued spike is at or after `emitted_until`, so at or after
+        // the first bucket's start.
+        let j = (spike.time.0 / TICKS_PER_MS - self.base) as usize;
+        while self.buckets.len() <= j {
+            let bucket = self.spare.pop().unwrap_or_default();
+            self.buckets.push_back(bucket);
+        }
+        self.buckets[j].push(spike);
+    }
+
+    /// Append the spikes before `window.end` to `spikes`; those queued
+    /// after their time had passed come at `window.start`. How many of
+    /// those there were.
+    pub fn emit(&mut self, window: SyncWindow, spikes: &mut Vec<Spike>) -> u64 {
+        let late = self.late.len() as u64;
+        spikes.extend(
+            self.late
+                .drain(..)
+                .map(|s| Spike::at(window.start, s.source)),
+        );
+        while let Some(bucket) = self.buckets.front_mut() {
+            let bucket_end = Time((self.base + 1) * TICKS_PER_MS);
+            if bucket_end <= window.end {
+                spikes.append(bucket);
+                let empty = self.buckets.pop_front().expect("front exists");
+                self.spare.push(empty);
+                self.base += 1;
+            } else {
+                if self.base * TICKS_PER_MS < window.end.0 {
+                    bucket.retain(|&s| {
+                        let due = s.time < window.end;
+                        if due {
+                            spikes.push(s);
+                        }
+                        !due
+                    });
+                }
+                break;
+            }
+        }
+        if self.buckets.is_empty() {
+            self.base = window.end.0 / TICKS_PER_MS;
+        }
+        self.emitted_until = window.end;
+        late
+    }
+
+    /// Whether no spike is queued.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.late.is_empty() && self.buckets.iter().all(Vec::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use volley_engine::Gid;
+
+    fn window(start: u64, end: u64) -> SyncWindow {
+        SyncWindow {
+            index: 0,
+            start: Time(start),
+            end: Time(end),
+        }
+    }
+
+    proptest! {
+        /// Whatever the order of arrival (within and across windows), each
+        /// window emits exactly the queued spikes before its end, the late
+        /// ones moved to its start: as a heap ordered by time would.
+        #[test]
+        fn windows_take_what_a_sorted_queue_would(
+            times in prop::collection::vec(0u64..20 * TICKS_PER_MS, 0..300),
+            window_len in 1u64..3 * TICKS_PER_MS,
+            batch in 1usize..50,
+        ) {
+            let mut pending = Pending::default();
+            let mut reference: Vec<Spike> = Vec::new();
+            let mut queued = times.iter().enumerate().map(|(k, &t)| Spike::at(Time(t), Gid(k as u32)));
+            let mut start = 0;
+            while start < 25 * TICKS_PER_MS {
+                let w = window(start, start + window_len);
+                for s in queued.by_ref().take(batch) {
+                    pending.push(s);
+                    reference.push(s);
+                }
+                let mut got = Vec::new();
+                let late = pending.emit(w, &mut got);
+                // The reference: everything before the end, late ones moved.
+                let (mut want, rest): (Vec<Spike>, Vec<Spike>) =
+                    reference.iter().partition(|s| s.time < w.end);
+                reference = rest;
+                let n_late = want.iter().filter(|s| s.time < w.start).count() as u64;
+                for s in &mut want {
+                    if s.time < w.start {
+                        *s = Spike::at(w.start, s.source);
+                    }
+                }
+                got.sort_unstable();
+                want.sort_unstable();
+                prop_assert_eq!(got, want);
+                prop_assert_eq!(late, n_late);
+                start += window_len;
+            }
+            prop_assert!(pending.is_empty());
+        }
+    }
+}

@@ -95,6 +95,8 @@ struct Drives {
     drives: Vec<Box<dyn Drive>>,
     /// Scratch: one window's spikes of them.
     spikes: Vec<Spike>,
+    /// Scratch: their sort's buffer.
+    sorted: Vec<Spike>,
 }
 
 /// One worker's share of the network. Aligned to 128 bytes so that the hot
@@ -174,6 +176,7 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
             drives: Drives {
                 drives: p.drives,
                 spikes: Vec::new(),
+                sorted: Vec::new(),
             },
             routing: Routing::new(p.index, p.parts, p.gids, p.destinations, feeds_local),
             sink: Sink {
@@ -399,7 +402,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         for drive in &mut self.drives.drives {
             drive.emit(grid, spikes);
         }
-        spikes.sort_unstable();
+        crate::spike::sort_spikes(spikes, &mut self.drives.sorted);
         for &spike in spikes.iter() {
             self.strategy.push(spike, &self.connectome, &self.plastic);
         }

@@ -137,15 +137,19 @@ pub struct RealtimeReport {
 }
 
 impl RealtimeReport {
-    /// One step ended at `simulated_s` with `wall_s` of wall time elapsed.
-    pub fn step(&mut self, simulated_s: f64, wall_s: f64) {
-        let behind = (wall_s - simulated_s).max(0.0);
+    /// One step ended at `simulated_s` with `wall_s` of wall time elapsed;
+    /// how far the simulation is ahead of the wall clock (s; negative:
+    /// behind).
+    pub fn step(&mut self, simulated_s: f64, wall_s: f64) -> f64 {
+        let ahead = simulated_s - wall_s;
+        let behind = (-ahead).max(0.0);
         self.steps += 1;
         if behind > 0.0 {
             self.steps_behind += 1;
         }
         self.max_behind_s = self.max_behind_s.max(behind);
         self.final_behind_s = behind;
+        ahead
     }
 
     /// One line for the terminal.
@@ -403,12 +407,11 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         }
         let sim = &mut net.simulation;
         if let Some(report) = &mut paced {
-            let wall = t_run.elapsed().as_secs_f64();
-            report.step(until.as_ms() / 1000.0, wall);
-            let ahead = until.as_ms() / 1000.0 - wall;
+            let ahead = report.step(until.as_ms() / 1000.0, t_run.elapsed().as_secs_f64());
             if ahead > 0.0 {
+                let asleep = Instant::now();
                 std::thread::sleep(std::time::Duration::from_secs_f64(ahead));
-                slept += ahead;
+                slept += asleep.elapsed().as_secs_f64();
             } else {
                 bar.set_message(format!("{:.0} ms behind real time", -ahead * 1e3));
             }

@@ -68,10 +68,11 @@ impl EventQueue {
         }
     }
 
-    /// The same queue, able to carry spikes over plastic synapses with
+    /// The same queue, able to carry spikes over `n` plastic synapses with
     /// these delays (by synapse number).
-    pub fn with_plastic_delays(mut self, delays: impl Iterator<Item = Time>) -> Self {
+    pub fn with_plastic_delays(mut self, n: usize, delays: impl Iterator<Item = Time>) -> Self {
         self.classes.truncate(self.n_static as usize);
+        self.classes.reserve_exact(n);
         self.classes.extend(delays.map(|delay| SynapseClass {
             weight: f64::NAN,
             delay,

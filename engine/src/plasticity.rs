@@ -94,7 +94,7 @@ impl<P: Plasticity> PlasticSynapses<P> {
         let delay = run.delay.as_ms();
         let rules = self.rules.as_mut().expect("plastic synapses have rules");
         let targets = self.wiring.targets(run.first, run.len);
-        self.weights.clear();
+        // Every weight is written by `on_pre`: old values need no clearing.
         self.weights.resize(targets.len(), 0.0);
         rules.on_pre(run.first, targets, t_pre, delay, &mut self.weights);
         (targets, &self.weights)

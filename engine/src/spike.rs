@@ -93,10 +93,8 @@ impl Delivery {
 /// spikes, so the result is `sort_unstable`'s. Anything else is compared.
 pub fn sort_spikes(spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
     const RADIX_FROM: usize = 1024;
-    let packed = (spikes.len() >= RADIX_FROM && spikes.iter().all(|s| s.lag == 0.0))
-        .then(|| packing(spikes))
-        .flatten();
-    let Some((t0, source_bits, bytes)) = packed else {
+    let Some((t0, source_bits, bytes)) = packing(spikes).filter(|_| spikes.len() >= RADIX_FROM)
+    else {
         spikes.sort_unstable();
         return;
     };
@@ -121,14 +119,19 @@ pub fn sort_spikes(spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
     }
 }
 
-/// `(earliest time, bits of the largest source, key bytes)` if
-/// `(time - earliest) << bits | source` fits 64 bits.
+/// `(earliest time, bits of the largest source, key bytes)` if every spike
+/// is on its tick and `(time - earliest) << bits | source` fits 64 bits.
 fn packing(spikes: &[Spike]) -> Option<(u64, u32, u32)> {
-    let t0 = spikes.iter().map(|s| s.time.0).min()?;
-    let t_span = spikes.iter().map(|s| s.time.0 - t0).max()?;
-    let max_source = spikes.iter().map(|s| s.source.0).max()?;
+    let (mut t0, mut t1, mut max_source) = (u64::MAX, 0, 0);
+    for s in spikes {
+        if s.lag != 0.0 {
+            return None;
+        }
+        (t0, t1) = (t0.min(s.time.0), t1.max(s.time.0));
+        max_source = max_source.max(s.source.0);
+    }
     let source_bits = u32::BITS - max_source.leading_zeros();
-    let bits = source_bits + (u64::BITS - t_span.leading_zeros());
+    let bits = source_bits + (u64::BITS - t1.checked_sub(t0)?.leading_zeros());
     (bits <= 64).then_some((t0, source_bits, bits.div_ceil(8).max(1)))
 }
 

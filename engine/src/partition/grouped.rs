@@ -35,7 +35,7 @@ impl Grouped {
     ) -> Self {
         Grouped {
             queue: EventQueue::new(n as u32, window, horizon, classes)
-                .with_plastic_delays(plastic.delays()),
+                .with_plastic_delays(plastic.len(), plastic.delays()),
             active: Vec::new(),
             items: Vec::new(),
         }

@@ -182,20 +182,23 @@ impl PostTrace {
     /// counted, decayed to `t`.
     #[inline]
     pub fn k_value(&mut self, reading: &Reading, t: f64) -> f64 {
-        reading.before.map_or(0.0, |b| {
-            let e = self.history[b];
-            e.kminus * self.decay.exp((e.t - t) * self.tau_minus_inv)
-        })
+        self.latest_before(reading, t)
+            .map_or(0.0, |(kminus, decay)| kminus * decay)
     }
 
     /// The nearest-neighbour trace at `t` (the `t2` of `reading`): the
     /// latest spike before `t` only.
     #[inline]
     pub fn nearest_k_value(&mut self, reading: &Reading, t: f64) -> f64 {
-        reading.before.map_or(0.0, |b| {
-            let e = self.history[b];
-            self.decay.exp((e.t - t) * self.tau_minus_inv)
-        })
+        self.latest_before(reading, t)
+            .map_or(0.0, |(_, decay)| decay)
+    }
+
+    /// The trace just after the latest spike before `t`, and its decay to `t`.
+    #[inline]
+    fn latest_before(&mut self, reading: &Reading, t: f64) -> Option<(f64, f64)> {
+        let e = self.history[reading.before?];
+        Some((e.kminus, self.decay.exp((e.t - t) * self.tau_minus_inv)))
     }
 }
 

@@ -31,11 +31,9 @@ impl Pending {
             self.late.push(spike);
             return;
         }
-        if self.buckets.is_empty() {
-            self.base = self.emitted_until.0 / TICKS_PER_MS;
-        }
         // Every queued spike is at or after `emitted_until`, so at or after
-        // the first bucket's start.
+        // the first bucket's start (with no bucket, `base` is the
+        // millisecond of `emitted_until`: `emit` keeps it so).
         let j = (spike.time.0 / TICKS_PER_MS - self.base) as usize;
         while self.buckets.len() <= j {
             let bucket = self.spare.pop().unwrap_or_default();

@@ -50,6 +50,19 @@ def stats(senders, times, pops, t0, t1):
     return out
 
 
+# The plastic E->E rules of bench/stdp.sh (RULE=...): NEST model, its parameters,
+# the initial weight; the same parameters as the Volley model files it writes.
+PLASTIC = {
+    "stdp_pl": ("stdp_pl_synapse_hom", {"tau_plus": 15.0, "lambda": 0.00257, "alpha": 2.0, "mu": 0.4}, 0.1),
+    "stdp": ("stdp_synapse", {"tau_plus": 15.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0,
+                              "mu_minus": 1.0, "Wmax": 0.2}, 0.1),
+    "stdp_nn_symm": ("stdp_nn_symm_synapse", {"tau_plus": 15.0, "lambda": 0.01, "alpha": 1.0,
+                                              "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 0.2}, 0.1),
+    # u x = 0.5 at first: twice the static weight gives the same first EPSP.
+    "tsodyks2": ("tsodyks2_synapse", {"U": 0.5, "u": 0.5, "x": 1.0, "tau_rec": 100.0, "tau_fac": 0.0}, 0.2),
+}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--scale", type=float, default=1.0)
@@ -58,7 +71,8 @@ def main():
     p.add_argument("--simtime", type=float, default=1000.0)
     p.add_argument("--warmup", type=float, default=100.0)
     p.add_argument("--seed", type=int, default=12345)
-    p.add_argument("--stdp", action="store_true")
+    p.add_argument("--stdp", nargs="?", const="stdp_pl", default=None, choices=sorted(PLASTIC),
+                   help="plastic E->E synapses with this rule (default stdp_pl)")
     a = p.parse_args()
     load0 = os.getloadavg()[0]
     import nest
@@ -82,10 +96,10 @@ def main():
     nest.Connect(noise, ex + inh, syn_spec={"weight": J, "delay": delay})
     nest.Connect(ex + inh, rec)
     if a.stdp:
-        nest.CopyModel("stdp_pl_synapse_hom", "stdp_ee",
-                       {"tau_plus": 15.0, "lambda": 0.00257, "alpha": 2.0, "mu": 0.4})
+        nest_model, syn_params, w_ee = PLASTIC[a.stdp]
+        nest.CopyModel(nest_model, "stdp_ee", syn_params)
         nest.Connect(ex, ex, {"rule": "fixed_indegree", "indegree": CE, "allow_autapses": False},
-                     {"synapse_model": "stdp_ee", "weight": J, "delay": delay})
+                     {"synapse_model": "stdp_ee", "weight": w_ee, "delay": delay})
         nest.Connect(ex, inh, {"rule": "fixed_indegree", "indegree": CE}, {"weight": J, "delay": delay})
     else:
         nest.Connect(ex, ex + inh, {"rule": "fixed_indegree", "indegree": CE}, {"weight": J, "delay": delay})
@@ -105,7 +119,7 @@ def main():
     n_syn = NE * (CE + CI) + NI * (CE + CI)
     rec_events = (st["E"]["spikes"] + st["I"]["spikes"]) * (CE + CI) * 1.0  # in-degree = mean out-degree
     res = {
-        "simulator": f"nest {nest.__version__} {a.model}" + (" + stdp_pl E->E" if a.stdp else ""),
+        "simulator": f"nest {nest.__version__} {a.model}" + (f" + {a.stdp} E->E" if a.stdp else ""),
         "threads": a.threads,
         "scale": a.scale,
         "sim_ms": a.simtime,

@@ -236,13 +236,15 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     };
     // Multimeter samples: gathered after every step, written by rank 0.
     let mut meters = MeterOutputs::none();
-    if rank == 0 && !net.meters.is_empty() {
+    if rank == 0 {
         let fail = |m: String| RunError::Output {
             path: opts.out_dir.clone(),
             message: m,
         };
-        std::fs::create_dir_all(&opts.out_dir).map_err(|e| fail(e.to_string()))?;
-        meters = MeterOutputs::open(&opts.out_dir, &net.meters).map_err(fail)?;
+        crate::outputs::prepare(&opts.out_dir).map_err(|e| fail(e.to_string()))?;
+        if !net.meters.is_empty() {
+            meters = MeterOutputs::open(&opts.out_dir, &net.meters).map_err(fail)?;
+        }
     }
     let window = net.simulation.window_len().0;
     let step = Time(

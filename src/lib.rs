@@ -32,6 +32,7 @@ pub use volley_models as models;
 #[cfg(feature = "mpi")]
 pub mod distributed;
 pub mod inspect;
+pub mod outputs;
 pub mod raster;
 pub mod run;
 pub mod samples;

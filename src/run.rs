@@ -1,5 +1,6 @@
 //! `volley run`: build a model, simulate it, write the outputs.
 
+use crate::outputs;
 use crate::raster;
 use crate::samples::MeterOutputs;
 use crate::stats::{population_stats, PopulationStats};
@@ -264,10 +265,15 @@ pub fn spikes_csv(spikes: &[Spike]) -> Vec<u8> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    std::fs::write(path, bytes).map_err(|e| RunError::Output {
+    crate::outputs::write_bytes(path, bytes).map_err(|e| RunError::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     })
+}
+
+/// A drawing error as an I/O error (for [`outputs::write_with`]).
+pub(crate) fn io_error(message: String) -> std::io::Error {
+    std::io::Error::other(message)
 }
 
 /// Where the plastic weights written at the end of a run come from.
@@ -295,12 +301,14 @@ fn write_weights(
     let csv = out_dir.join("weights.csv");
     let (hist, trace) = match source {
         WeightSource::Local => (
-            weights::write_weights_csv(&csv, &mut net.simulation),
+            outputs::write_with(&csv, |p| weights::write_weights_csv(p, &mut net.simulation)),
             take_weight_trace(&mut net.simulation),
         ),
         WeightSource::Gathered { weights, trace } => (
-            weights::write_weights_with(&csv, |f| {
-                weights.iter().for_each(|&(s, t, w)| f(s, t, w));
+            outputs::write_with(&csv, |p| {
+                weights::write_weights_with(p, |f| {
+                    weights.iter().for_each(|&(s, t, w)| f(s, t, w));
+                })
             }),
             trace,
         ),
@@ -326,9 +334,10 @@ fn write_weights(
         net.t_sim.as_ms()
     );
     let png = out_dir.join("weights.png");
-    weights::draw_histogram(&png, &hist, &title).map_err(|m| RunError::Output {
+    let draw = |p: &Path| weights::draw_histogram(p, &hist, &title).map_err(io_error);
+    outputs::write_with(&png, draw).map_err(|e| RunError::Output {
         path: png.clone(),
-        message: m,
+        message: e.to_string(),
     })
 }
 
@@ -351,7 +360,7 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let mut net = net?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| RunError::Output {
+    outputs::prepare(&opts.out_dir).map_err(|e| RunError::Output {
         path: opts.out_dir.clone(),
         message: e.to_string(),
     })?;
@@ -539,17 +548,14 @@ pub fn write_outputs(
             net.n_neurons,
             t_sim.as_ms()
         );
-        raster::draw(
-            &opts.out_dir.join("raster.png"),
-            spikes,
-            &net.populations,
-            record_from_ms,
-            t_sim.as_ms(),
-            &title,
-        )
-        .map_err(|m| RunError::Output {
-            path: opts.out_dir.join("raster.png"),
-            message: m,
+        let png = opts.out_dir.join("raster.png");
+        outputs::write_with(&png, |p| {
+            let (from, to) = (record_from_ms, t_sim.as_ms());
+            raster::draw(p, spikes, &net.populations, from, to, &title).map_err(io_error)
+        })
+        .map_err(|e| RunError::Output {
+            path: png.clone(),
+            message: e.to_string(),
         })?;
     }
     meters

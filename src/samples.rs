@@ -5,6 +5,7 @@
 //! the run (every sampled neuron at every grid time), so nothing is held
 //! back to the end.
 
+use crate::outputs;
 use crate::traces::{self, Trace};
 use npyz::WriterBuilder;
 use std::fs::File;
@@ -37,7 +38,9 @@ impl SampleWriter {
         };
         let path = dir.join(format!("{}.{ext}", meter.name));
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        let file = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(fail)?);
+        // Written under a temporary name, renamed by `finish`.
+        let file = File::create(outputs::partial(&path)).map_err(fail)?;
+        let file = BufWriter::with_capacity(1 << 20, file);
         let width = meter.vars.len();
         let out = match meter.format {
             SampleFormat::Csv => {
@@ -106,6 +109,7 @@ impl SampleWriter {
                 self.expected
             ));
         }
+        outputs::commit(&self.path).map_err(fail)?;
         Ok(self.path)
     }
 }
@@ -180,7 +184,10 @@ impl MeterOutputs {
             .collect::<Result<Vec<_>, _>>()?;
         if let (true, Some((_, _, traces))) = (plot, self.plotted) {
             let path = dir.join("traces.png");
-            traces::draw(&path, &traces, spikes, "membrane potential")?;
+            outputs::write_with(&path, |p| {
+                traces::draw(p, &traces, spikes, "membrane potential").map_err(crate::run::io_error)
+            })
+            .map_err(|e| e.to_string())?;
             files.push(path);
         }
         Ok(files)

@@ -134,18 +134,12 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
 
     /// The (parts of) grid windows from `now` to `until`, and whether each
     /// completes its grid window.
-    fn windows(&self, until: Time) -> Vec<(SyncWindow, bool)> {
-        let w = self.timing.window.0;
-        let mut out = Vec::new();
-        let mut start = self.now;
-        while start < until {
-            let index = start.0 / w;
-            let grid_end = Time((index + 1).saturating_mul(w));
-            let end = grid_end.min(until);
-            out.push((SyncWindow { index, start, end }, end == grid_end));
-            start = end;
+    fn windows(&self, until: Time) -> Windows {
+        Windows {
+            len: self.timing.window.0,
+            start: self.now,
+            until,
         }
-        out
     }
 
     /// Advance to `until`: every event before `until` is processed, none at
@@ -158,18 +152,16 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
         if self.partitions.len() == 1 {
             // One worker: nothing to exchange.
             let p = &mut self.partitions[0];
-            for &(w, complete) in &windows {
+            for (w, complete) in windows {
                 p.update(w);
                 if complete {
                     p.enqueue(&[], w.end);
                 }
             }
         } else {
-            run_workers(&mut self.partitions, &windows, self.timing.pipelined);
+            run_workers(&mut self.partitions, windows, self.timing.pipelined);
         }
-        if let Some((last, _)) = windows.last() {
-            self.now = last.end;
-        }
+        self.now = until;
     }
 }
 
@@ -196,8 +188,7 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer + Send> Simulation<D, P, O> 
         if until <= self.now {
             return;
         }
-        let windows = self.windows(until);
-        for &(w, complete) in &windows {
+        for (w, complete) in self.windows(until) {
             on_each(&mut self.partitions, |p| p.update(w));
             if !complete {
                 continue;
@@ -219,9 +210,7 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer + Send> Simulation<D, P, O> 
             let mut jobs: Vec<_> = self.partitions.iter_mut().zip(inboxes).collect();
             on_each(&mut jobs, |(p, inbox)| p.enqueue(inbox, w.end));
         }
-        if let Some((last, _)) = windows.last() {
-            self.now = last.end;
-        }
+        self.now = until;
     }
 }
 
@@ -239,10 +228,40 @@ fn on_each<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Sync) {
     });
 }
 
+/// The (parts of) grid windows from `start` to `until`, each with whether it
+/// completes its grid window; produced one at a time (a long run has more
+/// windows than memory could list).
+#[derive(Clone, Copy, Debug)]
+struct Windows {
+    len: u64,
+    start: Time,
+    until: Time,
+}
+
+impl Iterator for Windows {
+    type Item = (SyncWindow, bool);
+
+    fn next(&mut self) -> Option<(SyncWindow, bool)> {
+        if self.start >= self.until {
+            return None;
+        }
+        let index = self.start.0 / self.len;
+        let grid_end = Time((index + 1).saturating_mul(self.len));
+        let end = grid_end.min(self.until);
+        let w = SyncWindow {
+            index,
+            start: self.start,
+            end,
+        };
+        self.start = end;
+        Some((w, end == grid_end))
+    }
+}
+
 /// Run each partition on its own scoped thread through `windows`.
 fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
     partitions: &mut [Partition<D, P, O>],
-    windows: &[(SyncWindow, bool)],
+    windows: Windows,
     pipelined: bool,
 ) {
     let n = partitions.len();
@@ -322,9 +341,9 @@ impl Link {
 fn worker<D: Dynamics, P: Plasticity, O: Observer>(
     p: &mut Partition<D, P, O>,
     link: &mut Link,
-    windows: &[(SyncWindow, bool)],
+    windows: Windows,
 ) {
-    for &(w, complete) in windows {
+    for (w, complete) in windows {
         // 1. update
         p.update(w);
         if !complete {
@@ -343,11 +362,11 @@ fn worker<D: Dynamics, P: Plasticity, O: Observer>(
 fn worker_pipelined<D: Dynamics, P: Plasticity, O: Observer>(
     p: &mut Partition<D, P, O>,
     link: &mut Link,
-    windows: &[(SyncWindow, bool)],
+    windows: Windows,
 ) {
     // The last complete window whose spikes are not yet expanded.
     let mut pending: Option<(u64, Vec<Spike>)> = None;
-    for &(w, complete) in windows {
+    for (w, complete) in windows {
         p.update(w);
         if !complete {
             continue;
@@ -368,5 +387,38 @@ fn worker_pipelined<D: Dynamics, P: Plasticity, O: Observer>(
             let end = Time((k + 1).saturating_mul(p.timing().window.0));
             p.enqueue_spikes(own_k, &link.inbox, end);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_span_in_grid_pieces() {
+        let w = Windows {
+            len: 10,
+            start: Time(25),
+            until: Time(52),
+        };
+        let got: Vec<(u64, u64, u64, bool)> = w
+            .map(|(s, complete)| (s.index, s.start.0, s.end.0, complete))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 25, 30, true),
+                (3, 30, 40, true),
+                (4, 40, 50, true),
+                (5, 50, 52, false)
+            ]
+        );
+        // A run far longer than memory could list starts at once.
+        let mut long = Windows {
+            len: 1,
+            start: Time::ZERO,
+            until: Time::LIMIT,
+        };
+        assert_eq!(long.next().map(|(s, _)| s.end), Some(Time(1)));
     }
 }

@@ -6,6 +6,8 @@
 //! down to 2^-10 ms, so delays and input times written in those units meet
 //! exactly and coincident events really coincide. A `u64` of ticks spans
 //! 570 years. Analytic spike times are rounded to the nearest tick once.
+//! Times read from users are at most [`Time::LIMIT`] (35 years), so the sum
+//! of a few of them (an input time plus a delay plus a window) cannot wrap.
 //! All conversions to and from ms / µs live here.
 
 use std::fmt;
@@ -26,6 +28,10 @@ impl Time {
     pub const ZERO: Time = Time(0);
     /// Later than any event; used as "never".
     pub const NEVER: Time = Time(u64::MAX);
+    /// The latest instant (and longest duration) a user may give: 2^60
+    /// ticks, ≈ 1.126e12 ms. Sums of up to 15 such times stay below
+    /// [`Time::NEVER`].
+    pub const LIMIT: Time = Time(1 << 60);
 
     /// The number of ticks.
     #[inline]
@@ -33,16 +39,19 @@ impl Time {
         self.0
     }
 
-    /// From whole microseconds (exact).
+    /// From whole microseconds (exact); `None` beyond [`Time::LIMIT`].
     pub fn from_us(us: u64) -> Option<Time> {
-        us.checked_mul(TICKS_PER_US).map(Time)
+        us.checked_mul(TICKS_PER_US)
+            .map(Time)
+            .filter(|t| *t <= Time::LIMIT)
     }
 
     /// From milliseconds, rounded to the nearest tick. `None` for negative,
-    /// non-finite or out-of-range values (user data must never panic).
+    /// non-finite or values beyond [`Time::LIMIT`] (user data must never
+    /// panic, and times from it must not wrap when added).
     pub fn from_ms(ms: f64) -> Option<Time> {
         let ticks = (ms * TICKS_PER_MS_F).round();
-        if !(0.0..1.8e19).contains(&ticks) {
+        if !(0.0..=Time::LIMIT.0 as f64).contains(&ticks) {
             return None;
         }
         Some(Time(ticks as u64))
@@ -135,5 +144,7 @@ mod tests {
         assert!(Time::from_ms(f64::NAN).is_none());
         assert!(Time::from_ms(f64::INFINITY).is_none());
         assert!(Time::from_ms(1e300).is_none());
+        assert!(Time::from_ms(1.2e12).is_none());
+        assert_eq!(Time::from_ms(1.1e12).unwrap().as_ms(), 1.1e12);
     }
 }

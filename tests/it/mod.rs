@@ -8,6 +8,7 @@ mod det_net;
 mod determinism;
 mod event_files;
 mod event_readers;
+mod extreme_values;
 mod generators;
 mod instruments;
 mod kernel;

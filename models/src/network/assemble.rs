@@ -5,6 +5,7 @@
 
 use super::config::RunConfig;
 use super::distributed::Share;
+use super::memory;
 use super::meters::{self, Meter};
 use super::recorders::WeightsRecorder;
 use super::resolve::Model;
@@ -78,6 +79,10 @@ pub struct Network {
     pub meters: Vec<Meter>,
 }
 
+/// What one window's bucket of a partition's queue costs when empty (its
+/// vectors' headers), bytes.
+const QUEUE_BUCKET_BYTES: f64 = 64.0;
+
 /// The network of `model`, wired into `wired` (partitions `local` of
 /// `assign`'s), split as `run` says.
 pub(super) fn assemble(
@@ -121,6 +126,17 @@ pub(super) fn assemble(
     };
     let destinations: Arc<[u64]> = destinations.into();
     let timing = Timing::new(bounds, assign.parts(), exchange);
+    // Every partition's queue is a ring of one bucket per window up to the
+    // longest delay: a long delay beside short ones makes it huge.
+    let buckets = (timing.horizon.0 / timing.window.0).saturating_add(3);
+    let what = format!(
+        "the delivery queues ({buckets} windows of {} from the longest delay, {} ms, in {} partitions)",
+        timing.window,
+        timing.horizon.as_ms(),
+        local.len()
+    );
+    let bytes = buckets as f64 * QUEUE_BUCKET_BYTES * local.len() as f64;
+    memory::refuse_beyond_available(&model.path, &what, bytes)?;
 
     let recording = &model.recording;
     let selected = &recording.neurons;

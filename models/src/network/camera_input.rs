@@ -190,8 +190,10 @@ pub(super) fn resolve(
     let ms_to_us = |k: &str, v: Option<f64>| -> Result<Option<i64>, ModelError> {
         match v {
             None => Ok(None),
-            Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some((ms * 1000.0).round() as i64)),
-            Some(ms) => Err(at.err(k, format!("must be a time >= 0 ms, got {ms}"))),
+            // Within Time::LIMIT, so the µs fit in an i64 with room to add.
+            Some(ms) => at
+                .instant(k, ms)
+                .map(|_| Some((ms * 1000.0).round() as i64)),
         }
     };
     let start_us = ms_to_us("start_ms", s.start_ms)?.unwrap_or(0);

@@ -89,16 +89,19 @@ impl Site {
         positive_time(ms).ok_or_else(|| {
             self.err(
                 key,
-                format!("must be > 0 ms (at least one tick, 1/1024 µs), got {ms}"),
+                format!("must be > 0 ms (at least one tick, 1/1024 µs) and at most {LIMIT_MS:e} ms, got {ms}"),
             )
         })
     }
 
     /// A time from the start of the run: `>= 0` ms.
     pub(super) fn instant(&self, key: &str, ms: f64) -> Result<Time, ModelError> {
-        Time::from_ms(ms)
-            .filter(|_| ms >= 0.0)
-            .ok_or_else(|| self.err(key, format!("must be a time >= 0 ms, got {ms}")))
+        Time::from_ms(ms).filter(|_| ms >= 0.0).ok_or_else(|| {
+            self.err(
+                key,
+                format!("must be a time from 0 to {LIMIT_MS:e} ms, got {ms}"),
+            )
+        })
     }
 
     /// The neurons `names` (at key `key`) name: populations, or slices of
@@ -141,6 +144,9 @@ impl Site {
             .collect()
     }
 }
+
+/// The longest time a model may give, in ms ([`Time::LIMIT`]).
+pub(super) const LIMIT_MS: f64 = 1.125899906842624e12;
 
 /// A positive duration in ms, rounded to ticks (at least one).
 pub(super) fn positive_time(ms: f64) -> Option<Time> {

@@ -7,6 +7,7 @@ use super::config::Overrides;
 use super::context::{Ctx, PopBuild, Site};
 use super::csv_table::CsvTable;
 use super::edges::{read_edges, InputEdge};
+use super::memory;
 use super::model_file::{InputKind, InputSpec, Names};
 use crate::error::ModelError;
 use crate::input::SpikeTimesDrive;
@@ -350,6 +351,14 @@ fn spike_times(
             let delay = at.delay("delay_ms", delay_ms.ok_or_else(|| missing("delay_ms"))?)?;
             let names = targets.as_ref().ok_or_else(|| missing("targets"))?;
             let targets = at.neurons("targets", names, pops)?;
+            let n_targets: u64 = targets.iter().map(|p| u64::from(p.count)).sum();
+            let n_edges = u64::from(n_channels) * n_targets;
+            let what = format!(
+                "input `{}`: {n_channels} channels (ids from 0) × {n_targets} targets",
+                spec.name
+            );
+            let bytes = n_edges as f64 * std::mem::size_of::<InputEdge>() as f64 * 2.0;
+            memory::refuse_beyond_available(ctx.path, &what, bytes)?;
             for c in 0..n_channels {
                 for target in targets.iter().flat_map(|p| p.gids()) {
                     edges.push(channel_edge(c, target, weight, delay));

@@ -13,6 +13,31 @@ fn available_memory() -> Option<f64> {
     Some(kib * 1024.0)
 }
 
+/// What a neuron costs at most before the run starts: its table entry and
+/// its state, queue heads, forecasts and recorder (~160 bytes).
+pub(super) const NEURON_BYTES: f64 = 176.0;
+
+/// Refuse `what`, needing `bytes`, before allocating it if the machine does
+/// not have that much memory available.
+pub(super) fn refuse_beyond_available(
+    path: &Path,
+    what: &str,
+    bytes: f64,
+) -> Result<(), ModelError> {
+    match available_memory() {
+        Some(avail) if bytes > avail => {
+            let gib = |b: f64| b / f64::from(1u32 << 30);
+            let m = format!(
+                "{what} needs about {:.1} GiB, but only {:.1} GiB of memory is available; make it smaller or use a bigger machine",
+                gib(bytes),
+                gib(avail)
+            );
+            Err(ModelError::file(path, m))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Estimate the network's memory and refuse it, with the estimate, if the
 /// machine does not have it (instead of being killed halfway through).
 pub(super) fn check_memory(path: &Path, model: &Model) -> Result<(), ModelError> {

@@ -5,6 +5,7 @@
 use super::config::Overrides;
 use super::context::{positive_time, Ctx, PopBuild};
 use super::inputs::{self, Inputs};
+use super::memory;
 use super::model_file::ModelFile;
 use super::populations::add_population;
 use super::projections::{self, Projection};
@@ -60,6 +61,15 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         let m = "the model has no [[populations]]";
         return Err(ModelError::key(ctx.path, "populations", m));
     }
+    // Sizes are checked before the neuron table grows to them.
+    let sized: f64 = file
+        .populations
+        .iter()
+        .filter_map(|p| p.get_ref().size)
+        .map(f64::from)
+        .sum();
+    let what = format!("{sized:.0} neurons");
+    memory::refuse_beyond_available(ctx.path, &what, sized * memory::NEURON_BYTES)?;
     let mut neurons = NeuronTable::default();
     let mut pops: Vec<PopBuild> = Vec::new();
     for (i, spec) in file.populations.iter().enumerate() {
@@ -103,10 +113,19 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
                 at.err(&key, m)
             })?,
         };
-        let plastic = plastic.map(|r| {
-            rules.push(r);
-            (rules.len() - 1) as u16
-        });
+        let plastic = match plastic {
+            None => None,
+            Some(r) => {
+                // Synapses hold their rule's index in 16 bits.
+                let Ok(index) = u16::try_from(rules.len()) else {
+                    let at = ctx.site(spec, format!("projections[{i}]"));
+                    let m = "more than 65 536 projections with a `synapse` rule";
+                    return Err(at.err("synapse", m));
+                };
+                rules.push(r);
+                Some(index)
+            }
+        };
         projections.push(projections::resolve(ctx, i, spec, &pops, plastic)?);
     }
     let recording = recorders::resolve(ctx, &file.recorders, &pops, &neurons, t_sim)?;

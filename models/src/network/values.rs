@@ -74,7 +74,7 @@ impl Value {
         if min >= max {
             return Err(format!("`min` ({min}) must be below `max` ({max})"));
         }
-        Ok(match d.dist.as_str() {
+        let v = match d.dist.as_str() {
             "normal" => {
                 unused(&[
                     ("low", d.low.is_some()),
@@ -134,7 +134,43 @@ impl Value {
                     "unknown distribution `{other}` (known: normal, uniform, lognormal)"
                 ))
             }
-        })
+        };
+        v.check_draws()?;
+        Ok(v)
+    }
+
+    /// Draws must be finite numbers, and a truncated distribution must keep
+    /// enough of its mass for redrawing to end soon.
+    fn check_draws(&self) -> Result<(), String> {
+        let (lo, hi) = self.range();
+        if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite()) {
+            return Err(format!(
+                "draws would not be finite numbers (they span {lo:e} .. {hi:e}); \
+                 narrow the distribution or give finite `min` and `max`"
+            ));
+        }
+        let kept = match *self {
+            Value::Const(_) | Value::Uniform { .. } => 1.0,
+            Value::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => normal_mass(mean, std, min, max),
+            Value::Lognormal {
+                mu,
+                sigma,
+                min,
+                max,
+            } => normal_mass(mu, sigma, min.ln(), max.ln()),
+        };
+        if kept < MIN_KEPT_MASS {
+            return Err(format!(
+                "`min`..`max` keeps only {kept:.1e} of the distribution (at least \
+                 {MIN_KEPT_MASS:e} needed: each value is redrawn until it falls inside)"
+            ));
+        }
+        Ok(())
     }
 
     /// One draw.
@@ -201,6 +237,56 @@ impl Value {
     }
 }
 
+/// The most (weight level, delay level) classes one projection may draw
+/// from.
+const MAX_CLASSES: u64 = 1 << 20;
+
+/// The least probability a truncated distribution may keep: below it a draw
+/// would take more than ~10^4 tries.
+const MIN_KEPT_MASS: f64 = 1e-4;
+
+/// The probability that a normal draw of `mean` and `std` falls in
+/// `[lo, hi]`, to ~1e-7 relative (Numerical Recipes' `erfcc`), from the tail
+/// nearer each bound so small masses are not lost to cancellation.
+fn normal_mass(mean: f64, std: f64, lo: f64, hi: f64) -> f64 {
+    if std == 0.0 {
+        return if lo <= mean && mean <= hi { 1.0 } else { 0.0 };
+    }
+    let (a, b) = ((lo - mean) / std, (hi - mean) / std);
+    // Upper-tail probability Q(x) = P(z > x).
+    let q = |x: f64| 0.5 * erfc(x / std::f64::consts::SQRT_2);
+    if a > 0.0 {
+        q(a) - q(b)
+    } else if b < 0.0 {
+        q(-b) - q(-a)
+    } else {
+        1.0 - q(-a) - q(b)
+    }
+}
+
+/// The complementary error function, fractional error < 1.2e-7.
+fn erfc(x: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
 /// Draws synapse classes for one projection: quantised weight and delay,
 /// interned lazily in the partition's class table.
 pub(super) struct SynapseSampler {
@@ -247,8 +333,21 @@ impl SynapseSampler {
             .ok_or("`delay_step_ms` must be > 0")?
             .0;
         let (dl, dh) = delay.range();
-        if delay.constant().is_none() && dl <= 0.0 && matches!(delay, Value::Uniform { .. }) {
-            return Err("delays must be > 0: give `low` > 0".into());
+        if delay.constant().is_none() {
+            if dl <= 0.0 {
+                let bound = match delay {
+                    Value::Uniform { .. } => "`low` > 0",
+                    _ => "`min` > 0",
+                };
+                return Err(format!("delays must be > 0 ms: give {bound}"));
+            }
+            if Time::from_ms(dh).is_none() {
+                return Err(format!(
+                    "delays reach {dh:e} ms, beyond the longest time Volley represents \
+                     ({:e} ms): give `max`",
+                    Time::LIMIT.as_ms()
+                ));
+            }
         }
         let (d_lo, d_step, d_levels) = match delay.constant() {
             Some(d) => {
@@ -271,9 +370,11 @@ impl SynapseSampler {
             }
         };
         let n = u64::from(levels) * u64::from(d_levels);
-        if n > 1 << 26 {
+        // The class table below takes 4 bytes per class in every partition.
+        if n > MAX_CLASSES {
             return Err(format!(
-                "{levels} weight levels × {d_levels} delays is too many synapse classes"
+                "{levels} weight levels × {d_levels} delays = {n} synapse classes \
+                 (at most {MAX_CLASSES}: lower `levels` or raise `delay_step_ms`)"
             ));
         }
         Ok(SynapseSampler {

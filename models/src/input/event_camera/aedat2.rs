@@ -90,9 +90,11 @@ impl EventReader for Aedat2Reader {
 
     fn next_chunk(&mut self, out: &mut Vec<CameraEvent>) -> Result<bool, EventFileError> {
         let (layout, clock) = (self.layout, &mut self.clock);
+        // Beyond the chip's sensor: a damaged record, not an event.
+        let (w, h) = self.geometry.unwrap_or((u32::MAX, u32::MAX));
         self.src.records(RECORD, "record", out, |block, dmg, out| {
             let (mut other, mut special) = (0, 0);
-            for r in block.chunks_exact(RECORD) {
+            for (i, r) in block.chunks_exact(RECORD).enumerate() {
                 let a = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
                 let t = clock.next(u32::from_be_bytes([r[4], r[5], r[6], r[7]]));
                 match layout {
@@ -122,6 +124,14 @@ impl EventReader for Aedat2Reader {
                             });
                         }
                     }
+                }
+                if let Some(e) = out
+                    .last()
+                    .filter(|e| u32::from(e.x) >= w || u32::from(e.y) >= h)
+                {
+                    let m = format!("event at ({}, {}) outside the {w}x{h} sensor", e.x, e.y);
+                    out.pop();
+                    dmg.damage(i * RECORD, RECORD as u64, m)?;
                 }
             }
             dmg.skip("aps_or_imu", other);

@@ -86,19 +86,26 @@ impl EventReader for Aedat3Reader {
                 )?;
                 return Ok(false);
             };
-            let (kind, size, overflow, capacity, number) = (
+            // libcaer's `caer_event_packet_header`: eventType @0,
+            // eventSource @2, eventSize @4, eventTSOffset @8,
+            // eventTSOverflow @12, eventCapacity @16, eventNumber @20,
+            // eventValid @24. The payload holds `capacity` slots, the first
+            // `number` of them events (valid or not).
+            let (kind, size, overflow, capacity, number, valid) = (
                 i16_at(h, 0),
                 i32_at(h, 4),
                 i32_at(h, 12),
+                i32_at(h, 16),
                 i32_at(h, 20),
                 i32_at(h, 24),
             );
             let payload = i64::from(capacity) * i64::from(size);
             let bad = if size <= 0 {
                 Some(format!("eventSize {size} must be > 0"))
-            } else if capacity < 0 || number < 0 || number > capacity {
+            } else if capacity < 0 || number < 0 || number > capacity || valid < 0 || valid > number
+            {
                 Some(format!(
-                    "eventNumber {number} / eventCapacity {capacity} inconsistent"
+                    "eventValid {valid} / eventNumber {number} / eventCapacity {capacity} inconsistent"
                 ))
             } else if payload as u64 > MAX_PACKET {
                 Some(format!("packet of {payload} bytes is implausibly large"))

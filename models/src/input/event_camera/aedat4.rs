@@ -226,12 +226,13 @@ impl EventReader for Aedat4Reader {
                 continue;
             }
             // Decode straight from the read buffer (decompressing if needed).
+            let sensor = self.geometry();
             let packet = &self.src.data()[..size];
             let decoded = if self.compression == Compression::None {
-                decode_events(packet, out).map_err(|what| format!("stream {id}: {what}"))
+                decode_events(packet, sensor, out).map_err(|what| format!("stream {id}: {what}"))
             } else {
                 unpack(self.compression, packet, &mut self.unpacked).and_then(|()| {
-                    decode_events(&self.unpacked, out)
+                    decode_events(&self.unpacked, sensor, out)
                         .map_err(|what| format!("stream {id}: {what}"))
                 })
             };
@@ -255,8 +256,14 @@ impl EventReader for Aedat4Reader {
 }
 
 /// Append the events of a size-prefixed `EVTS` flatbuffer; `Ok(false)` if the
-/// buffer is another type.
-fn decode_events(buf: &[u8], out: &mut Vec<CameraEvent>) -> Result<bool, String> {
+/// buffer is another type. An event outside `sensor` (width, height) makes
+/// the packet damaged.
+fn decode_events(
+    buf: &[u8],
+    sensor: Option<(u32, u32)>,
+    out: &mut Vec<CameraEvent>,
+) -> Result<bool, String> {
+    let (w, h) = sensor.unwrap_or((u32::MAX, u32::MAX));
     let prefix = u32_at(buf, 0).ok_or("packet shorter than its size prefix")? as usize;
     let fb = buf
         .get(4..4usize.saturating_add(prefix))
@@ -280,8 +287,8 @@ fn decode_events(buf: &[u8], out: &mut Vec<CameraEvent>) -> Result<bool, String>
         let t = i64::from_le_bytes(e[0..8].try_into().expect("8 bytes"));
         let x = i16::from_le_bytes([e[8], e[9]]);
         let y = i16::from_le_bytes([e[10], e[11]]);
-        if x < 0 || y < 0 {
-            return Err(format!("negative coordinates ({x}, {y})"));
+        if x < 0 || y < 0 || x as u32 >= w || y as u32 >= h {
+            return Err(format!("event at ({x}, {y}) outside the {w}x{h} sensor"));
         }
         out.push(CameraEvent {
             t_us: t,

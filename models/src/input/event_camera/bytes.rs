@@ -129,11 +129,16 @@ impl ByteStream {
             self.len -= self.pos;
             self.pos = 0;
         }
-        let cap = want.max(BLOCK);
-        if self.buf.len() < cap {
-            self.buf.resize(cap, 0);
+        if self.buf.len() < BLOCK {
+            self.buf.resize(BLOCK, 0);
         }
         while self.len < want {
+            // Grown as data arrives, not to `want` at once: a damaged
+            // header may ask for far more than the file holds.
+            if self.len == self.buf.len() {
+                let grown = want.min(self.buf.len().saturating_mul(2));
+                self.buf.resize(grown, 0);
+            }
             match self.inner.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;

@@ -43,7 +43,9 @@ pub fn aedat2(events: &[CameraEvent], dvs128: bool) -> Vec<u8> {
 }
 
 /// AEDAT 3.1 with polarity packets of at most `per_packet` events (and an
-/// IMU packet between them, to be skipped).
+/// IMU packet between them, to be skipped). Each polarity packet also holds
+/// one invalid event and one unused slot, so eventCapacity > eventNumber >
+/// eventValid as in packets cAER writes.
 pub fn aedat3(events: &[CameraEvent], per_packet: usize) -> Vec<u8> {
     let mut b = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#Start-Time: 2026-11-28 12:00:00 (TZ+0000)\r\n#!END-HEADER\r\n".to_vec();
     // A packet never spans a timestamp overflow (as cAER writes them).
@@ -57,7 +59,8 @@ pub fn aedat3(events: &[CameraEvent], per_packet: usize) -> Vec<u8> {
         for v in [1i16, 1] {
             b.extend_from_slice(&v.to_le_bytes());
         }
-        for v in [8, 4, overflow, n, n, n] {
+        // capacity, number, valid
+        for v in [8, 4, overflow, n + 2, n + 1, n] {
             b.extend_from_slice(&v.to_le_bytes());
         }
         for e in chunk {
@@ -65,6 +68,13 @@ pub fn aedat3(events: &[CameraEvent], per_packet: usize) -> Vec<u8> {
             b.extend_from_slice(&d.to_le_bytes());
             b.extend_from_slice(&((e.t_us & 0x7FFF_FFFF) as i32).to_le_bytes());
         }
+        // An invalid event (valid bit clear) at the last event's time, then
+        // the unused slot.
+        let last = chunk[chunk.len() - 1];
+        let d = (u32::from(last.x) << 17) | (u32::from(last.y) << 2);
+        b.extend_from_slice(&d.to_le_bytes());
+        b.extend_from_slice(&((last.t_us & 0x7FFF_FFFF) as i32).to_le_bytes());
+        b.extend_from_slice(&[0u8; 8]);
         // An IMU6 packet with one 36-byte sample: skipped by readers.
         for v in [3i16, 1] {
             b.extend_from_slice(&v.to_le_bytes());

@@ -33,6 +33,11 @@ pub(crate) fn read_lines(
             if !is_text(data) || (crlf && !src.at_eof()) {
                 break;
             }
+            if crlf {
+                // Header lines of these formats end in CR LF, even the last.
+                let at = src.offset();
+                return Err(src.error(at, "the file ends inside its header"));
+            }
             let line = src.line(MAX_LINE)?.unwrap_or_default();
             lines.push(clean(&line, marker));
             continue;

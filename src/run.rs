@@ -344,6 +344,12 @@ fn write_weights(
 /// Build and simulate the model at `model`, writing spikes.csv, summary.json
 /// and raster.png into `opts.out_dir`.
 pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
+    // First of all, so that a run that fails (even on its model file) leaves
+    // no earlier run's outputs behind to be mistaken for its own.
+    outputs::prepare(&opts.out_dir).map_err(|e| RunError::Output {
+        path: opts.out_dir.clone(),
+        message: e.to_string(),
+    })?;
     let rss_before = proc_status_bytes("VmRSS:");
     let t_build = Instant::now();
     // Building a large network takes a while: say so (on a terminal only).
@@ -360,10 +366,6 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let mut net = net?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
-    outputs::prepare(&opts.out_dir).map_err(|e| RunError::Output {
-        path: opts.out_dir.clone(),
-        message: e.to_string(),
-    })?;
 
     let t_sim = net.t_sim;
     let window = net.simulation.window_len();

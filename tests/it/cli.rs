@@ -265,3 +265,56 @@ fn realtime_runs_report_how_they_kept_up() {
         "{r}"
     );
 }
+
+/// A folder holds one run's files: a rerun removes what the earlier run
+/// wrote and this one does not (`raster.png` with `--no-raster`), a run that
+/// fails leaves no `summary.json` (the marker of a complete run), and files
+/// Volley does not own stay.
+#[test]
+fn a_rerun_never_leaves_an_earlier_runs_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "tiny.toml", MODEL);
+    let out = dir.path().join("out");
+    let run = |model: &std::path::Path, extra: &[&str]| {
+        volley()
+            .arg("run")
+            .arg(model)
+            .arg("--out")
+            .arg(&out)
+            .arg("-q")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&model, &[]).status.success());
+    assert!(out.join("raster.png").exists() && out.join("summary.json").exists());
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+
+    assert!(run(&model, &["--no-raster"]).status.success());
+    assert!(
+        !out.join("raster.png").exists(),
+        "the earlier run's raster is gone"
+    );
+    assert!(out.join("spikes.csv").exists() && out.join("summary.json").exists());
+
+    let broken = write(dir.path(), "broken.toml", "t_sim_ms = -1.0\n");
+    let o = run(&broken, &[]);
+    assert!(!o.status.success());
+    assert!(
+        !out.join("summary.json").exists(),
+        "no summary of an earlier run"
+    );
+    assert!(!out.join("spikes.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".partial.")),
+        "no partial files: {names:?}"
+    );
+}

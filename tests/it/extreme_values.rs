@@ -265,3 +265,28 @@ fn aedat4_with_a_huge_declared_packet_is_damage_without_allocating_it() {
     // its buffer only as data arrives).
     assert!(read_all(&path, false).is_err());
 }
+
+#[test]
+fn a_zero_refractory_period_fires_at_most_once_per_tick() {
+    // t_ref = 0 with a drive that re-crosses threshold at once: a neuron
+    // fires once per tick (1/1024 µs), not without end at one instant.
+    for (model, syn) in [
+        ("lif_delta", ""),
+        ("lif_exp", ", tau_syn_ex = 2.0, tau_syn_in = 2.0"),
+        ("lif_alpha", ", tau_syn_ex = 2.0, tau_syn_in = 2.0"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "t_sim_ms = 0.01\n[[populations]]\nname = \"n\"\nmodel = \"{model}\"\nsize = 2\nparams = {{ tau_m = 20.0, C_m = 250.0, t_ref = 0.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0, I_e = 1e12{syn} }}\n[[recorders]]\nkind = \"spikes\"\npopulations = [\"n\"]\n"
+        );
+        let path = write(dir.path(), "storm.toml", &text);
+        let (summary, _out) = super::common::run(&path, None);
+        let ticks = 10 * 1024; // 0.01 ms
+        assert!(summary.spikes > 0, "{model}: the drive makes it fire");
+        assert!(
+            summary.spikes <= 2 * (ticks + 1),
+            "{model}: {} spikes",
+            summary.spikes
+        );
+    }
+}

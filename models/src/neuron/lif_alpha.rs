@@ -63,7 +63,7 @@ impl LifAlphaConsts {
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
             levels: p.levels(),
-            t_ref: Time::from_ms_saturating(p.t_ref),
+            t_ref: super::refractory_period(p.t_ref),
         }
     }
 

@@ -115,7 +115,7 @@ impl LifDeltaConsts {
             theta,
             reset,
             v_min: p.V_min.map(|v| v - p.E_L).unwrap_or(f64::NEG_INFINITY),
-            t_ref: Time::from_ms_saturating(p.t_ref),
+            t_ref: super::refractory_period(p.t_ref),
             self_firing,
             reset_to_crossing_ms,
             e_l: p.E_L,

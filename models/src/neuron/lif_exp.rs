@@ -126,7 +126,7 @@ impl LifExpConsts {
             i_e: p.I_e,
             v_inf: p.I_e * p.tau_m / p.C_m,
             levels: p.levels(),
-            t_ref: Time::from_ms_saturating(p.t_ref),
+            t_ref: super::refractory_period(p.t_ref),
         }
     }
 

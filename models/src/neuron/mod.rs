@@ -571,6 +571,14 @@ impl Dynamics for NeuronStore {
 /// (out of line: inlined beside the one-set path, it made that path slower).
 #[cold]
 #[inline(never)]
+/// The refractory period a neuron keeps after a spike: `t_ref`, and at least
+/// one tick. A neuron fires at most once per tick, so `t_ref = 0` with a
+/// drive that re-crosses threshold at once (a huge `I_e`) gives one spike per
+/// tick (1/1024 µs), not unboundedly many at one instant.
+pub(crate) fn refractory_period(t_ref_ms: f64) -> Time {
+    Time::from_ms_saturating(t_ref_ms).max(Time(1))
+}
+
 fn plain_input_of_many(
     consts: &[LifDeltaConsts],
     set: u16,

@@ -290,3 +290,16 @@ fn a_zero_refractory_period_fires_at_most_once_per_tick() {
         );
     }
 }
+
+#[test]
+fn a_run_of_huge_windows_ends() {
+    // t_sim near the time limit with a minimum delay of 7e11 ms: the run
+    // loop's `now + step` used to wrap and never advance.
+    let dir = tempfile::tempdir().unwrap();
+    let model = HEAD.replace("t_sim_ms = 10.0", "t_sim_ms = 1.0e12")
+        + "[[projections]]\nsource = \"n\"\ntarget = \"n\"\nrule = \"one_to_one\"\nweight = 1.0\ndelay_ms = 7.0e11\n";
+    let path = write(dir.path(), "long.toml", &model);
+    let (summary, _out) = super::common::run(&path, None);
+    assert_eq!(summary.t_sim_ms, 1.0e12);
+    assert_eq!(summary.spikes, 0);
+}

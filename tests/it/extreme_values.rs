@@ -303,3 +303,25 @@ fn a_run_of_huge_windows_ends() {
     assert_eq!(summary.t_sim_ms, 1.0e12);
     assert_eq!(summary.spikes, 0);
 }
+
+#[test]
+fn poisson_rates_beyond_the_tick_are_refused() {
+    // 1e12 Hz used to run (almost) without end; 1e10 Hz gave 15 times too
+    // many events (intervals rounded to the tick).
+    for (kind, key) in [
+        ("rate_hz = 1e12", "inputs[0].rate_hz"),
+        (
+            "rate_times_ms = [0.0]\nrate_values_hz = [1e300]",
+            "inputs[0].rate_values_hz[0]",
+        ),
+    ] {
+        let which = if kind.starts_with("rate_hz") {
+            "poisson"
+        } else {
+            "inhomogeneous_poisson"
+        };
+        let input = format!("[[inputs]]\nname = \"p\"\nkind = \"{which}\"\n{kind}\nweight = 1.0\ndelay_ms = 1.0\ntargets = \"n\"\n");
+        let e = error_of(&format!("{HEAD}{input}"));
+        assert_has(&e, &[key, "at most 1e7 Hz"]);
+    }
+}

@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(true) = reader.next_chunk(&mut chunk) {
         total += chunk.len();
         // No format yields more events than 32 per input byte (EVT 2.1 masks).
-        assert!(total <= 32 * rest.len() + 32, "{format}: {total} events from {} bytes", rest.len());
+        assert!(
+            total <= 32 * rest.len() + 32,
+            "{format}: {total} events from {} bytes",
+            rest.len()
+        );
     }
     let _ = reader.report();
 });

@@ -5,12 +5,51 @@ use super::resolve::Model;
 use crate::error::ModelError;
 use std::path::Path;
 
-/// Memory the system can still give this process (`MemAvailable`), bytes.
+/// Memory this process can still get, bytes: the least of the system's
+/// `MemAvailable`, what its cgroup allows beyond what it uses (a batch job's
+/// limit) and its address-space limit (`ulimit -v`) beyond its current size.
 fn available_memory() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    [
+        meminfo_available(),
+        cgroup_headroom(),
+        address_space_headroom(),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(f64::min)
+}
+
+/// The `kB` figure of the line starting with `key` in a /proc file.
+fn proc_kib(file: &str, key: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kib: f64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
     Some(kib * 1024.0)
+}
+
+fn meminfo_available() -> Option<f64> {
+    proc_kib("/proc/meminfo", "MemAvailable:")
+}
+
+/// cgroup v2: `memory.max` (a number, or `max` for none) less `memory.current`.
+fn cgroup_headroom() -> Option<f64> {
+    let read = |f: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{f}")).ok();
+    let max: f64 = read("memory.max")?.trim().parse().ok()?;
+    let current: f64 = read("memory.current")?.trim().parse().ok()?;
+    Some((max - current).max(0.0))
+}
+
+/// `Max address space` of /proc/self/limits less the current `VmSize`.
+fn address_space_headroom() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max address space"))?;
+    let limit: f64 = line["Max address space".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?; // "unlimited" does not parse: no limit
+    let size = proc_kib("/proc/self/status", "VmSize:")?;
+    Some((limit - size).max(0.0))
 }
 
 /// What a neuron costs at most before the run starts: its table entry and

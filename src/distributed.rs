@@ -256,6 +256,15 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     while net.simulation.now() < net.t_sim {
         let until = Time(net.simulation.now().0.saturating_add(step.0)).min(net.t_sim);
         net.simulation.run_exchanging(until, &mut exchange);
+        // Every rank stops together (one alone would leave the others
+        // waiting in the next exchange).
+        let storm = sum_u64s(&world, &[net.simulation.counters().storm_spikes])[0];
+        if storm > 0 {
+            let m = net.simulation.spike_storm().unwrap_or_else(|| {
+                format!("a spike storm on another rank ({storm} spikes dropped)")
+            });
+            return Err(RunError::SpikeStorm(m));
+        }
         if net.meters.is_empty() {
             continue;
         }

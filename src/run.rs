@@ -43,6 +43,9 @@ pub enum RunError {
     /// An event-camera recording is damaged (and `--lenient` was not given).
     #[error("{0} (use --lenient to skip damaged parts)")]
     Recording(EventFileError),
+    /// The network's activity overflowed the engine's spike buffer.
+    #[error("{0}")]
+    SpikeStorm(String),
     /// Writing outputs failed.
     #[error("cannot write {path}: {message}")]
     Output {
@@ -405,6 +408,10 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         let sim = &mut net.simulation;
         let until = (sim.now() + step).min(t_sim);
         sim.run(until);
+        if let Some(m) = sim.spike_storm() {
+            bar.finish_and_clear();
+            return Err(RunError::SpikeStorm(m));
+        }
         if !net.meters.is_empty() {
             let samples = collect_samples(sim, until);
             meters.write(&samples).map_err(|m| RunError::Output {

@@ -68,7 +68,7 @@ pub use dynamics::{
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};
-pub use partition::{Counters, Partition, PartitionParts, PoolMode};
+pub use partition::{Counters, Partition, PartitionParts, PoolMode, MAX_SPIKES_PER_WINDOW};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
 pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity};
 pub use poisson::{PoissonTrains, PoissonView};

@@ -30,6 +30,7 @@ mod train_pool;
 mod trains;
 
 pub use pool_choice::PoolMode;
+pub use step::MAX_SPIKES_PER_WINDOW;
 
 use crate::connectome::Connectome;
 use crate::drive::Drive;
@@ -63,6 +64,11 @@ pub struct Counters {
     pub discarded_events: u64,
     /// Spikes emitted by this partition's neurons.
     pub spikes: u64,
+    /// Spikes dropped because one window's spike buffer held
+    /// [`MAX_SPIKES_PER_WINDOW`] already: a spike storm (neurons firing
+    /// again the tick their refractory period ends). A run that drops any
+    /// must stop with an error ([`crate::Simulation::spike_storm`]).
+    pub storm_spikes: u64,
 }
 
 impl std::ops::AddAssign for Counters {
@@ -71,6 +77,7 @@ impl std::ops::AddAssign for Counters {
         self.external_events += o.external_events;
         self.discarded_events += o.discarded_events;
         self.spikes += o.spikes;
+        self.storm_spikes += o.storm_spikes;
     }
 }
 

@@ -121,6 +121,24 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
         c
     }
 
+    /// `Some(message)` if a window overflowed its spike buffer (see
+    /// [`Counters::storm_spikes`]): the run's results are incomplete from
+    /// then on, and it must stop.
+    pub fn spike_storm(&self) -> Option<String> {
+        let c = self.counters();
+        (c.storm_spikes > 0).then(|| {
+            format!(
+                "a spike storm: more than {} spikes in one {} ms window on one thread, \
+                 before {} ms ({} spikes dropped). Neurons fire again as soon as their \
+                 refractory period ends: check `t_ref`, `I_e`, `V_th` and the weights",
+                crate::MAX_SPIKES_PER_WINDOW,
+                self.window_len().as_ms(),
+                self.now().as_ms(),
+                c.storm_spikes
+            )
+        })
+    }
+
     /// All recorded spikes so far (taken out of the recorders), sorted by
     /// `(time, gid)`.
     pub fn take_spikes(&mut self) -> Vec<Spike> {

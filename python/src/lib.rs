@@ -164,6 +164,9 @@ impl Simulation {
             let sim = &mut net.simulation;
             let to = Time(sim.now().0.saturating_add(step.0)).min(until);
             py.allow_threads(|| sim.run(to));
+            if let Some(m) = sim.spike_storm() {
+                return Err(PyRuntimeError::new_err(m));
+            }
             self.facts.now = to;
             gather(
                 net,

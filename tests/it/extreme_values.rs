@@ -325,3 +325,26 @@ fn poisson_rates_beyond_the_tick_are_refused() {
         assert_has(&e, &[key, "at most 1e7 Hz"]);
     }
 }
+
+#[test]
+fn a_spike_storm_stops_the_run_with_an_error() {
+    // Found by the model_numbers fuzz target: t_ref, tau_m, C_m and V_th of
+    // 1e-9 with I_e = 50 pA fire every tick — 10^8 spikes in a 1 ms window,
+    // which grew the spike buffer until allocation failed.
+    let dir = tempfile::tempdir().unwrap();
+    let model = "t_sim_ms = 1.0\n[[populations]]\nname = \"n\"\nmodel = \"lif_delta\"\nsize = 100\nparams = { tau_m = 1e-9, C_m = 1e-9, t_ref = 1e-9, E_L = 0.0, V_reset = 0.0, V_th = 1e-9, I_e = 50.0 }\n";
+    let path = write(dir.path(), "storm.toml", model);
+    let opts = volley::run::RunOptions {
+        out_dir: dir.path().join("out"),
+        overrides: Overrides::default(),
+        config: Default::default(),
+        progress: false,
+        realtime: false,
+        raster: false,
+    };
+    let e = volley::run::run_model(&path, &opts)
+        .expect_err("a storm")
+        .to_string();
+    assert_has(&e, &["spike storm", "t_ref", "spikes dropped"]);
+    assert!(!dir.path().join("out/summary.json").exists());
+}

@@ -151,6 +151,12 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     }
 }
 
+/// The most spikes one partition buffers in one window (1 GiB of
+/// [`Fired`]): far beyond any network's activity (a million neurons at
+/// 100 Hz fire 10^5 times in a 1 ms window), reached only by a spike storm,
+/// which would otherwise grow the buffer until the machine runs out.
+pub const MAX_SPIKES_PER_WINDOW: usize = 1 << 26;
+
 /// A neuron fired: emitted when the window's work is done.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Fired {
@@ -278,11 +284,12 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
         match outcome {
             Outcome::Quiet => {}
             Outcome::Discarded => self.counters.discarded_events += 1,
-            Outcome::Spiked => self.fired.push(Fired {
+            Outcome::Spiked if self.fired.len() < MAX_SPIKES_PER_WINDOW => self.fired.push(Fired {
                 neuron: i.0,
                 time: t,
                 lag,
             }),
+            Outcome::Spiked => self.counters.storm_spikes += 1,
         }
     }
 

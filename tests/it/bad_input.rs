@@ -1,29 +1,9 @@
 //! Malformed model files and CSVs: each gives a clear error naming the file,
 //! the key or line, and the reason — never a panic.
 
-use super::common::write;
-use volley_models::{load, Overrides};
+use super::common::{assert_has, error_of};
 
 const POP: &str = "[[populations]]\nname = \"n\"\nmodel = \"lif_delta\"\nsize = 2\nparams = { tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n";
-
-/// Load `model` (with extra files) and return the error text.
-fn error_of(model: &str, files: &[(&str, &str)]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        write(dir.path(), name, text);
-    }
-    let path = write(dir.path(), "model.toml", model);
-    match load(&path, &Overrides::default(), &Default::default()) {
-        Ok(_) => panic!("expected an error for:\n{model}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn assert_has(err: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(err.contains(p), "error `{err}` should contain `{p}`");
-    }
-}
 
 fn edge_model(edges: &str) -> String {
     let _ = edges;

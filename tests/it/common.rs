@@ -137,3 +137,42 @@ pub fn compare(
     }
     c
 }
+
+/// Load `model` (beside `files`, name and text) and return its error text;
+/// panics if it loads.
+pub fn error_of(model: &str, files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    let path = write(dir.path(), "model.toml", model);
+    match volley_models::load(&path, &Overrides::default(), &Default::default()) {
+        Ok(_) => panic!("expected an error for:\n{model}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// `err` contains every one of `parts`.
+pub fn assert_has(err: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(err.contains(p), "error `{err}` should contain `{p}`");
+    }
+}
+
+/// Every event of the recording at `path` and the count of damaged parts.
+pub fn read_all(
+    path: &Path,
+    lenient: bool,
+) -> Result<(Vec<volley_models::input::event_camera::CameraEvent>, u64), String> {
+    use volley_models::input::event_camera::{open, ReadOptions};
+    let options = ReadOptions {
+        format: None,
+        lenient,
+    };
+    let mut r = open(path, options).map_err(|e| e.to_string())?;
+    let (mut all, mut chunk) = (Vec::new(), Vec::new());
+    while r.next_chunk(&mut chunk).map_err(|e| e.to_string())? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok((all, r.report().damaged))
+}

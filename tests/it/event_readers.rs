@@ -4,26 +4,10 @@
 //! reader never panics; strict mode names the file and byte offset, lenient
 //! mode skips and counts.
 
+use super::common::read_all;
 use proptest::prelude::*;
 use std::path::Path;
 use volley_models::input::event_camera::{encode, open, sniff, CameraEvent, Format, ReadOptions};
-
-fn read_all(path: &Path, lenient: bool) -> Result<(Vec<CameraEvent>, u64), String> {
-    let mut r = open(
-        path,
-        ReadOptions {
-            format: None,
-            lenient,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let mut all = Vec::new();
-    let mut chunk = Vec::new();
-    while r.next_chunk(&mut chunk).map_err(|e| e.to_string())? {
-        all.extend_from_slice(&chunk);
-    }
-    Ok((all, r.report().damaged))
-}
 
 /// Sorted events on a `w × h` sensor, times from `t0`.
 fn events(w: u16, h: u16, t0: i64, max: usize) -> impl Strategy<Value = Vec<CameraEvent>> {

@@ -2,26 +2,15 @@
 //! review): each gives a clear error naming the key — never NaN output, a
 //! wrapped time, a panic, a hang or an allocation the machine cannot hold.
 
-use super::common::write;
-use volley_models::input::event_camera::{encode, open, CameraEvent, ReadOptions};
+use super::common::{assert_has, read_all, write};
+use volley_models::input::event_camera::{encode, CameraEvent};
 use volley_models::{load, Overrides};
 
 const HEAD: &str = "t_sim_ms = 10.0\n[[populations]]\nname = \"n\"\nmodel = \"lif_delta\"\nsize = 20\nparams = { tau_m = 20.0, C_m = 250.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n";
 
 /// Load `model`; the error text (panics if it loads).
 fn error_of(model: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "model.toml", model);
-    match load(&path, &Overrides::default(), &Default::default()) {
-        Ok(_) => panic!("expected an error for:\n{model}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn assert_has(err: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(err.contains(p), "error `{err}` should contain `{p}`");
-    }
+    super::common::error_of(model, &[])
 }
 
 fn projection(weight: &str, delay: &str) -> String {
@@ -175,22 +164,6 @@ fn too_many_synapse_classes_are_refused() {
             "lower `levels`",
         ],
     );
-}
-
-fn read_all(path: &std::path::Path, lenient: bool) -> Result<(Vec<CameraEvent>, u64), String> {
-    let mut r = open(
-        path,
-        ReadOptions {
-            format: None,
-            lenient,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let (mut all, mut chunk) = (Vec::new(), Vec::new());
-    while r.next_chunk(&mut chunk).map_err(|e| e.to_string())? {
-        all.extend_from_slice(&chunk);
-    }
-    Ok((all, r.report().damaged))
 }
 
 fn some_events() -> Vec<CameraEvent> {

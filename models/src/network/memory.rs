@@ -89,18 +89,6 @@ pub(super) fn check_memory(path: &Path, model: &Model) -> Result<(), ModelError>
     // 8 bytes per synapse at most (u32 target + u32 class), ~160 bytes per
     // neuron (state, queue heads, forecasts, recorder), plus a fixed margin.
     let need = synapses * 8.0 + f64::from(n_neurons) * 160.0 + 64.0 * 1024.0 * 1024.0;
-    match available_memory() {
-        Some(avail) if need > avail => {
-            let gib = |b: f64| b / f64::from(1u32 << 30);
-            let m = format!(
-                "this network needs about {:.1} GiB ({:.3e} synapses × 8 B + {} neurons), but only {:.1} GiB of memory is available; make it smaller or use a bigger machine",
-                gib(need),
-                synapses,
-                n_neurons,
-                gib(avail)
-            );
-            Err(ModelError::file(path, m))
-        }
-        _ => Ok(()),
-    }
+    let what = format!("this network ({synapses:.3e} synapses × 8 B + {n_neurons} neurons)");
+    refuse_beyond_available(path, &what, need)
 }

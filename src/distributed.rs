@@ -323,6 +323,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         external_events: sums[1],
         discarded_events: sums[2],
         spikes: sums[3],
+        storm_spikes: 0, // a storm ended the run with an error above
     };
     net.n_synapses = sums[4];
     net.n_input_synapses = sums[5];

@@ -346,6 +346,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             },
             fired: &mut sink.fired,
             n_network: sink.n_network,
+            stormed: sink.counters.storm_spikes > 0,
         };
         let (start, end) = (window.start, window.end);
         let counters = match strategy {

@@ -192,6 +192,8 @@ pub(super) struct Context<'a, O> {
     pub(super) fired: &'a mut Vec<Fired>,
     /// Gids below this are network neurons (their inputs are recurrent).
     pub(super) n_network: u32,
+    /// A spike storm was seen in an earlier window (the run is failing).
+    pub(super) stormed: bool,
 }
 
 /// One partition's neurons and trains, borrowed for a window's work.
@@ -206,6 +208,11 @@ pub(super) struct Step<'a, N, T, O> {
     counters: Counters,
     /// Gids below this are network neurons (their inputs are recurrent).
     n_network: u32,
+    /// A spike storm filled the spike buffer: from then on a neuron's own
+    /// firing is not followed further (the run stops with an error at the
+    /// end of its step), so a storm costs one buffer, not one spike per
+    /// tick to the end of the window.
+    stormed: bool,
     len: usize,
 }
 
@@ -222,6 +229,7 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
             fired: ctx.fired,
             counters: Counters::default(),
             n_network: ctx.n_network,
+            stormed: ctx.stormed,
             len,
         }
     }
@@ -284,12 +292,17 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
         match outcome {
             Outcome::Quiet => {}
             Outcome::Discarded => self.counters.discarded_events += 1,
-            Outcome::Spiked if self.fired.len() < MAX_SPIKES_PER_WINDOW => self.fired.push(Fired {
-                neuron: i.0,
-                time: t,
-                lag,
-            }),
-            Outcome::Spiked => self.counters.storm_spikes += 1,
+            Outcome::Spiked if !self.stormed && self.fired.len() < MAX_SPIKES_PER_WINDOW => {
+                self.fired.push(Fired {
+                    neuron: i.0,
+                    time: t,
+                    lag,
+                })
+            }
+            Outcome::Spiked => {
+                self.stormed = true;
+                self.counters.storm_spikes += 1;
+            }
         }
     }
 
@@ -314,6 +327,9 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
                 if t_forecast < forecasts_before && t_forecast <= t_train {
                     let r = self.neurons.on_forecast(i, t_forecast);
                     self.note(i, t_forecast, r);
+                    if self.stormed {
+                        return;
+                    }
                     continue;
                 }
             }

@@ -321,3 +321,38 @@ fn a_spike_storm_stops_the_run_with_an_error() {
     assert_has(&e, &["spike storm", "t_ref", "spikes dropped"]);
     assert!(!dir.path().join("out/summary.json").exists());
 }
+
+#[test]
+fn time_constants_and_potentials_beyond_f64s_reach_are_refused() {
+    // Found by model_numbers: tau_m = 5e-324 made lif_alpha's membrane NaN,
+    // and its crossing search split every window down to f64 resolution.
+    let base = [
+        ("tau_m", "20.0"),
+        ("C_m", "250.0"),
+        ("t_ref", "2.0"),
+        ("E_L", "0.0"),
+        ("V_reset", "0.0"),
+        ("V_th", "20.0"),
+        ("I_e", "0.0"),
+        ("tau_syn_ex", "2.0"),
+        ("tau_syn_in", "2.0"),
+    ];
+    for (key, value) in [
+        ("tau_m", "5e-324"),
+        ("C_m", "1e300"),
+        ("tau_syn_ex", "1e-12"),
+        ("V_reset", "-1e308"),
+        ("I_e", "1.125e18"),
+    ] {
+        let params: Vec<String> = base
+            .iter()
+            .map(|&(k, v)| format!("{k} = {}", if k == key { value } else { v }))
+            .collect();
+        let model = format!(
+            "t_sim_ms = 2.0\n[[populations]]\nname = \"n\"\nmodel = \"lif_alpha\"\nsize = 2\nparams = {{ {} }}\n",
+            params.join(", ")
+        );
+        let e = error_of(&model);
+        assert_has(&e, &[&format!("params.{key}"), "must be"]);
+    }
+}

@@ -228,7 +228,10 @@ impl LifAlphaConsts {
         }
         let h = b - a;
         let (top, slope, curve) = self.shape(ya, &sa, h);
-        if top < self.levels.theta || slope + curve * h < 0.0 {
+        let falling = slope + curve * h;
+        if top.is_nan() || falling.is_nan() || top < self.levels.theta || falling < 0.0 {
+            // (NaN bounds, from extreme inputs, count as no crossing rather
+            // than splitting the interval down to f64 resolution.)
             // Below threshold throughout, or falling throughout.
             return None;
         }

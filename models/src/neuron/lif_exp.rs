@@ -82,9 +82,7 @@ impl LifExpParams {
             ("tau_syn_ex", self.tau_syn_ex),
             ("tau_syn_in", self.tau_syn_in),
         ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err((k, format!("must be > 0 ms, got {v}")));
-            }
+            super::in_scale(k, v, "ms")?;
         }
         super::validate_lif(&super::LifCommon {
             tau_m: self.tau_m,

@@ -38,6 +38,32 @@ pub(crate) struct LifCommon {
     pub tau_minus: Option<f64>,
 }
 
+/// The range of time constants (ms) and capacitances (pF) the exact
+/// solutions are computed for: beyond it their ratios and inverses leave
+/// f64's range (a NaN membrane would never spike, silently).
+pub(crate) const SCALE_RANGE: (f64, f64) = (1e-9, 1e12);
+/// The largest potential magnitude (mV) a LIF parameter may have.
+const MAX_POTENTIAL_MV: f64 = 1e6;
+/// The largest constant current magnitude (pA).
+const MAX_CURRENT_PA: f64 = 1e15;
+
+/// `v` (a time constant or capacitance named `key`) lies in [`SCALE_RANGE`].
+pub(crate) fn in_scale(
+    key: &'static str,
+    v: f64,
+    unit: &str,
+) -> Result<(), (&'static str, String)> {
+    let (lo, hi) = SCALE_RANGE;
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err((
+            key,
+            format!("must be from {lo:e} to {hi:e} {unit}, got {v:e}"),
+        ))
+    }
+}
+
 /// Check the shared LIF parameters; the error names the parameter.
 pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> {
     let finite = [
@@ -54,11 +80,19 @@ pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> 
             return Err((k, format!("must be a finite number, got {v}")));
         }
     }
-    if p.tau_m <= 0.0 {
-        return Err(("tau_m", format!("must be > 0 ms, got {}", p.tau_m)));
+    in_scale("tau_m", p.tau_m, "ms")?;
+    in_scale("C_m", p.c_m, "pF")?;
+    for (k, v) in [("E_L", p.e_l), ("V_reset", p.v_reset), ("V_th", p.v_th)] {
+        if v.abs() > MAX_POTENTIAL_MV {
+            return Err((
+                k,
+                format!("must be within ±{MAX_POTENTIAL_MV:e} mV, got {v}"),
+            ));
+        }
     }
-    if p.c_m <= 0.0 {
-        return Err(("C_m", format!("must be > 0 pF, got {}", p.c_m)));
+    if p.i_e.abs() > MAX_CURRENT_PA {
+        let m = format!("must be within ±{MAX_CURRENT_PA:e} pA, got {}", p.i_e);
+        return Err(("I_e", m));
     }
     if p.t_ref < 0.0 || Time::from_ms(p.t_ref).is_none() {
         return Err(("t_ref", format!("must be >= 0 ms, got {}", p.t_ref)));

@@ -72,7 +72,7 @@ fn parameter_out_of_range() {
         ),
         &[],
     );
-    assert_has(&e, &["populations[0].params.tau_m", "must be > 0"]);
+    assert_has(&e, &["populations[0].params.tau_m", "must be from 1e-9"]);
 }
 
 #[test]

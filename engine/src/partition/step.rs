@@ -151,11 +151,12 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     }
 }
 
-/// The most spikes one partition buffers in one window (1 GiB of
-/// [`Fired`]): far beyond any network's activity (a million neurons at
-/// 100 Hz fire 10^5 times in a 1 ms window), reached only by a spike storm,
-/// which would otherwise grow the buffer until the machine runs out.
-pub const MAX_SPIKES_PER_WINDOW: usize = 1 << 26;
+/// The most spikes one partition buffers in one window (256 MiB of
+/// [`Fired`]): beyond any network's activity (a million neurons of one
+/// thread at 100 Hz fire 10^7 times even in a 100 ms window), reached only
+/// by a spike storm, which would otherwise grow the buffer until the
+/// machine runs out.
+pub const MAX_SPIKES_PER_WINDOW: usize = 1 << 24;
 
 /// A neuron fired: emitted when the window's work is done.
 #[derive(Clone, Copy, Debug)]

@@ -65,11 +65,18 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
     let sized: f64 = file
         .populations
         .iter()
-        .filter_map(|p| p.get_ref().size)
-        .map(f64::from)
+        .filter_map(|p| Some(f64::from(p.get_ref().size?)))
+        .sum();
+    let sized_bytes: f64 = file
+        .populations
+        .iter()
+        .filter_map(|p| {
+            let p = p.get_ref();
+            Some(f64::from(p.size?) * memory::neuron_bytes(&p.model))
+        })
         .sum();
     let what = format!("{sized:.0} neurons");
-    memory::refuse_beyond_available(ctx.path, &what, sized * memory::NEURON_BYTES)?;
+    memory::refuse_beyond_available(ctx.path, &what, sized_bytes)?;
     let mut neurons = NeuronTable::default();
     let mut pops: Vec<PopBuild> = Vec::new();
     for (i, spec) in file.populations.iter().enumerate() {

@@ -29,6 +29,7 @@
 pub use volley_engine as engine;
 pub use volley_models as models;
 
+pub mod checkpoint;
 #[cfg(feature = "mpi")]
 pub mod distributed;
 pub mod inspect;

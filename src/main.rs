@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use volley::checkpoint::CheckpointPlan;
 use volley::run::RunOptions;
 use volley_models::{Overrides, PartitionScheme, RunConfig};
 
@@ -51,6 +52,37 @@ struct RunArgs {
     /// Pace the simulation to wall-clock time (for live demos).
     #[arg(long)]
     realtime: bool,
+    /// Write a checkpoint every MS of simulated time (and a last one on
+    /// SIGTERM / SIGINT, then stop with exit status 75); `volley resume`
+    /// continues the run.
+    #[arg(long, value_name = "MS")]
+    checkpoint_every: Option<f64>,
+    /// Folder of the checkpoint (default: <out>/checkpoint).
+    #[arg(long, value_name = "DIR")]
+    checkpoint_dir: Option<PathBuf>,
+}
+
+/// Options of `resume`.
+#[derive(clap::Args)]
+struct ResumeArgs {
+    /// Worker threads (any number: the results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
+    #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
+    partitioning: String,
+    /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
+    #[arg(long)]
+    partition_file: Option<PathBuf>,
+    /// Simulate to this time (ms) instead of the run's own end.
+    #[arg(long = "t-sim")]
+    t_sim: Option<f64>,
+    /// Do not draw raster.png.
+    #[arg(long)]
+    no_raster: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +106,14 @@ enum Command {
         format: Option<String>,
         #[command(flatten)]
         args: RunArgs,
+    },
+    /// Continue a run from its last checkpoint (see `run --checkpoint-every`),
+    /// on any number of threads; appends to the run's outputs.
+    Resume {
+        /// The checkpoint folder (or its checkpoint.bin).
+        dir: PathBuf,
+        #[command(flatten)]
+        args: ResumeArgs,
     },
     /// Decode an event-camera recording and summarise it.
     Inspect {
@@ -133,6 +173,7 @@ fn main() -> ExitCode {
             lenient,
         } => inspect(file, format, json, lenient),
         Command::Run { model, args } => run(model, args, None, None),
+        Command::Resume { dir, args } => resume(dir, args),
         Command::Replay {
             file,
             model,
@@ -151,29 +192,69 @@ fn main() -> ExitCode {
     }
 }
 
+/// The partitioning the flags ask for.
+fn scheme_of(file: Option<PathBuf>, name: &str) -> Result<PartitionScheme, ExitCode> {
+    match file {
+        Some(f) => volley_models::read_partition_file(&f).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }),
+        None if name == "round_robin" => Ok(PartitionScheme::RoundRobin),
+        None => Ok(PartitionScheme::Contiguous),
+    }
+}
+
+/// Whether `threads` is a number of threads Volley runs on (says why not).
+fn threads_ok(threads: usize) -> bool {
+    let ok = threads > 0 && threads <= volley_engine::MAX_PARTITIONS;
+    if !ok {
+        eprintln!(
+            "error: --threads must be between 1 and {}",
+            volley_engine::MAX_PARTITIONS
+        );
+    }
+    ok
+}
+
+fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
+    if !threads_ok(a.threads) {
+        return ExitCode::from(2);
+    }
+    let scheme = match scheme_of(a.partition_file, &a.partitioning) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let cp = match volley::checkpoint::Checkpoint::read(&dir) {
+        Ok(cp) => cp,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let out_dir = cp.out_dir.clone();
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        dir.parent().map(PathBuf::from).unwrap_or_default()
+    };
+    let progress = !a.quiet && std::io::stderr().is_terminal();
+    let config = RunConfig::threads(a.threads, scheme);
+    let result = volley::run::resume(cp, &dir, config, a.t_sim, (progress, !a.no_raster));
+    report(result.map(Some), a.quiet, &out_dir)
+}
+
 fn run(
     model: PathBuf,
     a: RunArgs,
     event_file: Option<PathBuf>,
     event_format: Option<volley_models::input::event_camera::Format>,
 ) -> ExitCode {
-    if a.threads == 0 || a.threads > volley_engine::MAX_PARTITIONS {
-        eprintln!(
-            "error: --threads must be between 1 and {}",
-            volley_engine::MAX_PARTITIONS
-        );
+    if !threads_ok(a.threads) {
         return ExitCode::from(2);
     }
-    let scheme = match a.partition_file {
-        Some(f) => match volley_models::read_partition_file(&f) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        None if a.partitioning == "round_robin" => PartitionScheme::RoundRobin,
-        None => PartitionScheme::Contiguous,
+    let scheme = match scheme_of(a.partition_file, &a.partitioning) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let out_dir = a.out.unwrap_or_else(|| {
         PathBuf::from("out").join(
@@ -196,16 +277,31 @@ fn run(
         progress: !a.quiet && std::io::stderr().is_terminal(),
         raster: !a.no_raster,
         realtime: a.realtime,
+        checkpoint: a.checkpoint_every.map(|every_ms| CheckpointPlan {
+            every_ms,
+            dir: a
+                .checkpoint_dir
+                .unwrap_or_else(|| out_dir.join("checkpoint")),
+        }),
     };
     #[cfg(feature = "mpi")]
     let result = volley::distributed::run_model_mpi(&model, &opts);
     #[cfg(not(feature = "mpi"))]
     let result = volley::run::run_model(&model, &opts).map(Some);
+    report(result, a.quiet, &out_dir)
+}
+
+/// Print what a run did (or why it failed) and choose the exit status.
+fn report(
+    result: Result<Option<volley::run::Summary>, volley::run::RunError>,
+    quiet: bool,
+    out_dir: &std::path::Path,
+) -> ExitCode {
     match result {
         // Other MPI ranks than 0: rank 0 reports.
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(summary)) => {
-            if !a.quiet {
+            if !quiet {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&summary).expect("summary serialises")
@@ -230,6 +326,11 @@ fn run(
                 eprintln!("outputs written to {}", out_dir.display());
             }
             ExitCode::SUCCESS
+        }
+        Err(e @ volley::run::RunError::Interrupted { .. }) => {
+            eprintln!("{e}");
+            // EX_TEMPFAIL: not finished, but nothing is wrong; run again.
+            ExitCode::from(75)
         }
         Err(e) => {
             eprintln!("error: {e}");

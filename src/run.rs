@@ -1,5 +1,6 @@
 //! `volley run`: build a model, simulate it, write the outputs.
 
+use crate::checkpoint::{self, Checkpoint, CheckpointPlan};
 use crate::outputs;
 use crate::raster;
 use crate::samples::MeterOutputs;
@@ -32,6 +33,8 @@ pub struct RunOptions {
     pub raster: bool,
     /// Pace the simulation to wall-clock time.
     pub realtime: bool,
+    /// Write checkpoints (and one more on SIGTERM / SIGINT, then stop).
+    pub checkpoint: Option<CheckpointPlan>,
 }
 
 /// Why a run failed.
@@ -46,6 +49,17 @@ pub enum RunError {
     /// The network's activity overflowed the engine's spike buffer.
     #[error("{0}")]
     SpikeStorm(String),
+    /// A checkpoint could not be written, read or used.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// A signal stopped the run after a last checkpoint.
+    #[error("stopped by a signal at {at_ms} ms; checkpoint written to {dir}: continue with `volley resume {dir}`")]
+    Interrupted {
+        /// Where the run stopped (ms).
+        at_ms: f64,
+        /// The checkpoint folder.
+        dir: String,
+    },
     /// Writing outputs failed.
     #[error("cannot write {path}: {message}")]
     Output {
@@ -347,6 +361,41 @@ fn write_weights(
 /// Build and simulate the model at `model`, writing spikes.csv, summary.json
 /// and raster.png into `opts.out_dir`.
 pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
+    simulate(model, opts, None)
+}
+
+/// Continue the run `cp` was written by, on `config`'s threads and
+/// partitioning, to `t_sim_ms` (or the run's own end): the same outputs,
+/// bit for bit, as the run would have written had it not stopped.
+pub fn resume(
+    cp: Checkpoint,
+    dir: &Path,
+    config: RunConfig,
+    t_sim_ms: Option<f64>,
+    (progress, raster): (bool, bool),
+) -> Result<Summary, RunError> {
+    let opts = RunOptions {
+        out_dir: cp.out_dir.clone(),
+        overrides: cp.overrides(t_sim_ms).map_err(RunError::Checkpoint)?,
+        config,
+        progress,
+        raster,
+        realtime: false,
+        checkpoint: Some(CheckpointPlan {
+            every_ms: cp.every_ms,
+            dir: dir.to_path_buf(),
+        }),
+    };
+    let model = cp.model_file.clone();
+    simulate(&model, &opts, Some(cp))
+}
+
+/// `run_model`, from the checkpoint `resumed` if given.
+fn simulate(
+    model: &Path,
+    opts: &RunOptions,
+    resumed: Option<Checkpoint>,
+) -> Result<Summary, RunError> {
     // First of all, so that a run that fails (even on its model file) leaves
     // no earlier run's outputs behind to be mistaken for its own.
     outputs::prepare(&opts.out_dir).map_err(|e| RunError::Output {
@@ -369,6 +418,18 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let mut net = net?;
     let wall_build_s = t_build.elapsed().as_secs_f64();
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
+    // Spikes recorded before the last checkpoint (taken out of the engine).
+    let mut recorded = match &resumed {
+        Some(cp) => checkpoint::load_into(cp, &mut net).map_err(RunError::Checkpoint)?,
+        None => Vec::new(),
+    };
+    let mut checkpoints = match &opts.checkpoint {
+        Some(plan) => Some(
+            checkpoint::Checkpointer::new(model, opts, plan, &mut net)
+                .map_err(RunError::Checkpoint)?,
+        ),
+        None => None,
+    };
 
     let t_sim = net.t_sim;
     let window = net.simulation.window_len();
@@ -385,6 +446,11 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     };
     // Samples are written after each step: at most ~256 k per step.
     let target = Time(target.0.min(sample_span(&net.meters)));
+    // A signal is answered at a step's end: keep steps short then.
+    let target = match checkpoints {
+        Some(_) => Time(target.0.min(100 * volley_engine::TICKS_PER_MS)),
+        None => target,
+    };
     let step = Time(target.0.div_ceil(window.0).max(1) * window.0);
     let mut meters =
         MeterOutputs::open(&opts.out_dir, &net.meters).map_err(|m| RunError::Output {
@@ -406,7 +472,10 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let mut slept = 0.0;
     while net.simulation.now() < t_sim {
         let sim = &mut net.simulation;
-        let until = (sim.now() + step).min(t_sim);
+        let mut until = (sim.now() + step).min(t_sim);
+        if let Some(c) = &checkpoints {
+            until = c.bound(until);
+        }
         sim.run(until);
         if let Some(m) = sim.spike_storm() {
             bar.finish_and_clear();
@@ -422,6 +491,18 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
         if let Some(e) = replay_error(&net) {
             bar.finish_and_clear();
             return Err(RunError::Recording(e));
+        }
+        if let Some(c) = &mut checkpoints {
+            let stop = c
+                .after_step(&mut net, &mut recorded)
+                .map_err(RunError::Checkpoint)?;
+            if stop {
+                bar.finish_and_clear();
+                return Err(RunError::Interrupted {
+                    at_ms: net.simulation.now().as_ms(),
+                    dir: c.dir().display().to_string(),
+                });
+            }
         }
         let sim = &mut net.simulation;
         if let Some(report) = &mut paced {
@@ -452,7 +533,8 @@ pub fn run_model(model: &Path, opts: &RunOptions) -> Result<Summary, RunError> {
     let sim = &mut net.simulation;
     let counters = sim.counters();
     let threads = sim.partitions();
-    let spikes = sim.take_spikes();
+    let mut spikes = recorded;
+    spikes.extend(sim.take_spikes());
     let timing = Timing {
         wall_build_s,
         wall_sim_s,

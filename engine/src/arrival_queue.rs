@@ -91,6 +91,9 @@ pub struct ArrivalQueue {
     open: Vec<Arrival>,
     cursor: usize,
     open_index: Option<u64>,
+    /// Arrivals before this are dropped (a resumed run re-expands the
+    /// spikes still in flight: only what lands after its start counts).
+    drop_before: Time,
 }
 
 impl ArrivalQueue {
@@ -104,6 +107,7 @@ impl ArrivalQueue {
             open: Vec::new(),
             cursor: 0,
             open_index: None,
+            drop_before: Time::ZERO,
         }
     }
 
@@ -112,11 +116,19 @@ impl ArrivalQueue {
         self.open_index
     }
 
+    /// From now on, arrivals before `t` are dropped as they are pushed.
+    pub fn drop_before(&mut self, t: Time) {
+        self.drop_before = t;
+    }
+
     /// Add the arrival of `spike` at the synapses `start..start + len`,
     /// which all have delay `delay`. It may not land in an open or past window.
     #[inline]
     pub fn push(&mut self, spike: Spike, delay: Time, start: u64, len: u32, class: u32) {
         let time = spike.time + delay;
+        if time < self.drop_before {
+            return;
+        }
         let k = time.0 / self.window;
         debug_assert!(
             self.open_index.is_none_or(|o| k > o),

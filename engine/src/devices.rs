@@ -368,4 +368,18 @@ impl<D: Dynamics> Dynamics for Devices<D> {
     fn set_current(&mut self, i: u32, t: Time, pa: f64) -> Response {
         self.inner.set_current(i, t, pa)
     }
+
+    fn save_neuron(&self, i: u32, out: &mut Vec<u64>) -> Result<(), String> {
+        if self.active {
+            return Err("multimeters and current sources cannot be checkpointed yet".into());
+        }
+        self.inner.save_neuron(i, out)
+    }
+
+    fn load_neuron(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
+        if self.active {
+            return Err("multimeters and current sources cannot be checkpointed yet".into());
+        }
+        self.inner.load_neuron(i, words)
+    }
 }

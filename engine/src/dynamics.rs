@@ -173,6 +173,21 @@ pub trait Dynamics {
         work.run(self)
     }
 
+    /// Neuron `i`'s state, appended to `out` as words for a checkpoint
+    /// (`Err` says why this model's state cannot be saved). Everything a
+    /// later event of `i` reads must be in it: loaded into a freshly built
+    /// neuron by [`load_neuron`](Self::load_neuron), the neuron behaves bit
+    /// for bit as the saved one.
+    fn save_neuron(&self, _i: u32, _out: &mut Vec<u64>) -> Result<(), String> {
+        Err("this neuron model cannot be checkpointed".into())
+    }
+
+    /// Neuron `i` takes the state [`save_neuron`](Self::save_neuron) wrote
+    /// (`Err`: the words do not fit its model).
+    fn load_neuron(&mut self, _i: u32, _words: &[u64]) -> Result<(), String> {
+        Err("this neuron model cannot be checkpointed".into())
+    }
+
     /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
     /// `input` whose total is `total` (same state change), reporting only
     /// what happened.

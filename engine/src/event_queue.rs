@@ -45,6 +45,9 @@ pub struct EventQueue {
     cursor: Vec<u32>,
     active: Vec<u32>,
     pending: usize,
+    /// Deliveries before this are dropped (a resumed run re-expands the
+    /// spikes still in flight: only what lands after its start counts).
+    drop_before: Time,
 }
 
 impl EventQueue {
@@ -65,6 +68,7 @@ impl EventQueue {
             cursor: vec![0; n_targets as usize],
             active: Vec::new(),
             pending: 0,
+            drop_before: Time::ZERO,
         }
     }
 
@@ -112,19 +116,24 @@ impl EventQueue {
         self.open
     }
 
+    /// From now on, deliveries before `t` are dropped as they are pushed.
+    pub fn drop_before(&mut self, t: Time) {
+        self.drop_before = t;
+    }
+
     /// Add the deliveries of `spike` over synapses (`targets[k]`, class
     /// `classes.class(k)`), ordered by delay. No delivery may land in an
     /// open or past window.
     #[inline]
     pub fn push_run<C: RunClasses>(&mut self, spike: Spike, targets: &[u32], classes: C) {
-        self.push_entries(
+        let pushed = self.push_entries(
             spike,
             targets
                 .iter()
                 .enumerate()
                 .map(|(k, &t)| (t, classes.class(k))),
         );
-        self.pending += targets.len();
+        self.pending += pushed;
     }
 
     /// Add the deliveries of `spike` over plastic synapses `first..` (one
@@ -133,25 +142,31 @@ impl EventQueue {
     pub fn push_plastic(&mut self, spike: Spike, targets: &[u32], first: u32) {
         let base = self.n_static + first;
         debug_assert!((base as usize + targets.len()) <= self.classes.len());
-        self.push_entries(
+        let pushed = self.push_entries(
             spike,
             targets
                 .iter()
                 .enumerate()
                 .map(|(j, &t)| (t, base + j as u32)),
         );
-        self.pending += targets.len();
+        self.pending += pushed;
     }
 
+    /// Add deliveries (`(target, class)`); returns how many were kept.
     #[inline]
-    fn push_entries(&mut self, spike: Spike, entries: impl Iterator<Item = (u32, u32)>) {
+    fn push_entries(&mut self, spike: Spike, entries: impl Iterator<Item = (u32, u32)>) -> usize {
         let n = self.buckets.len() as u64;
         let mut current: Option<(usize, u32)> = None;
         let mut current_delay = Time::NEVER;
+        let mut pushed = 0;
         for (target, class) in entries {
             let delay = self.classes[class as usize].delay;
             if delay != current_delay || current.is_none() {
                 current_delay = delay;
+                if spike.time + delay < self.drop_before {
+                    current = None;
+                    continue;
+                }
                 let k = self.window_of(spike.time + delay);
                 debug_assert!(
                     self.open.is_none_or(|o| k > o),
@@ -178,7 +193,9 @@ impl EventQueue {
             }
             let (b, idx) = current.expect("set above");
             self.buckets[b].entries.push((target, idx, class));
+            pushed += 1;
         }
+        pushed
     }
 
     /// Open window `k`: group its deliveries by target (in key order per target).

@@ -36,6 +36,7 @@
 //!   the same for any partitioning.
 
 pub mod arrival_queue;
+pub mod checkpoint;
 pub mod connectome;
 pub mod devices;
 pub mod drive;
@@ -56,6 +57,7 @@ pub mod time;
 pub mod window;
 
 pub use arrival_queue::{Arrival, ArrivalQueue};
+pub use checkpoint::{EngineState, NeuronState, TrainRecord};
 pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, OneClass, RunClasses,
     RunVisitor, SynapseClass, MAX_CLASSES,
@@ -71,7 +73,7 @@ pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts, PoolMode, MAX_SPIKES_PER_WINDOW};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
 pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity};
-pub use poisson::{PoissonTrains, PoissonView};
+pub use poisson::{PoissonTrains, PoissonView, TrainState};
 pub use rate_profile::RateProfile;
 pub use recorder::SpikeRecorder;
 pub use simulation::{Outboxes, Simulation};

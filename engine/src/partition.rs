@@ -25,6 +25,7 @@ mod grouped;
 mod plan;
 mod pool_choice;
 mod routing;
+mod snapshot;
 mod step;
 mod train_pool;
 mod trains;
@@ -54,7 +55,7 @@ use step::{Context, Fired, GeneralView, PlainView, Watch};
 use trains::{with_train_view, TrainSets};
 
 /// Event counts of one partition.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     /// Deliveries processed whose source is a network neuron.
     pub recurrent_events: u64,
@@ -95,6 +96,8 @@ struct Sink<O> {
     fired: Vec<Fired>,
     /// Gids below this are network neurons (their deliveries are recurrent).
     n_network: u32,
+    /// Recent spikes, kept for checkpoints (`None`: not kept).
+    in_flight: Option<snapshot::InFlight>,
 }
 
 /// The input nodes a partition expands itself, window by window.
@@ -192,6 +195,7 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
                 observer: NoObserver,
                 fired: Vec::new(),
                 n_network: p.n_network_neurons,
+                in_flight: None,
             },
             timing: p.timing,
             started: false,
@@ -218,6 +222,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
                 observer,
                 fired: s.fired,
                 n_network: s.n_network,
+                in_flight: s.in_flight,
             },
             timing: self.timing,
             started: self.started,
@@ -380,6 +385,9 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         self.sink.counters += counters;
         self.clocks.update_index();
         self.emit_fired();
+        if let Some(keep) = &mut self.sink.in_flight {
+            keep.trim(end);
+        }
     }
 
     /// The first window starts at `t`: every neuron's initial prediction
@@ -432,6 +440,9 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             self.sink.observer.on_spike(self.routing.index, &spike);
             self.plastic.on_post(i, time, lag);
             self.routing.route(i, spike);
+            if let Some(keep) = &mut self.sink.in_flight {
+                keep.push(spike);
+            }
         }
         self.sink.fired.clear();
     }

@@ -17,6 +17,16 @@ use crate::rate_profile::RateProfile;
 use crate::spike::Gid;
 use crate::time::{Time, TICKS_PER_MS};
 use rand_xoshiro::Xoroshiro128PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// One train's stream, next arrival and the interval after it: all a train
+/// needs to continue exactly (a checkpoint holds one per train).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    rng: Xoroshiro128PlusPlus,
+    next: u64,
+    ahead: u64,
+}
 
 /// One Poisson generator's trains into the local targets of a partition.
 pub struct PoissonTrains {
@@ -272,6 +282,24 @@ impl PoissonTrains {
             trains: &mut self.trains,
             interval: &self.interval,
         }
+    }
+
+    /// Train `k`'s whole state, for a checkpoint.
+    pub fn train_state(&self, k: usize) -> TrainState {
+        let t = &self.trains[k];
+        TrainState {
+            rng: t.rng.clone(),
+            next: t.next,
+            ahead: t.ahead,
+        }
+    }
+
+    /// Train `k` continues from `state` (what [`train_state`](Self::train_state) gave).
+    pub fn set_train_state(&mut self, k: usize, state: &TrainState) {
+        let t = &mut self.trains[k];
+        t.rng = state.rng.clone();
+        t.next = state.next;
+        t.ahead = state.ahead;
     }
 
     /// The mean interval between a train's events (ticks; infinite for a

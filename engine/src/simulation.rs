@@ -23,6 +23,7 @@
 //! worker then waits only when another is more than a window behind, which
 //! absorbs the uneven speed of shared cores. Results are identical.
 
+use crate::checkpoint::EngineState;
 use crate::dynamics::Dynamics;
 use crate::observer::{NoObserver, Observer};
 use crate::partition::{Counters, Partition};
@@ -137,6 +138,62 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
                 c.storm_spikes
             )
         })
+    }
+
+    /// Keep what a checkpoint needs to list the spikes in flight at a
+    /// window edge ([`save_state`](Self::save_state)). Before the run (or
+    /// right after [`load_state`](Self::load_state)); again, it does nothing.
+    pub fn keep_spikes_in_flight(&mut self) {
+        let span = self.max_delay();
+        for p in &mut self.partitions {
+            p.keep_in_flight(span);
+        }
+    }
+
+    /// The longest delay of the partitions held here.
+    pub fn max_delay(&self) -> Time {
+        let delays = self.partitions.iter().map(Partition::max_delay);
+        delays.max().unwrap_or(Time::ZERO)
+    }
+
+    /// The state of the partitions held here at [`now`](Self::now), which
+    /// must be a window edge (see [`EngineState`]; a distributed run merges
+    /// its processes' parts with [`EngineState::merge`]).
+    pub fn save_state(&self) -> Result<EngineState, String> {
+        let at = self.now;
+        if at.0 % self.timing.window.0 != 0 {
+            return Err(format!("{} ms is not a window edge", at.as_ms()));
+        }
+        let mut state = EngineState {
+            at,
+            ..EngineState::default()
+        };
+        for p in &self.partitions {
+            p.save_into(at, &mut state)?;
+        }
+        state.sort();
+        Ok(state)
+    }
+
+    /// Continue from `state` (saved by a simulation of the same network,
+    /// split in any way): this one must not have run yet.
+    pub fn load_state(&mut self, state: &EngineState) -> Result<(), String> {
+        if self.now != Time::ZERO {
+            return Err("a state loads only into a simulation that has not run".into());
+        }
+        if state.at.0 % self.timing.window.0 != 0 {
+            let w = self.timing.window.as_ms();
+            let m = format!(
+                "{} ms is not an edge of this network's {w} ms windows",
+                state.at.as_ms()
+            );
+            return Err(m);
+        }
+        for p in &mut self.partitions {
+            p.load_from(state)?;
+        }
+        self.now = state.at;
+        Ok(())
     }
 
     /// All recorded spikes so far (taken out of the recorders), sorted by

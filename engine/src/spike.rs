@@ -2,17 +2,20 @@
 //! inside one.
 
 use crate::time::Time;
+use serde::{Deserialize, Serialize};
 
 /// A node's stable global id (neurons first, then input channels). Used for
 /// routing, recording and output files; never changes during a run.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize,
+)]
 pub struct Gid(pub u32);
 
 /// One emitted spike. Small and `Copy`: this is what crosses threads.
 ///
 /// Spikes are ordered and compared by `(time, source)`; a neuron fires at most
 /// once per tick, so that identifies a spike.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Spike {
     /// Emission time, rounded to the nearest tick.
     pub time: Time,

@@ -10,6 +10,7 @@
 //! of a few of them (an input time plus a delay plus a window) cannot wrap.
 //! All conversions to and from ms / µs live here.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
@@ -20,7 +21,7 @@ pub const TICKS_PER_MS: u64 = 1000 * TICKS_PER_US;
 const TICKS_PER_MS_F: f64 = TICKS_PER_MS as f64;
 
 /// An instant or a duration, in ticks of 1/1024 µs.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Time(pub u64);
 
 impl Time {

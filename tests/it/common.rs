@@ -63,6 +63,7 @@ fn run_with(model: &Path, overrides: Overrides, config: RunConfig) -> (Summary, 
         progress: false,
         realtime: false,
         raster: false,
+        checkpoint: None,
     };
     let summary = run_model(model, &opts)
         .unwrap_or_else(|e| panic!("run of {} failed: {e}", model.display()));

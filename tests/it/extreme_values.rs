@@ -314,6 +314,7 @@ fn a_spike_storm_stops_the_run_with_an_error() {
         progress: false,
         realtime: false,
         raster: false,
+        checkpoint: None,
     };
     let e = volley::run::run_model(&path, &opts)
         .expect_err("a storm")

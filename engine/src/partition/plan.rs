@@ -19,6 +19,7 @@ use crate::connectome::Connectome;
 use crate::dynamics::{Dynamics, Input};
 use crate::plasticity::PlasticWiring;
 use crate::spike::Spike;
+use crate::time::Time;
 use crate::window::Timing;
 
 /// How one partition delivers its spikes.
@@ -95,6 +96,15 @@ impl Strategy {
             Strategy::Grouped(g) => g.queue.open_window(),
             Strategy::Plain(d) => d.arrivals().open_window(),
             Strategy::General(d) => d.arrivals().open_window(),
+        }
+    }
+
+    /// From now on its queue drops deliveries before `t`.
+    pub(super) fn drop_before(&mut self, t: Time) {
+        match self {
+            Strategy::Grouped(g) => g.queue.drop_before(t),
+            Strategy::Plain(d) => d.arrivals_mut().drop_before(t),
+            Strategy::General(d) => d.arrivals_mut().drop_before(t),
         }
     }
 

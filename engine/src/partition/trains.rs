@@ -9,7 +9,7 @@
 //! either through [`TrainView`].
 
 use super::Local;
-use crate::poisson::{PoissonTrains, PoissonView};
+use crate::poisson::{PoissonTrains, PoissonView, TrainState};
 use crate::spike::Gid;
 use crate::time::Time;
 
@@ -92,6 +92,47 @@ impl TrainSets {
     pub(super) fn min_source(&self) -> Option<Gid> {
         let real = self.sets.iter().filter(|s| !s.is_silent());
         real.map(PoissonTrains::source).min()
+    }
+
+    /// Every real train's state, with its source gid and target's local index.
+    pub(super) fn states(&self) -> impl Iterator<Item = (Gid, u32, TrainState)> + '_ {
+        let real = self.sets.iter().filter(|s| !s.is_silent());
+        real.flat_map(|s| (0..s.len()).map(move |k| (s.source(), s.target(k), s.train_state(k))))
+    }
+
+    /// Set the trains named in `states` (`(source gid, target's local
+    /// index, state)`); `Err` names one that does not exist here.
+    pub(super) fn restore(
+        &mut self,
+        states: impl Iterator<Item = (Gid, u32, TrainState)>,
+    ) -> Result<(), String> {
+        let mut at = std::collections::HashMap::new();
+        for (si, s) in self.sets.iter().enumerate() {
+            if !s.is_silent() {
+                for k in 0..s.len() {
+                    at.insert((s.source(), s.target(k)), (si, k));
+                }
+            }
+        }
+        for (source, target, state) in states {
+            let &(si, k) = at.get(&(source, target)).ok_or_else(|| {
+                format!(
+                    "the checkpoint has a train from node {} this network does not have",
+                    source.0
+                )
+            })?;
+            self.sets[si].set_train_state(k, &state);
+        }
+        if let Some(index) = &mut self.many {
+            for (i, &(a, b)) in index.ranges.iter().enumerate() {
+                index.earliest[i] = index.refs[a as usize..b as usize]
+                    .iter()
+                    .map(|&(si, k)| self.sets[si as usize].next_arrival(k as usize))
+                    .min()
+                    .unwrap_or(Time::NEVER);
+            }
+        }
+        Ok(())
     }
 
     /// The view of this layout (see [`with_train_view`]).

@@ -5,6 +5,7 @@
 //! What differs between the models — the synaptic state, its exact
 //! solution and the crossing search — is a [`Solution`].
 
+use super::saved::{Saved, Words};
 use volley_engine::{Forecast, Response, Time};
 
 /// A current-based LIF model's synaptic state and exact free solution
@@ -55,6 +56,28 @@ pub struct CurrentLif<S> {
     forecast_lag: f64,
     /// Index of the parameter set.
     pub params: u16,
+}
+
+// The parameter set (`params`) is the model file's, rebuilt on loading.
+impl<S: Saved> Saved for CurrentLif<S> {
+    fn save(&self, out: &mut Vec<u64>) {
+        self.y.save(out);
+        self.syn.save(out);
+        self.last.save(out);
+        self.lag.save(out);
+        self.refractory_until.save(out);
+        self.refractory_lag.save(out);
+        self.forecast_lag.save(out);
+    }
+    fn load(&mut self, words: &mut Words) -> Option<()> {
+        self.y.load(words)?;
+        self.syn.load(words)?;
+        self.last.load(words)?;
+        self.lag.load(words)?;
+        self.refractory_until.load(words)?;
+        self.refractory_lag.load(words)?;
+        self.forecast_lag.load(words)
+    }
 }
 
 /// Exact time `a + la` minus `b + lb`, in ms.

@@ -19,6 +19,7 @@
 
 use super::current_lif::{CurrentLif, Levels, Solution};
 use super::lif_exp::LifExpParams;
+use super::saved::saved_fields;
 use std::f64::consts::E;
 use volley_engine::Time;
 
@@ -32,6 +33,8 @@ pub struct Alpha {
     d: f64,
     i: f64,
 }
+
+saved_fields!(Alpha { d, i });
 
 /// Constants derived once per parameter set (potentials relative to `E_L`).
 #[derive(Clone, Debug)]

@@ -15,6 +15,7 @@
 //!   refractory are discarded, an input exactly at the end is accepted.
 
 use super::decay::DecayTable;
+use super::saved::saved_fields;
 use serde::Deserialize;
 use std::sync::Arc;
 use volley_engine::{Forecast, Outcome, Response, Time};
@@ -166,6 +167,13 @@ pub struct LifDeltaNeuron {
     /// Sub-tick remainder of the pending forecast (exact = forecast tick + this).
     forecast_lag: f64,
 }
+
+saved_fields!(LifDeltaNeuron {
+    u,
+    last,
+    lag,
+    forecast_lag
+});
 
 impl LifDeltaNeuron {
     /// Membrane potential (absolute mV) at the last update.

@@ -7,6 +7,7 @@ pub mod lif_delta;
 pub mod lif_exp;
 mod params;
 pub mod parrot;
+mod saved;
 
 pub(crate) use params::{in_scale, refractory_period, validate_lif, LifCommon};
 
@@ -16,6 +17,7 @@ use lif_alpha::{LifAlphaConsts, LifAlphaNeuron};
 use lif_delta::{LifDeltaConsts, LifDeltaNeuron, LifDeltaParams};
 use lif_exp::{LifExpConsts, LifExpNeuron, LifExpParams};
 use parrot::ParrotParams;
+use saved::{Saved, Words};
 use slotmap::{new_key_type, DenseSlotMap};
 use std::sync::Arc;
 use volley_engine::{Dynamics, Input, Outcome, PlainNeurons, Response, Time};
@@ -322,6 +324,32 @@ impl NeuronStore {
 impl Dynamics for NeuronStore {
     fn len(&self) -> u32 {
         self.dense.len() as u32
+    }
+
+    fn save_neuron(&self, i: u32, out: &mut Vec<u64>) -> Result<(), String> {
+        let pos = self.dense[i as usize] as usize;
+        match self.kinds[i as usize] {
+            Kind::Parrot => {}
+            Kind::Delta => self.lif_delta.values_as_slice()[pos].save(out),
+            Kind::Exp => self.lif_exp.values_as_slice()[pos].save(out),
+            Kind::Alpha => self.lif_alpha.values_as_slice()[pos].save(out),
+        }
+        Ok(())
+    }
+
+    fn load_neuron(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
+        let pos = self.dense[i as usize] as usize;
+        let w = &mut Words::new(words);
+        let loaded = match self.kinds[i as usize] {
+            Kind::Parrot => Some(()),
+            Kind::Delta => self.lif_delta.values_as_mut_slice()[pos].load(w),
+            Kind::Exp => self.lif_exp.values_as_mut_slice()[pos].load(w),
+            Kind::Alpha => self.lif_alpha.values_as_mut_slice()[pos].load(w),
+        };
+        match loaded {
+            Some(()) if w.finished() => Ok(()),
+            _ => Err("its saved state does not fit its model (was the model changed?)".into()),
+        }
     }
 
     fn start(&mut self, i: u32, t: Time) -> Response {

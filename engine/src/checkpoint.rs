@@ -1,0 +1,87 @@
+//! A simulation's state at a window edge, held per neuron and per train —
+//! never per partition — so that it loads into the same network split any
+//! other way (another thread count, partitioning or number of processes)
+//! and the run continues bit for bit as if it had never stopped.
+//!
+//! What it holds and why that is all:
+//! - every neuron's model state (at its own last event, not brought to the
+//!   edge: evolving it there would round differently) and its prediction;
+//! - every Poisson train's stream, next arrival and the interval after it;
+//! - the spikes emitted within the longest delay before the edge: every
+//!   delivery still pending at the edge comes from one of them, so loading
+//!   expands them again through the synapses of the new split, keeping the
+//!   deliveries at or after the edge (the queues order deliveries by their
+//!   full key, so the order of expansion does not matter);
+//! - the event counters.
+//!
+//! Input nodes ([`Drive`](crate::Drive)s: spike-time files, event cameras)
+//! depend on time alone: a loaded partition runs them again from the start
+//! to the edge, keeping the spikes still in flight, instead of saving
+//! their positions.
+
+use crate::partition::Counters;
+use crate::poisson::TrainState;
+use crate::spike::{Gid, Spike};
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+
+/// The state of a whole simulation at a window edge.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// The window edge it was taken at.
+    pub at: Time,
+    /// Event counts up to `at`, all partitions summed.
+    pub counters: Counters,
+    /// Every neuron, by increasing gid.
+    pub neurons: Vec<NeuronState>,
+    /// Every Poisson train, by (source, target).
+    pub trains: Vec<TrainRecord>,
+    /// Network spikes emitted within the longest delay before `at`, sorted.
+    pub in_flight: Vec<Spike>,
+}
+
+/// One neuron's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronState {
+    /// The neuron.
+    pub gid: Gid,
+    /// Its model's state ([`Dynamics::save_neuron`](crate::Dynamics::save_neuron)).
+    pub words: Vec<u64>,
+    /// Its predicted spike (`NEVER`: none).
+    pub forecast: Time,
+}
+
+/// One Poisson train's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainRecord {
+    /// The generator.
+    pub source: Gid,
+    /// The target neuron.
+    pub target: Gid,
+    /// Where the train stands.
+    pub state: TrainState,
+}
+
+impl EngineState {
+    /// Merge the parts saved by several processes (each holding some
+    /// partitions) into one, in the canonical order.
+    pub fn merge(parts: impl IntoIterator<Item = EngineState>) -> EngineState {
+        let mut all = EngineState::default();
+        for p in parts {
+            all.at = p.at;
+            all.counters += p.counters;
+            all.neurons.extend(p.neurons);
+            all.trains.extend(p.trains);
+            all.in_flight.extend(p.in_flight);
+        }
+        all.sort();
+        all
+    }
+
+    /// Put every list in its canonical order.
+    pub(crate) fn sort(&mut self) {
+        self.neurons.sort_unstable_by_key(|n| n.gid);
+        self.trains.sort_unstable_by_key(|t| (t.source, t.target));
+        self.in_flight.sort_unstable();
+    }
+}

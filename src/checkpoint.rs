@@ -31,7 +31,8 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// When and where a run writes checkpoints.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointPlan {
-    /// Simulated time between checkpoints (ms; rounded up to whole windows).
+    /// Simulated time between checkpoints (ms; rounded up to a multiple of
+    /// [`Timing::shared_edges`](volley_engine::Timing::shared_edges)).
     pub every_ms: f64,
     /// The folder of `checkpoint.bin`.
     pub dir: PathBuf,
@@ -150,11 +151,13 @@ pub fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Writes a run's checkpoints: at every multiple of the plan's interval
-/// (rounded up to whole windows), and once more at the next step's end
-/// after a SIGTERM or SIGINT, which then stops the run (a second SIGINT
+/// (rounded up to window edges every split shares), and once more at the
+/// next such edge after a SIGTERM or SIGINT, which then stops the run (a second SIGINT
 /// ends the process at once).
 pub struct Checkpointer {
     dir: PathBuf,
+    /// Window edges of any split of the network are multiples of this.
+    grid: Time,
     every: Time,
     next: Time,
     signalled: Arc<AtomicBool>,
@@ -171,7 +174,7 @@ impl Checkpointer {
         plan: &CheckpointPlan,
         net: &mut Network,
     ) -> Result<Self, String> {
-        let window = net.simulation.window_len();
+        let grid = net.simulation.timing().shared_edges;
         let every = Time::from_ms(plan.every_ms)
             .filter(|t| t.0 > 0)
             .ok_or_else(|| {
@@ -180,7 +183,8 @@ impl Checkpointer {
                     plan.every_ms
                 )
             })?;
-        let every = Time(every.0.div_ceil(window.0).saturating_mul(window.0));
+        // Taken where every split has a window edge, so that it loads into any.
+        let every = Time(every.0.div_ceil(grid.0).saturating_mul(grid.0));
         if !net.meters.is_empty() {
             return Err("multimeters cannot be checkpointed yet".into());
         }
@@ -213,6 +217,7 @@ impl Checkpointer {
         let now = net.simulation.now();
         Ok(Checkpointer {
             dir: absolute(&plan.dir),
+            grid,
             every,
             next: Time((now.0 / every.0 + 1).saturating_mul(every.0)),
             signalled,
@@ -237,7 +242,14 @@ impl Checkpointer {
         let sim = &mut net.simulation;
         let now = sim.now();
         let stop = self.signalled.load(Ordering::Relaxed);
-        if now < self.next && !stop {
+        if stop && now.0 % self.grid.0 != 0 {
+            // Stop at the next shared edge instead.
+            let edge = Time(now.0.div_ceil(self.grid.0).saturating_mul(self.grid.0));
+            self.next = self.next.min(edge);
+            return Ok(false);
+        }
+        if (now < self.next || now >= net.t_sim) && !stop {
+            // (Nothing to continue at the end of the run.)
             return Ok(false);
         }
         recorded.extend(sim.take_spikes());

@@ -55,6 +55,10 @@ pub struct Timing {
     pub pipelined: bool,
     /// The longest delay a queue must hold.
     pub horizon: Time,
+    /// An interval whose multiples are window edges however the network
+    /// is split (whole or half windows): where a checkpoint must be taken
+    /// to load into any split.
+    pub shared_edges: Time,
 }
 
 impl Timing {
@@ -71,10 +75,17 @@ impl Timing {
         // windows mean half as many exchanges.
         let pipelined = partitions > 1 && min.0 >= 2 && exchange == Exchange::Threads;
         let window = if pipelined { Time(min.0 / 2) } else { min };
+        // Half windows, min / 2 rounded down, divide min when it is even;
+        // an odd min = 2k + 1 and k are coprime.
+        let shared_edges = match min.0 {
+            m if m < 2 || m % 2 == 0 => min,
+            m => Time(m.saturating_mul(m / 2)),
+        };
         Timing {
             window,
             pipelined,
             horizon: delays.max.max(window),
+            shared_edges,
         }
     }
 }
@@ -98,6 +109,20 @@ mod tests {
         assert_eq!((two.window, two.pipelined), (Time(768), true));
         let ranks = Timing::new(d, 2, Exchange::Processes);
         assert_eq!((ranks.window, ranks.pipelined), (Time(1536), false));
+        assert!([one, two, ranks]
+            .iter()
+            .all(|t| t.shared_edges == Time(1536)));
+        let odd = DelayBounds {
+            min_recurrent: Time(307),
+            max: Time(4096),
+        };
+        let (one, two) = (
+            Timing::new(odd, 1, Exchange::Threads),
+            Timing::new(odd, 2, Exchange::Threads),
+        );
+        assert_eq!((one.window, two.window), (Time(307), Time(153)));
+        assert_eq!(one.shared_edges, Time(307 * 153));
+        assert_eq!(one.shared_edges.0 % two.window.0, 0);
         let none = DelayBounds {
             min_recurrent: Time::NEVER,
             max: Time::ZERO,

@@ -2,6 +2,7 @@ mod analytic;
 mod bad_input;
 mod brunel;
 mod causality;
+mod checkpoint;
 mod cli;
 mod common;
 mod det_net;

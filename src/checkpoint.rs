@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use volley_engine::{EngineState, Spike, Time};
+use volley_models::synapse::{take_weight_trace, TraceRow};
 use volley_models::{Network, Overrides};
 
 /// The file name of a checkpoint in its folder.
@@ -65,6 +66,8 @@ pub struct Checkpoint {
     pub threads: usize,
     /// Spikes recorded before the checkpoint, sorted.
     pub recorded: Vec<Spike>,
+    /// Weight changes recorded before the checkpoint (weight_trace.csv).
+    pub traced: Vec<TraceRow>,
     /// The engine's state.
     pub engine: EngineState,
 }
@@ -212,6 +215,7 @@ impl Checkpointer {
             every_ms: plan.every_ms,
             threads: net.simulation.partitions(),
             recorded: Vec::new(),
+            traced: Vec::new(),
             engine: EngineState::default(),
         };
         let now = net.simulation.now();
@@ -238,6 +242,7 @@ impl Checkpointer {
         &mut self,
         net: &mut Network,
         recorded: &mut Vec<Spike>,
+        traced: &mut Vec<TraceRow>,
     ) -> Result<bool, String> {
         let sim = &mut net.simulation;
         let now = sim.now();
@@ -253,8 +258,11 @@ impl Checkpointer {
             return Ok(false);
         }
         recorded.extend(sim.take_spikes());
+        let newer = take_weight_trace(sim);
+        *traced = merge_traces(std::mem::take(traced), newer);
         let cp = Checkpoint {
             recorded: recorded.clone(),
+            traced: traced.clone(),
             engine: sim.save_state()?,
             threads: sim.partitions(),
             ..self.header.clone()
@@ -272,9 +280,22 @@ impl Checkpointer {
     }
 }
 
+/// Weight changes taken out of a simulation earlier and later, in the order
+/// of weight_trace.csv (by time, source, target; a synapse's own changes
+/// in the order they happened).
+pub fn merge_traces(earlier: Vec<TraceRow>, later: Vec<TraceRow>) -> Vec<TraceRow> {
+    let mut all = earlier;
+    all.extend(later);
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    all
+}
+
 /// Load checkpoint `cp` into `net`, freshly built from the same model
-/// file: the spikes it recorded before it are returned.
-pub fn load_into(cp: &Checkpoint, net: &mut Network) -> Result<Vec<Spike>, String> {
+/// file: the spikes and weight changes it recorded before it are returned.
+pub fn load_into(
+    cp: &Checkpoint,
+    net: &mut Network,
+) -> Result<(Vec<Spike>, Vec<TraceRow>), String> {
     let sha = file_sha256(&cp.model_file)?;
     if sha != cp.model_sha256 {
         return Err(format!(
@@ -293,5 +314,5 @@ pub fn load_into(cp: &Checkpoint, net: &mut Network) -> Result<Vec<Spike>, Strin
     }
     net.simulation.keep_spikes_in_flight();
     net.simulation.load_state(&cp.engine)?;
-    Ok(cp.recorded.clone())
+    Ok((cp.recorded.clone(), cp.traced.clone()))
 }

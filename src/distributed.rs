@@ -292,7 +292,9 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     let weights = if net.record_weights {
         gather_weights(&world, &mut net)
     } else {
-        WeightSource::Local
+        WeightSource::Local {
+            earlier: Vec::new(),
+        }
     };
     let c = net.simulation.counters();
     let sums = sum_u64s(

@@ -295,8 +295,12 @@ pub(crate) fn io_error(message: String) -> std::io::Error {
 
 /// Where the plastic weights written at the end of a run come from.
 pub enum WeightSource {
-    /// This process's simulation holds every plastic synapse.
-    Local,
+    /// This process's simulation holds every plastic synapse; `earlier`:
+    /// the changes recorded before the checkpoint the run resumed from.
+    Local {
+        /// Recorded changes taken out before, by (time, source, target).
+        earlier: Vec<volley_models::synapse::TraceRow>,
+    },
     /// Gathered from every process of a distributed run.
     Gathered {
         /// Final weights by (source, target), multapses in synapse order.
@@ -317,9 +321,9 @@ fn write_weights(
     use volley_models::synapse::take_weight_trace;
     let csv = out_dir.join("weights.csv");
     let (hist, trace) = match source {
-        WeightSource::Local => (
+        WeightSource::Local { earlier } => (
             outputs::write_with(&csv, |p| weights::write_weights_csv(p, &mut net.simulation)),
-            take_weight_trace(&mut net.simulation),
+            checkpoint::merge_traces(earlier, take_weight_trace(&mut net.simulation)),
         ),
         WeightSource::Gathered { weights, trace } => (
             outputs::write_with(&csv, |p| {
@@ -419,9 +423,10 @@ fn simulate(
     let wall_build_s = t_build.elapsed().as_secs_f64();
     let built_bytes = peak_rss_bytes().saturating_sub(rss_before);
     // Spikes recorded before the last checkpoint (taken out of the engine).
-    let mut recorded = match &resumed {
+    // ... and weight changes recorded before it.
+    let (mut recorded, mut traced) = match &resumed {
         Some(cp) => checkpoint::load_into(cp, &mut net).map_err(RunError::Checkpoint)?,
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let mut checkpoints = match &opts.checkpoint {
         Some(plan) => Some(
@@ -494,7 +499,7 @@ fn simulate(
         }
         if let Some(c) = &mut checkpoints {
             let stop = c
-                .after_step(&mut net, &mut recorded)
+                .after_step(&mut net, &mut recorded, &mut traced)
                 .map_err(RunError::Checkpoint)?;
             if stop {
                 bar.finish_and_clear();
@@ -546,7 +551,7 @@ fn simulate(
         counters,
         threads,
         timing,
-        weights: WeightSource::Local,
+        weights: WeightSource::Local { earlier: traced },
         mpi: None,
         meters,
     };

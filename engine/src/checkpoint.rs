@@ -7,6 +7,8 @@
 //! - every neuron's model state (at its own last event, not brought to the
 //!   edge: evolving it there would round differently) and its prediction;
 //! - every Poisson train's stream, next arrival and the interval after it;
+//! - every plastic synapse's state, and what they keep of their targets'
+//!   spikes (STDP's histories);
 //! - the spikes emitted within the longest delay before the edge: every
 //!   delivery still pending at the edge comes from one of them, so loading
 //!   expands them again through the synapses of the new split, keeping the
@@ -20,6 +22,7 @@
 //! their positions.
 
 use crate::partition::Counters;
+use crate::plasticity::SynapseWords;
 use crate::poisson::TrainState;
 use crate::spike::{Gid, Spike};
 use crate::time::Time;
@@ -36,6 +39,9 @@ pub struct EngineState {
     pub neurons: Vec<NeuronState>,
     /// Every Poisson train, by (source, target).
     pub trains: Vec<TrainRecord>,
+    /// Every plastic synapse, by (source, target), multapses in synapse
+    /// order (the order of `weights.csv`).
+    pub synapses: Vec<SynapseRecord>,
     /// Network spikes emitted within the longest delay before `at`, sorted.
     pub in_flight: Vec<Spike>,
 }
@@ -49,6 +55,20 @@ pub struct NeuronState {
     pub words: Vec<u64>,
     /// Its predicted spike (`NEVER`: none).
     pub forecast: Time,
+    /// What its incoming plastic synapses keep of its spikes
+    /// ([`Plasticity::save_history`](crate::Plasticity::save_history)).
+    pub history: Vec<u64>,
+}
+
+/// One plastic synapse's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynapseRecord {
+    /// Its source.
+    pub source: Gid,
+    /// Its target.
+    pub target: Gid,
+    /// Its rule's state.
+    pub words: SynapseWords,
 }
 
 /// One Poisson train's state.
@@ -72,6 +92,7 @@ impl EngineState {
             all.counters += p.counters;
             all.neurons.extend(p.neurons);
             all.trains.extend(p.trains);
+            all.synapses.extend(p.synapses);
             all.in_flight.extend(p.in_flight);
         }
         all.sort();
@@ -82,6 +103,9 @@ impl EngineState {
     pub(crate) fn sort(&mut self) {
         self.neurons.sort_unstable_by_key(|n| n.gid);
         self.trains.sort_unstable_by_key(|t| (t.source, t.target));
+        // Stable: multapses keep their order (a target's synapses all come
+        // from one partition, listed in synapse order).
+        self.synapses.sort_by_key(|s| (s.source, s.target));
         self.in_flight.sort_unstable();
     }
 }

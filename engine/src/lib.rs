@@ -57,7 +57,7 @@ pub mod time;
 pub mod window;
 
 pub use arrival_queue::{Arrival, ArrivalQueue};
-pub use checkpoint::{EngineState, NeuronState, TrainRecord};
+pub use checkpoint::{EngineState, NeuronState, SynapseRecord, TrainRecord};
 pub use connectome::{
     ClassVec, Classes, Connectome, ConnectomeBuilder, ConnectomeError, OneClass, RunClasses,
     RunVisitor, SynapseClass, MAX_CLASSES,
@@ -72,7 +72,7 @@ pub use forecast::SpikeForecast;
 pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts, PoolMode, MAX_SPIKES_PER_WINDOW};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
-pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity};
+pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity, SynapseWords};
 pub use poisson::{PoissonTrains, PoissonView, TrainState};
 pub use rate_profile::RateProfile;
 pub use recorder::SpikeRecorder;

@@ -43,7 +43,32 @@ pub trait Plasticity: Send {
 
     /// The current weight of plastic synapse `k`.
     fn weight(&self, k: u32) -> f64;
+
+    /// Synapse `k`'s state for a checkpoint (`Err`: why it cannot be saved).
+    fn save_synapse(&self, _k: u32) -> Result<SynapseWords, String> {
+        Err("these plastic synapses cannot be checkpointed".into())
+    }
+
+    /// Synapse `k` takes the state [`save_synapse`](Self::save_synapse) gave.
+    fn load_synapse(&mut self, _k: u32, _words: &SynapseWords) {}
+
+    /// What the synapses onto local neuron `i` keep of its spikes (STDP's
+    /// history), appended to `out` for a checkpoint.
+    fn save_history(&self, _i: u32, _out: &mut Vec<u64>) {}
+
+    /// Neuron `i`'s history takes what [`save_history`](Self::save_history)
+    /// wrote (`Err`: the words do not fit).
+    fn load_history(&mut self, _i: u32, words: &[u64]) -> Result<(), String> {
+        match words {
+            [] => Ok(()),
+            _ => Err("a spike history for a neuron without one".into()),
+        }
+    }
 }
+
+/// A plastic synapse's state as words (its rule's variables, by their
+/// bits; unused words zero).
+pub type SynapseWords = [u64; 4];
 
 /// The rules of a network without plastic synapses (none exists).
 #[derive(Debug)]

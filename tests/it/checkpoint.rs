@@ -71,6 +71,17 @@ fn random_pause(max_ms: u64) -> Duration {
 /// checkpoints, SIGKILL it at a random moment after the first one, resume
 /// on `b` threads: the same spikes.csv.
 fn killed_and_resumed(model: &Path, every_ms: &str, (a, b): (u32, u32), max_pause_ms: u64) {
+    killed_and_resumed_with(model, every_ms, (a, b), max_pause_ms, &["spikes.csv"]);
+}
+
+/// [`killed_and_resumed`], comparing `files`.
+fn killed_and_resumed_with(
+    model: &Path,
+    every_ms: &str,
+    (a, b): (u32, u32),
+    max_pause_ms: u64,
+    files: &[&str],
+) {
     let dir = tempfile::tempdir().unwrap();
     let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
     ok(&run(model, &whole, a, &[]).output().unwrap());
@@ -94,10 +105,12 @@ fn killed_and_resumed(model: &Path, every_ms: &str, (a, b): (u32, u32), max_paus
     let _ = child.wait();
     assert!(file.exists(), "the run wrote no checkpoint");
     ok(&resume(&cut.join("checkpoint"), b));
-    let (x, y) = (whole.join("spikes.csv"), cut.join("spikes.csv"));
-    let (x, y) = (std::fs::read(x).unwrap(), std::fs::read(y).unwrap());
-    assert!(x.len() > 1000, "the network is silent");
-    assert!(x == y, "spikes.csv differs after resuming");
+    for f in files {
+        let (x, y) = (whole.join(f), cut.join(f));
+        let (x, y) = (std::fs::read(x).unwrap(), std::fs::read(y).unwrap());
+        assert!(x.len() > 1000, "{f} is nearly empty");
+        assert!(x == y, "{f} differs after resuming");
+    }
 }
 
 #[test]
@@ -112,6 +125,27 @@ fn brunel_killed_on_two_threads_resumes_on_one() {
     let dir = tempfile::tempdir().unwrap();
     let model = write(dir.path(), "brunel.toml", BRUNEL);
     killed_and_resumed(&model, "200", (2, 1), 600);
+}
+
+/// [`BRUNEL`] with power-law STDP on E→E, tsodyks2 on E→I and a few
+/// synapses' weights traced.
+fn plastic_brunel() -> String {
+    let ee = "[[projections]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 1.5\n\
+              synapse = { model = \"stdp_pl\", tau_plus = 15.0, lambda = 0.05, alpha = 2.0, mu = 0.4 }\n\
+              [[projections]]\nsource = \"E\"\ntarget = \"I\"\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 2.0\n\
+              synapse = { model = \"tsodyks2\", U = 0.2, tau_rec = 100.0, tau_fac = 20.0 }\n";
+    let static_e = "[[projections]]\nsource = \"E\"\ntarget = [\"E\", \"I\"]\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 1.5\n";
+    assert!(BRUNEL.contains(static_e));
+    BRUNEL.replace(static_e, ee).replace("3000.0", "1500.0")
+        + "[[recorders]]\nkind = \"weights\"\nsynapses = [[0, 1], [0, 6], [0, 2010], [0, 2037]]\n"
+}
+
+#[test]
+fn stdp_network_killed_resumes_with_the_same_spikes_and_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "stdp.toml", &plastic_brunel());
+    let files = ["spikes.csv", "weights.csv", "weight_trace.csv"];
+    killed_and_resumed_with(&model, "100", (2, 1), 600, &files);
 }
 
 /// The shared DAVIS240C recording (2.07 s, 162 771 events), pooled 4×4

@@ -2,7 +2,7 @@
 //! freshly built partition (see `checkpoint.rs` for what is saved and why).
 
 use super::Partition;
-use crate::checkpoint::{EngineState, NeuronState, TrainRecord};
+use crate::checkpoint::{EngineState, NeuronState, SynapseRecord, TrainRecord};
 use crate::dynamics::{Dynamics, Forecast};
 use crate::observer::Observer;
 use crate::plasticity::Plasticity;
@@ -66,20 +66,32 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
     /// Add this partition's share of the state at window edge `at` (every
     /// spike before `at` emitted and expanded) to `state`.
     pub(crate) fn save_into(&self, at: Time, state: &mut EngineState) -> Result<(), String> {
-        if !self.plastic.wiring.is_empty() {
-            return Err("plastic synapses cannot be checkpointed yet".into());
-        }
         let gids = &self.routing.gids;
-        let mut words = Vec::new();
+        let rules = self.plastic.rules.as_ref();
         for (i, &gid) in gids.iter().enumerate() {
             let i = i as u32;
-            words.clear();
+            let mut words = Vec::new();
             self.dynamics.save_neuron(i, &mut words)?;
+            let mut history = Vec::new();
+            if let Some(r) = rules {
+                r.save_history(i, &mut history);
+            }
             state.neurons.push(NeuronState {
                 gid,
-                words: words.clone(),
+                words,
                 forecast: self.clocks.at(i),
+                history,
             });
+        }
+        if let Some(r) = rules {
+            for (source, target, k) in self.plastic_in_order() {
+                let words = r.save_synapse(k)?;
+                state.synapses.push(SynapseRecord {
+                    source,
+                    target,
+                    words,
+                });
+            }
         }
         for (source, target, train) in self.trains.states() {
             let target = gids[target as usize];
@@ -114,6 +126,10 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             self.dynamics
                 .load_neuron(i, &n.words)
                 .map_err(|e| format!("neuron {}: {e}", gid.0))?;
+            if let Some(r) = self.plastic.rules.as_mut() {
+                r.load_history(i, &n.history)
+                    .map_err(|e| format!("neuron {}: {e}", gid.0))?;
+            }
             let f = match n.forecast {
                 Time::NEVER => Forecast::Never,
                 t => Forecast::At(t),
@@ -121,6 +137,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             self.clocks.set(i, f);
         }
         self.clocks.update_index();
+        self.load_synapses(&state.synapses)?;
         let gids = self.routing.gids.clone();
         let local = |g: Gid| gids.binary_search(&g).ok().map(|i| i as u32);
         let trains: Vec<_> = state
@@ -143,6 +160,55 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         }
         if self.routing.index == 0 {
             self.sink.counters = state.counters;
+        }
+        Ok(())
+    }
+
+    /// The plastic synapses as `(source, target gid, synapse number)`, by
+    /// source and target, multapses in synapse order: the canonical order
+    /// of [`EngineState::synapses`].
+    fn plastic_in_order(&self) -> Vec<(Gid, Gid, u32)> {
+        let wiring = &self.plastic.wiring;
+        let gids = &self.routing.gids;
+        let mut all = Vec::with_capacity(wiring.len());
+        for s in 0..wiring.n_sources() as u32 {
+            let (targets, first) = wiring.synapses_of(Gid(s));
+            let start = all.len();
+            let of_source = targets.iter().enumerate();
+            all.extend(of_source.map(|(j, &t)| (Gid(s), gids[t as usize], first + j as u32)));
+            all[start..].sort_unstable_by_key(|&(_, t, k)| (t, k));
+        }
+        all
+    }
+
+    /// Give every plastic synapse its state in `saved` (canonical order).
+    fn load_synapses(&mut self, saved: &[SynapseRecord]) -> Result<(), String> {
+        let mine = self.plastic_in_order();
+        let Some(rules) = self.plastic.rules.as_mut() else {
+            return Ok(());
+        };
+        let mut j = 0;
+        while j < mine.len() {
+            let (source, target, _) = mine[j];
+            let n = mine[j..]
+                .iter()
+                .take_while(|m| (m.0, m.1) == (source, target))
+                .count();
+            let key = |r: &SynapseRecord| (r.source, r.target);
+            let from = saved.partition_point(|r| key(r) < (source, target));
+            let to = saved.partition_point(|r| key(r) <= (source, target));
+            if to - from != n {
+                return Err(format!(
+                    "the checkpoint has {} plastic synapses from {} to {}, the network {n}",
+                    to - from,
+                    source.0,
+                    target.0
+                ));
+            }
+            for (m, r) in mine[j..j + n].iter().zip(&saved[from..to]) {
+                rules.load_synapse(m.2, &r.words);
+            }
+            j += n;
         }
         Ok(())
     }

@@ -108,6 +108,35 @@ impl PostTrace {
         self.len() == 0
     }
 
+    /// Its state for a checkpoint: the trace, the last spike and the spikes
+    /// kept (time, trace, reads). The synapses it counts are rebuilt.
+    pub fn save(&self, out: &mut Vec<u64>) {
+        out.extend([self.kminus.to_bits(), self.last_spike.to_bits()]);
+        for e in &self.history[self.head..] {
+            out.extend([e.t.to_bits(), e.kminus.to_bits(), u64::from(e.reads)]);
+        }
+    }
+
+    /// Take the state [`save`](Self::save) wrote (`None`: malformed).
+    pub fn load(&mut self, words: &[u64]) -> Option<()> {
+        let ([kminus, last_spike], entries) = (words.first_chunk::<2>()?, &words[2..]);
+        if entries.len() % 3 != 0 {
+            return None;
+        }
+        self.kminus = f64::from_bits(*kminus);
+        self.last_spike = f64::from_bits(*last_spike);
+        self.head = 0;
+        self.history.clear();
+        for e in entries.chunks_exact(3) {
+            self.history.push(Entry {
+                t: f64::from_bits(e[0]),
+                kminus: f64::from_bits(e[1]),
+                reads: u32::try_from(e[2]).ok()?,
+            });
+        }
+        Some(())
+    }
+
     /// Ask the CPU for the newest spikes (a hint: reads are from the back).
     #[inline(always)]
     pub fn prefetch_newest(&self) {

@@ -5,7 +5,7 @@ use super::post_trace::{ExpMemo, PostTrace};
 use super::stdp::{self, WeightRule};
 use super::SynapseRule;
 use volley_engine::dynamics::prefetch;
-use volley_engine::Plasticity;
+use volley_engine::{Plasticity, SynapseWords};
 
 /// How many synapses of a run ahead a target's history is fetched.
 const PREFETCH_AHEAD: usize = 8;
@@ -205,5 +205,29 @@ impl Plasticity for PlasticStore {
 
     fn weight(&self, k: u32) -> f64 {
         self.synapses[k as usize].weight
+    }
+
+    fn save_synapse(&self, k: u32) -> Result<SynapseWords, String> {
+        let s = &self.synapses[k as usize];
+        Ok([s.weight, s.a, s.b, s.t_last].map(f64::to_bits))
+    }
+
+    fn load_synapse(&mut self, k: u32, words: &SynapseWords) {
+        let s = &mut self.synapses[k as usize];
+        [s.weight, s.a, s.b, s.t_last] = words.map(f64::from_bits);
+    }
+
+    fn save_history(&self, i: u32, out: &mut Vec<u64>) {
+        if let Some(p) = &self.post[i as usize] {
+            p.save(out);
+        }
+    }
+
+    fn load_history(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
+        match (&mut self.post[i as usize], words) {
+            (None, []) => Ok(()),
+            (Some(p), w) => p.load(w).ok_or_else(|| "a malformed spike history".into()),
+            (None, _) => Err("a spike history for a neuron without STDP synapses".into()),
+        }
     }
 }

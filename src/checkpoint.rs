@@ -12,6 +12,7 @@
 
 use crate::outputs;
 use crate::run::RunOptions;
+use crate::samples::{MeterOutputs, MetersState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -68,6 +69,11 @@ pub struct Checkpoint {
     pub recorded: Vec<Spike>,
     /// Weight changes recorded before the checkpoint (weight_trace.csv).
     pub traced: Vec<TraceRow>,
+    /// The multimeter files (final names), kept under their temporary
+    /// names while the run goes.
+    pub meter_files: Vec<String>,
+    /// Where they stood.
+    pub meters: MetersState,
     /// The engine's state.
     pub engine: EngineState,
 }
@@ -188,9 +194,6 @@ impl Checkpointer {
             })?;
         // Taken where every split has a window edge, so that it loads into any.
         let every = Time(every.0.div_ceil(grid.0).saturating_mul(grid.0));
-        if !net.meters.is_empty() {
-            return Err("multimeters cannot be checkpointed yet".into());
-        }
         net.simulation.keep_spikes_in_flight();
         // Whatever cannot be saved says so now, not after hours of running.
         net.simulation.save_state()?;
@@ -216,6 +219,8 @@ impl Checkpointer {
             threads: net.simulation.partitions(),
             recorded: Vec::new(),
             traced: Vec::new(),
+            meter_files: MeterOutputs::file_names(&net.meters),
+            meters: MetersState::default(),
             engine: EngineState::default(),
         };
         let now = net.simulation.now();
@@ -236,13 +241,13 @@ impl Checkpointer {
     }
 
     /// After a step: write a checkpoint if one is due or a signal came
-    /// (`recorded` gets the spikes recorded so far). `Ok(true)`: a signal
+    /// (`recorded` gets the spikes recorded so far, `traced` the weight
+    /// changes; `meters` have written every sample before now). `Ok(true)`: a signal
     /// came, the run must stop.
     pub fn after_step(
         &mut self,
         net: &mut Network,
-        recorded: &mut Vec<Spike>,
-        traced: &mut Vec<TraceRow>,
+        (recorded, traced, meters): (&mut Vec<Spike>, &mut Vec<TraceRow>, &mut MeterOutputs),
     ) -> Result<bool, String> {
         let sim = &mut net.simulation;
         let now = sim.now();
@@ -263,6 +268,7 @@ impl Checkpointer {
         let cp = Checkpoint {
             recorded: recorded.clone(),
             traced: traced.clone(),
+            meters: meters.checkpoint()?,
             engine: sim.save_state()?,
             threads: sim.partitions(),
             ..self.header.clone()

@@ -23,7 +23,20 @@ const PARTIAL_PREFIX: &str = ".partial.";
 
 /// Make `dir` ready for a new run (see the module doc).
 pub fn prepare(dir: &Path) -> io::Result<()> {
+    prepare_keeping(dir, &[])
+}
+
+/// [`prepare`], but the temporary files of `keep` (final names) stay: a
+/// resumed run continues them.
+pub fn prepare_keeping(dir: &Path, keep: &[String]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
+    for name in keep.iter().filter(|n| is_plain_name(n)) {
+        // A run that finished after its checkpoint renamed the file.
+        let (done, going) = (dir.join(name), partial(&dir.join(name)));
+        if !going.exists() && done.exists() {
+            fs::rename(&done, &going)?;
+        }
+    }
     remove_if_there(&dir.join(SUMMARY))?;
     let manifest = dir.join(MANIFEST);
     if let Ok(text) = fs::read_to_string(&manifest) {
@@ -33,11 +46,10 @@ pub fn prepare(dir: &Path) -> io::Result<()> {
     }
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(PARTIAL_PREFIX))
-        {
+        if entry.file_name().to_str().is_some_and(|n| {
+            n.strip_prefix(PARTIAL_PREFIX)
+                .is_some_and(|name| !keep.iter().any(|k| k == name))
+        }) {
             remove_if_there(&entry.path())?;
         }
     }

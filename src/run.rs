@@ -402,7 +402,9 @@ fn simulate(
 ) -> Result<Summary, RunError> {
     // First of all, so that a run that fails (even on its model file) leaves
     // no earlier run's outputs behind to be mistaken for its own.
-    outputs::prepare(&opts.out_dir).map_err(|e| RunError::Output {
+    // (A resumed run continues its multimeter files.)
+    let keep = resumed.as_ref().map_or(&[][..], |cp| &cp.meter_files[..]);
+    outputs::prepare_keeping(&opts.out_dir, keep).map_err(|e| RunError::Output {
         path: opts.out_dir.clone(),
         message: e.to_string(),
     })?;
@@ -457,11 +459,14 @@ fn simulate(
         None => target,
     };
     let step = Time(target.0.div_ceil(window.0).max(1) * window.0);
-    let mut meters =
-        MeterOutputs::open(&opts.out_dir, &net.meters).map_err(|m| RunError::Output {
-            path: opts.out_dir.clone(),
-            message: m,
-        })?;
+    let meters = match &resumed {
+        Some(cp) => MeterOutputs::reopen(&opts.out_dir, &net.meters, &cp.meters),
+        None => MeterOutputs::open(&opts.out_dir, &net.meters),
+    };
+    let mut meters = meters.map_err(|m| RunError::Output {
+        path: opts.out_dir.clone(),
+        message: m,
+    })?;
     let bar = if opts.progress {
         let b = ProgressBar::new(t_sim.as_ms().ceil() as u64);
         b.set_style(
@@ -499,7 +504,7 @@ fn simulate(
         }
         if let Some(c) = &mut checkpoints {
             let stop = c
-                .after_step(&mut net, &mut recorded, &mut traced)
+                .after_step(&mut net, (&mut recorded, &mut traced, &mut meters))
                 .map_err(RunError::Checkpoint)?;
             if stop {
                 bar.finish_and_clear();

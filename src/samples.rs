@@ -7,7 +7,6 @@
 
 use crate::outputs;
 use crate::traces::{self, Trace};
-use npyz::WriterBuilder;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -26,7 +25,17 @@ pub struct SampleWriter {
 
 enum Out {
     Csv(BufWriter<File>),
-    Npy(npyz::NpyWriter<f64, BufWriter<File>>),
+    /// After the `.npy` header: little-endian f64s, row after row.
+    Npy(BufWriter<File>),
+}
+
+/// Where a multimeter's file stood at a checkpoint.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct WriterState {
+    /// Bytes in the file.
+    pub bytes: u64,
+    /// Rows written.
+    pub rows: u64,
 }
 
 impl SampleWriter {
@@ -48,14 +57,12 @@ impl SampleWriter {
                 writeln!(w, "time_ms,gid,{}", meter.vars.join(",")).map_err(fail)?;
                 Out::Csv(w)
             }
-            SampleFormat::Npy => Out::Npy(
-                npyz::WriteOptions::new()
-                    .default_dtype()
-                    .shape(&[meter.rows(), 2 + width as u64])
-                    .writer(file)
-                    .begin_nd()
-                    .map_err(fail)?,
-            ),
+            SampleFormat::Npy => {
+                let mut w = file;
+                w.write_all(&npy_header(meter.rows(), 2 + width as u64))
+                    .map_err(fail)?;
+                Out::Npy(w)
+            }
         };
         Ok(SampleWriter {
             path,
@@ -63,6 +70,56 @@ impl SampleWriter {
             width,
             written: 0,
             expected: meter.rows(),
+        })
+    }
+
+    /// Reopen `meter`'s file in `dir` where it stood at a checkpoint
+    /// (anything written after it is cut off).
+    pub fn reopen(dir: &Path, meter: &Meter, state: &WriterState) -> Result<Self, String> {
+        let ext = match meter.format {
+            SampleFormat::Csv => "csv",
+            SampleFormat::Npy => "npy",
+        };
+        let path = dir.join(format!("{}.{ext}", meter.name));
+        let partial = outputs::partial(&path);
+        let fail = |e: std::io::Error| format!("cannot continue {}: {e}", partial.display());
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&partial)
+            .map_err(fail)?;
+        if file.metadata().map_err(fail)?.len() < state.bytes {
+            return Err(format!(
+                "{} is shorter than at the checkpoint: it was changed",
+                partial.display()
+            ));
+        }
+        file.set_len(state.bytes).map_err(fail)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(fail)?;
+        let file = BufWriter::with_capacity(1 << 20, file);
+        let out = match meter.format {
+            SampleFormat::Csv => Out::Csv(file),
+            SampleFormat::Npy => Out::Npy(file),
+        };
+        Ok(SampleWriter {
+            path,
+            out,
+            width: meter.vars.len(),
+            written: state.rows,
+            expected: meter.rows(),
+        })
+    }
+
+    /// Flush what was written, durably, and say where the file stands.
+    pub fn checkpoint(&mut self) -> Result<WriterState, String> {
+        let fail = |e: std::io::Error| format!("cannot write {}: {e}", self.path.display());
+        let (Out::Csv(w) | Out::Npy(w)) = &mut self.out;
+        w.flush().map_err(fail)?;
+        let file = w.get_ref();
+        file.sync_data().map_err(fail)?;
+        let bytes = file.metadata().map_err(fail)?.len();
+        Ok(WriterState {
+            bytes,
+            rows: self.written,
         })
     }
 
@@ -82,10 +139,9 @@ impl SampleWriter {
             }
             Out::Npy(w) => {
                 for (&(t, gid), values) in rows {
-                    w.push(&t.as_ms()).map_err(fail)?;
-                    w.push(&f64::from(gid.0)).map_err(fail)?;
-                    for v in values {
-                        w.push(v).map_err(fail)?;
+                    let head = [t.as_ms(), f64::from(gid.0)];
+                    for v in head.iter().chain(values) {
+                        w.write_all(&v.to_le_bytes()).map_err(fail)?;
                     }
                 }
             }
@@ -98,8 +154,7 @@ impl SampleWriter {
     pub fn finish(self) -> Result<PathBuf, String> {
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", self.path.display());
         match self.out {
-            Out::Csv(mut w) => w.flush().map_err(fail)?,
-            Out::Npy(w) => w.finish().map_err(fail)?,
+            Out::Csv(mut w) | Out::Npy(mut w) => w.flush().map_err(fail)?,
         }
         if self.written != self.expected {
             return Err(format!(
@@ -112,6 +167,30 @@ impl SampleWriter {
         outputs::commit(&self.path).map_err(fail)?;
         Ok(self.path)
     }
+}
+
+/// Where every multimeter's output stood at a checkpoint.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct MetersState {
+    /// Per meter: its file.
+    pub writers: Vec<WriterState>,
+    /// The V_m traces plotted so far (time, V_m), per traced neuron.
+    pub traces: Vec<Vec<(f64, f64)>>,
+}
+
+/// The header of an `.npy` file (format 1.0) of `rows` × `cols`
+/// little-endian float64s in C order: magic, version, header length, and
+/// the header dictionary padded with spaces to a multiple of 64 bytes.
+fn npy_header(rows: u64, cols: u64) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let unpadded = 10 + dict.len() + 1;
+    let len = unpadded.div_ceil(64) * 64;
+    let mut h = b"\x93NUMPY\x01\x00".to_vec();
+    h.extend_from_slice(&((len - 10) as u16).to_le_bytes());
+    h.extend_from_slice(dict.as_bytes());
+    h.resize(len - 1, b' ');
+    h.push(b'\n');
+    h
 }
 
 /// Neurons whose V_m `traces.png` shows.
@@ -128,9 +207,18 @@ pub struct MeterOutputs {
 impl MeterOutputs {
     /// Open the files of `meters` in `dir`.
     pub fn open(dir: &Path, meters: &[Meter]) -> Result<Self, String> {
+        Self::open_with(meters, |m, _| SampleWriter::create(dir, m))
+    }
+
+    /// The outputs of `meters`, meter `k`'s file opened by `open(meter, k)`.
+    fn open_with(
+        meters: &[Meter],
+        open: impl Fn(&Meter, usize) -> Result<SampleWriter, String>,
+    ) -> Result<Self, String> {
         let writers = meters
             .iter()
-            .map(|m| SampleWriter::create(dir, m))
+            .enumerate()
+            .map(|(k, m)| open(m, k))
             .collect::<Result<_, _>>()?;
         let plotted = meters.iter().enumerate().find_map(|(k, m)| {
             let col = m.vars.iter().position(|v| v == "V_m")?;
@@ -147,6 +235,52 @@ impl MeterOutputs {
             Some((k, col, traces))
         });
         Ok(MeterOutputs { writers, plotted })
+    }
+
+    /// Reopen the files of `meters` in `dir` where `saved` says they stood
+    /// at a checkpoint, with the traces plotted so far.
+    pub fn reopen(dir: &Path, meters: &[Meter], saved: &MetersState) -> Result<Self, String> {
+        if saved.writers.len() != meters.len() {
+            return Err("the checkpoint's multimeters are not the model's".into());
+        }
+        let mut outputs = Self::open_with(meters, |m, k| {
+            SampleWriter::reopen(dir, m, &saved.writers[k])
+        })?;
+        if let Some((_, _, traces)) = &mut outputs.plotted {
+            for (tr, points) in traces.iter_mut().zip(&saved.traces) {
+                tr.points.clone_from(points);
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Flush every file durably and say where each stands.
+    pub fn checkpoint(&mut self) -> Result<MetersState, String> {
+        let writers = self
+            .writers
+            .iter_mut()
+            .map(SampleWriter::checkpoint)
+            .collect::<Result<_, _>>()?;
+        let traces = match &self.plotted {
+            Some((_, _, traces)) => traces.iter().map(|t| t.points.clone()).collect(),
+            None => Vec::new(),
+        };
+        Ok(MetersState { writers, traces })
+    }
+
+    /// The names of the files they write (under their temporary names
+    /// while the run goes).
+    pub fn file_names(meters: &[Meter]) -> Vec<String> {
+        meters
+            .iter()
+            .map(|m| {
+                let ext = match m.format {
+                    SampleFormat::Csv => "csv",
+                    SampleFormat::Npy => "npy",
+                };
+                format!("{}.{ext}", m.name)
+            })
+            .collect()
     }
 
     /// No meter at all.

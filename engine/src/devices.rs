@@ -369,17 +369,48 @@ impl<D: Dynamics> Dynamics for Devices<D> {
         self.inner.set_current(i, t, pa)
     }
 
+    // A driven neuron's words end with its model's own prediction (the
+    // engine's clock holds the earlier of it and the next current change).
     fn save_neuron(&self, i: u32, out: &mut Vec<u64>) -> Result<(), String> {
-        if self.active {
-            return Err("multimeters and current sources cannot be checkpointed yet".into());
+        self.inner.save_neuron(i, out)?;
+        if let Some(s) = self.driven(i) {
+            out.push(self.driven[s as usize].model_at.0);
         }
-        self.inner.save_neuron(i, out)
+        Ok(())
     }
 
     fn load_neuron(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
-        if self.active {
-            return Err("multimeters and current sources cannot be checkpointed yet".into());
+        match self.driven(i) {
+            None => self.inner.load_neuron(i, words),
+            Some(s) => {
+                let (&model_at, words) = words
+                    .split_last()
+                    .ok_or("its saved state does not fit its model")?;
+                self.driven[s as usize].model_at = Time(model_at);
+                self.inner.load_neuron(i, words)
+            }
         }
-        self.inner.load_neuron(i, words)
+    }
+
+    fn loaded_at(&mut self, at: Time) {
+        self.sampler.skip_to(at);
+        for i in 0..self.slot.len() as u32 {
+            let Some(s) = self.driven(i) else { continue };
+            let (a, b) = self.driven[s as usize].schedules;
+            let schedules = self.driving[a as usize..b as usize].iter();
+            let schedules = schedules.map(|&k| &self.schedules[k as usize]);
+            // Changes before `at` were applied; the one at `at` is due.
+            let before = Time(at.0 - 1);
+            let (mut pa, mut changed, mut next) = (0.0, false, Time::NEVER);
+            for sched in schedules {
+                pa += sched.at(before);
+                changed |= sched.next_from(Time::ZERO) < at;
+                next = next.min(sched.next_from(at));
+            }
+            self.driven[s as usize].next_change = next;
+            if changed {
+                self.inner.load_current(i, pa);
+            }
+        }
     }
 }

@@ -188,6 +188,15 @@ pub trait Dynamics {
         Err("this neuron model cannot be checkpointed".into())
     }
 
+    /// After every neuron was loaded from a checkpoint taken at window edge
+    /// `at`: bring what is not per-neuron state (devices' clocks) to `at`.
+    fn loaded_at(&mut self, _at: Time) {}
+
+    /// Loading a checkpoint: neuron `i` has had the injected current `pa`
+    /// since before the checkpoint (its state, already loaded, must not
+    /// change — only the parameters it evolves with).
+    fn load_current(&mut self, _i: u32, _pa: f64) {}
+
     /// For a plain store: exactly `on_input(i, t, 0.0, input)` for an
     /// `input` whose total is `total` (same state change), reporting only
     /// what happened.

@@ -12,10 +12,6 @@ fn volley() -> Command {
     Command::new(env!("CARGO_BIN_EXE_volley"))
 }
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
-}
-
 /// Brunel's network at a fifth of its size (same balance: J·CE kept);
 /// ~1 s of wall time.
 const BRUNEL: &str = "t_sim_ms = 3000.0\nseed = 11\n\
@@ -146,6 +142,24 @@ fn stdp_network_killed_resumes_with_the_same_spikes_and_weights() {
     let model = write(dir.path(), "stdp.toml", &plastic_brunel());
     let files = ["spikes.csv", "weights.csv", "weight_trace.csv"];
     killed_and_resumed_with(&model, "100", (2, 1), 600, &files);
+}
+
+/// [`BRUNEL`] with a step current into 100 E neurons (changes before and
+/// after any checkpoint) and two multimeters, CSV and NPY.
+fn brunel_with_devices() -> String {
+    BRUNEL.to_string()
+        + "[[inputs]]\nname = \"steps\"\nkind = \"step_current\"\ntimes_ms = [100.0, 700.0, 1300.0, 2100.0]\n\
+           amplitudes_pA = [0.3, -0.3, 0.6, 0.0]\ntargets = [\"E[0:100]\"]\n\
+           [[recorders]]\nkind = \"multimeter\"\nrecord = [\"V_m\"]\nneurons = [\"E[0:20]\"]\ninterval_ms = 0.5\n\
+           [[recorders]]\nkind = \"multimeter\"\nname = \"vm_i\"\nrecord = [\"V_m\"]\nneurons = [\"I[0:10]\"]\nformat = \"npy\"\n"
+}
+
+#[test]
+fn multimeters_and_current_sources_resume_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write(dir.path(), "devices.toml", &brunel_with_devices());
+    let files = ["spikes.csv", "multimeter.csv", "vm_i.npy"];
+    killed_and_resumed_with(&model, "200", (1, 2), 600, &files);
 }
 
 /// The shared DAVIS240C recording (2.07 s, 162 771 events), pooled 4×4
@@ -333,21 +347,19 @@ fn resuming_to_a_time_before_the_checkpoint_is_refused() {
 }
 
 #[test]
-fn a_model_whose_state_cannot_be_saved_is_refused_before_it_runs() {
+fn a_bad_checkpoint_interval_is_refused_before_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let model = examples().join("timed_kick.toml");
-    let o = run(
-        &model,
-        &dir.path().join("out"),
-        1,
-        &["--checkpoint-every", "10"],
-    )
-    .output()
-    .unwrap();
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("cannot be checkpointed"),
-        "{}",
-        stderr(&o)
-    );
+    let model = write(dir.path(), "brunel.toml", BRUNEL);
+    for every in ["0", "-5", "NaN"] {
+        let every = &format!("--checkpoint-every={every}");
+        let o = run(&model, &dir.path().join("out"), 1, &[every])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("positive number of ms"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }

@@ -132,6 +132,19 @@ impl Sampler {
         s
     }
 
+    /// Resume at `at` (every sample before it was taken by a run that
+    /// stopped there): each tap's next sample is its first at or after `at`.
+    pub(super) fn skip_to(&mut self, at: Time) {
+        for layer in &mut self.layers {
+            let grid = layer.grid;
+            let k = at.0.div_ceil(grid.interval.0);
+            let next = grid.first().max(grid.at(k.saturating_mul(grid.interval.0)));
+            for slot in layer.slots.iter_mut().filter(|s| s.next != Time::NEVER) {
+                slot.next = next;
+            }
+        }
+    }
+
     /// Meter `m`'s samples so far.
     pub(super) fn take(&mut self, m: usize) -> Samples {
         std::mem::take(&mut self.layers[m].samples)

@@ -136,6 +136,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             };
             self.clocks.set(i, f);
         }
+        self.dynamics.loaded_at(at);
         self.clocks.update_index();
         self.load_synapses(&state.synapses)?;
         let gids = self.routing.gids.clone();

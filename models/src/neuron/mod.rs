@@ -321,6 +321,47 @@ impl NeuronStore {
     }
 }
 
+impl NeuronStore {
+    /// Neuron `i`'s parameter set becomes its model-file set with `pa` pA
+    /// added to `I_e` (its state untouched): the sets before and after
+    /// (`None` for a parrot).
+    fn use_current(&mut self, i: u32, pa: f64) -> Option<(u16, u16)> {
+        let pos = self.dense[i as usize] as usize;
+        match self.kinds[i as usize] {
+            Kind::Parrot => None,
+            Kind::Delta => {
+                if self.lif_delta_base.is_empty() {
+                    self.lif_delta_base = self.lif_delta_sets.clone();
+                }
+                let mut p = self.lif_delta_params[self.lif_delta_base[pos] as usize].clone();
+                p.I_e += pa;
+                let to = self.lif_delta_set(&p);
+                Some((std::mem::replace(&mut self.lif_delta_sets[pos], to), to))
+            }
+            Kind::Exp => {
+                if self.lif_exp_base.is_empty() {
+                    self.lif_exp_base = self.lif_exp.values().map(|n| n.params).collect();
+                }
+                let mut p = self.lif_exp_params[self.lif_exp_base[pos] as usize].clone();
+                p.I_e += pa;
+                let to = self.lif_exp_set(&p);
+                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
+                Some((std::mem::replace(&mut n.params, to), to))
+            }
+            Kind::Alpha => {
+                if self.lif_alpha_base.is_empty() {
+                    self.lif_alpha_base = self.lif_alpha.values().map(|n| n.params).collect();
+                }
+                let mut p = self.lif_alpha_params[self.lif_alpha_base[pos] as usize].clone();
+                p.I_e += pa;
+                let to = self.lif_alpha_set(&p);
+                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
+                Some((std::mem::replace(&mut n.params, to), to))
+            }
+        }
+    }
+}
+
 impl Dynamics for NeuronStore {
     fn len(&self) -> u32 {
         self.dense.len() as u32
@@ -467,57 +508,29 @@ impl Dynamics for NeuronStore {
 
     fn set_current(&mut self, i: u32, t: Time, pa: f64) -> Response {
         let pos = self.dense[i as usize] as usize;
+        let Some((from, to)) = self.use_current(i, pa) else {
+            return Response::QUIET;
+        };
+        let (from, to) = (from as usize, to as usize);
         match self.kinds[i as usize] {
             Kind::Parrot => Response::QUIET,
             Kind::Delta => {
-                if self.lif_delta_base.is_empty() {
-                    self.lif_delta_base = self.lif_delta_sets.clone();
-                }
-                let base = self.lif_delta_base[pos] as usize;
-                let mut p = self.lif_delta_params[base].clone();
-                p.I_e += pa;
-                let to = self.lif_delta_set(&p);
-                let from = std::mem::replace(&mut self.lif_delta_sets[pos], to);
-                let n = &mut self.lif_delta.values_as_mut_slice()[pos];
-                n.switch_current(
-                    &self.lif_delta_consts[from as usize],
-                    &self.lif_delta_consts[to as usize],
-                    t,
-                )
+                let c = &self.lif_delta_consts;
+                self.lif_delta.values_as_mut_slice()[pos].switch_current(&c[from], &c[to], t)
             }
             Kind::Exp => {
-                if self.lif_exp_base.is_empty() {
-                    self.lif_exp_base = self.lif_exp.values().map(|n| n.params).collect();
-                }
-                let base = self.lif_exp_base[pos] as usize;
-                let mut p = self.lif_exp_params[base].clone();
-                p.I_e += pa;
-                let to = self.lif_exp_set(&p);
-                let n = &mut self.lif_exp.values_as_mut_slice()[pos];
-                let from = std::mem::replace(&mut n.params, to);
-                n.switch_current(
-                    &self.lif_exp_consts[from as usize],
-                    &self.lif_exp_consts[to as usize],
-                    t,
-                )
+                let c = &self.lif_exp_consts;
+                self.lif_exp.values_as_mut_slice()[pos].switch_current(&c[from], &c[to], t)
             }
             Kind::Alpha => {
-                if self.lif_alpha_base.is_empty() {
-                    self.lif_alpha_base = self.lif_alpha.values().map(|n| n.params).collect();
-                }
-                let base = self.lif_alpha_base[pos] as usize;
-                let mut p = self.lif_alpha_params[base].clone();
-                p.I_e += pa;
-                let to = self.lif_alpha_set(&p);
-                let n = &mut self.lif_alpha.values_as_mut_slice()[pos];
-                let from = std::mem::replace(&mut n.params, to);
-                n.switch_current(
-                    &self.lif_alpha_consts[from as usize],
-                    &self.lif_alpha_consts[to as usize],
-                    t,
-                )
+                let c = &self.lif_alpha_consts;
+                self.lif_alpha.values_as_mut_slice()[pos].switch_current(&c[from], &c[to], t)
             }
         }
+    }
+
+    fn load_current(&mut self, i: u32, pa: f64) {
+        self.use_current(i, pa);
     }
 
     #[inline]

@@ -95,8 +95,8 @@ impl Checkpoint {
     }
 
     /// Write it to `dir/checkpoint.bin`, replacing the last one only once
-    /// the new one is complete.
-    pub fn write(&self, dir: &Path) -> Result<(), String> {
+    /// the new one is complete; its size in bytes.
+    pub fn write(&self, dir: &Path) -> Result<u64, String> {
         let payload = bincode::serialize(self).map_err(|e| e.to_string())?;
         let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
         bytes.extend_from_slice(MAGIC);
@@ -110,7 +110,8 @@ impl Checkpoint {
         std::fs::write(&tmp, &bytes)
             .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
             .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(bytes.len() as u64)
     }
 
     /// Read `dir/checkpoint.bin` (or `dir` itself if it is the file),
@@ -159,6 +160,20 @@ pub fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// What writing a run's checkpoints cost (in `summary.json`).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct CheckpointReport {
+    /// Checkpoints written.
+    pub written: u64,
+    /// Wall time of the slowest one (s): saving the state, encoding,
+    /// checksumming, writing and syncing the file.
+    pub max_seconds: f64,
+    /// Wall time of all of them (s).
+    pub total_seconds: f64,
+    /// Size of the last one (bytes).
+    pub bytes: u64,
+}
+
 /// Writes a run's checkpoints: at every multiple of the plan's interval
 /// (rounded up to window edges every split shares), and once more at the
 /// next such edge after a SIGTERM or SIGINT, which then stops the run (a second SIGINT
@@ -172,6 +187,7 @@ pub struct Checkpointer {
     signalled: Arc<AtomicBool>,
     /// Everything but the recorded spikes and the engine's state.
     header: Checkpoint,
+    report: CheckpointReport,
 }
 
 impl Checkpointer {
@@ -231,6 +247,7 @@ impl Checkpointer {
             next: Time((now.0 / every.0 + 1).saturating_mul(every.0)),
             signalled,
             header,
+            report: CheckpointReport::default(),
         })
     }
 
@@ -262,6 +279,7 @@ impl Checkpointer {
             // (Nothing to continue at the end of the run.)
             return Ok(false);
         }
+        let t0 = std::time::Instant::now();
         recorded.extend(sim.take_spikes());
         let newer = take_weight_trace(sim);
         *traced = merge_traces(std::mem::take(traced), newer);
@@ -273,11 +291,22 @@ impl Checkpointer {
             threads: sim.partitions(),
             ..self.header.clone()
         };
-        cp.write(&self.dir)?;
+        let bytes = cp.write(&self.dir)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let r = &mut self.report;
+        r.written += 1;
+        r.max_seconds = r.max_seconds.max(seconds);
+        r.total_seconds += seconds;
+        r.bytes = bytes;
         while self.next <= now {
             self.next = self.next.saturating_add(self.every);
         }
         Ok(stop)
+    }
+
+    /// What the checkpoints cost so far.
+    pub fn report(&self) -> CheckpointReport {
+        self.report
     }
 
     /// The checkpoint folder.

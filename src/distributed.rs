@@ -335,6 +335,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_sim_s,
         built_bytes: sums[7] / size as u64,
         realtime: None,
+        checkpoints: None,
     };
     let mpi = crate::run::MpiSummary {
         ranks: size,

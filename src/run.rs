@@ -135,6 +135,9 @@ pub struct Summary {
     /// Runs paced to the wall clock (`--realtime`) only: how well they kept up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<RealtimeReport>,
+    /// Runs writing checkpoints only: what they cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<checkpoint::CheckpointReport>,
 }
 
 /// How a run paced to the wall clock (`--realtime`) kept up with it.
@@ -550,6 +553,7 @@ fn simulate(
         wall_sim_s,
         built_bytes,
         realtime: paced,
+        checkpoints: checkpoints.as_ref().map(checkpoint::Checkpointer::report),
     };
     let done = Finished {
         spikes: &spikes,
@@ -588,6 +592,8 @@ pub struct Timing {
     pub built_bytes: u64,
     /// Runs paced to the wall clock: how well they kept up.
     pub realtime: Option<RealtimeReport>,
+    /// Runs writing checkpoints: what they cost.
+    pub checkpoints: Option<checkpoint::CheckpointReport>,
 }
 
 /// What a finished run hands to [`write_outputs`].
@@ -630,6 +636,7 @@ pub fn write_outputs(
         wall_sim_s,
         built_bytes,
         realtime,
+        checkpoints,
     } = timing;
     let t_sim = net.t_sim;
     let window = net.simulation.window_len();
@@ -727,6 +734,7 @@ pub fn write_outputs(
             .collect(),
         mpi,
         realtime,
+        checkpoints,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

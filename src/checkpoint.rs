@@ -174,6 +174,17 @@ pub struct CheckpointReport {
     pub bytes: u64,
 }
 
+/// Whether a checkpoint is due after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// No.
+    No,
+    /// Yes, and the run goes on.
+    Yes,
+    /// Yes, after a signal: then the run stops.
+    ThenStop,
+}
+
 /// Writes a run's checkpoints: at every multiple of the plan's interval
 /// (rounded up to window edges every split shares), and once more at the
 /// next such edge after a SIGTERM or SIGINT, which then stops the run (a second SIGINT
@@ -257,50 +268,81 @@ impl Checkpointer {
         until.min(self.next)
     }
 
-    /// After a step: write a checkpoint if one is due or a signal came
-    /// (`recorded` gets the spikes recorded so far, `traced` the weight
-    /// changes; `meters` have written every sample before now). `Ok(true)`: a signal
-    /// came, the run must stop.
+    /// Whether a signal came to this process.
+    pub fn signalled(&self) -> bool {
+        self.signalled.load(Ordering::Relaxed)
+    }
+
+    /// After a step ending at `now`, of a run ending at `t_sim`: whether a
+    /// checkpoint is due, given whether a signal came (to any process of
+    /// the run). After a signal the run continues to the next edge every
+    /// split shares, then checkpoints and stops.
+    pub fn due(&mut self, now: Time, t_sim: Time, signal: bool) -> Due {
+        if signal && now.0 % self.grid.0 != 0 {
+            let edge = Time(now.0.div_ceil(self.grid.0).saturating_mul(self.grid.0));
+            self.next = self.next.min(edge);
+            return Due::No;
+        }
+        if signal {
+            return Due::ThenStop;
+        }
+        // (Nothing to continue at the end of the run.)
+        if now < self.next || now >= t_sim {
+            return Due::No;
+        }
+        while self.next <= now {
+            self.next = self.next.saturating_add(self.every);
+        }
+        Due::Yes
+    }
+
+    /// Write the checkpoint of `engine` with the outputs so far; `started`:
+    /// when gathering it began (its cost is reported).
+    pub fn write(
+        &mut self,
+        engine: EngineState,
+        (recorded, traced, meters): (&[Spike], &[TraceRow], MetersState),
+        threads: usize,
+        started: std::time::Instant,
+    ) -> Result<(), String> {
+        let cp = Checkpoint {
+            recorded: recorded.to_vec(),
+            traced: traced.to_vec(),
+            meters,
+            engine,
+            threads,
+            ..self.header.clone()
+        };
+        let bytes = cp.write(&self.dir)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let r = &mut self.report;
+        r.written += 1;
+        r.max_seconds = r.max_seconds.max(seconds);
+        r.total_seconds += seconds;
+        r.bytes = bytes;
+        Ok(())
+    }
+
+    /// After a step of a run in this process alone: write a checkpoint if
+    /// one is due (`recorded` gets the spikes recorded so far, `traced` the
+    /// weight changes; `meters` have written every sample before now).
+    /// `Ok(true)`: a signal came, the run must stop.
     pub fn after_step(
         &mut self,
         net: &mut Network,
         (recorded, traced, meters): (&mut Vec<Spike>, &mut Vec<TraceRow>, &mut MeterOutputs),
     ) -> Result<bool, String> {
         let sim = &mut net.simulation;
-        let now = sim.now();
-        let stop = self.signalled.load(Ordering::Relaxed);
-        if stop && now.0 % self.grid.0 != 0 {
-            // Stop at the next shared edge instead.
-            let edge = Time(now.0.div_ceil(self.grid.0).saturating_mul(self.grid.0));
-            self.next = self.next.min(edge);
-            return Ok(false);
-        }
-        if (now < self.next || now >= net.t_sim) && !stop {
-            // (Nothing to continue at the end of the run.)
-            return Ok(false);
-        }
+        let stop = match self.due(sim.now(), net.t_sim, self.signalled()) {
+            Due::No => return Ok(false),
+            Due::Yes => false,
+            Due::ThenStop => true,
+        };
         let t0 = std::time::Instant::now();
         recorded.extend(sim.take_spikes());
-        let newer = take_weight_trace(sim);
-        *traced = merge_traces(std::mem::take(traced), newer);
-        let cp = Checkpoint {
-            recorded: recorded.clone(),
-            traced: traced.clone(),
-            meters: meters.checkpoint()?,
-            engine: sim.save_state()?,
-            threads: sim.partitions(),
-            ..self.header.clone()
-        };
-        let bytes = cp.write(&self.dir)?;
-        let seconds = t0.elapsed().as_secs_f64();
-        let r = &mut self.report;
-        r.written += 1;
-        r.max_seconds = r.max_seconds.max(seconds);
-        r.total_seconds += seconds;
-        r.bytes = bytes;
-        while self.next <= now {
-            self.next = self.next.saturating_add(self.every);
-        }
+        *traced = merge_traces(std::mem::take(traced), take_weight_trace(sim));
+        let outputs = (&recorded[..], &traced[..], meters.checkpoint()?);
+        self.write(sim.save_state()?, outputs, sim.partitions(), t0)?;
         Ok(stop)
     }
 

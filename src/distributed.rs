@@ -8,6 +8,7 @@
 //! spikes and counts and writes the same `spikes.csv` and `summary.json` as
 //! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
 
+use crate::checkpoint::{self, Checkpointer, Due};
 use crate::run::{
     peak_rss_bytes, proc_status_bytes, sample_span, write_outputs, Finished, RunError, RunOptions,
     Summary, Timing, WeightSource,
@@ -20,7 +21,7 @@ use mpi::traits::*;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
-use volley_engine::{Counters, Gid, Outboxes, Samples, Spike, Time};
+use volley_engine::{Counters, EngineState, Gid, Outboxes, Samples, Spike, Time};
 use volley_models::network::meters::{collect_samples, Meter};
 use volley_models::synapse::{take_weight_trace, visit_plastic, TraceRow, WeightRow};
 use volley_models::{Collective, RunConfig, Share};
@@ -246,15 +247,30 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
             meters = MeterOutputs::open(&opts.out_dir, &net.meters).map_err(fail)?;
         }
     }
+    let mut checkpoints = match &opts.checkpoint {
+        Some(plan) => match Checkpointer::new(model, opts, plan, &mut net) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("error (rank {rank}): checkpoint: {e}");
+                world.abort(1);
+            }
+        },
+        None => None,
+    };
+    // Spikes and weight changes recorded before the last checkpoint.
+    let (mut recorded, mut traced) = (Vec::new(), Vec::new());
     let window = net.simulation.window_len().0;
-    let step = Time(
-        sample_span(&net.meters)
-            .div_ceil(window)
-            .max(1)
-            .saturating_mul(window),
-    );
+    let mut span = sample_span(&net.meters);
+    if checkpoints.is_some() {
+        // A signal is answered at a step's end: keep steps short then.
+        span = span.min(100 * volley_engine::TICKS_PER_MS);
+    }
+    let step = Time(span.div_ceil(window).max(1).saturating_mul(window));
     while net.simulation.now() < net.t_sim {
-        let until = Time(net.simulation.now().0.saturating_add(step.0)).min(net.t_sim);
+        let mut until = Time(net.simulation.now().0.saturating_add(step.0)).min(net.t_sim);
+        if let Some(c) = &checkpoints {
+            until = c.bound(until);
+        }
         net.simulation.run_exchanging(until, &mut exchange);
         // Every rank stops together (one alone would leave the others
         // waiting in the next exchange).
@@ -265,32 +281,66 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
             });
             return Err(RunError::SpikeStorm(m));
         }
-        if net.meters.is_empty() {
-            continue;
+        if !net.meters.is_empty() {
+            let local = collect_samples(&mut net.simulation, until);
+            let all = gather_samples(&world, &local, &net.meters);
+            if rank == 0 {
+                meters.write(&all).map_err(|m| RunError::Output {
+                    path: opts.out_dir.clone(),
+                    message: m,
+                })?;
+            }
         }
-        let local = collect_samples(&mut net.simulation, until);
-        let all = gather_samples(&world, &local, &net.meters);
-        if rank == 0 {
-            meters.write(&all).map_err(|m| RunError::Output {
-                path: opts.out_dir.clone(),
-                message: m,
-            })?;
+        let Some(c) = &mut checkpoints else { continue };
+        // Every rank takes the same decision (a signal may reach one only).
+        let signal = sum_u64s(&world, &[u64::from(c.signalled())])[0] > 0;
+        let stop = match c.due(net.simulation.now(), net.t_sim, signal) {
+            Due::No => continue,
+            Due::Yes => false,
+            Due::ThenStop => true,
+        };
+        let t0 = Instant::now();
+        recorded.extend(gather_spikes(&world, &mut net));
+        traced = checkpoint::merge_traces(traced, gather_trace(&world, &mut net));
+        let state = gather_state(&world, &net);
+        let written = match (rank, state) {
+            (0, Ok(state)) => meters
+                .checkpoint()
+                .and_then(|m| c.write(state, (&recorded, &traced, m), parts, t0)),
+            (_, state) => state.map(|_| ()),
+        };
+        // Rank 0's failure to write stops every rank.
+        let failed = sum_u64s(&world, &[u64::from(written.is_err())])[0] > 0;
+        if failed {
+            return Err(RunError::Checkpoint(
+                written
+                    .err()
+                    .unwrap_or_else(|| "rank 0 could not write the checkpoint".into()),
+            ));
+        }
+        if stop {
+            if rank != 0 {
+                return Ok(None);
+            }
+            return Err(RunError::Interrupted {
+                at_ms: net.simulation.now().as_ms(),
+                dir: c.dir().display().to_string(),
+            });
         }
     }
     let wall_sim_s = max_f64(&world, t_run.elapsed().as_secs_f64());
 
     // Gather: spikes, counts and sizes from every rank.
-    let mut words = Vec::new();
-    for s in net.simulation.take_spikes() {
-        encode(&mut words, 0, &s);
-    }
-    let mut spikes: Vec<Spike> = all_gather(&world, &words)
-        .chunks_exact(WORDS)
-        .map(|w| decode(w).1)
-        .collect();
-    spikes.sort_unstable();
+    let mut spikes = recorded;
+    spikes.extend(gather_spikes(&world, &mut net));
     let weights = if net.record_weights {
-        gather_weights(&world, &mut net)
+        match gather_weights(&world, &mut net) {
+            WeightSource::Gathered { weights, trace } => WeightSource::Gathered {
+                weights,
+                trace: checkpoint::merge_traces(traced, trace),
+            },
+            local => local,
+        }
     } else {
         WeightSource::Local {
             earlier: Vec::new(),
@@ -335,7 +385,7 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         wall_sim_s,
         built_bytes: sums[7] / size as u64,
         realtime: None,
-        checkpoints: None,
+        checkpoints: checkpoints.as_ref().map(Checkpointer::report),
     };
     let mpi = crate::run::MpiSummary {
         ranks: size,
@@ -385,6 +435,13 @@ fn gather_weights(world: &SimpleCommunicator, net: &mut volley_models::Network) 
         })
         .collect();
     weights.sort_by_key(|r| (r.0, r.1));
+    let trace = gather_trace(world, net);
+    WeightSource::Gathered { weights, trace }
+}
+
+/// Every rank's weight changes recorded since the last call, by time,
+/// source and target (every rank gets them).
+fn gather_trace(world: &SimpleCommunicator, net: &mut volley_models::Network) -> Vec<TraceRow> {
     let mut words = Vec::new();
     for (time, s, t, w) in take_weight_trace(&mut net.simulation) {
         let (tb, wb) = (time.to_bits(), w.to_bits());
@@ -406,7 +463,52 @@ fn gather_weights(world: &SimpleCommunicator, net: &mut volley_models::Network) 
         })
         .collect();
     trace.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    WeightSource::Gathered { weights, trace }
+    trace
+}
+
+/// Every rank's spikes recorded since the last call, sorted (every rank
+/// gets them).
+fn gather_spikes(world: &SimpleCommunicator, net: &mut volley_models::Network) -> Vec<Spike> {
+    let mut words = Vec::new();
+    for s in net.simulation.take_spikes() {
+        encode(&mut words, 0, &s);
+    }
+    let mut spikes: Vec<Spike> = all_gather(world, &words)
+        .chunks_exact(WORDS)
+        .map(|w| decode(w).1)
+        .collect();
+    spikes.sort_unstable();
+    spikes
+}
+
+/// Every rank's share of the engine's state, merged (every rank gets it).
+fn gather_state(
+    world: &SimpleCommunicator,
+    net: &volley_models::Network,
+) -> Result<EngineState, String> {
+    let bytes = bincode::serialize(&net.simulation.save_state()?).map_err(|e| e.to_string())?;
+    // Each rank's part: its length in bytes (two words), then the bytes.
+    let mut words = vec![bytes.len() as u32, (bytes.len() as u64 >> 32) as u32];
+    words.extend(bytes.chunks(4).map(|c| {
+        let mut w = [0u8; 4];
+        w[..c.len()].copy_from_slice(c);
+        u32::from_le_bytes(w)
+    }));
+    let all = all_gather(world, &words);
+    let mut parts = Vec::new();
+    let mut rest = &all[..];
+    while let [lo, hi, tail @ ..] = rest {
+        let len = (u64::from(*lo) | (u64::from(*hi) << 32)) as usize;
+        let n = len.div_ceil(4);
+        let bytes: Vec<u8> = tail[..n]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .take(len)
+            .collect();
+        parts.push(bincode::deserialize(&bytes).map_err(|e| e.to_string())?);
+        rest = &tail[n..];
+    }
+    Ok(EngineState::merge(parts))
 }
 
 /// `x` reduced with `op` over all ranks (on every rank).

@@ -220,6 +220,14 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
     if !threads_ok(a.threads) {
         return ExitCode::from(2);
     }
+    // Several copies of one process would write the same outputs.
+    let ranks = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse::<u32>().ok());
+    if ranks.is_some_and(|r| r > 1) {
+        eprintln!("error: `volley resume` runs in one process (any --threads); not under mpirun");
+        return ExitCode::from(2);
+    }
     let scheme = match scheme_of(a.partition_file, &a.partitioning) {
         Ok(s) => s,
         Err(code) => return code,

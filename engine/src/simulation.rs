@@ -144,16 +144,12 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
     /// window edge ([`save_state`](Self::save_state)). Before the run (or
     /// right after [`load_state`](Self::load_state)); again, it does nothing.
     pub fn keep_spikes_in_flight(&mut self) {
-        let span = self.max_delay();
+        // The longest delay of the whole network, not of the partitions
+        // held here: another process may hold a longer one.
+        let span = self.timing.horizon;
         for p in &mut self.partitions {
             p.keep_in_flight(span);
         }
-    }
-
-    /// The longest delay of the partitions held here.
-    pub fn max_delay(&self) -> Time {
-        let delays = self.partitions.iter().map(Partition::max_delay);
-        delays.max().unwrap_or(Time::ZERO)
     }
 
     /// The state of the partitions held here at [`now`](Self::now), which

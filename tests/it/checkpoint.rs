@@ -14,7 +14,7 @@ fn volley() -> Command {
 
 /// Brunel's network at a fifth of its size (same balance: J·CE kept);
 /// ~1 s of wall time.
-const BRUNEL: &str = "t_sim_ms = 3000.0\nseed = 11\n\
+pub(super) const BRUNEL: &str = "t_sim_ms = 3000.0\nseed = 11\n\
 [[populations]]\nname = \"E\"\nmodel = \"lif_delta\"\nsize = 2000\nparams = { C_m = 1.0, tau_m = 20.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_m = 0.0, V_th = 20.0 }\n\
 [[populations]]\nname = \"I\"\nmodel = \"lif_delta\"\nsize = 500\nparams = { C_m = 1.0, tau_m = 20.0, t_ref = 2.0, E_L = 0.0, V_reset = 0.0, V_m = 0.0, V_th = 20.0 }\n\
 [[projections]]\nsource = \"E\"\ntarget = [\"E\", \"I\"]\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 1.5\n\
@@ -125,7 +125,7 @@ fn brunel_killed_on_two_threads_resumes_on_one() {
 
 /// [`BRUNEL`] with power-law STDP on E→E, tsodyks2 on E→I and a few
 /// synapses' weights traced.
-fn plastic_brunel() -> String {
+pub(super) fn plastic_brunel() -> String {
     let ee = "[[projections]]\nsource = \"E\"\ntarget = \"E\"\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 1.5\n\
               synapse = { model = \"stdp_pl\", tau_plus = 15.0, lambda = 0.05, alpha = 2.0, mu = 0.4 }\n\
               [[projections]]\nsource = \"E\"\ntarget = \"I\"\nrule = \"fixed_indegree\"\nindegree = 200\nweight = 0.5\ndelay_ms = 2.0\n\
@@ -146,7 +146,7 @@ fn stdp_network_killed_resumes_with_the_same_spikes_and_weights() {
 
 /// [`BRUNEL`] with a step current into 100 E neurons (changes before and
 /// after any checkpoint) and two multimeters, CSV and NPY.
-fn brunel_with_devices() -> String {
+pub(super) fn brunel_with_devices() -> String {
     BRUNEL.to_string()
         + "[[inputs]]\nname = \"steps\"\nkind = \"step_current\"\ntimes_ms = [100.0, 700.0, 1300.0, 2100.0]\n\
            amplitudes_pA = [0.3, -0.3, 0.6, 0.0]\ntargets = [\"E[0:100]\"]\n\

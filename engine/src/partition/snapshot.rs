@@ -42,13 +42,6 @@ impl InFlight {
 }
 
 impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
-    /// The longest delay of the synapses held here.
-    pub(crate) fn max_delay(&self) -> Time {
-        let fixed = self.connectome.classes().iter().map(|c| c.delay);
-        let plastic = self.plastic.wiring.delays();
-        fixed.chain(plastic).max().unwrap_or(Time::ZERO)
-    }
-
     /// Keep the spikes emitted within `span` (the longest delay of the
     /// whole network), so that [`save_into`](Self::save_into) can list
     /// those in flight.

@@ -13,6 +13,7 @@
 use crate::outputs;
 use crate::run::RunOptions;
 use crate::samples::{MeterOutputs, MetersState};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -97,21 +98,8 @@ impl Checkpoint {
     /// Write it to `dir/checkpoint.bin`, replacing the last one only once
     /// the new one is complete; its size in bytes.
     pub fn write(&self, dir: &Path) -> Result<u64, String> {
-        let payload = bincode::serialize(self).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&Sha256::digest(&payload));
-        bytes.extend_from_slice(&payload);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let path = dir.join(FILE);
-        let tmp = outputs::partial(&path);
-        std::fs::write(&tmp, &bytes)
-            .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(bytes.len() as u64)
+        write_snapshot(&dir.join(FILE), self)
     }
 
     /// Read `dir/checkpoint.bin` (or `dir` itself if it is the file),
@@ -122,28 +110,54 @@ impl Checkpoint {
         } else {
             dir.to_path_buf()
         };
-        let at = |m: &str| format!("{}: {m}", path.display());
-        let bytes = std::fs::read(&path).map_err(|e| at(&e.to_string()))?;
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-            return Err(at("not a Volley checkpoint"));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
-            let m = format!(
-                "checkpoint format {version}, but this Volley reads format {FORMAT_VERSION} \
-                 (resume it with the Volley version that wrote it)"
-            );
-            return Err(at(&m));
-        }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let payload = &bytes[HEADER_LEN..];
-        if payload.len() as u64 != len || Sha256::digest(payload)[..] != bytes[20..52] {
-            return Err(at(
-                "damaged: its checksum does not match (cut short or altered)",
-            ));
-        }
-        bincode::deserialize(payload).map_err(|e| at(&format!("damaged: {e}")))
+        read_snapshot(&path)
     }
+}
+
+/// Write `value` to `path` in the checkpoint container (magic, format
+/// version, payload length, SHA-256, bincode payload), under a temporary
+/// name first, synced, then renamed: an earlier file stays whole until the
+/// new one is. Its size in bytes.
+pub fn write_snapshot<T: Serialize>(path: &Path, value: &T) -> Result<u64, String> {
+    let payload = bincode::serialize(value).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&Sha256::digest(&payload));
+    bytes.extend_from_slice(&payload);
+    let tmp = outputs::partial(path);
+    std::fs::write(&tmp, &bytes)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(bytes.len() as u64)
+}
+
+/// Read what [`write_snapshot`] wrote to `path`, checking the container's
+/// magic, format version, length and checksum.
+pub fn read_snapshot<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let at = |m: &str| format!("{}: {m}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| at(&e.to_string()))?;
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err(at("not a Volley checkpoint"));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        let m = format!(
+            "checkpoint format {version}, but this Volley reads format {FORMAT_VERSION} \
+             (resume it with the Volley version that wrote it)"
+        );
+        return Err(at(&m));
+    }
+    let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != len || Sha256::digest(payload)[..] != bytes[20..52] {
+        return Err(at(
+            "damaged: its checksum does not match (cut short or altered)",
+        ));
+    }
+    bincode::deserialize(payload).map_err(|e| at(&format!("damaged: {e}")))
 }
 
 /// SHA-256 of a file, in hex.

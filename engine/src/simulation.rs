@@ -153,12 +153,18 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
     }
 
     /// The state of the partitions held here at [`now`](Self::now), which
-    /// must be a window edge (see [`EngineState`]; a distributed run merges
+    /// must be a multiple of [`Timing::shared_edges`] (see [`EngineState`]; a distributed run merges
     /// its processes' parts with [`EngineState::merge`]).
     pub fn save_state(&self) -> Result<EngineState, String> {
         let at = self.now;
-        if at.0 % self.timing.window.0 != 0 {
-            return Err(format!("{} ms is not a window edge", at.as_ms()));
+        let grid = self.timing.shared_edges;
+        if at.0 % grid.0 != 0 {
+            return Err(format!(
+                "{} ms is not a time every split of the network has a window edge at \
+                 (multiples of {} ms): a checkpoint there would not load on other thread counts",
+                at.as_ms(),
+                grid.as_ms()
+            ));
         }
         let mut state = EngineState {
             at,

@@ -16,7 +16,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 use volley::run::exact_ms;
-use volley_engine::{Time, TICKS_PER_MS};
+use serde::{Deserialize, Serialize};
+use volley_engine::{EngineState, Time, TICKS_PER_MS};
 use volley_models::network::meters::collect_samples;
 use volley_models::synapse::{synapses_between, visit_plastic};
 use volley_models::{Network, Overrides, PartitionScheme, RunConfig};
@@ -49,6 +50,8 @@ struct Facts {
     t_sim: Time,
     window: Time,
     threads: usize,
+    /// Where `save` works: multiples of this.
+    grid: Time,
     seed: u64,
     n_neurons: u32,
     n_synapses: u64,
@@ -60,9 +63,33 @@ struct Facts {
 struct Simulation {
     net: Sendable,
     facts: Facts,
+    /// What it was built from (a saved simulation is rebuilt from it).
+    source: Source,
     spikes_gid: Vec<u32>,
     spikes_ms: Vec<f64>,
     meters: Vec<MeterBuffer>,
+}
+
+/// The model-file text a simulation was built from, and its overrides.
+#[derive(Clone, Serialize, Deserialize)]
+struct Source {
+    text: String,
+    path: PathBuf,
+    seed: Option<u64>,
+    t_sim_ms: Option<f64>,
+}
+
+/// A saved simulation (`Simulation.save`): what it was built from, the
+/// engine's state (per neuron, train and synapse: it loads on any number of
+/// threads) and what was recorded and not yet taken.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    source: Source,
+    engine: EngineState,
+    spikes_gid: Vec<u32>,
+    spikes_ms: Vec<f64>,
+    /// Per multimeter: sample times and values.
+    meters: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 fn model_error(e: impl std::fmt::Display) -> PyErr {
@@ -100,19 +127,114 @@ impl Simulation {
                 return Err(PyValueError::new_err(m));
             }
         };
-        let overrides = Overrides {
+        let source = Source {
+            text: text.to_owned(),
+            path: PathBuf::from(path),
             seed,
             t_sim_ms,
-            ..Overrides::default()
+        };
+        Self::build(py, source, threads, partitioning)
+    }
+
+    /// Save everything needed to continue this simulation to the file
+    /// `path`, at the present time, which must be a time every split of
+    /// the network shares (multiples of `checkpoint_grid_ms`).
+    fn save(&mut self, py: Python<'_>, path: &str) -> PyResult<()> {
+        let net = self.net.get();
+        let engine = net.simulation.save_state().map_err(PyValueError::new_err)?;
+        let saved = Saved {
+            source: self.source.clone(),
+            engine,
+            spikes_gid: self.spikes_gid.clone(),
+            spikes_ms: self.spikes_ms.clone(),
+            meters: self
+                .meters
+                .iter()
+                .map(|m| (m.times_ms.clone(), m.values.clone()))
+                .collect(),
         };
         let path = PathBuf::from(path);
-        let text = text.to_owned();
-        let net = py
+        py.allow_threads(|| volley::checkpoint::write_snapshot(&path, &saved))
+            .map(|_| ())
+            .map_err(PyValueError::new_err)
+    }
+
+    /// A simulation saved by [`save`](Self::save), rebuilt on `threads`
+    /// threads split by `partitioning` (any: the results do not change).
+    #[staticmethod]
+    #[pyo3(signature = (path, threads=1, partitioning="contiguous"))]
+    fn load(py: Python<'_>, path: &str, threads: usize, partitioning: &str) -> PyResult<Self> {
+        let path = PathBuf::from(path);
+        let saved: Saved = py
+            .allow_threads(|| volley::checkpoint::read_snapshot(&path))
+            .map_err(PyValueError::new_err)?;
+        let partitioning = match partitioning {
+            "contiguous" => PartitionScheme::Contiguous,
+            "round_robin" => PartitionScheme::RoundRobin,
+            other => {
+                let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
+                return Err(PyValueError::new_err(m));
+            }
+        };
+        let mut sim = Self::build(py, saved.source, threads, partitioning)?;
+        let net = sim.net.get();
+        net.simulation
+            .load_state(&saved.engine)
+            .map_err(PyValueError::new_err)?;
+        sim.facts.now = net.simulation.now();
+        sim.spikes_gid = saved.spikes_gid;
+        sim.spikes_ms = saved.spikes_ms;
+        if saved.meters.len() != sim.meters.len() {
+            return Err(PyValueError::new_err("the saved multimeters are not the model's"));
+        }
+        for (m, (times, values)) in sim.meters.iter_mut().zip(saved.meters) {
+            (m.times_ms, m.values) = (times, values);
+        }
+        Ok(sim)
+    }
+
+    /// The model-file text it was built from.
+    #[getter]
+    fn model_text(&self) -> String {
+        self.source.text.clone()
+    }
+
+    /// The model file's name (anchors its relative file names).
+    #[getter]
+    fn model_path(&self) -> String {
+        self.source.path.display().to_string()
+    }
+
+    /// `save` works at multiples of this (ms): times every split of the
+    /// network has a window edge at.
+    #[getter]
+    fn checkpoint_grid_ms(&self) -> f64 {
+        self.facts.grid.as_ms()
+    }
+}
+
+impl Simulation {
+    /// Build `source` on `threads` threads split by `partitioning`.
+    fn build(
+        py: Python<'_>,
+        source: Source,
+        threads: usize,
+        partitioning: PartitionScheme,
+    ) -> PyResult<Self> {
+        let overrides = Overrides {
+            seed: source.seed,
+            t_sim_ms: source.t_sim_ms,
+            ..Overrides::default()
+        };
+        let (path, text) = (source.path.clone(), source.text.clone());
+        let mut net = py
             .allow_threads(move || {
                 let config = RunConfig::threads(threads.max(1), partitioning);
                 volley_models::load_text(&path, &text, &overrides, &config)
             })
             .map_err(model_error)?;
+        // For `save` (a push per spike).
+        net.simulation.keep_spikes_in_flight();
         let meters = net
             .meters
             .iter()
@@ -129,6 +251,7 @@ impl Simulation {
             t_sim: net.t_sim,
             window: net.simulation.window_len(),
             threads: net.simulation.partitions(),
+            grid: net.simulation.timing().shared_edges,
             seed: net.seed,
             n_neurons: net.n_neurons,
             n_synapses: net.n_synapses,
@@ -141,12 +264,17 @@ impl Simulation {
         Ok(Simulation {
             net: Sendable(std::sync::Mutex::new(net)),
             facts,
+            source,
             spikes_gid: Vec::new(),
             spikes_ms: Vec::new(),
             meters,
         })
     }
 
+}
+
+#[pymethods]
+impl Simulation {
     /// Simulate up to `t_ms`: every event before it, none at or after it
     /// (`inclusive`: the events at `t_ms` too, and a sample at `t_ms`, as
     /// a time-stepped simulator's step ending at `t_ms`). Runs continue

@@ -214,3 +214,44 @@ def test_plastic_weights_equal_cli(tmp_path):
     assert np.any(w != 0.2), "no weight changed"
     gids, times = read_spikes(out / "spikes.csv")
     np.testing.assert_array_equal(sim.spikes()[1], times)
+
+
+@pytest.mark.parametrize("threads", [(1, 2), (2, 1)])
+def test_save_and_load_continue_bit_for_bit(tmp_path, threads):
+    # A plastic network with a current source and a multimeter, saved
+    # halfway and loaded on another thread count: the same spikes, samples
+    # and weights as a simulation that never stopped.
+    m = volley.Model(t_sim_ms=400.0, seed=5)
+    lif = dict(tau_m=20.0, C_m=250.0, t_ref=2.0, E_L=0.0, V_reset=10.0, V_th=20.0, I_e=0.0)
+    m.population("E", "lif_delta", size=300, params=lif)
+    m.projection("E", "E", rule="fixed_indegree", indegree=30, weight=0.2, delay_ms=1.5,
+                 synapse={"model": "stdp", "lambda": 0.01, "alpha": 1.1, "Wmax": 1.0})
+    m.input("drive", "poisson", rate_hz=15000.0, weight=0.1, delay_ms=1.5, targets="E")
+    m.input("steps", "step_current", times_ms=[50.0, 250.0], amplitudes_pA=[100.0, -50.0], targets=["E[0:50]"])
+    m.recorder("spikes")
+    m.recorder("multimeter", record=["V_m"], neurons=["E[0:5]"], interval_ms=0.5)
+    whole = volley.Simulation(m, threads=threads[0])
+    whole.run()
+    first = volley.Simulation(m, threads=threads[0])
+    half = round(200.0 / first.checkpoint_grid_ms) * first.checkpoint_grid_ms
+    first.run_until(half)
+    with pytest.raises(volley.ModelError, match="window edge"):
+        first.run_until(half + 0.1)
+        first.save(tmp_path / "late.vcp")
+    first = volley.Simulation(m, threads=threads[0])
+    first.run_until(half)
+    first.save(tmp_path / "half.vcp")
+    second = volley.Simulation.load(tmp_path / "half.vcp", threads=threads[1])
+    assert second.t == half and second.threads == threads[1]
+    second.run()
+    for a, b in zip(whole.spikes(), second.spikes()):
+        np.testing.assert_array_equal(a, b)
+    a, b = whole.samples(), second.samples()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+    for a, b in zip(whole.plastic_weights(), second.plastic_weights()):
+        np.testing.assert_array_equal(a, b)
+    damaged = (tmp_path / "half.vcp").read_bytes()
+    (tmp_path / "bad.vcp").write_bytes(damaged[: len(damaged) // 2])
+    with pytest.raises(volley.ModelError, match="checksum"):
+        volley.Simulation.load(tmp_path / "bad.vcp")

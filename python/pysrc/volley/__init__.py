@@ -196,6 +196,39 @@ class Simulation:
     def n_synapses(self) -> int:
         return self._sim.n_synapses
 
+    def save(self, path) -> None:
+        """Save everything needed to continue this simulation to the file
+        `path`: the model, each neuron's, train's and plastic synapse's state,
+        what is in flight, and what was recorded and not yet taken.
+        ``Simulation.load(path, threads=...)`` continues it on any number of
+        threads, bit-identical to a simulation that never stopped. The
+        present time must be a multiple of ``checkpoint_grid_ms`` (times
+        every split of the network shares)."""
+        try:
+            self._sim.save(str(path))
+        except ValueError as e:
+            raise ModelError(str(e)) from None
+
+    @classmethod
+    def load(cls, path, threads: int = 1, partitioning: str = "contiguous") -> "Simulation":
+        """The simulation saved to `path` by ``save``, rebuilt on `threads`
+        threads (any number: the results do not depend on it)."""
+        try:
+            core = _core.Simulation.load(str(path), threads, partitioning)
+        except ValueError as e:
+            raise ModelError(str(e)) from None
+        sim = cls.__new__(cls)
+        sim._sim = core
+        sim.model = Model.__new__(Model)
+        sim.model._text = core.model_text
+        sim.model.path = Path(core.model_path)
+        return sim
+
+    @property
+    def checkpoint_grid_ms(self) -> float:
+        """``save`` works at multiples of this (ms)."""
+        return self._sim.checkpoint_grid_ms
+
     def run(self, ms: float | None = None) -> None:
         """Simulate `ms` more milliseconds (default: up to the model's
         ``t_sim_ms``). Ctrl-C stops at the next step; ``run`` continues."""

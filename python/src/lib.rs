@@ -211,70 +211,6 @@ impl Simulation {
     fn checkpoint_grid_ms(&self) -> f64 {
         self.facts.grid.as_ms()
     }
-}
-
-impl Simulation {
-    /// Build `source` on `threads` threads split by `partitioning`.
-    fn build(
-        py: Python<'_>,
-        source: Source,
-        threads: usize,
-        partitioning: PartitionScheme,
-    ) -> PyResult<Self> {
-        let overrides = Overrides {
-            seed: source.seed,
-            t_sim_ms: source.t_sim_ms,
-            ..Overrides::default()
-        };
-        let (path, text) = (source.path.clone(), source.text.clone());
-        let mut net = py
-            .allow_threads(move || {
-                let config = RunConfig::threads(threads.max(1), partitioning);
-                volley_models::load_text(&path, &text, &overrides, &config)
-            })
-            .map_err(model_error)?;
-        // For `save` (a push per spike).
-        net.simulation.keep_spikes_in_flight();
-        let meters = net
-            .meters
-            .iter()
-            .map(|m| MeterBuffer {
-                name: m.name.clone(),
-                vars: m.vars.clone(),
-                gids: m.gids.clone(),
-                times_ms: Vec::new(),
-                values: Vec::new(),
-            })
-            .collect();
-        let facts = Facts {
-            now: net.simulation.now(),
-            t_sim: net.t_sim,
-            window: net.simulation.window_len(),
-            threads: net.simulation.partitions(),
-            grid: net.simulation.timing().shared_edges,
-            seed: net.seed,
-            n_neurons: net.n_neurons,
-            n_synapses: net.n_synapses,
-            populations: net
-                .populations
-                .iter()
-                .map(|p| (p.name.clone(), p.first_gid, p.size))
-                .collect(),
-        };
-        Ok(Simulation {
-            net: Sendable(std::sync::Mutex::new(net)),
-            facts,
-            source,
-            spikes_gid: Vec::new(),
-            spikes_ms: Vec::new(),
-            meters,
-        })
-    }
-
-}
-
-#[pymethods]
-impl Simulation {
     /// Simulate up to `t_ms`: every event before it, none at or after it
     /// (`inclusive`: the events at `t_ms` too, and a sample at `t_ms`, as
     /// a time-stepped simulator's step ending at `t_ms`). Runs continue
@@ -492,6 +428,66 @@ impl Simulation {
         d.set_item("discarded_events", c.discarded_events)?;
         Ok(d)
     }
+}
+
+impl Simulation {
+    /// Build `source` on `threads` threads split by `partitioning`.
+    fn build(
+        py: Python<'_>,
+        source: Source,
+        threads: usize,
+        partitioning: PartitionScheme,
+    ) -> PyResult<Self> {
+        let overrides = Overrides {
+            seed: source.seed,
+            t_sim_ms: source.t_sim_ms,
+            ..Overrides::default()
+        };
+        let (path, text) = (source.path.clone(), source.text.clone());
+        let mut net = py
+            .allow_threads(move || {
+                let config = RunConfig::threads(threads.max(1), partitioning);
+                volley_models::load_text(&path, &text, &overrides, &config)
+            })
+            .map_err(model_error)?;
+        // For `save` (a push per spike).
+        net.simulation.keep_spikes_in_flight();
+        let meters = net
+            .meters
+            .iter()
+            .map(|m| MeterBuffer {
+                name: m.name.clone(),
+                vars: m.vars.clone(),
+                gids: m.gids.clone(),
+                times_ms: Vec::new(),
+                values: Vec::new(),
+            })
+            .collect();
+        let facts = Facts {
+            now: net.simulation.now(),
+            t_sim: net.t_sim,
+            window: net.simulation.window_len(),
+            threads: net.simulation.partitions(),
+            grid: net.simulation.timing().shared_edges,
+            seed: net.seed,
+            n_neurons: net.n_neurons,
+            n_synapses: net.n_synapses,
+            populations: net
+                .populations
+                .iter()
+                .map(|p| (p.name.clone(), p.first_gid, p.size))
+                .collect(),
+        };
+        Ok(Simulation {
+            net: Sendable(std::sync::Mutex::new(net)),
+            facts,
+            source,
+            spikes_gid: Vec::new(),
+            spikes_ms: Vec::new(),
+            meters,
+        })
+    }
+
 }
 
 /// Move the spikes and samples recorded up to `until` into the buffers.

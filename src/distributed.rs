@@ -8,7 +8,7 @@
 //! spikes and counts and writes the same `spikes.csv` and `summary.json` as
 //! a threaded run (`spikes_sha256` equal to `--threads R×T` without MPI).
 
-use crate::checkpoint::{self, Checkpointer, Due};
+use crate::checkpoint::{self, Checkpoint, Checkpointer, Due};
 use crate::run::{
     peak_rss_bytes, proc_status_bytes, sample_span, write_outputs, Finished, RunError, RunOptions,
     Summary, Timing, WeightSource,
@@ -141,6 +141,31 @@ struct ExchangeStats {
 /// Run `model` as one rank of an MPI job. Returns the summary on rank 0
 /// (`None` elsewhere). With a single process this is [`crate::run::run_model`].
 pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>, RunError> {
+    run_mpi(model, opts, None)
+}
+
+/// Continue the run `cp` (checkpoint folder `dir`) as one rank of an MPI
+/// job, `threads` threads per rank split by `partitioning`, to `t_sim_ms`
+/// if given: any rank and thread count, the outputs of a run that never
+/// stopped.
+pub fn resume_mpi(
+    cp: Checkpoint,
+    dir: &Path,
+    config: RunConfig,
+    t_sim_ms: Option<f64>,
+    flags: (bool, bool),
+) -> Result<Option<Summary>, RunError> {
+    let opts = crate::run::resume_options(&cp, dir, config, t_sim_ms, flags)?;
+    let model = cp.model_file.clone();
+    run_mpi(&model, &opts, Some(cp))
+}
+
+/// [`run_model_mpi`], from the checkpoint `resumed` if given.
+fn run_mpi(
+    model: &Path,
+    opts: &RunOptions,
+    resumed: Option<Checkpoint>,
+) -> Result<Option<Summary>, RunError> {
     let Some(universe) = mpi::initialize() else {
         return Err(RunError::Output {
             path: model.to_path_buf(),
@@ -150,7 +175,24 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
     if size == 1 {
-        return crate::run::run_model(model, opts).map(Some);
+        return match resumed {
+            Some(cp) => {
+                let dir = opts
+                    .checkpoint
+                    .as_ref()
+                    .map(|c| c.dir.clone())
+                    .unwrap_or_default();
+                crate::run::resume(
+                    cp,
+                    &dir,
+                    opts.config.clone(),
+                    opts.overrides.t_sim_ms,
+                    (opts.progress, opts.raster),
+                )
+                .map(Some)
+            }
+            None => crate::run::run_model(model, opts).map(Some),
+        };
     }
     let threads = opts.config.threads.max(1);
     let parts = size * threads;
@@ -242,11 +284,27 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
             path: opts.out_dir.clone(),
             message: m,
         };
-        crate::outputs::prepare(&opts.out_dir).map_err(|e| fail(e.to_string()))?;
+        let keep = resumed.as_ref().map_or(&[][..], |cp| &cp.meter_files[..]);
+        crate::outputs::prepare_keeping(&opts.out_dir, keep).map_err(|e| fail(e.to_string()))?;
         if !net.meters.is_empty() {
-            meters = MeterOutputs::open(&opts.out_dir, &net.meters).map_err(fail)?;
+            meters = match &resumed {
+                Some(cp) => MeterOutputs::reopen(&opts.out_dir, &net.meters, &cp.meters),
+                None => MeterOutputs::open(&opts.out_dir, &net.meters),
+            }
+            .map_err(fail)?;
         }
     }
+    // Spikes and weight changes recorded before the last checkpoint.
+    let (mut recorded, mut traced) = match &resumed {
+        Some(cp) => match checkpoint::load_into(cp, &mut net) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error (rank {rank}): checkpoint: {e}");
+                world.abort(1);
+            }
+        },
+        None => (Vec::new(), Vec::new()),
+    };
     let mut checkpoints = match &opts.checkpoint {
         Some(plan) => match Checkpointer::new(model, opts, plan, &mut net) {
             Ok(c) => Some(c),
@@ -257,8 +315,6 @@ pub fn run_model_mpi(model: &Path, opts: &RunOptions) -> Result<Option<Summary>,
         },
         None => None,
     };
-    // Spikes and weight changes recorded before the last checkpoint.
-    let (mut recorded, mut traced) = (Vec::new(), Vec::new());
     let window = net.simulation.window_len().0;
     let mut span = sample_span(&net.meters);
     if checkpoints.is_some() {

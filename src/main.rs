@@ -220,13 +220,16 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
     if !threads_ok(a.threads) {
         return ExitCode::from(2);
     }
-    // Several copies of one process would write the same outputs.
-    let ranks = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok()?.parse::<u32>().ok());
-    if ranks.is_some_and(|r| r > 1) {
-        eprintln!("error: `volley resume` runs in one process (any --threads); not under mpirun");
-        return ExitCode::from(2);
+    // Under mpirun without MPI support, every rank would run it all.
+    #[cfg(not(feature = "mpi"))]
+    {
+        let ranks = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok()?.parse::<u32>().ok());
+        if ranks.is_some_and(|r| r > 1) {
+            eprintln!("error: this volley was built without MPI (cargo feature `mpi`); resume it without mpirun");
+            return ExitCode::from(2);
+        }
     }
     let scheme = match scheme_of(a.partition_file, &a.partitioning) {
         Ok(s) => s,
@@ -247,8 +250,12 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
     };
     let progress = !a.quiet && std::io::stderr().is_terminal();
     let config = RunConfig::threads(a.threads, scheme);
-    let result = volley::run::resume(cp, &dir, config, a.t_sim, (progress, !a.no_raster));
-    report(result.map(Some), a.quiet, &out_dir)
+    let flags = (progress, !a.no_raster);
+    #[cfg(feature = "mpi")]
+    let result = volley::distributed::resume_mpi(cp, &dir, config, a.t_sim, flags);
+    #[cfg(not(feature = "mpi"))]
+    let result = volley::run::resume(cp, &dir, config, a.t_sim, flags).map(Some);
+    report(result, a.quiet, &out_dir)
 }
 
 fn run(

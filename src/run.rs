@@ -379,9 +379,24 @@ pub fn resume(
     dir: &Path,
     config: RunConfig,
     t_sim_ms: Option<f64>,
-    (progress, raster): (bool, bool),
+    flags: (bool, bool),
 ) -> Result<Summary, RunError> {
-    let opts = RunOptions {
+    let opts = resume_options(&cp, dir, config, t_sim_ms, flags)?;
+    let model = cp.model_file.clone();
+    simulate(&model, &opts, Some(cp))
+}
+
+/// How the run `cp` (in folder `dir`) continues: its outputs, overrides
+/// and checkpoints, on `config`'s threads, to `t_sim_ms` if given;
+/// `(progress, raster)` as the command line says.
+pub fn resume_options(
+    cp: &Checkpoint,
+    dir: &Path,
+    config: RunConfig,
+    t_sim_ms: Option<f64>,
+    (progress, raster): (bool, bool),
+) -> Result<RunOptions, RunError> {
+    Ok(RunOptions {
         out_dir: cp.out_dir.clone(),
         overrides: cp.overrides(t_sim_ms).map_err(RunError::Checkpoint)?,
         config,
@@ -392,9 +407,7 @@ pub fn resume(
             every_ms: cp.every_ms,
             dir: dir.to_path_buf(),
         }),
-    };
-    let model = cp.model_file.clone();
-    simulate(&model, &opts, Some(cp))
+    })
 }
 
 /// `run_model`, from the checkpoint `resumed` if given.

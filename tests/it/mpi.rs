@@ -192,3 +192,50 @@ fn an_mpi_2x1_checkpoint_resumes_on_one_thread() {
         assert!(x == y, "{f} differs after resuming an MPI checkpoint");
     }
 }
+
+#[test]
+fn a_one_thread_checkpoint_resumes_under_mpi_2x1() {
+    use super::checkpoint::{brunel_with_devices, plastic_brunel};
+    let dir = tempfile::tempdir().unwrap();
+    let text = plastic_brunel() + &brunel_with_devices()[super::checkpoint::BRUNEL.len()..];
+    let model = super::common::write(dir.path(), "stdp_devices.toml", &text);
+    let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
+    let bin = env!("CARGO_BIN_EXE_volley");
+    let ok = |c: &mut Command| {
+        let s = c.status().unwrap();
+        assert!(s.success(), "{c:?}: {s}");
+    };
+    let flags = ["--threads", "1", "--no-raster", "-q"];
+    ok(Command::new(bin)
+        .arg("run")
+        .arg(&model)
+        .args(flags)
+        .arg("--out")
+        .arg(&whole));
+    ok(Command::new(bin)
+        .arg("run")
+        .arg(&model)
+        .args(flags)
+        .arg("--out")
+        .arg(&cut)
+        .args(["--checkpoint-every", "500"]));
+    ok(Command::new("mpirun")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .args(["--oversubscribe", "-np", "2", bin, "resume"])
+        .arg(cut.join("checkpoint"))
+        .args(flags));
+    let mpi = summary(&cut);
+    assert_eq!(mpi["mpi"]["ranks"], 2);
+    for f in [
+        "spikes.csv",
+        "weights.csv",
+        "weight_trace.csv",
+        "multimeter.csv",
+        "vm_i.npy",
+    ] {
+        let x = std::fs::read(whole.join(f)).unwrap();
+        let y = std::fs::read(cut.join(f)).unwrap();
+        assert!(x == y, "{f} differs after resuming under MPI");
+    }
+}

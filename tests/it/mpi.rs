@@ -148,10 +148,31 @@ fn mpi_multimeter_files_are_those_of_threads() {
     }
 }
 
+/// The processes whose parent is `pid` (the ranks mpirun started).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut kids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces; split after it.
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(pid) {
+            kids.extend(entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()));
+        }
+    }
+    kids
+}
+
 #[test]
-fn an_mpi_2x1_checkpoint_resumes_on_one_thread() {
-    // A distributed run (2 ranks) writes checkpoints; resumed from its last
-    // one on 1 thread without MPI, every output equals an uninterrupted run.
+fn an_mpi_2x1_run_killed_resumes_on_one_thread() {
+    // A distributed run (2 ranks) writing checkpoints is killed — mpirun
+    // and both ranks, SIGKILL — at a random moment after its first
+    // checkpoint; resumed on 1 thread without MPI, every output equals an
+    // uninterrupted run's.
     use super::checkpoint::{brunel_with_devices, plastic_brunel};
     let dir = tempfile::tempdir().unwrap();
     let text = plastic_brunel() + &brunel_with_devices()[super::checkpoint::BRUNEL.len()..];
@@ -168,14 +189,48 @@ fn an_mpi_2x1_checkpoint_resumes_on_one_thread() {
         .arg(&model)
         .args(flags)
         .arg(&whole));
-    ok(Command::new("mpirun")
+    let mut job = Command::new("mpirun")
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         .args(["--oversubscribe", "-np", "2", bin, "run"])
         .arg(&model)
         .args(flags)
         .arg(&cut)
-        .args(["--checkpoint-every", "500"]));
+        .args(["--checkpoint-every", "100"])
+        .spawn()
+        .unwrap();
+    let file = cut.join("checkpoint").join("checkpoint.bin");
+    let start = std::time::Instant::now();
+    while !file.exists() && job.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 120, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let pause = u64::from(nanos) % 400;
+    eprintln!("killing the MPI job {pause} ms after its first checkpoint");
+    std::thread::sleep(std::time::Duration::from_millis(pause));
+    // The ranks are in their own process groups: kill them by name.
+    let ranks = children_of(job.id());
+    for pid in ranks.iter().chain([&job.id()]) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    let _ = job.wait();
+    if ranks.is_empty() {
+        eprintln!("the job had ended before the kill; resuming its last checkpoint");
+    }
+    // Wait for the ranks to be gone before another run writes the folder.
+    while ranks
+        .iter()
+        .any(|p| Path::new(&format!("/proc/{p}")).exists())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(file.exists(), "the job wrote no checkpoint");
     ok(Command::new(bin)
         .arg("resume")
         .arg(cut.join("checkpoint"))

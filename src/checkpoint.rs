@@ -120,12 +120,7 @@ impl Checkpoint {
 /// new one is. Its size in bytes.
 pub fn write_snapshot<T: Serialize>(path: &Path, value: &T) -> Result<u64, String> {
     let payload = bincode::serialize(value).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&Sha256::digest(&payload));
-    bytes.extend_from_slice(&payload);
+    let bytes = frame(&payload);
     let tmp = outputs::partial(path);
     std::fs::write(&tmp, &bytes)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
@@ -139,6 +134,26 @@ pub fn write_snapshot<T: Serialize>(path: &Path, value: &T) -> Result<u64, Strin
 pub fn read_snapshot<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
     let at = |m: &str| format!("{}: {m}", path.display());
     let bytes = std::fs::read(path).map_err(|e| at(&e.to_string()))?;
+    parse_snapshot(&bytes).map_err(|m| at(&m))
+}
+
+/// `payload` in the checkpoint container: magic, format version, length,
+/// SHA-256, then the payload.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&Sha256::digest(payload));
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// The value in the container `bytes` ([`frame`] of its bincode), checking
+/// magic, format version, length and checksum (any bytes: an error, never
+/// a panic — fuzzed by `fuzz/fuzz_targets/checkpoint_file.rs`).
+pub fn parse_snapshot<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let at = |m: &str| m.to_string();
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
         return Err(at("not a Volley checkpoint"));
     }

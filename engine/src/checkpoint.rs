@@ -99,6 +99,39 @@ impl EngineState {
         all
     }
 
+    /// Whether it can be the state of a run at `at` (a file can pass its
+    /// checksum and still be made up): nothing it holds is due before `at`.
+    pub fn check(&self) -> Result<(), String> {
+        let damaged = |what: String| Err(format!("the checkpoint is damaged: {what}"));
+        let at = self.at;
+        if let Some(s) = self
+            .in_flight
+            .iter()
+            .find(|s| s.time >= at || !s.lag.is_finite())
+        {
+            return damaged(format!(
+                "a spike in flight at {} ms, not before {} ms",
+                s.time.as_ms(),
+                at.as_ms()
+            ));
+        }
+        if let Some(n) = self.neurons.iter().find(|n| n.forecast < at) {
+            return damaged(format!(
+                "neuron {} predicts a spike before {} ms",
+                n.gid.0,
+                at.as_ms()
+            ));
+        }
+        if let Some(t) = self.trains.iter().find(|t| t.state.next_arrival() < at) {
+            return damaged(format!(
+                "a train into neuron {} is due before {} ms",
+                t.target.0,
+                at.as_ms()
+            ));
+        }
+        Ok(())
+    }
+
     /// Put every list in its canonical order.
     pub(crate) fn sort(&mut self) {
         self.neurons.sort_unstable_by_key(|n| n.gid);

@@ -379,15 +379,18 @@ impl<D: Dynamics> Dynamics for Devices<D> {
         Ok(())
     }
 
-    fn load_neuron(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
+    fn load_neuron(&mut self, i: u32, words: &[u64], at: Time) -> Result<(), String> {
         match self.driven(i) {
-            None => self.inner.load_neuron(i, words),
+            None => self.inner.load_neuron(i, words, at),
             Some(s) => {
                 let (&model_at, words) = words
                     .split_last()
                     .ok_or("its saved state does not fit its model")?;
+                if model_at < at.0 {
+                    return Err("it predicts a spike before the checkpoint".into());
+                }
                 self.driven[s as usize].model_at = Time(model_at);
-                self.inner.load_neuron(i, words)
+                self.inner.load_neuron(i, words, at)
             }
         }
     }

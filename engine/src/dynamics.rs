@@ -183,8 +183,9 @@ pub trait Dynamics {
     }
 
     /// Neuron `i` takes the state [`save_neuron`](Self::save_neuron) wrote
-    /// (`Err`: the words do not fit its model).
-    fn load_neuron(&mut self, _i: u32, _words: &[u64]) -> Result<(), String> {
+    /// at a checkpoint at `at` (`Err`: the words do not fit its model, or
+    /// hold a time later than `at` allows).
+    fn load_neuron(&mut self, _i: u32, _words: &[u64], _at: Time) -> Result<(), String> {
         Err("this neuron model cannot be checkpointed".into())
     }
 

@@ -28,6 +28,13 @@ pub struct TrainState {
     ahead: u64,
 }
 
+impl TrainState {
+    /// When the train's next event arrives.
+    pub fn next_arrival(&self) -> Time {
+        Time(self.next)
+    }
+}
+
 /// One Poisson generator's trains into the local targets of a partition.
 pub struct PoissonTrains {
     gid: Gid,

@@ -191,6 +191,7 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
             );
             return Err(m);
         }
+        state.check()?;
         for p in &mut self.partitions {
             p.load_from(state)?;
         }

@@ -161,7 +161,12 @@ fn children_of(pid: u32) -> Vec<u32> {
         };
         let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
         if ppid == Some(pid) {
-            kids.extend(entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()));
+            kids.extend(
+                entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|p| p.parse::<u32>().ok()),
+            );
         }
     }
     kids

@@ -117,7 +117,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             let n = find(&state.neurons, gid, |n| n.gid)
                 .ok_or_else(|| format!("the checkpoint has no state for neuron {}", gid.0))?;
             self.dynamics
-                .load_neuron(i, &n.words)
+                .load_neuron(i, &n.words, at)
                 .map_err(|e| format!("neuron {}: {e}", gid.0))?;
             if let Some(r) = self.plastic.rules.as_mut() {
                 r.load_history(i, &n.history)
@@ -210,6 +210,9 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
     /// Run the input nodes through every grid window before `at`, expanding
     /// their spikes (the queue keeps the deliveries at or after `at`).
     fn replay_drives(&mut self, at: Time) {
+        if self.drives.drives.is_empty() {
+            return;
+        }
         let w = self.timing.window;
         let mut spikes = Vec::new();
         for k in 0..at.0 / w.0 {

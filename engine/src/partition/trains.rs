@@ -114,14 +114,23 @@ impl TrainSets {
                 }
             }
         }
+        let trains = at.len();
         for (source, target, state) in states {
-            let &(si, k) = at.get(&(source, target)).ok_or_else(|| {
+            let (si, k) = at.remove(&(source, target)).ok_or_else(|| {
                 format!(
-                    "the checkpoint has a train from node {} this network does not have",
+                    "the checkpoint has a train from node {} to local neuron {target} this network \
+                     does not have (or has it twice)",
                     source.0
                 )
             })?;
             self.sets[si].set_train_state(k, &state);
+        }
+        if !at.is_empty() {
+            let m = format!(
+                "the checkpoint lacks {} of the {trains} trains here",
+                at.len()
+            );
+            return Err(m);
         }
         if let Some(index) = &mut self.many {
             for (i, &(a, b)) in index.ranges.iter().enumerate() {

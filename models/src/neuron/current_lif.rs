@@ -107,6 +107,12 @@ impl<S: Copy> CurrentLif<S> {
         }
     }
 
+    /// Whether its last update is at or before `at` and its refractory
+    /// period ends by `limit` (a loaded state's times are checked).
+    pub fn times_fit(&self, at: Time, limit: Time) -> bool {
+        self.last <= at && self.refractory_until <= limit
+    }
+
     /// The synaptic state at the last update.
     pub fn syn(&self) -> &S {
         &self.syn

@@ -378,8 +378,11 @@ impl Dynamics for NeuronStore {
         Ok(())
     }
 
-    fn load_neuron(&mut self, i: u32, words: &[u64]) -> Result<(), String> {
+    fn load_neuron(&mut self, i: u32, words: &[u64], at: Time) -> Result<(), String> {
         let pos = self.dense[i as usize] as usize;
+        // A refractory period may reach past the checkpoint; nothing else.
+        let t_ref = self.t_ref(i).unwrap_or(Time::ZERO);
+        let limit = at.saturating_add(t_ref).saturating_add(Time(1));
         let w = &mut Words::new(words);
         let loaded = match self.kinds[i as usize] {
             Kind::Parrot => Some(()),
@@ -387,6 +390,15 @@ impl Dynamics for NeuronStore {
             Kind::Exp => self.lif_exp.values_as_mut_slice()[pos].load(w),
             Kind::Alpha => self.lif_alpha.values_as_mut_slice()[pos].load(w),
         };
+        let fits = match self.kinds[i as usize] {
+            Kind::Parrot => true,
+            Kind::Delta => self.lif_delta.values_as_slice()[pos].refractory_until() <= limit,
+            Kind::Exp => self.lif_exp.values_as_slice()[pos].times_fit(at, limit),
+            Kind::Alpha => self.lif_alpha.values_as_slice()[pos].times_fit(at, limit),
+        };
+        if !fits {
+            return Err("its state holds a time later than the checkpoint".into());
+        }
         match loaded {
             Some(()) if w.finished() => Ok(()),
             _ => Err("its saved state does not fit its model (was the model changed?)".into()),

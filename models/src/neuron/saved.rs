@@ -39,12 +39,13 @@ pub(crate) trait Saved: Sized {
     fn load(&mut self, words: &mut Words) -> Option<()>;
 }
 
+// Saved state is finite: anything else is a damaged file.
 impl Saved for f64 {
     fn save(&self, out: &mut Vec<u64>) {
         out.push(self.to_bits());
     }
     fn load(&mut self, words: &mut Words) -> Option<()> {
-        *self = words.f64()?;
+        *self = words.f64().filter(|x| x.is_finite())?;
         Some(())
     }
 }

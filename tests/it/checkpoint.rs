@@ -363,3 +363,38 @@ fn a_bad_checkpoint_interval_is_refused_before_the_run() {
         );
     }
 }
+
+/// A checkpoint edited and re-framed (a valid checksum on made-up content)
+/// is checked, not trusted: resuming it fails with a message.
+#[test]
+fn a_made_up_checkpoint_is_refused_not_trusted() {
+    use volley::checkpoint::Checkpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cp_dir) = checkpointed(dir.path());
+    let good = Checkpoint::read(&cp_dir).unwrap();
+    let edits: [(&str, fn(&mut Checkpoint)); 4] = [
+        ("lacks", |c| {
+            c.engine.trains.pop();
+        }),
+        ("spike in flight", |c| {
+            let mut s = c.engine.in_flight[0];
+            s.time = c.engine.at;
+            c.engine.in_flight.push(s);
+        }),
+        ("predicts a spike before", |c| {
+            c.engine.neurons[0].forecast = volley_engine::Time::ZERO;
+        }),
+        ("later than the checkpoint", |c| {
+            // lif_delta: u, last (end of refractoriness), lag, forecast lag.
+            c.engine.neurons[3].words[1] = c.engine.at.0 * 2 + 1_000_000;
+        }),
+    ];
+    for (message, edit) in edits {
+        let mut bad = good.clone();
+        edit(&mut bad);
+        bad.write(&cp_dir).unwrap();
+        let o = resume(&cp_dir, 2);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(message), "{message}: {}", stderr(&o));
+    }
+}

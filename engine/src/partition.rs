@@ -72,13 +72,14 @@ pub struct Counters {
     pub storm_spikes: u64,
 }
 
+// Saturating: counts loaded from a checkpoint file are not trusted.
 impl std::ops::AddAssign for Counters {
     fn add_assign(&mut self, o: Counters) {
-        self.recurrent_events += o.recurrent_events;
-        self.external_events += o.external_events;
-        self.discarded_events += o.discarded_events;
-        self.spikes += o.spikes;
-        self.storm_spikes += o.storm_spikes;
+        self.recurrent_events = self.recurrent_events.saturating_add(o.recurrent_events);
+        self.external_events = self.external_events.saturating_add(o.external_events);
+        self.discarded_events = self.discarded_events.saturating_add(o.discarded_events);
+        self.spikes = self.spikes.saturating_add(o.spikes);
+        self.storm_spikes = self.storm_spikes.saturating_add(o.storm_spikes);
     }
 }
 
@@ -435,7 +436,7 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         {
             let source = self.routing.gids[i as usize];
             let spike = Spike { time, source, lag };
-            self.sink.counters.spikes += 1;
+            self.sink.counters.spikes = self.sink.counters.spikes.saturating_add(1);
             self.sink.recorder.offer(i, spike);
             self.sink.observer.on_spike(self.routing.index, &spike);
             self.plastic.on_post(i, time, lag);

@@ -372,7 +372,8 @@ fn a_made_up_checkpoint_is_refused_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let (_, cp_dir) = checkpointed(dir.path());
     let good = Checkpoint::read(&cp_dir).unwrap();
-    let edits: [(&str, fn(&mut Checkpoint)); 4] = [
+    type Edit = fn(&mut Checkpoint);
+    let edits: [(&str, Edit); 4] = [
         ("lacks", |c| {
             c.engine.trains.pop();
         }),

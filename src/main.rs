@@ -19,9 +19,9 @@ struct Cli {
     command: Command,
 }
 
-/// Options shared by `run` and `replay`.
+/// How the network is split over threads (`run`, `replay`, `resume`).
 #[derive(clap::Args)]
-struct RunArgs {
+struct SplitArgs {
     /// Worker threads; the network is split into as many partitions.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -31,6 +31,13 @@ struct RunArgs {
     /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
     #[arg(long)]
     partition_file: Option<PathBuf>,
+}
+
+/// Options shared by `run` and `replay`.
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    split: SplitArgs,
     /// Output folder (default: out/<model name>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -65,15 +72,9 @@ struct RunArgs {
 /// Options of `resume`.
 #[derive(clap::Args)]
 struct ResumeArgs {
-    /// Worker threads (any number: the results do not depend on it).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
-    /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
-    #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
-    partitioning: String,
-    /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
-    #[arg(long)]
-    partition_file: Option<PathBuf>,
+    /// Any split: the results do not depend on it.
+    #[command(flatten)]
+    split: SplitArgs,
     /// Simulate to this time (ms) instead of the run's own end.
     #[arg(long = "t-sim")]
     t_sim: Option<f64>,
@@ -192,34 +193,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// The partitioning the flags ask for.
-fn scheme_of(file: Option<PathBuf>, name: &str) -> Result<PartitionScheme, ExitCode> {
-    match file {
-        Some(f) => volley_models::read_partition_file(&f).map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }),
-        None if name == "round_robin" => Ok(PartitionScheme::RoundRobin),
-        None => Ok(PartitionScheme::Contiguous),
+impl SplitArgs {
+    /// The threads and partitioning the flags ask for (`Err`: the exit
+    /// status, the reason printed).
+    fn config(self) -> Result<RunConfig, ExitCode> {
+        if self.threads == 0 || self.threads > volley_engine::MAX_PARTITIONS {
+            eprintln!(
+                "error: --threads must be between 1 and {}",
+                volley_engine::MAX_PARTITIONS
+            );
+            return Err(ExitCode::from(2));
+        }
+        let scheme = match self.partition_file {
+            Some(f) => volley_models::read_partition_file(&f).map_err(|e| {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            })?,
+            None if self.partitioning == "round_robin" => PartitionScheme::RoundRobin,
+            None => PartitionScheme::Contiguous,
+        };
+        Ok(RunConfig::threads(self.threads, scheme))
     }
-}
-
-/// Whether `threads` is a number of threads Volley runs on (says why not).
-fn threads_ok(threads: usize) -> bool {
-    let ok = threads > 0 && threads <= volley_engine::MAX_PARTITIONS;
-    if !ok {
-        eprintln!(
-            "error: --threads must be between 1 and {}",
-            volley_engine::MAX_PARTITIONS
-        );
-    }
-    ok
 }
 
 fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
-    if !threads_ok(a.threads) {
-        return ExitCode::from(2);
-    }
+    let config = match a.split.config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     // Under mpirun without MPI support, every rank would run it all.
     #[cfg(not(feature = "mpi"))]
     {
@@ -231,10 +232,6 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let scheme = match scheme_of(a.partition_file, &a.partitioning) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
     let cp = match volley::checkpoint::Checkpoint::read(&dir) {
         Ok(cp) => cp,
         Err(e) => {
@@ -249,7 +246,6 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
         dir.parent().map(PathBuf::from).unwrap_or_default()
     };
     let progress = !a.quiet && std::io::stderr().is_terminal();
-    let config = RunConfig::threads(a.threads, scheme);
     let flags = (progress, !a.no_raster);
     #[cfg(feature = "mpi")]
     let result = volley::distributed::resume_mpi(cp, &dir, config, a.t_sim, flags);
@@ -264,11 +260,8 @@ fn run(
     event_file: Option<PathBuf>,
     event_format: Option<volley_models::input::event_camera::Format>,
 ) -> ExitCode {
-    if !threads_ok(a.threads) {
-        return ExitCode::from(2);
-    }
-    let scheme = match scheme_of(a.partition_file, &a.partitioning) {
-        Ok(s) => s,
+    let config = match a.split.config() {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let out_dir = a.out.unwrap_or_else(|| {
@@ -288,7 +281,7 @@ fn run(
             event_format,
             lenient: a.lenient,
         },
-        config: RunConfig::threads(a.threads, scheme),
+        config,
         progress: !a.quiet && std::io::stderr().is_terminal(),
         raster: !a.no_raster,
         realtime: a.realtime,

@@ -96,6 +96,18 @@ fn model_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
+/// The partitioning named `name`.
+fn scheme(name: &str) -> PyResult<PartitionScheme> {
+    match name {
+        "contiguous" => Ok(PartitionScheme::Contiguous),
+        "round_robin" => Ok(PartitionScheme::RoundRobin),
+        other => {
+            let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
+            Err(PyValueError::new_err(m))
+        }
+    }
+}
+
 fn to_time(ms: f64, what: &str) -> PyResult<Time> {
     Time::from_ms(ms)
         .filter(|_| ms.is_finite() && ms >= 0.0)
@@ -119,14 +131,7 @@ impl Simulation {
         t_sim_ms: Option<f64>,
         partitioning: &str,
     ) -> PyResult<Self> {
-        let partitioning = match partitioning {
-            "contiguous" => PartitionScheme::Contiguous,
-            "round_robin" => PartitionScheme::RoundRobin,
-            other => {
-                let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
-                return Err(PyValueError::new_err(m));
-            }
-        };
+        let partitioning = scheme(partitioning)?;
         let source = Source {
             text: text.to_owned(),
             path: PathBuf::from(path),
@@ -168,14 +173,7 @@ impl Simulation {
         let saved: Saved = py
             .allow_threads(|| volley::checkpoint::read_snapshot(&path))
             .map_err(PyValueError::new_err)?;
-        let partitioning = match partitioning {
-            "contiguous" => PartitionScheme::Contiguous,
-            "round_robin" => PartitionScheme::RoundRobin,
-            other => {
-                let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
-                return Err(PyValueError::new_err(m));
-            }
-        };
+        let partitioning = scheme(partitioning)?;
         let mut sim = Self::build(py, saved.source, threads, partitioning)?;
         let net = sim.net.get();
         net.simulation

@@ -148,6 +148,36 @@ fn mpi_multimeter_files_are_those_of_threads() {
     }
 }
 
+/// The checkpoint tests' STDP network with step currents and multimeters,
+/// written into `dir`.
+fn stdp_with_devices(dir: &Path) -> std::path::PathBuf {
+    use super::checkpoint::{brunel_with_devices, plastic_brunel, BRUNEL};
+    let text = plastic_brunel() + &brunel_with_devices()[BRUNEL.len()..];
+    super::common::write(dir, "stdp_devices.toml", &text)
+}
+
+/// Run `c`; it must succeed.
+fn ok(c: &mut Command) {
+    let s = c.status().unwrap();
+    assert!(s.success(), "{c:?}: {s}");
+}
+
+/// Every output of [`stdp_with_devices`] is the same in `whole` and `cut`.
+fn same_outputs(whole: &Path, cut: &Path) {
+    let files = [
+        "spikes.csv",
+        "weights.csv",
+        "weight_trace.csv",
+        "multimeter.csv",
+        "vm_i.npy",
+    ];
+    for f in files {
+        let x = std::fs::read(whole.join(f)).unwrap();
+        let y = std::fs::read(cut.join(f)).unwrap();
+        assert!(x == y, "{f} differs after resuming");
+    }
+}
+
 /// The processes whose parent is `pid` (the ranks mpirun started).
 fn children_of(pid: u32) -> Vec<u32> {
     let mut kids = Vec::new();
@@ -178,16 +208,10 @@ fn an_mpi_2x1_run_killed_resumes_on_one_thread() {
     // and both ranks, SIGKILL — at a random moment after its first
     // checkpoint; resumed on 1 thread without MPI, every output equals an
     // uninterrupted run's.
-    use super::checkpoint::{brunel_with_devices, plastic_brunel};
     let dir = tempfile::tempdir().unwrap();
-    let text = plastic_brunel() + &brunel_with_devices()[super::checkpoint::BRUNEL.len()..];
-    let model = super::common::write(dir.path(), "stdp_devices.toml", &text);
+    let model = stdp_with_devices(dir.path());
     let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
     let bin = env!("CARGO_BIN_EXE_volley");
-    let ok = |c: &mut Command| {
-        let s = c.status().unwrap();
-        assert!(s.success(), "{c:?}: {s}");
-    };
     let flags = ["--threads", "1", "--no-raster", "-q", "--out"];
     ok(Command::new(bin)
         .arg("run")
@@ -240,31 +264,15 @@ fn an_mpi_2x1_run_killed_resumes_on_one_thread() {
         .arg("resume")
         .arg(cut.join("checkpoint"))
         .args(["--threads", "1", "-q", "--no-raster"]));
-    for f in [
-        "spikes.csv",
-        "weights.csv",
-        "weight_trace.csv",
-        "multimeter.csv",
-        "vm_i.npy",
-    ] {
-        let x = std::fs::read(whole.join(f)).unwrap();
-        let y = std::fs::read(cut.join(f)).unwrap();
-        assert!(x == y, "{f} differs after resuming an MPI checkpoint");
-    }
+    same_outputs(&whole, &cut);
 }
 
 #[test]
 fn a_one_thread_checkpoint_resumes_under_mpi_2x1() {
-    use super::checkpoint::{brunel_with_devices, plastic_brunel};
     let dir = tempfile::tempdir().unwrap();
-    let text = plastic_brunel() + &brunel_with_devices()[super::checkpoint::BRUNEL.len()..];
-    let model = super::common::write(dir.path(), "stdp_devices.toml", &text);
+    let model = stdp_with_devices(dir.path());
     let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
     let bin = env!("CARGO_BIN_EXE_volley");
-    let ok = |c: &mut Command| {
-        let s = c.status().unwrap();
-        assert!(s.success(), "{c:?}: {s}");
-    };
     let flags = ["--threads", "1", "--no-raster", "-q"];
     ok(Command::new(bin)
         .arg("run")
@@ -287,15 +295,5 @@ fn a_one_thread_checkpoint_resumes_under_mpi_2x1() {
         .args(flags));
     let mpi = summary(&cut);
     assert_eq!(mpi["mpi"]["ranks"], 2);
-    for f in [
-        "spikes.csv",
-        "weights.csv",
-        "weight_trace.csv",
-        "multimeter.csv",
-        "vm_i.npy",
-    ] {
-        let x = std::fs::read(whole.join(f)).unwrap();
-        let y = std::fs::read(cut.join(f)).unwrap();
-        assert!(x == y, "{f} differs after resuming under MPI");
-    }
+    same_outputs(&whole, &cut);
 }

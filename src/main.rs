@@ -33,6 +33,17 @@ struct SplitArgs {
     partition_file: Option<PathBuf>,
 }
 
+/// What a run shows (`run`, `replay`, `resume`).
+#[derive(clap::Args)]
+struct ShowArgs {
+    /// Do not draw raster.png.
+    #[arg(long)]
+    no_raster: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// Options shared by `run` and `replay`.
 #[derive(clap::Args)]
 struct RunArgs {
@@ -47,12 +58,8 @@ struct RunArgs {
     /// Override the simulated time (ms).
     #[arg(long = "t-sim")]
     t_sim: Option<f64>,
-    /// Do not draw raster.png.
-    #[arg(long)]
-    no_raster: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    show: ShowArgs,
     /// Event-camera inputs: skip damaged parts of recordings (and count them) instead of failing.
     #[arg(long)]
     lenient: bool,
@@ -78,12 +85,8 @@ struct ResumeArgs {
     /// Simulate to this time (ms) instead of the run's own end.
     #[arg(long = "t-sim")]
     t_sim: Option<f64>,
-    /// Do not draw raster.png.
-    #[arg(long)]
-    no_raster: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    show: ShowArgs,
 }
 
 #[derive(Subcommand)]
@@ -245,13 +248,13 @@ fn resume(dir: PathBuf, a: ResumeArgs) -> ExitCode {
     } else {
         dir.parent().map(PathBuf::from).unwrap_or_default()
     };
-    let progress = !a.quiet && std::io::stderr().is_terminal();
-    let flags = (progress, !a.no_raster);
+    let progress = !a.show.quiet && std::io::stderr().is_terminal();
+    let flags = (progress, !a.show.no_raster);
     #[cfg(feature = "mpi")]
     let result = volley::distributed::resume_mpi(cp, &dir, config, a.t_sim, flags);
     #[cfg(not(feature = "mpi"))]
     let result = volley::run::resume(cp, &dir, config, a.t_sim, flags).map(Some);
-    report(result, a.quiet, &out_dir)
+    report(result, a.show.quiet, &out_dir)
 }
 
 fn run(
@@ -282,8 +285,8 @@ fn run(
             lenient: a.lenient,
         },
         config,
-        progress: !a.quiet && std::io::stderr().is_terminal(),
-        raster: !a.no_raster,
+        progress: !a.show.quiet && std::io::stderr().is_terminal(),
+        raster: !a.show.no_raster,
         realtime: a.realtime,
         checkpoint: a.checkpoint_every.map(|every_ms| CheckpointPlan {
             every_ms,
@@ -296,7 +299,7 @@ fn run(
     let result = volley::distributed::run_model_mpi(&model, &opts);
     #[cfg(not(feature = "mpi"))]
     let result = volley::run::run_model(&model, &opts).map(Some);
-    report(result, a.quiet, &out_dir)
+    report(result, a.show.quiet, &out_dir)
 }
 
 /// Print what a run did (or why it failed) and choose the exit status.

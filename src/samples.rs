@@ -13,6 +13,15 @@ use std::path::{Path, PathBuf};
 use volley_engine::{Samples, Spike};
 use volley_models::network::meters::{Meter, SampleFormat};
 
+/// The file `meter` writes: `<name>.csv` or `<name>.npy`.
+fn file_name(meter: &Meter) -> String {
+    let ext = match meter.format {
+        SampleFormat::Csv => "csv",
+        SampleFormat::Npy => "npy",
+    };
+    format!("{}.{ext}", meter.name)
+}
+
 /// One multimeter's open output file.
 pub struct SampleWriter {
     path: PathBuf,
@@ -41,11 +50,7 @@ pub struct WriterState {
 impl SampleWriter {
     /// Create `meter`'s file in `dir`.
     pub fn create(dir: &Path, meter: &Meter) -> Result<Self, String> {
-        let ext = match meter.format {
-            SampleFormat::Csv => "csv",
-            SampleFormat::Npy => "npy",
-        };
-        let path = dir.join(format!("{}.{ext}", meter.name));
+        let path = dir.join(file_name(meter));
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
         // Written under a temporary name, renamed by `finish`.
         let file = File::create(outputs::partial(&path)).map_err(fail)?;
@@ -76,11 +81,7 @@ impl SampleWriter {
     /// Reopen `meter`'s file in `dir` where it stood at a checkpoint
     /// (anything written after it is cut off).
     pub fn reopen(dir: &Path, meter: &Meter, state: &WriterState) -> Result<Self, String> {
-        let ext = match meter.format {
-            SampleFormat::Csv => "csv",
-            SampleFormat::Npy => "npy",
-        };
-        let path = dir.join(format!("{}.{ext}", meter.name));
+        let path = dir.join(file_name(meter));
         let partial = outputs::partial(&path);
         let fail = |e: std::io::Error| format!("cannot continue {}: {e}", partial.display());
         let mut file = std::fs::OpenOptions::new()
@@ -271,16 +272,7 @@ impl MeterOutputs {
     /// The names of the files they write (under their temporary names
     /// while the run goes).
     pub fn file_names(meters: &[Meter]) -> Vec<String> {
-        meters
-            .iter()
-            .map(|m| {
-                let ext = match m.format {
-                    SampleFormat::Csv => "csv",
-                    SampleFormat::Npy => "npy",
-                };
-                format!("{}.{ext}", m.name)
-            })
-            .collect()
+        meters.iter().map(file_name).collect()
     }
 
     /// No meter at all.

@@ -408,6 +408,15 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
     /// Enter grid window `k`: the input nodes' spikes of the whole window
     /// are expanded, then the queue opens it.
     fn open(&mut self, k: u64) {
+        self.expand_drives(k);
+        self.strategy.open(k);
+    }
+
+    /// Queue the input nodes' spikes of grid window `k`.
+    fn expand_drives(&mut self, k: u64) {
+        if self.drives.drives.is_empty() {
+            return;
+        }
         let w = self.timing.window;
         let grid = SyncWindow {
             index: k,
@@ -423,7 +432,6 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         for &spike in spikes.iter() {
             self.strategy.push(spike, &self.connectome, &self.plastic);
         }
-        self.strategy.open(k);
     }
 
     /// Emit the spikes fired in the window: record, report, route.

@@ -8,7 +8,6 @@ use crate::observer::Observer;
 use crate::plasticity::Plasticity;
 use crate::spike::{Gid, Spike};
 use crate::time::Time;
-use crate::window::SyncWindow;
 
 /// The spikes a partition emitted within the longest delay (`span`): what
 /// may still be in flight at a window edge. Kept only when asked for.
@@ -213,23 +212,8 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         if self.drives.drives.is_empty() {
             return;
         }
-        let w = self.timing.window;
-        let mut spikes = Vec::new();
-        for k in 0..at.0 / w.0 {
-            let start = Time(k * w.0);
-            let grid = SyncWindow {
-                index: k,
-                start,
-                end: start + w,
-            };
-            spikes.clear();
-            for drive in &mut self.drives.drives {
-                drive.emit(grid, &mut spikes);
-            }
-            crate::spike::sort_spikes(&mut spikes, &mut self.drives.sorted);
-            for &spike in &spikes {
-                self.strategy.push(spike, &self.connectome, &self.plastic);
-            }
+        for k in 0..at.0 / self.timing.window.0 {
+            self.expand_drives(k);
         }
     }
 }

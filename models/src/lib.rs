@@ -10,6 +10,7 @@ pub mod error;
 pub mod input;
 pub mod network;
 pub mod neuron;
+pub mod nir;
 pub mod rng;
 pub mod synapse;
 

@@ -377,6 +377,8 @@ mod tests {
             V_m: None,
             V_min: None,
             tau_minus: None,
+            I_syn_ex: 0.0,
+            I_syn_in: 0.0,
         }
     }
 

@@ -67,6 +67,7 @@ impl LifDeltaParams {
             i_e: self.I_e,
             v_m: self.V_m,
             tau_minus: self.tau_minus,
+            leak_free: true,
         })
     }
 }
@@ -100,7 +101,12 @@ impl LifDeltaConsts {
     /// The same, reusing `decay` (built for `p.tau_m`).
     pub fn with_decay(p: &LifDeltaParams, decay: Arc<DecayTable>) -> Self {
         debug_assert_eq!(decay.tau_ms(), p.tau_m);
-        let v_inf = p.I_e * p.tau_m / p.C_m;
+        // No leak (`tau_m = inf`, `I_e = 0`): nothing to relax towards.
+        let v_inf = if p.tau_m.is_infinite() {
+            0.0
+        } else {
+            p.I_e * p.tau_m / p.C_m
+        };
         let theta = p.V_th - p.E_L;
         let reset = p.V_reset - p.E_L;
         let self_firing = v_inf > theta;

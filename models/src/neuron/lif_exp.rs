@@ -27,6 +27,9 @@ use volley_engine::Time;
 /// currents).
 pub const RECORDABLES: &[&str] = &["V_m", "I_syn_ex", "I_syn_in"];
 
+/// The largest initial synaptic current magnitude (pA), as for `I_e`.
+const MAX_INITIAL_CURRENT_PA: f64 = 1e15;
+
 /// Parameters, with NEST's names and units (ms, mV, pF, pA).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +63,12 @@ pub struct LifExpParams {
     /// Time constant of the spike trace STDP synapses read (ms). Default 20.
     #[serde(default)]
     pub tau_minus: Option<f64>,
+    /// Initial excitatory current (pA, ≥ 0; `lif_exp` only). Default 0.
+    #[serde(default)]
+    pub I_syn_ex: f64,
+    /// Initial inhibitory current (pA, ≤ 0; `lif_exp` only). Default 0.
+    #[serde(default)]
+    pub I_syn_in: f64,
 }
 
 impl LifExpParams {
@@ -78,6 +87,14 @@ impl LifExpParams {
 
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !(self.I_syn_ex >= 0.0 && self.I_syn_ex.abs() <= MAX_INITIAL_CURRENT_PA) {
+            let m = format!("must be from 0 to 1e15 pA, got {}", self.I_syn_ex);
+            return Err(("I_syn_ex", m));
+        }
+        if !(self.I_syn_in <= 0.0 && self.I_syn_in.abs() <= MAX_INITIAL_CURRENT_PA) {
+            let m = format!("must be from -1e15 to 0 pA, got {}", self.I_syn_in);
+            return Err(("I_syn_in", m));
+        }
         for (k, v) in [
             ("tau_syn_ex", self.tau_syn_ex),
             ("tau_syn_in", self.tau_syn_in),
@@ -94,6 +111,7 @@ impl LifExpParams {
             i_e: self.I_e,
             v_m: self.V_m,
             tau_minus: self.tau_minus,
+            leak_free: false,
         })
     }
 }
@@ -111,6 +129,8 @@ pub struct LifExpConsts {
     /// Reset, threshold, lower bound (relative to `E_L`) and `E_L`.
     levels: Levels,
     t_ref: Time,
+    /// `I_syn_ex`, `I_syn_in` at the start.
+    initial_currents: [f64; 2],
 }
 
 impl LifExpConsts {
@@ -125,12 +145,13 @@ impl LifExpConsts {
             v_inf: p.I_e * p.tau_m / p.C_m,
             levels: p.levels(),
             t_ref: super::refractory_period(p.t_ref),
+            initial_currents: [p.I_syn_ex, p.I_syn_in],
         }
     }
 
     /// The initial state of a neuron at potential `v_m` (absolute mV).
     pub fn initial(&self, params_index: u16, v_m: f64) -> LifExpNeuron {
-        CurrentLif::new(params_index, v_m - self.levels.e_l, [0.0; 2])
+        CurrentLif::new(params_index, v_m - self.levels.e_l, self.initial_currents)
     }
 
     /// The current-to-potential propagator of a synapse with time constant
@@ -414,6 +435,8 @@ mod tests {
             V_m: None,
             V_min: None,
             tau_minus: None,
+            I_syn_ex: 0.0,
+            I_syn_in: 0.0,
         }
     }
 

@@ -69,7 +69,12 @@ impl NeuronParams {
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         match self {
             NeuronParams::LifDelta(p) => p.validate(),
-            NeuronParams::LifExp(p) | NeuronParams::LifAlpha(p) => p.validate(),
+            NeuronParams::LifExp(p) => p.validate(),
+            NeuronParams::LifAlpha(p) if p.I_syn_ex != 0.0 || p.I_syn_in != 0.0 => Err((
+                "I_syn_ex",
+                "initial currents are a `lif_exp` parameter, not `lif_alpha`'s".into(),
+            )),
+            NeuronParams::LifAlpha(p) => p.validate(),
             NeuronParams::Parrot(_) => Ok(()),
         }
     }
@@ -96,7 +101,12 @@ impl NeuronParams {
 
     /// Whether current sources can drive it.
     pub fn takes_current(&self) -> bool {
-        !matches!(self, NeuronParams::Parrot(_))
+        match self {
+            NeuronParams::Parrot(_) => false,
+            // No leak: a current would ramp the potential (not expressed).
+            NeuronParams::LifDelta(p) => p.tau_m.is_finite(),
+            _ => true,
+        }
     }
 
     /// The threshold (mV).

@@ -14,6 +14,8 @@ pub(crate) struct LifCommon {
     pub i_e: f64,
     pub v_m: Option<f64>,
     pub tau_minus: Option<f64>,
+    /// Whether `tau_m = inf` (no leak: a perfect integrator) is allowed.
+    pub leak_free: bool,
 }
 
 /// The range of time constants (ms) and capacitances (pF) the exact
@@ -44,13 +46,22 @@ pub(crate) fn in_scale(
 
 /// Check the shared LIF parameters; the error names the parameter.
 pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> {
+    // `tau_m = inf`: no leak (NIR's IF and I), exact as the decay factor is
+    // then exactly 1; with a constant current the potential would ramp,
+    // which the exponential solution does not express.
+    let no_leak = p.leak_free && p.tau_m == f64::INFINITY;
+    if no_leak && p.i_e != 0.0 {
+        return Err(("I_e", "must be 0 with tau_m = inf (no leak)".into()));
+    }
+    // `V_th = inf`: a neuron that never fires (NIR's LI, I, CubaLI).
+    let v_th = if p.v_th == f64::INFINITY { 0.0 } else { p.v_th };
     let finite = [
-        ("tau_m", p.tau_m),
+        ("tau_m", if no_leak { 1.0 } else { p.tau_m }),
         ("C_m", p.c_m),
         ("t_ref", p.t_ref),
         ("E_L", p.e_l),
         ("V_reset", p.v_reset),
-        ("V_th", p.v_th),
+        ("V_th", v_th),
         ("I_e", p.i_e),
     ];
     for (k, v) in finite {
@@ -58,9 +69,11 @@ pub(crate) fn validate_lif(p: &LifCommon) -> Result<(), (&'static str, String)> 
             return Err((k, format!("must be a finite number, got {v}")));
         }
     }
-    in_scale("tau_m", p.tau_m, "ms")?;
+    if !no_leak {
+        in_scale("tau_m", p.tau_m, "ms")?;
+    }
     in_scale("C_m", p.c_m, "pF")?;
-    for (k, v) in [("E_L", p.e_l), ("V_reset", p.v_reset), ("V_th", p.v_th)] {
+    for (k, v) in [("E_L", p.e_l), ("V_reset", p.v_reset), ("V_th", v_th)] {
         if v.abs() > MAX_POTENTIAL_MV {
             return Err((
                 k,

@@ -1,0 +1,625 @@
+//! A NIR graph mapped onto Volley's neuron models and synapses.
+//!
+//! - Every `Input` node becomes a population of `parrot` neurons (inputs
+//!   target it); every neuron node a population of `lif_delta` (LIF, IF, LI,
+//!   I) or `lif_exp` (CubaLIF, CubaLI) neurons with NIR's equations
+//!   (`params`): time constants scaled from NIR's time unit to ms, `C_m =
+//!   τ/R` so that an input current `I` gives NIR's `R·I`, the potential
+//!   starting at 0, `t_ref = 0`, the threshold strict (`V_th` is the next
+//!   double above NIR's `v_threshold`, relative to `v_leak`), non-spiking
+//!   kinds with `V_th = inf`, leak-free kinds with `tau_m = inf`.
+//! - The linear nodes between two neuron nodes (or an `Input` and a neuron
+//!   node) compose into one synapse per (source, target) element pair and
+//!   path, with the product of the factors along it. A spike is a Dirac
+//!   impulse of area 1: it makes `v` jump by `R·w/τ` (LIF, LI), `R·w` (IF,
+//!   I), or the synaptic current jump by `w_in·w/τ_syn` (CubaLIF, CubaLI).
+//! - Biases (`Affine`, `Conv` with `bias`) pass through the linear nodes
+//!   after them and become a constant current (`I_e`); into a CubaLIF the
+//!   bias is filtered by the synapse, so `I_e = w_in·b` with the synaptic
+//!   current starting at `−w_in·b` — the exact solution of NIR's equations
+//!   from a zero state.
+//! - NIR's edges are instantaneous; Volley's synapses need a delay (it is
+//!   what lets partitions run ahead): each synapse gets `edge_delay_ms`
+//!   plus the delays of `Delay` nodes on its path.
+
+use super::graph::{Graph, NeuronKind, NeuronNode, Node, Tensor};
+use super::ops::{LinearOp, Reach};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// How NIR's numbers are read.
+#[derive(Clone, Copy, Debug)]
+pub struct LowerOptions {
+    /// The graph's time unit in seconds (NIR files from Norse, snnTorch,
+    /// Sinabs, Rockpool: 1).
+    pub time_unit_s: f64,
+    /// The delay of every NIR edge into a neuron node (ms, > 0).
+    pub edge_delay_ms: f64,
+}
+
+impl Default for LowerOptions {
+    fn default() -> Self {
+        LowerOptions {
+            time_unit_s: 1.0,
+            edge_delay_ms: 0.001,
+        }
+    }
+}
+
+/// A population made from a node.
+#[derive(Clone, Debug)]
+pub struct NirPopulation {
+    /// The node's (flattened) name.
+    pub node: String,
+    /// Volley's model name.
+    pub model: &'static str,
+    /// Number of neurons.
+    pub size: usize,
+    /// The node's shape.
+    pub shape: Vec<usize>,
+    /// Model parameters (a list where they differ per neuron).
+    pub params: toml::Table,
+}
+
+/// One synapse, by indices within its populations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NirSynapse {
+    /// Source element.
+    pub source: u32,
+    /// Target element.
+    pub target: u32,
+    /// mV (`lif_delta`) or pA (`lif_exp`).
+    pub weight: f64,
+    /// ms.
+    pub delay_ms: f64,
+}
+
+/// The synapses from one population onto another.
+#[derive(Clone, Debug)]
+pub struct NirProjection {
+    /// Source node.
+    pub source: String,
+    /// Target node.
+    pub target: String,
+    /// Its synapses, in source order.
+    pub synapses: Vec<NirSynapse>,
+}
+
+/// A graph mapped onto Volley.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// Populations: the `Input` nodes first, then neuron nodes in the order
+    /// they are reached from the inputs.
+    pub populations: Vec<NirPopulation>,
+    /// Projections.
+    pub projections: Vec<NirProjection>,
+    /// `(Output node, the neuron node feeding it)`.
+    pub outputs: Vec<(String, String)>,
+}
+
+/// Map `graph` onto Volley. The error names the node (and parameter).
+pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, String)> {
+    if !(opt.time_unit_s > 0.0 && opt.time_unit_s.is_finite()) {
+        return Err(("time_unit_s".into(), "must be > 0".into()));
+    }
+    if !(opt.edge_delay_ms > 0.0 && opt.edge_delay_ms.is_finite()) {
+        return Err(("edge_delay_ms".into(), "must be > 0 ms".into()));
+    }
+    let g = flatten(graph)?;
+    let order = population_order(&g);
+    let mut shapes: HashMap<&str, Vec<usize>> = HashMap::new();
+    for name in &order {
+        match &g.nodes[name] {
+            Node::Input { shape } => shapes.insert(name, shape.clone()),
+            Node::Neuron(n) => shapes.insert(name, n.shape.clone()),
+            _ => None,
+        };
+    }
+    let ops = resolve_ops(&g, &mut shapes)?;
+    fn preds<'g>(g: &'g Graph, n: &'g str) -> impl Iterator<Item = &'g str> {
+        g.edges
+            .iter()
+            .filter(move |e| e.1 == n)
+            .map(|e| e.0.as_str())
+    }
+    fn succs<'g>(g: &'g Graph, n: &'g str) -> impl Iterator<Item = &'g str> {
+        g.edges
+            .iter()
+            .filter(move |e| e.0 == n)
+            .map(|e| e.1.as_str())
+    }
+    for (name, node) in &g.nodes {
+        if let Node::Threshold = node {
+            let m = "a Threshold (a step function of a continuous input) has no exact event-driven form";
+            return Err((name.clone(), m.into()));
+        }
+        if let Node::Neuron(n) = node {
+            if !n.kind.spikes() {
+                if let Some(s) =
+                    succs(&g, name).find(|s| !matches!(g.nodes[*s], Node::Output { .. }))
+                {
+                    let m = format!(
+                        "a {} emits no spikes, so it can only feed an Output, not `{s}`",
+                        n.kind.name()
+                    );
+                    return Err((name.clone(), m));
+                }
+            }
+        }
+        if matches!(node, Node::Input { .. }) {
+            if let Some(p) = preds(&g, name).next() {
+                return Err((name.clone(), format!("an Input cannot be fed (by `{p}`)")));
+            }
+        }
+    }
+    // Synapses: from every spiking element, along every path.
+    let mut projections: Vec<NirProjection> = Vec::new();
+    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
+    let unit_ms = opt.time_unit_s * 1000.0;
+    let mut biases: HashMap<String, Vec<f64>> = HashMap::new();
+    for src in &order {
+        let n = match &g.nodes[src] {
+            Node::Input { shape } => shape.iter().product(),
+            Node::Neuron(nn) if nn.kind.spikes() => nn.size,
+            _ => continue,
+        };
+        for i in 0..n {
+            let start = vec![Reach {
+                index: i,
+                weight: 1.0,
+                delay: 0.0,
+            }];
+            walk(
+                &g,
+                &ops,
+                src,
+                start,
+                &mut Vec::new(),
+                &mut |target, reach| {
+                    let Node::Neuron(t) = &g.nodes[target] else {
+                        return;
+                    };
+                    let key = (src.clone(), target.to_string());
+                    let k = *index_of.entry(key).or_insert_with(|| {
+                        projections.push(NirProjection {
+                            source: src.clone(),
+                            target: target.to_string(),
+                            synapses: Vec::new(),
+                        });
+                        projections.len() - 1
+                    });
+                    let weight = reach.weight * jump_per_unit_input(t, reach.index);
+                    if weight != 0.0 {
+                        projections[k].synapses.push(NirSynapse {
+                            source: i as u32,
+                            target: reach.index as u32,
+                            weight,
+                            delay_ms: opt.edge_delay_ms + reach.delay * unit_ms,
+                        });
+                    }
+                },
+            )?;
+        }
+    }
+    // Biases: from every linear node that has one.
+    for (name, op) in &ops {
+        let Some(b) = op.bias() else { continue };
+        let start: Vec<Reach> = b
+            .iter()
+            .enumerate()
+            .filter(|(_, &w)| w != 0.0)
+            .map(|(index, &weight)| Reach {
+                index,
+                weight,
+                delay: 0.0,
+            })
+            .collect();
+        walk(
+            &g,
+            &ops,
+            name,
+            start,
+            &mut vec![name.clone()],
+            &mut |target, reach| {
+                if let Node::Neuron(t) = &g.nodes[target] {
+                    biases
+                        .entry(target.to_string())
+                        .or_insert_with(|| vec![0.0; t.size])[reach.index] += reach.weight;
+                }
+            },
+        )?;
+    }
+    let mut populations = Vec::new();
+    for name in &order {
+        match &g.nodes[name] {
+            Node::Input { shape } => populations.push(NirPopulation {
+                node: name.clone(),
+                model: "parrot",
+                size: shape.iter().product(),
+                shape: shape.clone(),
+                params: toml::Table::new(),
+            }),
+            Node::Neuron(n) => {
+                let bias = biases.get(name.as_str());
+                let (model, params) =
+                    neuron_params(n, bias, unit_ms).map_err(|(k, m)| (format!("{name}.{k}"), m))?;
+                populations.push(NirPopulation {
+                    node: name.clone(),
+                    model,
+                    size: n.size,
+                    shape: n.shape.clone(),
+                    params,
+                })
+            }
+            _ => {}
+        }
+    }
+    let mut outputs = Vec::new();
+    for (name, node) in &g.nodes {
+        if let Node::Output { .. } = node {
+            for p in preds(&g, name) {
+                match &g.nodes[p] {
+                    Node::Neuron(_) => outputs.push((name.clone(), p.to_string())),
+                    other => {
+                        let m = format!(
+                            "fed by `{p}`, a {}: Volley reads outputs from a neuron node",
+                            other.type_name()
+                        );
+                        return Err((name.clone(), m));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Lowered {
+        populations,
+        projections,
+        outputs,
+    })
+}
+
+/// How far one unit of input (a spike of weight 1) moves a neuron of node
+/// `t`: `R/τ` (LIF, LI), `R` (IF, I), `w_in/τ_syn` (CubaLIF, CubaLI).
+fn jump_per_unit_input(t: &NeuronNode, j: usize) -> f64 {
+    let r = t.r.at(j);
+    match t.kind {
+        NeuronKind::Lif | NeuronKind::Li => r / t.tau_mem.as_ref().map_or(1.0, |x| x.at(j)),
+        NeuronKind::If | NeuronKind::I => r,
+        NeuronKind::CubaLif | NeuronKind::CubaLi => {
+            t.w_in.as_ref().map_or(1.0, |w| w.at(j)) / t.tau_syn.as_ref().map_or(1.0, |x| x.at(j))
+        }
+    }
+}
+
+/// Follow every edge out of `from` with the impulses `reach`, through
+/// linear nodes, calling `emit` at each neuron node reached.
+fn walk(
+    g: &Graph,
+    ops: &BTreeMap<String, LinearOp>,
+    from: &str,
+    reach: Vec<Reach>,
+    path: &mut Vec<String>,
+    emit: &mut impl FnMut(&str, Reach),
+) -> Result<(), (String, String)> {
+    for (_, next) in g.edges.iter().filter(|e| e.0 == from) {
+        match &g.nodes[next] {
+            Node::Neuron(_) => reach.iter().for_each(|r| emit(next, *r)),
+            Node::Output { .. } => {}
+            Node::Input { .. } | Node::Threshold | Node::Graph(_) => {}
+            _ => {
+                let Some(op) = ops.get(next) else { continue };
+                if path.contains(next) {
+                    let m = "a loop of linear nodes with no neuron node on it";
+                    return Err((next.clone(), m.into()));
+                }
+                let mut merged: BTreeMap<(usize, u64), f64> = BTreeMap::new();
+                let mut out = Vec::new();
+                for r in &reach {
+                    out.clear();
+                    op.fan_out(r.index, &mut out);
+                    for o in &out {
+                        let delay = r.delay + o.delay;
+                        *merged.entry((o.index, delay.to_bits())).or_insert(0.0) +=
+                            r.weight * o.weight;
+                    }
+                }
+                let next_reach = merged
+                    .into_iter()
+                    .filter(|(_, w)| *w != 0.0)
+                    .map(|((index, d), weight)| Reach {
+                        index,
+                        weight,
+                        delay: f64::from_bits(d),
+                    })
+                    .collect();
+                path.push(next.clone());
+                walk(g, ops, next, next_reach, path, emit)?;
+                path.pop();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolve every linear node's shapes from what feeds it.
+fn resolve_ops<'a>(
+    g: &'a Graph,
+    shapes: &mut HashMap<&'a str, Vec<usize>>,
+) -> Result<BTreeMap<String, LinearOp>, (String, String)> {
+    let mut ops = BTreeMap::new();
+    loop {
+        let mut progress = false;
+        for (name, node) in &g.nodes {
+            if shapes.contains_key(name.as_str())
+                || matches!(node, Node::Output { .. } | Node::Threshold)
+            {
+                continue;
+            }
+            let Some(input) = g
+                .edges
+                .iter()
+                .filter(|e| e.1 == *name)
+                .find_map(|e| shapes.get(e.0.as_str()))
+            else {
+                continue;
+            };
+            let input = input.clone();
+            // Every input must carry as many elements.
+            for e in g.edges.iter().filter(|e| e.1 == *name) {
+                if let Some(s) = shapes.get(e.0.as_str()) {
+                    if s.iter().product::<usize>() != input.iter().product::<usize>() {
+                        let m = format!("fed {input:?} and {s:?} (from `{}`)", e.0);
+                        return Err((name.clone(), m));
+                    }
+                }
+            }
+            match LinearOp::new(node, &input).map_err(|m| (name.clone(), m))? {
+                Some(op) => {
+                    shapes.insert(name, op.output.clone());
+                    ops.insert(name.clone(), op);
+                    progress = true;
+                }
+                None => continue,
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    // Neuron nodes must be fed as many elements as they have neurons.
+    for (name, node) in &g.nodes {
+        if let Node::Neuron(n) = node {
+            for e in g.edges.iter().filter(|e| e.1 == *name) {
+                if let Some(s) = shapes.get(e.0.as_str()) {
+                    let k: usize = s.iter().product();
+                    if k != n.size {
+                        let m = format!("has {} neurons, `{}` feeds it {k} values", n.size, e.0);
+                        return Err((name.clone(), m));
+                    }
+                }
+            }
+        }
+    }
+    Ok(ops)
+}
+
+/// Inputs first, then neuron nodes breadth-first along the edges, then the
+/// rest by name.
+fn population_order(g: &Graph) -> Vec<String> {
+    let mut order: Vec<String> = g
+        .nodes
+        .iter()
+        .filter(|(_, n)| matches!(n, Node::Input { .. }))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut seen: HashSet<String> = order.iter().cloned().collect();
+    let mut queue: std::collections::VecDeque<String> = order.iter().cloned().collect();
+    let mut visited: HashSet<String> = seen.clone();
+    while let Some(n) = queue.pop_front() {
+        for (_, next) in g.edges.iter().filter(|e| e.0 == n) {
+            if visited.insert(next.clone()) {
+                if matches!(g.nodes.get(next), Some(Node::Neuron(_))) && seen.insert(next.clone()) {
+                    order.push(next.clone());
+                }
+                queue.push_back(next.clone());
+            }
+        }
+    }
+    for (k, n) in &g.nodes {
+        if matches!(n, Node::Neuron(_)) && seen.insert(k.clone()) {
+            order.push(k.clone());
+        }
+    }
+    order
+}
+
+/// Nested graphs inlined: node `x` of graph `sub` becomes `sub.x`; its
+/// `Input`/`Output` nodes pass values through; an edge to (from) `sub` goes
+/// to its `Input` (from its `Output`).
+pub fn flatten(g: &Graph) -> Result<Graph, (String, String)> {
+    let mut out = Graph::default();
+    flatten_into(g, "", true, &mut out)?;
+    Ok(out)
+}
+
+fn flatten_into(
+    g: &Graph,
+    prefix: &str,
+    top: bool,
+    out: &mut Graph,
+) -> Result<(), (String, String)> {
+    let identity = || Node::Scale {
+        scale: Tensor::vector(vec![1.0]),
+    };
+    for (name, node) in &g.nodes {
+        let full = format!("{prefix}{name}");
+        match node {
+            Node::Graph(sub) => flatten_into(sub, &format!("{full}."), false, out)?,
+            Node::Input { .. } | Node::Output { .. } if !top => {
+                out.nodes.insert(full, identity());
+            }
+            _ => {
+                out.nodes.insert(full, node.clone());
+            }
+        }
+    }
+    let port = |name: &str, want_input: bool| -> Result<String, (String, String)> {
+        let full = format!("{prefix}{name}");
+        let Some(Node::Graph(sub)) = g.nodes.get(name) else {
+            return Ok(full);
+        };
+        let ports: Vec<&String> = sub
+            .nodes
+            .iter()
+            .filter(|(_, n)| {
+                if want_input {
+                    matches!(n, Node::Input { .. })
+                } else {
+                    matches!(n, Node::Output { .. })
+                }
+            })
+            .map(|(k, _)| k)
+            .collect();
+        match ports.as_slice() {
+            [one] => Ok(format!("{full}.{one}")),
+            _ => {
+                let what = if want_input { "Input" } else { "Output" };
+                let m = format!("an edge names the subgraph, which has {} {what} nodes (name one: `{name}.<node>`)", ports.len());
+                Err((full, m))
+            }
+        }
+    };
+    for (from, to) in &g.edges {
+        out.edges.push((port(from, false)?, port(to, true)?));
+    }
+    Ok(())
+}
+
+/// The smallest double above `x`.
+fn next_up(x: f64) -> f64 {
+    if x.is_nan() || x == f64::INFINITY {
+        return x;
+    }
+    if x == 0.0 {
+        return f64::from_bits(1);
+    }
+    let b = x.to_bits();
+    f64::from_bits(if x > 0.0 { b + 1 } else { b - 1 })
+}
+
+/// The `V_th` that makes Volley's `V − E_L ≥ V_th − E_L` NIR's strict
+/// `v > v_threshold` (on the potential relative to `v_leak`).
+fn strict_threshold(v_th: f64, e_l: f64) -> f64 {
+    let want = next_up(v_th - e_l);
+    let mut v = want + e_l;
+    while v - e_l < want {
+        v = next_up(v);
+    }
+    v
+}
+
+/// Volley's model and parameters for neuron node `n` with constant input
+/// `bias` (NIR current units).
+fn neuron_params(
+    n: &NeuronNode,
+    bias: Option<&Vec<f64>>,
+    unit_ms: f64,
+) -> Result<(&'static str, toml::Table), (String, String)> {
+    let size = n.size;
+    let get = |t: &Option<Tensor>, j: usize, dflt: f64| t.as_ref().map_or(dflt, |t| t.at(j));
+    let b = |j: usize| bias.map_or(0.0, |b| b[j]);
+    let mut cols: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let mut put = |k: &'static str, v: f64| cols.entry(k).or_default().push(v);
+    let leaky = n.tau_mem.is_some();
+    let cuba = n.tau_syn.is_some();
+    for j in 0..size {
+        let r = n.r.at(j);
+        if !(r > 0.0) {
+            return Err(("r".into(), format!("must be > 0, got {r} (neuron {j})")));
+        }
+        let tau_m = if leaky {
+            let tau = get(&n.tau_mem, j, 1.0);
+            if !(tau > 0.0) {
+                return Err(("tau".into(), format!("must be > 0, got {tau} (neuron {j})")));
+            }
+            tau * unit_ms
+        } else {
+            if b(j) != 0.0 {
+                let m = format!(
+                    "a bias into a {} (no leak) is not supported: it would need a ramp (neuron {j}, bias {})",
+                    n.kind.name(),
+                    b(j)
+                );
+                return Err(("bias".into(), m));
+            }
+            f64::INFINITY
+        };
+        let e_l = get(&n.v_leak, j, 0.0);
+        let v_reset = get(&n.v_reset, j, 0.0);
+        let v_th = match &n.v_threshold {
+            Some(t) => {
+                let v = t.at(j);
+                if v_reset >= v {
+                    let m = format!("v_reset {v_reset} must be below v_threshold {v} (neuron {j})");
+                    return Err(("v_reset".into(), m));
+                }
+                strict_threshold(v, e_l)
+            }
+            None => f64::INFINITY,
+        };
+        put("tau_m", tau_m);
+        put("C_m", if leaky { tau_m / r } else { 1000.0 / r });
+        put("t_ref", 0.0);
+        put("E_L", e_l);
+        put("V_reset", v_reset);
+        put("V_th", v_th);
+        put("V_m", 0.0);
+        if cuba {
+            let tau_s = get(&n.tau_syn, j, 1.0);
+            if !(tau_s > 0.0) {
+                let m = format!("must be > 0, got {tau_s} (neuron {j})");
+                return Err(("tau_syn".into(), m));
+            }
+            let w_in = get(&n.w_in, j, 1.0);
+            put("tau_syn_ex", tau_s * unit_ms);
+            put("tau_syn_in", tau_s * unit_ms);
+            let i = w_in * b(j);
+            put("I_e", i);
+            put("I_syn_ex", if -i >= 0.0 { -i } else { 0.0 });
+            put("I_syn_in", if -i < 0.0 { -i } else { 0.0 });
+        } else {
+            put("I_e", b(j));
+        }
+    }
+    let mut params = toml::Table::new();
+    for (k, v) in cols {
+        let value = if v.iter().all(|x| x.to_bits() == v[0].to_bits()) {
+            toml::Value::Float(v[0])
+        } else {
+            toml::Value::Array(v.into_iter().map(toml::Value::Float).collect())
+        };
+        params.insert(k.to_string(), value);
+    }
+    Ok((if cuba { "lif_exp" } else { "lif_delta" }, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_threshold_is_the_next_double_above() {
+        for (th, el) in [
+            (1.0, 0.0),
+            (0.1, 0.0),
+            (1.0, 1.2),
+            (-50.0, -65.0),
+            (20.0, 0.3),
+        ] {
+            let v = strict_threshold(th, el);
+            // Above, and the smallest such: one double lower is not.
+            assert!(v - el >= next_up(th - el));
+            let below = -next_up(-v);
+            assert!(below - el < next_up(th - el), "{th} {el}");
+        }
+    }
+}

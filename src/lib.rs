@@ -35,6 +35,7 @@ pub mod distributed;
 pub mod inspect;
 pub mod outputs;
 pub mod raster;
+pub mod readout;
 pub mod run;
 pub mod samples;
 pub mod stats;

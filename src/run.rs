@@ -138,6 +138,9 @@ pub struct Summary {
     /// Runs writing checkpoints only: what they cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoints: Option<checkpoint::CheckpointReport>,
+    /// NIR graphs' `Output` nodes: spikes per output neuron, the class.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readouts: Vec<crate::readout::ReadoutSummary>,
 }
 
 /// How a run paced to the wall clock (`--realtime`) kept up with it.
@@ -688,6 +691,13 @@ pub fn write_outputs(
     if net.record_weights {
         write_weights(net, model, &opts.out_dir, opts.raster, weights)?;
     }
+    let readouts = crate::readout::count(spikes, &net.readouts);
+    if !readouts.is_empty() {
+        write_file(
+            &opts.out_dir.join("readout.csv"),
+            &crate::readout::csv(&readouts),
+        )?;
+    }
     let events = counters.recurrent_events + counters.external_events;
     let summary = Summary {
         volley_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -748,6 +758,7 @@ pub fn write_outputs(
         mpi,
         realtime,
         checkpoints,
+        readouts,
     };
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     write_file(&opts.out_dir.join("summary.json"), &json)?;

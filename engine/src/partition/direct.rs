@@ -274,10 +274,15 @@ impl<S: Sum> Direct<S> {
         O: Observer,
     {
         let mut step = step.here();
-        for i in 0..step.len() as u32 {
-            let i = step.local(i);
-            if step.trains.next(i) < end {
-                step.finish(i, end);
+        // Without trains nobody has events to take: a network of spike
+        // inputs only (a NIR graph on a camera) pays per window for the
+        // spikes it has, not for its size.
+        if !step.trains.none() {
+            for i in 0..step.len() as u32 {
+                let i = step.local(i);
+                if step.trains.next(i) < end {
+                    step.finish(i, end);
+                }
             }
         }
         if N::FORECASTS {

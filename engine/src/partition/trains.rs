@@ -18,6 +18,8 @@ pub(super) struct TrainSets {
     sets: Vec<PoissonTrains>,
     /// `Some` for the *many* layout.
     many: Option<Index>,
+    /// No neuron has a train (the one set is the silent stand-in).
+    silent: bool,
 }
 
 /// The *many* layout's index.
@@ -40,12 +42,17 @@ impl TrainSets {
             _ => false,
         };
         if one_each {
-            let sets = if sets.is_empty() {
+            let silent = sets.is_empty();
+            let sets = if silent {
                 vec![PoissonTrains::silent(n)]
             } else {
                 sets
             };
-            return TrainSets { sets, many: None };
+            return TrainSets {
+                sets,
+                many: None,
+                silent,
+            };
         }
         let mut refs: Vec<(u32, u32, u16, u32)> = Vec::new();
         for (si, s) in sets.iter().enumerate() {
@@ -80,6 +87,7 @@ impl TrainSets {
                 refs,
                 earliest,
             }),
+            silent: false,
         }
     }
 
@@ -155,6 +163,7 @@ impl TrainSets {
                     weight: set.weight(),
                     trains: set.view(),
                     events: 0,
+                    silent: self.silent,
                 })
             }
             Some(index) => Layout::Many(Many {
@@ -199,6 +208,8 @@ pub(super) trait TrainView {
     fn prefetch(&self, i: u32);
     /// Train events taken so far.
     fn events(&self) -> u64;
+    /// Whether no neuron has a train (then no neuron need be asked).
+    fn none(&self) -> bool;
 }
 
 /// The *one each* layout: neuron `i`'s train is train `i` of one set.
@@ -207,6 +218,7 @@ pub(super) struct OneEach<'a> {
     source: Gid,
     weight: f64,
     events: u64,
+    silent: bool,
 }
 
 impl TrainView for OneEach<'_> {
@@ -241,6 +253,11 @@ impl TrainView for OneEach<'_> {
     #[inline(always)]
     fn events(&self) -> u64 {
         self.events
+    }
+
+    #[inline(always)]
+    fn none(&self) -> bool {
+        self.silent
     }
 }
 
@@ -285,5 +302,10 @@ impl TrainView for Many<'_> {
     #[inline(always)]
     fn events(&self) -> u64 {
         self.events
+    }
+
+    #[inline(always)]
+    fn none(&self) -> bool {
+        self.sets.is_empty()
     }
 }

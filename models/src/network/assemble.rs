@@ -77,6 +77,8 @@ pub struct Network {
     pub n_traced_synapses: u64,
     /// Multimeters (their samples: [`meters::collect_samples`]).
     pub meters: Vec<Meter>,
+    /// `Output` nodes of included NIR graphs: whose spikes each counts.
+    pub readouts: Vec<super::Readout>,
 }
 
 /// What one window's bucket of a partition's queue costs when empty (its
@@ -221,6 +223,7 @@ pub(super) fn assemble(
         record_weights: recording.weights.enabled,
         n_traced_synapses,
         meters: recording.meters.clone(),
+        readouts: model.readouts.clone(),
     })
 }
 

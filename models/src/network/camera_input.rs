@@ -211,7 +211,7 @@ pub(super) fn resolve(
     };
     if u64::from(target.count) != n {
         let (cols, rows) = map.grid();
-        let p = if polarity == PolarityMode::Split {
+        let p = if polarity.two_channels() {
             " x 2 polarities"
         } else {
             ""

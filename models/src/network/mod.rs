@@ -30,6 +30,7 @@ mod inputs;
 mod memory;
 pub mod meters;
 pub mod model_file;
+mod nir_graphs;
 mod populations;
 mod projections;
 mod recorders;
@@ -43,6 +44,7 @@ pub mod wiring;
 pub use assemble::{Network, NetworkSimulation, PopulationInfo};
 pub use config::{read_partition_file, Overrides, RunConfig};
 pub use distributed::{Collective, Share};
+pub use nir_graphs::Readout;
 
 use crate::error::ModelError;
 use std::path::Path;

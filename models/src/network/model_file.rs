@@ -60,6 +60,26 @@ pub struct ModelFile {
     /// What to record.
     #[serde(default)]
     pub recorders: Vec<Spanned<RecorderSpec>>,
+    /// NIR graphs included as populations and projections.
+    #[serde(default)]
+    pub nir: Vec<Spanned<NirSpec>>,
+}
+
+/// `[[nir]]`: a NIR graph (HDF5 file) included as populations
+/// `<name>.<node>` and their projections.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NirSpec {
+    /// Prefix of its populations' names.
+    pub name: String,
+    /// The `.nir` file.
+    pub file: String,
+    /// The graph's time unit in seconds (default 1: NIR's exporters write seconds).
+    #[serde(default)]
+    pub time_unit_s: Option<f64>,
+    /// Delay of every NIR edge into a neuron node (ms, > 0; default 0.001).
+    #[serde(default)]
+    pub edge_delay_ms: Option<f64>,
 }
 
 fn default_seed() -> u64 {

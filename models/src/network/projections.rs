@@ -5,6 +5,7 @@ use super::context::{Ctx, PopBuild, Site};
 use super::edges::read_edges;
 use super::generators::{self, RuleCtx, Sources};
 use super::model_file::{Layout, Profile, ProjectionSpec, RuleSpec, ValueSpec};
+use super::nir_graphs::ListedSynapse;
 use super::selection::Selected;
 use super::spatial::{self, Spatial};
 use super::values::{SynapseSampler, Value};
@@ -31,6 +32,8 @@ enum Rule {
     Generated(Box<Generated>),
     /// From a table `source,target,weight_mV,delay_ms` (gids).
     EdgeList(PathBuf),
+    /// Listed synapses (an included NIR graph's).
+    Listed(Vec<ListedSynapse>),
 }
 
 /// A generated projection's populations and synapse values.
@@ -86,6 +89,17 @@ pub(super) fn resolve(
         rule,
         plastic,
     })
+}
+
+/// The projection of listed synapses `synapses` (gids), number `index`
+/// (after the file's own), reported at `at`.
+pub(super) fn listed(at: Site, index: usize, synapses: Vec<ListedSynapse>) -> Projection {
+    Projection {
+        index,
+        at,
+        rule: Rule::Listed(synapses),
+        plastic: None,
+    }
 }
 
 /// The checks of a generated projection.
@@ -184,6 +198,15 @@ impl Projection {
                         .map_err(|e| e.to_string())
                 });
             }
+            Rule::Listed(synapses) => {
+                let mut range = (Time::NEVER, Time::ZERO);
+                for s in synapses {
+                    range = (range.0.min(s.delay), range.1.max(s.delay));
+                    b.add(Gid(s.source), s.target, s.weight, s.delay)
+                        .map_err(|e| self.at.err("", e.to_string()))?;
+                }
+                return Ok(range);
+            }
             Rule::Generated(g) => g,
         };
         let mut sampler =
@@ -245,6 +268,7 @@ impl Projection {
             Rule::EdgeList(path) => {
                 return std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 16.0);
             }
+            Rule::Listed(s) => return s.len() as f64,
             Rule::Generated(g) => g,
         };
         let (ns, nt) = (g.sources.n as f64, g.targets.len() as f64);

@@ -7,6 +7,7 @@ use super::context::{positive_time, Ctx, PopBuild};
 use super::inputs::{self, Inputs};
 use super::memory;
 use super::model_file::ModelFile;
+use super::nir_graphs::{self, Readout};
 use super::populations::add_population;
 use super::projections::{self, Projection};
 use super::recorders::{self, Recording};
@@ -32,6 +33,8 @@ pub(super) struct Model {
     pub(super) rules: Vec<SynapseRule>,
     pub(super) inputs: Inputs,
     pub(super) recording: Recording,
+    /// The `Output` nodes of included NIR graphs.
+    pub(super) readouts: Vec<Readout>,
 }
 
 impl Model {
@@ -57,7 +60,7 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         let m = format!("must be a positive number of ms, got {t_sim_ms}");
         ModelError::key(ctx.path, "t_sim_ms", m)
     })?;
-    if file.populations.is_empty() {
+    if file.populations.is_empty() && file.nir.is_empty() {
         let m = "the model has no [[populations]]";
         return Err(ModelError::key(ctx.path, "populations", m));
     }
@@ -82,9 +85,22 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
     for (i, spec) in file.populations.iter().enumerate() {
         add_population(ctx, i, spec, seed, &mut neurons, &mut pops)?;
     }
+    let n_file_pops = pops.len();
+    let (nir_synapses, readouts) = nir_graphs::add_graphs(
+        ctx,
+        &file.nir,
+        file.populations.len(),
+        seed,
+        &mut neurons,
+        &mut pops,
+    )?;
     let mut seen = HashSet::new();
     for (i, p) in pops.iter().enumerate() {
         if !seen.insert(p.name.as_str()) {
+            if i >= n_file_pops {
+                let m = format!("population name `{}` is used twice", p.name);
+                return Err(ModelError::key(ctx.path, "nir", m));
+            }
             let spec = &file.populations[i.min(file.populations.len() - 1)];
             let at = ctx.site(spec, format!("populations[{i}]"));
             return Err(at.err(
@@ -135,7 +151,21 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         };
         projections.push(projections::resolve(ctx, i, spec, &pops, plastic)?);
     }
+    for g in nir_synapses {
+        let at = ctx.site(&file.nir[g.table], format!("nir[{}]", g.table));
+        let index = file.projections.len() + g.table;
+        projections.push(projections::listed(at, index, g.synapses));
+    }
     let recording = recorders::resolve(ctx, &file.recorders, &pops, &neurons, t_sim)?;
+    for r in &readouts {
+        if r.gids.clone().any(|g| !recording.neurons[g as usize]) {
+            let m = format!(
+                "the spikes recorder must record `{}` (the neurons output `{}` reads)",
+                r.population, r.name
+            );
+            return Err(ModelError::key(ctx.path, "recorders", m));
+        }
+    }
     Ok(Model {
         path: ctx.path.to_path_buf(),
         seed,
@@ -146,5 +176,6 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
         rules,
         inputs,
         recording,
+        readouts,
     })
 }

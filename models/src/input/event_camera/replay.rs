@@ -31,10 +31,21 @@ pub enum PolarityMode {
     Merge,
     /// Two channels per pixel: `2 * pixel` for OFF, `2 * pixel + 1` for ON.
     Split,
+    /// Two planes, OFF then ON: `pixel` for OFF, `pixels + pixel` for ON —
+    /// tonic's `ToFrame` order (polarity × y × x), as trained networks
+    /// (NIR graphs) take their input.
+    Planes,
     /// ON events only.
     On,
     /// OFF events only.
     Off,
+}
+
+impl PolarityMode {
+    /// Whether each pixel has an ON and an OFF channel.
+    pub fn two_channels(self) -> bool {
+        matches!(self, PolarityMode::Split | PolarityMode::Planes)
+    }
 }
 
 impl std::str::FromStr for PolarityMode {
@@ -43,10 +54,11 @@ impl std::str::FromStr for PolarityMode {
         match s {
             "merge" => Ok(PolarityMode::Merge),
             "split" => Ok(PolarityMode::Split),
+            "planes" => Ok(PolarityMode::Planes),
             "on" => Ok(PolarityMode::On),
             "off" => Ok(PolarityMode::Off),
             _ => Err(format!(
-                "unknown polarity mode `{s}` (known: merge, split, on, off)"
+                "unknown polarity mode `{s}` (known: merge, split, planes, on, off)"
             )),
         }
     }
@@ -77,11 +89,7 @@ impl ChannelMap {
     /// Number of channels.
     pub fn n_channels(&self) -> u64 {
         let (c, r) = self.grid();
-        let p = if self.polarity == PolarityMode::Split {
-            2
-        } else {
-            1
-        };
+        let p = if self.polarity.two_channels() { 2 } else { 1 };
         u64::from(c) * u64::from(r) * p
     }
 
@@ -90,11 +98,12 @@ impl ChannelMap {
         let (x0, y0, w, h) = self.crop;
         let x = u32::from(e.x).checked_sub(x0).filter(|&x| x < w)?;
         let y = u32::from(e.y).checked_sub(y0).filter(|&y| y < h)?;
-        let (cols, _) = self.grid();
+        let (cols, rows) = self.grid();
         let pixel = (y / self.pool.1) * cols + x / self.pool.0;
         match self.polarity {
             PolarityMode::Merge => Some(pixel),
             PolarityMode::Split => Some(2 * pixel + u32::from(e.on)),
+            PolarityMode::Planes => Some(u32::from(e.on) * cols * rows + pixel),
             PolarityMode::On => e.on.then_some(pixel),
             PolarityMode::Off => (!e.on).then_some(pixel),
         }

@@ -18,6 +18,7 @@ mod lif_exp;
 mod microcircuit;
 #[cfg(feature = "mpi")]
 mod mpi;
+mod nir;
 mod parrot;
 mod per_neuron;
 mod plasticity;

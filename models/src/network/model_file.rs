@@ -80,6 +80,9 @@ pub struct NirSpec {
     /// Delay of every NIR edge into a neuron node (ms, > 0; default 0.001).
     #[serde(default)]
     pub edge_delay_ms: Option<f64>,
+    /// Refractory period of its spiking neurons (ms; default 0, as NIR).
+    #[serde(default)]
+    pub t_ref_ms: Option<f64>,
 }
 
 fn default_seed() -> u64 {

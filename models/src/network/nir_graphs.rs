@@ -65,9 +65,10 @@ pub(super) fn add_graphs(
             edge_delay_ms: s
                 .edge_delay_ms
                 .unwrap_or(LowerOptions::default().edge_delay_ms),
+            t_ref_ms: s.t_ref_ms.unwrap_or(0.0),
         };
         let lowered = nir::lower(&graph, &opt).map_err(|(node, m)| match node.as_str() {
-            "time_unit_s" | "edge_delay_ms" => at.err(&node, m),
+            "time_unit_s" | "edge_delay_ms" | "t_ref_ms" => at.err(&node, m),
             _ => ModelError::key(&path, format!("nodes.{node}"), m),
         })?;
         let mut first_gid = std::collections::HashMap::new();

@@ -34,6 +34,8 @@ pub struct LowerOptions {
     pub time_unit_s: f64,
     /// The delay of every NIR edge into a neuron node (ms, > 0).
     pub edge_delay_ms: f64,
+    /// Refractory period after a spike (ms; NIR has none: 0).
+    pub t_ref_ms: f64,
 }
 
 impl Default for LowerOptions {
@@ -41,6 +43,7 @@ impl Default for LowerOptions {
         LowerOptions {
             time_unit_s: 1.0,
             edge_delay_ms: 0.001,
+            t_ref_ms: 0.0,
         }
     }
 }
@@ -103,6 +106,9 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
     }
     if !(opt.edge_delay_ms > 0.0 && opt.edge_delay_ms.is_finite()) {
         return Err(("edge_delay_ms".into(), "must be > 0 ms".into()));
+    }
+    if !(opt.t_ref_ms >= 0.0 && opt.t_ref_ms.is_finite()) {
+        return Err(("t_ref_ms".into(), "must be >= 0 ms".into()));
     }
     let g = flatten(graph)?;
     let order = population_order(&g);
@@ -240,8 +246,8 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
             }),
             Node::Neuron(n) => {
                 let bias = biases.get(name.as_str());
-                let (model, params) =
-                    neuron_params(n, bias, unit_ms).map_err(|(k, m)| (format!("{name}.{k}"), m))?;
+                let (model, params) = neuron_params(n, bias, unit_ms, opt.t_ref_ms)
+                    .map_err(|(k, m)| (format!("{name}.{k}"), m))?;
                 populations.push(NirPopulation {
                     node: name.clone(),
                     model,
@@ -523,6 +529,7 @@ fn neuron_params(
     n: &NeuronNode,
     bias: Option<&Vec<f64>>,
     unit_ms: f64,
+    t_ref_ms: f64,
 ) -> Result<(&'static str, toml::Table), (String, String)> {
     let size = n.size;
     let get = |t: &Option<Tensor>, j: usize, dflt: f64| t.as_ref().map_or(dflt, |t| t.at(j));
@@ -568,7 +575,7 @@ fn neuron_params(
         };
         put("tau_m", tau_m);
         put("C_m", if leaky { tau_m / r } else { 1000.0 / r });
-        put("t_ref", 0.0);
+        put("t_ref", t_ref_ms);
         put("E_L", e_l);
         put("V_reset", v_reset);
         put("V_th", v_th);

@@ -27,7 +27,7 @@ import numpy as np
 from . import _core
 
 __version__ = _core.__version__
-__all__ = ["Model", "Simulation", "ModelError"]
+__all__ = ["Model", "Simulation", "ModelError", "from_nir"]
 
 
 class ModelError(ValueError):
@@ -72,6 +72,7 @@ class Model:
         self.projections: list[dict] = []
         self.inputs: list[dict] = []
         self.recorders: list[dict] = []
+        self.nir_graphs: list[dict] = []
         self._text: str | None = None
         self.path = Path("python-model.toml")
 
@@ -94,6 +95,7 @@ class Model:
         model.projections = table.get("projections", [])
         model.inputs = table.get("inputs", [])
         model.recorders = table.get("recorders", [])
+        model.nir_graphs = table.get("nir", [])
         return model
 
     def _changed(self):
@@ -126,6 +128,13 @@ class Model:
         self.recorders.append(dict(kind=kind, **keys))
         return self
 
+    def nir(self, name: str, file, **keys) -> "Model":
+        """Include a NIR graph as populations ``<name>.<node>`` (keys as in
+        ``[[nir]]``: ``time_unit_s``, ``edge_delay_ms``, ``t_ref_ms``)."""
+        self._changed()
+        self.nir_graphs.append(dict(name=name, file=str(Path(file).resolve()), **keys))
+        return self
+
     def to_dict(self) -> dict:
         """The model as the dict of its model file."""
         d = {"t_sim_ms": self.t_sim_ms, "seed": self.seed}
@@ -134,6 +143,8 @@ class Model:
         for key in ("populations", "projections", "inputs", "recorders"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
+        if self.nir_graphs:
+            d["nir"] = self.nir_graphs
         return _plain(d)
 
     def to_toml(self) -> str:
@@ -145,6 +156,26 @@ class Model:
     def save(self, path) -> None:
         """Write the model file to `path`."""
         Path(path).write_text(self.to_toml())
+
+
+def from_nir(graph, name: str = "net", t_sim_ms: float = 1000.0, seed: int = 1, **keys) -> Model:
+    """A model holding the NIR graph `graph` — a ``.nir`` file's path, or a
+    ``nir.NIRGraph`` (written to a temporary file with the ``nir`` package)
+    — as populations ``<name>.<node>``; add inputs (targeting
+    ``<name>.input``) and recorders, then run it with :class:`Simulation`.
+    `keys` as in ``[[nir]]`` (``time_unit_s``, ``edge_delay_ms``,
+    ``t_ref_ms``). Output spikes: ``Simulation.spikes("<name>.<node>")``."""
+    if not isinstance(graph, (str, os.PathLike)):
+        import tempfile
+
+        import nir as nir_package  # the graph object is the nir package's
+
+        handle = tempfile.NamedTemporaryFile(suffix=".nir", delete=False)
+        handle.close()
+        nir_package.write(handle.name, graph)
+        graph = handle.name
+    model = Model(t_sim_ms=t_sim_ms, seed=seed)
+    return model.nir(name, graph, **keys)
 
 
 class Simulation:

@@ -87,7 +87,7 @@ fn a_self_driven_lif_trace_and_spikes_are_the_closed_form() {
     let spikes = trains(&out.path().join("spikes.csv"));
     let lif1 = &spikes[&1];
     assert_eq!(lif1.len(), (100.0 / period) as usize);
-    let tick = 1.0 / 1024_000.0;
+    let tick = 1.0 / 1_024_000.0;
     for (k, t) in lif1.iter().enumerate() {
         let want = (k + 1) as f64 * period + k as f64 * tick;
         assert!((t - want).abs() <= 1e-9 * want, "spike {k}: {t} vs {want}");

@@ -14,9 +14,9 @@ use hdf5_reader::{Datatype, Hdf5File};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The most values one parameter may hold (a damaged size cannot make us
-/// allocate beyond this).
-const MAX_VALUES: u64 = 1 << 28;
+/// The most values one parameter may hold, and the most elements a node's
+/// shape may have (a damaged size cannot make us allocate beyond this).
+const MAX_VALUES: u64 = 1 << 26;
 /// Nested graphs deeper than this are refused (a damaged file may loop).
 const MAX_DEPTH: usize = 32;
 
@@ -229,9 +229,22 @@ impl Reader<'_> {
             self.sizes(g, at, name)?
                 .ok_or_else(|| self.err(&format!("{at}.{name}"), "missing"))
         };
+        let bounded = |name: &str, s: Vec<usize>| -> Result<Vec<usize>, ModelError> {
+            let n = s
+                .iter()
+                .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+                .filter(|&n| n <= MAX_VALUES);
+            match n {
+                Some(_) => Ok(s),
+                None => Err(self.err(&format!("{at}.{name}"), format!("{s:?}: too many elements"))),
+            }
+        };
         Ok(match kind.as_str() {
             "Input" => Node::Input {
-                shape: shape_of(self.sizes(g, at, "shape")?, || shape("input_type"))?,
+                shape: bounded(
+                    "shape",
+                    shape_of(self.sizes(g, at, "shape")?, || shape("input_type"))?,
+                )?,
             },
             "Output" => Node::Output {
                 shape: shape_of(self.sizes(g, at, "shape")?, || shape("output_type"))?,
@@ -285,7 +298,7 @@ impl Reader<'_> {
                     return Err(self.err(&format!("{at}.dilation"), "must be ≥ 1"));
                 }
                 let input_shape = match self.sizes(g, at, "input_shape")? {
-                    Some(v) if v.len() == dims => Some(v),
+                    Some(v) if v.len() == dims => Some(bounded("input_shape", v)?),
                     Some(_) => {
                         let m = format!("needs {dims} values (the spatial size)");
                         return Err(self.err(&format!("{at}.input_shape"), m));
@@ -328,7 +341,10 @@ impl Reader<'_> {
             "Flatten" => Node::Flatten {
                 start_dim: self.int(g, at, "start_dim")?.unwrap_or(0),
                 end_dim: self.int(g, at, "end_dim")?.unwrap_or(-1),
-                input_shape: self.sizes(g, at, "input_type")?,
+                input_shape: match self.sizes(g, at, "input_type")? {
+                    Some(s) => Some(bounded("input_type", s)?),
+                    None => None,
+                },
             },
             "Scale" => Node::Scale {
                 scale: self.need(g, at, "scale")?,

@@ -540,12 +540,12 @@ fn neuron_params(
     let cuba = n.tau_syn.is_some();
     for j in 0..size {
         let r = n.r.at(j);
-        if !(r > 0.0) {
+        if r.is_nan() || r <= 0.0 {
             return Err(("r".into(), format!("must be > 0, got {r} (neuron {j})")));
         }
         let tau_m = if leaky {
             let tau = get(&n.tau_mem, j, 1.0);
-            if !(tau > 0.0) {
+            if tau.is_nan() || tau <= 0.0 {
                 return Err(("tau".into(), format!("must be > 0, got {tau} (neuron {j})")));
             }
             tau * unit_ms
@@ -582,7 +582,7 @@ fn neuron_params(
         put("V_m", 0.0);
         if cuba {
             let tau_s = get(&n.tau_syn, j, 1.0);
-            if !(tau_s > 0.0) {
+            if tau_s.is_nan() || tau_s <= 0.0 {
                 let m = format!("must be > 0, got {tau_s} (neuron {j})");
                 return Err(("tau_syn".into(), m));
             }

@@ -51,6 +51,18 @@ fn count(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// The most elements a node's output may have (as its input: see `file.rs`).
+const MAX_ELEMENTS: usize = 1 << 26;
+
+/// `shape`'s element count, if within [`MAX_ELEMENTS`].
+fn bounded(shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("its output {shape:?} has too many elements"))
+}
+
 /// Output size of a window sliding over `n` (padding `p` both sides).
 fn slid(n: usize, k: usize, stride: usize, p: usize, dilation: usize) -> Option<usize> {
     let span = dilation * (k - 1) + 1;
@@ -61,7 +73,7 @@ fn slid(n: usize, k: usize, stride: usize, p: usize, dilation: usize) -> Option<
 impl LinearOp {
     /// The op of `node` fed with shape `input`; `Err` says why they do not fit.
     pub fn new(node: &Node, input: &[usize]) -> Result<Option<LinearOp>, String> {
-        let n_in = count(input);
+        let n_in = bounded(input)?;
         let op = |kind, inp: Vec<usize>, output| {
             Ok(Some(LinearOp {
                 kind,
@@ -98,19 +110,20 @@ impl LinearOp {
                 };
                 let mut inp = vec![c_in];
                 inp.extend(&spatial);
-                if count(&inp) != n_in {
+                if bounded(&inp)? != n_in {
                     return Err(format!(
                         "expects {inp:?} ({} values), it is fed {input:?} ({n_in})",
                         count(&inp)
                     ));
                 }
                 let mut out = vec![c.weight.shape[0]];
-                for d in 0..dims {
+                for (d, &n) in spatial.iter().enumerate().take(dims) {
                     let k = c.weight.shape[2 + d];
-                    let o = slid(spatial[d], k, c.stride[d], c.padding[d], c.dilation[d])
+                    let o = slid(n, k, c.stride[d], c.padding[d], c.dilation[d])
                         .ok_or_else(|| format!("its kernel is larger than its input {inp:?}"))?;
                     out.push(o);
                 }
+                bounded(&out)?;
                 op(OpKind::Conv(c.clone()), inp, out)
             }
             Node::Pool {

@@ -93,6 +93,7 @@ impl Reader<'_> {
         let Ok(d) = g.dataset("edges") else {
             return Ok(Vec::new());
         };
+        self.not_huge(&d, &key)?;
         let flat = d
             .read_strings()
             .map_err(|e| self.err(&key, format!("cannot read: {e}")))?;
@@ -111,6 +112,7 @@ impl Reader<'_> {
         let d = g
             .dataset(name)
             .map_err(|e| self.err(&key, format!("missing: {e}")))?;
+        self.not_huge(&d, &key)?;
         let mut s = d
             .read_strings()
             .map_err(|e| self.err(&key, format!("must be a string: {e}")))?;
@@ -118,6 +120,18 @@ impl Reader<'_> {
             return Err(self.err(&key, format!("must be one string, got {}", s.len())));
         }
         Ok(s.remove(0))
+    }
+
+    /// A dataset declaring more than [`MAX_VALUES`] elements is refused
+    /// before it is read.
+    fn not_huge(&self, d: &hdf5_reader::dataset::Dataset, key: &str) -> Result<(), ModelError> {
+        let n = d
+            .num_elements()
+            .map_err(|e| self.err(key, format!("cannot read: {e}")))?;
+        if n > MAX_VALUES {
+            return Err(self.err(key, format!("{n} values: too many")));
+        }
+        Ok(())
     }
 
     /// Parameter `name` as numbers, or `None` when absent.

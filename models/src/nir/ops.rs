@@ -245,8 +245,8 @@ impl LinearOp {
                 } else {
                     1.0 / (kernel[0] * kernel[1]) as f64
                 };
-                for oy in window_outputs(y, kernel[0], stride[0], padding[0], 1, oh) {
-                    for ox in window_outputs(x, kernel[1], stride[1], padding[1], 1, ow) {
+                for oy in window_outputs(y, kernel[0], stride[0], padding[0], oh) {
+                    for ox in window_outputs(x, kernel[1], stride[1], padding[1], ow) {
                         out.push(reach((ch * oh + oy) * ow + ox, factor));
                     }
                 }
@@ -329,16 +329,15 @@ fn tap_output(
     (num % stride == 0 && num / stride < n_out).then_some(num / stride)
 }
 
-/// The windows (output positions) that cover input position `x`.
+/// The pooling windows (output positions) that cover input position `x`.
 fn window_outputs(
     x: usize,
     k: usize,
     stride: usize,
     pad: usize,
-    dil: usize,
     n_out: usize,
 ) -> impl Iterator<Item = usize> {
-    (0..k).filter_map(move |t| tap_output(x, t, stride, pad, dil, n_out))
+    (0..k).filter_map(move |t| tap_output(x, t, stride, pad, 1, n_out))
 }
 
 #[cfg(test)]

@@ -159,7 +159,6 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
     }
     // Synapses: from every spiking element, along every path.
     let mut projections: Vec<NirProjection> = Vec::new();
-    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
     let unit_ms = opt.time_unit_s * 1000.0;
     let mut biases: HashMap<String, Vec<f64>> = HashMap::new();
     for src in &order {
@@ -184,8 +183,11 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
                     let Node::Neuron(t) = &g.nodes[target] else {
                         return;
                     };
-                    let key = (src.clone(), target.to_string());
-                    let k = *index_of.entry(key).or_insert_with(|| {
+                    // Few projections: a search, no key to build per synapse.
+                    let found = projections
+                        .iter()
+                        .position(|p| p.source == *src && p.target == target);
+                    let k = found.unwrap_or_else(|| {
                         projections.push(NirProjection {
                             source: src.clone(),
                             target: target.to_string(),
@@ -317,26 +319,30 @@ fn walk(
                     let m = "a loop of linear nodes with no neuron node on it";
                     return Err((next.clone(), m.into()));
                 }
-                let mut merged: BTreeMap<(usize, u64), f64> = BTreeMap::new();
+                // Every (output, delay) reached, its factors summed in the
+                // order they were reached (a stable sort keeps it).
+                let mut all = Vec::new();
                 let mut out = Vec::new();
                 for r in &reach {
                     out.clear();
                     op.fan_out(r.index, &mut out);
-                    for o in &out {
-                        let delay = r.delay + o.delay;
-                        *merged.entry((o.index, delay.to_bits())).or_insert(0.0) +=
-                            r.weight * o.weight;
+                    all.extend(out.iter().map(|o| Reach {
+                        index: o.index,
+                        weight: r.weight * o.weight,
+                        delay: r.delay + o.delay,
+                    }));
+                }
+                all.sort_by(|a, b| (a.index, a.delay.to_bits()).cmp(&(b.index, b.delay.to_bits())));
+                let mut next_reach: Vec<Reach> = Vec::with_capacity(all.len());
+                for a in all {
+                    match next_reach.last_mut() {
+                        Some(l) if l.index == a.index && l.delay.to_bits() == a.delay.to_bits() => {
+                            l.weight += a.weight;
+                        }
+                        _ => next_reach.push(a),
                     }
                 }
-                let next_reach = merged
-                    .into_iter()
-                    .filter(|(_, w)| *w != 0.0)
-                    .map(|((index, d), weight)| Reach {
-                        index,
-                        weight,
-                        delay: f64::from_bits(d),
-                    })
-                    .collect();
+                next_reach.retain(|r| r.weight != 0.0);
                 path.push(next.clone());
                 walk(g, ops, next, next_reach, path, emit)?;
                 path.pop();

@@ -526,3 +526,13 @@ fn nir_mistakes_are_errors_naming_the_node() {
     );
     assert_has(&error_of(&model, &[]), &["g.1", "g.output"]);
 }
+
+/// Fuzz finding: an `edges` dataset declaring ~10^14 strings is an error,
+/// not an allocation of them.
+#[test]
+fn a_file_declaring_a_huge_dataset_is_refused() {
+    let path = root().join("fuzz/seeds/nir_file/huge_edges_dataset");
+    let bytes = std::fs::read(&path).unwrap();
+    let err = nir::read_bytes(&path, &bytes).unwrap_err().to_string();
+    assert_has(&err, &["huge_edges_dataset"]);
+}

@@ -265,6 +265,15 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
     for (name, node) in &g.nodes {
         if let Node::Output { .. } = node {
             for p in preds(&g, name) {
+                // Through identities (a nested graph's Output node).
+                let mut p = p;
+                while let Node::Scale { scale } = &g.nodes[p] {
+                    let from: Vec<&str> = preds(&g, p).collect();
+                    match (scale.data.as_slice(), from.as_slice()) {
+                        ([one], [q]) if *one == 1.0 => p = q,
+                        _ => break,
+                    }
+                }
                 match &g.nodes[p] {
                     Node::Neuron(_) => outputs.push((name.clone(), p.to_string())),
                     other => {
@@ -634,5 +643,120 @@ mod tests {
             let below = -next_up(-v);
             assert!(below - el < next_up(th - el), "{th} {el}");
         }
+    }
+
+    fn lif(n: usize) -> Node {
+        let t = |v: f64| Some(Tensor::vector(vec![v; n]));
+        Node::Neuron(NeuronNode {
+            kind: NeuronKind::Lif,
+            size: n,
+            shape: vec![n],
+            tau_mem: t(0.01),
+            tau_syn: None,
+            r: Tensor::vector(vec![2.0; n]),
+            v_leak: t(0.0),
+            v_threshold: t(1.0),
+            v_reset: None,
+            w_in: None,
+        })
+    }
+
+    /// Input(4) → Scale → Delay → Affine(2×4) → LIF(2): weights multiply
+    /// along the path, `Delay` adds to the edge delay, a spike of weight w
+    /// jumps `R·w/τ`, the bias becomes `I_e`.
+    #[test]
+    fn a_path_of_linear_nodes_composes_into_weights_and_delays() {
+        let mut g = Graph::default();
+        g.nodes.insert("in".into(), Node::Input { shape: vec![4] });
+        g.nodes.insert(
+            "scale".into(),
+            Node::Scale {
+                scale: Tensor::vector(vec![1.0, 2.0, 3.0, 4.0]),
+            },
+        );
+        g.nodes.insert(
+            "delay".into(),
+            Node::Delay {
+                delay: Tensor::vector(vec![0.0, 0.001, 0.0, 0.002]),
+            },
+        );
+        g.nodes.insert(
+            "lin".into(),
+            Node::Affine {
+                weight: Tensor {
+                    shape: vec![2, 4],
+                    data: vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0],
+                },
+                bias: Some(Tensor::vector(vec![0.5, 0.0])),
+            },
+        );
+        g.nodes.insert("lif".into(), lif(2));
+        g.nodes
+            .insert("out".into(), Node::Output { shape: vec![2] });
+        for (a, b) in [
+            ("in", "scale"),
+            ("scale", "delay"),
+            ("delay", "lin"),
+            ("lin", "lif"),
+            ("lif", "out"),
+        ] {
+            g.edges.push((a.into(), b.into()));
+        }
+        let l = lower(&g, &LowerOptions::default()).unwrap();
+        assert_eq!(l.outputs, vec![("out".to_string(), "lif".to_string())]);
+        let p = &l.projections[0];
+        let got: Vec<(u32, u32, f64, f64)> = p
+            .synapses
+            .iter()
+            .map(|s| (s.source, s.target, s.weight, s.delay_ms))
+            .collect();
+        // R/τ = 200 per unit; delays 0.001 ms (edge) + the Delay node's (s → ms).
+        assert_eq!(
+            got,
+            vec![
+                (0, 0, 200.0, 0.001),
+                (1, 1, 400.0, 0.001 + 1.0),
+                (2, 0, 600.0, 0.001),
+                (3, 1, 800.0, 0.001 + 2.0),
+            ]
+        );
+        // The bias is a constant current: I_e per neuron.
+        let lif = &l.populations[1];
+        assert_eq!(
+            lif.params["I_e"],
+            toml::Value::Array(vec![0.5.into(), 0.0.into()])
+        );
+        assert_eq!(lif.params["C_m"], toml::Value::Float(10.0 / 2.0));
+    }
+
+    /// A nested graph is inlined: an edge to it enters its Input node.
+    #[test]
+    fn a_nested_graph_is_inlined() {
+        let mut sub = Graph::default();
+        sub.nodes.insert("i".into(), Node::Input { shape: vec![2] });
+        sub.nodes.insert("n".into(), lif(2));
+        sub.nodes
+            .insert("o".into(), Node::Output { shape: vec![2] });
+        sub.edges = vec![("i".into(), "n".into()), ("n".into(), "o".into())];
+        let mut g = Graph::default();
+        g.nodes.insert("in".into(), Node::Input { shape: vec![2] });
+        g.nodes.insert("sub".into(), Node::Graph(sub));
+        g.nodes
+            .insert("out".into(), Node::Output { shape: vec![2] });
+        g.edges = vec![("in".into(), "sub".into()), ("sub".into(), "out".into())];
+        let l = lower(&g, &LowerOptions::default()).unwrap();
+        let names: Vec<&str> = l.populations.iter().map(|p| p.node.as_str()).collect();
+        assert_eq!(names, ["in", "sub.n"]);
+        assert_eq!(l.projections[0].synapses.len(), 2);
+    }
+
+    #[test]
+    fn threshold_nodes_are_refused_by_name() {
+        let mut g = Graph::default();
+        g.nodes.insert("in".into(), Node::Input { shape: vec![1] });
+        g.nodes.insert("th".into(), Node::Threshold);
+        g.edges = vec![("in".into(), "th".into())];
+        let (node, _) = lower(&g, &LowerOptions::default()).unwrap_err();
+        assert_eq!(node, "th");
     }
 }

@@ -341,7 +341,7 @@ fn walk(
                         delay: r.delay + o.delay,
                     }));
                 }
-                all.sort_by(|a, b| (a.index, a.delay.to_bits()).cmp(&(b.index, b.delay.to_bits())));
+                all.sort_by_key(|a| (a.index, a.delay.to_bits()));
                 let mut next_reach: Vec<Reach> = Vec::with_capacity(all.len());
                 for a in all {
                     match next_reach.last_mut() {

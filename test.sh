@@ -13,5 +13,5 @@ VENV=target/pyenv
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q ./python pytest 'PyNN==0.13.0' matplotlib scipy
+"$VENV/bin/python" -m pip install -q ./python pytest 'PyNN==0.13.0' matplotlib scipy nir
 VOLLEY_BIN="$PWD/target/release/volley" MPLBACKEND=Agg "$VENV/bin/python" -m pytest -q python/tests

@@ -28,3 +28,26 @@ def test_the_cnn_runs_and_its_output_is_the_same_on_any_thread_count():
     assert len(ta) > 0
     np.testing.assert_array_equal(ga, gb)
     np.testing.assert_array_equal(ta, tb)
+
+
+def test_a_graph_object_runs_like_its_file():
+    nir = __import__("pytest").importorskip("nir")
+    graph = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type=np.array([1])),
+            "affine": nir.Affine(weight=np.array([[1.0]]), bias=np.array([0.0])),
+            "lif": nir.LIF(tau=np.array([0.01]), r=np.array([1.0]),
+                           v_leak=np.array([1.2]), v_threshold=np.array([1.0])),
+            "output": nir.Output(output_type=np.array([1])),
+        },
+        edges=[("input", "affine"), ("affine", "lif"), ("lif", "output")],
+    )
+    sim = volley.Simulation(volley.from_nir(graph, name="g", t_sim_ms=100.0))
+    sim.run()
+    _, times = sim.spikes("g.lif")
+    # Charging from 0 towards v_leak 1.2, firing at v > 1: every 10 ms · ln 6
+    # (and one tick of refractoriness after each spike).
+    period = 10.0 * np.log(6.0)
+    want = np.arange(1, len(times) + 1) * period + np.arange(len(times)) / 1_024_000.0
+    assert len(times) == 5
+    np.testing.assert_allclose(times, want, rtol=1e-9)

@@ -1,4 +1,4 @@
-//! `volley inspect`: what is in an event-camera recording.
+//! `volley inspect`: what is in an event-camera recording or a NIR graph.
 
 use serde::Serialize;
 use volley_models::input::event_camera::{CameraEvent, Inspection};
@@ -140,4 +140,53 @@ pub fn describe(path: &str, s: &Inspection) -> String {
         ),
     );
     o
+}
+
+/// `volley inspect GRAPH.nir`: the graph's nodes and what Volley makes of
+/// them (populations, synapses, readouts).
+pub fn describe_nir(path: &std::path::Path) -> Result<String, volley_models::ModelError> {
+    use std::fmt::Write;
+    use volley_models::nir::{flatten, lower, read_file, LowerOptions, Node};
+    let graph = read_file(path)?;
+    let flat = flatten(&graph)
+        .map_err(|(n, m)| volley_models::ModelError::key(path, format!("nodes.{n}"), m))?;
+    let mut out = format!(
+        "{}: NIR graph, {} nodes, {} edges\n",
+        path.display(),
+        flat.nodes.len(),
+        flat.edges.len()
+    );
+    for (name, node) in &flat.nodes {
+        let shape = match node {
+            Node::Input { shape } | Node::Output { shape } => format!("{shape:?}"),
+            Node::Neuron(n) => format!("{:?}", n.shape),
+            Node::Affine { weight, .. } => format!("weight {:?}", weight.shape),
+            Node::Conv(c) => format!("weight {:?}", c.weight.shape),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {name:<24} {:<10} {shape}", node.type_name());
+    }
+    let lowered = lower(&graph, &LowerOptions::default())
+        .map_err(|(n, m)| volley_models::ModelError::key(path, format!("nodes.{n}"), m))?;
+    let _ = writeln!(out, "as Volley runs it (populations <name>.<node>):");
+    for p in &lowered.populations {
+        let _ = writeln!(
+            out,
+            "  population {:<16} {:<10} {} neurons",
+            p.node, p.model, p.size
+        );
+    }
+    for p in &lowered.projections {
+        let _ = writeln!(
+            out,
+            "  synapses   {} -> {}: {}",
+            p.source,
+            p.target,
+            p.synapses.len()
+        );
+    }
+    for (o, n) in &lowered.outputs {
+        let _ = writeln!(out, "  output     {o} reads {n}");
+    }
+    Ok(out)
 }

@@ -121,7 +121,7 @@ enum Command {
     },
     /// Decode an event-camera recording and summarise it.
     Inspect {
-        /// The recording (.aedat, .aedat4, .raw, .dat, .bin, .es, .csv, .txt).
+        /// The recording (.aedat, .aedat4, .raw, .dat, .bin, .es, .csv, .txt), or a NIR graph (.nir).
         file: PathBuf,
         /// Format, instead of sniffing it: nmnist, aedat2, aedat3, aedat4, evt2, evt21, evt3, dat, es, text.
         #[arg(long)]
@@ -137,6 +137,18 @@ enum Command {
 
 fn inspect(file: PathBuf, format: Option<String>, json: bool, lenient: bool) -> ExitCode {
     use volley_models::input::event_camera::{inspect, Format, ReadOptions};
+    if file.extension().is_some_and(|e| e == "nir") {
+        return match volley::inspect::describe_nir(&file) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let format = match format.map(|f| f.parse::<Format>()).transpose() {
         Ok(f) => f,
         Err(e) => {

@@ -48,6 +48,8 @@ fn every_shared_graph_loads_and_runs_with_a_readout() {
         let path = dir.join(f);
         let g = nir::read_file(&path).unwrap();
         let (input, _) = input_node(&g);
+        let text = volley::inspect::describe_nir(&path).unwrap();
+        assert_has(&text, &["NIR graph", "population", "output"]);
         // The Braille graphs (trained at a 1 ms step) fire once per tick
         // without a refractory period; give them one.
         let t_ref = if f.starts_with("braille") { 1.0 } else { 0.0 };

@@ -11,6 +11,7 @@
 mod file;
 mod graph;
 mod lower;
+mod neurons;
 mod ops;
 
 pub use file::{read_bytes, read_file, NODE_TYPES};

@@ -380,7 +380,7 @@ mod tests {
                             for ky in 0..3 {
                                 for kx in 0..3 {
                                     let (y, x) = (oy * 2 + ky, ox * 2 + kx);
-                                    if y < 1 || x < 1 || y - 1 >= 7 || x - 1 >= 6 {
+                                    if y < 1 || x < 1 || y > 7 || x > 6 {
                                         continue;
                                     }
                                     let idx = (ci * 7 + (y - 1)) * 6 + (x - 1);

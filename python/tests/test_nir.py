@@ -51,3 +51,37 @@ def test_a_graph_object_runs_like_its_file():
     want = np.arange(1, len(times) + 1) * period + np.arange(len(times)) / 1_024_000.0
     assert len(times) == 5
     np.testing.assert_allclose(times, want, rtol=1e-9)
+
+
+def test_gzip_compressed_datasets_read_like_plain_ones(tmp_path):
+    h5py = __import__("pytest").importorskip("h5py")
+    src = DATA / "cnn_sinabs.nir"
+    packed = tmp_path / "cnn_gzip.nir"
+
+    def copy(a, b):
+        for key, item in a.items():
+            if isinstance(item, h5py.Group):
+                copy(item, b.create_group(key))
+            elif item.shape and item.dtype.kind == "f":
+                b.create_dataset(key, data=item[()], compression="gzip", compression_opts=9)
+            else:
+                b.create_dataset(key, data=item[()])
+
+    with h5py.File(src, "r") as a, h5py.File(packed, "w") as b:
+        copy(a, b)
+    with h5py.File(packed, "r") as b:
+        assert b["node/nodes/0/weight"].compression == "gzip"
+
+    def run(path):
+        model = volley.from_nir(path, name="cnn", t_sim_ms=100.0)
+        model.input("camera", "event_camera", file=str(DATA / "moving_edges_34x34.bin"),
+                    format="nmnist", sensor_size=[34, 34], polarity="planes",
+                    weight=1.0, delay_ms=0.001, targets="cnn.input")
+        sim = volley.Simulation(model)
+        sim.run()
+        return sim.spikes()
+
+    (ga, ta), (gb, tb) = run(src), run(packed)
+    assert len(ta) > 0
+    np.testing.assert_array_equal(ga, gb)
+    np.testing.assert_array_equal(ta, tb)

@@ -71,7 +71,7 @@ pub(super) fn add_graphs(
             "time_unit_s" | "edge_delay_ms" | "t_ref_ms" => at.err(&node, m),
             _ => ModelError::key(&path, format!("nodes.{node}"), m),
         })?;
-        let mut first_gid = std::collections::HashMap::new();
+        let mut gids_of = std::collections::HashMap::new();
         for p in &lowered.populations {
             let name = format!("{}.{}", s.name, p.node);
             let size = u32::try_from(p.size).map_err(|_| {
@@ -99,11 +99,12 @@ pub(super) fn add_graphs(
                 ModelError::key(&path, format!("nodes.{}", p.node), m)
             })?;
             index += 1;
-            first_gid.insert(p.node.clone(), pops.last().expect("just added").first_gid);
+            let added = pops.last().expect("just added");
+            gids_of.insert(p.node.clone(), added.gids());
         }
         let mut synapses = Vec::new();
         for proj in &lowered.projections {
-            let (s0, t0) = (first_gid[&proj.source], first_gid[&proj.target]);
+            let (s0, t0) = (gids_of[&proj.source].start, gids_of[&proj.target].start);
             for syn in &proj.synapses {
                 let delay = at.delay("edge_delay_ms", syn.delay_ms)?;
                 synapses.push(ListedSynapse {
@@ -116,14 +117,10 @@ pub(super) fn add_graphs(
         }
         graphs.push(GraphSynapses { table: k, synapses });
         for (output, node) in &lowered.outputs {
-            let pop = pops
-                .iter()
-                .find(|p| p.name == format!("{}.{node}", s.name))
-                .expect("every output's node is a population");
             readouts.push(Readout {
                 name: format!("{}.{output}", s.name),
-                population: pop.name.clone(),
-                gids: pop.gids(),
+                population: format!("{}.{node}", s.name),
+                gids: gids_of[node].clone(),
             });
         }
     }

@@ -257,11 +257,14 @@ impl Reader<'_> {
             "Input" => Node::Input {
                 shape: bounded(
                     "shape",
-                    shape_of(self.sizes(g, at, "shape")?, || shape("input_type"))?,
+                    self.sizes(g, at, "shape")?
+                        .map_or_else(|| shape("input_type"), Ok)?,
                 )?,
             },
             "Output" => Node::Output {
-                shape: shape_of(self.sizes(g, at, "shape")?, || shape("output_type"))?,
+                shape: self
+                    .sizes(g, at, "shape")?
+                    .map_or_else(|| shape("output_type"), Ok)?,
             },
             "Affine" | "Linear" => {
                 let weight = self.need(g, at, "weight")?;
@@ -479,17 +482,6 @@ impl Reader<'_> {
             shape,
             ..node
         })
-    }
-}
-
-/// A shape given as `shape` or, in newer files, as `input_type`/`output_type`.
-fn shape_of(
-    given: Option<Vec<usize>>,
-    other: impl FnOnce() -> Result<Vec<usize>, ModelError>,
-) -> Result<Vec<usize>, ModelError> {
-    match given {
-        Some(s) => Ok(s),
-        None => other(),
     }
 }
 

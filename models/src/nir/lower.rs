@@ -22,7 +22,7 @@
 //!   what lets partitions run ahead): each synapse gets `edge_delay_ms`
 //!   plus the delays of `Delay` nodes on its path.
 
-use super::graph::{Graph, Node, Tensor};
+use super::graph::{Graph, Node};
 use super::neurons::{jump_per_unit_input, neuron_params};
 use super::ops::{LinearOp, Reach};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -266,15 +266,6 @@ pub fn lower(graph: &Graph, opt: &LowerOptions) -> Result<Lowered, (String, Stri
     for (name, node) in &g.nodes {
         if let Node::Output { .. } = node {
             for p in preds(&g, name) {
-                // Through identities (a nested graph's Output node).
-                let mut p = p;
-                while let Node::Scale { scale } = &g.nodes[p] {
-                    let from: Vec<&str> = preds(&g, p).collect();
-                    match (scale.data.as_slice(), from.as_slice()) {
-                        ([one], [q]) if *one == 1.0 => p = q,
-                        _ => break,
-                    }
-                }
                 match &g.nodes[p] {
                     Node::Neuron(_) => outputs.push((name.clone(), p.to_string())),
                     other => {
@@ -441,35 +432,47 @@ fn population_order(g: &Graph) -> Vec<String> {
     order
 }
 
-/// Nested graphs inlined: node `x` of graph `sub` becomes `sub.x`; its
-/// `Input`/`Output` nodes pass values through; an edge to (from) `sub` goes
-/// to its `Input` (from its `Output`).
+/// Nested graphs inlined: node `x` of graph `sub` becomes `sub.x`; an edge
+/// to (from) `sub` goes to its `Input` (from its `Output`), and those pass
+/// their values straight on.
 pub fn flatten(g: &Graph) -> Result<Graph, (String, String)> {
     let mut out = Graph::default();
-    flatten_into(g, "", true, &mut out)?;
+    let mut ports = Vec::new();
+    flatten_into(g, "", &mut out, &mut ports)?;
+    // A nested graph's Input and Output nodes only pass values on: each path
+    // through one becomes an edge from what feeds it to what it feeds.
+    for p in ports {
+        out.nodes.remove(&p);
+        let (through, rest): (Vec<_>, Vec<_>) =
+            out.edges.drain(..).partition(|e| e.0 == p || e.1 == p);
+        out.edges = rest;
+        for (a, _) in through.iter().filter(|e| e.1 == p && e.0 != p) {
+            for (_, b) in through.iter().filter(|e| e.0 == p && e.1 != p) {
+                out.edges.push((a.clone(), b.clone()));
+            }
+        }
+    }
     Ok(out)
 }
 
+/// Inline `g`'s nodes into `out` with names prefixed; the Input and Output
+/// nodes of nested graphs (`prefix` not empty) are listed in `ports`.
 fn flatten_into(
     g: &Graph,
     prefix: &str,
-    top: bool,
     out: &mut Graph,
+    ports: &mut Vec<String>,
 ) -> Result<(), (String, String)> {
-    let identity = || Node::Scale {
-        scale: Tensor::vector(vec![1.0]),
-    };
     for (name, node) in &g.nodes {
         let full = format!("{prefix}{name}");
-        match node {
-            Node::Graph(sub) => flatten_into(sub, &format!("{full}."), false, out)?,
-            Node::Input { .. } | Node::Output { .. } if !top => {
-                out.nodes.insert(full, identity());
-            }
-            _ => {
-                out.nodes.insert(full, node.clone());
-            }
+        if let Node::Graph(sub) = node {
+            flatten_into(sub, &format!("{full}."), out, ports)?;
+            continue;
         }
+        if !prefix.is_empty() && matches!(node, Node::Input { .. } | Node::Output { .. }) {
+            ports.push(full.clone());
+        }
+        out.nodes.insert(full, node.clone());
     }
     let port = |name: &str, want_input: bool| -> Result<String, (String, String)> {
         let full = format!("{prefix}{name}");
@@ -505,7 +508,7 @@ fn flatten_into(
 
 #[cfg(test)]
 mod tests {
-    use super::super::graph::{NeuronKind, NeuronNode};
+    use super::super::graph::{NeuronKind, NeuronNode, Tensor};
     use super::*;
 
     fn lif(n: usize) -> Node {
@@ -611,6 +614,7 @@ mod tests {
         let names: Vec<&str> = l.populations.iter().map(|p| p.node.as_str()).collect();
         assert_eq!(names, ["in", "sub.n"]);
         assert_eq!(l.projections[0].synapses.len(), 2);
+        assert_eq!(l.outputs, vec![("out".to_string(), "sub.n".to_string())]);
     }
 
     #[test]

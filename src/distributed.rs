@@ -415,6 +415,7 @@ fn run_mpi(
             net.n_plastic_synapses,
             built_bytes,
             stats.spikes_sent,
+            net.synapse_storage_bytes,
         ],
     );
     let exchange_s = max_f64(&world, stats.seconds);
@@ -436,6 +437,7 @@ fn run_mpi(
     net.n_synapses = sums[4];
     net.n_input_synapses = sums[5];
     net.n_plastic_synapses = sums[6];
+    net.synapse_storage_bytes = sums[9];
     let timing = Timing {
         wall_build_s,
         wall_sim_s,

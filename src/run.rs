@@ -116,6 +116,9 @@ pub struct Summary {
     /// Resident memory added by building the network (peak after building
     /// minus resident before), per neuron-to-neuron synapse.
     pub bytes_per_synapse: f64,
+    /// Bytes the static synapses take in memory (stored runs and their
+    /// index; a convolution's shared runs count once).
+    pub synapse_storage_bytes: u64,
     /// Synapses built per second of wall_build_s.
     pub synapses_per_s_build: f64,
     /// Plastic synapses (included in `synapses`).
@@ -729,6 +732,7 @@ pub fn write_outputs(
         } else {
             0.0
         },
+        synapse_storage_bytes: net.synapse_storage_bytes,
         synapses_per_s_build: if wall_build_s > 0.0 {
             (net.n_synapses + net.n_input_synapses) as f64 / wall_build_s
         } else {

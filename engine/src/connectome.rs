@@ -7,10 +7,18 @@
 //! per-synapse weight or delay distributions) while weights stay exact f64
 //! values (needed to reproduce NEST bit for bit). Within a source, synapses are ordered by (delay, target) so
 //! that expanding one spike writes each delay's deliveries together.
+//!
+//! Sources whose runs are the same up to a shift of their targets — a
+//! convolution's, where every input pixel sees the same kernel — may share
+//! one stored run ([`Connectome::share_runs`], `shared_runs.rs`): memory is
+//! then that of the distinct runs (the kernel, once per border case) plus
+//! 8 bytes per source.
 
 mod builder;
+mod shared_runs;
 
 pub use builder::{check_synapse, ConnectomeBuilder, TwoPassBuilder};
+use shared_runs::SharedRuns;
 
 use crate::spike::Gid;
 use crate::time::Time;
@@ -223,26 +231,41 @@ pub trait RunVisitor {
 /// Synapses grouped by source, targets local to one partition.
 #[derive(Debug, Default)]
 pub struct Connectome {
+    /// The stored runs (CSR): run `r` is synapses `offsets[r]..offsets[r + 1]`;
+    /// run `s` is source `s`'s unless runs are shared.
     offsets: Vec<u64>,
     targets: Vec<u32>,
     classes: ClassVec,
     table: Vec<SynapseClass>,
+    shared: Option<SharedRuns>,
 }
 
 impl Connectome {
     /// Number of synapses.
     pub fn len(&self) -> usize {
-        self.targets.len()
+        self.shared
+            .as_ref()
+            .map_or(self.targets.len(), |s| s.n_synapses)
     }
 
     /// Whether there is no synapse.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
+        self.len() == 0
     }
 
     /// Number of source nodes the table covers.
     pub fn n_sources(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        match &self.shared {
+            Some(s) => s.run_of.len(),
+            None => self.offsets.len().saturating_sub(1),
+        }
+    }
+
+    /// Bytes the synapses take: the stored runs, their offsets and, with
+    /// shared runs, 8 per source.
+    pub fn bytes(&self) -> usize {
+        let shared = self.shared.as_ref().map_or(0, |s| 8 * s.run_of.len());
+        self.targets.len() * self.bytes_per_synapse() + 8 * self.offsets.len() + shared
     }
 
     /// Out-degree of `source` into this partition.
@@ -257,8 +280,9 @@ impl Connectome {
         &self.table
     }
 
-    /// The synapses of `source` as parallel slices of local targets and
-    /// class indices, ordered by (delay, target).
+    /// The synapses of `source` as parallel slices of local targets (as
+    /// stored: add [`shift_of`](Self::shift_of)) and class indices, ordered
+    /// by (delay, target).
     #[inline]
     pub fn synapses_raw(&self, source: Gid) -> (&[u32], Classes<'_>) {
         let (a, b) = self.range_of(source);
@@ -267,21 +291,38 @@ impl Connectome {
 
     /// One past the highest source gid with a synapse here (0 if none).
     pub fn sources_end(&self) -> u32 {
-        let n = self.n_sources();
+        let n = self.n_sources() as u32;
         (0..n)
             .rev()
-            .find(|&s| self.offsets[s + 1] > self.offsets[s])
-            .map_or(0, |s| s as u32 + 1)
+            .find(|&s| self.out_degree(Gid(s)) > 0)
+            .map_or(0, |s| s + 1)
     }
 
     /// Where `source`'s synapses sit in the arrays: `start..end`.
     #[inline]
     pub fn range_of(&self, source: Gid) -> (u64, u64) {
         let s = source.0 as usize;
-        if s + 1 >= self.offsets.len() {
+        let r = match &self.shared {
+            None => s,
+            Some(shared) => match shared.run_of.get(s) {
+                Some(&r) => r as usize,
+                None => return (0, 0),
+            },
+        };
+        if r + 1 >= self.offsets.len() {
             return (0, 0);
         }
-        (self.offsets[s], self.offsets[s + 1])
+        (self.offsets[r], self.offsets[r + 1])
+    }
+
+    /// What is added to the stored targets of `source`'s run (0 unless it
+    /// shares a run stored for another source).
+    #[inline]
+    pub fn shift_of(&self, source: Gid) -> u32 {
+        self.shared
+            .as_ref()
+            .and_then(|s| s.shift.get(source.0 as usize))
+            .map_or(0, |&d| d)
     }
 
     /// Synapses `a..b` (positions in the arrays, see
@@ -292,10 +333,33 @@ impl Connectome {
         (&self.targets[a..b], self.classes.slice(a, b))
     }
 
+    /// Visit synapses `a..b` of `source` (see [`range_of`](Self::range_of))
+    /// with `visitor`, their targets shifted into `shifted` if the run is
+    /// shared ([`shift_of`](Self::shift_of)); `one_class`, if the caller
+    /// knows that every one of them has that class, saves reading their
+    /// classes.
+    #[inline(always)]
+    pub fn visit_targets<V: RunVisitor>(
+        &self,
+        source: Gid,
+        (a, b): (u64, u64),
+        one_class: Option<u32>,
+        shifted: &mut Vec<u32>,
+        visitor: V,
+    ) -> V::Output {
+        let shift = self.shift_of(source);
+        if shift == 0 {
+            return self.visit_run(a, b, one_class, visitor);
+        }
+        shifted.clear();
+        let stored = &self.targets[a as usize..b as usize];
+        shifted.extend(stored.iter().map(|&t| t + shift));
+        self.visit_with(shifted, (a, b), one_class, visitor)
+    }
+
     /// Visit synapses `a..b` (see [`range_of`](Self::range_of)) with
-    /// `visitor`; `one_class`, if the caller knows that every one of them
-    /// has that class, saves reading their classes. The one place that
-    /// tells the stored kinds of class indices apart.
+    /// `visitor`, their targets as stored (see
+    /// [`visit_targets`](Self::visit_targets) for targets that count).
     #[inline(always)]
     pub fn visit_run<V: RunVisitor>(
         &self,
@@ -304,7 +368,25 @@ impl Connectome {
         one_class: Option<u32>,
         visitor: V,
     ) -> V::Output {
-        let (targets, classes) = self.synapses_in(a, b);
+        self.visit_with(
+            &self.targets[a as usize..b as usize],
+            (a, b),
+            one_class,
+            visitor,
+        )
+    }
+
+    /// Visit `targets` over the classes of synapses `a..b`. The one place
+    /// that tells the stored kinds of class indices apart.
+    #[inline(always)]
+    fn visit_with<V: RunVisitor>(
+        &self,
+        targets: &[u32],
+        (a, b): (u64, u64),
+        one_class: Option<u32>,
+        visitor: V,
+    ) -> V::Output {
+        let classes = self.classes.slice(a as usize, b as usize);
         match (one_class, classes) {
             (Some(class), _) => visitor.visit(
                 targets,
@@ -348,7 +430,10 @@ impl Connectome {
     /// The synapses of `source` as `(target, class)` pairs.
     pub fn synapses_of(&self, source: Gid) -> impl Iterator<Item = (u32, SynapseClass)> + '_ {
         let (a, b) = self.range_of(source);
-        (a as usize..b as usize)
-            .map(move |k| (self.targets[k], self.table[self.classes.get(k) as usize]))
+        let shift = self.shift_of(source);
+        (a as usize..b as usize).map(move |k| {
+            let class = self.table[self.classes.get(k) as usize];
+            (self.targets[k] + shift, class)
+        })
     }
 }

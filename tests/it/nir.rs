@@ -157,13 +157,18 @@ fn a_driven_lif_trace_is_the_sum_of_decaying_jumps() {
 }
 
 fn cnn_model(dir: &Path, recording: &Path, tmp: &Path) -> PathBuf {
+    cnn_model_stored(dir, recording, tmp, "shared")
+}
+
+/// The CNN model with its convolutions' synapses stored as `storage`.
+fn cnn_model_stored(dir: &Path, recording: &Path, tmp: &Path, storage: &str) -> PathBuf {
     let model = format!(
-        "t_sim_ms = 320.0\n[[nir]]\nname = \"cnn\"\nfile = {:?}\n\
+        "t_sim_ms = 320.0\n[[nir]]\nname = \"cnn\"\nfile = {:?}\nsynapse_storage = {storage:?}\n\
          [[inputs]]\nname = \"camera\"\nkind = \"event_camera\"\nfile = {recording:?}\nformat = \"nmnist\"\n\
          sensor_size = [34, 34]\npolarity = \"planes\"\nweight = 1.0\ndelay_ms = 0.001\ntargets = \"cnn.input\"\n",
         dir.join("cnn_sinabs.nir")
     );
-    write(tmp, "cnn.toml", &model)
+    write(tmp, &format!("cnn_{storage}.toml"), &model)
 }
 
 #[test]
@@ -192,6 +197,38 @@ fn the_cnn_classifies_the_nmnist_sample_identically_on_1_2_4_threads() {
     );
     let (s, _out) = run_on(&m, None, 2, PartitionScheme::RoundRobin);
     assert!(s.readouts[0].class.is_some());
+}
+
+/// A convolution stored once per kernel shape delivers exactly what the same
+/// network expanded synapse by synapse does, in a fraction of the memory.
+#[test]
+fn convolutions_stored_once_equal_the_expanded_network_bit_for_bit() {
+    let Some(dir) = nir_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = dir.join("../events/nmnist_sample.bin");
+    let shared = cnn_model_stored(&dir, &sample, tmp.path(), "shared");
+    let expanded = cnn_model_stored(&dir, &sample, tmp.path(), "expanded");
+    for (threads, scheme) in [
+        (1, PartitionScheme::Contiguous),
+        (2, PartitionScheme::RoundRobin),
+    ] {
+        let (s, _a) = run_on(&shared, None, threads, scheme.clone());
+        let (e, _b) = run_on(&expanded, None, threads, scheme);
+        assert_eq!(s.synapses, e.synapses, "{threads} threads");
+        assert_eq!(s.spikes_sha256, e.spikes_sha256, "{threads} threads");
+        assert_eq!(s.readouts[0].counts, e.readouts[0].counts);
+        assert!(s.spikes_emitted > 0);
+        eprintln!(
+            "{threads} threads: {} synapses in {} bytes shared, {} expanded",
+            s.synapses, s.synapse_storage_bytes, e.synapse_storage_bytes
+        );
+        assert!(
+            s.synapse_storage_bytes * 5 < e.synapse_storage_bytes,
+            "shared {} vs expanded {}",
+            s.synapse_storage_bytes,
+            e.synapse_storage_bytes
+        );
+    }
 }
 
 /// Output spike counts of Volley's exact run against a time-stepped run of

@@ -186,6 +186,7 @@ fn pack(
         targets,
         classes,
         table,
+        shared: None,
     }
 }
 

@@ -54,6 +54,8 @@ pub(super) struct Direct<S> {
     pool: Option<Pool>,
     /// Scratch: neurons whose forecast falls in the window's rest.
     due: Vec<u32>,
+    /// Scratch: the targets of a shared run, shifted.
+    shifted: Vec<u32>,
 }
 
 impl<S: Sum> Direct<S> {
@@ -83,6 +85,7 @@ impl<S: Sum> Direct<S> {
             sums: Sums::new(n),
             pool,
             due: Vec::new(),
+            shifted: Vec::new(),
         }
     }
 
@@ -160,6 +163,7 @@ impl<S: Sum> Direct<S> {
         let synapses = &mut Synapses {
             connectome,
             plastic,
+            shifted: std::mem::take(&mut self.shifted),
         };
         let mut step = Step::new(neurons, trains, ctx);
         let mut pool = self.pool.take();
@@ -177,6 +181,7 @@ impl<S: Sum> Direct<S> {
             p.record(pooled, began.elapsed());
         }
         self.pool = pool;
+        self.shifted = std::mem::take(&mut synapses.shifted);
         step.counters()
     }
 
@@ -392,6 +397,8 @@ fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer
 pub(super) struct Synapses<'s, P> {
     connectome: &'s Connectome,
     plastic: &'s mut PlasticSynapses<P>,
+    /// Scratch: the targets of a shared run, shifted.
+    shifted: Vec<u32>,
 }
 
 impl<P: Plasticity> Synapses<'_, P> {
@@ -408,8 +415,10 @@ impl<P: Plasticity> Synapses<'_, P> {
             let (targets, weights) = self.plastic.transmit(a.spike, run);
             v.visit(targets, PlasticWeights { weights, first })
         } else {
+            let run = (a.start, a.end());
+            let shifted = &mut self.shifted;
             self.connectome
-                .visit_run(a.start, a.end(), a.one_class(), v)
+                .visit_targets(a.spike.source, run, a.one_class(), shifted, v)
         }
     }
 }

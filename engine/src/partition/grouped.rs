@@ -21,6 +21,8 @@ pub(super) struct Grouped {
     active: Vec<u32>,
     /// Scratch: one neuron's inputs at one tick.
     items: Vec<Delivery>,
+    /// Scratch: the targets of a shared run, shifted.
+    shifted: Vec<u32>,
 }
 
 impl Grouped {
@@ -38,6 +40,7 @@ impl Grouped {
                 .with_plastic_delays(plastic.len(), plastic.delays()),
             active: Vec::new(),
             items: Vec::new(),
+            shifted: Vec::new(),
         }
     }
 
@@ -46,7 +49,8 @@ impl Grouped {
         let (a, b) = connectome.range_of(spike.source);
         if a < b {
             let queue = &mut self.queue;
-            connectome.visit_run(a, b, None, Push { queue, spike });
+            let push = Push { queue, spike };
+            connectome.visit_targets(spike.source, (a, b), None, &mut self.shifted, push);
         }
         let (targets, first) = plastic.synapses_of(spike.source);
         if !targets.is_empty() {

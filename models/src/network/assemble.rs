@@ -59,6 +59,8 @@ pub struct Network {
     pub n_synapses: u64,
     /// Synapses from input channels (file inputs) to neurons.
     pub n_input_synapses: u64,
+    /// Bytes the static synapses take (`Connectome::bytes`, all partitions).
+    pub synapse_storage_bytes: u64,
     /// Simulated time.
     pub t_sim: Time,
     /// The seed used.
@@ -95,7 +97,7 @@ pub(super) fn assemble(
     run: &RunConfig,
 ) -> Result<Network, ModelError> {
     let n_neurons = model.n_neurons();
-    let (mut n_synapses, mut n_input_synapses) = (0, 0);
+    let (mut n_synapses, mut n_input_synapses, mut synapse_storage_bytes) = (0, 0, 0);
     let mut bounds = DelayBounds {
         min_recurrent: Time::NEVER,
         max: Time::ZERO,
@@ -105,6 +107,7 @@ pub(super) fn assemble(
     for w in wired {
         n_synapses += w.n_synapses;
         n_input_synapses += w.n_input_synapses;
+        synapse_storage_bytes += w.connectome.bytes() as u64;
         bounds.min_recurrent = bounds.min_recurrent.min(w.min_recurrent_delay);
         bounds.max = bounds.max.max(w.delays.1);
         check_plastic_weights(&model, &w)?;
@@ -209,6 +212,7 @@ pub(super) fn assemble(
         n_neurons,
         n_synapses,
         n_input_synapses,
+        synapse_storage_bytes,
         t_sim: model.t_sim,
         seed: model.seed,
         record_from: recording.from,

@@ -83,6 +83,21 @@ pub struct NirSpec {
     /// Refractory period of its spiking neurons (ms; default 0, as NIR).
     #[serde(default)]
     pub t_ref_ms: Option<f64>,
+    /// How its synapses are stored (default `shared`).
+    #[serde(default)]
+    pub synapse_storage: SynapseStorage,
+}
+
+/// How an included graph's synapses are stored.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseStorage {
+    /// A source's run that equals another's up to a shift of targets (a
+    /// convolution's kernel) is stored once.
+    #[default]
+    Shared,
+    /// Every synapse on its own (for checking: the same spikes).
+    Expanded,
 }
 
 fn default_seed() -> u64 {

@@ -3,7 +3,7 @@
 //! inputs and recorders. The mapping itself is `crate::nir`.
 
 use super::context::{Ctx, PopBuild};
-use super::model_file::{NirSpec, PopulationSpec};
+use super::model_file::{NirSpec, PopulationSpec, SynapseStorage};
 use super::populations::add_population;
 use super::wiring::NeuronTable;
 use crate::error::ModelError;
@@ -26,6 +26,8 @@ pub(super) struct GraphSynapses {
     /// Which `[[nir]]` table (for errors).
     pub(super) table: usize,
     pub(super) synapses: Vec<ListedSynapse>,
+    /// Whether runs equal up to a shift are stored once.
+    pub(super) shared: bool,
 }
 
 /// An `Output` node of an included graph: the neurons whose spikes it counts.
@@ -115,7 +117,12 @@ pub(super) fn add_graphs(
                 });
             }
         }
-        graphs.push(GraphSynapses { table: k, synapses });
+        let shared = s.synapse_storage == SynapseStorage::Shared;
+        graphs.push(GraphSynapses {
+            table: k,
+            synapses,
+            shared,
+        });
         for (output, node) in &lowered.outputs {
             readouts.push(Readout {
                 name: format!("{}.{output}", s.name),

@@ -32,8 +32,12 @@ enum Rule {
     Generated(Box<Generated>),
     /// From a table `source,target,weight_mV,delay_ms` (gids).
     EdgeList(PathBuf),
-    /// Listed synapses (an included NIR graph's).
-    Listed(Vec<ListedSynapse>),
+    /// Listed synapses (an included NIR graph's); `shared`: their runs
+    /// may be stored once per shape (`Connectome::share_runs`).
+    Listed {
+        synapses: Vec<ListedSynapse>,
+        shared: bool,
+    },
 }
 
 /// A generated projection's populations and synapse values.
@@ -92,12 +96,17 @@ pub(super) fn resolve(
 }
 
 /// The projection of listed synapses `synapses` (gids), number `index`
-/// (after the file's own), reported at `at`.
-pub(super) fn listed(at: Site, index: usize, synapses: Vec<ListedSynapse>) -> Projection {
+/// (after the file's own), reported at `at`; `shared` as in [`Rule::Listed`].
+pub(super) fn listed(
+    at: Site,
+    index: usize,
+    synapses: Vec<ListedSynapse>,
+    shared: bool,
+) -> Projection {
     Projection {
         index,
         at,
-        rule: Rule::Listed(synapses),
+        rule: Rule::Listed { synapses, shared },
         plastic: None,
     }
 }
@@ -198,10 +207,13 @@ impl Projection {
                         .map_err(|e| e.to_string())
                 });
             }
-            Rule::Listed(synapses) => {
+            Rule::Listed { synapses, shared } => {
                 let mut range = (Time::NEVER, Time::ZERO);
                 for s in synapses {
                     range = (range.0.min(s.delay), range.1.max(s.delay));
+                    if *shared {
+                        b.share_runs_of(Gid(s.source));
+                    }
                     b.add(Gid(s.source), s.target, s.weight, s.delay)
                         .map_err(|e| self.at.err("", e.to_string()))?;
                 }
@@ -268,7 +280,7 @@ impl Projection {
             Rule::EdgeList(path) => {
                 return std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 16.0);
             }
-            Rule::Listed(s) => return s.len() as f64,
+            Rule::Listed { synapses, .. } => return synapses.len() as f64,
             Rule::Generated(g) => g,
         };
         let (ns, nt) = (g.sources.n as f64, g.targets.len() as f64);

@@ -154,7 +154,7 @@ pub(super) fn resolve(ctx: &Ctx, file: ModelFile, ov: &Overrides) -> Result<Mode
     for g in nir_synapses {
         let at = ctx.site(&file.nir[g.table], format!("nir[{}]", g.table));
         let index = file.projections.len() + g.table;
-        projections.push(projections::listed(at, index, g.synapses));
+        projections.push(projections::listed(at, index, g.synapses, g.shared));
     }
     let recording = recorders::resolve(ctx, &file.recorders, &pops, &neurons, t_sim)?;
     for r in &readouts {

@@ -87,6 +87,9 @@ pub struct Wiring<'a> {
     plastic: Vec<PlasticEdge>,
     filling: bool,
     plastic_added: u64,
+    /// Per source gid: may its run be stored shared (see
+    /// [`Connectome::share_runs`]); empty if none may.
+    share: Vec<bool>,
 }
 
 /// One plastic synapse while the network is built, 16 bytes.
@@ -116,7 +119,19 @@ impl<'a> Wiring<'a> {
             plastic: Vec::new(),
             filling: false,
             plastic_added: 0,
+            share: Vec::new(),
         }
+    }
+
+    /// `source`'s synapses here may be stored as a run shared with other
+    /// sources (if the same up to a shift of targets).
+    pub fn share_runs_of(&mut self, source: Gid) {
+        let s = source.0 as usize;
+        if s >= self.share.len() {
+            self.share
+                .resize(self.from_elsewhere.len().max(s + 1), false);
+        }
+        self.share[s] = true;
     }
 
     /// Synapses added from now on follow rule `rule` (`None`: static).
@@ -244,7 +259,8 @@ impl<'a> Wiring<'a> {
         let b = &self.builder;
         self.plastic
             .sort_by_key(|e| (e.source, b.delay_of(e.class), e.target));
-        (self.builder.build(), self.from_elsewhere, self.plastic)
+        let connectome = self.builder.build().share_runs(&self.share);
+        (connectome, self.from_elsewhere, self.plastic)
     }
 }
 

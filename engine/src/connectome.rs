@@ -347,14 +347,16 @@ impl Connectome {
         shifted: &mut Vec<u32>,
         visitor: V,
     ) -> V::Output {
-        let shift = self.shift_of(source);
-        if shift == 0 {
-            return self.visit_run(a, b, one_class, visitor);
-        }
-        shifted.clear();
         let stored = &self.targets[a as usize..b as usize];
-        shifted.extend(stored.iter().map(|&t| t + shift));
-        self.visit_with(shifted, (a, b), one_class, visitor)
+        let shift = self.shift_of(source);
+        let targets = if shift == 0 {
+            stored
+        } else {
+            shifted.clear();
+            shifted.extend(stored.iter().map(|&t| t + shift));
+            &shifted[..]
+        };
+        self.visit_with(targets, (a, b), one_class, visitor)
     }
 
     /// Visit synapses `a..b` (see [`range_of`](Self::range_of)) with

@@ -130,7 +130,8 @@ class Model:
 
     def nir(self, name: str, file, **keys) -> "Model":
         """Include a NIR graph as populations ``<name>.<node>`` (keys as in
-        ``[[nir]]``: ``time_unit_s``, ``edge_delay_ms``, ``t_ref_ms``)."""
+        ``[[nir]]``: ``time_unit_s``, ``edge_delay_ms``, ``t_ref_ms``,
+        ``synapse_storage``)."""
         self._changed()
         self.nir_graphs.append(dict(name=name, file=str(Path(file).resolve()), **keys))
         return self
@@ -164,7 +165,8 @@ def from_nir(graph, name: str = "net", t_sim_ms: float = 1000.0, seed: int = 1, 
     — as populations ``<name>.<node>``; add inputs (targeting
     ``<name>.input``) and recorders, then run it with :class:`Simulation`.
     `keys` as in ``[[nir]]`` (``time_unit_s``, ``edge_delay_ms``,
-    ``t_ref_ms``). Output spikes: ``Simulation.spikes("<name>.<node>")``."""
+    ``t_ref_ms``, ``synapse_storage``). Output spikes:
+    ``Simulation.spikes("<name>.<node>")``."""
     if not isinstance(graph, (str, os.PathLike)):
         import tempfile
 

@@ -152,7 +152,7 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
 }
 
 /// The most spikes one partition buffers in one window (256 MiB of
-/// [`Fired`]): beyond any network's activity (a million neurons of one
+/// `Fired`): beyond any network's activity (a million neurons of one
 /// thread at 100 Hz fire 10^7 times even in a 100 ms window), reached only
 /// by a spike storm, which would otherwise grow the buffer until the
 /// machine runs out.

@@ -305,7 +305,7 @@ impl Connectome {
         let r = match &self.shared {
             None => s,
             Some(shared) => match shared.run_of.get(s) {
-                Some(&r) => r as usize,
+                Some(&(r, _)) => r as usize,
                 None => return (0, 0),
             },
         };
@@ -321,8 +321,8 @@ impl Connectome {
     pub fn shift_of(&self, source: Gid) -> u32 {
         self.shared
             .as_ref()
-            .and_then(|s| s.shift.get(source.0 as usize))
-            .map_or(0, |&d| d)
+            .and_then(|s| s.run_of.get(source.0 as usize))
+            .map_or(0, |&(_, shift)| shift)
     }
 
     /// Synapses `a..b` (positions in the arrays, see

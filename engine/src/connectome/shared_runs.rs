@@ -17,10 +17,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 /// Which stored run each source uses, and by how much its targets shift.
 #[derive(Debug, Default)]
 pub(super) struct SharedRuns {
-    /// Per source gid: its run (run 0 is empty).
-    pub(super) run_of: Vec<u32>,
-    /// Per source gid: added to each stored target of its run.
-    pub(super) shift: Vec<u32>,
+    /// Per source gid: its run (run 0 is empty) and what is added to each
+    /// stored target of it.
+    pub(super) run_of: Vec<(u32, u32)>,
     /// Synapses in all (as if each source had its own run).
     pub(super) n_synapses: usize,
 }
@@ -37,8 +36,7 @@ impl Connectome {
         let n = self.n_sources();
         let mut runs = Runs::default();
         let mut shared = SharedRuns {
-            run_of: vec![0; n],
-            shift: vec![0; n],
+            run_of: vec![(0, 0); n],
             n_synapses: self.targets.len(),
         };
         let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
@@ -69,8 +67,7 @@ impl Connectome {
                 candidates.push(r);
                 r
             });
-            shared.run_of[s] = r;
-            shared.shift[s] = shift;
+            shared.run_of[s] = (r, shift);
         }
         let mut classes = ClassVec::zeros(runs.classes.len(), self.table.len());
         for (k, &c) in runs.classes.iter().enumerate() {

@@ -50,6 +50,8 @@ pub struct PlasticStore {
     samples: Vec<WeightSample>,
     /// The last `Kplus` decay (shared by the synapses of a run).
     decay: ExpMemo,
+    /// The last tsodyks2 recovery and facilitation decays (likewise).
+    decays: [ExpMemo; 2],
 }
 
 impl PlasticStore {
@@ -156,6 +158,7 @@ impl Plasticity for PlasticStore {
             traced,
             samples,
             decay,
+            decays,
         } = self;
         let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
         let each = synapses.zip(targets).zip(weights).zip(first..);
@@ -182,7 +185,7 @@ impl Plasticity for PlasticStore {
                     stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
                 }
                 SynapseRule::Tsodyks2(p) => {
-                    p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre)
+                    p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre, decays)
                 }
             };
             if traced {

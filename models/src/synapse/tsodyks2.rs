@@ -7,6 +7,7 @@
 //! then transmits `x u weight`. The first spike transmits with the initial
 //! `x` and `u`.
 
+use super::post_trace::ExpMemo;
 use serde::Deserialize;
 
 /// Parameters and initial state (NEST names and defaults).
@@ -70,15 +71,27 @@ impl Tsodyks2Params {
     }
 
     /// One presynaptic spike at `t`: updates `(x, u, t_last)` (`t_last < 0`
-    /// before the first spike) and returns the transmitted weight.
-    pub fn on_pre(&self, weight: f64, x: &mut f64, u: &mut f64, t_last: &mut f64, t: f64) -> f64 {
+    /// before the first spike) and returns the transmitted weight. `decays`
+    /// keep the last recovery and facilitation decays: the synapses of one
+    /// run have the same interval since their last spike.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn on_pre(
+        &self,
+        weight: f64,
+        x: &mut f64,
+        u: &mut f64,
+        t_last: &mut f64,
+        t: f64,
+        decays: &mut [ExpMemo; 2],
+    ) -> f64 {
         if *t_last >= 0.0 {
             let h = t - *t_last;
-            let x_decay = (-h / self.tau_rec).exp();
+            let x_decay = decays[0].exp(-h / self.tau_rec);
             let u_decay = if self.tau_fac == 0.0 {
                 0.0
             } else {
-                (-h / self.tau_fac).exp()
+                decays[1].exp(-h / self.tau_fac)
             };
             *x = 1.0 + (*x - *x * *u - 1.0) * x_decay;
             *u = self.U + *u * (1.0 - self.U) * u_decay;
@@ -103,12 +116,20 @@ mod tests {
             tau_fac: 0.0,
         };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
+        let mut memo = [ExpMemo::default(); 2];
         let h = 25.0;
-        let first = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0);
+        let first = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0, &mut memo);
         assert_eq!(first, 0.4 * 2.0);
         let mut w = first;
         for k in 1..400 {
-            w = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0 + h * f64::from(k));
+            w = p.on_pre(
+                2.0,
+                &mut x,
+                &mut u,
+                &mut last,
+                10.0 + h * f64::from(k),
+                &mut memo,
+            );
         }
         let e = (-h / 300.0f64).exp();
         let x_star = (1.0 - e) / (1.0 - (1.0 - 0.4) * e);
@@ -126,8 +147,16 @@ mod tests {
             tau_fac: 100.0,
         };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
+        let mut memo = [ExpMemo::default(); 2];
         for k in 0..300 {
-            p.on_pre(1.0, &mut x, &mut u, &mut last, 20.0 * f64::from(k + 1));
+            p.on_pre(
+                1.0,
+                &mut x,
+                &mut u,
+                &mut last,
+                20.0 * f64::from(k + 1),
+                &mut memo,
+            );
         }
         let f = (-20.0f64 / 100.0).exp();
         assert!((u - 0.1 / (1.0 - 0.9 * f)).abs() < 1e-12, "{u}");

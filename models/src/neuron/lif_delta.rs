@@ -55,6 +55,16 @@ pub struct LifDeltaParams {
 }
 
 impl LifDeltaParams {
+    /// The parameters the membrane dynamics depend on (not the initial
+    /// potential, not STDP's trace constant).
+    pub fn dynamics(&self) -> LifDeltaParams {
+        LifDeltaParams {
+            V_m: None,
+            tau_minus: None,
+            ..self.clone()
+        }
+    }
+
     /// Check ranges; the message names the parameter.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         super::validate_lif(&super::LifCommon {

@@ -223,8 +223,12 @@ impl NeuronStore {
         (self.params.len() - 1) as u16
     }
 
-    /// The `lif_delta` constants of `p` (equal sets share one entry).
+    /// The `lif_delta` constants of `p` (sets equal in their dynamics share
+    /// one entry: with one entry in all, every input takes the one-set
+    /// path, e.g. in a network whose E neurons differ from its I neurons
+    /// only by STDP's `tau_minus`).
     fn lif_delta_set(&mut self, p: &LifDeltaParams) -> u16 {
+        let p = &p.dynamics();
         if let Some(k) = self.lif_delta_params.iter().position(|q| q == p) {
             return k as u16;
         }

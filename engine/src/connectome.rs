@@ -298,6 +298,13 @@ impl Connectome {
             .map_or(0, |s| s + 1)
     }
 
+    /// The target of synapse `k` as stored (before a shared run's shift),
+    /// for prefetching: `None` past the end.
+    #[inline(always)]
+    pub fn stored_target(&self, k: u64) -> Option<u32> {
+        self.targets.get(k as usize).copied()
+    }
+
     /// Where `source`'s synapses sit in the arrays: `start..end`.
     #[inline]
     pub fn range_of(&self, source: Gid) -> (u64, u64) {

@@ -258,7 +258,23 @@ impl<S: Sum> Direct<S> {
         let t = self.arrivals.get(group.start).time;
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
-        for k in group {
+        // Arrivals of few targets each (camera events: one) scatter into the
+        // sums at random: each asks for its first target's entry
+        // `PREFETCH_AHEAD` arrivals early (a hint: a shared run's shift and a
+        // plastic run's numbering are ignored).
+        let hint = |arrivals: &ArrivalQueue, sums: &Sums<S>, k: usize| {
+            let a = arrivals.get(k);
+            if let Some(i) = synapses.connectome.stored_target(a.start) {
+                sums.prefetch(i);
+            }
+        };
+        for k in group.start..group.end.min(group.start + PREFETCH_AHEAD) {
+            hint(&self.arrivals, &self.sums, k);
+        }
+        for k in group.clone() {
+            if k + PREFETCH_AHEAD < group.end {
+                hint(&self.arrivals, &self.sums, k + PREFETCH_AHEAD);
+            }
             let a = self.arrivals.get(k);
             let sums = &mut self.sums;
             let add = Accumulate {

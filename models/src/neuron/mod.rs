@@ -168,9 +168,10 @@ pub struct NeuronStore {
     /// Per local index: position in its model's packed values.
     dense: Vec<u32>,
     lif_delta_consts: Vec<LifDeltaConsts>,
-    /// The parameters each of `lif_delta_consts` was derived from: equal
-    /// sets share one entry (Brunel's E and I), so a store of one kind of
-    /// neuron has one, and its plain inputs look it up once per run.
+    /// The parameters each of `lif_delta_consts` was derived from, as far
+    /// as the dynamics go ([`LifDeltaParams::dynamics`]): equal sets share
+    /// one entry (Brunel's E and I), so a store of one kind of neuron has
+    /// one, and its plain inputs look it up once per run.
     lif_delta_params: Vec<LifDeltaParams>,
     lif_exp_consts: Vec<LifExpConsts>,
     /// The parameters each of `lif_exp_consts` was derived from.

@@ -6,7 +6,7 @@
 //! - their incoming synapses, static ([`Connectome`]) and plastic
 //!   ([`PlasticSynapses`]),
 //! - the delivery strategy chosen once for them, with its queue (`plan.rs`,
-//!   `direct.rs`, `grouped.rs`),
+//!   `direct.rs` with `sums.rs`, `grouped.rs`),
 //! - the [`Drive`]s of input nodes,
 //! - the routing of emitted spikes (`routing.rs`), and a sink: counters,
 //!   recorder, observer.
@@ -27,6 +27,7 @@ mod pool_choice;
 mod routing;
 mod snapshot;
 mod step;
+mod sums;
 mod train_pool;
 mod trains;
 

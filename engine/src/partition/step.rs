@@ -16,6 +16,9 @@ use crate::observer::Observer;
 use crate::spike::{Delivery, Gid};
 use crate::time::Time;
 
+/// How many targets (or arrivals) ahead a delivery loop prefetches state.
+pub(super) const PREFETCH_AHEAD: usize = 8;
+
 /// What the inputs of one neuron at one tick are summed into.
 pub(super) trait Sum: Copy + Default {
     /// One input alone.

@@ -97,23 +97,24 @@ impl Delivery {
 /// order is sorted tick by tick. Anything else is compared.
 pub fn sort_spikes(spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
     const RADIX_FROM: usize = 1024;
+    if spikes.len() < RADIX_FROM {
+        spikes.sort_unstable();
+        return;
+    }
     // One recording's spikes come on their ticks in time order: then only
     // the spikes of each tick (a few) need sorting, by source (equal
     // sources there are identical spikes).
-    let on_ticks_in_order = || {
-        spikes[0].lag == 0.0
-            && spikes
-                .windows(2)
-                .all(|w| w[0].time <= w[1].time && w[1].lag == 0.0)
-    };
-    if spikes.len() >= RADIX_FROM && on_ticks_in_order() {
+    let on_ticks_in_order = spikes[0].lag == 0.0
+        && spikes
+            .windows(2)
+            .all(|w| w[0].time <= w[1].time && w[1].lag == 0.0);
+    if on_ticks_in_order {
         for tick in spikes.chunk_by_mut(|a, b| a.time == b.time) {
             tick.sort_unstable_by_key(|s| s.source);
         }
         return;
     }
-    let Some((t0, source_bits, bytes)) = packing(spikes).filter(|_| spikes.len() >= RADIX_FROM)
-    else {
+    let Some((t0, source_bits, bytes)) = packing(spikes) else {
         spikes.sort_unstable();
         return;
     };

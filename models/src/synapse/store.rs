@@ -3,6 +3,7 @@
 
 use super::post_trace::{ExpMemo, PostTrace};
 use super::stdp::{self, WeightRule};
+use super::tsodyks2;
 use super::SynapseRule;
 use volley_engine::dynamics::prefetch;
 use volley_engine::{Plasticity, SynapseWords};
@@ -50,8 +51,8 @@ pub struct PlasticStore {
     samples: Vec<WeightSample>,
     /// The last `Kplus` decay (shared by the synapses of a run).
     decay: ExpMemo,
-    /// The last tsodyks2 recovery and facilitation decays (likewise).
-    decays: [ExpMemo; 2],
+    /// The last tsodyks2 decays (likewise).
+    tsodyks2_decays: tsodyks2::Decays,
 }
 
 impl PlasticStore {
@@ -158,7 +159,7 @@ impl Plasticity for PlasticStore {
             traced,
             samples,
             decay,
-            decays,
+            tsodyks2_decays,
         } = self;
         let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
         let each = synapses.zip(targets).zip(weights).zip(first..);
@@ -184,9 +185,14 @@ impl Plasticity for PlasticStore {
                 SynapseRule::StdpPl(p) => {
                     stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
                 }
-                SynapseRule::Tsodyks2(p) => {
-                    p.on_pre(s.weight, &mut s.a, &mut s.b, &mut s.t_last, t_pre, decays)
-                }
+                SynapseRule::Tsodyks2(p) => p.on_pre(
+                    s.weight,
+                    &mut s.a,
+                    &mut s.b,
+                    &mut s.t_last,
+                    t_pre,
+                    tsodyks2_decays,
+                ),
             };
             if traced {
                 samples.push(WeightSample {

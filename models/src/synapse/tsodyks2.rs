@@ -10,6 +10,14 @@
 use super::post_trace::ExpMemo;
 use serde::Deserialize;
 
+/// The last recovery and facilitation decays, kept: the synapses of one
+/// run have the same interval since their source's last spike.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Decays {
+    recovery: ExpMemo,
+    facilitation: ExpMemo,
+}
+
 /// Parameters and initial state (NEST names and defaults).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,10 +79,7 @@ impl Tsodyks2Params {
     }
 
     /// One presynaptic spike at `t`: updates `(x, u, t_last)` (`t_last < 0`
-    /// before the first spike) and returns the transmitted weight. `decays`
-    /// keep the last recovery and facilitation decays: the synapses of one
-    /// run have the same interval since their last spike.
-    #[allow(clippy::too_many_arguments)]
+    /// before the first spike) and returns the transmitted weight.
     #[inline]
     pub fn on_pre(
         &self,
@@ -83,15 +88,15 @@ impl Tsodyks2Params {
         u: &mut f64,
         t_last: &mut f64,
         t: f64,
-        decays: &mut [ExpMemo; 2],
+        decays: &mut Decays,
     ) -> f64 {
         if *t_last >= 0.0 {
             let h = t - *t_last;
-            let x_decay = decays[0].exp(-h / self.tau_rec);
+            let x_decay = decays.recovery.exp(-h / self.tau_rec);
             let u_decay = if self.tau_fac == 0.0 {
                 0.0
             } else {
-                decays[1].exp(-h / self.tau_fac)
+                decays.facilitation.exp(-h / self.tau_fac)
             };
             *x = 1.0 + (*x - *x * *u - 1.0) * x_decay;
             *u = self.U + *u * (1.0 - self.U) * u_decay;
@@ -116,7 +121,7 @@ mod tests {
             tau_fac: 0.0,
         };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
-        let mut memo = [ExpMemo::default(); 2];
+        let mut memo = Decays::default();
         let h = 25.0;
         let first = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0, &mut memo);
         assert_eq!(first, 0.4 * 2.0);
@@ -147,7 +152,7 @@ mod tests {
             tau_fac: 100.0,
         };
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
-        let mut memo = [ExpMemo::default(); 2];
+        let mut memo = Decays::default();
         for k in 0..300 {
             p.on_pre(
                 1.0,

@@ -25,8 +25,10 @@ struct SplitArgs {
     /// Worker threads; the network is split into as many partitions.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// How neurons are split: contiguous (balanced gid blocks) or round_robin.
-    #[arg(long, default_value = "contiguous", value_parser = ["contiguous", "round_robin"])]
+    /// How neurons are split: contiguous (balanced gid ranges), round_robin,
+    /// or blocks (64-gid blocks dealt round robin: balances inputs that
+    /// drive part of a population).
+    #[arg(long, default_value = "contiguous", value_parser = PartitionScheme::NAMES)]
     partitioning: String,
     /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
     #[arg(long)]
@@ -224,8 +226,8 @@ impl SplitArgs {
                 eprintln!("error: {e}");
                 ExitCode::FAILURE
             })?,
-            None if self.partitioning == "round_robin" => PartitionScheme::RoundRobin,
-            None => PartitionScheme::Contiguous,
+            None => PartitionScheme::from_name(&self.partitioning)
+                .expect("clap admits only the schemes' names"),
         };
         Ok(RunConfig::threads(self.threads, scheme))
     }

@@ -14,8 +14,44 @@ pub enum PartitionScheme {
     Contiguous,
     /// Gid `g` goes to partition `g mod P`.
     RoundRobin,
+    /// Blocks of [`BLOCK`] consecutive gids dealt round robin: block `b`
+    /// goes to partition `b mod P`. Every population (and every part of an
+    /// input's channel map) is spread evenly over the partitions, so the
+    /// work is balanced even where it is not uniform over the gids — a
+    /// camera's busy rows, the one population an input drives — while
+    /// neighbouring gids still share a partition.
+    Blocks,
     /// Partition of every neuron, by gid (values < P).
     Explicit(Vec<u16>),
+}
+
+/// Gids per block of [`PartitionScheme::Blocks`]: small against a
+/// population, large enough that neighbours mostly share a partition.
+pub const BLOCK: u64 = 64;
+
+impl PartitionScheme {
+    /// The named schemes' names, as the command line and Python take them.
+    pub const NAMES: [&'static str; 3] = ["contiguous", "round_robin", "blocks"];
+
+    /// The scheme called `name` (one of [`NAMES`](Self::NAMES)).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "contiguous" => Some(PartitionScheme::Contiguous),
+            "round_robin" => Some(PartitionScheme::RoundRobin),
+            "blocks" => Some(PartitionScheme::Blocks),
+            _ => None,
+        }
+    }
+
+    /// Its name (`explicit` for an explicit assignment).
+    pub fn name(&self) -> &'static str {
+        match self {
+            PartitionScheme::Contiguous => "contiguous",
+            PartitionScheme::RoundRobin => "round_robin",
+            PartitionScheme::Blocks => "blocks",
+            PartitionScheme::Explicit(_) => "explicit",
+        }
+    }
 }
 
 /// Neuron gid → (partition, local index), for a given number of partitions.
@@ -68,6 +104,9 @@ impl Assignment {
                 (0..n).map(|g| ((g * p) / n.max(1)) as u16).collect()
             }
             PartitionScheme::RoundRobin => (0..n).map(|g| (g as usize % parts) as u16).collect(),
+            PartitionScheme::Blocks => (0..u64::from(n))
+                .map(|g| ((g / BLOCK) % parts as u64) as u16)
+                .collect(),
             PartitionScheme::Explicit(v) => {
                 if v.len() != n as usize {
                     return Err(AssignmentError::Length {
@@ -128,11 +167,15 @@ mod tests {
 
     #[test]
     fn schemes_cover_every_neuron_once_in_gid_order() {
-        for scheme in [PartitionScheme::Contiguous, PartitionScheme::RoundRobin] {
-            for parts in 1..6 {
-                let a = Assignment::new(17, parts, &scheme).unwrap();
+        for scheme in [
+            PartitionScheme::Contiguous,
+            PartitionScheme::RoundRobin,
+            PartitionScheme::Blocks,
+        ] {
+            for (n, parts) in (1..6).flat_map(|p| [(17, p), (300, p)]) {
+                let a = Assignment::new(n, parts, &scheme).unwrap();
                 let total: usize = (0..parts).map(|p| a.members(p).len()).sum();
-                assert_eq!(total, 17);
+                assert_eq!(total, n as usize);
                 for p in 0..parts {
                     assert!(a.members(p).windows(2).all(|w| w[0] < w[1]));
                     for (i, g) in a.members(p).iter().enumerate() {
@@ -147,6 +190,15 @@ mod tests {
             (0..3).map(|p| c.members(p).len()).collect::<Vec<_>>(),
             vec![4, 3, 3]
         );
+        let b = Assignment::new(200, 3, &PartitionScheme::Blocks).unwrap();
+        assert_eq!(
+            (0..3).map(|p| b.members(p).len()).collect::<Vec<_>>(),
+            vec![64 + 8, 64, 64]
+        );
+        assert_eq!((b.partition_of(63), b.partition_of(64)), (0, 1));
+        for scheme in PartitionScheme::NAMES {
+            assert_eq!(PartitionScheme::from_name(scheme).unwrap().name(), scheme);
+        }
         assert!(Assignment::new(3, 2, &PartitionScheme::Explicit(vec![0, 2, 1])).is_err());
         assert!(Assignment::new(3, 65, &PartitionScheme::Contiguous).is_err());
     }

@@ -98,14 +98,10 @@ fn model_error(e: impl std::fmt::Display) -> PyErr {
 
 /// The partitioning named `name`.
 fn scheme(name: &str) -> PyResult<PartitionScheme> {
-    match name {
-        "contiguous" => Ok(PartitionScheme::Contiguous),
-        "round_robin" => Ok(PartitionScheme::RoundRobin),
-        other => {
-            let m = format!("partitioning `{other}`: give \"contiguous\" or \"round_robin\"");
-            Err(PyValueError::new_err(m))
-        }
-    }
+    PartitionScheme::from_name(name).ok_or_else(|| {
+        let known = PartitionScheme::NAMES.join("\", \"");
+        PyValueError::new_err(format!("partitioning `{name}`: give one of \"{known}\""))
+    })
 }
 
 fn to_time(ms: f64, what: &str) -> PyResult<Time> {

@@ -260,12 +260,13 @@ pub fn threads(max: usize) -> impl Strategy<Value = usize> {
 }
 
 /// A partition scheme for `n_neurons` neurons and `parts` partitions:
-/// contiguous, round-robin, or an explicit random assignment.
+/// contiguous, round-robin, blocks, or an explicit random assignment.
 pub fn scheme(n_neurons: u32, parts: usize) -> impl Strategy<Value = PartitionScheme> {
     let parts = parts.max(1) as u16;
     prop_oneof![
         Just(PartitionScheme::Contiguous),
         Just(PartitionScheme::RoundRobin),
+        Just(PartitionScheme::Blocks),
         prop::collection::vec(0..parts, n_neurons as usize).prop_map(PartitionScheme::Explicit),
     ]
 }

@@ -14,6 +14,7 @@ fn brunel_spikes_are_bit_identical_for_1_2_3_4_8_threads_and_every_scheme() {
         (4, PartitionScheme::Contiguous),
         (8, PartitionScheme::Contiguous),
         (2, PartitionScheme::RoundRobin),
+        (3, PartitionScheme::Blocks),
         (
             3,
             PartitionScheme::Explicit(

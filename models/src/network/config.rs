@@ -51,11 +51,7 @@ impl RunConfig {
 
     /// The partitioning scheme's name, for reports.
     pub fn partitioning_name(&self) -> String {
-        match self.partitioning {
-            PartitionScheme::Contiguous => "contiguous".into(),
-            PartitionScheme::RoundRobin => "round_robin".into(),
-            PartitionScheme::Explicit(_) => "explicit".into(),
-        }
+        self.partitioning.name().into()
     }
 }
 

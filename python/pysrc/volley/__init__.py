@@ -183,8 +183,8 @@ def from_nir(graph, name: str = "net", t_sim_ms: float = 1000.0, seed: int = 1, 
 class Simulation:
     """A built network, ready to run.
 
-    ``threads`` worker threads and ``partitioning`` (``"contiguous"`` or
-    ``"round_robin"``: how neurons are dealt to them) never change the
+    ``threads`` worker threads and ``partitioning`` (``"contiguous"``,
+    ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them) never change the
     results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
     released.
     """

@@ -20,7 +20,7 @@ use parrot::ParrotParams;
 use saved::{Saved, Words};
 use slotmap::{new_key_type, DenseSlotMap};
 use std::sync::Arc;
-use volley_engine::{Dynamics, Input, Outcome, PlainNeurons, Response, Time};
+use volley_engine::{Dynamics, Input, Outcome, PlainNeurons, PlainWork, Response, Time};
 
 new_key_type! {
     /// Stable handle of one neuron's state inside a partition.
@@ -503,6 +503,19 @@ impl Dynamics for NeuronStore {
         }
     }
 
+    /// Stores of several `lif_delta` parameter sets get a loop of their
+    /// own, which looks each input's set up inline; a store of one set
+    /// keeps the loop that reads no set index.
+    #[inline(always)]
+    fn with_plain<W: PlainWork>(&mut self, work: W) -> W::Out {
+        let neurons = self.plain_neurons();
+        if neurons.one.is_some() {
+            work.run(neurons)
+        } else {
+            work.run(ManySetLifDeltas(neurons))
+        }
+    }
+
     fn recordables(&self, i: u32) -> &'static [&'static str] {
         match self.kinds[i as usize] {
             Kind::Parrot => &[],
@@ -581,8 +594,9 @@ impl Dynamics for NeuronStore {
     }
 }
 
-/// A plain input to `n`, one of neurons of several parameter sets `consts`
-/// (out of line: inlined beside the one-set path, it made that path slower).
+/// A plain input to `n`, one of neurons of several parameter sets `consts`,
+/// through [`PlainLifDeltas`] (the view of a sampled store: out of line,
+/// since inlined beside the one-set path it made that path slower).
 #[cold]
 #[inline(never)]
 fn plain_input_of_many(
@@ -646,6 +660,46 @@ impl PlainNeurons for PlainLifDeltas<'_> {
     }
 }
 
+/// The neurons of a plain store of several parameter sets, each input
+/// looking its set up inline ([`NeuronStore::with_plain`]'s own loop).
+pub struct ManySetLifDeltas<'a>(PlainLifDeltas<'a>);
+
+impl PlainNeurons for ManySetLifDeltas<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline(always)]
+    unsafe fn input_unchecked(&mut self, i: u32, t: Time, total: f64) -> Outcome {
+        let v = &mut self.0;
+        debug_assert!((i as usize) < v.neurons.len());
+        // SAFETY: the caller guarantees `i < self.len() = neurons.len()`,
+        // and `sets` has one entry per neuron.
+        let (n, set) = unsafe {
+            (
+                v.neurons.get_unchecked_mut(i as usize),
+                *v.sets.get_unchecked(i as usize),
+            )
+        };
+        n.plain_input(&v.consts[set as usize], t, total)
+    }
+
+    #[inline(always)]
+    fn lagged_input(&mut self, i: u32, t: Time, lag: f32, total: f64) -> (Outcome, f32) {
+        self.0.lagged_input(i, t, lag, total)
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, i: u32) {
+        self.0.prefetch(i);
+    }
+
+    fn sample(&self, i: u32, t: Time, out: &mut [f64]) {
+        self.0.sample(i, t, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,18 +758,22 @@ mod tests {
         for i in 0..10 {
             a.start(i, Time::ZERO);
         }
-        let mut b = a.clone();
+        let (mut b, mut c) = (a.clone(), a.clone());
         for step in 1..2000u64 {
             let i = (step * 7 % 10) as u32;
             let t = Time(step * 30_011);
             let w = if step % 3 == 0 { -0.7 } else { 1.3 };
-            // The general entry (every index checked) against the unchecked one.
+            // The general entry (every index checked) against the unchecked
+            // one of both views of a store of several sets.
             let r = a.on_input(i, t, 0.0, Input::single(w));
             let checked = Outcome::of(&r);
             // SAFETY: i < 10 = len().
             let unchecked = unsafe { b.plain_neurons().input_unchecked(i, t, w) };
-            assert_eq!(checked, unchecked);
+            // SAFETY: as above.
+            let many = unsafe { ManySetLifDeltas(c.plain_neurons()).input_unchecked(i, t, w) };
+            assert_eq!((checked, checked), (unchecked, many));
             assert_eq!(a.v_m(i).map(f64::to_bits), b.v_m(i).map(f64::to_bits));
+            assert_eq!(a.v_m(i).map(f64::to_bits), c.v_m(i).map(f64::to_bits));
         }
     }
 

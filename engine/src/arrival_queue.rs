@@ -94,6 +94,10 @@ pub struct ArrivalQueue {
     /// Arrivals before this are dropped (a resumed run re-expands the
     /// spikes still in flight: only what lands after its start counts).
     drop_before: Time,
+    /// The window of the last push, `[start, end)`, and its bucket: runs of
+    /// pushes land in one window, and finding a bucket takes two 64-bit
+    /// divisions.
+    last: (Time, Time, usize),
 }
 
 impl ArrivalQueue {
@@ -108,6 +112,7 @@ impl ArrivalQueue {
             cursor: 0,
             open_index: None,
             drop_before: Time::ZERO,
+            last: (Time::ZERO, Time::ZERO, 0),
         }
     }
 
@@ -129,17 +134,23 @@ impl ArrivalQueue {
         if time < self.drop_before {
             return;
         }
-        let k = time.0 / self.window;
-        debug_assert!(
-            self.open_index.is_none_or(|o| k > o),
-            "causality: arrival at {time:?} pushed into an open or past window"
-        );
         let n = self.buckets.len() as u64;
         debug_assert!(
-            self.open_index.is_none_or(|o| k - o < n),
+            self.open_index.is_none_or(|o| time.0 / self.window > o),
+            "causality: arrival at {time:?} pushed into an open or past window"
+        );
+        debug_assert!(
+            self.open_index.is_none_or(|o| time.0 / self.window - o < n),
             "arrival beyond the queue's horizon"
         );
-        self.buckets[(k % n) as usize].push(Arrival {
+        let (from, to, mut b) = self.last;
+        if time < from || time >= to {
+            let k = time.0 / self.window;
+            b = (k % n) as usize;
+            let from = Time(k * self.window);
+            self.last = (from, from.saturating_add(Time(self.window)), b);
+        }
+        self.buckets[b].push(Arrival {
             time,
             spike,
             start,

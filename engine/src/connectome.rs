@@ -305,6 +305,15 @@ impl Connectome {
         self.targets.get(k as usize).copied()
     }
 
+    /// Ask for the cache line of `source`'s [`range_of`](Self::range_of)
+    /// (a hint: a shared run's indirection is not followed).
+    #[inline(always)]
+    pub fn prefetch_run(&self, source: Gid) {
+        if self.shared.is_none() {
+            crate::dynamics::prefetch(self.offsets.as_ptr().wrapping_add(source.0 as usize));
+        }
+    }
+
     /// Where `source`'s synapses sit in the arrays: `start..end`.
     #[inline]
     pub fn range_of(&self, source: Gid) -> (u64, u64) {

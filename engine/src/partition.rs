@@ -430,9 +430,8 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             drive.emit(grid, spikes);
         }
         crate::spike::sort_spikes(spikes, &mut self.drives.sorted);
-        for &spike in spikes.iter() {
-            self.strategy.push(spike, &self.connectome, &self.plastic);
-        }
+        self.strategy
+            .push_all(spikes, &self.connectome, &self.plastic);
     }
 
     /// Emit the spikes fired in the window: record, report, route.
@@ -480,13 +479,17 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         let mut inbox = own;
         inbox.extend_from_slice(received);
         inbox.sort_unstable();
-        for &spike in &inbox {
-            debug_assert!(
-                self.earliest_arrival(spike) >= not_before,
-                "causality: a delivery of {spike:?} lands before {not_before:?}"
-            );
-            self.strategy.push(spike, &self.connectome, &self.plastic);
-        }
+        debug_assert!(
+            inbox
+                .iter()
+                .all(|&s| self.earliest_arrival(s) >= not_before),
+            "causality: a delivery of {:?} lands before {not_before:?}",
+            inbox
+                .iter()
+                .find(|&&s| self.earliest_arrival(s) < not_before)
+        );
+        self.strategy
+            .push_all(&inbox, &self.connectome, &self.plastic);
         inbox.clear();
         // Keep the larger buffer for the next window. `own` is not always
         // empty here: a pipelined run that stops inside a window has

@@ -104,6 +104,28 @@ impl<S: Sum> Direct<S> {
 
     /// Queue the arrivals of `spike`: one per run of equal-delay synapses,
     /// static ones first.
+    /// [`push`](Self::push) each of `spikes`, asking for each one's run
+    /// `PREFETCH_AHEAD` spikes early (a window's input spikes come from
+    /// sources at random).
+    pub(super) fn push_all(
+        &mut self,
+        spikes: &[Spike],
+        connectome: &Connectome,
+        plastic: &PlasticWiring,
+    ) {
+        for (k, &spike) in spikes.iter().enumerate() {
+            if let Some(ahead) = spikes.get(k + PREFETCH_AHEAD) {
+                connectome.prefetch_run(ahead.source);
+                if let Some(classes) = &self.run_class {
+                    crate::dynamics::prefetch(
+                        classes.as_ptr().wrapping_add(ahead.source.0 as usize),
+                    );
+                }
+            }
+            self.push(spike, connectome, plastic);
+        }
+    }
+
     pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome, plastic: &PlasticWiring) {
         self.push_static(spike, connectome);
         for run in plastic.runs_of(spike.source) {

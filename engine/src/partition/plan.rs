@@ -118,17 +118,21 @@ impl Strategy {
     }
 
     /// Queue `spike` over the synapses of this partition.
-    pub(super) fn push<P>(
+    pub(super) fn push_all<P>(
         &mut self,
-        spike: Spike,
+        spikes: &[Spike],
         connectome: &Connectome,
         plastic: &crate::PlasticSynapses<P>,
     ) {
         let plastic = &plastic.wiring;
         match self {
-            Strategy::Grouped(g) => g.push(spike, connectome, plastic),
-            Strategy::Plain(d) => d.push(spike, connectome, plastic),
-            Strategy::General(d) => d.push(spike, connectome, plastic),
+            Strategy::Grouped(g) => {
+                for &spike in spikes {
+                    g.push(spike, connectome, plastic);
+                }
+            }
+            Strategy::Plain(d) => d.push_all(spikes, connectome, plastic),
+            Strategy::General(d) => d.push_all(spikes, connectome, plastic),
         }
     }
 }

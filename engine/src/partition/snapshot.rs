@@ -142,9 +142,8 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         self.started = true;
         // Deliveries still pending at `at`: expand again what was in flight.
         self.strategy.drop_before(at);
-        for &spike in &state.in_flight {
-            self.strategy.push(spike, &self.connectome, &self.plastic);
-        }
+        self.strategy
+            .push_all(&state.in_flight, &self.connectome, &self.plastic);
         self.replay_drives(at);
         self.strategy.drop_before(Time::ZERO);
         if let Some(keep) = &mut self.sink.in_flight {

@@ -110,6 +110,60 @@ impl ChannelMap {
     }
 }
 
+/// [`ChannelMap::channel`] by table: per sensor column its pooled column,
+/// per sensor row its pooled row's first channel — no division per event.
+#[derive(Debug, Clone)]
+struct ChannelTable {
+    /// Per sensor x: the pooled column, or `OUT` if cropped away.
+    column: Vec<u32>,
+    /// Per sensor y: the pooled row times the columns, or `OUT`.
+    row: Vec<u32>,
+    polarity: PolarityMode,
+    /// Pixels of one polarity plane.
+    plane: u32,
+}
+
+impl ChannelTable {
+    const OUT: u32 = u32::MAX;
+
+    fn new(map: &ChannelMap) -> Self {
+        let (x0, y0, w, h) = map.crop;
+        let (cols, rows) = map.grid();
+        let column = (0..x0 + w)
+            .map(|x| x.checked_sub(x0).map_or(Self::OUT, |x| x / map.pool.0))
+            .collect();
+        let row = (0..y0 + h)
+            .map(|y| {
+                y.checked_sub(y0)
+                    .map_or(Self::OUT, |y| (y / map.pool.1) * cols)
+            })
+            .collect();
+        ChannelTable {
+            column,
+            row,
+            polarity: map.polarity,
+            plane: cols * rows,
+        }
+    }
+
+    #[inline(always)]
+    fn channel(&self, e: &CameraEvent) -> Option<u32> {
+        let column = *self.column.get(usize::from(e.x))?;
+        let row = *self.row.get(usize::from(e.y))?;
+        if column == Self::OUT || row == Self::OUT {
+            return None;
+        }
+        let pixel = row + column;
+        match self.polarity {
+            PolarityMode::Merge => Some(pixel),
+            PolarityMode::Split => Some(2 * pixel + u32::from(e.on)),
+            PolarityMode::Planes => Some(u32::from(e.on) * self.plane + pixel),
+            PolarityMode::On => e.on.then_some(pixel),
+            PolarityMode::Off => (!e.on).then_some(pixel),
+        }
+    }
+}
+
 /// Which part of the recording is replayed, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeWindow {
@@ -157,7 +211,7 @@ pub struct Replay {
 /// A recording streamed as spikes of input channels `first_gid + channel`.
 pub struct EventCameraDrive {
     reader: Box<dyn EventReader>,
-    map: ChannelMap,
+    map: ChannelTable,
     window: TimeWindow,
     first_gid: u32,
     /// Channels with targets in this partition (`None`: all).
@@ -187,7 +241,7 @@ impl EventCameraDrive {
     ) -> Result<Self, EventFileError> {
         Ok(EventCameraDrive {
             reader: open(&spec.path, spec.options)?,
-            map: spec.map.clone(),
+            map: ChannelTable::new(&spec.map),
             window: spec.window,
             first_gid,
             local,
@@ -283,6 +337,34 @@ mod tests {
 
     fn ev(x: u16, y: u16, on: bool) -> CameraEvent {
         CameraEvent { t_us: 0, x, y, on }
+    }
+
+    proptest::proptest! {
+        /// The drive's table maps every event as the map does.
+        #[test]
+        fn the_table_maps_as_the_map_does(
+            crop in (0u32..6, 0u32..6, 1u32..12, 1u32..12),
+            pool in (1u32..5, 1u32..5),
+            polarity in 0usize..5,
+        ) {
+            let polarity = [
+                PolarityMode::Merge,
+                PolarityMode::Split,
+                PolarityMode::Planes,
+                PolarityMode::On,
+                PolarityMode::Off,
+            ][polarity];
+            let map = ChannelMap { crop, pool, polarity };
+            let table = ChannelTable::new(&map);
+            for x in 0..20 {
+                for y in 0..20 {
+                    for on in [false, true] {
+                        let e = ev(x, y, on);
+                        proptest::prop_assert_eq!(table.channel(&e), map.channel(&e));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

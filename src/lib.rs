@@ -36,6 +36,7 @@ pub mod inspect;
 pub mod outputs;
 pub mod raster;
 pub mod readout;
+pub mod realtime;
 pub mod run;
 pub mod samples;
 pub mod stats;

@@ -16,6 +16,8 @@ use thiserror::Error;
 use volley_engine::{Spike, Time};
 use volley_models::input::event_camera::EventFileError;
 use volley_models::network::meters::{collect_samples, Meter};
+
+pub use crate::realtime::RealtimeReport;
 use volley_models::{ModelError, Overrides, RunConfig};
 
 /// How to run.
@@ -144,59 +146,6 @@ pub struct Summary {
     /// NIR graphs' `Output` nodes: spikes per output neuron, the class.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub readouts: Vec<crate::readout::ReadoutSummary>,
-}
-
-/// How a run paced to the wall clock (`--realtime`) kept up with it.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct RealtimeReport {
-    /// Wall time over simulated time, sleeps excluded (1: exactly real
-    /// time; above 1: slower than real time).
-    pub slowdown: f64,
-    /// How far the simulation lagged behind the wall clock at its worst
-    /// (s; 0 if it always kept up).
-    pub max_behind_s: f64,
-    /// The lag at the end (s; 0 if it kept up).
-    pub final_behind_s: f64,
-    /// Steps (of ~10 ms simulated) that ended behind the wall clock.
-    pub steps_behind: u64,
-    /// Steps in all.
-    pub steps: u64,
-}
-
-impl RealtimeReport {
-    /// One step ended at `simulated_s` with `wall_s` of wall time elapsed;
-    /// how far the simulation is ahead of the wall clock (s; negative:
-    /// behind).
-    pub fn step(&mut self, simulated_s: f64, wall_s: f64) -> f64 {
-        let ahead = simulated_s - wall_s;
-        let behind = (-ahead).max(0.0);
-        self.steps += 1;
-        if behind > 0.0 {
-            self.steps_behind += 1;
-        }
-        self.max_behind_s = self.max_behind_s.max(behind);
-        self.final_behind_s = behind;
-        ahead
-    }
-
-    /// One line for the terminal.
-    pub fn describe(&self) -> String {
-        if self.steps_behind == 0 {
-            format!(
-                "real time: kept up ({:.2}x of real time used)",
-                self.slowdown
-            )
-        } else {
-            format!(
-                "real time: {:.2}x slower than real time; {} of {} steps behind, {:.0} ms behind at worst, {:.0} ms at the end",
-                self.slowdown,
-                self.steps_behind,
-                self.steps,
-                self.max_behind_s * 1e3,
-                self.final_behind_s * 1e3
-            )
-        }
-    }
 }
 
 /// What a distributed run adds to summary.json.

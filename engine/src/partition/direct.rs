@@ -102,8 +102,6 @@ impl<S: Sum> Direct<S> {
         self.pool.as_mut()
     }
 
-    /// Queue the arrivals of `spike`: one per run of equal-delay synapses,
-    /// static ones first.
     /// [`push`](Self::push) each of `spikes`, asking for each one's run
     /// `PREFETCH_AHEAD` spikes early (a window's input spikes come from
     /// sources at random).
@@ -126,6 +124,8 @@ impl<S: Sum> Direct<S> {
         }
     }
 
+    /// Queue the arrivals of `spike`: one per run of equal-delay synapses,
+    /// static ones first.
     pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome, plastic: &PlasticWiring) {
         self.push_static(spike, connectome);
         for run in plastic.runs_of(spike.source) {

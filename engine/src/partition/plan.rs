@@ -117,7 +117,7 @@ impl Strategy {
         }
     }
 
-    /// Queue `spike` over the synapses of this partition.
+    /// Queue `spikes`, in order, over the synapses of this partition.
     pub(super) fn push_all<P>(
         &mut self,
         spikes: &[Spike],

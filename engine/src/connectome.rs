@@ -404,17 +404,18 @@ impl Connectome {
         one_class: Option<u32>,
         visitor: V,
     ) -> V::Output {
-        let classes = self.classes.slice(a as usize, b as usize);
-        match (one_class, classes) {
-            (Some(class), _) => visitor.visit(
+        match one_class {
+            Some(class) => visitor.visit(
                 targets,
                 OneClass {
                     class,
                     weight: self.table[class as usize].weight,
                 },
             ),
-            (None, Classes::Narrow(c)) => visitor.visit(targets, c),
-            (None, Classes::Wide(c)) => visitor.visit(targets, c),
+            None => match self.classes.slice(a as usize, b as usize) {
+                Classes::Narrow(c) => visitor.visit(targets, c),
+                Classes::Wide(c) => visitor.visit(targets, c),
+            },
         }
     }
 

@@ -73,7 +73,7 @@ impl PlainNeurons for PlainLifDeltas<'_> {
 }
 
 /// The neurons of a plain store of several parameter sets, each input
-/// looking its set up inline ([`NeuronStore::with_plain`]'s own loop).
+/// looking its set up inline (`NeuronStore::with_plain`'s own loop).
 pub struct ManySetLifDeltas<'a>(pub(super) PlainLifDeltas<'a>);
 
 impl PlainNeurons for ManySetLifDeltas<'_> {

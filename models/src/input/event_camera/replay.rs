@@ -46,6 +46,19 @@ impl PolarityMode {
     pub fn two_channels(self) -> bool {
         matches!(self, PolarityMode::Split | PolarityMode::Planes)
     }
+
+    /// The channel of an event of polarity `on` at pooled pixel `pixel`, of
+    /// `plane` pixels; `None` if filtered out.
+    #[inline(always)]
+    fn channel(self, pixel: u32, on: bool, plane: u32) -> Option<u32> {
+        match self {
+            PolarityMode::Merge => Some(pixel),
+            PolarityMode::Split => Some(2 * pixel + u32::from(on)),
+            PolarityMode::Planes => Some(u32::from(on) * plane + pixel),
+            PolarityMode::On => on.then_some(pixel),
+            PolarityMode::Off => (!on).then_some(pixel),
+        }
+    }
 }
 
 impl std::str::FromStr for PolarityMode {
@@ -100,13 +113,7 @@ impl ChannelMap {
         let y = u32::from(e.y).checked_sub(y0).filter(|&y| y < h)?;
         let (cols, rows) = self.grid();
         let pixel = (y / self.pool.1) * cols + x / self.pool.0;
-        match self.polarity {
-            PolarityMode::Merge => Some(pixel),
-            PolarityMode::Split => Some(2 * pixel + u32::from(e.on)),
-            PolarityMode::Planes => Some(u32::from(e.on) * cols * rows + pixel),
-            PolarityMode::On => e.on.then_some(pixel),
-            PolarityMode::Off => (!e.on).then_some(pixel),
-        }
+        self.polarity.channel(pixel, e.on, cols * rows)
     }
 }
 
@@ -153,14 +160,7 @@ impl ChannelTable {
         if column == Self::OUT || row == Self::OUT {
             return None;
         }
-        let pixel = row + column;
-        match self.polarity {
-            PolarityMode::Merge => Some(pixel),
-            PolarityMode::Split => Some(2 * pixel + u32::from(e.on)),
-            PolarityMode::Planes => Some(u32::from(e.on) * self.plane + pixel),
-            PolarityMode::On => e.on.then_some(pixel),
-            PolarityMode::Off => (!e.on).then_some(pixel),
-        }
+        self.polarity.channel(row + column, e.on, self.plane)
     }
 }
 

@@ -40,6 +40,7 @@ pub mod realtime;
 pub mod run;
 pub mod samples;
 pub mod stats;
+pub mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod traces;

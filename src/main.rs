@@ -25,10 +25,11 @@ struct SplitArgs {
     /// Worker threads; the network is split into as many partitions.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// How neurons are split: contiguous (balanced gid ranges), round_robin,
-    /// or blocks (64-gid blocks dealt round robin: balances inputs that
-    /// drive part of a population).
-    #[arg(long, default_value = "contiguous", value_parser = PartitionScheme::NAMES)]
+    /// How neurons are split: auto (blocks when an event camera drives a
+    /// population, else contiguous), contiguous (balanced gid ranges),
+    /// round_robin, or blocks (64-gid blocks dealt round robin: balances
+    /// inputs that drive part of a population).
+    #[arg(long, default_value = "auto", value_parser = PartitionScheme::NAMES)]
     partitioning: String,
     /// Explicit assignment: CSV `gid,partition` (overrides --partitioning).
     #[arg(long)]

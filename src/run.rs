@@ -535,7 +535,7 @@ pub fn write_outputs(
         volley_version: env!("CARGO_PKG_VERSION").to_string(),
         model_file: model.display().to_string(),
         threads: sim_threads,
-        partitioning: opts.config.partitioning_name(),
+        partitioning: net.partitioning.into(),
         seed: net.seed,
         t_sim_ms: t_sim.as_ms(),
         record_from_ms,

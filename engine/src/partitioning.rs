@@ -9,8 +9,13 @@ use crate::spike::Gid;
 /// The ways to split neurons over partitions.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum PartitionScheme {
-    /// Balanced contiguous blocks of gids (the default).
+    /// Chosen by whoever knows the network (the default): the model builder
+    /// takes [`Blocks`](Self::Blocks) when an event camera drives a
+    /// population, [`Contiguous`](Self::Contiguous) otherwise; an
+    /// [`Assignment`] made without that knowledge is contiguous.
     #[default]
+    Auto,
+    /// Balanced contiguous blocks of gids.
     Contiguous,
     /// Gid `g` goes to partition `g mod P`.
     RoundRobin,
@@ -31,11 +36,12 @@ pub const BLOCK: u64 = 64;
 
 impl PartitionScheme {
     /// The named schemes' names, as the command line and Python take them.
-    pub const NAMES: [&'static str; 3] = ["contiguous", "round_robin", "blocks"];
+    pub const NAMES: [&'static str; 4] = ["auto", "contiguous", "round_robin", "blocks"];
 
     /// The scheme called `name` (one of [`NAMES`](Self::NAMES)).
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
+            "auto" => Some(PartitionScheme::Auto),
             "contiguous" => Some(PartitionScheme::Contiguous),
             "round_robin" => Some(PartitionScheme::RoundRobin),
             "blocks" => Some(PartitionScheme::Blocks),
@@ -46,6 +52,7 @@ impl PartitionScheme {
     /// Its name (`explicit` for an explicit assignment).
     pub fn name(&self) -> &'static str {
         match self {
+            PartitionScheme::Auto => "auto",
             PartitionScheme::Contiguous => "contiguous",
             PartitionScheme::RoundRobin => "round_robin",
             PartitionScheme::Blocks => "blocks",
@@ -99,7 +106,7 @@ impl Assignment {
             return Err(AssignmentError::Count(parts));
         }
         let partition_of: Vec<u16> = match scheme {
-            PartitionScheme::Contiguous => {
+            PartitionScheme::Auto | PartitionScheme::Contiguous => {
                 let (n, p) = (n as u64, parts as u64);
                 (0..n).map(|g| ((g * p) / n.max(1)) as u16).collect()
             }

@@ -117,7 +117,7 @@ impl Simulation {
     /// by `partitioning` (never a change of results); `seed` and `t_sim_ms`
     /// replace the model's when given.
     #[new]
-    #[pyo3(signature = (text, path, threads=1, seed=None, t_sim_ms=None, partitioning="contiguous"))]
+    #[pyo3(signature = (text, path, threads=1, seed=None, t_sim_ms=None, partitioning="auto"))]
     fn new(
         py: Python<'_>,
         text: &str,
@@ -163,7 +163,7 @@ impl Simulation {
     /// A simulation saved by [`save`](Self::save), rebuilt on `threads`
     /// threads split by `partitioning` (any: the results do not change).
     #[staticmethod]
-    #[pyo3(signature = (path, threads=1, partitioning="contiguous"))]
+    #[pyo3(signature = (path, threads=1, partitioning="auto"))]
     fn load(py: Python<'_>, path: &str, threads: usize, partitioning: &str) -> PyResult<Self> {
         let path = PathBuf::from(path);
         let saved: Saved = py

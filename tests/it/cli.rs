@@ -189,7 +189,9 @@ fn partition_file_gives_the_same_spikes_and_bad_files_are_reported() {
             s["partitioning"].as_str().unwrap().to_string(),
         )
     };
-    let (one, _) = sha(&[], "one");
+    let (one, default_scheme) = sha(&[], "one");
+    // No camera: `auto` is contiguous.
+    assert_eq!(default_scheme, "contiguous");
     let (three, scheme) = sha(
         &[
             "--threads",

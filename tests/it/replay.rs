@@ -187,7 +187,11 @@ fn nmnist_replay_example_runs_exactly_and_identically_on_any_thread_count() {
         .iter()
         .any(|p| p.name == "hidden" && p.spikes > 0));
     for threads in [2, 3] {
-        for scheme in [PartitionScheme::Contiguous, PartitionScheme::RoundRobin] {
+        for scheme in [
+            PartitionScheme::Auto,
+            PartitionScheme::Contiguous,
+            PartitionScheme::RoundRobin,
+        ] {
             let (s, _) = run_on(&model, None, threads, scheme);
             assert_eq!(s.spikes_sha256, one.spikes_sha256, "{threads} threads");
             let r = &s.event_replays[0];
@@ -267,6 +271,8 @@ fn replay_cli_takes_a_shared_recording_and_checks_channel_counts() {
     let s: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["event_replays"][0]["events_read"], 4325);
+    // A camera drives the retina: `auto` deals it to both workers.
+    assert_eq!(s["partitioning"], "blocks");
     // A 346x260 recording is not the 34x34 sensor the model expects.
     let o = volley()
         .arg("replay")

@@ -81,6 +81,8 @@ pub struct Network {
     pub meters: Vec<Meter>,
     /// `Output` nodes of included NIR graphs: whose spikes each counts.
     pub readouts: Vec<super::Readout>,
+    /// The partitioning used (`auto` resolved).
+    pub partitioning: &'static str,
 }
 
 /// What one window's bucket of a partition's queue costs when empty (its
@@ -198,6 +200,7 @@ pub(super) fn assemble(
         }));
     }
     Ok(Network {
+        partitioning: run.partitioning.name(),
         simulation: Simulation::new(partitions),
         populations: model
             .pops

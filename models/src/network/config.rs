@@ -49,9 +49,22 @@ impl RunConfig {
         }
     }
 
-    /// The partitioning scheme's name, for reports.
-    pub fn partitioning_name(&self) -> String {
-        self.partitioning.name().into()
+    /// This configuration with `auto` partitioning resolved for a network
+    /// that an event camera drives (`camera_driven`) or not.
+    ///
+    /// Why `blocks` there: a camera's events all land in the one population
+    /// it drives, which contiguous gid ranges give to one worker while the
+    /// others wait; 64-gid blocks deal it to all of them.
+    pub fn resolved(&self, camera_driven: bool) -> RunConfig {
+        let partitioning = match &self.partitioning {
+            PartitionScheme::Auto if camera_driven => PartitionScheme::Blocks,
+            PartitionScheme::Auto => PartitionScheme::Contiguous,
+            chosen => chosen.clone(),
+        };
+        RunConfig {
+            partitioning,
+            ..self.clone()
+        }
     }
 }
 
@@ -87,4 +100,25 @@ pub fn read_partition_file(path: &Path) -> Result<PartitionScheme, ModelError> {
         Ok(())
     })?;
     Ok(PartitionScheme::Explicit(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_is_blocks_for_a_camera_and_contiguous_otherwise_and_a_choice_stays() {
+        let auto = RunConfig::threads(2, PartitionScheme::Auto);
+        assert_eq!(auto.resolved(true).partitioning, PartitionScheme::Blocks);
+        assert_eq!(
+            auto.resolved(false).partitioning,
+            PartitionScheme::Contiguous
+        );
+        let chosen = RunConfig::threads(2, PartitionScheme::RoundRobin);
+        assert_eq!(
+            chosen.resolved(true).partitioning,
+            PartitionScheme::RoundRobin
+        );
+        assert_eq!(RunConfig::default().partitioning, PartitionScheme::Auto);
+    }
 }

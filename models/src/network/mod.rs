@@ -71,6 +71,7 @@ pub fn load_text(
     let ctx = context::Ctx::new(path, text);
     let model = resolve::resolve(&ctx, file, overrides)?;
     memory::check_memory(path, &model)?;
+    let run = &run.resolved(!model.inputs.cameras.is_empty());
     let assign = Assignment::new(model.n_neurons(), run.threads.max(1), &run.partitioning)
         .map_err(|e| ModelError::file(path, format!("cannot partition the network: {e}")))?;
     let local = wire::local_partitions(path, run, &assign)?;

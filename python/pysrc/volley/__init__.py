@@ -183,14 +183,15 @@ def from_nir(graph, name: str = "net", t_sim_ms: float = 1000.0, seed: int = 1, 
 class Simulation:
     """A built network, ready to run.
 
-    ``threads`` worker threads and ``partitioning`` (``"contiguous"``,
+    ``threads`` worker threads and ``partitioning`` (``"auto"``: ``"blocks"`` when an
+    event camera drives a population, else ``"contiguous"``; ``"contiguous"``,
     ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them) never change the
     results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
     released.
     """
 
     def __init__(self, model: Model | str | os.PathLike, threads: int = 1, seed: int | None = None,
-                 t_sim_ms: float | None = None, partitioning: str = "contiguous"):
+                 t_sim_ms: float | None = None, partitioning: str = "auto"):
         if not isinstance(model, Model):
             model = Model.from_toml(model)
         self.model = model
@@ -243,7 +244,7 @@ class Simulation:
             raise ModelError(str(e)) from None
 
     @classmethod
-    def load(cls, path, threads: int = 1, partitioning: str = "contiguous") -> "Simulation":
+    def load(cls, path, threads: int = 1, partitioning: str = "auto") -> "Simulation":
         """The simulation saved to `path` by ``save``, rebuilt on `threads`
         threads (any number: the results do not depend on it)."""
         try:

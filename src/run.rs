@@ -540,6 +540,7 @@ pub fn write_outputs(
         t_sim_ms: t_sim.as_ms(),
         record_from_ms,
         window_ms: window.as_ms(),
+        windows_in_turn: net.simulation.windows_in_turn(),
         neurons: net.n_neurons,
         synapses: net.n_synapses,
         input_synapses: net.n_input_synapses,

@@ -25,6 +25,9 @@ pub struct Summary {
     pub record_from_ms: f64,
     /// Synchronisation window length (ms).
     pub window_ms: f64,
+    /// Windows the partitions worked in turn on one thread, too short for
+    /// their threads to pay (0 on one thread).
+    pub windows_in_turn: u64,
     /// Neurons.
     pub neurons: u32,
     /// Neuron-to-neuron synapses.

@@ -44,6 +44,7 @@ pub mod dynamics;
 pub mod event_queue;
 pub mod exponential;
 pub mod forecast;
+pub mod in_turn;
 pub mod observer;
 pub mod partition;
 pub mod partitioning;
@@ -69,6 +70,7 @@ pub use dynamics::{
 };
 pub use event_queue::EventQueue;
 pub use forecast::SpikeForecast;
+pub use in_turn::Workers;
 pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts, PoolMode, MAX_SPIKES_PER_WINDOW};
 pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};

@@ -22,9 +22,14 @@
 //! (its own with them, in the same sorted order as without pipelining). A
 //! worker then waits only when another is more than a window behind, which
 //! absorbs the uneven speed of shared cores. Results are identical.
+//!
+//! Windows too short for threads to pay (less work than the exchange
+//! between threads costs) are worked in turn on the calling thread
+//! (`in_turn.rs`), with the same results.
 
 use crate::checkpoint::EngineState;
 use crate::dynamics::Dynamics;
+use crate::in_turn::{run_in_turn, WorkerChoice, Workers, PROBE_WINDOWS};
 use crate::observer::{NoObserver, Observer};
 use crate::partition::{Counters, Partition};
 use crate::plasticity::{NoPlasticity, Plasticity};
@@ -38,6 +43,7 @@ pub struct Simulation<D: Dynamics, P: Plasticity = NoPlasticity, O: Observer = N
     partitions: Vec<Partition<D, P, O>>,
     timing: Timing,
     now: Time,
+    workers: WorkerChoice,
 }
 
 /// One worker's spikes for another, for one window.
@@ -61,6 +67,7 @@ impl<D: Dynamics, P: Plasticity> Simulation<D, P, NoObserver> {
             partitions,
             timing,
             now: Time::ZERO,
+            workers: WorkerChoice::default(),
         }
     }
 }
@@ -77,6 +84,7 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
                 .collect(),
             timing: self.timing,
             now: self.now,
+            workers: self.workers,
         }
     }
 
@@ -106,6 +114,17 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
     /// Number of partitions (= worker threads).
     pub fn partitions(&self) -> usize {
         self.partitions.len()
+    }
+
+    /// Choose how several partitions work their windows (default
+    /// [`Workers::Auto`]); the results are the same whichever.
+    pub fn set_workers(&mut self, workers: Workers) {
+        self.workers.set(workers);
+    }
+
+    /// Windows worked in turn on one thread so far (see [`Workers`]).
+    pub fn windows_in_turn(&self) -> u64 {
+        self.workers.windows_in_turn()
     }
 
     /// The partitions.
@@ -223,6 +242,21 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
     /// Advance to `until`: every event before `until` is processed, none at
     /// or after it.
     pub fn run(&mut self, until: Time) {
+        // A way of working not yet timed is tried on a few windows first.
+        while self.partitions.len() > 1 && self.workers.trying() {
+            let probe = self
+                .now
+                .saturating_add(Time(self.timing.window.0.saturating_mul(PROBE_WINDOWS)));
+            if probe >= until {
+                break;
+            }
+            self.run_windows(probe);
+        }
+        self.run_windows(until);
+    }
+
+    /// [`run`](Self::run), the way the worker choice says.
+    fn run_windows(&mut self, until: Time) {
         if until <= self.now {
             return;
         }
@@ -237,7 +271,15 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
                 }
             }
         } else {
-            run_workers(&mut self.partitions, windows, self.timing.pipelined);
+            let began = std::time::Instant::now();
+            let in_turn = self.workers.in_turn();
+            if in_turn {
+                run_in_turn(&mut self.partitions, windows);
+            } else {
+                run_workers(&mut self.partitions, windows, self.timing.pipelined);
+            }
+            self.workers
+                .record(in_turn, windows.count() as u64, began.elapsed());
         }
         self.now = until;
     }

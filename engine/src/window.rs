@@ -61,6 +61,9 @@ pub struct Timing {
     pub shared_edges: Time,
 }
 
+/// The shortest delay whose windows are halved for pipelining: 10 µs.
+pub const PIPELINED_FROM: Time = Time(10 * crate::time::TICKS_PER_US);
+
 impl Timing {
     /// The timing of a network with `delays`, split into `partitions`
     /// exchanging spikes by `exchange`.
@@ -72,8 +75,11 @@ impl Timing {
             d => d,
         };
         // Not across processes: their exchange is synchronous, so whole
-        // windows mean half as many exchanges.
-        let pipelined = partitions > 1 && min.0 >= 2 && exchange == Exchange::Threads;
+        // windows mean half as many exchanges. Not below `PIPELINED_FROM`
+        // either: half windows double the windows' fixed costs, and windows
+        // that short hold too little work for threads to pay (they are
+        // worked in turn, `in_turn.rs`).
+        let pipelined = partitions > 1 && min >= PIPELINED_FROM && exchange == Exchange::Threads;
         let window = if pipelined { Time(min.0 / 2) } else { min };
         // Half windows, min / 2 rounded down, divide min when it is even;
         // an odd min = 2k + 1 and k are coprime.
@@ -97,36 +103,46 @@ mod tests {
     #[test]
     fn windows_follow_the_shortest_recurrent_delay() {
         let d = DelayBounds {
-            min_recurrent: Time(1536),
-            max: Time(4096),
+            min_recurrent: Time(1_536_000),
+            max: Time(4_096_000),
         };
         let one = Timing::new(d, 1, Exchange::Threads);
         assert_eq!(
             (one.window, one.pipelined, one.horizon),
-            (Time(1536), false, Time(4096))
+            (Time(1_536_000), false, Time(4_096_000))
         );
         let two = Timing::new(d, 2, Exchange::Threads);
-        assert_eq!((two.window, two.pipelined), (Time(768), true));
+        assert_eq!((two.window, two.pipelined), (Time(768_000), true));
         let ranks = Timing::new(d, 2, Exchange::Processes);
-        assert_eq!((ranks.window, ranks.pipelined), (Time(1536), false));
+        assert_eq!((ranks.window, ranks.pipelined), (Time(1_536_000), false));
         assert!([one, two, ranks]
             .iter()
-            .all(|t| t.shared_edges == Time(1536)));
+            .all(|t| t.shared_edges == Time(1_536_000)));
         let odd = DelayBounds {
-            min_recurrent: Time(307),
-            max: Time(4096),
+            min_recurrent: Time(307_001),
+            max: Time(4_096_000),
         };
         let (one, two) = (
             Timing::new(odd, 1, Exchange::Threads),
             Timing::new(odd, 2, Exchange::Threads),
         );
-        assert_eq!((one.window, two.window), (Time(307), Time(153)));
-        assert_eq!(one.shared_edges, Time(307 * 153));
+        assert_eq!((one.window, two.window), (Time(307_001), Time(153_500)));
+        assert_eq!(one.shared_edges, Time(307_001 * 153_500));
         assert_eq!(one.shared_edges.0 % two.window.0, 0);
         let none = DelayBounds {
             min_recurrent: Time::NEVER,
             max: Time::ZERO,
         };
+        let short = DelayBounds {
+            min_recurrent: Time(1024),
+            max: Time(4096),
+        };
+        let two = Timing::new(short, 2, Exchange::Threads);
+        assert_eq!(
+            (two.window, two.pipelined),
+            (Time(1024), false),
+            "1 µs: whole windows"
+        );
         let t = Timing::new(none, 1, Exchange::Threads);
         assert_eq!(
             (t.window, t.horizon),

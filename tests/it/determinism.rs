@@ -121,3 +121,42 @@ fn direct_delivery_is_used_where_the_network_allows_it() {
         .iter()
         .all(|p| p.direct_delivery()));
 }
+
+#[test]
+fn partitions_worked_in_turn_give_the_threads_spikes() {
+    // Windows too short for threads are worked in turn on one thread
+    // (`in_turn.rs`): the same spikes, bit for bit, forced either way, and
+    // the choice by timing takes turns on a NIR graph's 1 µs windows.
+    use volley_engine::Workers;
+    let run = |model: &str, t_sim_ms: f64, threads: usize, workers: Workers| {
+        let overrides = volley_models::Overrides {
+            t_sim_ms: Some(t_sim_ms),
+            ..Default::default()
+        };
+        let config = volley_models::RunConfig::threads(threads, Default::default());
+        let mut net = volley_models::load(&root().join(model), &overrides, &config).unwrap();
+        net.simulation.set_workers(workers);
+        // In steps, as the command line runs (the choice is made per call).
+        let step = volley_engine::Time::from_ms(10.0).unwrap();
+        while net.simulation.now() < net.t_sim {
+            let until = (net.simulation.now() + step).min(net.t_sim);
+            net.simulation.run(until);
+        }
+        let in_turn = net.simulation.windows_in_turn();
+        (net.simulation.take_spikes(), in_turn)
+    };
+    // Brunel records from 100 ms on.
+    let (one, _) = run("examples/brunel.toml", 120.0, 1, Workers::Auto);
+    assert!(one.len() > 1000);
+    let (threads, none) = run("examples/brunel.toml", 120.0, 3, Workers::Threads);
+    let (turns, all) = run("examples/brunel.toml", 120.0, 3, Workers::InTurn);
+    assert!(none == 0 && all >= 160, "120 ms of 0.75 ms windows: {all}");
+    assert_eq!(threads, one);
+    assert_eq!(turns, one);
+    let bits = |s: &[volley_engine::Spike]| s.iter().map(|s| s.lag.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&turns), bits(&one));
+    let (nir_one, _) = run("examples/nmnist_nir_cnn.toml", 40.0, 1, Workers::Auto);
+    let (nir_two, in_turn) = run("examples/nmnist_nir_cnn.toml", 40.0, 2, Workers::Auto);
+    assert_eq!(nir_two, nir_one);
+    assert!(in_turn > 0, "1 µs windows are worked in turn");
+}

@@ -154,12 +154,15 @@ impl WeightRule for StdpParams {
 /// update. Same bits: `pow(x, 0)` is 1 for every `x`, and `pow(x, 1)` is `x`
 /// (glibc's `pow` is within 0.52 ULP, and `x` is the only float that close to
 /// `x^1`; `power_of_zero_and_one_is_pows_value` checks it).
+///
+/// The shortcuts go through `black_box`: LLVM knows `pow(x, 1) = x` too, so it
+/// merged the `mu == 1` branch into the `pow` call and called `pow` anyway.
 #[inline]
 fn weight_power(x: f64, mu: f64) -> f64 {
     if mu == 1.0 {
-        x
+        std::hint::black_box(x)
     } else if mu == 0.0 {
-        1.0
+        std::hint::black_box(1.0)
     } else {
         x.powf(mu)
     }

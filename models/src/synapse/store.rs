@@ -161,16 +161,21 @@ impl Plasticity for PlasticStore {
             decay,
             tsodyks2_decays,
         } = self;
+        let states = synapses[run.clone()].as_ptr();
         let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
         let each = synapses.zip(targets).zip(weights).zip(first..);
         // The targets' histories are scattered: each is asked for one
         // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far.
+        // The run's own states are read in order, but the hardware
+        // prefetcher follows too late: they are asked for twice as far (a
+        // hint: past the run's end it names no memory that is read).
         for &target in targets.iter().take(PREFETCH_AHEAD) {
             prefetch(&post[target as usize]);
         }
         for (j, ((((s, &traced), &target), weight), k)) in each.enumerate() {
             if let Some(&ahead) = targets.get(j + PREFETCH_AHEAD) {
                 prefetch(&post[ahead as usize]);
+                prefetch(states.wrapping_add(j + 2 * PREFETCH_AHEAD));
             }
             if let Some(Some(p)) = targets
                 .get(j + PREFETCH_AHEAD / 2)

@@ -4,7 +4,7 @@
 //! Why: handing a window's spikes between worker threads costs several µs
 //! (a channel message to every other worker and a wait for theirs) whatever
 //! the window holds. A network whose shortest delay is tiny — an imported
-//! NIR graph's delays of one step give windows of 0.5 µs — has windows of
+//! NIR graph's delays of one step give windows of 1 µs — has windows of
 //! far less work than that, and its threads spend the run waiting for each
 //! other. Worked in turn, the same partitions go through the same windows
 //! and the same three steps (update, exchange, enqueue; the received spikes
@@ -36,9 +36,9 @@ pub enum Workers {
     InTurn,
 }
 
-/// From this wall time per window on threads, threads surely pay (the
-/// exchange between two workers costs ~20 µs a window, measured on this
-/// project's 2-core machines), and turns are not tried.
+/// From this wall time per window on threads, threads surely pay (it is
+/// several times what the exchange between two workers costs a window,
+/// decision 016), and turns are not tried.
 const THREADS_SURELY_PAY: Duration = Duration::from_micros(200);
 
 /// A `run` call of fewer windows says too little to judge by.

@@ -75,21 +75,21 @@ impl WorkerChoice {
         match (self.forced, self.threads, self.turns) {
             (Workers::Threads, ..) => false,
             (Workers::InTurn, ..) => true,
-            (Workers::Auto, None, _) => false,
-            (Workers::Auto, Some(t), None) => t < THREADS_SURELY_PAY,
             (Workers::Auto, Some(t), Some(i)) => i < t,
+            (Workers::Auto, ..) => self.turns_untried(),
         }
     }
 
     /// Whether the next call tries a way not yet timed (then it works
     /// [`PROBE_WINDOWS`] windows alone first).
     pub(crate) fn trying(&self) -> bool {
-        self.forced == Workers::Auto
-            && match (self.threads, self.turns) {
-                (None, _) => true,
-                (Some(t), None) => t < THREADS_SURELY_PAY,
-                _ => false,
-            }
+        self.forced == Workers::Auto && (self.threads.is_none() || self.turns_untried())
+    }
+
+    /// Threads are timed, short enough a window for turns to be worth a
+    /// try, and turns are not timed yet.
+    fn turns_untried(&self) -> bool {
+        matches!((self.threads, self.turns), (Some(t), None) if t < THREADS_SURELY_PAY)
     }
 
     /// Windows worked in turn so far.

@@ -28,9 +28,8 @@ pub struct PlainLifDeltas<'a> {
     pub(super) sets: &'a [u16],
     pub(super) consts: &'a [LifDeltaConsts],
     /// The one parameter set (and its decay table) every neuron has, if
-    /// there is only one: then an input reads no set index (with the
-    /// sub-tick case out of line, 17 % of Brunel on an AMD EPYC, where the
-    /// chain set index → constants → table → entry sat on every input's
+    /// there is only one: then an input reads no set index (the chain set
+    /// index → constants → table → entry would sit on every input's
     /// critical path).
     pub(super) one: Option<(&'a LifDeltaConsts, &'a DecayTable)>,
 }

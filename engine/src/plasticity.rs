@@ -33,7 +33,9 @@ pub const MAX_CLASS_NUMBERS: u64 = u32::MAX as u64;
 pub trait Plasticity: Send {
     /// A presynaptic spike emitted at exact time `t_pre` (ms) has reached
     /// the plastic synapses `first..first + targets.len()` onto local
-    /// neurons `targets`, all of delay `delay` (ms). Update them, in order,
+    /// neurons `targets`, all of delay `delay` (ms): always one whole run of
+    /// the [`PlasticWiring`] (so a rule may keep what a run's synapses
+    /// share once per run). Update them, in order,
     /// and write the weights they transmit into `weights` (as long as
     /// `targets`). Called in each synapse's spike order, once per spike.
     fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]);

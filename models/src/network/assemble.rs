@@ -289,10 +289,20 @@ fn plastic_part(
         (e.source, e.target, classes[e.class as usize].delay)
     });
     let mut store = PlasticStore::new(rules.to_vec(), members.len() as u32, edges.len());
+    let mut run = None;
     for e in edges {
         let SynapseClass { weight, delay } = classes[e.class as usize];
         let tau_minus = neurons.tau_minus(members[e.target as usize].0);
-        store.push(e.rule, e.target, weight, delay.as_ms(), tau_minus);
+        let starts_run = run != Some((e.source, delay));
+        run = Some((e.source, delay));
+        store.push(
+            e.rule,
+            e.target,
+            weight,
+            delay.as_ms(),
+            tau_minus,
+            starts_run,
+        );
     }
     (wiring, Some(store))
 }

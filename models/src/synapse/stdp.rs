@@ -254,30 +254,29 @@ pub trait WeightRule {
     fn pairing(&self) -> StdpPairing;
 }
 
-/// One presynaptic spike at `t` through a synapse of delay `d` onto a
-/// neuron with spike history `post`: updates `(weight, kplus, t_last)` and
-/// returns the weight to transmit. `decay` keeps the last `Kplus` decay
-/// (the synapses of one run share it).
+/// One presynaptic spike at `t` through a synapse of weight `weight` and
+/// delay `d` onto a neuron with spike history `post`, the source's previous
+/// spike at `last` having left the presynaptic trace at `kplus`: the new
+/// weight (which the synapse transmits). The trace and `last` depend on the
+/// presynaptic spikes only, so the synapses of one source share them and
+/// advance them with [`kplus_after`] once the spike has passed them all.
 #[inline]
-#[allow(clippy::too_many_arguments)]
 pub fn on_pre<R: WeightRule>(
     rule: &R,
-    weight: &mut f64,
-    kplus: &mut f64,
-    t_last: &mut f64,
+    weight: f64,
+    kplus: f64,
+    last: f64,
     t: f64,
     d: f64,
     post: &mut PostTrace,
-    decay: &mut ExpMemo,
 ) -> f64 {
-    let mut w = *weight;
-    let last = *t_last;
+    let mut w = weight;
     let (tau_plus, pairing) = (rule.tau_plus(), rule.pairing());
     let reading = post.read(last - d, t - d);
     for t_post in post.times(&reading) {
         let minus_dt = last - (t_post + d);
         let k = match pairing {
-            StdpPairing::AllToAll => *kplus * (minus_dt / tau_plus).exp(),
+            StdpPairing::AllToAll => kplus * (minus_dt / tau_plus).exp(),
             StdpPairing::NearestSymmetric => (minus_dt / tau_plus).exp(),
         };
         w = rule.facilitate(w, k);
@@ -286,13 +285,24 @@ pub fn on_pre<R: WeightRule>(
         StdpPairing::AllToAll => post.k_value(&reading, t - d),
         StdpPairing::NearestSymmetric => post.nearest_k_value(&reading, t - d),
     };
-    w = rule.depress(w, kminus);
-    if pairing == StdpPairing::AllToAll {
-        *kplus = *kplus * decay.exp((last - t) / tau_plus) + 1.0;
+    rule.depress(w, kminus)
+}
+
+/// The presynaptic trace `Kplus` just after a spike at `t`, the previous
+/// one having been at `last` (the nearest-neighbour rule keeps none).
+/// `decay` keeps the last decay asked for.
+#[inline]
+pub fn kplus_after<R: WeightRule>(
+    rule: &R,
+    kplus: f64,
+    last: f64,
+    t: f64,
+    decay: &mut ExpMemo,
+) -> f64 {
+    match rule.pairing() {
+        StdpPairing::AllToAll => kplus * decay.exp((last - t) / rule.tau_plus()) + 1.0,
+        StdpPairing::NearestSymmetric => kplus,
     }
-    *t_last = t;
-    *weight = w;
-    w
 }
 
 #[cfg(test)]
@@ -369,6 +379,24 @@ mod tests {
     type LazyUpdate<'a> =
         dyn Fn(&mut f64, &mut f64, &mut f64, f64, f64, &mut PostTrace, &mut ExpMemo) -> f64 + 'a;
 
+    /// A spike at `t` through a synapse that keeps its own trace and last spike.
+    #[allow(clippy::too_many_arguments)]
+    fn update<R: WeightRule>(
+        rule: &R,
+        w: &mut f64,
+        kplus: &mut f64,
+        last: &mut f64,
+        t: f64,
+        d: f64,
+        post: &mut PostTrace,
+        memo: &mut ExpMemo,
+    ) -> f64 {
+        *w = on_pre(rule, *w, *kplus, *last, t, d, post);
+        *kplus = kplus_after(rule, *kplus, *last, t, memo);
+        *last = t;
+        *w
+    }
+
     proptest! {
         /// The shortcut of `weight_power` gives `pow`'s bits.
         #[test]
@@ -396,10 +424,10 @@ mod tests {
             let (a, b, c) = (stdp(1.0, StdpPairing::AllToAll), stdp(0.0, StdpPairing::AllToAll), stdp(1.0, StdpPairing::NearestSymmetric));
             let pl = StdpPlParams { tau_plus: 15.0, lambda, alpha: 0.8, mu: 0.4 };
             let rule: &LazyUpdate<'_> = match model {
-                0 => &|w, k, t, tp, d, p, m| on_pre(&a, w, k, t, tp, d, p, m),
-                1 => &|w, k, t, tp, d, p, m| on_pre(&b, w, k, t, tp, d, p, m),
-                2 => &|w, k, t, tp, d, p, m| on_pre(&c, w, k, t, tp, d, p, m),
-                _ => &|w, k, t, tp, d, p, m| on_pre(&pl, w, k, t, tp, d, p, m),
+                0 => &|w, k, t, tp, d, p, m| update(&a, w, k, t, tp, d, p, m),
+                1 => &|w, k, t, tp, d, p, m| update(&b, w, k, t, tp, d, p, m),
+                2 => &|w, k, t, tp, d, p, m| update(&c, w, k, t, tp, d, p, m),
+                _ => &|w, k, t, tp, d, p, m| update(&pl, w, k, t, tp, d, p, m),
             };
             let mut trace = PostTrace::new(tau_minus);
             for (_, d) in &synapses {

@@ -26,6 +26,28 @@ pub struct SynapseState {
     pub rule: u16,
 }
 
+/// Consecutive synapses of one run (one source, one delay) with one rule,
+/// and what they share. Everything a rule keeps but the weight — STDP's
+/// `Kplus`, tsodyks2's `x` and `u`, the last spike's time — changes with the
+/// source's spikes only, and the synapses of a run see the same spikes at
+/// the same times: it is held once here, not once per synapse (8 bytes of
+/// state per synapse instead of 40).
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    /// Its first synapse; it ends where the next segment begins.
+    first: u32,
+    /// Index of its rule.
+    rule: u16,
+    /// Whether a synapse of it is traced.
+    traced: bool,
+    /// STDP: `Kplus`; tsodyks2: `x`.
+    a: f64,
+    /// tsodyks2: `u`.
+    b: f64,
+    /// Time of the last presynaptic spike (ms).
+    t_last: f64,
+}
+
 /// One recorded weight change: a presynaptic spike at `t_pre` set synapse
 /// `k`'s weight to `weight`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,13 +65,16 @@ pub struct WeightSample {
 #[derive(Default)]
 pub struct PlasticStore {
     rules: Vec<SynapseRule>,
-    synapses: Vec<SynapseState>,
+    /// Per synapse: its weight.
+    weights: Vec<f64>,
+    /// The synapses cut into segments, by first synapse.
+    segments: Vec<Segment>,
     /// Per local neuron: its spike history (if an STDP synapse targets it).
     post: Vec<Option<PostTrace>>,
     /// Per synapse: whether its weight changes are recorded.
     traced: Vec<bool>,
     samples: Vec<WeightSample>,
-    /// The last `Kplus` decay (shared by the synapses of a run).
+    /// The last `Kplus` decay (the segments of a source share it).
     decay: ExpMemo,
     /// The last tsodyks2 decays (likewise).
     tsodyks2_decays: tsodyks2::Decays,
@@ -62,7 +87,7 @@ impl PlasticStore {
         PlasticStore {
             rules,
             post: vec![None; n_neurons as usize],
-            synapses: Vec::with_capacity(capacity),
+            weights: Vec::with_capacity(capacity),
             traced: Vec::with_capacity(capacity),
             ..Default::default()
         }
@@ -70,31 +95,54 @@ impl PlasticStore {
 
     /// Append synapse `k = len()` onto local neuron `target` with rule
     /// `rule`, initial weight `weight` and delay `delay` (ms); the target's
-    /// `tau_minus` (ms) is used if it has no history yet.
-    pub fn push(&mut self, rule: u16, target: u32, weight: f64, delay: f64, tau_minus: f64) {
+    /// `tau_minus` (ms) is used if it has no history yet. `starts_run`: it
+    /// is the first synapse of a run of the engine's wiring (a new source
+    /// or delay); the runs must be pushed in order, as the engine numbers
+    /// them.
+    pub fn push(
+        &mut self,
+        rule: u16,
+        target: u32,
+        weight: f64,
+        delay: f64,
+        tau_minus: f64,
+        starts_run: bool,
+    ) {
         let r = &self.rules[rule as usize];
-        let (a, b, t_last) = match r {
-            SynapseRule::Stdp(_) | SynapseRule::StdpPl(_) => (0.0, 0.0, 0.0),
-            SynapseRule::Tsodyks2(p) => (p.x, p.initial_u(), -1.0),
-        };
         if r.needs_post_history() {
             self.post[target as usize]
                 .get_or_insert_with(|| PostTrace::new(tau_minus))
                 .add_incoming(delay);
         }
-        self.synapses.push(SynapseState {
-            weight,
-            a,
-            b,
-            t_last,
-            rule,
-        });
+        let k = self.weights.len() as u32;
+        if starts_run || self.segments.last().is_none_or(|s| s.rule != rule) {
+            let (a, b, t_last) = match r {
+                SynapseRule::Stdp(_) | SynapseRule::StdpPl(_) => (0.0, 0.0, 0.0),
+                SynapseRule::Tsodyks2(p) => (p.x, p.initial_u(), -1.0),
+            };
+            self.segments.push(Segment {
+                first: k,
+                rule,
+                traced: false,
+                a,
+                b,
+                t_last,
+            });
+        }
+        self.weights.push(weight);
         self.traced.push(false);
+    }
+
+    /// The segment holding synapse `k`.
+    fn segment_of(&self, k: u32) -> usize {
+        self.segments.partition_point(|s| s.first <= k) - 1
     }
 
     /// Record the weight changes of synapse `k`.
     pub fn trace(&mut self, k: u32) {
         self.traced[k as usize] = true;
+        let s = self.segment_of(k);
+        self.segments[s].traced = true;
     }
 
     /// Number of traced synapses.
@@ -104,109 +152,137 @@ impl PlasticStore {
 
     /// Number of synapses.
     pub fn len(&self) -> usize {
-        self.synapses.len()
+        self.weights.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.synapses.is_empty()
+        self.weights.is_empty()
     }
 
     /// The state of synapse `k`.
     pub fn state(&self, k: u32) -> SynapseState {
-        self.synapses[k as usize]
+        let s = &self.segments[self.segment_of(k)];
+        SynapseState {
+            weight: self.weights[k as usize],
+            a: s.a,
+            b: s.b,
+            t_last: s.t_last,
+            rule: s.rule,
+        }
     }
 
     /// The weight changes recorded so far (taken out).
     pub fn take_samples(&mut self) -> Vec<WeightSample> {
         std::mem::take(&mut self.samples)
     }
+
+    /// A spike at `t_pre` passes segment `s`, synapses `first..` onto
+    /// `targets`; their new weights go to `out`.
+    #[inline]
+    fn segment_on_pre(
+        &mut self,
+        s: usize,
+        first: u32,
+        targets: &[u32],
+        t_pre: f64,
+        delay: f64,
+        out: &mut [f64],
+    ) {
+        let range = first as usize..first as usize + targets.len();
+        let seg = &mut self.segments[s];
+        let weights = &mut self.weights[range.clone()];
+        match &self.rules[seg.rule as usize] {
+            SynapseRule::Stdp(p) => {
+                stdp_run(p, seg, weights, targets, &mut self.post, t_pre, delay, out);
+                seg.a = stdp::kplus_after(p, seg.a, seg.t_last, t_pre, &mut self.decay);
+            }
+            SynapseRule::StdpPl(p) => {
+                stdp_run(p, seg, weights, targets, &mut self.post, t_pre, delay, out);
+                seg.a = stdp::kplus_after(p, seg.a, seg.t_last, t_pre, &mut self.decay);
+            }
+            SynapseRule::Tsodyks2(p) => {
+                let decays = &mut self.tsodyks2_decays;
+                let xu = p.on_pre(&mut seg.a, &mut seg.b, &mut seg.t_last, t_pre, decays);
+                for (o, &w) in out.iter_mut().zip(weights.iter()) {
+                    *o = xu * w;
+                }
+            }
+        }
+        seg.t_last = t_pre;
+        if seg.traced {
+            let traced = self.traced[range].iter().zip(out.iter());
+            for ((&traced, &weight), k) in traced.zip(first..) {
+                if traced {
+                    self.samples.push(WeightSample { t_pre, k, weight });
+                }
+            }
+        }
+    }
 }
 
-/// One STDP update of synapse `s` onto a neuron with history `post`.
+/// A spike at `t_pre` passes the STDP synapses `weights` (of one segment
+/// `seg`, before it advances) onto `targets`: each weight is updated and
+/// written to `out`, in synapse order.
 #[inline]
-fn stdp_update<R: WeightRule>(
+#[allow(clippy::too_many_arguments)]
+fn stdp_run<R: WeightRule>(
     rule: &R,
-    s: &mut SynapseState,
-    post: &mut Option<PostTrace>,
+    seg: &Segment,
+    weights: &mut [f64],
+    targets: &[u32],
+    post: &mut [Option<PostTrace>],
     t_pre: f64,
     delay: f64,
-    decay: &mut ExpMemo,
-) -> f64 {
-    let post = post
-        .as_mut()
-        .expect("an STDP synapse's target keeps a history");
-    stdp::on_pre(
-        rule,
-        &mut s.weight,
-        &mut s.a,
-        &mut s.t_last,
-        t_pre,
-        delay,
-        post,
-        decay,
-    )
+    out: &mut [f64],
+) {
+    let (kplus, last) = (seg.a, seg.t_last);
+    let ahead = weights.as_ptr();
+    // The targets' histories are scattered: each is asked for one
+    // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far. The
+    // weights are read in order, but the hardware prefetcher follows too
+    // late: they are asked for twice as far (a hint: past the run's end it
+    // names no memory that is read).
+    for &target in targets.iter().take(PREFETCH_AHEAD) {
+        prefetch(&post[target as usize]);
+    }
+    let each = weights.iter_mut().zip(targets).zip(out);
+    for (j, ((w, &target), o)) in each.enumerate() {
+        if let Some(&next) = targets.get(j + PREFETCH_AHEAD) {
+            prefetch(&post[next as usize]);
+            prefetch(ahead.wrapping_add(j + 2 * PREFETCH_AHEAD));
+        }
+        if let Some(Some(p)) = targets
+            .get(j + PREFETCH_AHEAD / 2)
+            .map(|&t| &post[t as usize])
+        {
+            p.prefetch_newest();
+        }
+        let history = post[target as usize]
+            .as_mut()
+            .expect("an STDP synapse's target keeps a history");
+        *w = stdp::on_pre(rule, *w, kplus, last, t_pre, delay, history);
+        *o = *w;
+    }
 }
 
 impl Plasticity for PlasticStore {
+    /// `first..first + targets.len()` is one whole run of the wiring, so it
+    /// covers whole segments.
     #[inline]
     fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]) {
-        let run = first as usize..first as usize + targets.len();
-        let PlasticStore {
-            rules,
-            synapses,
-            post,
-            traced,
-            samples,
-            decay,
-            tsodyks2_decays,
-        } = self;
-        let states = synapses[run.clone()].as_ptr();
-        let synapses = synapses[run.clone()].iter_mut().zip(&traced[run]);
-        let each = synapses.zip(targets).zip(weights).zip(first..);
-        // The targets' histories are scattered: each is asked for one
-        // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far.
-        // The run's own states are read in order, but the hardware
-        // prefetcher follows too late: they are asked for twice as far (a
-        // hint: past the run's end it names no memory that is read).
-        for &target in targets.iter().take(PREFETCH_AHEAD) {
-            prefetch(&post[target as usize]);
-        }
-        for (j, ((((s, &traced), &target), weight), k)) in each.enumerate() {
-            if let Some(&ahead) = targets.get(j + PREFETCH_AHEAD) {
-                prefetch(&post[ahead as usize]);
-                prefetch(states.wrapping_add(j + 2 * PREFETCH_AHEAD));
-            }
-            if let Some(Some(p)) = targets
-                .get(j + PREFETCH_AHEAD / 2)
-                .map(|&t| &post[t as usize])
-            {
-                p.prefetch_newest();
-            }
-            let w = match &rules[s.rule as usize] {
-                SynapseRule::Stdp(p) => {
-                    stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
-                }
-                SynapseRule::StdpPl(p) => {
-                    stdp_update(p, s, &mut post[target as usize], t_pre, delay, decay)
-                }
-                SynapseRule::Tsodyks2(p) => p.on_pre(
-                    s.weight,
-                    &mut s.a,
-                    &mut s.b,
-                    &mut s.t_last,
-                    t_pre,
-                    tsodyks2_decays,
-                ),
-            };
-            if traced {
-                samples.push(WeightSample {
-                    t_pre,
-                    k,
-                    weight: w,
-                });
-            }
-            *weight = w;
+        let end = first as usize + targets.len();
+        let (mut s, mut at) = (self.segment_of(first), first as usize);
+        while at < end {
+            let next = self
+                .segments
+                .get(s + 1)
+                .map_or(self.weights.len(), |g| g.first as usize)
+                .min(end);
+            let part = at - first as usize..next - first as usize;
+            let (targets, out) = (&targets[part.clone()], &mut weights[part]);
+            self.segment_on_pre(s, at as u32, targets, t_pre, delay, out);
+            (s, at) = (s + 1, next);
         }
     }
 
@@ -218,17 +294,20 @@ impl Plasticity for PlasticStore {
     }
 
     fn weight(&self, k: u32) -> f64 {
-        self.synapses[k as usize].weight
+        self.weights[k as usize]
     }
 
     fn save_synapse(&self, k: u32) -> Result<SynapseWords, String> {
-        let s = &self.synapses[k as usize];
+        let s = self.state(k);
         Ok([s.weight, s.a, s.b, s.t_last].map(f64::to_bits))
     }
 
+    /// The shared words (all but the weight) of the synapse's segment take
+    /// the last value loaded; a checkpoint holds the same for all of them.
     fn load_synapse(&mut self, k: u32, words: &SynapseWords) {
-        let s = &mut self.synapses[k as usize];
-        [s.weight, s.a, s.b, s.t_last] = words.map(f64::from_bits);
+        let s = self.segment_of(k);
+        let s = &mut self.segments[s];
+        [self.weights[k as usize], s.a, s.b, s.t_last] = words.map(f64::from_bits);
     }
 
     fn save_history(&self, i: u32, out: &mut Vec<u64>) {
@@ -242,6 +321,92 @@ impl Plasticity for PlasticStore {
             (None, []) => Ok(()),
             (Some(p), w) => p.load(w).ok_or_else(|| "a malformed spike history".into()),
             (None, _) => Err("a spike history for a neuron without STDP synapses".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synapse::tsodyks2::{Decays, Tsodyks2Params};
+
+    fn tsodyks2(u: f64, tau_rec: f64) -> SynapseRule {
+        SynapseRule::Tsodyks2(Tsodyks2Params {
+            U: u,
+            u: None,
+            x: 1.0,
+            tau_rec,
+            tau_fac: 50.0,
+        })
+    }
+
+    /// Rules interleaved within a run, and a second run: each synapse ends
+    /// as one that kept its own state would, and a checkpoint's words
+    /// restore it.
+    #[test]
+    fn segments_share_state_as_synapses_of_their_own_would() {
+        let rules = vec![tsodyks2(0.3, 200.0), tsodyks2(0.6, 500.0)];
+        // (rule, weight, starts_run): run 0 = synapses 0..3, run 1 = 3..5.
+        let synapses = [
+            (0, 1.0, true),
+            (1, 2.0, false),
+            (0, 3.0, false),
+            (0, 4.0, true),
+            (1, 5.0, false),
+        ];
+        let mut store = PlasticStore::new(rules.clone(), 1, synapses.len());
+        for &(rule, w, starts) in &synapses {
+            store.push(rule, 0, w, 1.0, 20.0, starts);
+        }
+        store.trace(2);
+        assert_eq!(store.segments.len(), 5);
+        let mut own: Vec<(f64, f64, f64)> = synapses
+            .iter()
+            .map(|&(r, _, _)| match &rules[r as usize] {
+                SynapseRule::Tsodyks2(p) => (p.x, p.initial_u(), -1.0),
+                _ => unreachable!(),
+            })
+            .collect();
+        let spikes = [
+            (0, 3, 10.0),
+            (3, 2, 12.5),
+            (0, 3, 31.0),
+            (0, 3, 33.25),
+            (3, 2, 80.0),
+        ];
+        for (first, len, t) in spikes {
+            let mut out = vec![0.0; len];
+            store.on_pre(first, &vec![0; len], t, 1.0, &mut out);
+            for (j, &got) in out.iter().enumerate() {
+                let k = first as usize + j;
+                let SynapseRule::Tsodyks2(p) = &rules[synapses[k].0 as usize] else {
+                    unreachable!()
+                };
+                let (x, u, last) = &mut own[k];
+                let want = p.on_pre(x, u, last, t, &mut Decays::default()) * synapses[k].1;
+                assert_eq!(got.to_bits(), want.to_bits(), "synapse {k} at {t}");
+            }
+        }
+        let samples = store.take_samples();
+        assert_eq!(
+            samples.iter().map(|s| s.k).collect::<Vec<_>>(),
+            vec![2, 2, 2]
+        );
+        let saved: Vec<SynapseWords> = (0..5).map(|k| store.save_synapse(k).unwrap()).collect();
+        let mut fresh = PlasticStore::new(rules, 1, synapses.len());
+        for &(rule, w, starts) in &synapses {
+            fresh.push(rule, 0, w, 1.0, 20.0, starts);
+        }
+        for (k, words) in saved.iter().enumerate() {
+            fresh.load_synapse(k as u32, words);
+        }
+        for k in 0..5 {
+            assert_eq!(fresh.state(k), store.state(k));
+            let (x, u, last) = own[k as usize];
+            assert_eq!(
+                (store.state(k).a, store.state(k).b, store.state(k).t_last),
+                (x, u, last)
+            );
         }
     }
 }

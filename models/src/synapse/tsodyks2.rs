@@ -79,11 +79,12 @@ impl Tsodyks2Params {
     }
 
     /// One presynaptic spike at `t`: updates `(x, u, t_last)` (`t_last < 0`
-    /// before the first spike) and returns the transmitted weight.
+    /// before the first spike) and returns `x u`, which a synapse of weight
+    /// `w` transmits as `x u w`. `x`, `u` and `t_last` change with the
+    /// presynaptic spikes only, so the synapses of one source share them.
     #[inline]
     pub fn on_pre(
         &self,
-        weight: f64,
         x: &mut f64,
         u: &mut f64,
         t_last: &mut f64,
@@ -102,7 +103,7 @@ impl Tsodyks2Params {
             *u = self.U + *u * (1.0 - self.U) * u_decay;
         }
         *t_last = t;
-        *x * *u * weight
+        *x * *u
     }
 }
 
@@ -123,18 +124,17 @@ mod tests {
         let (mut x, mut u, mut last) = (p.x, p.initial_u(), -1.0);
         let mut memo = Decays::default();
         let h = 25.0;
-        let first = p.on_pre(2.0, &mut x, &mut u, &mut last, 10.0, &mut memo);
+        let first = p.on_pre(&mut x, &mut u, &mut last, 10.0, &mut memo) * 2.0;
         assert_eq!(first, 0.4 * 2.0);
         let mut w = first;
         for k in 1..400 {
             w = p.on_pre(
-                2.0,
                 &mut x,
                 &mut u,
                 &mut last,
                 10.0 + h * f64::from(k),
                 &mut memo,
-            );
+            ) * 2.0;
         }
         let e = (-h / 300.0f64).exp();
         let x_star = (1.0 - e) / (1.0 - (1.0 - 0.4) * e);
@@ -155,7 +155,6 @@ mod tests {
         let mut memo = Decays::default();
         for k in 0..300 {
             p.on_pre(
-                1.0,
                 &mut x,
                 &mut u,
                 &mut last,

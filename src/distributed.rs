@@ -476,8 +476,8 @@ fn run_mpi(
 /// process writes them (every rank gets them; rank 0 writes them).
 fn gather_weights(world: &SimpleCommunicator, net: &mut volley_models::Network) -> WeightSource {
     let mut words = Vec::new();
-    visit_plastic(&mut net.simulation, |s, t, st| {
-        let b = st.weight.to_bits();
+    visit_plastic(&mut net.simulation, |s, t, w| {
+        let b = w.to_bits();
         words.extend_from_slice(&[s, t, b as u32, (b >> 32) as u32]);
     });
     // Within a (source, target) pair all synapses are on one rank, in order:

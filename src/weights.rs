@@ -47,7 +47,7 @@ pub fn write_weights_csv<O: Observer>(
     path: &Path,
     sim: &mut NetworkSimulation<O>,
 ) -> std::io::Result<Histogram> {
-    write_weights_with(path, |f| visit_plastic(sim, |s, t, st| f(s, t, st.weight)))
+    write_weights_with(path, |f| visit_plastic(sim, f))
 }
 
 /// Counts of values in equal bins over `[lo, hi]`.

@@ -254,11 +254,22 @@ impl PlasticWiring {
         &self.targets[first as usize..(first + len) as usize]
     }
 
-    /// The delay of synapse `k`.
-    pub fn delay_of(&self, k: u32) -> Time {
+    /// The run holding synapse `k`.
+    pub fn run_of(&self, k: u32) -> PlasticRun {
         // The last run starting at or before k.
         let r = self.runs.partition_point(|&(f, _)| f <= k) - 1;
-        self.runs[r].1
+        let (first, delay) = self.runs[r];
+        let next = self.runs.get(r + 1).map_or(self.len() as u32, |&(f, _)| f);
+        PlasticRun {
+            first,
+            len: next - first,
+            delay,
+        }
+    }
+
+    /// The delay of synapse `k`.
+    pub fn delay_of(&self, k: u32) -> Time {
+        self.run_of(k).delay
     }
 
     /// The delay of every synapse, by number.
@@ -312,6 +323,10 @@ mod tests {
         let delays: Vec<u64> = w.delays().map(|d| d.0).collect();
         assert_eq!(delays, vec![2, 2, 3, 3, 3]);
         assert_eq!((0..5).map(|k| w.delay_of(k).0).collect::<Vec<_>>(), delays);
+        assert_eq!(
+            (w.run_of(1), w.run_of(2), w.run_of(4)),
+            (run(0, 2, 2), run(2, 1, 3), run(3, 2, 3))
+        );
         assert_eq!(w.targets(3, 2), &[0, 1]);
         assert_eq!((w.source_of(2), w.source_of(3)), (Gid(0), Gid(2)));
     }

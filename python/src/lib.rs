@@ -404,10 +404,10 @@ impl Simulation {
         Bound<'py, PyArray1<f64>>,
     ) {
         let (mut s, mut t, mut w) = (Vec::new(), Vec::new(), Vec::new());
-        visit_plastic(&mut self.net.get().simulation, |a, b, st| {
+        visit_plastic(&mut self.net.get().simulation, |a, b, weight| {
             s.push(a);
             t.push(b);
-            w.push(st.weight);
+            w.push(weight);
         });
         (s.into_pyarray(py), t.into_pyarray(py), w.into_pyarray(py))
     }

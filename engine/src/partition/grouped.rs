@@ -10,9 +10,10 @@ use super::Local;
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::event_queue::EventQueue;
 use crate::observer::Observer;
-use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
+use crate::plasticity::{PlasticSynapses, PlasticWiring, Plasticity};
 use crate::spike::{Delivery, Spike};
 use crate::time::Time;
+use std::collections::HashMap;
 
 /// The state of grouped delivery.
 pub(super) struct Grouped {
@@ -23,9 +24,40 @@ pub(super) struct Grouped {
     items: Vec<Delivery>,
     /// Scratch: the targets of a shared run, shifted.
     shifted: Vec<u32>,
+    /// The plastic runs transmitted in this window, by (first synapse,
+    /// spike time, lag bits): where their weights start in `weights`.
+    transmitted: HashMap<(u32, Time, u32), usize>,
+    /// The weights of those runs.
+    weights: Vec<f64>,
 }
 
 impl Grouped {
+    /// The weight plastic synapse `k` transmits for `spike`. Its whole run
+    /// is updated when the first of its deliveries is consumed (a rule may
+    /// keep what a run's synapses share once per run, so the run goes
+    /// through [`Plasticity::on_pre`] whole, as on direct delivery); the
+    /// others, consumed later in the window, read their weight back.
+    fn plastic_weight<P: Plasticity>(
+        &mut self,
+        plastic: &mut PlasticSynapses<P>,
+        spike: Spike,
+        k: u32,
+    ) -> f64 {
+        let run = plastic.wiring.run_of(k);
+        let key = (run.first, spike.time, spike.lag.to_bits());
+        let at = match self.transmitted.get(&key) {
+            Some(&at) => at,
+            None => {
+                let at = self.weights.len();
+                self.weights
+                    .extend_from_slice(plastic.transmit(spike, run).1);
+                self.transmitted.insert(key, at);
+                at
+            }
+        };
+        self.weights[at + (k - run.first) as usize]
+    }
+
     /// Grouped delivery for `n` neurons over synapses of `classes` and
     /// the plastic synapses of `plastic`.
     pub(super) fn new(
@@ -41,6 +73,8 @@ impl Grouped {
             active: Vec::new(),
             items: Vec::new(),
             shifted: Vec::new(),
+            transmitted: HashMap::new(),
+            weights: Vec::new(),
         }
     }
 
@@ -73,6 +107,8 @@ impl Grouped {
     {
         let mut step = Step::new(neurons, trains, ctx);
         let step = &mut step;
+        self.transmitted.clear();
+        self.weights.clear();
         // A neuron listed twice does nothing the second time.
         self.active.clear();
         self.active.extend_from_slice(self.queue.active());
@@ -110,19 +146,14 @@ impl Grouped {
             self.items.clear();
             while let Some(mut d) = self.queue.peek(i.0).filter(|d| d.time == t) {
                 self.queue.skip(i.0);
-                if let Some(first) = d.synapse.checked_sub(self.queue.plastic_base()) {
+                if let Some(k) = d.synapse.checked_sub(self.queue.plastic_base()) {
                     let delay = self.queue.class(d.synapse).delay;
                     let spike = Spike {
                         time: t - delay,
                         source: d.source,
                         lag: d.lag,
                     };
-                    let run = PlasticRun {
-                        first,
-                        len: 1,
-                        delay,
-                    };
-                    d.weight = plastic.transmit(spike, run).1[0];
+                    d.weight = self.plastic_weight(plastic, spike, k);
                 }
                 step.count(d.source, 1);
                 self.items.push(d);

@@ -1,9 +1,8 @@
 //! Reading plastic weights out of a simulation (for weights.csv,
 //! weight_trace.csv and tests).
 
-use super::store::SynapseState;
 use crate::network::NetworkSimulation;
-use volley_engine::{Gid, Observer};
+use volley_engine::{Gid, Observer, Plasticity};
 
 /// One plastic synapse's weight: `(source gid, target gid, weight)`.
 pub type WeightRow = (u32, u32, f64);
@@ -13,12 +12,12 @@ pub type WeightRow = (u32, u32, f64);
 pub type TraceRow = (f64, u32, u32, f64);
 
 /// Visit every plastic synapse in (source, target) order — multapses in
-/// synapse order — as `f(source gid, target gid, state)`, holding at most
+/// synapse order — as `f(source gid, target gid, weight)`, holding at most
 /// one source's synapses at a time (so writing 10^8 weights needs no copy
 /// of them).
 pub fn visit_plastic<O: Observer>(
     sim: &mut NetworkSimulation<O>,
-    mut f: impl FnMut(u32, u32, SynapseState),
+    mut f: impl FnMut(u32, u32, f64),
 ) {
     let parts = sim.partitions_mut();
     let n_sources = parts
@@ -26,7 +25,7 @@ pub fn visit_plastic<O: Observer>(
         .map(|p| p.plastic().n_sources())
         .max()
         .unwrap_or(0);
-    let mut rows: Vec<(u32, u32, SynapseState)> = Vec::new();
+    let mut rows: Vec<(u32, u32, f64)> = Vec::new();
     for s in 0..n_sources as u32 {
         rows.clear();
         for p in parts.iter() {
@@ -36,12 +35,12 @@ pub fn visit_plastic<O: Observer>(
             let (targets, first) = p.plastic().synapses_of(Gid(s));
             for (j, &t) in targets.iter().enumerate() {
                 let k = first + j as u32;
-                rows.push((p.gids()[t as usize].0, k, store.state(k)));
+                rows.push((p.gids()[t as usize].0, k, store.weight(k)));
             }
         }
         rows.sort_by_key(|r| (r.0, r.1));
-        for &(t, _, st) in &rows {
-            f(s, t, st);
+        for &(t, _, w) in &rows {
+            f(s, t, w);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Tsodyks–Markram short-term plasticity as NEST's `tsodyks2_synapse`.
 //!
 //! Per synapse: the fraction of available resources `x` and the release
-//! probability `u`. A presynaptic spike `h` ms after the previous one first
-//! lets both relax exactly — `x ← 1 + (x - x u - 1) e^{-h/tau_rec}`,
+//! probability `u` (they change with the presynaptic spikes only, so the
+//! store keeps them once for the synapses of one source, delay and rule).
+//! A presynaptic spike `h` ms after the previous one first lets both relax
+//! exactly — `x ← 1 + (x - x u - 1) e^{-h/tau_rec}`,
 //! `u ← U + u (1 - U) e^{-h/tau_fac}` (no facilitation if `tau_fac = 0`) —
 //! then transmits `x u weight`. The first spike transmits with the initial
 //! `x` and `u`.

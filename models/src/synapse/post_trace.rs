@@ -49,18 +49,20 @@ struct Entry {
     reads: u32,
 }
 
-/// The spike history of one neuron.
+/// The spike history of one neuron: one cache line (the synapses of a run
+/// read the histories of their targets, scattered in memory, one line
+/// each). The trace and time of the last spike are those of the newest
+/// entry, which is never forgotten.
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 pub struct PostTrace {
-    tau_minus_inv: f64,
-    kminus: f64,
-    last_spike: f64,
     /// The spikes kept are `history[head..]` (forgotten ones are dropped
     /// from the front in batches).
     history: Vec<Entry>,
-    head: usize,
+    head: u32,
     /// Number of incoming STDP synapses (0: no history is kept).
     n_incoming: u32,
+    tau_minus_inv: f64,
     /// A spike may be forgotten once read by all and followed by one more
     /// than this before the newest (twice the longest incoming delay: a
     /// synapse reads the history when its spike arrives, up to one delay
@@ -81,12 +83,10 @@ impl PostTrace {
     /// The history of a neuron with trace time constant `tau_minus` (ms).
     pub fn new(tau_minus: f64) -> Self {
         PostTrace {
-            tau_minus_inv: 1.0 / tau_minus,
-            kminus: 0.0,
-            last_spike: -1.0,
             history: Vec::new(),
             head: 0,
             n_incoming: 0,
+            tau_minus_inv: 1.0 / tau_minus,
             horizon: 0.0,
             decay: ExpMemo::default(),
         }
@@ -100,7 +100,12 @@ impl PostTrace {
 
     /// Spikes kept.
     pub fn len(&self) -> usize {
-        self.history.len() - self.head
+        self.history.len() - self.head as usize
+    }
+
+    /// The trace just after the last spike and its time (before any: 0 at -1 ms).
+    fn last(&self) -> (f64, f64) {
+        self.history.last().map_or((0.0, -1.0), |e| (e.kminus, e.t))
     }
 
     /// Whether none is kept.
@@ -111,20 +116,20 @@ impl PostTrace {
     /// Its state for a checkpoint: the trace, the last spike and the spikes
     /// kept (time, trace, reads). The synapses it counts are rebuilt.
     pub fn save(&self, out: &mut Vec<u64>) {
-        out.extend([self.kminus.to_bits(), self.last_spike.to_bits()]);
-        for e in &self.history[self.head..] {
+        let (kminus, last_spike) = self.last();
+        out.extend([kminus.to_bits(), last_spike.to_bits()]);
+        for e in &self.history[self.head as usize..] {
             out.extend([e.t.to_bits(), e.kminus.to_bits(), u64::from(e.reads)]);
         }
     }
 
-    /// Take the state [`save`](Self::save) wrote (`None`: malformed).
+    /// Take the state [`save`](Self::save) wrote (`None`: malformed, or a
+    /// trace and last spike other than the newest spike's).
     pub fn load(&mut self, words: &[u64]) -> Option<()> {
         let ([kminus, last_spike], entries) = (words.first_chunk::<2>()?, &words[2..]);
         if entries.len() % 3 != 0 {
             return None;
         }
-        self.kminus = f64::from_bits(*kminus);
-        self.last_spike = f64::from_bits(*last_spike);
         self.head = 0;
         self.history.clear();
         for e in entries.chunks_exact(3) {
@@ -134,7 +139,8 @@ impl PostTrace {
                 reads: u32::try_from(e[2]).ok()?,
             });
         }
-        Some(())
+        let (k, t) = self.last();
+        (k.to_bits() == *kminus && t.to_bits() == *last_spike).then_some(())
     }
 
     /// Ask the CPU for the newest spikes (a hint: reads are from the back).
@@ -150,26 +156,26 @@ impl PostTrace {
     /// The neuron fired at `t` (ms).
     pub fn on_spike(&mut self, t: f64) {
         if self.n_incoming == 0 {
-            self.last_spike = t;
             return;
         }
         while self.len() > 1 {
-            let (first, next) = (self.history[self.head], self.history[self.head + 1]);
+            let head = self.head as usize;
+            let (first, next) = (self.history[head], self.history[head + 1]);
             if first.reads >= self.n_incoming && t - next.t > self.horizon + STDP_EPS {
                 self.head += 1;
             } else {
                 break;
             }
         }
-        if self.head >= 16 && 2 * self.head >= self.history.len() {
-            self.history.drain(..self.head);
+        if self.head >= 16 && 2 * self.head as usize >= self.history.len() {
+            self.history.drain(..self.head as usize);
             self.head = 0;
         }
-        self.kminus = self.kminus * ((self.last_spike - t) * self.tau_minus_inv).exp() + 1.0;
-        self.last_spike = t;
+        let (kminus, last_spike) = self.last();
+        let kminus = kminus * ((last_spike - t) * self.tau_minus_inv).exp() + 1.0;
         self.history.push(Entry {
             t,
-            kminus: self.kminus,
+            kminus,
             reads: 0,
         });
     }
@@ -179,7 +185,8 @@ impl PostTrace {
     /// and the latest spike strictly before `t2` (by more than the tolerance).
     #[inline]
     pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
-        let h = &mut self.history[self.head..];
+        let head = self.head as usize;
+        let h = &mut self.history[head..];
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
         // From the back, as NEST does: the range is nearly always at the end.
         let later = |h: &[Entry], bound: f64| h.iter().rev().take_while(|e| e.t >= bound).count();
@@ -196,8 +203,8 @@ impl PostTrace {
                 .take_while(|e| t2 - e.t <= STDP_EPS)
                 .count();
         Reading {
-            range: self.head + start..self.head + end,
-            before: before.checked_sub(1).map(|b| self.head + b),
+            range: head + start..head + end,
+            before: before.checked_sub(1).map(|b| head + b),
         }
     }
 
@@ -261,6 +268,31 @@ mod tests {
         let (times, k, _) = read(&mut p, 10.0, t2);
         assert_eq!(times, vec![30.0]);
         assert!((k - ((10.0 - t2) / 20.0f64).exp()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_history_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Option<PostTrace>>(), 64);
+    }
+
+    #[test]
+    fn saved_histories_load_back_and_bad_ones_are_refused() {
+        let mut p = PostTrace::new(20.0);
+        p.add_incoming(1.0);
+        let mut empty = Vec::new();
+        p.save(&mut empty);
+        p.on_spike(10.0);
+        p.on_spike(30.0);
+        let mut words = Vec::new();
+        p.save(&mut words);
+        let mut q = PostTrace::new(20.0);
+        q.add_incoming(1.0);
+        assert_eq!(q.load(&empty), Some(()));
+        assert_eq!(q.load(&words), Some(()));
+        assert_eq!(read(&mut q, 0.0, 50.0), read(&mut p, 0.0, 50.0));
+        words[0] ^= 1;
+        assert_eq!(q.load(&words), None);
+        assert_eq!(q.load(&words[..4]), None);
     }
 
     #[test]

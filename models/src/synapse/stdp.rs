@@ -120,24 +120,12 @@ impl StdpParams {
 impl WeightRule for StdpParams {
     #[inline]
     fn facilitate(&self, w: f64, k: f64) -> f64 {
-        let norm =
-            w / self.Wmax + self.lambda * weight_power(1.0 - w / self.Wmax, self.mu_plus) * k;
-        if norm < 1.0 {
-            norm * self.Wmax
-        } else {
-            self.Wmax
-        }
+        Powers::<AnyMu, AnyMu>::facilitate(self, w, k)
     }
 
     #[inline]
     fn depress(&self, w: f64, k: f64) -> f64 {
-        let norm = w / self.Wmax
-            - self.alpha * self.lambda * weight_power(w / self.Wmax, self.mu_minus) * k;
-        if norm > 0.0 {
-            norm * self.Wmax
-        } else {
-            0.0
-        }
+        Powers::<AnyMu, AnyMu>::depress(self, w, k)
     }
 
     fn tau_plus(&self) -> f64 {
@@ -149,22 +137,93 @@ impl WeightRule for StdpParams {
     }
 }
 
-/// `x^mu`, without the call to `pow` for the additive (`mu = 0`) and
-/// multiplicative (`mu = 1`) rules, where it costs more than the rest of the
-/// update. Same bits: `pow(x, 0)` is 1 for every `x`, and `pow(x, 1)` is `x`
-/// (glibc's `pow` is within 0.52 ULP, and `x` is the only float that close to
-/// `x^1`; `power_of_zero_and_one_is_pows_value` checks it).
-///
-/// The shortcuts go through `black_box`: LLVM knows `pow(x, 1) = x` too, so it
-/// merged the `mu == 1` branch into the `pow` call and called `pow` anyway.
-#[inline]
-fn weight_power(x: f64, mu: f64) -> f64 {
-    if mu == 1.0 {
-        std::hint::black_box(x)
-    } else if mu == 0.0 {
-        std::hint::black_box(1.0)
-    } else {
+/// How `x^mu` is taken for one of the exponents of [`StdpParams`].
+pub trait Power {
+    /// `x^mu`, bit for bit `x.powf(mu)`.
+    fn of(x: f64, mu: f64) -> f64;
+}
+
+/// Any exponent: `pow`.
+pub enum AnyMu {}
+/// An exponent known to be 1 (multiplicative): `pow(x, 1)` is `x` (glibc's
+/// `pow` is within 0.52 ULP, and `x` is the only float that close to `x^1`;
+/// `power_of_zero_and_one_is_pows_value` checks it).
+pub enum MuOne {}
+/// An exponent known to be 0 (additive): `pow(x, 0)` is 1 for every `x`.
+pub enum MuZero {}
+
+impl Power for AnyMu {
+    #[inline]
+    fn of(x: f64, mu: f64) -> f64 {
         x.powf(mu)
+    }
+}
+
+impl Power for MuOne {
+    #[inline]
+    fn of(x: f64, _: f64) -> f64 {
+        x
+    }
+}
+
+impl Power for MuZero {
+    #[inline]
+    fn of(_: f64, _: f64) -> f64 {
+        1.0
+    }
+}
+
+/// [`StdpParams`] with the powers of `mu_plus` (`P`) and `mu_minus` (`M`)
+/// chosen at compile time: the multiplicative and additive rules then call
+/// no `pow`, which costs more than the rest of their update.
+pub struct Powers<'a, P, M>(&'a StdpParams, std::marker::PhantomData<(P, M)>);
+
+impl<'a, P: Power, M: Power> Powers<'a, P, M> {
+    /// The rule `params`, whose exponents `P` and `M` must take.
+    pub fn new(params: &'a StdpParams) -> Self {
+        debug_assert!(P::of(0.5, params.mu_plus) == 0.5f64.powf(params.mu_plus));
+        debug_assert!(M::of(0.5, params.mu_minus) == 0.5f64.powf(params.mu_minus));
+        Powers(params, std::marker::PhantomData)
+    }
+
+    #[inline]
+    fn facilitate(p: &StdpParams, w: f64, k: f64) -> f64 {
+        let norm = w / p.Wmax + p.lambda * P::of(1.0 - w / p.Wmax, p.mu_plus) * k;
+        if norm < 1.0 {
+            norm * p.Wmax
+        } else {
+            p.Wmax
+        }
+    }
+
+    #[inline]
+    fn depress(p: &StdpParams, w: f64, k: f64) -> f64 {
+        let norm = w / p.Wmax - p.alpha * p.lambda * M::of(w / p.Wmax, p.mu_minus) * k;
+        if norm > 0.0 {
+            norm * p.Wmax
+        } else {
+            0.0
+        }
+    }
+}
+
+impl<P: Power, M: Power> WeightRule for Powers<'_, P, M> {
+    #[inline]
+    fn facilitate(&self, w: f64, k: f64) -> f64 {
+        Self::facilitate(self.0, w, k)
+    }
+
+    #[inline]
+    fn depress(&self, w: f64, k: f64) -> f64 {
+        Self::depress(self.0, w, k)
+    }
+
+    fn tau_plus(&self) -> f64 {
+        self.0.tau_plus
+    }
+
+    fn pairing(&self) -> StdpPairing {
+        self.0.pairing
     }
 }
 
@@ -398,15 +457,22 @@ mod tests {
     }
 
     proptest! {
-        /// The shortcut of `weight_power` gives `pow`'s bits.
+        /// `MuOne` and `MuZero` give `pow`'s bits, and so do the rules built on them.
         #[test]
-        fn power_of_zero_and_one_is_pows_value(bits in any::<u64>(), x in -4.0f64..4.0) {
+        fn power_of_zero_and_one_is_pows_value(bits in any::<u64>(), x in -4.0f64..4.0, w in 0.0f64..4.0, k in 0.0f64..3.0) {
             for x in [f64::from_bits(bits), x] {
-                for mu in [0.0, 1.0] {
-                    let (ours, pow) = (weight_power(x, mu), x.powf(mu));
+                for (ours, mu) in [(MuZero::of(x, 0.0), 0.0), (MuOne::of(x, 1.0), 1.0)] {
+                    let pow = x.powf(mu);
                     prop_assert!(ours.to_bits() == pow.to_bits() || (ours.is_nan() && pow.is_nan()), "{}^{}: {} vs {}", x, mu, ours, pow);
                 }
             }
+            let rule = |mu| StdpParams { tau_plus: 15.0, lambda: 0.01, alpha: 1.1, mu_plus: mu, mu_minus: mu, Wmax: 4.0, pairing: StdpPairing::AllToAll };
+            let (one, zero) = (rule(1.0), rule(0.0));
+            let (one_s, zero_s) = (Powers::<MuOne, MuOne>::new(&one), Powers::<MuZero, MuZero>::new(&zero));
+            prop_assert_eq!(one_s.facilitate(w, k).to_bits(), one.facilitate(w, k).to_bits());
+            prop_assert_eq!(one_s.depress(w, k).to_bits(), one.depress(w, k).to_bits());
+            prop_assert_eq!(zero_s.facilitate(w, k).to_bits(), zero.facilitate(w, k).to_bits());
+            prop_assert_eq!(zero_s.depress(w, k).to_bits(), zero.depress(w, k).to_bits());
         }
 
         /// Several synapses sharing one post neuron, updated lazily in the

@@ -2,7 +2,7 @@
 //! histories of their targets, and the weight samples being recorded.
 
 use super::post_trace::{ExpMemo, PostTrace};
-use super::stdp::{self, WeightRule};
+use super::stdp::{self, MuOne, MuZero, Powers, WeightRule};
 use super::tsodyks2;
 use super::SynapseRule;
 use volley_engine::dynamics::prefetch;
@@ -194,7 +194,18 @@ impl PlasticStore {
         let weights = &mut self.weights[range.clone()];
         match &self.rules[seg.rule as usize] {
             SynapseRule::Stdp(p) => {
-                stdp_run(p, seg, weights, targets, &mut self.post, t_pre, delay, out);
+                let post = &mut self.post;
+                match (p.mu_plus, p.mu_minus) {
+                    (1.0, 1.0) => {
+                        let rule = Powers::<MuOne, MuOne>::new(p);
+                        stdp_run(&rule, seg, weights, targets, post, t_pre, delay, out);
+                    }
+                    (0.0, 0.0) => {
+                        let rule = Powers::<MuZero, MuZero>::new(p);
+                        stdp_run(&rule, seg, weights, targets, post, t_pre, delay, out);
+                    }
+                    _ => stdp_run(p, seg, weights, targets, post, t_pre, delay, out),
+                }
                 seg.a = stdp::kplus_after(p, seg.a, seg.t_last, t_pre, &mut self.decay);
             }
             SynapseRule::StdpPl(p) => {

@@ -194,23 +194,22 @@ impl PlasticStore {
         let weights = &mut self.weights[range.clone()];
         match &self.rules[seg.rule as usize] {
             SynapseRule::Stdp(p) => {
-                let post = &mut self.post;
+                let at = (&mut self.post[..], &mut self.decay, t_pre, delay);
                 match (p.mu_plus, p.mu_minus) {
                     (1.0, 1.0) => {
                         let rule = Powers::<MuOne, MuOne>::new(p);
-                        stdp_run(&rule, seg, weights, targets, post, t_pre, delay, out);
+                        stdp_segment(&rule, seg, weights, targets, at, out);
                     }
                     (0.0, 0.0) => {
                         let rule = Powers::<MuZero, MuZero>::new(p);
-                        stdp_run(&rule, seg, weights, targets, post, t_pre, delay, out);
+                        stdp_segment(&rule, seg, weights, targets, at, out);
                     }
-                    _ => stdp_run(p, seg, weights, targets, post, t_pre, delay, out),
+                    _ => stdp_segment(p, seg, weights, targets, at, out),
                 }
-                seg.a = stdp::kplus_after(p, seg.a, seg.t_last, t_pre, &mut self.decay);
             }
             SynapseRule::StdpPl(p) => {
-                stdp_run(p, seg, weights, targets, &mut self.post, t_pre, delay, out);
-                seg.a = stdp::kplus_after(p, seg.a, seg.t_last, t_pre, &mut self.decay);
+                let at = (&mut self.post[..], &mut self.decay, t_pre, delay);
+                stdp_segment(p, seg, weights, targets, at, out);
             }
             SynapseRule::Tsodyks2(p) => {
                 let decays = &mut self.tsodyks2_decays;
@@ -232,19 +231,20 @@ impl PlasticStore {
     }
 }
 
-/// A spike at `t_pre` passes the STDP synapses `weights` (of one segment
-/// `seg`, before it advances) onto `targets`: each weight is updated and
-/// written to `out`, in synapse order.
+/// The targets' histories, the `Kplus` decay memo, and the spike's time
+/// and delay (ms).
+type StdpContext<'a> = (&'a mut [Option<PostTrace>], &'a mut ExpMemo, f64, f64);
+
+/// A spike at `t_pre` passes the STDP synapses `weights` of segment `seg`
+/// onto `targets`: each weight is updated and written to `out`, in synapse
+/// order; then the segment's `Kplus` advances.
 #[inline]
-#[allow(clippy::too_many_arguments)]
-fn stdp_run<R: WeightRule>(
+fn stdp_segment<R: WeightRule>(
     rule: &R,
-    seg: &Segment,
+    seg: &mut Segment,
     weights: &mut [f64],
     targets: &[u32],
-    post: &mut [Option<PostTrace>],
-    t_pre: f64,
-    delay: f64,
+    (post, decay, t_pre, delay): StdpContext<'_>,
     out: &mut [f64],
 ) {
     let (kplus, last) = (seg.a, seg.t_last);
@@ -275,6 +275,7 @@ fn stdp_run<R: WeightRule>(
         *w = stdp::on_pre(rule, *w, kplus, last, t_pre, delay, history);
         *o = *w;
     }
+    seg.a = stdp::kplus_after(rule, kplus, last, t_pre, decay);
 }
 
 impl Plasticity for PlasticStore {

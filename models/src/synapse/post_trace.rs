@@ -183,7 +183,7 @@ impl PostTrace {
     /// What a presynaptic spike reads at `t2` after one at `t1`: the spikes
     /// in `(t1, t2]` (with NEST's tolerance), marked as read by one synapse,
     /// and the latest spike strictly before `t2` (by more than the tolerance).
-    #[inline]
+    #[inline(always)]
     pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
         let head = self.head as usize;
         let h = &mut self.history[head..];

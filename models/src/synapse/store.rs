@@ -11,6 +11,9 @@ use volley_engine::{Plasticity, SynapseWords};
 /// How many synapses of a run ahead a target's history is fetched.
 const PREFETCH_AHEAD: usize = 8;
 
+/// Synapses per block of the segment index (a power of two).
+const BLOCK_SHIFT: u32 = 10;
+
 /// The state of one plastic synapse.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SynapseState {
@@ -69,6 +72,9 @@ pub struct PlasticStore {
     weights: Vec<f64>,
     /// The synapses cut into segments, by first synapse.
     segments: Vec<Segment>,
+    /// Per block of `BLOCK` synapses: the segment holding its first synapse
+    /// (a segment lookup searches one block's segments, not all of them).
+    block_segment: Vec<u32>,
     /// Per local neuron: its spike history (if an STDP synapse targets it).
     post: Vec<Option<PostTrace>>,
     /// Per synapse: whether its weight changes are recorded.
@@ -129,13 +135,23 @@ impl PlasticStore {
                 t_last,
             });
         }
+        if k.trailing_zeros() >= BLOCK_SHIFT {
+            self.block_segment.push(self.segments.len() as u32 - 1);
+        }
         self.weights.push(weight);
         self.traced.push(false);
     }
 
     /// The segment holding synapse `k`.
+    #[inline]
     fn segment_of(&self, k: u32) -> usize {
-        self.segments.partition_point(|s| s.first <= k) - 1
+        let b = (k >> BLOCK_SHIFT) as usize;
+        let lo = self.block_segment[b] as usize;
+        let hi = self
+            .block_segment
+            .get(b + 1)
+            .map_or(self.segments.len(), |&h| h as usize + 1);
+        lo + self.segments[lo..hi].partition_point(|s| s.first <= k) - 1
     }
 
     /// Record the weight changes of synapse `k`.
@@ -419,6 +435,27 @@ mod tests {
                 (store.state(k).a, store.state(k).b, store.state(k).t_last),
                 (x, u, last)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The block index finds the segment a search of all segments
+        /// would: runs shorter and longer than a block, starting anywhere.
+        #[test]
+        fn segment_lookup_matches_a_full_search(
+            runs in proptest::collection::vec(1usize..3000, 1..40),
+        ) {
+            let n: usize = runs.iter().sum();
+            let mut store = PlasticStore::new(vec![tsodyks2(0.3, 200.0)], 1, n);
+            for len in runs {
+                for j in 0..len {
+                    store.push(0, 0, 1.0, 1.0, 20.0, j == 0);
+                }
+            }
+            for k in 0..n as u32 {
+                let full = store.segments.partition_point(|s| s.first <= k) - 1;
+                proptest::prop_assert_eq!(store.segment_of(k), full);
+            }
         }
     }
 }

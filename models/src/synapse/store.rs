@@ -77,8 +77,9 @@ pub struct PlasticStore {
     block_segment: Vec<u32>,
     /// Per local neuron: its spike history (if an STDP synapse targets it).
     post: Vec<Option<PostTrace>>,
-    /// Per synapse: whether its weight changes are recorded.
-    traced: Vec<bool>,
+    /// Per synapse, one bit: whether its weight changes are recorded
+    /// (word `k / 64`, bit `k % 64`).
+    traced: Vec<u64>,
     samples: Vec<WeightSample>,
     /// The last `Kplus` decay (the segments of a source share it).
     decay: ExpMemo,
@@ -94,7 +95,7 @@ impl PlasticStore {
             rules,
             post: vec![None; n_neurons as usize],
             weights: Vec::with_capacity(capacity),
-            traced: Vec::with_capacity(capacity),
+            traced: Vec::with_capacity(capacity.div_ceil(64)),
             ..Default::default()
         }
     }
@@ -138,8 +139,10 @@ impl PlasticStore {
         if k.trailing_zeros() >= BLOCK_SHIFT {
             self.block_segment.push(self.segments.len() as u32 - 1);
         }
+        if k % 64 == 0 {
+            self.traced.push(0);
+        }
         self.weights.push(weight);
-        self.traced.push(false);
     }
 
     /// The segment holding synapse `k`.
@@ -156,14 +159,14 @@ impl PlasticStore {
 
     /// Record the weight changes of synapse `k`.
     pub fn trace(&mut self, k: u32) {
-        self.traced[k as usize] = true;
+        self.traced[k as usize / 64] |= 1 << (k % 64);
         let s = self.segment_of(k);
         self.segments[s].traced = true;
     }
 
     /// Number of traced synapses.
     pub fn n_traced(&self) -> u64 {
-        self.traced.iter().filter(|&&t| t).count() as u64
+        self.traced.iter().map(|w| u64::from(w.count_ones())).sum()
     }
 
     /// Number of synapses.
@@ -237,9 +240,8 @@ impl PlasticStore {
         }
         seg.t_last = t_pre;
         if seg.traced {
-            let traced = self.traced[range].iter().zip(out.iter());
-            for ((&traced, &weight), k) in traced.zip(first..) {
-                if traced {
+            for (&weight, k) in out.iter().zip(first..) {
+                if self.traced[k as usize / 64] & (1 << (k % 64)) != 0 {
                     self.samples.push(WeightSample { t_pre, k, weight });
                 }
             }
@@ -436,6 +438,27 @@ mod tests {
                 (x, u, last)
             );
         }
+    }
+
+    /// Traced synapses on both sides of a 64-synapse word boundary, in
+    /// runs that cross it: exactly they leave samples.
+    #[test]
+    fn exactly_the_traced_synapses_leave_samples() {
+        let mut store = PlasticStore::new(vec![tsodyks2(0.3, 200.0)], 1, 200);
+        for k in 0..200 {
+            store.push(0, 0, 1.0, 1.0, 20.0, k % 50 == 0);
+        }
+        let traced = [0, 63, 64, 130, 199];
+        for k in traced {
+            store.trace(k);
+        }
+        assert_eq!(store.n_traced(), traced.len() as u64);
+        for first in (0..200).step_by(50) {
+            let mut out = vec![0.0; 50];
+            store.on_pre(first, &[0; 50], 10.0, 1.0, &mut out);
+        }
+        let ks: Vec<u32> = store.take_samples().iter().map(|s| s.k).collect();
+        assert_eq!(ks, traced);
     }
 
     proptest::proptest! {

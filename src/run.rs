@@ -156,12 +156,13 @@ fn write_weights(
     plot: bool,
     source: WeightSource,
 ) -> Result<(), RunError> {
-    use volley_models::synapse::take_weight_trace;
+    use volley_models::synapse::{take_weight_trace, visit_plastic_weights};
     let csv = out_dir.join("weights.csv");
-    let (hist, trace) = match source {
+    let (range, trace, gathered) = match source {
         WeightSource::Local { earlier } => (
             outputs::write_with(&csv, |p| weights::write_weights_csv(p, &mut net.simulation)),
             checkpoint::merge_traces(earlier, take_weight_trace(&mut net.simulation)),
+            None,
         ),
         WeightSource::Gathered { weights, trace } => (
             outputs::write_with(&csv, |p| {
@@ -170,9 +171,10 @@ fn write_weights(
                 })
             }),
             trace,
+            Some(weights),
         ),
     };
-    let hist = hist.map_err(|e| RunError::Output {
+    let range = range.map_err(|e| RunError::Output {
         path: csv.clone(),
         message: e.to_string(),
     })?;
@@ -183,6 +185,10 @@ fn write_weights(
     if !plot {
         return Ok(());
     }
+    let hist = weights::weight_histogram(range, |f| match &gathered {
+        Some(rows) => rows.iter().for_each(|&(_, _, w)| f(w)),
+        None => visit_plastic_weights(&mut net.simulation, f),
+    });
     let title = format!(
         "{}: {} plastic synapses at {} ms",
         model

@@ -14,13 +14,12 @@ use volley_models::NetworkSimulation;
 
 /// Write `weights.csv` (`source,target,weight`, one row per plastic
 /// synapse, by source and target) from `visit`, which calls its argument
-/// once per synapse in that order (and is called twice: the file, then the
-/// histogram — so 10^8 weights need no copy). Returns the histogram of the
-/// weights (60 bins) for [`draw_histogram`].
+/// once per synapse in that order (so 10^8 weights need no copy). Returns
+/// the lowest and highest weight, the range of [`weight_histogram`].
 pub fn write_weights_with(
     path: &Path,
-    mut visit: impl FnMut(&mut dyn FnMut(u32, u32, f64)),
-) -> std::io::Result<Histogram> {
+    visit: impl FnOnce(&mut dyn FnMut(u32, u32, f64)),
+) -> std::io::Result<(f64, f64)> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     out.write_all(b"source,target,weight\n")?;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -37,17 +36,26 @@ pub fn write_weights_with(
     });
     err?;
     out.flush()?;
-    let mut h = Histogram::new(lo, hi, 60);
-    visit(&mut |_, _, w| h.add(w));
-    Ok(h)
+    Ok((lo, hi))
 }
 
 /// [`write_weights_with`] straight from a simulation's plastic synapses.
 pub fn write_weights_csv<O: Observer>(
     path: &Path,
     sim: &mut NetworkSimulation<O>,
-) -> std::io::Result<Histogram> {
+) -> std::io::Result<(f64, f64)> {
     write_weights_with(path, |f| visit_plastic(sim, f))
+}
+
+/// The histogram (60 bins over `[lo, hi]`) of the weights `visit` passes
+/// its argument, in any order, for [`draw_histogram`].
+pub fn weight_histogram(
+    (lo, hi): (f64, f64),
+    visit: impl FnOnce(&mut dyn FnMut(f64)),
+) -> Histogram {
+    let mut h = Histogram::new(lo, hi, 60);
+    visit(&mut |w| h.add(w));
+    h
 }
 
 /// Counts of values in equal bins over `[lo, hi]`.
@@ -138,4 +146,21 @@ pub fn draw_histogram(path: &Path, h: &Histogram, title: &str) -> Result<(), Str
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The histogram counts every weight once, whatever order they come in.
+    #[test]
+    fn the_histogram_does_not_depend_on_order() {
+        let w: Vec<f64> = (0..1000)
+            .map(|k| f64::from(k * 37 % 1000) / 999.0)
+            .collect();
+        let ordered = weight_histogram((0.0, 1.0), |f| w.iter().for_each(|&x| f(x)));
+        let reversed = weight_histogram((0.0, 1.0), |f| w.iter().rev().for_each(|&x| f(x)));
+        assert_eq!(ordered.total(), 1000);
+        assert_eq!(ordered.counts, reversed.counts);
+    }
 }

@@ -244,3 +244,27 @@ fn synapse_model_errors_name_the_key() {
         .to_string();
     assert!(e.contains("tau_minus"), "{e}");
 }
+
+/// With plots on, a plastic run draws the histogram of every weight
+/// (weights.png), on one thread and on two.
+#[test]
+fn weights_png_is_drawn_with_plots_on() {
+    use volley::run::{run_model, RunOptions};
+    use volley_models::{Overrides, RunConfig};
+    let model = root().join("tests/data/plastic_net/stdp_mult.toml");
+    for threads in [1, 2] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = RunOptions {
+            out_dir: dir.path().to_path_buf(),
+            overrides: Overrides::default(),
+            config: RunConfig::threads(threads, PartitionScheme::Contiguous),
+            progress: false,
+            realtime: false,
+            raster: true,
+            checkpoint: None,
+        };
+        run_model(&model, &opts).expect("plastic run");
+        let png = std::fs::read(dir.path().join("weights.png")).expect("weights.png");
+        assert!(png.starts_with(b"\x89PNG"), "{threads} thread(s)");
+    }
+}

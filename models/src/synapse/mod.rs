@@ -21,7 +21,8 @@ pub mod store;
 pub mod tsodyks2;
 
 pub use readout::{
-    synapses_between, take_weight_trace, visit_plastic, SynapseRow, TraceRow, WeightRow,
+    synapses_between, take_weight_trace, visit_plastic, visit_plastic_weights, SynapseRow,
+    TraceRow, WeightRow,
 };
 pub use stdp::{StdpPairing, StdpParams, StdpPlParams};
 pub use store::{PlasticStore, SynapseState, WeightSample};

@@ -45,6 +45,16 @@ pub fn visit_plastic<O: Observer>(
     }
 }
 
+/// Visit every plastic synapse's weight in storage order (no sorting), for
+/// summaries that do not depend on order, such as a histogram.
+pub fn visit_plastic_weights<O: Observer>(sim: &mut NetworkSimulation<O>, mut f: impl FnMut(f64)) {
+    for p in sim.partitions_mut().iter() {
+        if let Some(store) = p.plasticity() {
+            (0..p.plastic().len() as u32).for_each(|k| f(store.weight(k)));
+        }
+    }
+}
+
 /// The weight changes recorded since the last call, by time, source and target.
 pub fn take_weight_trace<O: Observer>(sim: &mut NetworkSimulation<O>) -> Vec<TraceRow> {
     let mut rows = Vec::new();

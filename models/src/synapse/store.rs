@@ -72,7 +72,7 @@ pub struct PlasticStore {
     weights: Vec<f64>,
     /// The synapses cut into segments, by first synapse.
     segments: Vec<Segment>,
-    /// Per block of `BLOCK` synapses: the segment holding its first synapse
+    /// Per block of `1 << BLOCK_SHIFT` synapses: the segment holding its first synapse
     /// (a segment lookup searches one block's segments, not all of them).
     block_segment: Vec<u32>,
     /// Per local neuron: its spike history (if an STDP synapse targets it).

@@ -174,6 +174,11 @@ fn run_mpi(
     };
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
+    let threads = opts.config.threads.max(1);
+    let cpus = std::thread::available_parallelism().map_or(threads, |n| n.get());
+    if let Some(m) = binding_warning(threads, cpus) {
+        eprintln!("warning (rank {rank}): {m}");
+    }
     if size == 1 {
         return match resumed {
             Some(cp) => {
@@ -194,7 +199,6 @@ fn run_mpi(
             None => crate::run::run_model(model, opts).map(Some),
         };
     }
-    let threads = opts.config.threads.max(1);
     let parts = size * threads;
     if parts > volley_engine::MAX_PARTITIONS {
         return Err(RunError::Model(volley_models::ModelError::file(
@@ -584,4 +588,17 @@ fn sum_u64s(world: &SimpleCommunicator, x: &[u64]) -> Vec<u64> {
     let mut out = vec![0u64; x.len()];
     world.all_reduce_into(x, &mut out[..], SystemOperation::sum());
     out
+}
+
+/// A warning when this rank may run on fewer CPUs than it has threads:
+/// Open MPI binds each rank to one core by default (with up to two ranks),
+/// which puts all `--threads` of a rank on that core.
+fn binding_warning(threads: usize, cpus: usize) -> Option<String> {
+    (threads > cpus).then(|| {
+        format!(
+            "{threads} threads per rank, but this rank may only use {cpus} CPU(s) \
+             (its CPU affinity): they will take turns. With Open MPI, run \
+             `mpirun --bind-to none ...` or `mpirun --map-by slot:PE={threads} ...`"
+        )
+    })
 }

@@ -297,3 +297,35 @@ fn a_one_thread_checkpoint_resumes_under_mpi_2x1() {
     assert_eq!(mpi["mpi"]["ranks"], 2);
     same_outputs(&whole, &cut);
 }
+
+/// A rank bound to one core but given two threads says so on stderr, with
+/// the `mpirun` options that fix it; unbound on a machine of two or more
+/// CPUs it says nothing.
+#[test]
+fn mpi_warns_when_a_rank_has_fewer_cpus_than_threads() {
+    let bin = env!("CARGO_BIN_EXE_volley");
+    let model = root().join("examples/det_net_Ie225.toml");
+    let stderr_with = |binding: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let o = Command::new("mpirun")
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .args(["--bind-to", binding, "-np", "1", bin, "run"])
+            .arg(&model)
+            .args(["--threads", "2", "--no-raster", "-q", "--out"])
+            .arg(out.path())
+            .output()
+            .expect("run volley under mpirun");
+        assert!(o.status.success(), "--bind-to {binding}: {}", o.status);
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let bound = stderr_with("core");
+    assert!(
+        bound.contains("2 threads per rank") && bound.contains("--bind-to none"),
+        "{bound}"
+    );
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        let free = stderr_with("none");
+        assert!(!free.contains("threads per rank"), "{free}");
+    }
+}

@@ -78,7 +78,7 @@ pub struct PlasticStore {
     /// Per local neuron: its spike history (if an STDP synapse targets it).
     post: Vec<Option<PostTrace>>,
     /// Per synapse, one bit: whether its weight changes are recorded
-    /// (word `k / 64`, bit `k % 64`).
+    /// (see `traced_bit`).
     traced: Vec<u64>,
     samples: Vec<WeightSample>,
     /// The last `Kplus` decay (the segments of a source share it).
@@ -159,7 +159,8 @@ impl PlasticStore {
 
     /// Record the weight changes of synapse `k`.
     pub fn trace(&mut self, k: u32) {
-        self.traced[k as usize / 64] |= 1 << (k % 64);
+        let (word, bit) = traced_bit(k);
+        self.traced[word] |= bit;
         let s = self.segment_of(k);
         self.segments[s].traced = true;
     }
@@ -210,7 +211,7 @@ impl PlasticStore {
     ) {
         let range = first as usize..first as usize + targets.len();
         let seg = &mut self.segments[s];
-        let weights = &mut self.weights[range.clone()];
+        let weights = &mut self.weights[range];
         match &self.rules[seg.rule as usize] {
             SynapseRule::Stdp(p) => {
                 let at = (&mut self.post[..], &mut self.decay, t_pre, delay);
@@ -241,12 +242,19 @@ impl PlasticStore {
         seg.t_last = t_pre;
         if seg.traced {
             for (&weight, k) in out.iter().zip(first..) {
-                if self.traced[k as usize / 64] & (1 << (k % 64)) != 0 {
+                let (word, bit) = traced_bit(k);
+                if self.traced[word] & bit != 0 {
                     self.samples.push(WeightSample { t_pre, k, weight });
                 }
             }
         }
     }
+}
+
+/// Where synapse `k`'s traced flag is: its word and the bit in it.
+#[inline]
+fn traced_bit(k: u32) -> (usize, u64) {
+    (k as usize / 64, 1 << (k % 64))
 }
 
 /// The targets' histories, the `Kplus` decay memo, and the spike's time

@@ -13,13 +13,21 @@ pub(super) struct Routing {
     /// Per neuron gid: bit set of the *other* partitions holding its targets
     /// (read-only, shared by all partitions).
     destinations: Arc<[u64]>,
-    /// Per local neuron: whether it has targets in this partition.
-    feeds_local: Vec<bool>,
+    /// Per local neuron: where its spikes go ([`LOCAL`], [`ELSEWHERE`]).
+    /// One byte per neuron, so a neuron whose spikes go nowhere (an output
+    /// layer, a camera's retina) costs no load of the gid-sized
+    /// `destinations` (a cache miss per spike in a large network).
+    reach: Vec<u8>,
     /// Spikes emitted for this partition, since they were last taken.
     pub(super) own: Vec<Spike>,
     /// Spikes emitted for each partition (by number), since they were last sent.
     pub(super) outboxes: Vec<Vec<Spike>>,
 }
+
+/// [`Routing::reach`] bit: the neuron has targets in this partition.
+const LOCAL: u8 = 1;
+/// [`Routing::reach`] bit: the neuron has targets in other partitions.
+const ELSEWHERE: u8 = 2;
 
 impl Routing {
     pub(super) fn new(
@@ -33,11 +41,19 @@ impl Routing {
             gids.windows(2).all(|w| w[0] < w[1]),
             "local order must follow gid order"
         );
+        let reach = gids
+            .iter()
+            .zip(feeds_local)
+            .map(|(g, local)| {
+                let elsewhere = destinations.get(g.0 as usize).is_some_and(|&m| m != 0);
+                u8::from(local) * LOCAL | u8::from(elsewhere) * ELSEWHERE
+            })
+            .collect();
         Routing {
             index,
             gids,
             destinations,
-            feeds_local,
+            reach,
             own: Vec::new(),
             outboxes: vec![Vec::new(); parts],
         }
@@ -45,8 +61,12 @@ impl Routing {
 
     /// Send a spike of local neuron `i` wherever it has targets.
     pub(super) fn route(&mut self, i: u32, spike: Spike) {
-        if self.feeds_local[i as usize] {
+        let reach = self.reach[i as usize];
+        if reach & LOCAL != 0 {
             self.own.push(spike);
+        }
+        if reach & ELSEWHERE == 0 {
+            return;
         }
         let mut mask = self
             .destinations
@@ -58,5 +78,32 @@ impl Routing {
             self.outboxes[q].push(spike);
             mask &= mask - 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each spike lands in exactly the queues of the partitions holding its
+    /// neuron's targets, whether or not the neuron has any.
+    #[test]
+    fn a_spike_goes_where_its_targets_are_and_nowhere_else() {
+        // Partition 1 of 3 holds gids 10..14: 10 feeds nobody, 11 only
+        // partition 1, 12 partitions 0 and 2, 13 partition 1 and 2.
+        let mut destinations = vec![0u64; 14];
+        destinations[12] = 0b101;
+        destinations[13] = 0b100;
+        let gids = (10..14).map(Gid).collect();
+        let feeds_local = vec![false, true, false, true];
+        let mut routing = Routing::new(1, 3, gids, destinations.into(), feeds_local);
+        for i in 0..4 {
+            routing.route(i, Spike::at(crate::time::Time(7), Gid(10 + i)));
+        }
+        let sources = |v: &[Spike]| v.iter().map(|s| s.source.0).collect::<Vec<_>>();
+        assert_eq!(sources(&routing.own), [11, 13]);
+        assert_eq!(sources(&routing.outboxes[0]), [12]);
+        assert!(routing.outboxes[1].is_empty());
+        assert_eq!(sources(&routing.outboxes[2]), [12, 13]);
     }
 }

@@ -279,21 +279,23 @@ impl<S: Sum> Direct<S> {
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
         // Arrivals of few targets each (camera events: one) scatter into the
-        // sums at random: each asks for its first target's entry
-        // `PREFETCH_AHEAD` arrivals early (a hint: a shared run's shift and a
-        // plastic run's numbering are ignored).
-        let hint = |arrivals: &ArrivalQueue, sums: &Sums<S>, k: usize| {
+        // sums at random: each asks for its first target's entry and state
+        // `PREFETCH_AHEAD` arrivals early, the state for when the sums are
+        // handed over (a hint: a shared run's shift and a plastic run's
+        // numbering are ignored).
+        let hint = |arrivals: &ArrivalQueue, sums: &Sums<S>, step: &Step<'a, N, T, O>, k: usize| {
             let a = arrivals.get(k);
             if let Some(i) = synapses.connectome.stored_target(a.start) {
                 sums.prefetch(i);
+                step.prefetch::<TRAINS>(i);
             }
         };
         for k in group.start..group.end.min(group.start + PREFETCH_AHEAD) {
-            hint(&self.arrivals, &self.sums, k);
+            hint(&self.arrivals, &self.sums, &step, k);
         }
         for k in group.clone() {
             if k + PREFETCH_AHEAD < group.end {
-                hint(&self.arrivals, &self.sums, k + PREFETCH_AHEAD);
+                hint(&self.arrivals, &self.sums, &step, k + PREFETCH_AHEAD);
             }
             let a = self.arrivals.get(k);
             let sums = &mut self.sums;

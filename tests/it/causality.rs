@@ -80,3 +80,46 @@ proptest! {
         check(&net, threads, scheme)?;
     }
 }
+
+/// Ticks of a replayed recording: several input spikes at one tick, each
+/// reaching one synapse. Unobserved, a tick whose inputs all reach different
+/// neurons skips the per-target sums; observed (and when two inputs share a
+/// target or a channel reaches two) the sums are kept. Both give the same
+/// spikes, on one thread and on two.
+#[test]
+fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
+    let n = 24u32;
+    // Channel c reaches neuron c % 24 (channels c and c + 24 share one);
+    // channel 48 reaches two neurons. Weights differ, so a sum's order
+    // would show in its bits.
+    let mut input_edges: Vec<(u32, u32, f64, f64)> = (0..48)
+        .map(|c| (c, c % n, 6.0 + f64::from(c % 7) * 1.37, 1.0))
+        .collect();
+    input_edges.extend([(48, 3, 9.5, 1.0), (48, 17, 7.25, 1.0)]);
+    // Tick j (every 0.25 ms) carries 1..=6 channels.
+    let input_spikes = (0..240u32)
+        .flat_map(|j| {
+            (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 49, f64::from(j) * 0.25))
+        })
+        .collect();
+    let net = RandomNetwork {
+        n_neurons: n,
+        edges: (0..n).map(|s| (s, (s + 1) % n, 2.5, 1.5)).collect(),
+        input_spikes,
+        input_edges,
+        i_e: 0.0,
+        t_ref: 1.0,
+        poisson_hz: 0.0,
+        t_sim_ms: 65.0,
+        seed: 5,
+        plastic: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = net.write(dir.path());
+    let summed = run_traced(&model, 1, PartitionScheme::Contiguous).unwrap();
+    assert!(summed.spikes.len() > 100, "{} spikes", summed.spikes.len());
+    for threads in [1, 2] {
+        let fastest = run_unobserved(&model, threads, PartitionScheme::Contiguous).unwrap();
+        assert!(summed.same_spikes_as(&fastest), "{threads} thread(s): other spikes");
+    }
+}

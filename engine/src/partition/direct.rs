@@ -54,6 +54,8 @@ pub(super) struct Direct<S> {
     due: Vec<u32>,
     /// Scratch: the targets of a shared run, shifted.
     shifted: Vec<u32>,
+    /// Scratch: a tick's inputs of one synapse each, `(target, weight)`.
+    singles: Vec<(u32, f64)>,
 }
 
 impl<S: Sum> Direct<S> {
@@ -84,6 +86,7 @@ impl<S: Sum> Direct<S> {
             pool,
             due: Vec::new(),
             shifted: Vec::new(),
+            singles: Vec::new(),
         }
     }
 
@@ -276,6 +279,18 @@ impl<S: Sum> Direct<S> {
         let mut step = step.here();
         let table = synapses.connectome.classes();
         let t = self.arrivals.get(group.start).time;
+        if !O::SEES_DELIVERIES && self.one_input_each(&step, synapses, group.clone()) {
+            // Each sum would hold one input: the targets take theirs in the
+            // order the sums would hand them over, with the same sum.
+            for (k, &(i, w)) in group.clone().zip(&self.singles) {
+                let a = self.arrivals.get(k);
+                let mut sum = S::default();
+                sum.add(w);
+                step.deliver::<TRAINS>(step.local(i), t, a.spike.lag, sum);
+                step.count(a.spike.source, 1);
+            }
+            return step;
+        }
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
         // Arrivals of few targets each (camera events: one) scatter into the
@@ -316,6 +331,45 @@ impl<S: Sum> Direct<S> {
             self.sums.deliver::<TRAINS, false, _, _, _>(&mut step, t);
         }
         step
+    }
+
+    /// Whether the arrivals of `group` (one tick) each reach one synapse, of
+    /// a static run, and all of a different neuron: then `singles` holds
+    /// their `(target, weight)` in arrival order (a camera's tick: one
+    /// retina neuron per event, sorted by source and so by target). Each
+    /// target's state is asked for on the way.
+    #[inline(always)]
+    fn one_input_each<N, T, O, P>(
+        &mut self,
+        step: &Step<'_, N, T, O>,
+        synapses: &mut Synapses<'_, P>,
+        group: Range<usize>,
+    ) -> bool
+    where
+        N: NeuronView<Sum = S>,
+        T: TrainView,
+        O: Observer,
+        P: Plasticity,
+    {
+        let arrivals = &self.arrivals;
+        if !group.clone().all(|k| {
+            let a = arrivals.get(k);
+            a.len == 1 && !a.is_plastic()
+        }) {
+            return false;
+        }
+        self.singles.clear();
+        let table = synapses.connectome.classes();
+        for k in group {
+            let a = self.arrivals.get(k);
+            let (i, w) = synapses.visit(a, Single { table });
+            if self.singles.last().is_some_and(|&(last, _)| last >= i) {
+                return false;
+            }
+            step.prefetch::<false>(i);
+            self.singles.push((i, w));
+        }
+        true
     }
 
     /// The rest of the window: every neuron's trains and forecasts before `end`.
@@ -562,6 +616,20 @@ fn lone_target<
     let lag = if LAGGED { a.spike.lag } else { 0.0 };
     step.deliver::<TRAINS>(i, a.time, lag, sum);
     k
+}
+
+/// The target and weight of a run of one synapse.
+struct Single<'s> {
+    table: &'s [SynapseClass],
+}
+
+impl RunVisitor for Single<'_> {
+    type Output = (u32, f64);
+
+    #[inline(always)]
+    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> (u32, f64) {
+        (targets[0], classes.weight(0, self.table))
+    }
 }
 
 /// One of several arrivals at a tick: its inputs added to their targets' sums.

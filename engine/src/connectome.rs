@@ -305,6 +305,12 @@ impl Connectome {
         self.targets.get(k as usize).copied()
     }
 
+    /// Ask for the cache line of stored target `k` (a hint).
+    #[inline(always)]
+    pub fn prefetch_target(&self, k: u64) {
+        crate::dynamics::prefetch(self.targets.as_ptr().wrapping_add(k as usize));
+    }
+
     /// Ask for the cache line of `source`'s [`range_of`](Self::range_of)
     /// (a hint: a shared run's indirection is not followed).
     #[inline(always)]

@@ -336,8 +336,8 @@ impl<S: Sum> Direct<S> {
     /// Whether the arrivals of `group` (one tick) each reach one synapse, of
     /// a static run, and all of a different neuron: then `singles` holds
     /// their `(target, weight)` in arrival order (a camera's tick: one
-    /// retina neuron per event, sorted by source and so by target). Each
-    /// target's state is asked for on the way.
+    /// retina neuron per event, sorted by source and so by target). All
+    /// targets are asked for at once, then each target's state.
     #[inline(always)]
     fn one_input_each<N, T, O, P>(
         &mut self,
@@ -352,8 +352,10 @@ impl<S: Sum> Direct<S> {
         P: Plasticity,
     {
         let arrivals = &self.arrivals;
+        let connectome = synapses.connectome;
         if !group.clone().all(|k| {
             let a = arrivals.get(k);
+            connectome.prefetch_target(a.start);
             a.len == 1 && !a.is_plastic()
         }) {
             return false;

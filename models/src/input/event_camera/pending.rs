@@ -55,7 +55,13 @@ impl Pending {
         while let Some(bucket) = self.buckets.front_mut() {
             let bucket_end = Time((self.base + 1) * TICKS_PER_MS);
             if bucket_end <= window.end {
-                spikes.append(bucket);
+                // A window of whole buckets (1 ms windows: one) takes the
+                // first bucket's buffer instead of a copy of it.
+                if spikes.is_empty() {
+                    std::mem::swap(spikes, bucket);
+                } else {
+                    spikes.append(bucket);
+                }
                 let empty = self.buckets.pop_front().expect("front exists");
                 self.spare.push(empty);
                 self.base += 1;

@@ -98,9 +98,7 @@ fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
     input_edges.extend([(48, 3, 9.5, 1.0), (48, 17, 7.25, 1.0)]);
     // Tick j (every 0.25 ms) carries 1..=6 channels.
     let input_spikes = (0..240u32)
-        .flat_map(|j| {
-            (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 49, f64::from(j) * 0.25))
-        })
+        .flat_map(|j| (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 49, f64::from(j) * 0.25)))
         .collect();
     let net = RandomNetwork {
         n_neurons: n,
@@ -120,6 +118,9 @@ fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
     assert!(summed.spikes.len() > 100, "{} spikes", summed.spikes.len());
     for threads in [1, 2] {
         let fastest = run_unobserved(&model, threads, PartitionScheme::Contiguous).unwrap();
-        assert!(summed.same_spikes_as(&fastest), "{threads} thread(s): other spikes");
+        assert!(
+            summed.same_spikes_as(&fastest),
+            "{threads} thread(s): other spikes"
+        );
     }
 }

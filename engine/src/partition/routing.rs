@@ -46,7 +46,7 @@ impl Routing {
             .zip(feeds_local)
             .map(|(g, local)| {
                 let elsewhere = destinations.get(g.0 as usize).is_some_and(|&m| m != 0);
-                u8::from(local) * LOCAL | u8::from(elsewhere) * ELSEWHERE
+                (u8::from(local) * LOCAL) | (u8::from(elsewhere) * ELSEWHERE)
             })
             .collect();
         Routing {

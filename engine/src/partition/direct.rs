@@ -12,7 +12,10 @@
 //!   target (its run is sorted by target, so multapses are adjacent and
 //!   summed in synapse order);
 //! - several arrivals at one tick are summed per target first, in arrival
-//!   order (= source order), then applied;
+//!   order (= source order), then applied; when each reaches one synapse
+//!   of a different neuron (a camera's tick) and no observer watches the
+//!   deliveries, every sum would hold one input, so each target takes its
+//!   input straight away, in the order the sums would hand them over;
 //! - a target's trains are added after its connectome inputs: direct
 //!   delivery is only planned when every train's gid is above every
 //!   connectome source (`(source, synapse)` order);

@@ -157,8 +157,8 @@ fn sort_tick_by_source(tick: &mut [Spike]) {
         return;
     }
     let time = tick[0].time;
-    // Keys `source << POSITION_BITS | position` are distinct, and a key's rank among
-    // them is its spike's place (equal sources keep their order).
+    // Keys `source << POSITION_BITS | position` are distinct, and a key's
+    // rank among them is its spike's place (equal sources keep their order).
     let mut keys = [0u64; COUNTED_UP_TO];
     for (k, (key, s)) in keys.iter_mut().zip(tick.iter()).enumerate() {
         *key = (u64::from(s.source.0) << POSITION_BITS) | k as u64;

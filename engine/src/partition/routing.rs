@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn a_spike_goes_where_its_targets_are_and_nowhere_else() {
         // Partition 1 of 3 holds gids 10..14: 10 feeds nobody, 11 only
-        // partition 1, 12 partitions 0 and 2, 13 partition 1 and 2.
+        // partition 1, 12 partitions 0 and 2, 13 partitions 1 and 2.
         let mut destinations = vec![0u64; 14];
         destinations[12] = 0b101;
         destinations[13] = 0b100;

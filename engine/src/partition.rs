@@ -25,6 +25,7 @@ mod grouped;
 mod plan;
 mod pool_choice;
 mod routing;
+mod single_inputs;
 mod snapshot;
 mod step;
 mod sums;

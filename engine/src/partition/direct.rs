@@ -15,7 +15,8 @@
 //!   order (= source order), then applied; when each reaches one synapse
 //!   of a different neuron (a camera's tick) and no observer watches the
 //!   deliveries, every sum would hold one input, so each target takes its
-//!   input straight away, in the order the sums would hand them over;
+//!   input straight away, in the order the sums would hand them over
+//!   (`single_inputs.rs`);
 //! - a target's trains are added after its connectome inputs: direct
 //!   delivery is only planned when every train's gid is above every
 //!   connectome source (`(source, synapse)` order);
@@ -31,6 +32,7 @@
 //! *other* neurons, a neuron's events are taken changes (they are
 //! independent within a window), never their order for the neuron.
 
+use super::single_inputs::SingleInputs;
 use super::step::{Context, NeuronView, Step, Sum, PREFETCH_AHEAD};
 use super::sums::Sums;
 use super::train_pool::Pool;
@@ -57,8 +59,8 @@ pub(super) struct Direct<S> {
     due: Vec<u32>,
     /// Scratch: the targets of a shared run, shifted.
     shifted: Vec<u32>,
-    /// Scratch: a tick's inputs of one synapse each, `(target, weight)`.
-    singles: Vec<(u32, f64)>,
+    /// Scratch: a tick's inputs of one synapse each.
+    singles: SingleInputs,
 }
 
 impl<S: Sum> Direct<S> {
@@ -89,7 +91,7 @@ impl<S: Sum> Direct<S> {
             pool,
             due: Vec::new(),
             shifted: Vec::new(),
-            singles: Vec::new(),
+            singles: SingleInputs::default(),
         }
     }
 
@@ -282,16 +284,13 @@ impl<S: Sum> Direct<S> {
         let mut step = step.here();
         let table = synapses.connectome.classes();
         let t = self.arrivals.get(group.start).time;
-        if !O::SEES_DELIVERIES && self.one_input_each(&step, synapses, group.clone()) {
-            // Each sum would hold one input: the targets take theirs in the
-            // order the sums would hand them over, with the same sum.
-            for (k, &(i, w)) in group.clone().zip(&self.singles) {
-                let a = self.arrivals.get(k);
-                let mut sum = S::default();
-                sum.add(w);
-                step.deliver::<TRAINS>(step.local(i), t, a.spike.lag, sum);
-                step.count(a.spike.source, 1);
-            }
+        if !O::SEES_DELIVERIES
+            && self
+                .singles
+                .gather(&self.arrivals, &step, synapses, group.clone())
+        {
+            self.singles
+                .deliver::<TRAINS, _, _, _>(&self.arrivals, &mut step, group, t);
             return step;
         }
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
@@ -334,47 +333,6 @@ impl<S: Sum> Direct<S> {
             self.sums.deliver::<TRAINS, false, _, _, _>(&mut step, t);
         }
         step
-    }
-
-    /// Whether the arrivals of `group` (one tick) each reach one synapse, of
-    /// a static run, and all of a different neuron: then `singles` holds
-    /// their `(target, weight)` in arrival order (a camera's tick: one
-    /// retina neuron per event, sorted by source and so by target). All
-    /// targets are asked for at once, then each target's state.
-    #[inline(always)]
-    fn one_input_each<N, T, O, P>(
-        &mut self,
-        step: &Step<'_, N, T, O>,
-        synapses: &mut Synapses<'_, P>,
-        group: Range<usize>,
-    ) -> bool
-    where
-        N: NeuronView<Sum = S>,
-        T: TrainView,
-        O: Observer,
-        P: Plasticity,
-    {
-        let arrivals = &self.arrivals;
-        let connectome = synapses.connectome;
-        if !group.clone().all(|k| {
-            let a = arrivals.get(k);
-            connectome.prefetch_target(a.start);
-            a.len == 1 && !a.is_plastic()
-        }) {
-            return false;
-        }
-        self.singles.clear();
-        let table = synapses.connectome.classes();
-        for k in group {
-            let a = self.arrivals.get(k);
-            let (i, w) = synapses.visit(a, Single { table });
-            if self.singles.last().is_some_and(|&(last, _)| last >= i) {
-                return false;
-            }
-            step.prefetch::<false>(i);
-            self.singles.push((i, w));
-        }
-        true
     }
 
     /// The rest of the window: every neuron's trains and forecasts before `end`.
@@ -502,7 +460,7 @@ fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer
 /// A window's synapses: static runs read from the connectome, plastic
 /// runs updated as their spike lands.
 pub(super) struct Synapses<'s, P> {
-    connectome: &'s Connectome,
+    pub(super) connectome: &'s Connectome,
     plastic: &'s mut PlasticSynapses<P>,
     /// Scratch: the targets of a shared run, shifted.
     shifted: Vec<u32>,
@@ -511,7 +469,7 @@ pub(super) struct Synapses<'s, P> {
 impl<P: Plasticity> Synapses<'_, P> {
     /// Visit the run of arrival `a`.
     #[inline(always)]
-    fn visit<V: RunVisitor>(&mut self, a: Arrival, v: V) -> V::Output {
+    pub(super) fn visit<V: RunVisitor>(&mut self, a: Arrival, v: V) -> V::Output {
         if a.is_plastic() {
             let run = PlasticRun {
                 first: a.start as u32,
@@ -621,20 +579,6 @@ fn lone_target<
     let lag = if LAGGED { a.spike.lag } else { 0.0 };
     step.deliver::<TRAINS>(i, a.time, lag, sum);
     k
-}
-
-/// The target and weight of a run of one synapse.
-struct Single<'s> {
-    table: &'s [SynapseClass],
-}
-
-impl RunVisitor for Single<'_> {
-    type Output = (u32, f64);
-
-    #[inline(always)]
-    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> (u32, f64) {
-        (targets[0], classes.weight(0, self.table))
-    }
 }
 
 /// One of several arrivals at a tick: its inputs added to their targets' sums.

@@ -45,12 +45,12 @@ impl SingleInputs {
         P: Plasticity,
     {
         let connectome = synapses.connectome;
-        if !group.clone().all(|k| {
+        for k in group.clone() {
             let a = arrivals.get(k);
+            if a.len != 1 || a.is_plastic() {
+                return false;
+            }
             connectome.prefetch_target(a.start);
-            a.len == 1 && !a.is_plastic()
-        }) {
-            return false;
         }
         self.inputs.clear();
         let table = connectome.classes();

@@ -2,7 +2,8 @@
 //! event queue (push a spike's deliveries, open a window, pop) at 10^3..10^7
 //! pending deliveries, the arrival queue of direct delivery (per arrival),
 //! neuron update per input, the membrane decay factor (tables vs libm), spike
-//! expansion per synapse, Poisson generation per event.
+//! expansion per synapse, Poisson generation per event, STDP updates per
+//! synapse.
 //!
 //! cargo bench -p volley-models --bench hot_paths
 
@@ -15,6 +16,7 @@ use volley_models::input::poisson_trains;
 use volley_models::neuron::decay::DecayTable;
 use volley_models::neuron::lif_delta::LifDeltaParams;
 use volley_models::neuron::{NeuronParams, NeuronStore};
+use volley_models::synapse::{PlasticStore, StdpPairing, StdpParams, SynapseRule};
 
 const W: Time = Time(1_536_000); // 1.5 ms
 
@@ -202,6 +204,66 @@ fn poisson(c: &mut Criterion) {
     g.finish();
 }
 
+/// One presynaptic spike through a run of 500 STDP synapses (multiplicative,
+/// nearest-neighbour and all-to-all) onto random targets among 10 000, in a
+/// network of 10 000 sources firing, like their targets, at 24 Hz (the E->E
+/// projection of `stdp_brunel` with `stdp_nn_symm`): 5 M synapses, so the
+/// weights stream from memory as in a run.
+fn stdp(c: &mut Criterion) {
+    use volley_engine::Plasticity;
+    let (n, per_run, rate_hz) = (10_000u32, 500u32, 24.0);
+    let mut g = c.benchmark_group("stdp");
+    g.throughput(Throughput::Elements(u64::from(per_run)));
+    for (name, pairing) in [
+        ("nn_symm_per_synapse_500", StdpPairing::NearestSymmetric),
+        ("all_to_all_per_synapse_500", StdpPairing::AllToAll),
+    ] {
+        let rule = StdpParams {
+            tau_plus: 15.0,
+            lambda: 0.01,
+            alpha: 1.0,
+            mu_plus: 1.0,
+            mu_minus: 1.0,
+            Wmax: 0.2,
+            pairing,
+        };
+        let mut store = PlasticStore::new(vec![SynapseRule::Stdp(rule)], n, (n * per_run) as usize);
+        let mut targets = Vec::with_capacity((n * per_run) as usize);
+        let mut x = 0x9E37_79B9u64;
+        let mut random = move |m: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(m)) as u32
+        };
+        for _ in 0..n {
+            let mut run: Vec<u32> = (0..per_run).map(|_| random(n)).collect();
+            run.sort_unstable();
+            for (k, &t) in run.iter().enumerate() {
+                store.push(0, t, 0.1, 1.5, 20.0, k == 0);
+            }
+            targets.extend(run);
+        }
+        // Pre and post spikes alternate at the network's rate: one of each
+        // per 1 / (n rate) seconds.
+        let dt_ms = 1000.0 / (f64::from(n) * rate_hz);
+        let mut out = vec![0.0; per_run as usize];
+        let mut t = 0.0;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                t += dt_ms;
+                store.on_post(random(n), t - 0.3 * dt_ms);
+                let s = random(n);
+                let first = s * per_run;
+                let run = &targets[first as usize..(first + per_run) as usize];
+                store.on_pre(first, run, t, 1.5, &mut out);
+                black_box(out[0])
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     queue,
@@ -209,6 +271,7 @@ criterion_group!(
     neuron_update,
     decay,
     expansion,
-    poisson
+    poisson,
+    stdp
 );
 criterion_main!(benches);

@@ -50,14 +50,17 @@ impl RunConfig {
     }
 
     /// This configuration with `auto` partitioning resolved for a network
-    /// that an event camera drives (`camera_driven`) or not.
+    /// whose costliest work lands on part of it (`uneven`) or not.
     ///
-    /// Why `blocks` there: a camera's events all land in the one population
-    /// it drives, which contiguous gid ranges give to one worker while the
+    /// Two kinds of network are uneven. A camera's events all land in the
+    /// one population it drives. Plastic synapses are updated at their
+    /// targets, several times the cost of a static delivery, and target
+    /// part of the network (`stdp_brunel`: the excitatory population).
+    /// Contiguous gid ranges give that part to fewer workers while the
     /// others wait; 64-gid blocks deal it to all of them.
-    pub fn resolved(&self, camera_driven: bool) -> RunConfig {
+    pub fn resolved(&self, uneven: bool) -> RunConfig {
         let partitioning = match &self.partitioning {
-            PartitionScheme::Auto if camera_driven => PartitionScheme::Blocks,
+            PartitionScheme::Auto if uneven => PartitionScheme::Blocks,
             PartitionScheme::Auto => PartitionScheme::Contiguous,
             chosen => chosen.clone(),
         };
@@ -107,7 +110,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auto_is_blocks_for_a_camera_and_contiguous_otherwise_and_a_choice_stays() {
+    fn auto_is_blocks_for_uneven_work_and_contiguous_otherwise_and_a_choice_stays() {
         let auto = RunConfig::threads(2, PartitionScheme::Auto);
         assert_eq!(auto.resolved(true).partitioning, PartitionScheme::Blocks);
         assert_eq!(

@@ -184,9 +184,9 @@ class Simulation:
     """A built network, ready to run.
 
     ``threads`` worker threads and ``partitioning`` (``"auto"``: ``"blocks"`` when an
-    event camera drives a population, else ``"contiguous"``; ``"contiguous"``,
-    ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them) never change the
-    results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
+    event camera drives a population or synapses are plastic, else ``"contiguous"``;
+    ``"contiguous"``, ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them)
+    never change the results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
     released.
     """
 

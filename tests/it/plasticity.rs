@@ -59,9 +59,16 @@ fn check(variant: &str, expected_spikes: usize) {
         (1, PartitionScheme::Contiguous),
         (2, PartitionScheme::Contiguous),
         (4, PartitionScheme::RoundRobin),
+        (2, PartitionScheme::Auto),
     ] {
-        let what = format!("{variant} on {threads} threads");
+        let what = format!("{variant} on {threads} threads ({})", scheme.name());
+        let auto = scheme == PartitionScheme::Auto;
         let (s, out) = run_on(&data.join(format!("{variant}.toml")), None, threads, scheme);
+        if auto {
+            // Plastic updates fall on the plastic targets: `auto` deals them
+            // to both workers in blocks.
+            assert_eq!(s.partitioning, "blocks", "{what}");
+        }
         // Spikes.
         let ours = trains(&out.path().join("spikes.csv"));
         let c = compare(&ours, &nest_spikes, 1e-6);

@@ -186,8 +186,8 @@ class Simulation:
     ``threads`` worker threads and ``partitioning`` (``"auto"``: ``"blocks"`` when an
     event camera drives a population or synapses are plastic, else ``"contiguous"``;
     ``"contiguous"``, ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them)
-    never change the results; ``seed`` replaces the model's. Building happens here, in Rust, with the GIL
-    released.
+    never change the results; ``seed`` replaces the model's. Building happens here, in
+    Rust, with the GIL released.
     """
 
     def __init__(self, model: Model | str | os.PathLike, threads: int = 1, seed: int | None = None,

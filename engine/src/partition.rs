@@ -27,6 +27,7 @@ mod pool_choice;
 mod routing;
 mod single_inputs;
 mod snapshot;
+mod sole_inputs;
 mod step;
 mod sums;
 mod train_pool;
@@ -178,7 +179,16 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
             .collect();
         let trains = TrainSets::new(n, p.trains);
         let wiring = p.plastic;
-        let strategy = plan::plan(&p.dynamics, &p.connectome, &wiring, &trains, p.timing);
+        let mut strategy = plan::plan(&p.dynamics, &p.connectome, &wiring, &trains, p.timing);
+        if !p.drives.is_empty() {
+            strategy.set_sole_inputs(sole_inputs::SoleInputs::plan(
+                n,
+                &p.connectome,
+                &wiring,
+                trains.targets(),
+                p.n_network_neurons,
+            ));
+        }
         Partition {
             dynamics: p.dynamics,
             clocks: Clocks::new(n),
@@ -430,9 +440,10 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         for drive in &mut self.drives.drives {
             drive.emit(grid, spikes);
         }
-        crate::spike::sort_spikes(spikes, &mut self.drives.sorted);
+        let batch = (spikes, &mut self.drives.sorted);
+        let observed = O::SEES_DELIVERIES;
         self.strategy
-            .push_all(spikes, &self.connectome, &self.plastic);
+            .push_inputs(batch, observed, &self.connectome, &self.plastic);
     }
 
     /// Emit the spikes fired in the window: record, report, route.

@@ -199,6 +199,49 @@ pub fn network(
     )
 }
 
+/// A retina and what it feeds: each of the first `k` neurons (half, at
+/// least one) has one input channel as its only input (channel `c` → neuron
+/// `c`, no train), the other neurons take the network's synapses — the
+/// shape whose inputs bypass the arrival queue. Channel spikes coincide
+/// (a quarter-ms grid, repeats included) and some fall between ticks;
+/// delays and weights differ between some channels.
+pub fn retina(max_neurons: u32, min_delay_ms: f64) -> impl Strategy<Value = RandomNetwork> {
+    (2..=max_neurons.max(2), common_parts()).prop_flat_map(
+        move |(n, (i_e, t_ref, _, t_sim_ms, seed, plastic))| {
+            let k = (n / 2).max(1);
+            let edges = prop::collection::vec(
+                (0..n, k..n.max(k + 1), 2.0f64..10.0, delay(min_delay_ms)),
+                0..(3 * n as usize),
+            )
+            .prop_map(move |v| v.into_iter().filter(|e| e.1 < n).collect::<Vec<_>>());
+            let channel = (prop::bool::weighted(0.8), 5.0f64..25.0, delay(min_delay_ms));
+            let channels = prop::collection::vec(channel, k as usize).prop_map(move |v| {
+                let first = v[0];
+                v.into_iter()
+                    .enumerate()
+                    .map(|(c, (same, w, d))| {
+                        let (w, d) = if same { (first.1, first.2) } else { (w, d) };
+                        (c as u32, c as u32, w, d)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let spike = (0..k, 0.0f64..1.0, prop::bool::weighted(0.1));
+            let spikes = prop::collection::vec(spike, 0..(8 * k as usize)).prop_map(move |v| {
+                v.into_iter()
+                    .map(|(c, x, off)| {
+                        let t = (x * t_sim_ms * 4.0).floor() / 4.0;
+                        (c, if off { t + 0.0003 } else { t })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (edges, spikes, channels).prop_map(move |(edges, spikes, channels)| {
+                let common = (i_e, t_ref, 0.0, t_sim_ms, seed, plastic.clone());
+                RandomNetwork::assemble(n, edges, (spikes, channels), common)
+            })
+        },
+    )
+}
+
 /// Directed Watts–Strogatz small worlds: a ring where each neuron projects
 /// to its `k` nearest neighbours (k/2 on each side), each edge rewired to a
 /// uniformly drawn other neuron with probability `p` ∈ {0, 0.1, 0.3}.

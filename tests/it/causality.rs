@@ -124,3 +124,21 @@ fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Inputs that are their target's only input bypass the arrival queue
+    /// in unobserved runs: the same spikes as the observed (queued) runs.
+    #[test]
+    fn retinas_keep_the_contract_on_any_thread_count(
+        (net, threads, scheme) in strategies::retina(40, 0.5)
+            .prop_flat_map(|net| (Just(net), strategies::threads(4)))
+            .prop_flat_map(|(net, threads)| {
+                let n = net.n_neurons;
+                (Just(net), Just(threads), strategies::scheme(n, threads))
+            })
+    ) {
+        check(&net, threads, scheme)?;
+    }
+}

@@ -33,6 +33,7 @@
 //! independent within a window), never their order for the neuron.
 
 use super::single_inputs::SingleInputs;
+use super::sole_inputs::SoleInputs;
 use super::step::{Context, NeuronView, Step, Sum, PREFETCH_AHEAD};
 use super::sums::Sums;
 use super::train_pool::Pool;
@@ -41,7 +42,7 @@ use crate::arrival_queue::{Arrival, ArrivalQueue};
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::observer::Observer;
 use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
-use crate::spike::Spike;
+use crate::spike::{sort_spikes, Spike};
 use crate::time::Time;
 use std::ops::Range;
 
@@ -61,6 +62,8 @@ pub(super) struct Direct<S> {
     shifted: Vec<u32>,
     /// Scratch: a tick's inputs of one synapse each.
     singles: SingleInputs,
+    /// Input nodes that are their targets' only inputs, delivered apart.
+    sole: Option<SoleInputs>,
 }
 
 impl<S: Sum> Direct<S> {
@@ -92,6 +95,38 @@ impl<S: Sum> Direct<S> {
             due: Vec::new(),
             shifted: Vec::new(),
             singles: SingleInputs::default(),
+            sole: None,
+        }
+    }
+
+    /// Deliver the spikes of these input nodes apart from the arrival
+    /// queue (`sole_inputs.rs`).
+    pub(super) fn set_sole_inputs(&mut self, sole: Option<SoleInputs>) {
+        self.sole = sole;
+    }
+
+    /// Queue a window's input-node spikes (in any order; `scratch` is
+    /// [`sort_spikes`]'s buffer): sole inputs apart, unless an observer
+    /// watches deliveries.
+    pub(super) fn push_inputs(
+        &mut self,
+        (spikes, scratch): (&mut Vec<Spike>, &mut Vec<Spike>),
+        observed: bool,
+        connectome: &Connectome,
+        plastic: &PlasticWiring,
+    ) {
+        if let (Some(sole), false) = (&mut self.sole, observed) {
+            sole.take(spikes, scratch);
+        }
+        sort_spikes(spikes, scratch);
+        self.push_all(spikes, connectome, plastic);
+    }
+
+    /// From now on deliveries before `t` are dropped.
+    pub(super) fn drop_before(&mut self, t: Time) {
+        self.arrivals.drop_before(t);
+        if let Some(sole) = &mut self.sole {
+            sole.drop_before(t);
         }
     }
 
@@ -204,6 +239,13 @@ impl<S: Sum> Direct<S> {
             step = self.deliver_pooled(step, synapses, p, end);
         }
         step = self.deliver_arrivals(step, synapses, end);
+        if let Some(sole) = &mut self.sole {
+            step = if step.trains.none() && !N::FORECASTS {
+                sole.deliver::<false, _, _, _>(step, end)
+            } else {
+                sole.deliver::<true, _, _, _>(step, end)
+            };
+        }
         step = self.sweep(step, end);
         if let Some((p, pooled, began)) = planned {
             p.record(pooled, began.elapsed());

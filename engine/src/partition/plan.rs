@@ -13,12 +13,13 @@
 
 use super::direct::Direct;
 use super::grouped::Grouped;
+use super::sole_inputs::SoleInputs;
 use super::train_pool::{Pool, POOL_MAX_NEURONS};
 use super::trains::TrainSets;
 use crate::connectome::Connectome;
 use crate::dynamics::{Dynamics, Input};
 use crate::plasticity::PlasticWiring;
-use crate::spike::Spike;
+use crate::spike::{sort_spikes, Spike};
 use crate::time::Time;
 use crate::window::Timing;
 
@@ -103,8 +104,8 @@ impl Strategy {
     pub(super) fn drop_before(&mut self, t: Time) {
         match self {
             Strategy::Grouped(g) => g.queue.drop_before(t),
-            Strategy::Plain(d) => d.arrivals_mut().drop_before(t),
-            Strategy::General(d) => d.arrivals_mut().drop_before(t),
+            Strategy::Plain(d) => d.drop_before(t),
+            Strategy::General(d) => d.drop_before(t),
         }
     }
 
@@ -114,6 +115,37 @@ impl Strategy {
             Strategy::Grouped(g) => g.queue.open(k),
             Strategy::Plain(d) => d.arrivals_mut().open(k),
             Strategy::General(d) => d.arrivals_mut().open(k),
+        }
+    }
+
+    /// Deliver the spikes of these input nodes apart (direct delivery only).
+    pub(super) fn set_sole_inputs(&mut self, sole: Option<SoleInputs>) {
+        match self {
+            Strategy::Grouped(_) => {}
+            Strategy::Plain(d) => d.set_sole_inputs(sole),
+            Strategy::General(d) => d.set_sole_inputs(sole),
+        }
+    }
+
+    /// Queue a window's input-node spikes (in any order; `scratch` is
+    /// [`sort_spikes`]'s buffer), sole inputs apart unless `observed`
+    /// (`sole_inputs.rs`).
+    pub(super) fn push_inputs<P>(
+        &mut self,
+        (spikes, scratch): (&mut Vec<Spike>, &mut Vec<Spike>),
+        observed: bool,
+        connectome: &Connectome,
+        plastic: &crate::PlasticSynapses<P>,
+    ) {
+        let wiring = &plastic.wiring;
+        let batch = (spikes, scratch);
+        match self {
+            Strategy::Grouped(_) => {
+                sort_spikes(batch.0, batch.1);
+                self.push_all(batch.0, connectome, plastic);
+            }
+            Strategy::Plain(d) => d.push_inputs(batch, observed, connectome, wiring),
+            Strategy::General(d) => d.push_inputs(batch, observed, connectome, wiring),
         }
     }
 

@@ -272,6 +272,12 @@ impl<'a, N: NeuronView, T: TrainView, O: Observer> Step<'a, N, T, O> {
         }
     }
 
+    /// Count `n` inputs from input nodes.
+    #[inline(always)]
+    pub(super) fn count_external(&mut self, n: u64) {
+        self.counters.external_events += n;
+    }
+
     /// What was counted (spikes are counted where they are emitted).
     #[inline(always)]
     pub(super) fn counters(&self) -> Counters {

@@ -102,6 +102,12 @@ impl TrainSets {
         real.map(PoissonTrains::source).min()
     }
 
+    /// The local index of every real train's target.
+    pub(super) fn targets(&self) -> impl Iterator<Item = u32> + '_ {
+        let real = self.sets.iter().filter(|s| !s.is_silent());
+        real.flat_map(|s| (0..s.len()).map(move |k| s.target(k)))
+    }
+
     /// Every real train's state, with its source gid and target's local index.
     pub(super) fn states(&self) -> impl Iterator<Item = (Gid, u32, TrainState)> + '_ {
         let real = self.sets.iter().filter(|s| !s.is_silent());

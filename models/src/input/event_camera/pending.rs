@@ -24,11 +24,14 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Queue `spike`.
+    /// Queue `spike` if `keep`, without branching on `keep` (a replay
+    /// keeps the channels of its partition: random ones).
     #[inline]
-    pub fn push(&mut self, spike: Spike) {
+    pub fn push_if(&mut self, spike: Spike, keep: bool) {
         if spike.time < self.emitted_until {
-            self.late.push(spike);
+            if keep {
+                self.late.push(spike);
+            }
             return;
         }
         // Every queued spike is at or after `emitted_until`, so at or after
@@ -39,7 +42,10 @@ impl Pending {
             let bucket = self.spare.pop().unwrap_or_default();
             self.buckets.push_back(bucket);
         }
-        self.buckets[j].push(spike);
+        let bucket = &mut self.buckets[j];
+        bucket.push(spike);
+        let len = bucket.len() - usize::from(!keep);
+        bucket.truncate(len);
     }
 
     /// Append the spikes before `window.end` to `spikes`; those queued
@@ -109,22 +115,28 @@ mod tests {
     proptest! {
         /// Whatever the order of arrival (within and across windows), each
         /// window emits exactly the queued spikes before its end, the late
-        /// ones moved to its start: as a heap ordered by time would.
+        /// ones moved to its start: as a heap ordered by time would. Spikes
+        /// not kept are never emitted.
         #[test]
         fn windows_take_what_a_sorted_queue_would(
-            times in prop::collection::vec(0u64..20 * TICKS_PER_MS, 0..300),
+            times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
             window_len in 1u64..3 * TICKS_PER_MS,
             batch in 1usize..50,
         ) {
             let mut pending = Pending::default();
             let mut reference: Vec<Spike> = Vec::new();
-            let mut queued = times.iter().enumerate().map(|(k, &t)| Spike::at(Time(t), Gid(k as u32)));
+            let mut queued = times
+                .iter()
+                .enumerate()
+                .map(|(k, &(t, keep))| (Spike::at(Time(t), Gid(k as u32)), keep));
             let mut start = 0;
             while start < 25 * TICKS_PER_MS {
                 let w = window(start, start + window_len);
-                for s in queued.by_ref().take(batch) {
-                    pending.push(s);
-                    reference.push(s);
+                for (s, keep) in queued.by_ref().take(batch) {
+                    pending.push_if(s, keep);
+                    if keep {
+                        reference.push(s);
+                    }
                 }
                 let mut got = Vec::new();
                 let late = pending.emit(w, &mut got);

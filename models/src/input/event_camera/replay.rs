@@ -281,13 +281,15 @@ impl EventCameraDrive {
             match self.map.channel(e) {
                 Some(c) if rel >= self.window.start_us && rel < stop => {
                     self.counts.events_injected += 1;
-                    if self.local.as_ref().is_none_or(|l| l[c as usize]) {
-                        let us = (rel - self.window.start_us) as u64;
-                        self.pending.push(Spike::at(
-                            Time(us.saturating_mul(TICKS_PER_US)),
-                            Gid(self.first_gid + c),
-                        ));
-                    }
+                    // Whether the channel is local is random: queued and
+                    // kept or not without a branch.
+                    let keep = self.local.as_ref().is_none_or(|l| l[c as usize]);
+                    let us = (rel - self.window.start_us) as u64;
+                    let spike = Spike::at(
+                        Time(us.saturating_mul(TICKS_PER_US)),
+                        Gid(self.first_gid + c),
+                    );
+                    self.pending.push_if(spike, keep);
                 }
                 _ => self.counts.events_filtered += 1,
             }

@@ -1,7 +1,8 @@
-//! Replayed spikes waiting for their window, in buckets of one millisecond.
+//! Replayed spikes waiting for their window, in buckets of one window (one
+//! millisecond until the first window is known).
 //!
 //! Camera events come nearly in time order (out of order by at most the
-//! reorder slack), so queuing one is an append to its millisecond's bucket
+//! reorder slack), so queuing one is an append to its bucket
 //! and a window takes whole buckets — no per-event heap operation. Spikes
 //! leave in no particular order within a window: the partition sorts a
 //! window's input spikes once, whatever their source.
@@ -12,9 +13,11 @@ use volley_engine::{Spike, SyncWindow, Time, TICKS_PER_MS};
 /// Spikes not yet emitted.
 #[derive(Default)]
 pub struct Pending {
-    /// Bucket `j` holds the spikes in `[base + j, base + j + 1)` ms.
+    /// Bucket `j` holds the spikes in `[base + j, base + j + 1)` widths.
     buckets: VecDeque<Vec<Spike>>,
     base: u64,
+    /// A bucket's width in ticks (0: not set yet, one millisecond).
+    width: u64,
     /// Spikes queued after their time was emitted (injected late).
     late: Vec<Spike>,
     /// Everything before this has been emitted.
@@ -24,6 +27,25 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// Buckets one window of `ticks` wide, if nothing is queued yet: a
+    /// window then takes whole buckets, never part of one.
+    pub fn fit_windows(&mut self, ticks: u64) {
+        if self.width == 0 && ticks > 0 && self.buckets.is_empty() && self.late.is_empty() {
+            self.width = ticks;
+            self.base = self.emitted_until.0 / ticks;
+        }
+    }
+
+    /// A bucket's width in ticks.
+    #[inline(always)]
+    fn width(&self) -> u64 {
+        if self.width == 0 {
+            TICKS_PER_MS
+        } else {
+            self.width
+        }
+    }
+
     /// Queue `spike` if `keep`, without branching on `keep` (a replay
     /// keeps the channels of its partition: random ones).
     #[inline]
@@ -36,8 +58,8 @@ impl Pending {
         }
         // Every queued spike is at or after `emitted_until`, so at or after
         // the first bucket's start (with no bucket, `base` is the
-        // millisecond of `emitted_until`: `emit` keeps it so).
-        let j = (spike.time.0 / TICKS_PER_MS - self.base) as usize;
+        // bucket of `emitted_until`: `emit` keeps it so).
+        let j = (spike.time.0 / self.width() - self.base) as usize;
         while self.buckets.len() <= j {
             let bucket = self.spare.pop().unwrap_or_default();
             self.buckets.push_back(bucket);
@@ -58,10 +80,11 @@ impl Pending {
                 .drain(..)
                 .map(|s| Spike::at(window.start, s.source)),
         );
+        let width = self.width();
         while let Some(bucket) = self.buckets.front_mut() {
-            let bucket_end = Time((self.base + 1) * TICKS_PER_MS);
+            let bucket_end = Time((self.base + 1) * width);
             if bucket_end <= window.end {
-                // A window of whole buckets (1 ms windows: one) takes the
+                // A window of whole buckets (one when they fit it) takes the
                 // first bucket's buffer instead of a copy of it.
                 if spikes.is_empty() {
                     std::mem::swap(spikes, bucket);
@@ -72,7 +95,7 @@ impl Pending {
                 self.spare.push(empty);
                 self.base += 1;
             } else {
-                if self.base * TICKS_PER_MS < window.end.0 {
+                if self.base * width < window.end.0 {
                     bucket.retain(|&s| {
                         let due = s.time < window.end;
                         if due {
@@ -85,7 +108,7 @@ impl Pending {
             }
         }
         if self.buckets.is_empty() {
-            self.base = window.end.0 / TICKS_PER_MS;
+            self.base = window.end.0 / width;
         }
         self.emitted_until = window.end;
         late
@@ -122,8 +145,12 @@ mod tests {
             times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
             window_len in 1u64..3 * TICKS_PER_MS,
             batch in 1usize..50,
+            fit in prop::bool::ANY,
         ) {
             let mut pending = Pending::default();
+            if fit {
+                pending.fit_windows(window_len);
+            }
             let mut reference: Vec<Spike> = Vec::new();
             let mut queued = times
                 .iter()

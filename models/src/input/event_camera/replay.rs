@@ -324,6 +324,7 @@ impl EventCameraDrive {
 
 impl Drive for EventCameraDrive {
     fn emit(&mut self, window: SyncWindow, spikes: &mut Vec<Spike>) {
+        self.pending.fit_windows(window.end.0 - window.start.0);
         let end_us = (window.end.0 / TICKS_PER_US) as i64;
         while !self.done && self.read_until_us < end_us.saturating_add(REORDER_SLACK_US) {
             self.read_more();

@@ -62,8 +62,9 @@ pub(super) struct Direct<S> {
     shifted: Vec<u32>,
     /// Scratch: a tick's inputs of one synapse each.
     singles: SingleInputs,
-    /// Input nodes that are their targets' only inputs, delivered apart.
-    sole: Option<SoleInputs>,
+    /// Input nodes that are their targets' only inputs, delivered apart
+    /// (boxed: most networks have none).
+    sole: Option<Box<SoleInputs>>,
 }
 
 impl<S: Sum> Direct<S> {
@@ -102,7 +103,7 @@ impl<S: Sum> Direct<S> {
     /// Deliver the spikes of these input nodes apart from the arrival
     /// queue (`sole_inputs.rs`).
     pub(super) fn set_sole_inputs(&mut self, sole: Option<SoleInputs>) {
-        self.sole = sole;
+        self.sole = sole.map(Box::new);
     }
 
     /// Queue a window's input-node spikes (in any order; `scratch` is
@@ -239,13 +240,6 @@ impl<S: Sum> Direct<S> {
             step = self.deliver_pooled(step, synapses, p, end);
         }
         step = self.deliver_arrivals(step, synapses, end);
-        if let Some(sole) = &mut self.sole {
-            step = if step.trains.none() && !N::FORECASTS {
-                sole.deliver::<false, _, _, _>(step, end)
-            } else {
-                sole.deliver::<true, _, _, _>(step, end)
-            };
-        }
         step = self.sweep(step, end);
         if let Some((p, pooled, began)) = planned {
             p.record(pooled, began.elapsed());
@@ -377,7 +371,9 @@ impl<S: Sum> Direct<S> {
         step
     }
 
-    /// The rest of the window: every neuron's trains and forecasts before `end`.
+    /// The rest of the window: the sole inputs' arrivals before `end`
+    /// (`sole_inputs.rs`), then every neuron's trains and forecasts before
+    /// `end`.
     #[inline(never)]
     fn sweep<'a, N, T, O>(&mut self, step: Step<'a, N, T, O>, end: Time) -> Step<'a, N, T, O>
     where
@@ -386,6 +382,13 @@ impl<S: Sum> Direct<S> {
         O: Observer,
     {
         let mut step = step.here();
+        if let Some(sole) = &mut self.sole {
+            step = if step.trains.none() && !N::FORECASTS {
+                sole.deliver::<false, _, _, _>(step, end)
+            } else {
+                sole.deliver::<true, _, _, _>(step, end)
+            };
+        }
         // Without trains nobody has events to take: a network of spike
         // inputs only (a NIR graph on a camera) pays per window for the
         // spikes it has, not for its size.

@@ -180,6 +180,8 @@ impl<D: Dynamics, P: Plasticity> Partition<D, P, NoObserver> {
         let trains = TrainSets::new(n, p.trains);
         let wiring = p.plastic;
         let mut strategy = plan::plan(&p.dynamics, &p.connectome, &wiring, &trains, p.timing);
+        // Only a drive's spikes can take the sole inputs' queue (a network
+        // neuron's are queued when they are received).
         if !p.drives.is_empty() {
             strategy.set_sole_inputs(sole_inputs::SoleInputs::plan(
                 n,

@@ -20,6 +20,10 @@
 //! - a target's trains are added after its connectome inputs: direct
 //!   delivery is only planned when every train's gid is above every
 //!   connectome source (`(source, synapse)` order);
+//! - an input node's spikes that are their target's only input (a camera
+//!   channel's, to its retina neuron) skip the arrival queue: they wait in
+//!   a queue of their own, taken at the start of the sweep
+//!   (`sole_inputs.rs`);
 //! - what is left of the window (trains, forecasts) is done by a sweep
 //!   over the neurons afterwards;
 //! - a spike's run of plastic synapses of one delay is an arrival after its

@@ -91,8 +91,10 @@ impl SoleInputs {
     ) -> Option<Self> {
         let mut inputs = vec![0u8; n];
         for s in 0..connectome.n_sources() as u32 {
-            for (t, _) in connectome.synapses_of(Gid(s)) {
-                inputs[t as usize] = inputs[t as usize].saturating_add(1);
+            let shift = connectome.shift_of(Gid(s));
+            for &t in connectome.synapses_raw(Gid(s)).0 {
+                let t = (t + shift) as usize;
+                inputs[t] = inputs[t].saturating_add(1);
             }
         }
         for k in 0..plastic.len() as u32 {

@@ -386,7 +386,7 @@ impl<S: Sum> Direct<S> {
         O: Observer,
     {
         let mut step = step.here();
-        if let Some(sole) = &mut self.sole {
+        if let Some(sole) = self.sole.as_mut().filter(|s| s.any_before(end)) {
             step = if step.trains.none() && !N::FORECASTS {
                 sole.deliver::<false, _, _, _>(step, end)
             } else {

@@ -148,6 +148,9 @@ impl SoleInputs {
     /// spikes, in any order; the rest keep theirs) and queue their
     /// arrivals. `scratch` is [`sort_spikes`]'s buffer.
     pub(super) fn take(&mut self, spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
+        if spikes.is_empty() {
+            return;
+        }
         let (first, route) = (self.first, &self.route[..]);
         let index = |s: &Spike| s.source.0.wrapping_sub(first) as usize;
         let mut kept = 0;
@@ -229,6 +232,13 @@ impl SoleInputs {
         while self.repeats.front().is_some_and(|&(k, _)| k < self.front) {
             self.repeats.pop_front();
         }
+    }
+
+    /// Whether an arrival is due before `end` (short windows, a NIR
+    /// graph's 1 µs, mostly have none: then `deliver` is not called).
+    #[inline(always)]
+    pub(super) fn any_before(&self, end: Time) -> bool {
+        self.arrivals.front().is_some_and(|a| a.time < end)
     }
 
     /// Deliver the arrivals before `end`, in order. A tick's arrivals each

@@ -10,6 +10,10 @@
 use std::collections::VecDeque;
 use volley_engine::{Spike, SyncWindow, Time, TICKS_PER_MS};
 
+/// The shortest window buckets are fitted to (100 µs: the reorder slack
+/// ahead then takes at most 500 buckets).
+pub const MIN_FITTED_TICKS: u64 = TICKS_PER_MS / 10;
+
 /// Spikes not yet emitted.
 #[derive(Default)]
 pub struct Pending {
@@ -27,10 +31,13 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Buckets one window of `ticks` wide, if nothing is queued yet: a
-    /// window then takes whole buckets, never part of one.
+    /// Buckets one window of `ticks` wide, if nothing is queued yet and
+    /// windows are at least [`MIN_FITTED_TICKS`] long: a window then takes
+    /// whole buckets, never part of one. (Shorter windows keep 1 ms
+    /// buckets: the reorder slack ahead would take too many.)
     pub fn fit_windows(&mut self, ticks: u64) {
-        if self.width == 0 && ticks > 0 && self.buckets.is_empty() && self.late.is_empty() {
+        let fits = ticks >= MIN_FITTED_TICKS;
+        if self.width == 0 && fits && self.buckets.is_empty() && self.late.is_empty() {
             self.width = ticks;
             self.base = self.emitted_until.0 / ticks;
         }
@@ -143,7 +150,7 @@ mod tests {
         #[test]
         fn windows_take_what_a_sorted_queue_would(
             times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
-            window_len in 1u64..3 * TICKS_PER_MS,
+            window_len in prop_oneof![1u64..3 * TICKS_PER_MS, MIN_FITTED_TICKS..3 * TICKS_PER_MS],
             batch in 1usize..50,
             fit in prop::bool::ANY,
         ) {

@@ -12,10 +12,11 @@
 //! ordered, by target, and that target's inputs summed. Anything else
 //! (spikes between ticks, out of order) is sorted by `(time, source)` first,
 //! as the arrival queue's spikes are. Each neuron gets the calls the arrival
-//! queue would give it: a tick's inputs summed in source order from zero,
-//! with the lag of the first; one input alone as itself (the queue adds a
-//! lone input of a busy tick to zero: the same but for the sign of a zero
-//! weight). Only when, relative to *other* neurons, it gets them changes.
+//! queue would give it: a tick's inputs (all from its one source) summed
+//! from zero, with the lag of the first; one input alone as itself (the
+//! queue adds a lone input of a busy tick to zero: the same but for the
+//! sign of a zero weight). Only when, relative to *other* neurons, it gets
+//! them changes.
 //!
 //! Taken only by unobserved partitions (an observer sees deliveries in the
 //! arrival queue's order) and for the sources of one delay.

@@ -22,6 +22,9 @@ pub struct Pending {
     base: u64,
     /// A bucket's width in ticks (0: not set yet, one millisecond).
     width: u64,
+    /// The last bucket pushed to, as `(first tick, end tick, number)`:
+    /// events come nearly in time order, so most find it without a division.
+    last: (u64, u64, u64),
     /// Spikes queued after their time was emitted (injected late).
     late: Vec<Spike>,
     /// Everything before this has been emitted.
@@ -40,6 +43,7 @@ impl Pending {
         if self.width == 0 && fits && self.buckets.is_empty() && self.late.is_empty() {
             self.width = ticks;
             self.base = self.emitted_until.0 / ticks;
+            self.last = (0, 0, 0);
         }
     }
 
@@ -66,7 +70,12 @@ impl Pending {
         // Every queued spike is at or after `emitted_until`, so at or after
         // the first bucket's start (with no bucket, `base` is the
         // bucket of `emitted_until`: `emit` keeps it so).
-        let j = (spike.time.0 / self.width() - self.base) as usize;
+        let t = spike.time.0;
+        if t < self.last.0 || t >= self.last.1 {
+            let (w, number) = (self.width(), t / self.width());
+            self.last = (number * w, (number + 1).saturating_mul(w), number);
+        }
+        let j = (self.last.2 - self.base) as usize;
         while self.buckets.len() <= j {
             let bucket = self.spare.pop().unwrap_or_default();
             self.buckets.push_back(bucket);

@@ -104,11 +104,7 @@ pub fn sort_spikes(spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
     // One recording's spikes come on their ticks in time order: then only
     // the spikes of each tick (a few) need sorting, by source (equal
     // sources there are identical spikes).
-    let on_ticks_in_order = spikes[0].lag == 0.0
-        && spikes
-            .windows(2)
-            .all(|w| w[0].time <= w[1].time && w[1].lag == 0.0);
-    if on_ticks_in_order {
+    if on_ticks_in_order(spikes) {
         for tick in spikes.chunk_by_mut(|a, b| a.time == b.time) {
             sort_tick_by_source(tick);
         }
@@ -137,6 +133,15 @@ pub fn sort_spikes(spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
         }
         std::mem::swap(spikes, scratch);
     }
+}
+
+/// Whether every spike is on its tick (no lag) and they come in time order
+/// (as one recording's do).
+pub fn on_ticks_in_order(spikes: &[Spike]) -> bool {
+    spikes.first().is_none_or(|s| s.lag == 0.0)
+        && spikes
+            .windows(2)
+            .all(|w| w[0].time <= w[1].time && w[1].lag == 0.0)
 }
 
 /// Sort one tick's on-tick spikes by source. A tick of a replayed

@@ -46,7 +46,7 @@ use crate::arrival_queue::{Arrival, ArrivalQueue};
 use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::observer::Observer;
 use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
-use crate::spike::{sort_spikes, Spike};
+use crate::spike::Spike;
 use crate::time::Time;
 use std::ops::Range;
 
@@ -110,21 +110,18 @@ impl<S: Sum> Direct<S> {
         self.sole = sole.map(Box::new);
     }
 
-    /// Queue a window's input-node spikes (in any order; `scratch` is
-    /// [`sort_spikes`]'s buffer): sole inputs apart, unless an observer
-    /// watches deliveries.
-    pub(super) fn push_inputs(
+    /// Take a window's input-node spikes (in any order; `scratch` is
+    /// [`sort_spikes`](crate::spike::sort_spikes)'s buffer) of sole inputs
+    /// out of `spikes` into their own queue, unless an observer watches
+    /// deliveries.
+    pub(super) fn take_sole_inputs(
         &mut self,
         (spikes, scratch): (&mut Vec<Spike>, &mut Vec<Spike>),
         observed: bool,
-        connectome: &Connectome,
-        plastic: &PlasticWiring,
     ) {
         if let (Some(sole), false) = (&mut self.sole, observed) {
             sole.take(spikes, scratch);
         }
-        sort_spikes(spikes, scratch);
-        self.push_all(spikes, connectome, plastic);
     }
 
     /// From now on deliveries before `t` are dropped.

@@ -129,7 +129,7 @@ impl Strategy {
 
     /// Queue a window's input-node spikes (in any order; `scratch` is
     /// [`sort_spikes`]'s buffer), sole inputs apart unless `observed`
-    /// (`sole_inputs.rs`).
+    /// (`sole_inputs.rs`), the rest sorted.
     pub(super) fn push_inputs<P>(
         &mut self,
         (spikes, scratch): (&mut Vec<Spike>, &mut Vec<Spike>),
@@ -137,16 +137,13 @@ impl Strategy {
         connectome: &Connectome,
         plastic: &crate::PlasticSynapses<P>,
     ) {
-        let wiring = &plastic.wiring;
-        let batch = (spikes, scratch);
         match self {
-            Strategy::Grouped(_) => {
-                sort_spikes(batch.0, batch.1);
-                self.push_all(batch.0, connectome, plastic);
-            }
-            Strategy::Plain(d) => d.push_inputs(batch, observed, connectome, wiring),
-            Strategy::General(d) => d.push_inputs(batch, observed, connectome, wiring),
+            Strategy::Grouped(_) => {}
+            Strategy::Plain(d) => d.take_sole_inputs((spikes, scratch), observed),
+            Strategy::General(d) => d.take_sole_inputs((spikes, scratch), observed),
         }
+        sort_spikes(spikes, scratch);
+        self.push_all(spikes, connectome, plastic);
     }
 
     /// Queue `spikes`, in order, over the synapses of this partition.

@@ -26,7 +26,7 @@ use super::trains::TrainView;
 use crate::connectome::Connectome;
 use crate::observer::Observer;
 use crate::plasticity::PlasticWiring;
-use crate::spike::{sort_spikes, Gid, Spike};
+use crate::spike::{on_ticks_in_order, sort_spikes, Gid, Spike};
 use crate::time::Time;
 use std::collections::VecDeque;
 
@@ -174,17 +174,12 @@ impl SoleInputs {
         // A recording's spikes come on their ticks in time order: a tick's
         // order does not matter (see `deliver`). Anything else is sorted
         // as the arrival queue's spikes are, for the lag of a tick's first.
-        let on_ticks_in_order = self
-            .batch
-            .windows(2)
-            .all(|w| w[0].time <= w[1].time && w[1].lag == 0.0)
-            && self.batch.first().is_none_or(|s| s.lag == 0.0);
-        if !on_ticks_in_order {
+        if !on_ticks_in_order(&self.batch) {
             sort_spikes(&mut self.batch, scratch);
         }
         // Ticks are found as they are queued; a 512-bit filter of a tick's
         // targets finds those where two share one.
-        let mut tick = (Time::NEVER, 0u64, [0u64; 8], false);
+        let mut tick = QueuedTick::new(Time::NEVER, 0);
         let mut queued = self.front + self.arrivals.len() as u64;
         for s in self.batch.drain(..) {
             let time = s.time.saturating_add(self.delay);
@@ -193,18 +188,15 @@ impl SoleInputs {
             }
             let k = index(&s);
             let target = self.route[k];
-            if time != tick.0 {
-                note_tick(&mut self.repeats, &tick, queued);
-                tick = (time, queued, [0; 8], false);
+            if time != tick.time {
+                tick.note(&mut self.repeats, queued);
+                tick = QueuedTick::new(time, queued);
             }
-            let h = target as usize % 512;
-            let bit = 1u64 << (h % 64);
-            if tick.2[h / 64] & bit != 0 && !tick.3 {
+            if tick.maybe_repeated(target) && !tick.repeats {
                 // The filter may be wrong: compare with the tick's own.
-                let from = (tick.1 - self.front) as usize;
-                tick.3 = self.arrivals.range(from..).any(|a| a.target == target);
+                let from = (tick.first - self.front) as usize;
+                tick.repeats = self.arrivals.range(from..).any(|a| a.target == target);
             }
-            tick.2[h / 64] |= bit;
             self.arrivals.push_back(SoleArrival {
                 time,
                 weight: match &self.weights {
@@ -216,7 +208,7 @@ impl SoleInputs {
             });
             queued += 1;
         }
-        note_tick(&mut self.repeats, &tick, queued);
+        tick.note(&mut self.repeats, queued);
     }
 
     /// From now on arrivals before `t` are dropped.
@@ -298,11 +290,42 @@ impl SoleInputs {
     }
 }
 
-/// Note the tick `(time, first arrival's number, filter, repeats)` ending
-/// before arrival `end` if two of its arrivals share a target.
-fn note_tick(repeats: &mut VecDeque<(u64, usize)>, tick: &(Time, u64, [u64; 8], bool), end: u64) {
-    if tick.3 {
-        repeats.push_back((tick.1, (end - tick.1) as usize));
+/// The tick being queued.
+struct QueuedTick {
+    time: Time,
+    /// The number of its first arrival.
+    first: u64,
+    /// A 512-bit filter of its targets.
+    seen: [u64; 8],
+    /// Whether two of its arrivals share a target.
+    repeats: bool,
+}
+
+impl QueuedTick {
+    fn new(time: Time, first: u64) -> Self {
+        QueuedTick {
+            time,
+            first,
+            seen: [0; 8],
+            repeats: false,
+        }
+    }
+
+    /// Add `target` to the filter; whether the filter had it already.
+    #[inline(always)]
+    fn maybe_repeated(&mut self, target: u32) -> bool {
+        let h = target as usize % 512;
+        let bit = 1u64 << (h % 64);
+        let seen = self.seen[h / 64] & bit != 0;
+        self.seen[h / 64] |= bit;
+        seen
+    }
+
+    /// Note it, ending before arrival `end`, if two arrivals share a target.
+    fn note(&self, repeats: &mut VecDeque<(u64, usize)>, end: u64) {
+        if self.repeats {
+            repeats.push_back((self.first, (end - self.first) as usize));
+        }
     }
 }
 

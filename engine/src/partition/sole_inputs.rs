@@ -6,17 +6,19 @@
 //! its inputs against the rest of the partition's; only its own inputs'
 //! time order counts. Its arrivals need no run lookup, no bucket of the
 //! arrival queue, no sort when a window opens and no per-tick sums. A
-//! window's sole spikes become arrivals `delay` later in time order; a
-//! recording's already are (on their ticks, in time order), so only the
-//! ticks where two arrivals share a target — found as they are queued — are
-//! ordered, by target, and that target's inputs summed. Anything else
-//! (spikes between ticks, out of order) is sorted by `(time, source)` first,
-//! as the arrival queue's spikes are. Each neuron gets the calls the arrival
-//! queue would give it: a tick's inputs (all from its one source) summed
-//! from zero, with the lag of the first; one input alone as itself (the
-//! queue adds a lone input of a busy tick to zero: the same but for the
-//! sign of a zero weight). Only when, relative to *other* neurons, it gets
-//! them changes.
+//! window's sole spikes are kept as they are, as one batch, and delivered
+//! `delay` later in time order, each finding its target and weight then; a
+//! window that holds nothing else hands over its buffer, so a recording's
+//! spikes are not copied. A recording's spikes already are in time order
+//! (on their ticks), so only the ticks where two arrivals share a target —
+//! found as a batch is queued — are ordered, by target, and that target's
+//! inputs summed. Anything else (spikes between ticks, out of order) is
+//! sorted by `(time, source)` first, as the arrival queue's spikes are.
+//! Each neuron gets the calls the arrival queue would give it: a tick's
+//! inputs (all from its one source) summed from zero, with the lag of the
+//! first; one input alone as itself (the queue adds a lone input of a busy
+//! tick to zero: the same but for the sign of a zero weight). Only when,
+//! relative to *other* neurons, it gets them changes.
 //!
 //! Taken only by unobserved partitions (an observer sees deliveries in the
 //! arrival queue's order) and for the sources of one delay.
@@ -26,37 +28,33 @@ use super::trains::TrainView;
 use crate::connectome::Connectome;
 use crate::observer::Observer;
 use crate::plasticity::PlasticWiring;
-use crate::spike::{on_ticks_in_order, sort_spikes, Gid, Spike};
+use crate::spike::{sort_spikes, Gid, Spike};
 use crate::time::Time;
 use std::collections::VecDeque;
 
 /// How many spikes ahead `take` asks for a window's spikes.
 const SPIKES_AHEAD: usize = 64;
 
-/// The sole inputs of a partition and their arrivals in flight.
+/// The sole inputs of a partition and their spikes in flight.
 pub(super) struct SoleInputs {
     /// Gid of `route[0]`.
     first: u32,
     /// Per source gid from `first`: the local target of its one synapse,
     /// if that synapse is the target's only input (else [`Self::NONE`]).
     route: Vec<u32>,
-    /// Their weights (as `route`), or their one weight: a camera's
-    /// channels share theirs, and a table lookup per spike costs a miss.
+    /// Their weights, per target (each has one sole input), or their one
+    /// weight: a camera's channels share theirs, and a table lookup per
+    /// spike costs a miss.
     weights: Weights,
     /// The delay of every routed synapse.
     delay: Time,
-    /// Arrivals in time order (within a tick, see [`deliver`](Self::deliver)).
-    arrivals: VecDeque<SoleArrival>,
-    /// Number of arrivals ever queued before `arrivals[0]`.
-    front: u64,
-    /// The ticks where two arrivals share a target, as
-    /// `(number of the tick's first arrival, arrivals)`, in order.
-    repeats: VecDeque<(u64, usize)>,
+    /// Batches in time order, none empty or wholly delivered.
+    batches: VecDeque<Batch>,
     /// Arrivals before this are dropped (a checkpoint's restore replays the
     /// inputs from the start).
     drop_before: Time,
-    /// Scratch: a window's sole spikes.
-    batch: Vec<Spike>,
+    /// Emptied batches, kept for their buffers.
+    spare: Vec<Batch>,
     /// Scratch: a tick's arrivals with repeated targets.
     repeated: Vec<SoleArrival>,
 }
@@ -64,9 +62,26 @@ pub(super) struct SoleInputs {
 /// The weights of the sole inputs.
 enum Weights {
     One(f64),
-    PerSource(Vec<f64>),
+    PerTarget(Vec<f64>),
 }
 
+/// A window's sole spikes, arriving `delay` after their times.
+#[derive(Default)]
+struct Batch {
+    /// On their ticks or sorted as the arrival queue's, so in time order.
+    spikes: Vec<Spike>,
+    /// Their local targets.
+    targets: Vec<u32>,
+    /// Spikes before this are delivered.
+    next: usize,
+    /// The ticks where two spikes share a target, as `(index of the
+    /// tick's first, spikes)`, in order.
+    repeats: Vec<(usize, usize)>,
+    /// Repeats before this are delivered.
+    next_repeat: usize,
+}
+
+/// An arrival of a tick where two share a target.
 #[derive(Clone, Copy)]
 struct SoleArrival {
     time: Time,
@@ -129,109 +144,163 @@ impl SoleInputs {
         let weights = if routed.all(|r| r.1.to_bits() == one.to_bits()) {
             Weights::One(one)
         } else {
-            Weights::PerSource(weights)
+            let mut per_target = vec![0.0; n];
+            for (&t, &w) in route.iter().zip(&weights).filter(|r| *r.0 != Self::NONE) {
+                per_target[t as usize] = w;
+            }
+            Weights::PerTarget(per_target)
         };
         Some(SoleInputs {
             first: first?,
             route,
             weights,
             delay: delay?,
-            arrivals: VecDeque::new(),
-            front: 0,
-            repeats: VecDeque::new(),
+            batches: VecDeque::new(),
             drop_before: Time::ZERO,
-            batch: Vec::new(),
+            spare: Vec::new(),
             repeated: Vec::new(),
         })
     }
 
+    /// The index of `source` in `route` (past its end if not in range).
+    #[inline(always)]
+    fn index(&self, source: Gid) -> usize {
+        source.0.wrapping_sub(self.first) as usize
+    }
+
+    /// The local target of a source's spikes, [`Self::NONE`] unless it is
+    /// a sole input.
+    #[inline(always)]
+    fn target(&self, source: Gid) -> u32 {
+        self.route
+            .get(self.index(source))
+            .copied()
+            .unwrap_or(Self::NONE)
+    }
+
+    /// The weight of the arrivals at `target`.
+    #[inline(always)]
+    fn weight(&self, target: u32) -> f64 {
+        match &self.weights {
+            Weights::One(w) => *w,
+            Weights::PerTarget(w) => w[target as usize],
+        }
+    }
+
     /// Take the spikes of sole inputs out of `spikes` (a window's input
-    /// spikes, in any order; the rest keep theirs) and queue their
-    /// arrivals. `scratch` is [`sort_spikes`]'s buffer.
+    /// spikes, in any order; the rest keep theirs) and queue them as one
+    /// batch. `scratch` is [`sort_spikes`]'s buffer.
     pub(super) fn take(&mut self, spikes: &mut Vec<Spike>, scratch: &mut Vec<Spike>) {
         if spikes.is_empty() {
             return;
         }
-        let (first, route) = (self.first, &self.route[..]);
-        let index = |s: &Spike| s.source.0.wrapping_sub(first) as usize;
-        let mut kept = 0;
-        for k in 0..spikes.len() {
-            // A window's spikes were decoded a reorder slack earlier: out of
-            // cache, and read once.
+        let mut batch = self.spare.pop().unwrap_or_default();
+        let dropped = spikes[0].time.saturating_add(self.delay) < self.drop_before;
+        if !dropped && self.note(spikes, &mut batch, false) {
+            // Only sole inputs' spikes, on their ticks in time order (a
+            // recording's): the buffer moves, nothing is copied or sorted.
+            std::mem::swap(spikes, &mut batch.spikes);
+        } else {
+            let mut kept = 0;
+            for k in 0..spikes.len() {
+                let s = spikes[k];
+                if self.target(s.source) != Self::NONE {
+                    batch.spikes.push(s);
+                } else {
+                    spikes[kept] = s;
+                    kept += 1;
+                }
+            }
+            spikes.truncate(kept);
+            let (delay, drop_before) = (self.delay, self.drop_before);
+            batch
+                .spikes
+                .retain(|s| s.time.saturating_add(delay) >= drop_before);
+            if batch.spikes.is_empty() {
+                self.spare.push(batch);
+                return;
+            }
+            // Sorted as the arrival queue's spikes are, for the lag of a
+            // tick's first.
+            sort_spikes(&mut batch.spikes, scratch);
+            let spikes = std::mem::take(&mut batch.spikes);
+            let noted = self.note(&spikes, &mut batch, true);
+            debug_assert!(noted, "sole and sorted");
+            batch.spikes = spikes;
+        }
+        self.batches.push_back(batch);
+    }
+
+    /// Note the targets of `spikes` in `batch` and the ticks where two
+    /// share one (a 512-bit filter of a tick's targets finds them);
+    /// `false` unless every spike is a sole input's and, unless `sorted`
+    /// (by [`sort_spikes`]), on its tick, in time order. A tick's order
+    /// does not matter then (see `deliver`).
+    fn note(&self, spikes: &[Spike], batch: &mut Batch, sorted: bool) -> bool {
+        batch.targets.clear();
+        batch.repeats.clear();
+        let mut tick = QueuedTick::new(spikes[0].time, 0);
+        for (k, s) in spikes.iter().enumerate() {
+            // A window's spikes were decoded a reorder slack earlier: out
+            // of cache, and read once.
             crate::dynamics::prefetch(spikes.as_ptr().wrapping_add(k + SPIKES_AHEAD));
             if let Some(ahead) = spikes.get(k + PREFETCH_AHEAD) {
-                crate::dynamics::prefetch(route.as_ptr().wrapping_add(index(ahead)));
+                crate::dynamics::prefetch(
+                    self.route.as_ptr().wrapping_add(self.index(ahead.source)),
+                );
             }
-            let s = spikes[k];
-            if route.get(index(&s)).is_some_and(|&t| t != Self::NONE) {
-                self.batch.push(s);
-            } else {
-                spikes[kept] = s;
-                kept += 1;
+            let target = self.target(s.source);
+            let in_order = sorted || (s.lag == 0.0 && s.time >= tick.time);
+            if target == Self::NONE || !in_order {
+                return false;
             }
-        }
-        spikes.truncate(kept);
-        // A recording's spikes come on their ticks in time order: a tick's
-        // order does not matter (see `deliver`). Anything else is sorted
-        // as the arrival queue's spikes are, for the lag of a tick's first.
-        if !on_ticks_in_order(&self.batch) {
-            sort_spikes(&mut self.batch, scratch);
-        }
-        // Ticks are found as they are queued; a 512-bit filter of a tick's
-        // targets finds those where two share one.
-        let mut tick = QueuedTick::new(Time::NEVER, 0);
-        let mut queued = self.front + self.arrivals.len() as u64;
-        for s in self.batch.drain(..) {
-            let time = s.time.saturating_add(self.delay);
-            if time < self.drop_before {
-                continue;
-            }
-            let k = index(&s);
-            let target = self.route[k];
-            if time != tick.time {
-                tick.note(&mut self.repeats, queued);
-                tick = QueuedTick::new(time, queued);
+            if s.time != tick.time {
+                tick.note(&mut batch.repeats, k);
+                tick = QueuedTick::new(s.time, k);
             }
             if tick.maybe_repeated(target) && !tick.repeats {
                 // The filter may be wrong: compare with the tick's own.
-                let from = (tick.first - self.front) as usize;
-                tick.repeats = self.arrivals.range(from..).any(|a| a.target == target);
+                tick.repeats = batch.targets[tick.first..].contains(&target);
             }
-            self.arrivals.push_back(SoleArrival {
-                time,
-                weight: match &self.weights {
-                    Weights::One(w) => *w,
-                    Weights::PerSource(w) => w[k],
-                },
-                target,
-                lag: s.lag,
-            });
-            queued += 1;
+            batch.targets.push(target);
         }
-        tick.note(&mut self.repeats, queued);
+        tick.note(&mut batch.repeats, spikes.len());
+        true
     }
 
     /// From now on arrivals before `t` are dropped.
     pub(super) fn drop_before(&mut self, t: Time) {
         self.drop_before = t;
-        let n = self.arrivals.partition_point(|a| a.time < t);
-        self.consume(n);
+        let delay = self.delay;
+        while let Some(b) = self.batches.front_mut() {
+            let due = b.spikes[b.next..].partition_point(|s| s.time.saturating_add(delay) < t);
+            b.next += due;
+            while b.repeats.get(b.next_repeat).is_some_and(|r| r.0 < b.next) {
+                b.next_repeat += 1;
+            }
+            if b.next < b.spikes.len() {
+                break;
+            }
+            let done = self.batches.pop_front().expect("the first batch");
+            self.recycle(done);
+        }
     }
 
-    /// Forget the first `n` arrivals.
-    fn consume(&mut self, n: usize) {
-        self.arrivals.drain(..n);
-        self.front += n as u64;
-        while self.repeats.front().is_some_and(|&(k, _)| k < self.front) {
-            self.repeats.pop_front();
-        }
+    /// Keep a delivered batch's buffers.
+    fn recycle(&mut self, mut b: Batch) {
+        b.spikes.clear();
+        b.targets.clear();
+        b.next = 0;
+        b.next_repeat = 0;
+        self.spare.push(b);
     }
 
     /// Whether an arrival is due before `end` (short windows, a NIR
     /// graph's 1 µs, mostly have none: then `deliver` is not called).
     #[inline(always)]
     pub(super) fn any_before(&self, end: Time) -> bool {
-        self.arrivals.front().is_some_and(|a| a.time < end)
+        let first = self.batches.front().map(|b| b.spikes[b.next]);
+        first.is_some_and(|s| s.time.saturating_add(self.delay) < end)
     }
 
     /// Deliver the arrivals before `end`, in order. A tick's arrivals each
@@ -253,56 +322,93 @@ impl SoleInputs {
         O: Observer,
     {
         let mut step = step.here();
-        let n = self.arrivals.partition_point(|a| a.time < end);
-        let (first, second) = self.arrivals.as_slices();
-        let mut k: usize = 0;
-        for (part, offset) in [(first, 0), (second, first.len())] {
-            if k >= n {
-                break;
+        let delay = self.delay;
+        let mut delivered = 0;
+        let mut batches = std::mem::take(&mut self.batches);
+        while let Some(b) = batches.front_mut() {
+            let (spikes, targets) = (&b.spikes[..], &b.targets[..]);
+            let due =
+                b.next + spikes[b.next..].partition_point(|s| s.time.saturating_add(delay) < end);
+            for &t in targets[b.next..due].iter().take(PREFETCH_AHEAD) {
+                step.prefetch::<TRAINS>(t);
             }
-            let due = &part[..(n - offset).min(part.len())];
-            for a in due.iter().skip(k - offset).take(PREFETCH_AHEAD) {
-                step.prefetch::<TRAINS>(a.target);
-            }
-            while k < offset + due.len() {
-                let at = self.front + k as u64;
-                if let Some(&(_, len)) = self.repeats.front().filter(|r| r.0 == at) {
-                    self.repeats.pop_front();
-                    self.repeated.clear();
-                    self.repeated.extend(self.arrivals.range(k..k + len));
-                    deliver_repeated::<TRAINS, _, _, _>(&mut step, &mut self.repeated);
+            let mut k = b.next;
+            while k < due {
+                if let Some(&(_, len)) = b.repeats.get(b.next_repeat).filter(|r| r.0 == k) {
+                    b.next_repeat += 1;
+                    let tick = (&spikes[k..k + len], &targets[k..k + len]);
+                    self.deliver_repeated::<TRAINS, _, _, _>(&mut step, tick);
                     k += len;
                     continue;
                 }
-                let j = k - offset;
-                if let Some(ahead) = due.get(j + PREFETCH_AHEAD) {
-                    step.prefetch::<TRAINS>(ahead.target);
+                if let Some(&ahead) = targets[..due].get(k + PREFETCH_AHEAD) {
+                    step.prefetch::<TRAINS>(ahead);
                 }
-                let a = due[j];
-                let i = step.local(a.target);
-                step.deliver::<TRAINS>(i, a.time, a.lag, N::Sum::one(a.weight));
+                let (s, target) = (&spikes[k], targets[k]);
+                let weight = N::Sum::one(self.weight(target));
+                step.deliver::<TRAINS>(
+                    step.local(target),
+                    s.time.saturating_add(delay),
+                    s.lag,
+                    weight,
+                );
                 k += 1;
             }
+            delivered += (due - b.next) as u64;
+            b.next = due;
+            if due < spikes.len() {
+                break;
+            }
+            let done = batches.pop_front().expect("the first batch");
+            self.recycle(done);
         }
-        step.count_external(n as u64);
-        self.consume(n);
+        self.batches = batches;
+        step.count_external(delivered);
         step
+    }
+
+    /// One tick's arrivals where two share a target: each target's summed.
+    #[inline(never)]
+    fn deliver_repeated<const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer>(
+        &mut self,
+        step: &mut Step<'_, N, T, O>,
+        (spikes, targets): (&[Spike], &[u32]),
+    ) {
+        let mut repeated = std::mem::take(&mut self.repeated);
+        let arrival = |(s, &target): (&Spike, &u32)| SoleArrival {
+            time: s.time.saturating_add(self.delay),
+            weight: self.weight(target),
+            target,
+            lag: s.lag,
+        };
+        repeated.clear();
+        repeated.extend(spikes.iter().zip(targets).map(arrival));
+        repeated.sort_by_key(|a| a.target);
+        for run in repeated.chunk_by(|a, b| a.target == b.target) {
+            let mut sum = N::Sum::one(run[0].weight);
+            if run.len() > 1 {
+                sum = N::Sum::default();
+                run.iter().for_each(|a| sum.add(a.weight));
+            }
+            step.deliver::<TRAINS>(step.local(run[0].target), run[0].time, run[0].lag, sum);
+        }
+        self.repeated = repeated;
     }
 }
 
-/// The tick being queued.
+/// The tick being noted.
 struct QueuedTick {
     time: Time,
-    /// The number of its first arrival.
-    first: u64,
+    /// The index of its first spike.
+    first: usize,
     /// A 512-bit filter of its targets.
     seen: [u64; 8],
-    /// Whether two of its arrivals share a target.
+    /// Whether two of its spikes share a target.
     repeats: bool,
 }
 
 impl QueuedTick {
-    fn new(time: Time, first: u64) -> Self {
+    fn new(time: Time, first: usize) -> Self {
         QueuedTick {
             time,
             first,
@@ -321,27 +427,10 @@ impl QueuedTick {
         seen
     }
 
-    /// Note it, ending before arrival `end`, if two arrivals share a target.
-    fn note(&self, repeats: &mut VecDeque<(u64, usize)>, end: u64) {
+    /// Note it, ending before spike `end`, if two spikes share a target.
+    fn note(&self, repeats: &mut Vec<(usize, usize)>, end: usize) {
         if self.repeats {
-            repeats.push_back((self.first, (end - self.first) as usize));
+            repeats.push((self.first, end - self.first));
         }
-    }
-}
-
-/// One tick's arrivals where two share a target: each target's summed.
-#[inline(never)]
-fn deliver_repeated<const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer>(
-    step: &mut Step<'_, N, T, O>,
-    tick: &mut [SoleArrival],
-) {
-    tick.sort_by_key(|a| a.target);
-    for run in tick.chunk_by(|a, b| a.target == b.target) {
-        let mut sum = N::Sum::one(run[0].weight);
-        if run.len() > 1 {
-            sum = N::Sum::default();
-            run.iter().for_each(|a| sum.add(a.weight));
-        }
-        step.deliver::<TRAINS>(step.local(run[0].target), run[0].time, run[0].lag, sum);
     }
 }

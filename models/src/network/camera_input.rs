@@ -65,17 +65,18 @@ impl CameraInput {
     }
 
     /// The drive of partition `p`: its own reader, keeping only the
-    /// channels whose neuron it owns.
+    /// channels whose neuron it owns (no test per event if it owns all).
     pub fn drive_for(&self, p: usize, assign: &Assignment) -> Result<EventCameraDrive, ModelError> {
-        let local = self
+        let local: Vec<bool> = self
             .targets
             .iter()
             .map(|g| assign.partition_of(g.0) == p)
             .collect();
+        let all = local.iter().all(|&l| l);
         EventCameraDrive::open(
             &self.replay,
             self.first_gid,
-            Some(local),
+            (!all).then_some(local),
             self.status.clone(),
             p == 0,
         )

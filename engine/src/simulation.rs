@@ -52,6 +52,11 @@ struct Message {
     spikes: Vec<Spike>,
 }
 
+impl Message {
+    /// The window of the message a panicking worker leaves (`PanicAlarm`).
+    const PEER_GONE: u64 = u64::MAX;
+}
+
 impl<D: Dynamics, P: Plasticity> Simulation<D, P, NoObserver> {
     /// A simulation of `partitions` (one worker thread each), all built
     /// for the same [`Timing`].
@@ -391,6 +396,7 @@ fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
         for (p, rx) in partitions.iter_mut().zip(receivers) {
             let senders = senders.clone();
             scope.spawn(move || {
+                let _alarm = PanicAlarm(senders.clone());
                 let mut link = Link {
                     me: p.index(),
                     rx,
@@ -406,6 +412,24 @@ fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
             });
         }
     });
+}
+
+/// Tells every worker that this one panicked, so that none waits for it
+/// forever (each holds a sender to every other: a channel never closes).
+/// The scope then re-raises the panic.
+struct PanicAlarm(Vec<Sender<Message>>);
+
+impl Drop for PanicAlarm {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for tx in &self.0 {
+                let _ = tx.send(Message {
+                    window: Message::PEER_GONE,
+                    spikes: Vec::new(),
+                });
+            }
+        }
+    }
 }
 
 /// One worker's channels to the others.
@@ -447,6 +471,9 @@ impl Link {
         });
         while received < self.to.len() - 1 {
             let Ok(m) = self.rx.recv() else { return false };
+            if m.window == Message::PEER_GONE {
+                return false;
+            }
             if m.window == k {
                 self.inbox.extend_from_slice(&m.spikes);
                 received += 1;

@@ -160,3 +160,45 @@ fn partitions_worked_in_turn_give_the_threads_spikes() {
     assert_eq!(nir_two, nir_one);
     assert!(in_turn > 0, "1 µs windows are worked in turn");
 }
+
+#[test]
+fn a_worker_that_panics_fails_the_run_instead_of_hanging_it() {
+    // Each worker holds a sender to every other, so no channel closes when
+    // one panics: it tells the others (`PanicAlarm`), and the run panics.
+    use std::sync::mpsc;
+    use volley_engine::{Observer, SyncWindow, Workers};
+    struct PanicsIn(usize);
+    impl Observer for PanicsIn {
+        const SEES_DELIVERIES: bool = false;
+        fn on_window(&mut self, partition: usize, window: &SyncWindow) {
+            assert!(
+                partition != self.0 || window.index < 5,
+                "partition {partition} fails on purpose"
+            );
+        }
+    }
+    for (threads, failing) in [(2, 0), (3, 1), (3, 2)] {
+        let overrides = volley_models::Overrides {
+            t_sim_ms: Some(20.0),
+            ..Default::default()
+        };
+        let config = volley_models::RunConfig::threads(threads, Default::default());
+        let model = root().join("examples/brunel.toml");
+        let net = volley_models::load(&model, &overrides, &config).unwrap();
+        let mut sim = net.simulation;
+        sim.set_workers(Workers::Threads);
+        let mut sim = sim.observe(|_| PanicsIn(failing));
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.run(net.t_sim)));
+            let _ = done.send(run.is_err());
+        });
+        // A guard against a hang, not a timing: the run takes milliseconds.
+        let panicked = finished.recv_timeout(std::time::Duration::from_secs(120));
+        assert_eq!(
+            panicked,
+            Ok(true),
+            "{threads} threads, partition {failing} panics"
+        );
+    }
+}

@@ -250,6 +250,8 @@ impl SoleInputs {
                 );
             }
             let target = self.target(s.source);
+            // `spike::on_ticks_in_order`, checked in this pass rather than
+            // in one more over the window.
             let in_order = sorted || (s.lag == 0.0 && s.time >= tick.time);
             if target == Self::NONE || !in_order {
                 return false;

@@ -71,7 +71,7 @@ fn drive_spikes(
         window,
     };
     let status = Arc::new(Mutex::new(Default::default()));
-    let mut d = EventCameraDrive::open(&spec, 100, None, status.clone(), true).unwrap();
+    let mut d = EventCameraDrive::open(&spec, 100, status.clone()).unwrap();
     let mut out = Vec::new();
     let w = w_us * 1024;
     for k in 0..until_us.div_ceil(w_us) {
@@ -148,6 +148,82 @@ fn every_event_becomes_one_spike_at_its_exact_time_and_channel() {
         spikes[0].time,
         Time((want.iter().map(|e| e.t_us).min().unwrap() - 100_000) as u64 * 1024)
     );
+}
+
+#[test]
+fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helper() {
+    // Twenty sweeps of the edges: more than two chunks of the reader.
+    let edges = moving_edges();
+    let ev: Vec<CameraEvent> = (0..20)
+        .flat_map(|r| {
+            edges.iter().map(move |e| CameraEvent {
+                t_us: e.t_us + r * 300_000,
+                ..*e
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweeps.bin");
+    std::fs::write(&path, encode::nmnist(&ev)).unwrap();
+    let map = ChannelMap {
+        crop: (0, 0, 34, 34),
+        pool: (1, 1),
+        polarity: PolarityMode::Split,
+    };
+    let window = TimeWindow {
+        origin_us: None,
+        start_us: 0,
+        stop_us: None,
+    };
+    let (w_us, until_us) = (1000, 6_100_000);
+    let mut whole = drive_spikes(&path, map.clone(), window, w_us, until_us);
+    whole.sort();
+    // Three partitions; every seventh channel reaches none of them.
+    let owner: Vec<u16> = (0..map.n_channels())
+        .map(|c| if c % 7 == 0 { 3 } else { (c % 3) as u16 })
+        .collect();
+    let spec = Replay {
+        path: path.clone(),
+        options: ReadOptions::default(),
+        map,
+        window,
+    };
+    for helper in [false, true] {
+        let status = Arc::new(Mutex::new(Default::default()));
+        let mut drives = EventCameraDrive::open_shared(
+            &spec,
+            100,
+            Some(owner.clone()),
+            3,
+            helper,
+            (status.clone(), true),
+        )
+        .unwrap();
+        let mut got = vec![Vec::new(); 3];
+        let w = w_us * 1024;
+        for k in 0..until_us.div_ceil(w_us) {
+            let win = SyncWindow {
+                index: k,
+                start: Time(k * w),
+                end: Time((k + 1) * w),
+            };
+            for (d, out) in drives.iter_mut().zip(&mut got) {
+                d.emit(win, out);
+            }
+        }
+        let status = status.lock().unwrap();
+        assert!(status.error.is_none());
+        assert_eq!(status.events_read, ev.len() as u64);
+        for (d, spikes) in got.iter_mut().enumerate() {
+            spikes.sort();
+            let want: Vec<Spike> = whole
+                .iter()
+                .filter(|s| usize::from(owner[(s.source.0 - 100) as usize]) == d)
+                .copied()
+                .collect();
+            assert_eq!(*spikes, want, "partition {d}, helper {helper}");
+        }
+    }
 }
 
 #[test]

@@ -147,6 +147,10 @@ pub(super) fn assemble(
 
     let recording = &model.recording;
     let selected = &recording.neurons;
+    let mut cameras = Vec::with_capacity(model.inputs.cameras.len());
+    for c in &model.inputs.cameras {
+        cameras.push(c.drives_for(local.clone(), assign)?.into_iter());
+    }
     let mut partitions = Vec::with_capacity(parts.len());
     let mut n_plastic_synapses = 0;
     let mut n_traced_synapses = 0;
@@ -170,8 +174,9 @@ pub(super) fn assemble(
         for d in &model.inputs.spike_drives {
             drives.push(Box::new(d.clone()));
         }
-        for c in &model.inputs.cameras {
-            drives.push(Box::new(c.drive_for(p, assign)?));
+        for c in &mut cameras {
+            let drive = c.next().expect("one camera drive per local partition");
+            drives.push(Box::new(drive));
         }
         let local_selected = members.iter().map(|g| selected[g.0 as usize]).collect();
         partitions.push(Partition::new(PartitionParts {

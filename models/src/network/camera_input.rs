@@ -8,6 +8,7 @@
 //! synapse `weight` and `delay_ms`. The target population must have exactly
 //! as many neurons as there are channels.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -64,23 +65,52 @@ impl CameraInput {
         self.targets.len() as u32
     }
 
-    /// The drive of partition `p`: its own reader, keeping only the
-    /// channels whose neuron it owns (no test per event if it owns all).
-    pub fn drive_for(&self, p: usize, assign: &Assignment) -> Result<EventCameraDrive, ModelError> {
-        let local: Vec<bool> = self
-            .targets
-            .iter()
-            .map(|g| assign.partition_of(g.0) == p)
-            .collect();
-        let all = local.iter().all(|&l| l);
-        EventCameraDrive::open(
-            &self.replay,
-            self.first_gid,
-            (!all).then_some(local),
-            self.status.clone(),
-            p == 0,
-        )
-        .map_err(model_error)
+    /// The drives of partitions `local` (this process's), in order, each
+    /// keeping the channels whose neuron it owns. With a core to spare, the
+    /// partitions share one reader that a helper thread runs ahead;
+    /// without, each partition reads the file itself, in its own worker
+    /// (taking turns at one shared reader would leave a core idle).
+    pub fn drives_for(
+        &self,
+        local: Range<usize>,
+        assign: &Assignment,
+    ) -> Result<Vec<EventCameraDrive>, ModelError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let helper = local.len() < cores;
+        let group_len = if helper { local.len() } else { 1 };
+        let mut drives = Vec::with_capacity(local.len());
+        for first in local.clone().step_by(group_len) {
+            let group = first..(first + group_len).min(local.end);
+            let owner: Vec<u16> = self
+                .targets
+                .iter()
+                .map(|g| {
+                    let p = assign.partition_of(g.0);
+                    let d = if group.contains(&p) {
+                        p - first
+                    } else {
+                        group.len()
+                    };
+                    d as u16
+                })
+                .collect();
+            // One partition keeping every channel needs no dealing.
+            let all = owner.iter().all(|&d| d == 0) && group.len() == 1;
+            // Progress is reported by the first drive.
+            let reports = drives.is_empty();
+            drives.extend(
+                EventCameraDrive::open_shared(
+                    &self.replay,
+                    self.first_gid,
+                    (!all).then_some(owner),
+                    group.len(),
+                    helper,
+                    (self.status.clone(), reports),
+                )
+                .map_err(model_error)?,
+            );
+        }
+        Ok(drives)
     }
 }
 

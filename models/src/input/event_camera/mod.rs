@@ -36,6 +36,7 @@ pub mod aedat3;
 pub mod aedat4;
 mod bytes;
 pub mod dat;
+mod decode_ahead;
 pub mod encode;
 mod error;
 pub mod event_stream;

@@ -57,14 +57,11 @@ impl Pending {
         }
     }
 
-    /// Queue `spike` if `keep`, without branching on `keep` (a replay
-    /// keeps the channels of its partition: random ones).
+    /// Queue `spike`.
     #[inline]
-    pub fn push_if(&mut self, spike: Spike, keep: bool) {
+    pub fn push(&mut self, spike: Spike) {
         if spike.time < self.emitted_until {
-            if keep {
-                self.late.push(spike);
-            }
+            self.late.push(spike);
             return;
         }
         // Every queued spike is at or after `emitted_until`, so at or after
@@ -80,10 +77,7 @@ impl Pending {
             let bucket = self.spare.pop().unwrap_or_default();
             self.buckets.push_back(bucket);
         }
-        let bucket = &mut self.buckets[j];
-        bucket.push(spike);
-        let len = bucket.len() - usize::from(!keep);
-        bucket.truncate(len);
+        self.buckets[j].push(spike);
     }
 
     /// Append the spikes before `window.end` to `spikes`; those queued
@@ -154,11 +148,10 @@ mod tests {
     proptest! {
         /// Whatever the order of arrival (within and across windows), each
         /// window emits exactly the queued spikes before its end, the late
-        /// ones moved to its start: as a heap ordered by time would. Spikes
-        /// not kept are never emitted.
+        /// ones moved to its start: as a heap ordered by time would.
         #[test]
         fn windows_take_what_a_sorted_queue_would(
-            times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
+            times in prop::collection::vec(0u64..20 * TICKS_PER_MS, 0..300),
             window_len in prop_oneof![1u64..3 * TICKS_PER_MS, MIN_FITTED_TICKS..3 * TICKS_PER_MS],
             batch in 1usize..50,
             fit in prop::bool::ANY,
@@ -171,15 +164,13 @@ mod tests {
             let mut queued = times
                 .iter()
                 .enumerate()
-                .map(|(k, &(t, keep))| (Spike::at(Time(t), Gid(k as u32)), keep));
+                .map(|(k, &t)| Spike::at(Time(t), Gid(k as u32)));
             let mut start = 0;
             while start < 25 * TICKS_PER_MS {
                 let w = window(start, start + window_len);
-                for (s, keep) in queued.by_ref().take(batch) {
-                    pending.push_if(s, keep);
-                    if keep {
-                        reference.push(s);
-                    }
+                for s in queued.by_ref().take(batch) {
+                    pending.push(s);
+                    reference.push(s);
                 }
                 let mut got = Vec::new();
                 let late = pending.emit(w, &mut got);

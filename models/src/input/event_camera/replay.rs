@@ -5,20 +5,23 @@
 //! polarity merged / split / one only) and times by a [`TimeWindow`]
 //! (re-zeroing, a window of the recording). The [`EventCameraDrive`] streams
 //! the file window by window: memory stays bounded whatever the file size.
-//! Each partition runs its own reader over the same file and keeps only the
-//! channels that reach its neurons, so the replay is deterministic and
-//! independent of the thread count.
+//! The partitions of a process share one reader per replay, which decodes
+//! the file once and deals each chunk's spikes to the partitions whose
+//! neurons they reach (`decode_ahead`); each partition queues its share in
+//! file order, so the replay is deterministic and independent of the thread
+//! count and of which thread decoded what.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use volley_engine::{Drive, Gid, Spike, SyncWindow, Time};
+use volley_engine::{Drive, Spike, SyncWindow};
 
+use super::decode_ahead::{self, Decoded, Feed};
 use super::pending::Pending;
-use super::{open, CameraEvent, EventFileError, EventReader, ReadOptions, ReaderReport};
+use super::{open, CameraEvent, EventFileError, ReadOptions, ReaderReport};
 
 /// Ticks per microsecond (the engine's tick is 1/1024 µs).
-const TICKS_PER_US: u64 = 1024;
+pub(super) const TICKS_PER_US: u64 = 1024;
 
 /// Events may arrive out of time order by up to this much (e.g. EVT 3
 /// TIME_LOW steps back under one TIME_HIGH) and are still replayed exactly.
@@ -120,7 +123,7 @@ impl ChannelMap {
 /// [`ChannelMap::channel`] by table: per sensor column its pooled column,
 /// per sensor row its pooled row's first channel — no division per event.
 #[derive(Debug, Clone)]
-struct ChannelTable {
+pub(super) struct ChannelTable {
     /// Per sensor x: the pooled column, or `OUT` if cropped away.
     column: Vec<u32>,
     /// Per sensor y: the pooled row times the columns, or `OUT`.
@@ -133,7 +136,7 @@ struct ChannelTable {
 impl ChannelTable {
     const OUT: u32 = u32::MAX;
 
-    fn new(map: &ChannelMap) -> Self {
+    pub(super) fn new(map: &ChannelMap) -> Self {
         let (x0, y0, w, h) = map.crop;
         let (cols, rows) = map.grid();
         let column = (0..x0 + w)
@@ -154,7 +157,7 @@ impl ChannelTable {
     }
 
     #[inline(always)]
-    fn channel(&self, e: &CameraEvent) -> Option<u32> {
+    pub(super) fn channel(&self, e: &CameraEvent) -> Option<u32> {
         let column = *self.column.get(usize::from(e.x))?;
         let row = *self.row.get(usize::from(e.y))?;
         if column == Self::OUT || row == Self::OUT {
@@ -208,20 +211,15 @@ pub struct Replay {
     pub window: TimeWindow,
 }
 
-/// A recording streamed as spikes of input channels `first_gid + channel`.
+/// A recording streamed as spikes of input channels `first_gid + channel`:
+/// one partition's share of a replay, fed by the replay's decoder thread.
 pub struct EventCameraDrive {
-    reader: Box<dyn EventReader>,
-    map: ChannelTable,
+    feed: Feed,
     window: TimeWindow,
-    first_gid: u32,
-    /// Channels with targets in this partition (`None`: all).
-    local: Option<Vec<bool>>,
-    chunk: Vec<CameraEvent>,
     pending: Pending,
     /// Latest spike time read so far (µs of simulation time).
     read_until_us: i64,
     done: bool,
-    origin: Option<i64>,
     counts: ReplayStatus,
     status: Arc<Mutex<ReplayStatus>>,
     /// Whether this drive publishes progress counts (one per replay).
@@ -229,77 +227,75 @@ pub struct EventCameraDrive {
 }
 
 impl EventCameraDrive {
-    /// Open a replay. `status` receives errors from every drive and
-    /// progress counts from the one with `reports` set; `local` keeps only
-    /// the channels with targets in this partition.
+    /// Open a replay for one partition that keeps every channel, decoded in
+    /// the calling thread. `status` receives errors and progress counts.
     pub fn open(
         spec: &Replay,
         first_gid: u32,
-        local: Option<Vec<bool>>,
         status: Arc<Mutex<ReplayStatus>>,
-        reports: bool,
     ) -> Result<Self, EventFileError> {
-        Ok(EventCameraDrive {
-            reader: open(&spec.path, spec.options)?,
-            map: ChannelTable::new(&spec.map),
-            window: spec.window,
-            first_gid,
-            local,
-            chunk: Vec::new(),
-            pending: Pending::default(),
-            read_until_us: i64::MIN,
-            done: false,
-            origin: spec.window.origin_us,
-            counts: ReplayStatus::default(),
-            status,
-            reports,
-        })
+        let mut drives = Self::open_shared(spec, first_gid, None, 1, false, (status, true))?;
+        Ok(drives.remove(0))
     }
 
-    /// Decode one more chunk into `pending`.
+    /// Open a replay for `parts` partitions sharing one reader: `owner[c]`
+    /// is the partition that keeps channel `c`, or `parts` if none does
+    /// (`None`: one partition keeps all); with `helper`, a thread of its own
+    /// decodes ahead. `status.0` receives errors from every drive and, if
+    /// `status.1`, progress counts from the first.
+    pub fn open_shared(
+        spec: &Replay,
+        first_gid: u32,
+        owner: Option<Vec<u16>>,
+        parts: usize,
+        helper: bool,
+        (status, reports): (Arc<Mutex<ReplayStatus>>, bool),
+    ) -> Result<Vec<Self>, EventFileError> {
+        let reader = open(&spec.path, spec.options)?;
+        let mapping = (ChannelTable::new(&spec.map), spec.window, first_gid);
+        let feeds = decode_ahead::share(&spec.path, reader, mapping, owner, parts, helper)?;
+        Ok(feeds
+            .into_iter()
+            .enumerate()
+            .map(|(d, feed)| EventCameraDrive {
+                feed,
+                window: spec.window,
+                pending: Pending::default(),
+                read_until_us: i64::MIN,
+                done: false,
+                counts: ReplayStatus::default(),
+                status: status.clone(),
+                reports: reports && d == 0,
+            })
+            .collect())
+    }
+
+    /// Queue the next decoded chunk into `pending`.
     fn read_more(&mut self) {
-        match self.reader.next_chunk(&mut self.chunk) {
-            Ok(true) => {}
-            Ok(false) => {
+        let chunk = match self.feed.next() {
+            Decoded::Chunk(chunk) => chunk,
+            Decoded::End { error, report } => {
+                self.counts.error = self.counts.error.take().or(error);
+                self.counts.reader = report;
                 self.done = true;
                 return;
             }
-            Err(e) => {
-                self.counts.error = Some(e);
-                self.done = true;
-                return;
-            }
+        };
+        let c = chunk.counts;
+        // Counts are of the whole replay (the same in every partition).
+        self.counts.events_read += c.read;
+        self.counts.events_injected += c.injected;
+        self.counts.events_filtered += c.filtered;
+        self.counts.reader = chunk.report;
+        self.read_until_us = self.read_until_us.max(c.read_until_us);
+        let mut spikes = chunk.spikes;
+        for &spike in &spikes {
+            self.pending.push(spike);
         }
-        self.counts.events_read += self.chunk.len() as u64;
-        let origin = *self.origin.get_or_insert(self.chunk[0].t_us);
-        let stop = self.window.stop_us.unwrap_or(i64::MAX);
-        for e in &self.chunk {
-            let rel = e.t_us.saturating_sub(origin);
-            self.read_until_us = self.read_until_us.max(rel - self.window.start_us);
-            // Counts are of the whole replay (the same in every partition);
-            // only this partition's channels are queued.
-            match self.map.channel(e) {
-                Some(c) if rel >= self.window.start_us && rel < stop => {
-                    self.counts.events_injected += 1;
-                    // Whether the channel is local is random: queued and
-                    // kept or not without a branch.
-                    let keep = self.local.as_ref().is_none_or(|l| l[c as usize]);
-                    let us = (rel - self.window.start_us) as u64;
-                    let spike = Spike::at(
-                        Time(us.saturating_mul(TICKS_PER_US)),
-                        Gid(self.first_gid + c),
-                    );
-                    self.pending.push_if(spike, keep);
-                }
-                _ => self.counts.events_filtered += 1,
-            }
-        }
-        if self
-            .window
-            .stop_us
-            .is_some_and(|s| self.read_until_us > s - self.window.start_us + REORDER_SLACK_US)
-        {
-            // Far past the end of the window: stop reading the file.
+        spikes.clear();
+        self.feed.give_back(spikes);
+        if decode_ahead::past_window(&self.window, self.read_until_us) {
+            // Far past the end of the window: the reader stops here too.
             self.done = true;
         }
     }
@@ -314,7 +310,6 @@ impl EventCameraDrive {
         if self.reports {
             let error = s.error.take();
             *s = ReplayStatus {
-                reader: self.reader.report().clone(),
                 error,
                 ..self.counts.clone()
             };

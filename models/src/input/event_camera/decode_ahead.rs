@@ -1,13 +1,13 @@
-//! One reader per replay, shared by the partitions it feeds: each chunk of
-//! the recording is decoded and mapped once and its spikes dealt to the
-//! partitions whose neurons they reach.
+//! The reader of a replay and how its chunks reach the partitions: decoded
+//! and mapped once per chunk, each spike dealt to the partition that owns
+//! its channel's neuron.
 //!
-//! Every partition needs the whole recording in file order, but only its own
-//! channels' spikes. A partition that finds its queue empty decodes the next
-//! chunk for all; when the process has a core to spare, a helper thread
-//! decodes ahead so the workers rarely do. Each partition receives, chunk by
-//! chunk and in file order, exactly its channels' spikes, so results do not
-//! depend on which thread decoded what.
+//! A partition decoding alone deals straight into its own queue. Partitions
+//! sharing a reader take their spikes chunk by chunk from per-partition
+//! queues; one whose queue is empty decodes the next chunk for all, and a
+//! helper thread, when the process has a core to spare, decodes ahead so the
+//! workers rarely do. Each partition receives, in file order, exactly its
+//! channels' spikes, so results do not depend on which thread decoded what.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use volley_engine::{Gid, Spike, Time};
 
+use super::pending::Pending;
 use super::replay::{ChannelTable, TimeWindow, REORDER_SLACK_US, TICKS_PER_US};
 use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
 
@@ -23,26 +24,21 @@ use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
 /// ~64 k events).
 const CHUNKS_AHEAD: usize = 4;
 
-/// What one partition receives, in file order.
+/// What a partition learns of the next chunk (its spikes are queued).
+#[derive(Clone)]
 pub(super) enum Decoded {
-    /// The next chunk of the recording.
-    Chunk(Chunk),
+    /// A chunk: counts over the whole chunk (the same for every partition)
+    /// and the reader's report after it.
+    Chunk {
+        counts: ChunkCounts,
+        report: ReaderReport,
+    },
     /// The end of what is read: the file's end, the end of the time window,
     /// or a fatal decoding error (`error`); `report` is the reader's last.
     End {
         error: Option<EventFileError>,
         report: ReaderReport,
     },
-}
-
-/// One decoded chunk, as one partition sees it.
-pub(super) struct Chunk {
-    /// This partition's spikes, in file order.
-    pub spikes: Vec<Spike>,
-    /// Counts over the whole chunk (the same for every partition).
-    pub counts: ChunkCounts,
-    /// The reader's report after this chunk.
-    pub report: ReaderReport,
 }
 
 /// Counts of one chunk, over all partitions.
@@ -67,14 +63,38 @@ pub(super) fn past_window(window: &TimeWindow, read_until_us: i64) -> bool {
         .is_some_and(|s| read_until_us > s - window.start_us + REORDER_SLACK_US)
 }
 
-/// One partition's end of a shared reader.
-pub(super) struct Feed {
-    shared: Arc<Shared>,
-    part: usize,
+/// Where dealt spikes go: `put(d, spike)` gives partition `d` a spike.
+trait Sink {
+    fn put(&mut self, d: usize, spike: Spike);
+}
+
+/// One buffer per partition sharing the reader, and one for spikes no
+/// partition keeps: dealing needs no branch on whether a channel is kept.
+impl Sink for [Vec<Spike>] {
+    #[inline(always)]
+    fn put(&mut self, d: usize, spike: Spike) {
+        self[d].push(spike);
+    }
+}
+
+/// A partition reading alone keeps partition 0's spikes (1: no one's).
+impl Sink for Pending {
+    #[inline(always)]
+    fn put(&mut self, d: usize, spike: Spike) {
+        self.push_if(spike, d == 0);
+    }
+}
+
+/// One partition's end of a reader.
+pub(super) enum Feed {
+    /// Its own reader, decoded in its worker.
+    Own(Box<Decoder>),
+    /// Partition `part` of a shared reader.
+    Shared { shared: Arc<Shared>, part: usize },
 }
 
 /// What the partitions of one replay share.
-struct Shared {
+pub(super) struct Shared {
     file: PathBuf,
     /// Held while a chunk is decoded and dealt, so chunks reach every
     /// queue in file order.
@@ -86,14 +106,16 @@ struct Shared {
 
 /// Per partition: decoded chunks waiting, and emptied spike buffers to reuse.
 struct Queues {
-    chunks: Vec<VecDeque<Decoded>>,
+    chunks: Vec<VecDeque<(Decoded, Vec<Spike>)>>,
     spent: Vec<Vec<Vec<Spike>>>,
 }
 
-/// Share `reader` among `parts` partitions: `owner[c]` is the partition
-/// that keeps channel `c`, or `parts` if none does (`None`: one partition
-/// keeps every channel). With `helper`, a thread of its own decodes ahead.
-pub(super) fn share(
+/// Feeds for `parts` partitions reading `reader`: `owner[c]` is the
+/// partition that keeps channel `c`, or `parts` if none does (`None`: one
+/// partition keeps every channel). With `helper`, a thread of its own
+/// decodes ahead; without, one partition reads alone in its worker, several
+/// take turns.
+pub(super) fn feeds(
     path: &Path,
     reader: Box<dyn EventReader>,
     (table, window, first_gid): (ChannelTable, TimeWindow, u32),
@@ -109,20 +131,24 @@ pub(super) fn share(
         owner.is_some() || parts == 1,
         "channels of several partitions"
     );
+    let decoder = Decoder {
+        reader,
+        table,
+        window,
+        first_gid,
+        owner,
+        discarded: Vec::new(),
+        origin: window.origin_us,
+        events: Vec::new(),
+        read_until_us: i64::MIN,
+        ended: false,
+    };
+    if parts == 1 && !helper {
+        return Ok(vec![Feed::Own(Box::new(decoder))]);
+    }
     let shared = Arc::new(Shared {
         file: path.to_path_buf(),
-        decoder: Mutex::new(Decoder {
-            reader,
-            table,
-            window,
-            first_gid,
-            owner,
-            discarded: Vec::new(),
-            origin: window.origin_us,
-            events: Vec::new(),
-            read_until_us: i64::MIN,
-            ended: false,
-        }),
+        decoder: Mutex::new(decoder),
         queues: Mutex::new(Queues {
             chunks: (0..parts).map(|_| VecDeque::new()).collect(),
             spent: vec![Vec::new(); parts],
@@ -137,7 +163,7 @@ pub(super) fn share(
             .map_err(|e| EventFileError::at(path, 0, format!("cannot start its decoder: {e}")))?;
     }
     Ok((0..parts)
-        .map(|part| Feed {
+        .map(|part| Feed::Shared {
             shared: shared.clone(),
             part,
         })
@@ -169,52 +195,65 @@ fn decode_ahead(shared: Weak<Shared>) {
 }
 
 impl Feed {
-    /// The partition's next chunk (or the end), decoding it if no one has.
-    pub fn next(&self) -> Decoded {
-        if let Some(d) = self.take() {
+    /// Queue the partition's spikes of the next chunk into `pending`; what
+    /// the chunk was, or the end.
+    pub fn next(&mut self, pending: &mut Pending) -> Decoded {
+        match self {
+            Feed::Own(decoder) => decoder.step_into(pending),
+            Feed::Shared { shared, part } => {
+                let (decoded, mut spikes) = next_shared(shared, *part);
+                for &spike in &spikes {
+                    pending.push_if(spike, true);
+                }
+                spikes.clear();
+                if let Some(mut q) = lock(&shared.queues) {
+                    q.spent[*part].push(spikes);
+                }
+                decoded
+            }
+        }
+    }
+}
+
+/// Partition `part`'s next chunk, decoding it if no one has.
+fn next_shared(shared: &Shared, part: usize) -> (Decoded, Vec<Spike>) {
+    let take = || {
+        let d = lock(&shared.queues)?.chunks[part].pop_front();
+        shared.taken.notify_one();
+        d
+    };
+    if let Some(d) = take() {
+        return d;
+    }
+    let Ok(mut decoder) = shared.decoder.lock() else {
+        return broken(&shared.file);
+    };
+    loop {
+        // The helper may have dealt it while this partition waited.
+        if let Some(d) = take() {
             return d;
         }
-        let Ok(mut decoder) = self.shared.decoder.lock() else {
-            return self.broken();
-        };
-        loop {
-            // The helper may have dealt it while this partition waited.
-            if let Some(d) = self.take() {
-                return d;
-            }
-            if decoder.ended {
-                return self.broken();
-            }
-            decoder.step(&self.shared.queues);
+        if decoder.ended {
+            return broken(&shared.file);
         }
+        decoder.step(&shared.queues);
     }
+}
 
-    /// Hand back an emptied spike buffer for reuse.
-    pub fn give_back(&self, spikes: Vec<Spike>) {
-        if let Ok(mut q) = self.shared.queues.lock() {
-            q.spent[self.part].push(spikes);
-        }
-    }
-
-    fn take(&self) -> Option<Decoded> {
-        let d = lock(&self.shared.queues)?.chunks[self.part].pop_front();
-        self.shared.taken.notify_one();
-        d
-    }
-
-    /// The end of a replay whose decoder failed without saying why: a
-    /// thread panicked while decoding.
-    fn broken(&self) -> Decoded {
-        Decoded::End {
-            error: Some(EventFileError {
-                file: self.shared.file.clone(),
-                offset: None,
-                line: None,
-                message: "its decoding stopped (a bug: please report it)".into(),
-            }),
-            report: ReaderReport::default(),
-        }
-    }
+/// The end of a replay whose decoding failed without saying why: a thread
+/// panicked while decoding.
+fn broken(file: &Path) -> (Decoded, Vec<Spike>) {
+    let error = EventFileError {
+        file: file.to_path_buf(),
+        offset: None,
+        line: None,
+        message: "its decoding stopped (a bug: please report it)".into(),
+    };
+    let end = Decoded::End {
+        error: Some(error),
+        report: ReaderReport::default(),
+    };
+    (end, Vec::new())
 }
 
 fn lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
@@ -222,31 +261,55 @@ fn lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
 }
 
 /// The reader and how its events become spikes.
-struct Decoder {
+pub(super) struct Decoder {
     reader: Box<dyn EventReader>,
     table: ChannelTable,
     window: TimeWindow,
     first_gid: u32,
     /// Per channel, the partition that keeps it (`parts`: none).
     owner: Option<Vec<u16>>,
-    /// Where spikes no partition keeps are dealt, as one more partition:
-    /// dealing then needs no branch on whether a channel is kept.
+    /// The buffer of spikes no sharing partition keeps (cleared each chunk).
     discarded: Vec<Spike>,
     origin: Option<i64>,
     events: Vec<CameraEvent>,
     /// Latest spike time read so far (µs of simulation time).
     read_until_us: i64,
-    /// Whether every partition has been sent its end.
+    /// Whether the end has been read (and, if shared, queued).
     ended: bool,
 }
 
 impl Decoder {
-    /// Decode the next chunk and queue each partition's share, or queue the
-    /// end: the file's, the time window's or a decoding error.
+    /// Read the next chunk into `events`; the end if there is none.
+    fn read(&mut self) -> Option<Decoded> {
+        match self.reader.next_chunk(&mut self.events) {
+            Ok(true) => None,
+            more => {
+                self.ended = true;
+                Some(Decoded::End {
+                    error: more.err(),
+                    report: self.reader.report().clone(),
+                })
+            }
+        }
+    }
+
+    /// Decode the next chunk straight into a lone partition's `pending`.
+    fn step_into(&mut self, pending: &mut Pending) -> Decoded {
+        if let Some(end) = self.read() {
+            return end;
+        }
+        let counts = self.deal(pending);
+        Decoded::Chunk {
+            counts,
+            report: self.reader.report().clone(),
+        }
+    }
+
+    /// Decode the next chunk and queue each sharing partition's part, or
+    /// queue the end: the file's, the time window's or a decoding error.
     fn step(&mut self, queues: &Mutex<Queues>) {
-        let more = self.reader.next_chunk(&mut self.events);
-        if !matches!(more, Ok(true)) {
-            self.end(queues, more.err());
+        if let Some(end) = self.read() {
+            self.queue_all(queues, end);
             return;
         }
         let Some(mut q) = lock(queues) else {
@@ -260,7 +323,7 @@ impl Decoder {
             .collect();
         drop(q);
         parts.push(std::mem::take(&mut self.discarded));
-        let counts = self.deal(&mut parts);
+        let counts = self.deal(parts.as_mut_slice());
         self.discarded = parts.pop().expect("the discarded spikes");
         self.discarded.clear();
         let report = self.reader.report();
@@ -269,34 +332,35 @@ impl Decoder {
             return;
         };
         for (queue, spikes) in q.chunks.iter_mut().zip(parts) {
-            queue.push_back(Decoded::Chunk(Chunk {
-                spikes,
+            let chunk = Decoded::Chunk {
                 counts,
                 report: report.clone(),
-            }));
+            };
+            queue.push_back((chunk, spikes));
         }
         drop(q);
         if past_window(&self.window, self.read_until_us) {
-            self.end(queues, None);
+            // The partitions stop reading here too; so does the helper.
+            let end = Decoded::End {
+                error: None,
+                report: self.reader.report().clone(),
+            };
+            self.ended = true;
+            self.queue_all(queues, end);
         }
     }
 
-    /// Queue every partition's end, with the reader's last report.
-    fn end(&mut self, queues: &Mutex<Queues>, error: Option<EventFileError>) {
-        self.ended = true;
+    /// Queue `end` for every sharing partition.
+    fn queue_all(&mut self, queues: &Mutex<Queues>, end: Decoded) {
         let Some(mut q) = lock(queues) else { return };
         for queue in &mut q.chunks {
-            queue.push_back(Decoded::End {
-                error: error.clone(),
-                report: self.reader.report().clone(),
-            });
+            queue.push_back((end.clone(), Vec::new()));
         }
     }
 
     /// Map the chunk's events to channel spikes and deal them to the
-    /// partitions that keep their channels (the last of `parts` takes those
-    /// no partition keeps); the chunk's counts.
-    fn deal(&mut self, parts: &mut [Vec<Spike>]) -> ChunkCounts {
+    /// partitions that keep their channels; the chunk's counts.
+    fn deal<S: Sink + ?Sized>(&mut self, sink: &mut S) -> ChunkCounts {
         let events = &self.events;
         let mut c = ChunkCounts {
             read: events.len() as u64,
@@ -318,10 +382,11 @@ impl Decoder {
                         Time(us.saturating_mul(TICKS_PER_US)),
                         Gid(self.first_gid + ch),
                     );
-                    match &self.owner {
-                        Some(owner) => parts[usize::from(owner[ch as usize])].push(spike),
-                        None => parts[0].push(spike),
-                    }
+                    let d = self
+                        .owner
+                        .as_ref()
+                        .map_or(0, |o| usize::from(o[ch as usize]));
+                    sink.put(d, spike);
                 }
                 _ => c.filtered += 1,
             }

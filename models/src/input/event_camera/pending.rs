@@ -57,11 +57,14 @@ impl Pending {
         }
     }
 
-    /// Queue `spike`.
+    /// Queue `spike` if `keep`, without branching on `keep` (a replay
+    /// keeps the channels of its partition: random ones).
     #[inline]
-    pub fn push(&mut self, spike: Spike) {
+    pub fn push_if(&mut self, spike: Spike, keep: bool) {
         if spike.time < self.emitted_until {
-            self.late.push(spike);
+            if keep {
+                self.late.push(spike);
+            }
             return;
         }
         // Every queued spike is at or after `emitted_until`, so at or after
@@ -77,7 +80,10 @@ impl Pending {
             let bucket = self.spare.pop().unwrap_or_default();
             self.buckets.push_back(bucket);
         }
-        self.buckets[j].push(spike);
+        let bucket = &mut self.buckets[j];
+        bucket.push(spike);
+        let len = bucket.len() - usize::from(!keep);
+        bucket.truncate(len);
     }
 
     /// Append the spikes before `window.end` to `spikes`; those queued
@@ -148,10 +154,11 @@ mod tests {
     proptest! {
         /// Whatever the order of arrival (within and across windows), each
         /// window emits exactly the queued spikes before its end, the late
-        /// ones moved to its start: as a heap ordered by time would.
+        /// ones moved to its start: as a heap ordered by time would. Spikes
+        /// not kept are never emitted.
         #[test]
         fn windows_take_what_a_sorted_queue_would(
-            times in prop::collection::vec(0u64..20 * TICKS_PER_MS, 0..300),
+            times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
             window_len in prop_oneof![1u64..3 * TICKS_PER_MS, MIN_FITTED_TICKS..3 * TICKS_PER_MS],
             batch in 1usize..50,
             fit in prop::bool::ANY,
@@ -164,13 +171,15 @@ mod tests {
             let mut queued = times
                 .iter()
                 .enumerate()
-                .map(|(k, &t)| Spike::at(Time(t), Gid(k as u32)));
+                .map(|(k, &(t, keep))| (Spike::at(Time(t), Gid(k as u32)), keep));
             let mut start = 0;
             while start < 25 * TICKS_PER_MS {
                 let w = window(start, start + window_len);
-                for s in queued.by_ref().take(batch) {
-                    pending.push(s);
-                    reference.push(s);
+                for (s, keep) in queued.by_ref().take(batch) {
+                    pending.push_if(s, keep);
+                    if keep {
+                        reference.push(s);
+                    }
                 }
                 let mut got = Vec::new();
                 let late = pending.emit(w, &mut got);

@@ -253,7 +253,7 @@ impl EventCameraDrive {
     ) -> Result<Vec<Self>, EventFileError> {
         let reader = open(&spec.path, spec.options)?;
         let mapping = (ChannelTable::new(&spec.map), spec.window, first_gid);
-        let feeds = decode_ahead::share(&spec.path, reader, mapping, owner, parts, helper)?;
+        let feeds = decode_ahead::feeds(&spec.path, reader, mapping, owner, parts, helper)?;
         Ok(feeds
             .into_iter()
             .enumerate()
@@ -270,10 +270,10 @@ impl EventCameraDrive {
             .collect())
     }
 
-    /// Queue the next decoded chunk into `pending`.
+    /// Queue this partition's spikes of the next chunk into `pending`.
     fn read_more(&mut self) {
-        let chunk = match self.feed.next() {
-            Decoded::Chunk(chunk) => chunk,
+        let (c, report) = match self.feed.next(&mut self.pending) {
+            Decoded::Chunk { counts, report } => (counts, report),
             Decoded::End { error, report } => {
                 self.counts.error = self.counts.error.take().or(error);
                 self.counts.reader = report;
@@ -281,21 +281,14 @@ impl EventCameraDrive {
                 return;
             }
         };
-        let c = chunk.counts;
         // Counts are of the whole replay (the same in every partition).
         self.counts.events_read += c.read;
         self.counts.events_injected += c.injected;
         self.counts.events_filtered += c.filtered;
-        self.counts.reader = chunk.report;
+        self.counts.reader = report;
         self.read_until_us = self.read_until_us.max(c.read_until_us);
-        let mut spikes = chunk.spikes;
-        for &spike in &spikes {
-            self.pending.push(spike);
-        }
-        spikes.clear();
-        self.feed.give_back(spikes);
         if decode_ahead::past_window(&self.window, self.read_until_us) {
-            // Far past the end of the window: the reader stops here too.
+            // Far past the end of the window: stop reading the file.
             self.done = true;
         }
     }

@@ -41,6 +41,10 @@ impl Collective for World {
         self.0
             .all_reduce_into(&mine[..], v, SystemOperation::bitwise_or());
     }
+    fn sum_on_this_machine(&self, x: u64) -> u64 {
+        let here = self.0.split_shared(self.0.rank());
+        reduce(&here, x, SystemOperation::sum())
+    }
 }
 
 /// Words per spike on the wire: destination partition, time (2), source, lag.

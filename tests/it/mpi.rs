@@ -100,6 +100,13 @@ fn mpi_2x1_equals_threads_on_brunel() {
 }
 
 #[test]
+fn mpi_2x1_equals_threads_on_a_camera_replay() {
+    // Each rank reads the recording; the ranks count their workers on this
+    // machine together to decide on a reader's helper thread.
+    check("nmnist_replay.toml", None);
+}
+
+#[test]
 fn mpi_2x1_equals_threads_on_det_net() {
     check("det_net_Ie225.toml", None);
     // 2 ranks × 2 threads (4 partitions, oversubscribed here; det_net is small).

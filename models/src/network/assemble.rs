@@ -121,15 +121,17 @@ pub(super) fn assemble(
     }
     let mut destinations = wiring::destinations(assign.parts(), local.start, &flags);
     drop(flags);
-    // Several processes: agree on the delays and on who sends where.
-    let exchange = match &run.share {
+    // Several processes: agree on the delays and on who sends where, and
+    // count the workers that share this machine's cores.
+    let (exchange, workers_here) = match &run.share {
         Some(Share { collective, .. }) => {
             bounds.min_recurrent = Time(collective.min_u64(bounds.min_recurrent.0));
             bounds.max = Time(collective.max_u64(bounds.max.0));
             collective.or_u64s(&mut destinations);
-            Exchange::Processes
+            let here = collective.sum_on_this_machine(local.len() as u64);
+            (Exchange::Processes, here as usize)
         }
-        None => Exchange::Threads,
+        None => (Exchange::Threads, local.len()),
     };
     let destinations: Arc<[u64]> = destinations.into();
     let timing = Timing::new(bounds, assign.parts(), exchange);
@@ -149,7 +151,10 @@ pub(super) fn assemble(
     let selected = &recording.neurons;
     let mut cameras = Vec::with_capacity(model.inputs.cameras.len());
     for c in &model.inputs.cameras {
-        cameras.push(c.drives_for(local.clone(), assign)?.into_iter());
+        cameras.push(
+            c.drives_for(local.clone(), assign, workers_here)?
+                .into_iter(),
+        );
     }
     let mut partitions = Vec::with_capacity(parts.len());
     let mut n_plastic_synapses = 0;

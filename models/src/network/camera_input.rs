@@ -66,7 +66,9 @@ impl CameraInput {
     }
 
     /// The drives of partitions `local` (this process's), in order, each
-    /// keeping the channels whose neuron it owns. With a core to spare, the
+    /// keeping the channels whose neuron it owns. `workers_here` counts the
+    /// worker threads of every process on this machine (this process's
+    /// alone unless several share it). With a core to spare, the
     /// partitions share one reader that a helper thread runs ahead;
     /// without, each partition reads the file itself, in its own worker
     /// (taking turns at one shared reader would leave a core idle).
@@ -74,9 +76,10 @@ impl CameraInput {
         &self,
         local: Range<usize>,
         assign: &Assignment,
+        workers_here: usize,
     ) -> Result<Vec<EventCameraDrive>, ModelError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let helper = local.len() < cores;
+        let helper = workers_here.max(local.len()) < cores;
         let group_len = if helper { local.len() } else { 1 };
         let mut drives = Vec::with_capacity(local.len());
         for first in local.clone().step_by(group_len) {

@@ -16,6 +16,9 @@ pub trait Collective {
     fn max_u64(&self, x: u64) -> u64;
     /// Element-wise bitwise OR of `v` over all processes, in place.
     fn or_u64s(&self, v: &mut [u64]);
+    /// The sum of `x` over the processes on this machine (those sharing
+    /// its cores and memory).
+    fn sum_on_this_machine(&self, x: u64) -> u64;
 }
 
 /// Which partitions this process builds, and how it agrees with the others.

@@ -57,6 +57,16 @@ fn example_recording_is_the_documented_synthetic_one() {
     assert_eq!(std::fs::read(example_data()).unwrap(), bytes);
 }
 
+/// Windows of `w_us` µs covering `0..until_us`.
+fn windows(w_us: u64, until_us: u64) -> impl Iterator<Item = SyncWindow> {
+    let w = w_us * 1024;
+    (0..until_us.div_ceil(w_us)).map(move |k| SyncWindow {
+        index: k,
+        start: Time(k * w),
+        end: Time((k + 1) * w),
+    })
+}
+
 fn drive_spikes(
     path: &Path,
     map: ChannelMap,
@@ -73,13 +83,7 @@ fn drive_spikes(
     let status = Arc::new(Mutex::new(Default::default()));
     let mut d = EventCameraDrive::open(&spec, 100, status.clone()).unwrap();
     let mut out = Vec::new();
-    let w = w_us * 1024;
-    for k in 0..until_us.div_ceil(w_us) {
-        let win = SyncWindow {
-            index: k,
-            start: Time(k * w),
-            end: Time((k + 1) * w),
-        };
+    for win in windows(w_us, until_us) {
         let before = out.len();
         d.emit(win, &mut out);
         assert!(out[before..]
@@ -88,6 +92,24 @@ fn drive_spikes(
     }
     assert!(status.lock().unwrap().error.is_none());
     out
+}
+
+/// One channel per pixel and polarity of the 34 × 34 sensor.
+fn every_pixel_split() -> ChannelMap {
+    ChannelMap {
+        crop: (0, 0, 34, 34),
+        pool: (1, 1),
+        polarity: PolarityMode::Split,
+    }
+}
+
+/// The whole recording, from its first event as time 0.
+fn whole_recording() -> TimeWindow {
+    TimeWindow {
+        origin_us: None,
+        start_us: 0,
+        stop_us: None,
+    }
 }
 
 #[test]
@@ -99,16 +121,7 @@ fn every_event_becomes_one_spike_at_its_exact_time_and_channel() {
     ev.swap(500, 530);
     let path = dir.path().join("edges.bin");
     std::fs::write(&path, encode::nmnist(&ev)).unwrap();
-    let map = ChannelMap {
-        crop: (0, 0, 34, 34),
-        pool: (1, 1),
-        polarity: PolarityMode::Split,
-    };
-    let window = TimeWindow {
-        origin_us: None,
-        start_us: 0,
-        stop_us: None,
-    };
+    let (map, window) = (every_pixel_split(), whole_recording());
     let spikes = drive_spikes(&path, map.clone(), window, 1500, 400_000);
     let origin = ev[0].t_us;
     let mut want: Vec<Spike> = ev
@@ -165,16 +178,7 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sweeps.bin");
     std::fs::write(&path, encode::nmnist(&ev)).unwrap();
-    let map = ChannelMap {
-        crop: (0, 0, 34, 34),
-        pool: (1, 1),
-        polarity: PolarityMode::Split,
-    };
-    let window = TimeWindow {
-        origin_us: None,
-        start_us: 0,
-        stop_us: None,
-    };
+    let (map, window) = (every_pixel_split(), whole_recording());
     let (w_us, until_us) = (1000, 6_100_000);
     let mut whole = drive_spikes(&path, map.clone(), window, w_us, until_us);
     whole.sort();
@@ -200,13 +204,7 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
         )
         .unwrap();
         let mut got = vec![Vec::new(); 3];
-        let w = w_us * 1024;
-        for k in 0..until_us.div_ceil(w_us) {
-            let win = SyncWindow {
-                index: k,
-                start: Time(k * w),
-                end: Time((k + 1) * w),
-            };
+        for win in windows(w_us, until_us) {
             for (d, out) in drives.iter_mut().zip(&mut got) {
                 d.emit(win, out);
             }

@@ -55,14 +55,6 @@ pub(super) struct ChunkCounts {
     pub read_until_us: i64,
 }
 
-/// Whether a replay whose latest spike so far is at `read_until_us` has read
-/// everything its window can use.
-pub(super) fn past_window(window: &TimeWindow, read_until_us: i64) -> bool {
-    window
-        .stop_us
-        .is_some_and(|s| read_until_us > s - window.start_us + REORDER_SLACK_US)
-}
-
 /// Where dealt spikes go: `put(d, spike)` gives partition `d` a spike.
 trait Sink {
     fn put(&mut self, d: usize, spike: Spike);
@@ -279,8 +271,20 @@ pub(super) struct Decoder {
 }
 
 impl Decoder {
-    /// Read the next chunk into `events`; the end if there is none.
+    /// Read the next chunk into `events`; the end if there is none or if
+    /// what is read is far past the end of the time window.
     fn read(&mut self) -> Option<Decoded> {
+        let window = &self.window;
+        let past_window = window
+            .stop_us
+            .is_some_and(|s| self.read_until_us > s - window.start_us + REORDER_SLACK_US);
+        if past_window {
+            self.ended = true;
+            return Some(Decoded::End {
+                error: None,
+                report: self.reader.report().clone(),
+            });
+        }
         match self.reader.next_chunk(&mut self.events) {
             Ok(true) => None,
             more => {
@@ -337,16 +341,6 @@ impl Decoder {
                 report: report.clone(),
             };
             queue.push_back((chunk, spikes));
-        }
-        drop(q);
-        if past_window(&self.window, self.read_until_us) {
-            // The partitions stop reading here too; so does the helper.
-            let end = Decoded::End {
-                error: None,
-                report: self.reader.report().clone(),
-            };
-            self.ended = true;
-            self.queue_all(queues, end);
         }
     }
 

@@ -215,7 +215,6 @@ pub struct Replay {
 /// one partition's share of a replay, fed by the replay's decoder thread.
 pub struct EventCameraDrive {
     feed: Feed,
-    window: TimeWindow,
     pending: Pending,
     /// Latest spike time read so far (µs of simulation time).
     read_until_us: i64,
@@ -259,7 +258,6 @@ impl EventCameraDrive {
             .enumerate()
             .map(|(d, feed)| EventCameraDrive {
                 feed,
-                window: spec.window,
                 pending: Pending::default(),
                 read_until_us: i64::MIN,
                 done: false,
@@ -286,11 +284,7 @@ impl EventCameraDrive {
         self.counts.events_injected += c.injected;
         self.counts.events_filtered += c.filtered;
         self.counts.reader = report;
-        self.read_until_us = self.read_until_us.max(c.read_until_us);
-        if decode_ahead::past_window(&self.window, self.read_until_us) {
-            // Far past the end of the window: stop reading the file.
-            self.done = true;
-        }
+        self.read_until_us = c.read_until_us;
     }
 
     fn publish(&mut self) {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use volley_engine::{Gid, Spike, Time};
 
-use super::pending::Pending;
+use super::pending::{Filling, Pending};
 use super::replay::{ChannelTable, TimeWindow, REORDER_SLACK_US, TICKS_PER_US};
 use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
 
@@ -70,7 +70,7 @@ impl Sink for [Vec<Spike>] {
 }
 
 /// A partition reading alone keeps partition 0's spikes (1: no one's).
-impl Sink for Pending {
+impl Sink for Filling<'_> {
     #[inline(always)]
     fn put(&mut self, d: usize, spike: Spike) {
         self.push_if(spike, d == 0);
@@ -194,9 +194,11 @@ impl Feed {
             Feed::Own(decoder) => decoder.step_into(pending),
             Feed::Shared { shared, part } => {
                 let (decoded, mut spikes) = next_shared(shared, *part);
+                let mut filling = pending.filling();
                 for &spike in &spikes {
-                    pending.push_if(spike, true);
+                    filling.push_if(spike, true);
                 }
+                drop(filling);
                 spikes.clear();
                 if let Some(mut q) = lock(&shared.queues) {
                     q.spent[*part].push(spikes);
@@ -302,7 +304,7 @@ impl Decoder {
         if let Some(end) = self.read() {
             return end;
         }
-        let counts = self.deal(pending);
+        let counts = self.deal(&mut pending.filling());
         Decoded::Chunk {
             counts,
             report: self.reader.report().clone(),

@@ -8,7 +8,7 @@
 //! window's input spikes once, whatever their source.
 
 use std::collections::VecDeque;
-use volley_engine::{Spike, SyncWindow, Time, TICKS_PER_MS};
+use volley_engine::{Gid, Spike, SyncWindow, Time, TICKS_PER_MS};
 
 /// The shortest window buckets are fitted to (100 µs: the reorder slack
 /// ahead then takes at most 500 buckets).
@@ -22,9 +22,6 @@ pub struct Pending {
     base: u64,
     /// A bucket's width in ticks (0: not set yet, one millisecond).
     width: u64,
-    /// The last bucket pushed to, as `(first tick, end tick, number)`:
-    /// events come nearly in time order, so most find it without a division.
-    last: (u64, u64, u64),
     /// Spikes queued after their time was emitted (injected late).
     late: Vec<Spike>,
     /// Everything before this has been emitted.
@@ -43,7 +40,6 @@ impl Pending {
         if self.width == 0 && fits && self.buckets.is_empty() && self.late.is_empty() {
             self.width = ticks;
             self.base = self.emitted_until.0 / ticks;
-            self.last = (0, 0, 0);
         }
     }
 
@@ -57,34 +53,15 @@ impl Pending {
         }
     }
 
-    /// Queue `spike` if `keep`, without branching on `keep` (a replay
-    /// keeps the channels of its partition: random ones). Inlined into
-    /// each caller: out of line, the call costs ~6 % of a replay.
-    #[inline(always)]
-    pub fn push_if(&mut self, spike: Spike, keep: bool) {
-        if spike.time < self.emitted_until {
-            if keep {
-                self.late.push(spike);
-            }
-            return;
+    /// Start queueing spikes: see [`Filling`].
+    pub fn filling(&mut self) -> Filling<'_> {
+        Filling {
+            pending: self,
+            bucket: Vec::new(),
+            j: None,
+            from: 1,
+            until: 0,
         }
-        // Every queued spike is at or after `emitted_until`, so at or after
-        // the first bucket's start (with no bucket, `base` is the
-        // bucket of `emitted_until`: `emit` keeps it so).
-        let t = spike.time.0;
-        if t < self.last.0 || t >= self.last.1 {
-            let (w, number) = (self.width(), t / self.width());
-            self.last = (number * w, (number + 1).saturating_mul(w), number);
-        }
-        let j = (self.last.2 - self.base) as usize;
-        while self.buckets.len() <= j {
-            let bucket = self.spare.pop().unwrap_or_default();
-            self.buckets.push_back(bucket);
-        }
-        let bucket = &mut self.buckets[j];
-        bucket.push(spike);
-        let len = bucket.len() - usize::from(!keep);
-        bucket.truncate(len);
     }
 
     /// Append the spikes before `window.end` to `spikes`; those queued
@@ -138,11 +115,93 @@ impl Pending {
     }
 }
 
+/// Spikes being queued into a [`Pending`], one after another. The bucket
+/// last pushed to is held out of the queue: camera events come nearly in
+/// time order, so most spikes land in it at the cost of a range test and a
+/// push (looking the bucket up in the queue for each spike cost ~60
+/// instructions). The bucket goes back when the next spike needs another
+/// one and when this is dropped.
+pub struct Filling<'a> {
+    pending: &'a mut Pending,
+    /// The bucket being filled, taken out of `pending.buckets[j]`.
+    bucket: Vec<Spike>,
+    j: Option<usize>,
+    /// The ticks `[from, until)` that go into `bucket` (none: empty range).
+    from: u64,
+    until: u64,
+}
+
+impl Filling<'_> {
+    /// Queue `spike` if `keep`, without branching on `keep` (a replay
+    /// keeps the channels of its partition: random ones).
+    #[inline(always)]
+    pub fn push_if(&mut self, spike: Spike, keep: bool) {
+        let t = spike.time.0;
+        if t >= self.from && t < self.until {
+            self.bucket.push(spike);
+            let len = self.bucket.len() - usize::from(!keep);
+            self.bucket.truncate(len);
+        } else {
+            // The spike's fields, not the spike: passed by reference, it
+            // would be built on the stack for both branches and read back
+            // whole from narrower stores (a stall at every push).
+            self.push_elsewhere((spike.time, spike.source, spike.lag), keep);
+        }
+    }
+
+    /// Queue a spike outside the held bucket's ticks: late, or into the
+    /// bucket of its time, which is then the one held.
+    #[inline(never)]
+    fn push_elsewhere(&mut self, (time, source, lag): (Time, Gid, f32), keep: bool) {
+        let spike = Spike { time, source, lag };
+        self.put_back();
+        let p = &mut *self.pending;
+        if spike.time < p.emitted_until {
+            if keep {
+                p.late.push(spike);
+            }
+            return;
+        }
+        // Every queued spike is at or after `emitted_until`, so at or after
+        // the first bucket's start (with no bucket, `base` is the bucket of
+        // `emitted_until`: `emit` keeps it so).
+        let (w, t) = (p.width(), spike.time.0);
+        let number = t / w;
+        let j = (number - p.base) as usize;
+        while p.buckets.len() <= j {
+            let bucket = p.spare.pop().unwrap_or_default();
+            p.buckets.push_back(bucket);
+        }
+        self.bucket = std::mem::take(&mut p.buckets[j]);
+        self.j = Some(j);
+        // The first bucket may be partly emitted (1 ms buckets, shorter
+        // windows): its earlier spikes would be late.
+        self.from = (number * w).max(p.emitted_until.0);
+        self.until = (number + 1).saturating_mul(w);
+        self.bucket.push(spike);
+        let len = self.bucket.len() - usize::from(!keep);
+        self.bucket.truncate(len);
+    }
+
+    /// Return the held bucket to its place in the queue.
+    fn put_back(&mut self) {
+        if let Some(j) = self.j.take() {
+            self.pending.buckets[j] = std::mem::take(&mut self.bucket);
+            (self.from, self.until) = (1, 0);
+        }
+    }
+}
+
+impl Drop for Filling<'_> {
+    fn drop(&mut self) {
+        self.put_back();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use volley_engine::Gid;
 
     fn window(start: u64, end: u64) -> SyncWindow {
         SyncWindow {
@@ -176,12 +235,14 @@ mod tests {
             let mut start = 0;
             while start < 25 * TICKS_PER_MS {
                 let w = window(start, start + window_len);
+                let mut filling = pending.filling();
                 for (s, keep) in queued.by_ref().take(batch) {
-                    pending.push_if(s, keep);
+                    filling.push_if(s, keep);
                     if keep {
                         reference.push(s);
                     }
                 }
+                drop(filling);
                 let mut got = Vec::new();
                 let late = pending.emit(w, &mut got);
                 // The reference: everything before the end, late ones moved.

@@ -164,7 +164,7 @@ fn every_event_becomes_one_spike_at_its_exact_time_and_channel() {
 }
 
 #[test]
-fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helper() {
+fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helper_or_threads() {
     // Twenty sweeps of the edges: more than two chunks of the reader.
     let edges = moving_edges();
     let ev: Vec<CameraEvent> = (0..20)
@@ -192,7 +192,9 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
         map,
         window,
     };
-    for helper in [false, true] {
+    // Driven from one thread in turn, or each from its own (as workers do:
+    // chunks are then read by one and dealt by several at once).
+    for (helper, threads) in [(false, false), (true, false), (false, true), (true, true)] {
         let status = Arc::new(Mutex::new(Default::default()));
         let mut drives = EventCameraDrive::open_shared(
             &spec,
@@ -204,9 +206,21 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
         )
         .unwrap();
         let mut got = vec![Vec::new(); 3];
-        for win in windows(w_us, until_us) {
-            for (d, out) in drives.iter_mut().zip(&mut got) {
-                d.emit(win, out);
+        if threads {
+            std::thread::scope(|s| {
+                for (d, out) in drives.iter_mut().zip(&mut got) {
+                    s.spawn(move || {
+                        for win in windows(w_us, until_us) {
+                            d.emit(win, out);
+                        }
+                    });
+                }
+            });
+        } else {
+            for win in windows(w_us, until_us) {
+                for (d, out) in drives.iter_mut().zip(&mut got) {
+                    d.emit(win, out);
+                }
             }
         }
         let status = status.lock().unwrap();
@@ -219,7 +233,10 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
                 .filter(|s| usize::from(owner[(s.source.0 - 100) as usize]) == d)
                 .copied()
                 .collect();
-            assert_eq!(*spikes, want, "partition {d}, helper {helper}");
+            assert_eq!(
+                *spikes, want,
+                "partition {d}, helper {helper}, threads {threads}"
+            );
         }
     }
 }

@@ -68,10 +68,9 @@ impl CameraInput {
     /// The drives of partitions `local` (this process's), in order, each
     /// keeping the channels whose neuron it owns. `workers_here` counts the
     /// worker threads of every process on this machine (this process's
-    /// alone unless several share it). With a core to spare, the
-    /// partitions share one reader that a helper thread runs ahead;
-    /// without, each partition reads the file itself, in its own worker
-    /// (taking turns at one shared reader would leave a core idle).
+    /// alone unless several share it). The partitions share one reader:
+    /// they take turns at reading chunks and deal them in parallel, and with
+    /// a core to spare a helper thread reads and deals ahead of them.
     pub fn drives_for(
         &self,
         local: Range<usize>,
@@ -80,7 +79,7 @@ impl CameraInput {
     ) -> Result<Vec<EventCameraDrive>, ModelError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let helper = workers_here.max(local.len()) < cores;
-        let group_len = if helper { local.len() } else { 1 };
+        let group_len = local.len().max(1);
         let mut drives = Vec::with_capacity(local.len());
         for first in local.clone().step_by(group_len) {
             let group = first..(first + group_len).min(local.end);

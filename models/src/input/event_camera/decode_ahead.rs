@@ -4,10 +4,14 @@
 //!
 //! A partition decoding alone deals straight into its own queue. Partitions
 //! sharing a reader take their spikes chunk by chunk from per-partition
-//! queues; one whose queue is empty decodes the next chunk for all, and a
-//! helper thread, when the process has a core to spare, decodes ahead so the
-//! workers rarely do. Each partition receives, in file order, exactly its
-//! channels' spikes, so results do not depend on which thread decoded what.
+//! queues; one whose queue is empty reads the next chunk for all and deals
+//! it. Only the reading holds the reader: a chunk is numbered and given a
+//! place in every queue as it is read, and dealt after the reader is free,
+//! so two workers deal two chunks at once (each decoding and mapping half
+//! the recording instead of all of it). A helper thread, when the process
+//! has a core to spare, reads and deals ahead so the workers rarely do.
+//! Each partition receives, in file order, exactly its channels' spikes, so
+//! results do not depend on which thread dealt what.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -20,8 +24,9 @@ use super::pending::{Filling, Pending};
 use super::replay::{ChannelTable, TimeWindow, REORDER_SLACK_US, TICKS_PER_US};
 use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
 
-/// Chunks the helper decodes ahead of the slowest partition (each chunk is
-/// ~64 k events).
+/// Chunks dealt ahead of the slowest partition (each chunk is ~64 k
+/// events): the helper stops there, and a worker waits for a chunk being
+/// dealt by another rather than read further.
 const CHUNKS_AHEAD: usize = 4;
 
 /// What a partition learns of the next chunk (its spikes are queued).
@@ -81,32 +86,98 @@ impl Sink for Filling<'_> {
 pub(super) enum Feed {
     /// Its own reader, decoded in its worker.
     Own(Box<Decoder>),
-    /// Partition `part` of a shared reader.
-    Shared { shared: Arc<Shared>, part: usize },
+    /// Partition `part` of a shared reader, and the buffers it deals with.
+    Shared {
+        shared: Arc<Shared>,
+        part: usize,
+        scratch: Box<Scratch>,
+    },
+}
+
+/// A lone partition's reader and how its events become spikes.
+pub(super) struct Decoder {
+    reading: Reading,
+    mapping: Mapping,
+    events: Vec<CameraEvent>,
 }
 
 /// What the partitions of one replay share.
 pub(super) struct Shared {
     file: PathBuf,
-    /// Held while a chunk is decoded and dealt, so chunks reach every
-    /// queue in file order.
-    decoder: Mutex<Decoder>,
+    /// Held while a chunk is read and given its place in the queues, so
+    /// chunks reach every queue in file order.
+    reading: Mutex<Reading>,
+    /// How a chunk's events become spikes (read-only: used unlocked).
+    mapping: Mapping,
     queues: Mutex<Queues>,
-    /// Signalled when a partition takes a chunk (the helper may go on).
-    taken: Condvar,
+    /// Signalled when a partition takes a chunk (the helper may go on) and
+    /// when a chunk is dealt (a partition waiting for it may go on).
+    changed: Condvar,
 }
 
-/// Per partition: decoded chunks waiting, and emptied spike buffers to reuse.
+/// A chunk as a partition takes it: what it was, and the partition's spikes.
+type DealtChunk = (Decoded, Vec<Spike>);
+
+/// Per partition: the chunks not yet taken, in file order (`None`: still
+/// being dealt), and emptied spike buffers to reuse.
 struct Queues {
-    chunks: Vec<VecDeque<(Decoded, Vec<Spike>)>>,
+    chunks: Vec<VecDeque<Option<DealtChunk>>>,
+    /// Per partition, the number of the chunk at the front of its queue.
+    front: Vec<u64>,
     spent: Vec<Vec<Vec<Spike>>>,
+}
+
+/// A dealing thread's buffers: the events read, and the spikes no partition
+/// keeps.
+#[derive(Default)]
+pub(super) struct Scratch {
+    events: Vec<CameraEvent>,
+    discarded: Vec<Spike>,
+}
+
+/// The reader and what reading has learnt so far.
+struct Reading {
+    reader: Box<dyn EventReader>,
+    window: TimeWindow,
+    /// The recording time of simulation time 0 (the first event's, unless
+    /// the window gives it).
+    origin: Option<i64>,
+    /// Latest spike time read so far (µs of simulation time).
+    read_until_us: i64,
+    /// Whether the end has been read (and, if shared, queued).
+    ended: bool,
+    /// Chunks read so far: the number of the next.
+    chunks: u64,
+}
+
+/// What reading gave.
+enum Read {
+    Chunk(ChunkHead),
+    /// The end, as every partition is to learn it.
+    End(Decoded),
+}
+
+/// A chunk just read: what dealing it needs and reports.
+struct ChunkHead {
+    origin: i64,
+    read_until_us: i64,
+    report: ReaderReport,
+}
+
+/// How events become spikes and which partition keeps each.
+struct Mapping {
+    table: ChannelTable,
+    window: TimeWindow,
+    first_gid: u32,
+    /// Per channel, the partition that keeps it (`parts`: none).
+    owner: Option<Vec<u16>>,
 }
 
 /// Feeds for `parts` partitions reading `reader`: `owner[c]` is the
 /// partition that keeps channel `c`, or `parts` if none does (`None`: one
 /// partition keeps every channel). With `helper`, a thread of its own
-/// decodes ahead; without, one partition reads alone in its worker, several
-/// take turns.
+/// reads ahead; without, one partition reads alone in its worker, several
+/// take turns at reading and deal in parallel.
 pub(super) fn feeds(
     path: &Path,
     reader: Box<dyn EventReader>,
@@ -123,29 +194,37 @@ pub(super) fn feeds(
         owner.is_some() || parts == 1,
         "channels of several partitions"
     );
-    let decoder = Decoder {
+    let reading = Reading {
         reader,
+        window,
+        origin: window.origin_us,
+        read_until_us: i64::MIN,
+        ended: false,
+        chunks: 0,
+    };
+    let mapping = Mapping {
         table,
         window,
         first_gid,
         owner,
-        discarded: Vec::new(),
-        origin: window.origin_us,
-        events: Vec::new(),
-        read_until_us: i64::MIN,
-        ended: false,
     };
     if parts == 1 && !helper {
-        return Ok(vec![Feed::Own(Box::new(decoder))]);
+        return Ok(vec![Feed::Own(Box::new(Decoder {
+            reading,
+            mapping,
+            events: Vec::new(),
+        }))]);
     }
     let shared = Arc::new(Shared {
         file: path.to_path_buf(),
-        decoder: Mutex::new(decoder),
+        reading: Mutex::new(reading),
+        mapping,
         queues: Mutex::new(Queues {
             chunks: (0..parts).map(|_| VecDeque::new()).collect(),
+            front: vec![0; parts],
             spent: vec![Vec::new(); parts],
         }),
-        taken: Condvar::new(),
+        changed: Condvar::new(),
     });
     if helper {
         let weak = Arc::downgrade(&shared);
@@ -158,31 +237,32 @@ pub(super) fn feeds(
         .map(|part| Feed::Shared {
             shared: shared.clone(),
             part,
+            scratch: Box::default(),
         })
         .collect())
 }
 
-/// The helper: decode while every partition has fewer than `CHUNKS_AHEAD`
-/// chunks waiting, until the end or until the partitions are gone.
+/// The helper: read and deal while every partition has fewer than
+/// `CHUNKS_AHEAD` chunks waiting, until the end or until the partitions are
+/// gone.
 fn decode_ahead(shared: Weak<Shared>) {
+    let mut scratch = Scratch::default();
     while let Some(shared) = shared.upgrade() {
         {
-            let Ok(queues) = shared.queues.lock() else {
+            let Some(queues) = lock(&shared.queues) else {
                 return;
             };
             if queues.chunks.iter().any(|q| q.len() >= CHUNKS_AHEAD) {
                 // Wake up now and then to notice that the run has ended.
-                let _ = shared.taken.wait_timeout(queues, Duration::from_millis(50));
+                let _ = shared
+                    .changed
+                    .wait_timeout(queues, Duration::from_millis(50));
                 continue;
             }
         }
-        let Ok(mut decoder) = shared.decoder.lock() else {
-            return;
-        };
-        if decoder.ended {
+        if !shared.step(&mut scratch) {
             return;
         }
-        decoder.step(&shared.queues);
     }
 }
 
@@ -192,8 +272,12 @@ impl Feed {
     pub fn next(&mut self, pending: &mut Pending) -> Decoded {
         match self {
             Feed::Own(decoder) => decoder.step_into(pending),
-            Feed::Shared { shared, part } => {
-                let (decoded, mut spikes) = next_shared(shared, *part);
+            Feed::Shared {
+                shared,
+                part,
+                scratch,
+            } => {
+                let (decoded, mut spikes) = shared.next_for(*part, scratch);
                 let mut filling = pending.filling();
                 for &spike in &spikes {
                     filling.push_if(spike, true);
@@ -209,34 +293,145 @@ impl Feed {
     }
 }
 
-/// Partition `part`'s next chunk, decoding it if no one has.
-fn next_shared(shared: &Shared, part: usize) -> (Decoded, Vec<Spike>) {
-    let take = || {
-        let d = lock(&shared.queues)?.chunks[part].pop_front();
-        shared.taken.notify_one();
-        d
-    };
-    if let Some(d) = take() {
-        return d;
+impl Shared {
+    /// Partition `part`'s next chunk: the one at the front of its queue once
+    /// dealt, reading and dealing further ones meanwhile (up to
+    /// `CHUNKS_AHEAD`) if the front one is not.
+    fn next_for(&self, part: usize, scratch: &mut Scratch) -> DealtChunk {
+        loop {
+            let Some(mut q) = lock(&self.queues) else {
+                return broken(&self.file);
+            };
+            let waiting = &mut q.chunks[part];
+            if let Some(Some(_)) = waiting.front() {
+                let chunk = waiting.pop_front().flatten().expect("a dealt chunk");
+                q.front[part] += 1;
+                drop(q);
+                self.changed.notify_all();
+                return chunk;
+            }
+            // Its next chunk is being dealt by another thread: read and deal
+            // the one after, unless enough are ahead already.
+            if waiting.len() < CHUNKS_AHEAD {
+                drop(q);
+                if self.step(scratch) {
+                    continue;
+                }
+                // Nothing left to read: the chunk being dealt is the last.
+                let Some(q) = lock(&self.queues) else {
+                    return broken(&self.file);
+                };
+                if q.chunks[part].is_empty() {
+                    // Read to the end with nothing queued: the end was
+                    // taken already, or a thread panicked while reading.
+                    return broken(&self.file);
+                }
+                if q.chunks[part].front().is_some_and(Option::is_none) {
+                    let _ = self.changed.wait_timeout(q, Duration::from_millis(50));
+                }
+                continue;
+            }
+            let _ = self.changed.wait_timeout(q, Duration::from_millis(50));
+        }
     }
-    let Ok(mut decoder) = shared.decoder.lock() else {
-        return broken(&shared.file);
-    };
-    loop {
-        // The helper may have dealt it while this partition waited.
-        if let Some(d) = take() {
-            return d;
+
+    /// Read the next chunk, give it a place in every queue and deal it
+    /// there, or queue the end; `false` if the end had been read already.
+    fn step(&self, scratch: &mut Scratch) -> bool {
+        let Some(mut reading) = lock(&self.reading) else {
+            return false;
+        };
+        if reading.ended {
+            return false;
         }
-        if decoder.ended {
-            return broken(&shared.file);
+        let head = match reading.read(&mut scratch.events) {
+            Read::Chunk(head) => head,
+            Read::End(end) => {
+                if let Some(mut q) = lock(&self.queues) {
+                    for queue in &mut q.chunks {
+                        queue.push_back(Some((end.clone(), Vec::new())));
+                    }
+                }
+                self.changed.notify_all();
+                return true;
+            }
+        };
+        let Some(mut q) = lock(&self.queues) else {
+            reading.ended = true;
+            return false;
+        };
+        let number = reading.chunks;
+        reading.chunks += 1;
+        for queue in &mut q.chunks {
+            queue.push_back(None);
         }
-        decoder.step(&shared.queues);
+        let mut parts: Vec<Vec<Spike>> = q
+            .spent
+            .iter_mut()
+            .map(|s| s.pop().unwrap_or_default())
+            .collect();
+        drop(q);
+        drop(reading);
+        let mut dealing = Dealing {
+            shared: self,
+            number,
+            dealt: false,
+        };
+        parts.push(std::mem::take(&mut scratch.discarded));
+        let counts = self
+            .mapping
+            .deal(&scratch.events, &head, parts.as_mut_slice());
+        scratch.discarded = parts.pop().expect("the discarded spikes");
+        scratch.discarded.clear();
+        let chunks = parts.into_iter().map(|spikes| {
+            let chunk = Decoded::Chunk {
+                counts,
+                report: head.report.clone(),
+            };
+            (chunk, spikes)
+        });
+        dealing.queue(chunks);
+        true
+    }
+}
+
+/// A chunk being dealt outside the reader's lock; its places in the queues
+/// are filled when dealt, or with an error if the thread dealing it panics
+/// (the partitions waiting for it then end their replay instead of waiting
+/// for ever).
+struct Dealing<'a> {
+    shared: &'a Shared,
+    number: u64,
+    dealt: bool,
+}
+
+impl Dealing<'_> {
+    /// Fill the chunk's place in each partition's queue, in order.
+    fn queue(&mut self, chunks: impl Iterator<Item = DealtChunk>) {
+        if let Some(mut q) = lock(&self.shared.queues) {
+            let q = &mut *q;
+            for ((queue, front), chunk) in q.chunks.iter_mut().zip(&q.front).zip(chunks) {
+                queue[(self.number - front) as usize] = Some(chunk);
+            }
+        }
+        self.dealt = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Drop for Dealing<'_> {
+    fn drop(&mut self) {
+        if !self.dealt {
+            let parts = lock(&self.shared.queues).map_or(0, |q| q.chunks.len());
+            let file = &self.shared.file;
+            self.queue((0..parts).map(|_| broken(file)));
+        }
     }
 }
 
 /// The end of a replay whose decoding failed without saying why: a thread
 /// panicked while decoding.
-fn broken(file: &Path) -> (Decoded, Vec<Spike>) {
+fn broken(file: &Path) -> DealtChunk {
     let error = EventFileError {
         file: file.to_path_buf(),
         offset: None,
@@ -254,122 +449,77 @@ fn lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
     m.lock().ok()
 }
 
-/// The reader and how its events become spikes.
-pub(super) struct Decoder {
-    reader: Box<dyn EventReader>,
-    table: ChannelTable,
-    window: TimeWindow,
-    first_gid: u32,
-    /// Per channel, the partition that keeps it (`parts`: none).
-    owner: Option<Vec<u16>>,
-    /// The buffer of spikes no sharing partition keeps (cleared each chunk).
-    discarded: Vec<Spike>,
-    origin: Option<i64>,
-    events: Vec<CameraEvent>,
-    /// Latest spike time read so far (µs of simulation time).
-    read_until_us: i64,
-    /// Whether the end has been read (and, if shared, queued).
-    ended: bool,
+impl Decoder {
+    /// Decode the next chunk straight into a lone partition's `pending`.
+    fn step_into(&mut self, pending: &mut Pending) -> Decoded {
+        match self.reading.read(&mut self.events) {
+            Read::Chunk(head) => {
+                let counts = self
+                    .mapping
+                    .deal(&self.events, &head, &mut pending.filling());
+                Decoded::Chunk {
+                    counts,
+                    report: head.report,
+                }
+            }
+            Read::End(end) => end,
+        }
+    }
 }
 
-impl Decoder {
+impl Reading {
     /// Read the next chunk into `events`; the end if there is none or if
     /// what is read is far past the end of the time window.
-    fn read(&mut self) -> Option<Decoded> {
+    fn read(&mut self, events: &mut Vec<CameraEvent>) -> Read {
         let window = &self.window;
         let past_window = window
             .stop_us
             .is_some_and(|s| self.read_until_us > s - window.start_us + REORDER_SLACK_US);
-        if past_window {
+        let more = if past_window {
+            Ok(false)
+        } else {
+            self.reader.next_chunk(events)
+        };
+        if !matches!(more, Ok(true)) {
             self.ended = true;
-            return Some(Decoded::End {
-                error: None,
+            return Read::End(Decoded::End {
+                error: more.err(),
                 report: self.reader.report().clone(),
             });
         }
-        match self.reader.next_chunk(&mut self.events) {
-            Ok(true) => None,
-            more => {
-                self.ended = true;
-                Some(Decoded::End {
-                    error: more.err(),
-                    report: self.reader.report().clone(),
-                })
-            }
-        }
-    }
-
-    /// Decode the next chunk straight into a lone partition's `pending`.
-    fn step_into(&mut self, pending: &mut Pending) -> Decoded {
-        if let Some(end) = self.read() {
-            return end;
-        }
-        let counts = self.deal(&mut pending.filling());
-        Decoded::Chunk {
-            counts,
+        let origin = *self.origin.get_or_insert(events[0].t_us);
+        // The latest spike time: `saturating_sub` keeps the order of times.
+        let latest = events.iter().map(|e| e.t_us).max().expect("a chunk");
+        let rel = latest.saturating_sub(origin);
+        self.read_until_us = self.read_until_us.max(rel - window.start_us);
+        Read::Chunk(ChunkHead {
+            origin,
+            read_until_us: self.read_until_us,
             report: self.reader.report().clone(),
-        }
+        })
     }
+}
 
-    /// Decode the next chunk and queue each sharing partition's part, or
-    /// queue the end: the file's, the time window's or a decoding error.
-    fn step(&mut self, queues: &Mutex<Queues>) {
-        if let Some(end) = self.read() {
-            self.queue_all(queues, end);
-            return;
-        }
-        let Some(mut q) = lock(queues) else {
-            self.ended = true;
-            return;
-        };
-        let mut parts: Vec<Vec<Spike>> = q
-            .spent
-            .iter_mut()
-            .map(|s| s.pop().unwrap_or_default())
-            .collect();
-        drop(q);
-        parts.push(std::mem::take(&mut self.discarded));
-        let counts = self.deal(parts.as_mut_slice());
-        self.discarded = parts.pop().expect("the discarded spikes");
-        self.discarded.clear();
-        let report = self.reader.report();
-        let Some(mut q) = lock(queues) else {
-            self.ended = true;
-            return;
-        };
-        for (queue, spikes) in q.chunks.iter_mut().zip(parts) {
-            let chunk = Decoded::Chunk {
-                counts,
-                report: report.clone(),
-            };
-            queue.push_back((chunk, spikes));
-        }
-    }
-
-    /// Queue `end` for every sharing partition.
-    fn queue_all(&mut self, queues: &Mutex<Queues>, end: Decoded) {
-        let Some(mut q) = lock(queues) else { return };
-        for queue in &mut q.chunks {
-            queue.push_back((end.clone(), Vec::new()));
-        }
-    }
-
-    /// Map the chunk's events to channel spikes and deal them to the
+impl Mapping {
+    /// Map a chunk's events to channel spikes and deal them to the
     /// partitions that keep their channels; the chunk's counts.
-    fn deal<S: Sink + ?Sized>(&mut self, sink: &mut S) -> ChunkCounts {
-        let events = &self.events;
+    fn deal<S: Sink + ?Sized>(
+        &self,
+        events: &[CameraEvent],
+        head: &ChunkHead,
+        sink: &mut S,
+    ) -> ChunkCounts {
         let mut c = ChunkCounts {
             read: events.len() as u64,
+            read_until_us: head.read_until_us,
             ..ChunkCounts::default()
         };
-        let origin = *self.origin.get_or_insert(events[0].t_us);
         let (start, stop) = (
             self.window.start_us,
             self.window.stop_us.unwrap_or(i64::MAX),
         );
         for e in events {
-            let rel = e.t_us.saturating_sub(origin);
-            self.read_until_us = self.read_until_us.max(rel - start);
+            let rel = e.t_us.saturating_sub(head.origin);
             match self.table.channel(e) {
                 Some(ch) if rel >= start && rel < stop => {
                     c.injected += 1;
@@ -387,7 +537,6 @@ impl Decoder {
                 _ => c.filtered += 1,
             }
         }
-        c.read_until_us = self.read_until_us;
         c
     }
 }

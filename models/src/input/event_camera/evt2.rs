@@ -95,6 +95,21 @@ impl Evt2Reader {
     }
 }
 
+/// Damage: an event outside the sensor (rare; kept out of the decoding loop).
+#[cold]
+fn outside(
+    dmg: &mut Damage<'_>,
+    k: usize,
+    (x, y): (u32, u32),
+    (w, h): (u32, u32),
+) -> Result<(), EventFileError> {
+    dmg.damage(
+        k * 4,
+        4,
+        format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
+    )
+}
+
 impl EventReader for Evt2Reader {
     fn format(&self) -> Format {
         Format::Evt2
@@ -109,33 +124,34 @@ impl EventReader for Evt2Reader {
         let time = &mut self.time;
         self.src.records(4, "word", out, |block, dmg, out| {
             let mut c = WordCounts::default();
+            out.reserve(block.len() / 4);
+            // The time base in a local: it changes only at TIME_HIGH words.
+            let mut base = time.base;
             for (k, b) in block.chunks_exact(4).enumerate() {
-                let word = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                match word >> 28 {
-                    kind @ (0x0 | 0x1) => {
-                        let Some(base) = time.base else {
-                            c.early += 1;
-                            continue;
-                        };
-                        let x = (word >> 11) & 0x7FF;
-                        let y = word & 0x7FF;
-                        if x >= w || y >= h {
-                            dmg.damage(
-                                k * 4,
-                                4,
-                                format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
-                            )?;
-                            continue;
-                        }
+                let word = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+                let kind = word >> 28;
+                if kind <= 0x1 {
+                    let Some(base) = base else {
+                        c.early += 1;
+                        continue;
+                    };
+                    let x = (word >> 11) & 0x7FF;
+                    let y = word & 0x7FF;
+                    if x < w && y < h {
                         out.push(CameraEvent {
                             t_us: base + i64::from((word >> 22) & 0x3F),
                             x: x as u16,
                             y: y as u16,
                             on: kind == 1,
                         });
+                    } else {
+                        outside(dmg, k, (x, y), (w, h))?;
                     }
+                    continue;
+                }
+                match kind {
                     0x8 => {
-                        time.set(u64::from(word & 0x0FFF_FFFF));
+                        base = Some(time.set(u64::from(word & 0x0FFF_FFFF)));
                         c.time += 1;
                     }
                     0xA => c.trigger += 1,

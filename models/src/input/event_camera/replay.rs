@@ -212,7 +212,8 @@ pub struct Replay {
 }
 
 /// A recording streamed as spikes of input channels `first_gid + channel`:
-/// one partition's share of a replay, fed by the replay's decoder thread.
+/// one partition's share of a replay, fed by the replay's reader (see
+/// `decode_ahead`).
 pub struct EventCameraDrive {
     feed: Feed,
     pending: Pending,
@@ -240,7 +241,7 @@ impl EventCameraDrive {
     /// Open a replay for `parts` partitions sharing one reader: `owner[c]`
     /// is the partition that keeps channel `c`, or `parts` if none does
     /// (`None`: one partition keeps all); with `helper`, a thread of its own
-    /// decodes ahead. `status.0` receives errors from every drive and, if
+    /// reads and deals ahead. `status.0` receives errors from every drive and, if
     /// `status.1`, progress counts from the first.
     pub fn open_shared(
         spec: &Replay,

@@ -17,8 +17,10 @@ fn events(n: usize) -> Vec<CameraEvent> {
             t += (s % 3) as i64;
             CameraEvent {
                 t_us: t,
-                x: (s >> 8) as u16 % 320,
-                y: (s >> 24) as u16 % 240,
+                // Within the smallest sensor a format implies (AEDAT 2.0:
+                // the DAVIS240's 240x180).
+                x: (s >> 8) as u16 % 240,
+                y: (s >> 24) as u16 % 180,
                 on: s & 1 == 1,
             }
         })

@@ -138,9 +138,7 @@ impl Filling<'_> {
     pub fn push_if(&mut self, spike: Spike, keep: bool) {
         let t = spike.time.0;
         if t >= self.from && t < self.until {
-            self.bucket.push(spike);
-            let len = self.bucket.len() - usize::from(!keep);
-            self.bucket.truncate(len);
+            push_if(&mut self.bucket, spike, keep);
         } else {
             // The spike's fields, not the spike: passed by reference, it
             // would be built on the stack for both branches and read back
@@ -178,9 +176,7 @@ impl Filling<'_> {
         // windows): its earlier spikes would be late.
         self.from = (number * w).max(p.emitted_until.0);
         self.until = (number + 1).saturating_mul(w);
-        self.bucket.push(spike);
-        let len = self.bucket.len() - usize::from(!keep);
-        self.bucket.truncate(len);
+        push_if(&mut self.bucket, spike, keep);
     }
 
     /// Return the held bucket to its place in the queue.
@@ -190,6 +186,14 @@ impl Filling<'_> {
             (self.from, self.until) = (1, 0);
         }
     }
+}
+
+/// Push `spike` and take it back unless `keep`: no branch on `keep`.
+#[inline(always)]
+fn push_if(bucket: &mut Vec<Spike>, spike: Spike, keep: bool) {
+    bucket.push(spike);
+    let len = bucket.len() - usize::from(!keep);
+    bucket.truncate(len);
 }
 
 impl Drop for Filling<'_> {

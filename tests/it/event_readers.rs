@@ -195,6 +195,50 @@ fn a_torn_last_record_is_an_error_at_its_offset_or_skipped_and_counted() {
 }
 
 #[test]
+fn prophesee_events_outside_the_sensor_are_an_error_or_skipped_and_counted() {
+    // Written for a 1280x720 sensor, read as one of 640x480 (the header
+    // says so): the events at x >= 640 are outside it. The EVT 3 file ends
+    // with a vector of 12 events at x = 636..647: 4 inside, 8 outside.
+    let dir = tempfile::tempdir().unwrap();
+    let ev: Vec<CameraEvent> = (0..200)
+        .map(|i| CameraEvent {
+            t_us: 1000 + i / 4,
+            x: if i % 50 == 7 {
+                700 + (i % 3) as u16
+            } else {
+                (i % 600) as u16
+            },
+            y: (i % 400) as u16,
+            on: i % 2 == 0,
+        })
+        .collect();
+    let outside = ev.iter().filter(|e| e.x >= 640).count();
+    let mut evt3 = encode::evt3(&ev, 1280, 720);
+    for word in [5u16, (0x3 << 12) | 636, (0x4 << 12) | 0xFFF] {
+        evt3.extend_from_slice(&word.to_le_bytes());
+    }
+    for (name, bytes, vector_inside) in [
+        ("wide.raw", encode::evt2(&ev, 1280, 720), 0),
+        ("wide3.raw", evt3, 4),
+    ] {
+        let mut bytes = bytes;
+        let end = bytes.windows(6).position(|w| w == b"% end\n").unwrap() + 6;
+        let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+        let header = header.replace("width=1280", "width=640");
+        let header = header.replace("height=720", "height=480");
+        bytes.splice(..end, header.into_bytes());
+        let path = write(dir.path(), name, &bytes);
+        let e = read_all(&path, false).unwrap_err();
+        assert!(e.contains("outside the 640x480 sensor"), "{name}: {e}");
+        assert!(e.contains(name) && e.contains("byte "), "{name}: {e}");
+        let (got, damaged) = read_all(&path, true).unwrap();
+        assert_eq!(got.len(), ev.len() - outside + vector_inside, "{name}");
+        assert!(damaged >= 1, "{name}");
+        assert!(got.iter().all(|e| e.x < 640), "{name}");
+    }
+}
+
+#[test]
 fn text_errors_name_the_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(

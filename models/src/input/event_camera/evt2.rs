@@ -95,18 +95,21 @@ impl Evt2Reader {
     }
 }
 
-/// Damage: an event outside the sensor (rare; kept out of the decoding loop).
+/// Damage: `what` (an event, a vector event) at `(x, y)` outside the sensor,
+/// in the word at `offset` of `bytes` bytes. Rare: kept out of the decoding
+/// loops.
 #[cold]
-fn outside(
+pub(crate) fn outside(
     dmg: &mut Damage<'_>,
-    k: usize,
+    (offset, bytes): (usize, u64),
+    what: &str,
     (x, y): (u32, u32),
     (w, h): (u32, u32),
 ) -> Result<(), EventFileError> {
     dmg.damage(
-        k * 4,
-        4,
-        format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
+        offset,
+        bytes,
+        format!("{what} at ({x}, {y}) outside the {w}x{h} sensor"),
     )
 }
 
@@ -145,7 +148,7 @@ impl EventReader for Evt2Reader {
                             on: kind == 1,
                         });
                     } else {
-                        outside(dmg, k, (x, y), (w, h))?;
+                        outside(dmg, (k * 4, 4), "event", (x, y), (w, h))?;
                     }
                     continue;
                 }

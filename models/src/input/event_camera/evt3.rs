@@ -16,8 +16,8 @@
 //! backwards under an unchanged TIME_HIGH (no wrap is counted there); a
 //! TIME_HIGH that falls back by (almost) the whole 24-bit range is a wrap.
 
-use super::bytes::ByteStream;
-use super::evt2::{TimeHigh, WordCounts};
+use super::bytes::{ByteStream, Damage};
+use super::evt2::{outside, TimeHigh, WordCounts};
 use super::header::read_lines;
 use super::sensors::prophesee_geometry;
 use super::{CameraEvent, EventFileError, EventReader, Format};
@@ -30,6 +30,7 @@ pub struct Evt3Reader {
 }
 
 /// The decoder's registers, carried from word to word.
+#[derive(Clone, Copy)]
 struct State {
     high: TimeHigh,
     t: i64,
@@ -71,96 +72,106 @@ impl EventReader for Evt3Reader {
         let st = &mut self.state;
         self.src.records(2, "word", out, |block, dmg, out| {
             let mut c = WordCounts::default();
-            for (k, b) in block.chunks_exact(2).enumerate() {
-                let word = u16::from_le_bytes([b[0], b[1]]);
-                let kind = word >> 12;
-                if st.high.base.is_none() && kind != 0x8 {
-                    c.early += 1;
-                    continue;
-                }
-                match kind {
-                    0x0 => {
-                        st.y = word & 0x7FF;
-                        st.cd = true;
-                    }
-                    0x1 => st.cd = false,
-                    0x2 => {
-                        if !st.cd {
-                            c.em += 1;
-                            continue;
-                        }
-                        let x = word & 0x7FF;
-                        if u32::from(x) >= w || u32::from(st.y) >= h {
-                            dmg.damage(
-                                k * 2,
-                                2,
-                                format!("event at ({x}, {}) outside the {w}x{h} sensor", st.y),
-                            )?;
-                            continue;
-                        }
-                        out.push(CameraEvent {
-                            t_us: st.t,
-                            x,
-                            y: st.y,
-                            on: word & 0x800 != 0,
-                        });
-                    }
-                    0x3 => {
-                        st.x_base = word & 0x7FF;
-                        st.on = word & 0x800 != 0;
-                    }
-                    0x4 | 0x5 => {
-                        let (mask, n) = if kind == 0x4 {
-                            (word & 0xFFF, 12)
-                        } else {
-                            (word & 0xFF, 8)
-                        };
-                        if st.cd {
-                            let mut m = mask;
-                            while m != 0 {
-                                let i = m.trailing_zeros() as u16;
-                                m &= m - 1;
-                                let x = st.x_base.wrapping_add(i);
-                                if u32::from(x) >= w || u32::from(st.y) >= h {
-                                    dmg.damage(
-                                        k * 2,
-                                        2,
-                                        format!(
-                                            "vector event at ({x}, {}) outside the {w}x{h} sensor",
-                                            st.y
-                                        ),
-                                    )?;
-                                    continue;
-                                }
-                                out.push(CameraEvent {
-                                    t_us: st.t,
-                                    x,
-                                    y: st.y,
-                                    on: st.on,
-                                });
-                            }
-                        } else {
-                            c.em += u64::from(mask.count_ones());
-                        }
-                        st.x_base = st.x_base.wrapping_add(n);
-                    }
-                    0x6 => {
-                        st.t = st.high.base.unwrap_or(0) + i64::from(word & 0xFFF);
-                        c.time += 1;
-                    }
-                    0x8 => {
-                        st.t = st.high.set(u64::from(word & 0xFFF));
-                        c.time += 1;
-                    }
-                    0xA => c.trigger += 1,
-                    0x7 | 0xE | 0xF => c.other += 1,
-                    t => dmg.damage(k * 2, 2, format!("unknown EVT 3.0 word type {t:#x}"))?,
-                }
-            }
+            // The registers in locals for the block (written back after
+            // it, also when damage ends the stream).
+            let mut s = *st;
+            let decoded = decode_block(block, &mut s, (w, h), &mut c, dmg, out);
+            *st = s;
+            decoded?;
             c.report(dmg, "time");
             Ok(())
         })
     }
 
     stream_accounting!();
+}
+
+/// Decode one block of whole words, appending its events to `out`.
+fn decode_block(
+    block: &[u8],
+    st: &mut State,
+    (w, h): (u32, u32),
+    c: &mut WordCounts,
+    dmg: &mut Damage<'_>,
+    out: &mut Vec<CameraEvent>,
+) -> Result<(), EventFileError> {
+    out.reserve(block.len() / 2);
+    for (k, b) in block.chunks_exact(2).enumerate() {
+        let word = u16::from_le_bytes(b.try_into().expect("2 bytes"));
+        let kind = word >> 12;
+        if st.high.base.is_none() && kind != 0x8 {
+            c.early += 1;
+            continue;
+        }
+        match kind {
+            0x0 => {
+                st.y = word & 0x7FF;
+                st.cd = true;
+            }
+            0x1 => st.cd = false,
+            0x2 => {
+                if !st.cd {
+                    c.em += 1;
+                    continue;
+                }
+                let x = word & 0x7FF;
+                if u32::from(x) < w && u32::from(st.y) < h {
+                    out.push(CameraEvent {
+                        t_us: st.t,
+                        x,
+                        y: st.y,
+                        on: word & 0x800 != 0,
+                    });
+                } else {
+                    let at = (u32::from(x), u32::from(st.y));
+                    outside(dmg, (k * 2, 2), "event", at, (w, h))?;
+                }
+            }
+            0x3 => {
+                st.x_base = word & 0x7FF;
+                st.on = word & 0x800 != 0;
+            }
+            0x4 | 0x5 => {
+                let (mask, n) = if kind == 0x4 {
+                    (word & 0xFFF, 12)
+                } else {
+                    (word & 0xFF, 8)
+                };
+                if st.cd {
+                    let mut m = mask;
+                    while m != 0 {
+                        let i = m.trailing_zeros() as u16;
+                        m &= m - 1;
+                        let x = st.x_base.wrapping_add(i);
+                        if u32::from(x) < w && u32::from(st.y) < h {
+                            out.push(CameraEvent {
+                                t_us: st.t,
+                                x,
+                                y: st.y,
+                                on: st.on,
+                            });
+                        } else {
+                            let at = (u32::from(x), u32::from(st.y));
+                            outside(dmg, (k * 2, 2), "vector event", at, (w, h))?;
+                        }
+                    }
+                } else {
+                    c.em += u64::from(mask.count_ones());
+                }
+                st.x_base = st.x_base.wrapping_add(n);
+            }
+            0x6 => {
+                st.t = st.high.base.unwrap_or(0) + i64::from(word & 0xFFF);
+                c.time += 1;
+            }
+            0x8 => {
+                st.t = st.high.set(u64::from(word & 0xFFF));
+                c.time += 1;
+            }
+            0xA => c.trigger += 1,
+            0x7 | 0xE | 0xF => c.other += 1,
+            t => dmg.damage(k * 2, 2, format!("unknown EVT 3.0 word type {t:#x}"))?,
+        }
+    }
+    Ok(())
 }

@@ -219,6 +219,7 @@ fn prophesee_events_outside_the_sensor_are_an_error_or_skipped_and_counted() {
     }
     for (name, bytes, vector_inside) in [
         ("wide.raw", encode::evt2(&ev, 1280, 720), 0),
+        ("wide21.raw", encode::evt21(&ev, 1280, 720, true), 0),
         ("wide3.raw", evt3, 4),
     ] {
         let mut bytes = bytes;

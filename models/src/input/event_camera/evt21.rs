@@ -10,7 +10,7 @@
 //! first (IMX636 / EVK4).
 
 use super::bytes::ByteStream;
-use super::evt2::{TimeHigh, WordCounts};
+use super::evt2::{outside, TimeHigh, WordCounts};
 use super::header::{read_lines, value};
 use super::sensors::prophesee_geometry;
 use super::{CameraEvent, EventFileError, EventReader, Format};
@@ -55,46 +55,43 @@ impl EventReader for Evt21Reader {
         let (legacy, time) = (self.legacy, &mut self.time);
         self.src.records(8, "word", out, |block, dmg, out| {
             let mut c = WordCounts::default();
+            out.reserve(block.len() / 8);
+            // The time base in a local: it changes only at TIME_HIGH words.
+            let mut base = time.base;
             for (k, b) in block.chunks_exact(8).enumerate() {
-                let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                let hi = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-                let word = if legacy {
-                    (u64::from(lo) << 32) | u64::from(hi)
-                } else {
-                    (u64::from(hi) << 32) | u64::from(lo)
-                };
-                match word >> 60 {
-                    kind @ (0x0 | 0x1) => {
-                        let Some(base) = time.base else {
-                            c.early += 1;
-                            continue;
-                        };
-                        let t = base + ((word >> 54) & 0x3F) as i64;
-                        let x0 = ((word >> 43) & 0x7FF) as u32;
-                        let y = ((word >> 32) & 0x7FF) as u32;
-                        let mut mask = word as u32;
-                        while mask != 0 {
-                            let i = mask.trailing_zeros();
-                            mask &= mask - 1;
-                            let x = x0 + i;
-                            if x >= w || y >= h {
-                                dmg.damage(
-                                    k * 8,
-                                    8,
-                                    format!("event at ({x}, {y}) outside the {w}x{h} sensor"),
-                                )?;
-                                continue;
-                            }
+                let word = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                // Legacy order: the upper 32-bit half first.
+                let word = if legacy { word.rotate_left(32) } else { word };
+                let kind = word >> 60;
+                if kind <= 0x1 {
+                    let Some(base) = base else {
+                        c.early += 1;
+                        continue;
+                    };
+                    let t = base + ((word >> 54) & 0x3F) as i64;
+                    let x0 = ((word >> 43) & 0x7FF) as u32;
+                    let y = ((word >> 32) & 0x7FF) as u32;
+                    let mut mask = word as u32;
+                    while mask != 0 {
+                        let i = mask.trailing_zeros();
+                        mask &= mask - 1;
+                        let x = x0 + i;
+                        if x < w && y < h {
                             out.push(CameraEvent {
                                 t_us: t,
                                 x: x as u16,
                                 y: y as u16,
                                 on: kind == 1,
                             });
+                        } else {
+                            outside(dmg, (k * 8, 8), "event", (x, y), (w, h))?;
                         }
                     }
+                    continue;
+                }
+                match kind {
                     0x8 => {
-                        time.set((word >> 32) & 0x0FFF_FFFF);
+                        base = Some(time.set((word >> 32) & 0x0FFF_FFFF));
                         c.time += 1;
                     }
                     0xA => c.trigger += 1,

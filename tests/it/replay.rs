@@ -309,16 +309,19 @@ fn a_damaged_recording_stops_the_run_with_its_offset_or_is_skipped_when_lenient(
     let model = root().join("examples/nmnist_replay.toml");
     // On 2 threads the partitions share the reader and deal chunks in
     // parallel: the error and the counts are the same.
-    for threads in ["1", "2"] {
-        let o = volley()
+    let replay = |mode: &str, threads: &str, out: &Path| {
+        volley()
             .arg("replay")
             .arg(&bad)
             .arg("--model")
             .arg(&model)
-            .args(["-q", "--no-raster", "--threads", threads, "--out"])
-            .arg(dir.path().join(format!("strict{threads}")))
+            .args([mode, "--no-raster", "--threads", threads, "--out"])
+            .arg(out)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    for threads in ["1", "2"] {
+        let o = replay("-q", threads, &dir.path().join(format!("strict{threads}")));
         assert_eq!(o.status.code(), Some(1));
         let err = String::from_utf8_lossy(&o.stderr);
         let offset = format!("byte {}", bytes.len() - 3);
@@ -326,15 +329,11 @@ fn a_damaged_recording_stops_the_run_with_its_offset_or_is_skipped_when_lenient(
             err.contains("torn.bin") && err.contains(&offset) && err.contains("truncated"),
             "{err}"
         );
-        let o = volley()
-            .arg("replay")
-            .arg(&bad)
-            .arg("--model")
-            .arg(&model)
-            .args(["--lenient", "--no-raster", "--threads", threads, "--out"])
-            .arg(dir.path().join(format!("lenient{threads}")))
-            .output()
-            .unwrap();
+        let o = replay(
+            "--lenient",
+            threads,
+            &dir.path().join(format!("lenient{threads}")),
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let s: serde_json::Value = serde_json::from_slice(
             &std::fs::read(dir.path().join(format!("lenient{threads}/summary.json"))).unwrap(),

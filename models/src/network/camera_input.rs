@@ -79,40 +79,34 @@ impl CameraInput {
     ) -> Result<Vec<EventCameraDrive>, ModelError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let helper = workers_here.max(local.len()) < cores;
-        let group_len = local.len().max(1);
-        let mut drives = Vec::with_capacity(local.len());
-        for first in local.clone().step_by(group_len) {
-            let group = first..(first + group_len).min(local.end);
-            let owner: Vec<u16> = self
-                .targets
-                .iter()
-                .map(|g| {
-                    let p = assign.partition_of(g.0);
-                    let d = if group.contains(&p) {
-                        p - first
-                    } else {
-                        group.len()
-                    };
-                    d as u16
-                })
-                .collect();
-            // One partition keeping every channel needs no dealing.
-            let all = owner.iter().all(|&d| d == 0) && group.len() == 1;
-            // Progress is reported by the first drive.
-            let reports = drives.is_empty();
-            drives.extend(
-                EventCameraDrive::open_shared(
-                    &self.replay,
-                    self.first_gid,
-                    (!all).then_some(owner),
-                    group.len(),
-                    helper,
-                    (self.status.clone(), reports),
-                )
-                .map_err(model_error)?,
-            );
+        if local.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(drives)
+        let owner: Vec<u16> = self
+            .targets
+            .iter()
+            .map(|g| {
+                let p = assign.partition_of(g.0);
+                let d = if local.contains(&p) {
+                    p - local.start
+                } else {
+                    local.len()
+                };
+                d as u16
+            })
+            .collect();
+        // One partition keeping every channel needs no dealing.
+        let all = owner.iter().all(|&d| d == 0) && local.len() == 1;
+        EventCameraDrive::open_shared(
+            &self.replay,
+            self.first_gid,
+            (!all).then_some(owner),
+            local.len(),
+            helper,
+            // Progress is reported by the first drive.
+            (self.status.clone(), true),
+        )
+        .map_err(model_error)
     }
 }
 

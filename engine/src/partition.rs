@@ -332,6 +332,12 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
         self.routing.outboxes.len()
     }
 
+    /// Whether any of its neurons has a target in another partition (if no
+    /// partition's has, the partitions never exchange a spike).
+    pub fn sends_to_others(&self) -> bool {
+        self.routing.sends_to_others()
+    }
+
     /// Spikes for partition `q` emitted during the current window.
     pub fn outbox_mut(&mut self, q: usize) -> &mut Vec<Spike> {
         &mut self.routing.outboxes[q]

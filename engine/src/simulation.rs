@@ -23,6 +23,13 @@
 //! worker then waits only when another is more than a window behind, which
 //! absorbs the uneven speed of shared cores. Results are identical.
 //!
+//! Partitions none of whose neurons has a target in another (a camera's
+//! retina that projects nowhere, networks split along their own seams)
+//! exchange nothing: their workers go through the windows without meeting,
+//! each queueing its own spikes at its windows' ends, as a lone partition
+//! does. A replay's reader still keeps them within a few chunks of each
+//! other (`decode_ahead.rs` in the models).
+//!
 //! Windows too short for threads to pay (less work than the exchange
 //! between threads costs) are worked in turn on the calling thread
 //! (`in_turn.rs`), with the same results.
@@ -266,15 +273,8 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
             return;
         }
         let windows = self.windows(until);
-        if self.partitions.len() == 1 {
-            // One worker: nothing to exchange.
-            let p = &mut self.partitions[0];
-            for (w, complete) in windows {
-                p.update(w);
-                if complete {
-                    p.enqueue(&[], w.end);
-                }
-            }
+        if let [p] = self.partitions.as_mut_slice() {
+            work_alone(p, windows);
         } else {
             let began = std::time::Instant::now();
             let in_turn = self.workers.in_turn();
@@ -389,6 +389,11 @@ fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
     windows: Windows,
     pipelined: bool,
 ) {
+    if partitions.iter().all(|p| !p.sends_to_others()) {
+        // Nothing to exchange: no worker waits for another at window edges.
+        on_each(partitions, |p| work_alone(p, windows));
+        return;
+    }
     let n = partitions.len();
     let (senders, receivers): (Vec<Sender<Message>>, Vec<Receiver<Message>>) =
         (0..n).map(|_| unbounded()).unzip();
@@ -482,6 +487,21 @@ impl Link {
             }
         }
         true
+    }
+}
+
+/// Work `windows` on a partition that receives no spike from another: no
+/// exchange, its own spikes queued at each complete window's end (they land
+/// one delay later, at or after it).
+fn work_alone<D: Dynamics, P: Plasticity, O: Observer>(
+    p: &mut Partition<D, P, O>,
+    windows: Windows,
+) {
+    for (w, complete) in windows {
+        p.update(w);
+        if complete {
+            p.enqueue(&[], w.end);
+        }
     }
 }
 

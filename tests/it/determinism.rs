@@ -162,6 +162,61 @@ fn partitions_worked_in_turn_give_the_threads_spikes() {
 }
 
 #[test]
+fn partitions_that_exchange_nothing_run_apart_and_give_the_same_spikes() {
+    // Two populations with synapses only within themselves (on 2 contiguous
+    // partitions, one each) beside a camera's retina that projects nowhere:
+    // no partition sends another a spike, so the workers never meet at
+    // window edges (`simulation.rs`). Same spikes as one worker and as a
+    // split whose partitions do exchange.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("apart.toml");
+    let data = root().join("examples/data/moving_edges_34x34.bin");
+    let lif = "model = \"lif_delta\"\nparams = { tau_m = 10.0, C_m = 250.0, t_ref = 0.5, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }";
+    let mut text = format!(
+        "t_sim_ms = 150.0\nseed = 3\n\n[[populations]]\nname = \"retina\"\nsize = 2312\n{lif}\n"
+    );
+    for (name, size) in [("A", 344), ("B", 2656)] {
+        text += &format!("\n[[populations]]\nname = \"{name}\"\nsize = {size}\n{lif}\n");
+        text += &format!(
+            "\n[[projections]]\nsource = \"{name}\"\ntarget = \"{name}\"\nrule = \"fixed_indegree\"\nindegree = 20\nweight = 1.5\ndelay_ms = 1.0\n"
+        );
+        text += &format!(
+            "\n[[inputs]]\nname = \"noise_{name}\"\nkind = \"poisson\"\nrate_hz = 9000.0\nweight = 2.0\ndelay_ms = 1.0\ntargets = \"{name}\"\n"
+        );
+    }
+    text += &format!(
+        "\n[[inputs]]\nname = \"camera\"\nkind = \"event_camera\"\nfile = {data:?}\nformat = \"nmnist\"\nsensor_size = [34, 34]\npolarity = \"split\"\nweight = 25.0\ndelay_ms = 1.0\ntargets = \"retina\"\n\n[[recorders]]\nkind = \"spikes\"\n"
+    );
+    std::fs::write(&model, text).unwrap();
+    let apart = |threads: usize, scheme: PartitionScheme| {
+        let config = volley_models::RunConfig::threads(threads, scheme);
+        let mut net = volley_models::load(&model, &Default::default(), &config).unwrap();
+        net.simulation
+            .partitions_mut()
+            .iter()
+            .all(|p| !p.sends_to_others())
+    };
+    // 2 656 + 344 = the second half of 5 312 neurons: A and the retina, B.
+    assert!(apart(2, PartitionScheme::Contiguous));
+    assert!(!apart(2, PartitionScheme::RoundRobin));
+    let (one, _) = run_on(&model, None, 1, PartitionScheme::Contiguous);
+    assert!(
+        one.populations.iter().all(|p| p.spikes > 100),
+        "{:?}",
+        one.populations
+    );
+    for (threads, scheme) in [
+        (2, PartitionScheme::Contiguous),
+        (2, PartitionScheme::RoundRobin),
+        (3, PartitionScheme::Contiguous),
+    ] {
+        let what = format!("{threads} threads, {scheme:?}");
+        let (s, _) = run_on(&model, None, threads, scheme);
+        assert_eq!(s.spikes_sha256, one.spikes_sha256, "{what}");
+    }
+}
+
+#[test]
 fn a_worker_that_panics_fails_the_run_instead_of_hanging_it() {
     // Each worker holds a sender to every other, so no channel closes when
     // one panics: it tells the others (`PanicAlarm`), and the run panics.

@@ -242,6 +242,54 @@ fn partitions_sharing_one_reader_each_get_their_channels_with_or_without_a_helpe
 }
 
 #[test]
+fn a_partition_far_ahead_of_a_stalled_one_still_reads_to_the_end() {
+    // Partitions that exchange no spikes run apart; the reader lets one run
+    // at most a few chunks ahead of the slowest before waiting for it, and
+    // reads on after one wait, so one that is stalled (here: not driven at
+    // all until the other has finished) holds nobody up for ever.
+    let edges = moving_edges();
+    let ev: Vec<CameraEvent> = {
+        // 600 sweeps 10 ms apart: 4.2 M events, 20 chunks, in 6.3 s.
+        let mut ev: Vec<CameraEvent> = (0..600)
+            .flat_map(|r| {
+                edges.iter().map(move |e| CameraEvent {
+                    t_us: e.t_us + r * 10_000,
+                    ..*e
+                })
+            })
+            .collect();
+        ev.sort_by_key(|e| e.t_us);
+        ev
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweeps.bin");
+    std::fs::write(&path, encode::nmnist(&ev)).unwrap();
+    let map = every_pixel_split();
+    let owner: Vec<u16> = (0..map.n_channels()).map(|c| (c % 2) as u16).collect();
+    let spec = Replay {
+        path,
+        options: ReadOptions::default(),
+        map,
+        window: whole_recording(),
+    };
+    let status = Arc::new(Mutex::new(Default::default()));
+    let mut drives =
+        EventCameraDrive::open_shared(&spec, 100, Some(owner), 2, false, (status.clone(), true))
+            .unwrap();
+    let mut got = [Vec::new(), Vec::new()];
+    for (d, out) in drives.iter_mut().zip(&mut got) {
+        for win in windows(1000, 6_400_000) {
+            d.emit(win, out);
+        }
+    }
+    let status = status.lock().unwrap();
+    assert!(status.error.is_none());
+    assert_eq!(status.events_read, ev.len() as u64);
+    let on = ev.iter().filter(|e| e.on).count();
+    assert_eq!((got[0].len(), got[1].len()), (ev.len() - on, on));
+}
+
+#[test]
 fn nmnist_replay_example_runs_exactly_and_identically_on_any_thread_count() {
     let model = root().join("examples/nmnist_replay.toml");
     let (one, dir) = run_on(&model, None, 1, PartitionScheme::Contiguous);

@@ -18,6 +18,8 @@ pub(super) struct Routing {
     /// layer, a camera's retina) costs no load of the gid-sized
     /// `destinations` (a cache miss per spike in a large network).
     reach: Vec<u8>,
+    /// Whether any local neuron has targets in another partition.
+    sends_to_others: bool,
     /// Spikes emitted for this partition, since they were last taken.
     pub(super) own: Vec<Spike>,
     /// Spikes emitted for each partition (by number), since they were last sent.
@@ -48,15 +50,22 @@ impl Routing {
                 let elsewhere = destinations.get(g.0 as usize).is_some_and(|&m| m != 0);
                 (u8::from(local) * LOCAL) | (u8::from(elsewhere) * ELSEWHERE)
             })
-            .collect();
+            .collect::<Vec<u8>>();
+        let sends_to_others = reach.iter().any(|r| r & ELSEWHERE != 0);
         Routing {
             index,
             gids,
             destinations,
             reach,
+            sends_to_others,
             own: Vec::new(),
             outboxes: vec![Vec::new(); parts],
         }
+    }
+
+    /// Whether a spike of this partition can ever reach another partition.
+    pub(super) fn sends_to_others(&self) -> bool {
+        self.sends_to_others
     }
 
     /// Send a spike of local neuron `i` wherever it has targets.
@@ -94,9 +103,9 @@ mod tests {
         let mut destinations = vec![0u64; 14];
         destinations[12] = 0b101;
         destinations[13] = 0b100;
-        let gids = (10..14).map(Gid).collect();
+        let destinations: Arc<[u64]> = destinations.into();
         let feeds_local = vec![false, true, false, true];
-        let mut routing = Routing::new(1, 3, gids, destinations.into(), feeds_local);
+        let mut routing = Routing::new(1, 3, gids_of(10..14), destinations.clone(), feeds_local);
         for i in 0..4 {
             routing.route(i, Spike::at(crate::time::Time(7), Gid(10 + i)));
         }
@@ -105,5 +114,15 @@ mod tests {
         assert_eq!(sources(&routing.outboxes[0]), [12]);
         assert!(routing.outboxes[1].is_empty());
         assert_eq!(sources(&routing.outboxes[2]), [12, 13]);
+        assert!(routing.sends_to_others());
+        let alone = Routing::new(1, 3, gids_of(10..12), destinations, vec![true; 2]);
+        assert!(
+            !alone.sends_to_others(),
+            "10 and 11 feed no other partition"
+        );
+    }
+
+    fn gids_of(r: std::ops::Range<u32>) -> Vec<Gid> {
+        r.map(Gid).collect()
     }
 }

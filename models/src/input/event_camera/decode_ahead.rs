@@ -29,6 +29,14 @@ use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
 /// dealt by another rather than read further.
 const CHUNKS_AHEAD: usize = 4;
 
+/// How many chunks a partition may take ahead of the slowest before it
+/// waits for that one to take one (partitions that exchange no spikes are
+/// not held together at window edges: what the fastest reads would pile up
+/// in the slowest's queue). Held softly: after one wait of at most 50 ms it
+/// reads on, so partitions held together at window edges by a burst of more
+/// than this in one window cannot wait for each other for ever.
+const LAG_AT_MOST: u64 = 16;
+
 /// What a partition learns of the next chunk (its spikes are queued).
 #[derive(Clone)]
 pub(super) enum Decoded {
@@ -298,10 +306,13 @@ impl Shared {
     /// dealt, reading and dealing further ones meanwhile (up to
     /// `CHUNKS_AHEAD`) if the front one is not.
     fn next_for(&self, part: usize, scratch: &mut Scratch) -> DealtChunk {
+        let mut waited_for_slowest = false;
         loop {
             let Some(mut q) = lock(&self.queues) else {
                 return broken(&self.file);
             };
+            let slowest = q.front.iter().copied().min().unwrap_or(0);
+            let far_ahead = q.front[part] >= slowest + LAG_AT_MOST && !waited_for_slowest;
             let waiting = &mut q.chunks[part];
             if let Some(Some(_)) = waiting.front() {
                 let chunk = waiting.pop_front().flatten().expect("a dealt chunk");
@@ -311,9 +322,12 @@ impl Shared {
                 return chunk;
             }
             // Its next chunk is being dealt by another thread: read and deal
-            // the one after, unless enough are ahead already.
-            if waiting.len() < CHUNKS_AHEAD {
+            // the one after, unless enough are ahead already (or it is far
+            // ahead of the slowest partition: then once it has waited for
+            // that one to take a chunk).
+            if waiting.len() < CHUNKS_AHEAD && !far_ahead {
                 drop(q);
+                waited_for_slowest = false;
                 if self.step(scratch) {
                     continue;
                 }
@@ -331,6 +345,7 @@ impl Shared {
                 }
                 continue;
             }
+            waited_for_slowest = far_ahead;
             let _ = self.changed.wait_timeout(q, Duration::from_millis(50));
         }
     }

@@ -219,6 +219,17 @@ impl RunClasses for OneClass {
     }
 }
 
+/// What the synapses of one source share ([`Connectome::run_shape_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunShape {
+    /// One class (so one delay and one weight).
+    Class(u32),
+    /// Several classes of one delay.
+    Delay(Time),
+    /// Several delays, or no synapse.
+    Split,
+}
+
 /// What is done with one run of synapses: [`Connectome::visit_run`] calls
 /// it with the run's targets and classes in their stored kind.
 pub trait RunVisitor {
@@ -425,23 +436,34 @@ impl Connectome {
         }
     }
 
-    /// The class every synapse of `source` has, if they share one.
-    pub fn one_class_of(&self, source: Gid) -> Option<u32> {
-        struct Uniform;
-        impl RunVisitor for Uniform {
-            type Output = Option<u32>;
-            fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> Option<u32> {
+    /// Whether the synapses of `source` share one class, or else one delay
+    /// (a source with none has [`RunShape::Split`]: it makes no arrival).
+    pub fn run_shape_of(&self, source: Gid) -> RunShape {
+        struct Shape<'t>(&'t [SynapseClass]);
+        impl RunVisitor for Shape<'_> {
+            type Output = RunShape;
+            fn visit<C: RunClasses>(self, targets: &[u32], classes: C) -> RunShape {
                 let c0 = classes.class(0);
                 // Branch-free (vectorised): one test for the whole run.
                 let differ = (1..targets.len()).fold(0, |acc, k| acc | (classes.class(k) ^ c0));
-                (differ == 0).then_some(c0)
+                if differ == 0 {
+                    return RunShape::Class(c0);
+                }
+                let d0 = self.0[c0 as usize].delay;
+                let one_delay =
+                    (1..targets.len()).all(|k| self.0[classes.class(k) as usize].delay == d0);
+                if one_delay {
+                    RunShape::Delay(d0)
+                } else {
+                    RunShape::Split
+                }
             }
         }
         let (a, b) = self.range_of(source);
         if a == b {
-            return None;
+            return RunShape::Split;
         }
-        self.visit_run(a, b, None, Uniform)
+        self.visit_run(a, b, None, Shape(&self.table))
     }
 
     /// Bytes per synapse of the index arrays (4 + 2 or 4 + 4).

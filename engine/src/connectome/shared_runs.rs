@@ -158,7 +158,7 @@ mod tests {
             let a: Vec<_> = plain.synapses_of(Gid(s)).collect();
             let b: Vec<_> = shared.synapses_of(Gid(s)).collect();
             assert_eq!(a, b, "source {s}");
-            assert_eq!(plain.one_class_of(Gid(s)), shared.one_class_of(Gid(s)));
+            assert_eq!(plain.run_shape_of(Gid(s)), shared.run_shape_of(Gid(s)));
         }
         assert_eq!(shared.sources_end(), plain.sources_end());
         // Interior, two borders, and source n's own run.

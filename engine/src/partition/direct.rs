@@ -43,10 +43,10 @@ use super::sums::Sums;
 use super::train_pool::Pool;
 use super::trains::TrainView;
 use crate::arrival_queue::{Arrival, ArrivalQueue};
-use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
+use crate::connectome::{Connectome, RunClasses, RunShape, RunVisitor, SynapseClass};
 use crate::observer::Observer;
 use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
-use crate::spike::Spike;
+use crate::spike::{Gid, Spike};
 use crate::time::Time;
 use std::ops::Range;
 
@@ -54,10 +54,10 @@ use std::ops::Range;
 /// summed into (the neurons' [`NeuronView::Sum`]).
 pub(super) struct Direct<S> {
     arrivals: ArrivalQueue,
-    /// With one delay for every synapse, per source (gid): the class of all
-    /// its synapses, or [`Arrival::MIXED`]. Found once here, not by a scan
-    /// of the source's classes at every spike. `None` with several delays.
-    run_class: Option<Vec<u32>>,
+    /// Per source (gid), the one arrival its static synapses make, if they
+    /// share a delay (see [`SourceRuns`]). Found once here, not by a scan of
+    /// the source's classes at every spike.
+    runs: SourceRuns,
     sums: Sums<S>,
     pool: Option<Pool>,
     /// Scratch: neurons whose forecast falls in the window's rest.
@@ -81,20 +81,9 @@ impl<S: Sum> Direct<S> {
         connectome: &Connectome,
         pool: Option<Pool>,
     ) -> Self {
-        let classes = connectome.classes();
-        let one_delay = classes.iter().all(|c| c.delay == classes[0].delay);
-        let run_class = one_delay.then(|| {
-            (0..connectome.n_sources() as u32)
-                .map(|s| {
-                    connectome
-                        .one_class_of(crate::Gid(s))
-                        .unwrap_or(Arrival::MIXED)
-                })
-                .collect()
-        });
         Direct {
             arrivals: ArrivalQueue::new(window, horizon),
-            run_class,
+            runs: SourceRuns::new(connectome),
             sums: Sums::new(n),
             pool,
             due: Vec::new(),
@@ -159,11 +148,7 @@ impl<S: Sum> Direct<S> {
         for (k, &spike) in spikes.iter().enumerate() {
             if let Some(ahead) = spikes.get(k + PREFETCH_AHEAD) {
                 connectome.prefetch_run(ahead.source);
-                if let Some(classes) = &self.run_class {
-                    crate::dynamics::prefetch(
-                        classes.as_ptr().wrapping_add(ahead.source.0 as usize),
-                    );
-                }
+                self.runs.prefetch(ahead.source);
             }
             self.push(spike, connectome, plastic);
         }
@@ -186,11 +171,10 @@ impl<S: Sum> Direct<S> {
             return;
         }
         let table = connectome.classes();
-        match &self.run_class {
-            Some(classes) => {
-                let class = classes[spike.source.0 as usize];
+        match self.runs.of(spike.source, table) {
+            Some((delay, class)) => {
                 let len = (b - a) as u32;
-                self.arrivals.push(spike, table[0].delay, a, len, class);
+                self.arrivals.push(spike, delay, a, len, class);
             }
             None => connectome.visit_run(
                 a,
@@ -662,6 +646,68 @@ impl<S: Sum, N: NeuronView<Sum = S>, T: TrainView, O: Observer> RunVisitor
     }
 }
 
+/// Per source, what its static synapses make of a spike when they share
+/// one delay — one arrival, of their one class or [`Arrival::MIXED`] — so
+/// that queueing a spike reads one word, not the source's whole run (a
+/// camera's retina projecting with one delay and the network with another
+/// still has one delay per source).
+struct SourceRuns {
+    /// Per source: `c < n_classes`: every synapse has class `c`;
+    /// `n_classes + d`: mixed classes of delay `delays[d]`; [`Self::SPLIT`]:
+    /// several delays (split at every spike, [`SplitByDelay`]).
+    of: Vec<u32>,
+    n_classes: u32,
+    delays: Vec<Time>,
+}
+
+impl SourceRuns {
+    const SPLIT: u32 = u32::MAX;
+
+    fn new(connectome: &Connectome) -> Self {
+        let table = connectome.classes();
+        let n_classes = table.len() as u32;
+        let mut delays: Vec<Time> = Vec::new();
+        let of = (0..connectome.n_sources() as u32)
+            .map(|s| match connectome.run_shape_of(crate::Gid(s)) {
+                RunShape::Class(c) => c,
+                RunShape::Delay(d) => {
+                    let k = delays.iter().position(|&x| x == d).unwrap_or_else(|| {
+                        delays.push(d);
+                        delays.len() - 1
+                    });
+                    // As many delays as classes at most: no overflow.
+                    n_classes + k as u32
+                }
+                RunShape::Split => Self::SPLIT,
+            })
+            .collect();
+        SourceRuns {
+            of,
+            n_classes,
+            delays,
+        }
+    }
+
+    /// The delay and class of `source`'s one arrival, `None` if its
+    /// synapses have several delays.
+    #[inline(always)]
+    fn of(&self, source: Gid, table: &[SynapseClass]) -> Option<(Time, u32)> {
+        let r = self.of[source.0 as usize];
+        if r < self.n_classes {
+            Some((table[r as usize].delay, r))
+        } else if r != Self::SPLIT {
+            Some((self.delays[(r - self.n_classes) as usize], Arrival::MIXED))
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, source: Gid) {
+        crate::dynamics::prefetch(self.of.as_ptr().wrapping_add(source.0 as usize));
+    }
+}
+
 /// A source's synapses split into runs of equal delay, each queued as an
 /// arrival (noting whether one class covers it).
 struct SplitByDelay<'s, S> {
@@ -691,5 +737,43 @@ impl<S> RunVisitor for SplitByDelay<'_, S> {
             self.direct.arrivals.push(self.spike, d, at, len, class);
             start = end;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectome::ConnectomeBuilder;
+
+    /// A source's one arrival, found once, is the one its run split by
+    /// delay would queue; a source of several delays is split at each spike.
+    #[test]
+    fn a_source_of_one_delay_makes_one_arrival_found_once() {
+        let ms = |x: f64| Time::from_ms(x).unwrap();
+        let mut b = ConnectomeBuilder::new(5, 4);
+        let fast = b.class(0.5, ms(1.0)).unwrap();
+        let fast_inhibitory = b.class(-1.0, ms(1.0)).unwrap();
+        let slow = b.class(0.5, ms(1.5)).unwrap();
+        // 0: one class; 1: two classes of one delay; 2: two delays; 3: no
+        // synapse; 4: one class of the other delay.
+        for (s, t, c) in [
+            (0, 0, fast),
+            (0, 2, fast),
+            (1, 1, fast),
+            (1, 3, fast_inhibitory),
+            (2, 0, fast),
+            (2, 1, slow),
+            (4, 3, slow),
+        ] {
+            b.add_with_class(Gid(s), t, c);
+        }
+        let connectome = b.build();
+        let runs = SourceRuns::new(&connectome);
+        let of = |s| runs.of(Gid(s), connectome.classes());
+        assert_eq!(of(0), Some((ms(1.0), fast)));
+        assert_eq!(of(1), Some((ms(1.0), Arrival::MIXED)));
+        assert_eq!(of(2), None);
+        assert_eq!(of(3), None);
+        assert_eq!(of(4), Some((ms(1.5), slow)));
     }
 }

@@ -200,6 +200,12 @@ impl ArrivalQueue {
     pub fn get(&self, k: usize) -> Arrival {
         self.open[k]
     }
+
+    /// Arrival `k` of the open window, if there is one.
+    #[inline]
+    pub fn get_open(&self, k: usize) -> Option<&Arrival> {
+        self.open.get(k)
+    }
 }
 
 #[cfg(test)]

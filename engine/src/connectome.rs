@@ -322,6 +322,17 @@ impl Connectome {
         crate::dynamics::prefetch(self.targets.as_ptr().wrapping_add(k as usize));
     }
 
+    /// Ask for the cache lines of the stored targets `start..start + len`
+    /// (a hint; the first 8 lines at most: a longer run streams in anyway).
+    #[inline(always)]
+    pub fn prefetch_targets(&self, start: u64, len: u32) {
+        let first = self.targets.as_ptr().wrapping_add(start as usize);
+        let bytes = (len as usize * 4).min(8 * 64);
+        for offset in (0..bytes).step_by(64) {
+            crate::dynamics::prefetch(first.cast::<u8>().wrapping_add(offset));
+        }
+    }
+
     /// Ask for the cache line of `source`'s [`range_of`](Self::range_of)
     /// (a hint: a shared run's indirection is not followed).
     #[inline(always)]

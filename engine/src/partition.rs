@@ -30,6 +30,7 @@ mod snapshot;
 mod sole_inputs;
 mod step;
 mod sums;
+mod tick_marks;
 mod train_pool;
 mod trains;
 

@@ -125,6 +125,60 @@ fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
     }
 }
 
+/// Ticks of several input spikes, each reaching a few synapses of a larger
+/// network, most of different neurons: unobserved, the neurons reached once
+/// take their input at once and only those reached again are summed
+/// (`tick_marks.rs`); observed, every target is summed. Same spikes, on one
+/// thread and on two.
+#[test]
+fn ticks_reaching_mostly_different_neurons_give_the_spikes_of_summed_ones() {
+    let n = 240u32;
+    // Channel c reaches three neurons. Channels c and c + 11, which share
+    // ticks, share one of them, one exciting it over threshold (20 mV) and
+    // the other inhibiting it as much: summed, their inputs cancel; taken
+    // one by one, the first would fire it. Channel 0 reaches neuron 9
+    // twice. Weights differ, so a sum's order would show in its bits.
+    let mut input_edges: Vec<(u32, u32, f64, f64)> = (0..96)
+        .flat_map(|c| {
+            let w = 5.0 + f64::from(c % 7) * 1.37;
+            let shared = if (c / 11) % 2 == 0 { 21.0 } else { -21.5 };
+            [
+                (c, (5 * c) % n, w, 1.0),
+                (c, 5 * (c % 11) + 1, shared, 1.0),
+                (c, (7 * c + 3) % n, w + 1.25, 1.0),
+            ]
+        })
+        .collect();
+    input_edges.extend([(0, 9, 6.5, 1.0), (0, 9, 4.75, 1.0)]);
+    // Tick j (every 0.25 ms) carries 1..=6 channels.
+    let input_spikes = (0..240u32)
+        .flat_map(|j| (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 96, f64::from(j) * 0.25)))
+        .collect();
+    let net = RandomNetwork {
+        n_neurons: n,
+        edges: (0..n).map(|s| (s, (s + 1) % n, 2.5, 1.5)).collect(),
+        input_spikes,
+        input_edges,
+        i_e: 0.0,
+        t_ref: 1.0,
+        poisson_hz: 0.0,
+        t_sim_ms: 65.0,
+        seed: 5,
+        plastic: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = net.write(dir.path());
+    let summed = run_traced(&model, 1, PartitionScheme::Contiguous).unwrap();
+    assert!(summed.spikes.len() > 100, "{} spikes", summed.spikes.len());
+    for threads in [1, 2] {
+        let fastest = run_unobserved(&model, threads, PartitionScheme::Contiguous).unwrap();
+        assert!(
+            summed.same_spikes_as(&fastest),
+            "{threads} thread(s): other spikes"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 

@@ -40,6 +40,7 @@ use super::single_inputs::SingleInputs;
 use super::sole_inputs::SoleInputs;
 use super::step::{Context, NeuronView, Step, Sum, PREFETCH_AHEAD};
 use super::sums::Sums;
+use super::tick_marks::TickMarks;
 use super::train_pool::Pool;
 use super::trains::TrainView;
 use crate::arrival_queue::{Arrival, ArrivalQueue};
@@ -66,6 +67,8 @@ pub(super) struct Direct<S> {
     shifted: Vec<u32>,
     /// Scratch: a tick's inputs of one synapse each.
     singles: SingleInputs,
+    /// Scratch: which of a tick's targets are reached more than once.
+    marks: TickMarks,
     /// Input nodes that are their targets' only inputs, delivered apart
     /// (boxed: most networks have none).
     sole: Option<Box<SoleInputs>>,
@@ -89,6 +92,7 @@ impl<S: Sum> Direct<S> {
             due: Vec::new(),
             shifted: Vec::new(),
             singles: SingleInputs::default(),
+            marks: TickMarks::new(n),
             sole: None,
         }
     }
@@ -252,16 +256,40 @@ impl<S: Sum> Direct<S> {
         // forecasts (plain neurons) a target has nothing of its own to do
         // before an input: one load of a random neuron's train less per
         // delivery.
+        let mut asked = 0;
         if step.trains.none() && !N::FORECASTS {
             while let Some(group) = self.arrivals.next_group(end) {
+                asked = self.ask_for_runs(synapses.connectome, asked, group.end);
                 step = self.deliver_group::<false, _, _, _, _>(step, synapses, group);
             }
         } else {
             while let Some(group) = self.arrivals.next_group(end) {
+                asked = self.ask_for_runs(synapses.connectome, asked, group.end);
                 step = self.deliver_group::<true, _, _, _, _>(step, synapses, group);
             }
         }
         step
+    }
+
+    /// Ask for the stored targets of the open window's static arrivals
+    /// from `asked` to `RUNS_AHEAD` past `until` (the end of the group
+    /// about to be delivered); how far that is. A run comes from memory
+    /// (the synapse arrays are far larger than the caches): asked for all
+    /// at once, its lines arrive together instead of one miss after the
+    /// other, and the next runs' while this one is delivered.
+    #[inline(always)]
+    fn ask_for_runs(&self, connectome: &Connectome, mut asked: usize, until: usize) -> usize {
+        const RUNS_AHEAD: usize = 2;
+        while asked < until + RUNS_AHEAD {
+            let Some(a) = self.arrivals.get_open(asked) else {
+                break;
+            };
+            if !a.is_plastic() {
+                connectome.prefetch_targets(a.start, a.len);
+            }
+            asked += 1;
+        }
+        asked
     }
 
     /// The arrivals of one tick (`group`): a lone one target by target,
@@ -316,6 +344,9 @@ impl<S: Sum> Direct<S> {
         }
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
+        if !O::SEES_DELIVERIES && self.mostly_apart(group.clone(), step.len()) {
+            return self.deliver_apart::<TRAINS, _, _, _, _>(step, synapses, group, lagged);
+        }
         // Arrivals of few targets each (camera events: one) scatter into the
         // sums at random: each asks for its first target's entry and state
         // `PREFETCH_AHEAD` arrivals early, the state for when the sums are
@@ -348,6 +379,72 @@ impl<S: Sum> Direct<S> {
         }
         // Lagged arrivals (another partition's current-driven spikes) are
         // rare: the zero-lag loops are compiled without a lag at all.
+        if lagged {
+            self.sums.deliver::<TRAINS, true, _, _, _>(&mut step, t);
+        } else {
+            self.sums.deliver::<TRAINS, false, _, _, _>(&mut step, t);
+        }
+        step
+    }
+
+    /// Whether the arrivals of `group` are static and reach few enough
+    /// synapses among `n` neurons for most targets to be reached once (a
+    /// tick of many arrivals into a small network mostly sums).
+    #[inline(always)]
+    fn mostly_apart(&self, group: Range<usize>, n: usize) -> bool {
+        let mut synapses = 0;
+        for k in group {
+            let a = self.arrivals.get(k);
+            if a.is_plastic() {
+                return false;
+            }
+            synapses += a.len as usize;
+        }
+        synapses <= n / 8
+    }
+
+    /// Several static arrivals at one tick, reaching mostly different
+    /// neurons (`tick_marks.rs`): a first pass marks the neurons reached
+    /// more than once; in the second, those add their inputs to the tick's
+    /// sums, the others take theirs at once (`0 + w`, with their arrival's
+    /// lag: what the sums would hand over); then the sums are handed over.
+    /// Each neuron gets exactly the calls of the summed path.
+    #[inline(always)]
+    fn deliver_apart<'a, const TRAINS: bool, N, T, O, P>(
+        &mut self,
+        mut step: Step<'a, N, T, O>,
+        synapses: &mut Synapses<'_, P>,
+        group: Range<usize>,
+        lagged: bool,
+    ) -> Step<'a, N, T, O>
+    where
+        N: NeuronView<Sum = S>,
+        T: TrainView,
+        O: Observer,
+        P: Plasticity,
+    {
+        let table = synapses.connectome.classes();
+        let t = self.arrivals.get(group.start).time;
+        for k in group.clone() {
+            let marks = &mut self.marks;
+            synapses.visit(self.arrivals.get(k), Mark { marks });
+        }
+        for k in group {
+            let a = self.arrivals.get(k);
+            let apart = Apart::<TRAINS, _, _, _, _> {
+                marks: &mut self.marks,
+                sums: &mut self.sums,
+                step: &mut step,
+                lag: if lagged { a.spike.lag } else { 0.0 },
+                t,
+                table,
+            };
+            synapses.visit(a, apart);
+            step.count(a.spike.source, u64::from(a.len));
+        }
+        for &i in self.sums.touched() {
+            self.marks.clear_again(i);
+        }
         if lagged {
             self.sums.deliver::<TRAINS, true, _, _, _>(&mut step, t);
         } else {
@@ -705,6 +802,64 @@ impl SourceRuns {
     #[inline(always)]
     fn prefetch(&self, source: Gid) {
         crate::dynamics::prefetch(self.of.as_ptr().wrapping_add(source.0 as usize));
+    }
+}
+
+/// The first pass of [`Direct::deliver_apart`]: each target marked reached.
+struct Mark<'s> {
+    marks: &'s mut TickMarks,
+}
+
+impl RunVisitor for Mark<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn visit<C: RunClasses>(self, targets: &[u32], _: C) {
+        for &i in targets {
+            self.marks.reach(i);
+        }
+    }
+}
+
+/// The second pass of [`Direct::deliver_apart`]: a target reached once takes
+/// its input, one reached again adds it to its sum.
+struct Apart<'s, 'a, const TRAINS: bool, S, N, T, O> {
+    marks: &'s mut TickMarks,
+    sums: &'s mut Sums<S>,
+    step: &'s mut Step<'a, N, T, O>,
+    lag: f32,
+    t: Time,
+    table: &'s [SynapseClass],
+}
+
+impl<const TRAINS: bool, S: Sum, N: NeuronView<Sum = S>, T: TrainView, O: Observer> RunVisitor
+    for Apart<'_, '_, TRAINS, S, N, T, O>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) {
+        let Apart {
+            marks,
+            sums,
+            step,
+            lag,
+            t,
+            table,
+        } = self;
+        for (k, &i) in targets.iter().enumerate() {
+            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
+                step.prefetch::<TRAINS>(ahead);
+            }
+            let w = classes.weight(k, table);
+            if marks.reached_again(i) {
+                sums.add(i, lag, w);
+            } else {
+                let mut sum = S::default();
+                sum.add(w);
+                step.deliver::<TRAINS>(step.local(i), t, lag, sum);
+            }
+        }
     }
 }
 

@@ -63,6 +63,11 @@ impl<S: Sum> Sums<S> {
         first
     }
 
+    /// Neurons with a sum at the current tick.
+    pub(super) fn touched(&self) -> &[u32] {
+        &self.touched
+    }
+
     #[inline(always)]
     pub(super) fn prefetch(&self, i: u32) {
         crate::dynamics::prefetch(self.entries.as_ptr().wrapping_add(i as usize));

@@ -96,33 +96,7 @@ fn ticks_of_single_inputs_give_the_spikes_of_summed_ones() {
         .map(|c| (c, c % n, 6.0 + f64::from(c % 7) * 1.37, 1.0))
         .collect();
     input_edges.extend([(48, 3, 9.5, 1.0), (48, 17, 7.25, 1.0)]);
-    // Tick j (every 0.25 ms) carries 1..=6 channels.
-    let input_spikes = (0..240u32)
-        .flat_map(|j| (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 49, f64::from(j) * 0.25)))
-        .collect();
-    let net = RandomNetwork {
-        n_neurons: n,
-        edges: (0..n).map(|s| (s, (s + 1) % n, 2.5, 1.5)).collect(),
-        input_spikes,
-        input_edges,
-        i_e: 0.0,
-        t_ref: 1.0,
-        poisson_hz: 0.0,
-        t_sim_ms: 65.0,
-        seed: 5,
-        plastic: None,
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let model = net.write(dir.path());
-    let summed = run_traced(&model, 1, PartitionScheme::Contiguous).unwrap();
-    assert!(summed.spikes.len() > 100, "{} spikes", summed.spikes.len());
-    for threads in [1, 2] {
-        let fastest = run_unobserved(&model, threads, PartitionScheme::Contiguous).unwrap();
-        assert!(
-            summed.same_spikes_as(&fastest),
-            "{threads} thread(s): other spikes"
-        );
-    }
+    assert_unobserved_ticks_give_the_summed_spikes(n, input_edges, 49);
 }
 
 /// Ticks of several input spikes, each reaching a few synapses of a larger
@@ -150,9 +124,19 @@ fn ticks_reaching_mostly_different_neurons_give_the_spikes_of_summed_ones() {
         })
         .collect();
     input_edges.extend([(0, 9, 6.5, 1.0), (0, 9, 4.75, 1.0)]);
-    // Tick j (every 0.25 ms) carries 1..=6 channels.
+    assert_unobserved_ticks_give_the_summed_spikes(n, input_edges, 96);
+}
+
+/// A ring of `n` neurons fed by `input_edges` of `channels` input channels,
+/// tick `j` (every 0.25 ms) carrying 1..=6 of them: the unobserved runs on one
+/// and two threads give the spikes of the observed (summed) run.
+fn assert_unobserved_ticks_give_the_summed_spikes(
+    n: u32,
+    input_edges: Vec<(u32, u32, f64, f64)>,
+    channels: u32,
+) {
     let input_spikes = (0..240u32)
-        .flat_map(|j| (0..=j % 6).map(move |k| ((j * 7 + k * 11) % 96, f64::from(j) * 0.25)))
+        .flat_map(|j| (0..=j % 6).map(move |k| ((j * 7 + k * 11) % channels, f64::from(j) * 0.25)))
         .collect();
     let net = RandomNetwork {
         n_neurons: n,

@@ -49,6 +49,7 @@ use crate::observer::Observer;
 use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
 use crate::spike::{Gid, Spike};
 use crate::time::Time;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// The state of direct delivery; `S` is what a tick's inputs to a neuron are
@@ -764,16 +765,17 @@ impl SourceRuns {
         let table = connectome.classes();
         let n_classes = table.len() as u32;
         let mut delays: Vec<Time> = Vec::new();
+        let mut numbered: HashMap<Time, u32> = HashMap::new();
         let of = (0..connectome.n_sources() as u32)
-            .map(|s| match connectome.run_shape_of(crate::Gid(s)) {
+            .map(|s| match connectome.run_shape_of(Gid(s)) {
                 RunShape::Class(c) => c,
                 RunShape::Delay(d) => {
-                    let k = delays.iter().position(|&x| x == d).unwrap_or_else(|| {
-                        delays.push(d);
-                        delays.len() - 1
-                    });
-                    // As many delays as classes at most: no overflow.
-                    n_classes + k as u32
+                    // No more delays than classes (< 2^24): no overflow.
+                    n_classes
+                        + *numbered.entry(d).or_insert_with(|| {
+                            delays.push(d);
+                            delays.len() as u32 - 1
+                        })
                 }
                 RunShape::Split => Self::SPLIT,
             })

@@ -28,6 +28,7 @@ mod routing;
 mod single_inputs;
 mod snapshot;
 mod sole_inputs;
+mod source_runs;
 mod step;
 mod sums;
 mod tick_marks;

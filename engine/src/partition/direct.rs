@@ -38,18 +38,18 @@
 
 use super::single_inputs::SingleInputs;
 use super::sole_inputs::SoleInputs;
+use super::source_runs::SourceRuns;
 use super::step::{Context, NeuronView, Step, Sum, PREFETCH_AHEAD};
 use super::sums::Sums;
-use super::tick_marks::TickMarks;
+use super::tick_marks::{Apart, Mark, TickMarks};
 use super::train_pool::Pool;
 use super::trains::TrainView;
 use crate::arrival_queue::{Arrival, ArrivalQueue};
-use crate::connectome::{Connectome, RunClasses, RunShape, RunVisitor, SynapseClass};
+use crate::connectome::{Connectome, RunClasses, RunVisitor, SynapseClass};
 use crate::observer::Observer;
 use crate::plasticity::{PlasticRun, PlasticSynapses, PlasticWiring, Plasticity};
-use crate::spike::{Gid, Spike};
+use crate::spike::Spike;
 use crate::time::Time;
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// The state of direct delivery; `S` is what a tick's inputs to a neuron are
@@ -57,7 +57,7 @@ use std::ops::Range;
 pub(super) struct Direct<S> {
     arrivals: ArrivalQueue,
     /// Per source (gid), the one arrival its static synapses make, if they
-    /// share a delay (see [`SourceRuns`]). Found once here, not by a scan of
+    /// share a delay (`source_runs.rs`). Found once here, not by a scan of
     /// the source's classes at every spike.
     runs: SourceRuns,
     sums: Sums<S>,
@@ -162,36 +162,11 @@ impl<S: Sum> Direct<S> {
     /// Queue the arrivals of `spike`: one per run of equal-delay synapses,
     /// static ones first.
     pub(super) fn push(&mut self, spike: Spike, connectome: &Connectome, plastic: &PlasticWiring) {
-        self.push_static(spike, connectome);
+        self.runs.queue(spike, connectome, &mut self.arrivals);
         for run in plastic.runs_of(spike.source) {
             let (first, len) = (u64::from(run.first), run.len);
             self.arrivals
                 .push(spike, run.delay, first, len, Arrival::PLASTIC);
-        }
-    }
-
-    fn push_static(&mut self, spike: Spike, connectome: &Connectome) {
-        let (a, b) = connectome.range_of(spike.source);
-        if a == b {
-            return;
-        }
-        let table = connectome.classes();
-        match self.runs.of(spike.source, table) {
-            Some((delay, class)) => {
-                let len = (b - a) as u32;
-                self.arrivals.push(spike, delay, a, len, class);
-            }
-            None => connectome.visit_run(
-                a,
-                b,
-                None,
-                SplitByDelay {
-                    direct: self,
-                    spike,
-                    a,
-                    table,
-                },
-            ),
         }
     }
 
@@ -741,196 +716,5 @@ impl<S: Sum, N: NeuronView<Sum = S>, T: TrainView, O: Observer> RunVisitor
             }
             step.watch.delivery(i, &a.delivery(i, classes.class(k), w));
         }
-    }
-}
-
-/// Per source, what its static synapses make of a spike when they share
-/// one delay — one arrival, of their one class or [`Arrival::MIXED`] — so
-/// that queueing a spike reads one word, not the source's whole run (a
-/// camera's retina projecting with one delay and the network with another
-/// still has one delay per source).
-struct SourceRuns {
-    /// Per source: `c < n_classes`: every synapse has class `c`;
-    /// `n_classes + d`: mixed classes of delay `delays[d]`; [`Self::SPLIT`]:
-    /// several delays (split at every spike, [`SplitByDelay`]).
-    of: Vec<u32>,
-    n_classes: u32,
-    delays: Vec<Time>,
-}
-
-impl SourceRuns {
-    const SPLIT: u32 = u32::MAX;
-
-    fn new(connectome: &Connectome) -> Self {
-        let table = connectome.classes();
-        let n_classes = table.len() as u32;
-        let mut delays: Vec<Time> = Vec::new();
-        let mut numbered: HashMap<Time, u32> = HashMap::new();
-        let of = (0..connectome.n_sources() as u32)
-            .map(|s| match connectome.run_shape_of(Gid(s)) {
-                RunShape::Class(c) => c,
-                RunShape::Delay(d) => {
-                    // No more delays than classes (< 2^24): no overflow.
-                    n_classes
-                        + *numbered.entry(d).or_insert_with(|| {
-                            delays.push(d);
-                            delays.len() as u32 - 1
-                        })
-                }
-                RunShape::Split => Self::SPLIT,
-            })
-            .collect();
-        SourceRuns {
-            of,
-            n_classes,
-            delays,
-        }
-    }
-
-    /// The delay and class of `source`'s one arrival, `None` if its
-    /// synapses have several delays.
-    #[inline(always)]
-    fn of(&self, source: Gid, table: &[SynapseClass]) -> Option<(Time, u32)> {
-        let r = self.of[source.0 as usize];
-        if r < self.n_classes {
-            Some((table[r as usize].delay, r))
-        } else if r != Self::SPLIT {
-            Some((self.delays[(r - self.n_classes) as usize], Arrival::MIXED))
-        } else {
-            None
-        }
-    }
-
-    #[inline(always)]
-    fn prefetch(&self, source: Gid) {
-        crate::dynamics::prefetch(self.of.as_ptr().wrapping_add(source.0 as usize));
-    }
-}
-
-/// The first pass of [`Direct::deliver_apart`]: each target marked reached.
-struct Mark<'s> {
-    marks: &'s mut TickMarks,
-}
-
-impl RunVisitor for Mark<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn visit<C: RunClasses>(self, targets: &[u32], _: C) {
-        for &i in targets {
-            self.marks.reach(i);
-        }
-    }
-}
-
-/// The second pass of [`Direct::deliver_apart`]: a target reached once takes
-/// its input, one reached again adds it to its sum.
-struct Apart<'s, 'a, const TRAINS: bool, S, N, T, O> {
-    marks: &'s mut TickMarks,
-    sums: &'s mut Sums<S>,
-    step: &'s mut Step<'a, N, T, O>,
-    lag: f32,
-    t: Time,
-    table: &'s [SynapseClass],
-}
-
-impl<const TRAINS: bool, S: Sum, N: NeuronView<Sum = S>, T: TrainView, O: Observer> RunVisitor
-    for Apart<'_, '_, TRAINS, S, N, T, O>
-{
-    type Output = ();
-
-    #[inline(always)]
-    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) {
-        let Apart {
-            marks,
-            sums,
-            step,
-            lag,
-            t,
-            table,
-        } = self;
-        for (k, &i) in targets.iter().enumerate() {
-            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
-                step.prefetch::<TRAINS>(ahead);
-            }
-            let w = classes.weight(k, table);
-            if marks.reached_again(i) {
-                sums.add(i, lag, w);
-            } else {
-                let mut sum = S::default();
-                sum.add(w);
-                step.deliver::<TRAINS>(step.local(i), t, lag, sum);
-            }
-        }
-    }
-}
-
-/// A source's synapses split into runs of equal delay, each queued as an
-/// arrival (noting whether one class covers it).
-struct SplitByDelay<'s, S> {
-    direct: &'s mut Direct<S>,
-    spike: Spike,
-    a: u64,
-    table: &'s [SynapseClass],
-}
-
-impl<S> RunVisitor for SplitByDelay<'_, S> {
-    type Output = ();
-
-    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) {
-        let delay = |k: usize| self.table[classes.class(k) as usize].delay;
-        let n = targets.len();
-        let mut start = 0;
-        while start < n {
-            let (c0, d) = (classes.class(start), delay(start));
-            let mut uniform = true;
-            let mut end = start + 1;
-            while end < n && delay(end) == d {
-                uniform &= classes.class(end) == c0;
-                end += 1;
-            }
-            let class = if uniform { c0 } else { Arrival::MIXED };
-            let (at, len) = (self.a + start as u64, (end - start) as u32);
-            self.direct.arrivals.push(self.spike, d, at, len, class);
-            start = end;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::connectome::ConnectomeBuilder;
-
-    /// A source's one arrival, found once, is the one its run split by
-    /// delay would queue; a source of several delays is split at each spike.
-    #[test]
-    fn a_source_of_one_delay_makes_one_arrival_found_once() {
-        let ms = |x: f64| Time::from_ms(x).unwrap();
-        let mut b = ConnectomeBuilder::new(5, 4);
-        let fast = b.class(0.5, ms(1.0)).unwrap();
-        let fast_inhibitory = b.class(-1.0, ms(1.0)).unwrap();
-        let slow = b.class(0.5, ms(1.5)).unwrap();
-        // 0: one class; 1: two classes of one delay; 2: two delays; 3: no
-        // synapse; 4: one class of the other delay.
-        for (s, t, c) in [
-            (0, 0, fast),
-            (0, 2, fast),
-            (1, 1, fast),
-            (1, 3, fast_inhibitory),
-            (2, 0, fast),
-            (2, 1, slow),
-            (4, 3, slow),
-        ] {
-            b.add_with_class(Gid(s), t, c);
-        }
-        let connectome = b.build();
-        let runs = SourceRuns::new(&connectome);
-        let of = |s| runs.of(Gid(s), connectome.classes());
-        assert_eq!(of(0), Some((ms(1.0), fast)));
-        assert_eq!(of(1), Some((ms(1.0), Arrival::MIXED)));
-        assert_eq!(of(2), None);
-        assert_eq!(of(3), None);
-        assert_eq!(of(4), Some((ms(1.5), slow)));
     }
 }

@@ -9,6 +9,13 @@
 //! go through the sums. The others take `0 + w` straight away, with their
 //! arrival's lag, which is what their sum would have handed over.
 
+use super::step::{NeuronView, Step, Sum, PREFETCH_AHEAD};
+use super::sums::Sums;
+use super::trains::TrainView;
+use crate::connectome::{RunClasses, RunVisitor, SynapseClass};
+use crate::observer::Observer;
+use crate::time::Time;
+
 /// Two bits per local neuron: reached at this tick, reached again.
 pub(super) struct TickMarks {
     seen: Vec<u64>,
@@ -56,6 +63,64 @@ impl TickMarks {
     #[cfg(test)]
     pub(super) fn is_clear(&self) -> bool {
         self.seen.iter().chain(&self.again).all(|&w| w == 0)
+    }
+}
+
+/// The first pass of `Direct::deliver_apart`: each target marked reached.
+pub(super) struct Mark<'s> {
+    pub(super) marks: &'s mut TickMarks,
+}
+
+impl RunVisitor for Mark<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn visit<C: RunClasses>(self, targets: &[u32], _: C) {
+        for &i in targets {
+            self.marks.reach(i);
+        }
+    }
+}
+
+/// The second pass of `Direct::deliver_apart`: a target reached once takes
+/// its input, one reached again adds it to its sum.
+pub(super) struct Apart<'s, 'a, const TRAINS: bool, S, N, T, O> {
+    pub(super) marks: &'s mut TickMarks,
+    pub(super) sums: &'s mut Sums<S>,
+    pub(super) step: &'s mut Step<'a, N, T, O>,
+    pub(super) lag: f32,
+    pub(super) t: Time,
+    pub(super) table: &'s [SynapseClass],
+}
+
+impl<const TRAINS: bool, S: Sum, N: NeuronView<Sum = S>, T: TrainView, O: Observer> RunVisitor
+    for Apart<'_, '_, TRAINS, S, N, T, O>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn visit<C: RunClasses>(self, targets: &[u32], classes: C) {
+        let Apart {
+            marks,
+            sums,
+            step,
+            lag,
+            t,
+            table,
+        } = self;
+        for (k, &i) in targets.iter().enumerate() {
+            if let Some(&ahead) = targets.get(k + PREFETCH_AHEAD) {
+                step.prefetch::<TRAINS>(ahead);
+            }
+            let w = classes.weight(k, table);
+            if marks.reached_again(i) {
+                sums.add(i, lag, w);
+            } else {
+                let mut sum = S::default();
+                sum.add(w);
+                step.deliver::<TRAINS>(step.local(i), t, lag, sum);
+            }
+        }
     }
 }
 

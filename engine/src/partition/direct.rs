@@ -321,37 +321,39 @@ impl<S: Sum> Direct<S> {
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
         if !O::SEES_DELIVERIES && self.mostly_apart(group.clone(), step.len()) {
-            return self.deliver_apart::<TRAINS, _, _, _, _>(step, synapses, group, lagged);
-        }
-        // Arrivals of few targets each (camera events: one) scatter into the
-        // sums at random: each asks for its first target's entry and state
-        // `PREFETCH_AHEAD` arrivals early, the state for when the sums are
-        // handed over (a hint: a shared run's shift and a plastic run's
-        // numbering are ignored).
-        let hint = |arrivals: &ArrivalQueue, sums: &Sums<S>, step: &Step<'a, N, T, O>, k: usize| {
-            let a = arrivals.get(k);
-            if let Some(i) = synapses.connectome.stored_target(a.start) {
-                sums.prefetch(i);
-                step.prefetch::<TRAINS>(i);
+            step = self.add_apart::<TRAINS, _, _, _, _>(step, synapses, group, lagged);
+        } else {
+            // Arrivals of few targets each (camera events: one) scatter into the
+            // sums at random: each asks for its first target's entry and state
+            // `PREFETCH_AHEAD` arrivals early, the state for when the sums are
+            // handed over (a hint: a shared run's shift and a plastic run's
+            // numbering are ignored).
+            let hint =
+                |arrivals: &ArrivalQueue, sums: &Sums<S>, step: &Step<'a, N, T, O>, k: usize| {
+                    let a = arrivals.get(k);
+                    if let Some(i) = synapses.connectome.stored_target(a.start) {
+                        sums.prefetch(i);
+                        step.prefetch::<TRAINS>(i);
+                    }
+                };
+            for k in group.start..group.end.min(group.start + PREFETCH_AHEAD) {
+                hint(&self.arrivals, &self.sums, &step, k);
             }
-        };
-        for k in group.start..group.end.min(group.start + PREFETCH_AHEAD) {
-            hint(&self.arrivals, &self.sums, &step, k);
-        }
-        for k in group.clone() {
-            if k + PREFETCH_AHEAD < group.end {
-                hint(&self.arrivals, &self.sums, &step, k + PREFETCH_AHEAD);
+            for k in group.clone() {
+                if k + PREFETCH_AHEAD < group.end {
+                    hint(&self.arrivals, &self.sums, &step, k + PREFETCH_AHEAD);
+                }
+                let a = self.arrivals.get(k);
+                let sums = &mut self.sums;
+                let add = Accumulate {
+                    sums,
+                    step: &mut step,
+                    a,
+                    table,
+                };
+                synapses.visit(a, add);
+                step.count(a.spike.source, u64::from(a.len));
             }
-            let a = self.arrivals.get(k);
-            let sums = &mut self.sums;
-            let add = Accumulate {
-                sums,
-                step: &mut step,
-                a,
-                table,
-            };
-            synapses.visit(a, add);
-            step.count(a.spike.source, u64::from(a.len));
         }
         // Lagged arrivals (another partition's current-driven spikes) are
         // rare: the zero-lag loops are compiled without a lag at all.
@@ -382,11 +384,11 @@ impl<S: Sum> Direct<S> {
     /// Several static arrivals at one tick, reaching mostly different
     /// neurons (`tick_marks.rs`): a first pass marks the neurons reached
     /// more than once; in the second, those add their inputs to the tick's
-    /// sums, the others take theirs at once (`0 + w`, with their arrival's
-    /// lag: what the sums would hand over); then the sums are handed over.
-    /// Each neuron gets exactly the calls of the summed path.
+    /// sums (handed over after, as every sum), the others take theirs at
+    /// once (`0 + w`, with their arrival's lag: what the sums would hand
+    /// over). Each neuron gets exactly the calls of the summed path.
     #[inline(always)]
-    fn deliver_apart<'a, const TRAINS: bool, N, T, O, P>(
+    fn add_apart<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
         mut step: Step<'a, N, T, O>,
         synapses: &mut Synapses<'_, P>,
@@ -420,11 +422,6 @@ impl<S: Sum> Direct<S> {
         }
         for &i in self.sums.touched() {
             self.marks.clear_again(i);
-        }
-        if lagged {
-            self.sums.deliver::<TRAINS, true, _, _, _>(&mut step, t);
-        } else {
-            self.sums.deliver::<TRAINS, false, _, _, _>(&mut step, t);
         }
         step
     }

@@ -66,7 +66,7 @@ impl TickMarks {
     }
 }
 
-/// The first pass of `Direct::deliver_apart`: each target marked reached.
+/// The first pass of `Direct::add_apart`: each target marked reached.
 pub(super) struct Mark<'s> {
     pub(super) marks: &'s mut TickMarks,
 }
@@ -82,7 +82,7 @@ impl RunVisitor for Mark<'_> {
     }
 }
 
-/// The second pass of `Direct::deliver_apart`: a target reached once takes
+/// The second pass of `Direct::add_apart`: a target reached once takes
 /// its input, one reached again adds it to its sum.
 pub(super) struct Apart<'s, 'a, const TRAINS: bool, S, N, T, O> {
     pub(super) marks: &'s mut TickMarks,

@@ -56,6 +56,11 @@ const RETRY_AFTER: u64 = 100_000;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct WorkerChoice {
     forced: Workers,
+    /// The partitions exchange no spike: threads never wait for each other,
+    /// so turns cannot beat them and are not tried (timing them against
+    /// the first windows, which carry the run's start-up, once chose turns
+    /// for a whole camera replay at half its speed).
+    apart: bool,
     /// Wall time per window on threads and in turn, as last timed.
     threads: Option<Duration>,
     turns: Option<Duration>,
@@ -64,6 +69,14 @@ pub(crate) struct WorkerChoice {
 }
 
 impl WorkerChoice {
+    /// The choice for partitions that exchange spikes, or none (`apart`).
+    pub(crate) fn new(apart: bool) -> Self {
+        WorkerChoice {
+            apart,
+            ..WorkerChoice::default()
+        }
+    }
+
     /// Force a way (or let timing choose again).
     pub(crate) fn set(&mut self, workers: Workers) {
         self.forced = workers;
@@ -75,6 +88,7 @@ impl WorkerChoice {
         match (self.forced, self.threads, self.turns) {
             (Workers::Threads, ..) => false,
             (Workers::InTurn, ..) => true,
+            (Workers::Auto, ..) if self.apart => false,
             (Workers::Auto, Some(t), Some(i)) => i < t,
             (Workers::Auto, ..) => self.turns_untried(),
         }
@@ -83,7 +97,9 @@ impl WorkerChoice {
     /// Whether the next call tries a way not yet timed (then it works
     /// [`PROBE_WINDOWS`] windows alone first).
     pub(crate) fn trying(&self) -> bool {
-        self.forced == Workers::Auto && (self.threads.is_none() || self.turns_untried())
+        self.forced == Workers::Auto
+            && !self.apart
+            && (self.threads.is_none() || self.turns_untried())
     }
 
     /// Threads are timed, short enough a window for turns to be worth a
@@ -185,5 +201,15 @@ mod tests {
         c.set(Workers::Threads);
         c.record(false, 1000, Duration::ZERO);
         assert!(!c.trying() && !c.in_turn());
+    }
+
+    #[test]
+    fn partitions_that_exchange_nothing_stay_on_threads_unless_forced() {
+        let mut c = WorkerChoice::new(true);
+        assert!(!c.trying() && !c.in_turn());
+        c.record(false, 1000, 20 * MS);
+        assert!(!c.trying() && !c.in_turn(), "20 µs a window: still threads");
+        c.set(Workers::InTurn);
+        assert!(c.in_turn(), "forced");
     }
 }

@@ -75,11 +75,12 @@ impl<D: Dynamics, P: Plasticity> Simulation<D, P, NoObserver> {
             partitions.iter().all(|p| p.timing() == timing),
             "partitions built for different timings"
         );
+        let apart = partitions.iter().all(|p| !p.sends_to_others());
         Simulation {
             partitions,
             timing,
             now: Time::ZERO,
-            workers: WorkerChoice::default(),
+            workers: WorkerChoice::new(apart),
         }
     }
 }

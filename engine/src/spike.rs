@@ -29,7 +29,7 @@ pub struct Spike {
 
 impl Spike {
     /// A spike exactly on a tick.
-    pub fn at(time: Time, source: Gid) -> Self {
+    pub const fn at(time: Time, source: Gid) -> Self {
         Spike {
             time,
             source,

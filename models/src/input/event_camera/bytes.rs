@@ -236,7 +236,8 @@ impl ByteStream {
     }
 
     /// The decoding loop of a format made of `size`-byte records: `decode`
-    /// gets blocks of whole records (positions in it are view-relative for
+    /// gets blocks of whole records, at most [`CHUNK_EVENTS`] of them
+    /// (positions in it are view-relative for
     /// [`Damage`]) and appends their events; a torn record at the end of the
     /// file is damage. Returns as `EventReader::next_chunk` does.
     pub fn records(
@@ -258,7 +259,8 @@ impl ByteStream {
             if data.is_empty() {
                 return Ok(false);
             }
-            let whole = data.len() / size * size;
+            // At most a chunk's records at once, however much is buffered.
+            let whole = data.len().min(CHUNK_EVENTS * size) / size * size;
             decode(&data[..whole], &mut dmg, out)?;
             let mut used = whole;
             if whole == 0 && eof {

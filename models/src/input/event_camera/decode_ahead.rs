@@ -22,7 +22,7 @@ use volley_engine::{Gid, Spike, Time};
 
 use super::pending::{Filling, Pending};
 use super::replay::{ChannelTable, TimeWindow, REORDER_SLACK_US, TICKS_PER_US};
-use super::{CameraEvent, EventFileError, EventReader, ReaderReport};
+use super::{CameraEvent, EventFileError, EventReader, ReaderReport, CHUNK_EVENTS};
 
 /// Chunks dealt ahead of the slowest partition (each chunk is ~64 k
 /// events): the helper stops there, and a worker waits for a chunk being
@@ -35,7 +35,32 @@ const CHUNKS_AHEAD: usize = 4;
 /// in the slowest's queue). Held softly: after one wait of at most 50 ms it
 /// reads on, so partitions held together at window edges by a burst of more
 /// than this in one window cannot wait for each other for ever.
-const LAG_AT_MOST: u64 = 16;
+const LAG_AT_MOST: u64 = 64;
+
+/// Spike buffers each partition starts with: the chunks that may wait in its
+/// queue, the one it is taking and the one being dealt.
+const BUFFERS_PER_PART: usize = CHUNKS_AHEAD + 2;
+
+/// A buffer of `capacity` whose pages have been written once. A replay's
+/// buffers are made so before the clock starts: a page's first write costs
+/// a page fault (several µs in a virtual machine), and the first window
+/// reads the whole reorder slack ahead, so faulting its buffers in then
+/// made that window several milliseconds late against real time.
+fn touched<T: Copy>(capacity: usize, filler: T) -> Vec<T> {
+    let mut buffer = Vec::with_capacity(capacity);
+    buffer.resize(capacity, filler);
+    buffer.clear();
+    buffer
+}
+
+/// What fills a buffer while it is faulted in.
+const NO_EVENT: CameraEvent = CameraEvent {
+    t_us: 0,
+    x: 0,
+    y: 0,
+    on: false,
+};
+const NO_SPIKE: Spike = Spike::at(Time::ZERO, Gid(0));
 
 /// What a partition learns of the next chunk (its spikes are queued).
 #[derive(Clone)]
@@ -137,10 +162,19 @@ struct Queues {
 
 /// A dealing thread's buffers: the events read, and the spikes no partition
 /// keeps.
-#[derive(Default)]
 pub(super) struct Scratch {
     events: Vec<CameraEvent>,
     discarded: Vec<Spike>,
+}
+
+impl Scratch {
+    /// Buffers for a chunk, faulted in (see [`touched`]).
+    fn new() -> Box<Self> {
+        Box::new(Scratch {
+            events: touched(CHUNK_EVENTS, NO_EVENT),
+            discarded: Vec::new(),
+        })
+    }
 }
 
 /// The reader and what reading has learnt so far.
@@ -220,7 +254,7 @@ pub(super) fn feeds(
         return Ok(vec![Feed::Own(Box::new(Decoder {
             reading,
             mapping,
-            events: Vec::new(),
+            events: touched(CHUNK_EVENTS, NO_EVENT),
         }))]);
     }
     let shared = Arc::new(Shared {
@@ -230,7 +264,14 @@ pub(super) fn feeds(
         queues: Mutex::new(Queues {
             chunks: (0..parts).map(|_| VecDeque::new()).collect(),
             front: vec![0; parts],
-            spent: vec![Vec::new(); parts],
+            // A chunk's spikes are dealt over the partitions about evenly.
+            spent: (0..parts)
+                .map(|_| {
+                    (0..BUFFERS_PER_PART)
+                        .map(|_| touched(CHUNK_EVENTS.div_ceil(parts), NO_SPIKE))
+                        .collect()
+                })
+                .collect(),
         }),
         changed: Condvar::new(),
     });
@@ -245,7 +286,7 @@ pub(super) fn feeds(
         .map(|part| Feed::Shared {
             shared: shared.clone(),
             part,
-            scratch: Box::default(),
+            scratch: Scratch::new(),
         })
         .collect())
 }
@@ -254,7 +295,7 @@ pub(super) fn feeds(
 /// `CHUNKS_AHEAD` chunks waiting, until the end or until the partitions are
 /// gone.
 fn decode_ahead(shared: Weak<Shared>) {
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::new();
     while let Some(shared) = shared.upgrade() {
         {
             let Some(queues) = lock(&shared.queues) else {

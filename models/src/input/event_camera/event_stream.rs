@@ -83,7 +83,9 @@ impl EventReader for EventStreamReader {
                 return Ok(false);
             }
             let (mut i, mut overflow, mut reset) = (0, 0, 0);
-            while i < data.len() {
+            // At most a chunk's events at once, however much is buffered.
+            let end = data.len().min(CHUNK_EVENTS * 5);
+            while i < end {
                 match data[i] {
                     0xFF => {
                         self.t += 127;

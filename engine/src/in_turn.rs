@@ -61,6 +61,10 @@ pub(crate) struct WorkerChoice {
     /// the first windows, which carry the run's start-up, once chose turns
     /// for a whole camera replay at half its speed).
     apart: bool,
+    /// The first call has been worked. Its windows carry the run's start-up
+    /// (a replay reads its reorder slack ahead, memory is touched for the
+    /// first time), so it says little of the way it was worked: not judged.
+    started: bool,
     /// Wall time per window on threads and in turn, as last timed.
     threads: Option<Duration>,
     turns: Option<Duration>,
@@ -119,7 +123,8 @@ impl WorkerChoice {
         if in_turn {
             self.windows_in_turn += windows;
         }
-        if self.forced != Workers::Auto || windows < JUDGED_FROM {
+        let first = !std::mem::replace(&mut self.started, true);
+        if first || self.forced != Workers::Auto || windows < JUDGED_FROM {
             return;
         }
         let per_window = elapsed / windows.min(u64::from(u32::MAX)) as u32;
@@ -176,6 +181,8 @@ mod tests {
     fn threads_are_timed_first_then_turns_and_the_faster_is_kept() {
         let mut c = WorkerChoice::default();
         assert!(c.trying() && !c.in_turn());
+        c.record(false, 1000, 500 * MS);
+        assert!(c.trying() && !c.in_turn(), "the first call is not judged");
         c.record(false, 1000, 20 * MS);
         assert!(c.trying() && c.in_turn(), "20 µs a window: turns are tried");
         c.record(true, 1000, MS);
@@ -191,9 +198,11 @@ mod tests {
     #[test]
     fn long_windows_few_windows_or_a_forced_way_need_no_trial() {
         let mut c = WorkerChoice::default();
+        c.record(false, 1000, Duration::ZERO);
         c.record(false, 1000, 1000 * MS);
         assert!(!c.trying() && !c.in_turn(), "1 ms a window: threads pay");
         let mut c = WorkerChoice::default();
+        c.record(false, 1000, Duration::ZERO);
         c.record(false, JUDGED_FROM - 1, Duration::ZERO);
         assert!(c.trying());
         c.set(Workers::InTurn);

@@ -333,3 +333,36 @@ fn fuzz_seeds_for_every_format() {
         );
     }
 }
+
+/// A chunk is at most `CHUNK_EVENTS` records however much the reader has
+/// buffered (the buffers a chunk passes through are sized for that, before
+/// the clock starts), and the chunks together are the whole file.
+#[test]
+fn chunks_are_bounded_and_together_the_whole_file() {
+    use volley_models::input::event_camera::CHUNK_EVENTS;
+    let ev: Vec<CameraEvent> = (0..3 * CHUNK_EVENTS + 123)
+        .map(|i| CameraEvent {
+            t_us: 1000 + i as i64 / 8,
+            x: (i * 7 % 300) as u16,
+            y: (i / 8 % 200) as u16,
+            on: i % 3 == 0,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, w, ..) in writers() {
+        if !["a.raw", "a.dat", "a.es"].contains(&name) {
+            continue; // formats of one event per record
+        }
+        let path = write(dir.path(), name, &w(&ev));
+        let mut reader = open(&path, ReadOptions::default()).unwrap();
+        let (mut chunk, mut all) = (Vec::new(), Vec::new());
+        while reader.next_chunk(&mut chunk).unwrap() {
+            assert!(chunk.len() <= CHUNK_EVENTS, "{name}: {}", chunk.len());
+            all.extend_from_slice(&chunk);
+        }
+        let mut expected = ev.clone();
+        expected.sort_by_key(|e| (e.t_us, e.y, e.on, e.x));
+        all.sort_by_key(|e| (e.t_us, e.y, e.on, e.x));
+        assert_eq!(all, expected, "{name}");
+    }
+}

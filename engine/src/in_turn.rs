@@ -57,9 +57,8 @@ const RETRY_AFTER: u64 = 100_000;
 pub(crate) struct WorkerChoice {
     forced: Workers,
     /// The partitions exchange no spike: threads never wait for each other,
-    /// so turns cannot beat them and are not tried (timing them against
-    /// the first windows, which carry the run's start-up, once chose turns
-    /// for a whole camera replay at half its speed).
+    /// so turns, which save only the exchange, cannot beat them and are not
+    /// tried.
     apart: bool,
     /// The first call has been worked. Its windows carry the run's start-up
     /// (a replay reads its reorder slack ahead, memory is touched for the

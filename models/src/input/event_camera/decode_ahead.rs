@@ -45,7 +45,7 @@ const BUFFERS_PER_PART: usize = CHUNKS_AHEAD + 2;
 /// buffers are made so before the clock starts: a page's first write costs
 /// a page fault (several µs in a virtual machine), and the first window
 /// reads the whole reorder slack ahead, so faulting its buffers in then
-/// made that window several milliseconds late against real time.
+/// would make that window late against real time.
 fn touched<T: Copy>(capacity: usize, filler: T) -> Vec<T> {
     let mut buffer = Vec::with_capacity(capacity);
     buffer.resize(capacity, filler);

@@ -80,6 +80,11 @@ impl WorkerChoice {
         }
     }
 
+    /// Whether the partitions exchange no spike.
+    pub(crate) fn apart(&self) -> bool {
+        self.apart
+    }
+
     /// Force a way (or let timing choose again).
     pub(crate) fn set(&mut self, workers: Workers) {
         self.forced = workers;

@@ -282,7 +282,8 @@ impl<D: Dynamics + Send, P: Plasticity, O: Observer> Simulation<D, P, O> {
             if in_turn {
                 run_in_turn(&mut self.partitions, windows);
             } else {
-                run_workers(&mut self.partitions, windows, self.timing.pipelined);
+                let apart = self.workers.apart();
+                run_workers(&mut self.partitions, windows, self.timing.pipelined, apart);
             }
             self.workers
                 .record(in_turn, windows.count() as u64, began.elapsed());
@@ -384,13 +385,15 @@ impl Iterator for Windows {
     }
 }
 
-/// Run each partition on its own scoped thread through `windows`.
+/// Run each partition on its own scoped thread through `windows`; `apart`:
+/// no partition sends another a spike.
 fn run_workers<D: Dynamics + Send, P: Plasticity, O: Observer>(
     partitions: &mut [Partition<D, P, O>],
     windows: Windows,
     pipelined: bool,
+    apart: bool,
 ) {
-    if partitions.iter().all(|p| !p.sends_to_others()) {
+    if apart {
         // Nothing to exchange: no worker waits for another at window edges.
         on_each(partitions, |p| work_alone(p, windows));
         return;

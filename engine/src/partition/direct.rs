@@ -321,7 +321,7 @@ impl<S: Sum> Direct<S> {
         let lagged = group.clone().any(|k| self.arrivals.get(k).spike.lag != 0.0);
         self.sums.next_tick();
         if !O::SEES_DELIVERIES && self.mostly_apart(group.clone(), step.len()) {
-            step = self.add_apart::<TRAINS, _, _, _, _>(step, synapses, group, lagged);
+            step = self.add_apart::<TRAINS, _, _, _, _>(step, synapses, group, (t, lagged));
         } else {
             // Arrivals of few targets each (camera events: one) scatter into the
             // sums at random: each asks for its first target's entry and state
@@ -393,7 +393,7 @@ impl<S: Sum> Direct<S> {
         mut step: Step<'a, N, T, O>,
         synapses: &mut Synapses<'_, P>,
         group: Range<usize>,
-        lagged: bool,
+        (t, lagged): (Time, bool),
     ) -> Step<'a, N, T, O>
     where
         N: NeuronView<Sum = S>,
@@ -402,7 +402,6 @@ impl<S: Sum> Direct<S> {
         P: Plasticity,
     {
         let table = synapses.connectome.classes();
-        let t = self.arrivals.get(group.start).time;
         for k in group.clone() {
             let marks = &mut self.marks;
             synapses.visit(self.arrivals.get(k), Mark { marks });

@@ -131,11 +131,21 @@ pub struct LifExpConsts {
     t_ref: Time,
     /// `I_syn_ex`, `I_syn_in` at the start.
     initial_currents: [f64; 2],
+    /// `-tau_m / C_m`: `propagator_20` is this times `expm1(-dt/tau_m)`.
+    p20_factor: f64,
+    /// `propagator_32`'s factor of `expm1(-dt/tau_s) - expm1(-dt/tau_m)`
+    /// per synapse type, `None` where `tau_s` (nearly) equals `tau_m`.
+    p21_factors: [Option<f64>; 2],
 }
 
 impl LifExpConsts {
     /// Derive the constants of validated parameters.
     pub fn new(p: &LifExpParams) -> Self {
+        let p21_factor = |tau_s: f64| {
+            let d = p.tau_m - tau_s;
+            // Evaluated as `propagator_32` is, left to right: the same bits.
+            (d.abs() > 1e-9 * p.tau_m).then(|| -p.tau_m * tau_s / d / p.C_m)
+        };
         LifExpConsts {
             tau_m: p.tau_m,
             c_m: p.C_m,
@@ -146,6 +156,8 @@ impl LifExpConsts {
             levels: p.levels(),
             t_ref: super::refractory_period(p.t_ref),
             initial_currents: [p.I_syn_ex, p.I_syn_in],
+            p20_factor: -p.tau_m / p.C_m,
+            p21_factors: [p21_factor(p.tau_syn_ex), p21_factor(p.tau_syn_in)],
         }
     }
 
@@ -154,18 +166,16 @@ impl LifExpConsts {
         CurrentLif::new(params_index, v_m - self.levels.e_l, self.initial_currents)
     }
 
-    /// The current-to-potential propagator of a synapse with time constant
-    /// `tau_s` over `dt`, given `em = expm1(-dt/tau_m)` and
-    /// `es = expm1(-dt/tau_s)`: NEST's `propagator_32` (the response of V to
-    /// a unit current at the start of the interval), with the limit taken when
-    /// the two time constants (nearly) coincide.
-    #[inline]
-    fn p21(&self, tau_s: f64, dt: f64, em: f64, es: f64) -> f64 {
-        let d = self.tau_m - tau_s;
-        if d.abs() > 1e-9 * self.tau_m {
-            -self.tau_m * tau_s / d / self.c_m * (es - em)
-        } else {
-            dt / self.c_m * (em + 1.0)
+    /// The current-to-potential propagator of synapse type `k` over `dt`,
+    /// given `em = expm1(-dt/tau_m)` and `es = expm1(-dt/tau_s)`: NEST's
+    /// `propagator_32` (the response of V to a unit current at the start of
+    /// the interval), with the limit taken when the two time constants
+    /// (nearly) coincide.
+    #[inline(always)]
+    fn p21(&self, k: usize, dt: f64, em: f64, es: f64) -> f64 {
+        match self.p21_factors[k] {
+            Some(f) => f * (es - em),
+            None => dt / self.c_m * (em + 1.0),
         }
     }
 
@@ -174,14 +184,14 @@ impl LifExpConsts {
     fn evolve(&self, y: f64, i_ex: f64, i_in: f64, dt: f64) -> (f64, f64, f64) {
         let em = (-dt / self.tau_m).exp_m1();
         let ex = (-dt / self.tau_ex).exp_m1();
-        let p20 = -self.tau_m / self.c_m * em;
-        let p21_ex = self.p21(self.tau_ex, dt, em, ex);
+        let p20 = self.p20_factor * em;
+        let p21_ex = self.p21(0, dt, em, ex);
         // Equal synaptic time constants (the common case) share their factors.
         let (ei, p21_in) = if self.tau_in == self.tau_ex {
             (ex, p21_ex)
         } else {
             let ei = (-dt / self.tau_in).exp_m1();
-            (ei, self.p21(self.tau_in, dt, em, ei))
+            (ei, self.p21(1, dt, em, ei))
         };
         let y = p20 * self.i_e + p21_ex * i_ex + p21_in * i_in + em * y + y;
         (y, i_ex * ex + i_ex, i_in * ei + i_in)

@@ -12,7 +12,9 @@ pub(super) struct Clocks {
     /// follows it at [`update_index`](Self::update_index).
     at: Vec<Time>,
     index: SpikeForecast,
-    /// Neurons whose prediction changed since the index last followed.
+    /// Neurons whose prediction changed since the index last followed, and
+    /// those taken out of it since. Every other neuron's entry in the index
+    /// is its `at`, so a prediction set to what it was changes nothing.
     changed: Vec<u32>,
 }
 
@@ -47,8 +49,12 @@ impl Clocks {
             Forecast::At(t) => t,
             Forecast::Never => Time::NEVER,
         };
-        self.at[i as usize] = t;
-        self.changed.push(i);
+        // Most inputs leave a neuron without a prediction, as it was: no
+        // change for the index to follow.
+        if self.at[i as usize] != t {
+            self.at[i as usize] = t;
+            self.changed.push(i);
+        }
     }
 
     /// Bring the index up to date.
@@ -73,6 +79,8 @@ impl Clocks {
             }
             self.index.pop();
             out.push(i);
+            // Out of the index, whatever `at` says: followed again.
+            self.changed.push(i);
         }
     }
 }

@@ -118,9 +118,18 @@ impl<S: Copy> CurrentLif<S> {
         &self.syn
     }
 
+    /// Whether `t + lag` is before the end of refractoriness. A tick
+    /// earlier than `t` ends it before `t + lag` (lags are below half a
+    /// tick): then the exact difference is not needed.
     #[inline(always)]
     fn refractory_at(&self, t: Time, lag: f64) -> bool {
-        diff(self.refractory_until, self.refractory_lag, t, lag) > 0.0
+        self.refractory_until >= t && self.refractory_ms_after(t, lag) > 0.0
+    }
+
+    /// Milliseconds from `t + lag` to the end of refractoriness.
+    #[inline(always)]
+    fn refractory_ms_after(&self, t: Time, lag: f64) -> f64 {
+        diff(self.refractory_until, self.refractory_lag, t, lag)
     }
 
     /// Membrane potential (absolute mV) at the last update.
@@ -138,14 +147,9 @@ impl<S: Copy> CurrentLif<S> {
         if dt <= 0.0 {
             return;
         }
-        let end_ref = diff(
-            self.refractory_until,
-            self.refractory_lag,
-            self.last,
-            self.lag,
-        );
-        if end_ref > 0.0 {
+        if self.refractory_at(self.last, self.lag) {
             // Refractory: the potential is clamped, the currents evolve.
+            let end_ref = self.refractory_ms_after(self.last, self.lag);
             let clamp = end_ref.min(dt);
             let reset = c.levels().reset;
             self.syn = c.evolve(reset, self.syn, clamp).1;
@@ -166,12 +170,7 @@ impl<S: Copy> CurrentLif<S> {
     fn predict<C: Solution<Syn = S>>(&mut self, c: &C) -> Forecast {
         // From the end of refractoriness if that is still ahead.
         let (from, from_lag, y, syn) = if self.refractory_at(self.last, self.lag) {
-            let rest = diff(
-                self.refractory_until,
-                self.refractory_lag,
-                self.last,
-                self.lag,
-            );
+            let rest = self.refractory_ms_after(self.last, self.lag);
             let reset = c.levels().reset;
             let syn = c.evolve(reset, self.syn, rest).1;
             (self.refractory_until, self.refractory_lag, reset, syn)

@@ -210,6 +210,10 @@ pub(super) trait TrainView {
     /// `each(source, train, weight)` for each in `(source, train)` order;
     /// its next arrival after them.
     fn consume(&mut self, i: Local, t: Time, each: impl FnMut(Gid, u32, f64)) -> Time;
+    /// Bit `k` set for each neuron `from + k` of `from..to` (at most 64)
+    /// whose next train arrival is before `end`: a window's sweep finds
+    /// the neurons with events left 64 at a time, in a loop of compares.
+    fn due_mask(&self, from: usize, to: usize, end: Time) -> u64;
     /// Hint that neuron `i`'s trains (any index) are read soon.
     fn prefetch(&self, i: u32);
     /// Train events taken so far.
@@ -249,6 +253,11 @@ impl TrainView for OneEach<'_> {
         }
         self.events += u64::from(n);
         next
+    }
+
+    #[inline(always)]
+    fn due_mask(&self, from: usize, to: usize, end: Time) -> u64 {
+        self.trains.due_mask(from, to, end)
     }
 
     #[inline(always)]
@@ -300,6 +309,15 @@ impl TrainView for Many<'_> {
         }
         self.index.earliest[i.0 as usize] = next;
         next
+    }
+
+    #[inline(always)]
+    fn due_mask(&self, from: usize, to: usize, end: Time) -> u64 {
+        let mut mask = 0;
+        for (k, &t) in self.index.earliest[from..to].iter().enumerate() {
+            mask |= u64::from(t < end) << k;
+        }
+        mask
     }
 
     #[inline(always)]

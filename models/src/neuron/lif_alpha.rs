@@ -124,6 +124,7 @@ impl LifAlphaConsts {
     /// An upper bound of the potential from now on: the higher of the
     /// present potential and the asymptote, plus all the charge the
     /// positive parts of the currents can still carry.
+    #[inline(always)]
     fn ceiling(&self, y: f64, syn: &[Alpha; 2]) -> f64 {
         let charge: f64 = syn
             .iter()
@@ -196,10 +197,22 @@ impl LifAlphaConsts {
 
     /// Time (ms) of the first threshold crossing of the free trajectory from
     /// `(y, syn)` (below threshold), or `None` if it never crosses.
+    #[inline(always)]
     fn crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
         if y >= self.levels.theta {
             return Some(0.0);
         }
+        if self.ceiling(y, &syn) < self.levels.theta {
+            return None;
+        }
+        self.scan(y, syn)
+    }
+
+    /// `crossing` where the ceiling does not rule a crossing out: out of
+    /// line, so that most inputs pay a few comparisons in the caller, not a
+    /// call. (Its first scan tests the same ceiling again.)
+    #[inline(never)]
+    fn scan(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
         let h = self.tau_m.min(self.tau[0]).min(self.tau[1]) / SCAN_STEPS_PER_TAU;
         let (mut from, mut y, mut syn) = (0.0, y, syn);
         for _ in 0..MAX_SCANS {
@@ -336,6 +349,7 @@ impl Solution for LifAlphaConsts {
         self.free(y, syn, dt)
     }
 
+    #[inline]
     fn first_crossing(&self, y: f64, syn: [Alpha; 2]) -> Option<f64> {
         self.crossing(y, syn)
     }

@@ -84,3 +84,73 @@ impl Clocks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn due(c: &mut Clocks, end: u64) -> Vec<u32> {
+        let mut out = Vec::new();
+        c.take_due(Time(end), &mut out);
+        out
+    }
+
+    #[test]
+    fn a_prediction_set_again_after_it_was_taken_is_due_again() {
+        let mut c = Clocks::new(4);
+        c.set(2, Forecast::At(Time(10)));
+        assert_eq!(due(&mut c, 20), [2]);
+        // Handled without a `clear` (its input predicts the same time).
+        c.set(2, Forecast::At(Time(10)));
+        assert_eq!(due(&mut c, 20), [2]);
+    }
+
+    #[test]
+    fn no_prediction_twice_indexes_nothing() {
+        let mut c = Clocks::new(4);
+        c.set(1, Forecast::Never);
+        c.set(1, Forecast::Never);
+        assert!(c.changed.is_empty());
+        assert_eq!(due(&mut c, u64::MAX - 1), Vec::<u32>::new());
+    }
+
+    proptest! {
+        /// Whatever the sequence of predictions, a `take_due` finds exactly the
+        /// neurons whose prediction is before its end, in time order, when
+        /// every neuron taken is handled (`clear`, then predicted again).
+        #[test]
+        fn due_neurons_are_those_predicted_before_the_end(
+            ops in prop::collection::vec((0u32..6, 0u64..4, 0u64..40), 1..200),
+        ) {
+            let mut c = Clocks::new(6);
+            let mut truth = [Time::NEVER; 6];
+            for (i, kind, t) in ops {
+                match kind {
+                    0 => c.set(i, Forecast::Unchanged),
+                    1 => {
+                        c.set(i, Forecast::Never);
+                        truth[i as usize] = Time::NEVER;
+                    }
+                    2 => {
+                        c.set(i, Forecast::At(Time(t)));
+                        truth[i as usize] = Time(t);
+                    }
+                    _ => {
+                        let mut want: Vec<(Time, u32)> = (0..6u32)
+                            .filter(|&k| truth[k as usize] < Time(t))
+                            .map(|k| (truth[k as usize], k))
+                            .collect();
+                        want.sort();
+                        let got = due(&mut c, t);
+                        prop_assert_eq!(got.clone(), want.iter().map(|w| w.1).collect::<Vec<_>>());
+                        for k in got {
+                            c.clear(k);
+                            truth[k as usize] = Time::NEVER;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

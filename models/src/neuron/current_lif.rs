@@ -118,12 +118,13 @@ impl<S: Copy> CurrentLif<S> {
         &self.syn
     }
 
-    /// Whether `t + lag` is before the end of refractoriness. A tick
-    /// earlier than `t` ends it before `t + lag` (lags are below half a
-    /// tick): then the exact difference is not needed.
+    /// Whether `t + lag` is before the end of refractoriness. An end two
+    /// ticks or more before `t` is before `t + lag` whatever the two lags
+    /// (each within half a tick, and an `f32` rounding): then the exact
+    /// difference is not needed.
     #[inline(always)]
     fn refractory_at(&self, t: Time, lag: f64) -> bool {
-        self.refractory_until >= t && self.refractory_ms_after(t, lag) > 0.0
+        self.refractory_until.saturating_add(Time(1)) >= t && self.refractory_ms_after(t, lag) > 0.0
     }
 
     /// Milliseconds from `t + lag` to the end of refractoriness.

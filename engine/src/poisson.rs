@@ -360,15 +360,10 @@ impl PoissonView<'_> {
         Time(unsafe { self.trains.get_unchecked(k) }.next)
     }
 
-    /// Bit `k` set for each train `from + k` of `from..to` (at most 64)
-    /// whose next arrival is before `end`.
+    /// The next arrivals of trains `range`.
     #[inline(always)]
-    pub fn due_mask(&self, from: usize, to: usize, end: Time) -> u64 {
-        let mut mask = 0;
-        for (k, train) in self.trains[from..to].iter().enumerate() {
-            mask |= u64::from(train.next < end.0) << k;
-        }
-        mask
+    pub fn nexts(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Time> + '_ {
+        self.trains[range].iter().map(|t| Time(t.next))
     }
 
     /// Hint that train `k` is stepped soon (any `k`).

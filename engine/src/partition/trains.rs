@@ -222,6 +222,16 @@ pub(super) trait TrainView {
     fn none(&self) -> bool;
 }
 
+/// Bit `k` set for each of `times` (at most 64) before `end`.
+#[inline(always)]
+fn mask_before(times: impl Iterator<Item = Time>, end: Time) -> u64 {
+    let mut mask = 0;
+    for (k, t) in times.enumerate() {
+        mask |= u64::from(t < end) << k;
+    }
+    mask
+}
+
 /// The *one each* layout: neuron `i`'s train is train `i` of one set.
 pub(super) struct OneEach<'a> {
     trains: PoissonView<'a>,
@@ -257,7 +267,7 @@ impl TrainView for OneEach<'_> {
 
     #[inline(always)]
     fn due_mask(&self, from: usize, to: usize, end: Time) -> u64 {
-        self.trains.due_mask(from, to, end)
+        mask_before(self.trains.nexts(from..to), end)
     }
 
     #[inline(always)]
@@ -313,11 +323,7 @@ impl TrainView for Many<'_> {
 
     #[inline(always)]
     fn due_mask(&self, from: usize, to: usize, end: Time) -> u64 {
-        let mut mask = 0;
-        for (k, &t) in self.index.earliest[from..to].iter().enumerate() {
-            mask |= u64::from(t < end) << k;
-        }
-        mask
+        mask_before(self.index.earliest[from..to].iter().copied(), end)
     }
 
     #[inline(always)]

@@ -118,18 +118,21 @@ impl<S: Copy> CurrentLif<S> {
         &self.syn
     }
 
-    /// Whether `t + lag` is before the end of refractoriness. An end two
-    /// ticks or more before `t` is before `t + lag` whatever the two lags
-    /// (each within half a tick, and an `f32` rounding): then the exact
-    /// difference is not needed.
+    /// Whether `t + lag` is before the end of refractoriness.
     #[inline(always)]
     fn refractory_at(&self, t: Time, lag: f64) -> bool {
-        self.refractory_until.saturating_add(Time(1)) >= t && self.refractory_ms_after(t, lag) > 0.0
+        self.refractory_left(t, lag) > 0.0
     }
 
-    /// Milliseconds from `t + lag` to the end of refractoriness.
+    /// Milliseconds from `t + lag` to the end of refractoriness (≤ 0 once
+    /// it is over). An end two ticks or more before `t` is before `t + lag`
+    /// whatever the two lags (each within half a tick, and an `f32`
+    /// rounding): then 0, without the exact difference.
     #[inline(always)]
-    fn refractory_ms_after(&self, t: Time, lag: f64) -> f64 {
+    fn refractory_left(&self, t: Time, lag: f64) -> f64 {
+        if self.refractory_until.saturating_add(Time(1)) < t {
+            return 0.0;
+        }
         diff(self.refractory_until, self.refractory_lag, t, lag)
     }
 
@@ -148,9 +151,9 @@ impl<S: Copy> CurrentLif<S> {
         if dt <= 0.0 {
             return;
         }
-        if self.refractory_at(self.last, self.lag) {
+        let end_ref = self.refractory_left(self.last, self.lag);
+        if end_ref > 0.0 {
             // Refractory: the potential is clamped, the currents evolve.
-            let end_ref = self.refractory_ms_after(self.last, self.lag);
             let clamp = end_ref.min(dt);
             let reset = c.levels().reset;
             self.syn = c.evolve(reset, self.syn, clamp).1;
@@ -170,8 +173,8 @@ impl<S: Copy> CurrentLif<S> {
     #[inline]
     fn predict<C: Solution<Syn = S>>(&mut self, c: &C) -> Forecast {
         // From the end of refractoriness if that is still ahead.
-        let (from, from_lag, y, syn) = if self.refractory_at(self.last, self.lag) {
-            let rest = self.refractory_ms_after(self.last, self.lag);
+        let rest = self.refractory_left(self.last, self.lag);
+        let (from, from_lag, y, syn) = if rest > 0.0 {
             let reset = c.levels().reset;
             let syn = c.evolve(reset, self.syn, rest).1;
             (self.refractory_until, self.refractory_lag, reset, syn)

@@ -53,7 +53,7 @@ fn touched<T: Copy>(capacity: usize, filler: T) -> Vec<T> {
     buffer
 }
 
-/// What fills a buffer while it is faulted in.
+/// What fills the buffers of events and of spikes while they are faulted in.
 const NO_EVENT: CameraEvent = CameraEvent {
     t_us: 0,
     x: 0,

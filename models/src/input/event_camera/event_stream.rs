@@ -8,6 +8,9 @@
 use super::bytes::{ByteStream, BLOCK};
 use super::{CameraEvent, EventFileError, EventReader, Format, CHUNK_EVENTS};
 
+/// The bytes of a chunk's events (5 each) read at most at once.
+const CHUNK_BYTES: usize = CHUNK_EVENTS * 5;
+
 /// Streaming Event Stream (DVS) reader.
 pub struct EventStreamReader {
     src: ByteStream,
@@ -76,7 +79,7 @@ impl EventReader for EventStreamReader {
         out.clear();
         let (w, h) = self.geometry;
         loop {
-            self.src.fill(BLOCK.min(CHUNK_EVENTS * 5))?;
+            self.src.fill(BLOCK.min(CHUNK_BYTES))?;
             let eof = self.src.at_eof();
             let (data, mut dmg) = self.src.view();
             if data.is_empty() {
@@ -84,7 +87,7 @@ impl EventReader for EventStreamReader {
             }
             let (mut i, mut overflow, mut reset) = (0, 0, 0);
             // At most a chunk's events at once, however much is buffered.
-            let end = data.len().min(CHUNK_EVENTS * 5);
+            let end = data.len().min(CHUNK_BYTES);
             while i < end {
                 match data[i] {
                     0xFF => {

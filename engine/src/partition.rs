@@ -456,17 +456,18 @@ impl<D: Dynamics, P: Plasticity, O: Observer> Partition<D, P, O> {
             .push_inputs(batch, observed, &self.connectome, &self.plastic);
     }
 
-    /// Emit the spikes fired in the window: record, report, route.
+    /// Emit the spikes fired in the window: count, record, report, route.
     fn emit_fired(&mut self) {
+        let fired = self.sink.fired.len() as u64;
+        self.sink.counters.spikes = self.sink.counters.spikes.saturating_add(fired);
         for &Fired {
             neuron: i,
             time,
             lag,
         } in &self.sink.fired
         {
-            let source = self.routing.gids[i as usize];
+            let source = self.routing.gid(i);
             let spike = Spike { time, source, lag };
-            self.sink.counters.spikes = self.sink.counters.spikes.saturating_add(1);
             self.sink.recorder.offer(i, spike);
             self.sink.observer.on_spike(self.routing.index, &spike);
             self.plastic.on_post(i, time, lag);

@@ -10,6 +10,11 @@ pub(super) struct Routing {
     pub(super) index: usize,
     /// Global ids of the local neurons, increasing.
     pub(super) gids: Vec<Gid>,
+    /// The gids as arithmetic, when they follow a partitioning scheme's
+    /// pattern: then a spike's gid is computed, not loaded from `gids` (a
+    /// miss when the neurons that fired are scattered, as a camera's
+    /// retina's are).
+    layout: Option<GidLayout>,
     /// Per neuron gid: bit set of the *other* partitions holding its targets
     /// (read-only, shared by all partitions).
     destinations: Arc<[u64]>,
@@ -20,6 +25,8 @@ pub(super) struct Routing {
     reach: Vec<u8>,
     /// Whether any local neuron has targets in another partition.
     sends_to_others: bool,
+    /// Whether any local neuron has targets at all.
+    feeds_any: bool,
     /// Spikes emitted for this partition, since they were last taken.
     pub(super) own: Vec<Spike>,
     /// Spikes emitted for each partition (by number), since they were last sent.
@@ -52,14 +59,27 @@ impl Routing {
             })
             .collect::<Vec<u8>>();
         let sends_to_others = reach.iter().any(|r| r & ELSEWHERE != 0);
+        let feeds_any = reach.iter().any(|&r| r != 0);
+        let layout = GidLayout::of(&gids);
         Routing {
             index,
             gids,
+            layout,
             destinations,
             reach,
             sends_to_others,
+            feeds_any,
             own: Vec::new(),
             outboxes: vec![Vec::new(); parts],
+        }
+    }
+
+    /// The gid of local neuron `i`.
+    #[inline(always)]
+    pub(super) fn gid(&self, i: u32) -> Gid {
+        match &self.layout {
+            Some(layout) => layout.gid(i),
+            None => self.gids[i as usize],
         }
     }
 
@@ -69,7 +89,16 @@ impl Routing {
     }
 
     /// Send a spike of local neuron `i` wherever it has targets.
+    #[inline(always)]
     pub(super) fn route(&mut self, i: u32, spike: Spike) {
+        // A partition of output neurons (a camera's retina in a benchmark
+        // of the replay) sends nothing: no per-spike call, no `reach` load.
+        if self.feeds_any {
+            self.route_to_targets(i, spike);
+        }
+    }
+
+    fn route_to_targets(&mut self, i: u32, spike: Spike) {
         let reach = self.reach[i as usize];
         if reach & LOCAL != 0 {
             self.own.push(spike);
@@ -87,6 +116,62 @@ impl Routing {
             self.outboxes[q].push(spike);
             mask &= mask - 1;
         }
+    }
+}
+
+/// Local neuron `i`'s gid as `first + (i / block) * stride + i % block`:
+/// blocks of `block` consecutive gids (a power of two), `stride` apart —
+/// one range (`contiguous`), or the blocks of `blocks` dealt round robin.
+#[derive(Clone, Copy, Debug)]
+struct GidLayout {
+    first: u32,
+    shift: u32,
+    stride: u32,
+}
+
+impl GidLayout {
+    /// The layout `gids` follow, if any.
+    fn of(gids: &[Gid]) -> Option<Self> {
+        let first = gids.first()?.0;
+        let run = gids
+            .iter()
+            .zip(first..)
+            .take_while(|(g, want)| g.0 == *want)
+            .count();
+        let layout = if run == gids.len() {
+            GidLayout {
+                first,
+                shift: u32::BITS - 1,
+                stride: 0,
+            }
+        } else {
+            if !run.is_power_of_two() {
+                return None;
+            }
+            GidLayout {
+                first,
+                shift: run.trailing_zeros(),
+                stride: gids[run].0 - first,
+            }
+        };
+        let fits = (0..gids.len() as u32).all(|i| layout.try_gid(i) == Some(gids[i as usize].0));
+        fits.then_some(layout)
+    }
+
+    /// The gid of local neuron `i` by the layout (`None` on overflow).
+    fn try_gid(&self, i: u32) -> Option<u32> {
+        let (block, within) = (i >> self.shift, i & ((1 << self.shift) - 1));
+        block
+            .checked_mul(self.stride)?
+            .checked_add(within)?
+            .checked_add(self.first)
+    }
+
+    #[inline(always)]
+    fn gid(&self, i: u32) -> Gid {
+        let (block, within) = (i >> self.shift, i & ((1 << self.shift) - 1));
+        // No overflow: `of` checked every local index.
+        Gid(self.first + block * self.stride + within)
     }
 }
 
@@ -120,6 +205,33 @@ mod tests {
             !alone.sends_to_others(),
             "10 and 11 feed no other partition"
         );
+    }
+
+    /// A local neuron's gid is its entry in `gids`, whether they form one
+    /// range, blocks dealt round robin (a partial last block included), or
+    /// neither.
+    #[test]
+    fn gids_of_ranges_blocks_and_scattered_neurons() {
+        let blocks = |p: u32, n: u32| -> Vec<Gid> {
+            (0..700).filter(|g| (g / 64) % n == p).map(Gid).collect()
+        };
+        let cases = [
+            (gids_of(10..14), true),
+            (blocks(1, 3), true),
+            (blocks(2, 3), true),
+            (vec![Gid(0), Gid(1), Gid(4), Gid(5), Gid(9)], false),
+            (vec![Gid(3), Gid(4), Gid(9), Gid(30)], false),
+        ];
+        let destinations: Arc<[u64]> = vec![0u64; 700].into();
+        for (gids, computed) in cases {
+            let n = gids.len();
+            let routing = Routing::new(0, 1, gids.clone(), destinations.clone(), vec![false; n]);
+            assert_eq!(routing.layout.is_some(), computed, "{gids:?}");
+            assert_eq!(
+                (0..n as u32).map(|i| routing.gid(i)).collect::<Vec<_>>(),
+                gids
+            );
+        }
     }
 
     fn gids_of(r: std::ops::Range<u32>) -> Vec<Gid> {

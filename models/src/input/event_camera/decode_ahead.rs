@@ -327,11 +327,7 @@ impl Feed {
                 scratch,
             } => {
                 let (decoded, mut spikes) = shared.next_for(*part, scratch);
-                let mut filling = pending.filling();
-                for &spike in &spikes {
-                    filling.push_if(spike, true);
-                }
-                drop(filling);
+                pending.filling().push_all(&spikes);
                 spikes.clear();
                 if let Some(mut q) = lock(&shared.queues) {
                     q.spent[*part].push(spikes);

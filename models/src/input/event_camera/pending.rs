@@ -147,6 +147,25 @@ impl Filling<'_> {
         }
     }
 
+    /// Queue all of `spikes` (a dealt chunk: mostly runs in one bucket's
+    /// ticks, each appended at once).
+    pub fn push_all(&mut self, mut spikes: &[Spike]) {
+        while !spikes.is_empty() {
+            let (from, until) = (self.from, self.until);
+            let run = spikes
+                .iter()
+                .position(|s| s.time.0 < from || s.time.0 >= until)
+                .unwrap_or(spikes.len());
+            self.bucket.extend_from_slice(&spikes[..run]);
+            if let Some((s, rest)) = spikes[run..].split_first() {
+                self.push_elsewhere((s.time, s.source, s.lag), true);
+                spikes = rest;
+            } else {
+                break;
+            }
+        }
+    }
+
     /// Queue a spike outside the held bucket's ticks: late, or into the
     /// bucket of its time, which is then the one held.
     #[inline(never)]
@@ -219,13 +238,15 @@ mod tests {
         /// Whatever the order of arrival (within and across windows), each
         /// window emits exactly the queued spikes before its end, the late
         /// ones moved to its start: as a heap ordered by time would. Spikes
-        /// not kept are never emitted.
+        /// not kept are never emitted. Whole batches (`push_all`, the kept
+        /// spikes only) queue as spikes one by one do.
         #[test]
         fn windows_take_what_a_sorted_queue_would(
             times in prop::collection::vec((0u64..20 * TICKS_PER_MS, prop::bool::ANY), 0..300),
             window_len in prop_oneof![1u64..3 * TICKS_PER_MS, MIN_FITTED_TICKS..3 * TICKS_PER_MS],
             batch in 1usize..50,
             fit in prop::bool::ANY,
+            whole in prop::bool::ANY,
         ) {
             let mut pending = Pending::default();
             if fit {
@@ -240,12 +261,19 @@ mod tests {
             while start < 25 * TICKS_PER_MS {
                 let w = window(start, start + window_len);
                 let mut filling = pending.filling();
+                let mut kept = Vec::new();
                 for (s, keep) in queued.by_ref().take(batch) {
-                    filling.push_if(s, keep);
+                    if !whole {
+                        filling.push_if(s, keep);
+                    }
                     if keep {
-                        reference.push(s);
+                        kept.push(s);
                     }
                 }
+                if whole {
+                    filling.push_all(&kept);
+                }
+                reference.extend(kept);
                 drop(filling);
                 let mut got = Vec::new();
                 let late = pending.emit(w, &mut got);

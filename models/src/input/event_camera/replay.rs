@@ -120,39 +120,57 @@ impl ChannelMap {
     }
 }
 
-/// [`ChannelMap::channel`] by table: per sensor column its pooled column,
-/// per sensor row its pooled row's first channel — no division per event.
+/// [`ChannelMap::channel`] by table: an event's channel is the sum of its
+/// column's, its row's and its polarity's shares — no division, and no
+/// branch on the polarity mode, per event.
 #[derive(Debug, Clone)]
 pub(super) struct ChannelTable {
-    /// Per sensor x: the pooled column, or `OUT` if cropped away.
+    /// Per sensor x: the pooled column's share, or `OUT` if cropped away.
     column: Vec<u32>,
-    /// Per sensor y: the pooled row times the columns, or `OUT`.
+    /// Per sensor y: the pooled row's first channel's share, or `OUT`.
     row: Vec<u32>,
-    polarity: PolarityMode,
-    /// Pixels of one polarity plane.
-    plane: u32,
+    /// Per polarity (OFF, ON): its share, or `OUT` if filtered out.
+    polarity: [u32; 2],
 }
 
 impl ChannelTable {
-    const OUT: u32 = u32::MAX;
+    /// A share that puts the sum at or above it: every channel is below
+    /// (a sensor of 2^16 × 2^16 pixels, two channels each, has 2^33; the
+    /// constructor checks), and three shares below it sum below 2^33.
+    const OUT: u32 = 1 << 31;
 
     pub(super) fn new(map: &ChannelMap) -> Self {
         let (x0, y0, w, h) = map.crop;
         let (cols, rows) = map.grid();
+        assert!(
+            map.n_channels() < u64::from(Self::OUT),
+            "{} channels: more than a table holds",
+            map.n_channels()
+        );
+        // Split interleaves the polarities: each pixel's share doubles.
+        let (scale, polarity) = match map.polarity {
+            PolarityMode::Merge => (1, [0, 0]),
+            PolarityMode::Split => (2, [0, 1]),
+            PolarityMode::Planes => (1, [0, cols * rows]),
+            PolarityMode::On => (1, [Self::OUT, 0]),
+            PolarityMode::Off => (1, [0, Self::OUT]),
+        };
         let column = (0..x0 + w)
-            .map(|x| x.checked_sub(x0).map_or(Self::OUT, |x| x / map.pool.0))
+            .map(|x| {
+                x.checked_sub(x0)
+                    .map_or(Self::OUT, |x| scale * (x / map.pool.0))
+            })
             .collect();
         let row = (0..y0 + h)
             .map(|y| {
                 y.checked_sub(y0)
-                    .map_or(Self::OUT, |y| (y / map.pool.1) * cols)
+                    .map_or(Self::OUT, |y| scale * (y / map.pool.1) * cols)
             })
             .collect();
         ChannelTable {
             column,
             row,
-            polarity: map.polarity,
-            plane: cols * rows,
+            polarity,
         }
     }
 
@@ -160,10 +178,8 @@ impl ChannelTable {
     pub(super) fn channel(&self, e: &CameraEvent) -> Option<u32> {
         let column = *self.column.get(usize::from(e.x))?;
         let row = *self.row.get(usize::from(e.y))?;
-        if column == Self::OUT || row == Self::OUT {
-            return None;
-        }
-        self.polarity.channel(row + column, e.on, self.plane)
+        let sum = u64::from(column) + u64::from(row) + u64::from(self.polarity[usize::from(e.on)]);
+        (sum < u64::from(Self::OUT)).then_some(sum as u32)
     }
 }
 

@@ -60,6 +60,9 @@ pub struct NeuronStore {
     kinds: Vec<Kind>,
     /// Per local index: position in its model's packed values.
     dense: Vec<u32>,
+    /// The kind of every neuron, when all have one (not parrots): then a
+    /// neuron's position is its local index (see `locate`).
+    uniform: Option<Kind>,
     lif_delta_consts: Vec<LifDeltaConsts>,
     /// The parameters each of `lif_delta_consts` was derived from, as far
     /// as the dynamics go ([`LifDeltaParams::dynamics`]): equal sets share
@@ -165,6 +168,11 @@ impl NeuronStore {
     /// `v_m`. Its local index is the number of neurons added before it.
     pub fn push(&mut self, params: u16, v_m: f64) -> NeuronKey {
         let (kind, k) = self.params[params as usize];
+        self.uniform = match (self.kinds.is_empty(), kind) {
+            (_, Kind::Parrot) => None,
+            (true, kind) => Some(kind),
+            (false, kind) => self.uniform.filter(|&u| u == kind),
+        };
         self.kinds.push(kind);
         match kind {
             Kind::Exp => {
@@ -191,10 +199,27 @@ impl NeuronStore {
         }
     }
 
+    /// Neuron `i`'s kind and position in its model's packed values. A store
+    /// of one model (a microcircuit's `lif_exp`) knows both without loading
+    /// them: each neuron's position is its local index (neurons are only
+    /// appended).
+    #[inline(always)]
+    fn locate(&self, i: u32) -> (Kind, usize) {
+        match self.uniform {
+            Some(kind) => (kind, i as usize),
+            None => (self.kinds[i as usize], self.dense[i as usize] as usize),
+        }
+    }
+
+    /// `locate`, `None` past the last neuron.
+    fn locate_checked(&self, i: u32) -> Option<(Kind, usize)> {
+        ((i as usize) < self.kinds.len()).then(|| self.locate(i))
+    }
+
     /// Refractory period of local neuron `i`.
     pub fn t_ref(&self, i: u32) -> Option<Time> {
-        let pos = *self.dense.get(i as usize)? as usize;
-        Some(match self.kinds[i as usize] {
+        let (kind, pos) = self.locate_checked(i)?;
+        Some(match kind {
             Kind::Parrot => Time::ZERO,
             Kind::Delta => self.lif_delta_consts[self.lif_delta_sets[pos] as usize].t_ref(),
             Kind::Exp => {
@@ -210,8 +235,8 @@ impl NeuronStore {
 
     /// Membrane potential (mV) of local neuron `i` at its last update.
     pub fn v_m(&self, i: u32) -> Option<f64> {
-        let pos = *self.dense.get(i as usize)? as usize;
-        Some(match self.kinds[i as usize] {
+        let (kind, pos) = self.locate_checked(i)?;
+        Some(match kind {
             Kind::Parrot => return None,
             Kind::Delta => {
                 let n = self.lif_delta.values_as_slice().get(pos)?;
@@ -234,8 +259,8 @@ impl NeuronStore {
     /// added to `I_e` (its state untouched): the sets before and after
     /// (`None` for a parrot).
     fn use_current(&mut self, i: u32, pa: f64) -> Option<(u16, u16)> {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => None,
             Kind::Delta => {
                 if self.lif_delta_base.is_empty() {
@@ -276,8 +301,8 @@ impl Dynamics for NeuronStore {
     }
 
     fn save_neuron(&self, i: u32, out: &mut Vec<u64>) -> Result<(), String> {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => {}
             Kind::Delta => self.lif_delta.values_as_slice()[pos].save(out),
             Kind::Exp => self.lif_exp.values_as_slice()[pos].save(out),
@@ -287,18 +312,18 @@ impl Dynamics for NeuronStore {
     }
 
     fn load_neuron(&mut self, i: u32, words: &[u64], at: Time) -> Result<(), String> {
-        let pos = self.dense[i as usize] as usize;
+        let (kind, pos) = self.locate(i);
         // A refractory period may reach past the checkpoint; nothing else.
         let t_ref = self.t_ref(i).unwrap_or(Time::ZERO);
         let limit = at.saturating_add(t_ref).saturating_add(Time(1));
         let w = &mut Words::new(words);
-        let loaded = match self.kinds[i as usize] {
+        let loaded = match kind {
             Kind::Parrot => Some(()),
             Kind::Delta => self.lif_delta.values_as_mut_slice()[pos].load(w),
             Kind::Exp => self.lif_exp.values_as_mut_slice()[pos].load(w),
             Kind::Alpha => self.lif_alpha.values_as_mut_slice()[pos].load(w),
         };
-        let fits = match self.kinds[i as usize] {
+        let fits = match kind {
             Kind::Parrot => true,
             Kind::Delta => self.lif_delta.values_as_slice()[pos].refractory_until() <= limit,
             Kind::Exp => self.lif_exp.values_as_slice()[pos].times_fit(at, limit),
@@ -314,8 +339,8 @@ impl Dynamics for NeuronStore {
     }
 
     fn start(&mut self, i: u32, t: Time) -> Response {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
@@ -334,8 +359,8 @@ impl Dynamics for NeuronStore {
 
     #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => parrot::echo(lag),
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
@@ -410,7 +435,7 @@ impl Dynamics for NeuronStore {
     }
 
     fn recordables(&self, i: u32) -> &'static [&'static str] {
-        match self.kinds[i as usize] {
+        match self.locate(i).0 {
             Kind::Parrot => &[],
             Kind::Delta => lif_delta::RECORDABLES,
             Kind::Exp => lif_exp::RECORDABLES,
@@ -419,8 +444,8 @@ impl Dynamics for NeuronStore {
     }
 
     fn sample(&self, i: u32, t: Time, out: &mut [f64]) {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => {}
             Kind::Delta => {
                 let n = &self.lif_delta.values_as_slice()[pos];
@@ -440,12 +465,12 @@ impl Dynamics for NeuronStore {
     }
 
     fn set_current(&mut self, i: u32, t: Time, pa: f64) -> Response {
-        let pos = self.dense[i as usize] as usize;
+        let (kind, pos) = self.locate(i);
         let Some((from, to)) = self.use_current(i, pa) else {
             return Response::QUIET;
         };
         let (from, to) = (from as usize, to as usize);
-        match self.kinds[i as usize] {
+        match kind {
             Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 let c = &self.lif_delta_consts;
@@ -468,8 +493,8 @@ impl Dynamics for NeuronStore {
 
     #[inline]
     fn on_forecast(&mut self, i: u32, t: Time) -> Response {
-        let pos = self.dense[i as usize] as usize;
-        match self.kinds[i as usize] {
+        let (kind, pos) = self.locate(i);
+        match kind {
             Kind::Parrot => Response::QUIET,
             Kind::Delta => {
                 let n = &mut self.lif_delta.values_as_mut_slice()[pos];
@@ -512,6 +537,32 @@ mod tests {
             .unwrap(),
         )
         .unwrap()
+    }
+
+    /// `locate` answers from `kinds` and `dense`, whether the store has one
+    /// kind of neuron (answered without them), several, or parrots.
+    #[test]
+    fn located_neurons_are_where_kinds_and_dense_put_them() {
+        let parrot = NeuronParams::parse("parrot", toml::from_str("").unwrap()).unwrap();
+        for order in [&[0, 0, 0][..], &[0, 1, 0, 1], &[1, 1], &[2, 0, 2], &[2, 2]] {
+            let mut store = NeuronStore::default();
+            let sets = [
+                store.add_params(&exp(-70.0, -55.0)),
+                store.add_params(&delta(0.0)),
+                store.add_params(&parrot),
+            ];
+            for &k in order {
+                store.push(sets[k], 0.0);
+            }
+            let one_kind = order.iter().all(|&k| k == order[0]) && order[0] != 2;
+            assert_eq!(store.uniform.is_some(), one_kind, "{order:?}");
+            for i in 0..order.len() as u32 {
+                let want = (store.kinds[i as usize], store.dense[i as usize] as usize);
+                let got = store.locate(i);
+                assert!(got.0 == want.0 && got.1 == want.1, "{order:?}: neuron {i}");
+            }
+            assert!(store.locate_checked(order.len() as u32).is_none());
+        }
     }
 
     #[test]

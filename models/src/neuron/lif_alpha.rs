@@ -209,15 +209,21 @@ impl LifAlphaConsts {
         if y >= self.levels.theta {
             return Some(0.0);
         }
+        if self.quickly_ruled_out(y, &syn) {
+            return None;
+        }
+        self.scan(y, syn)
+    }
+
+    /// The quick form of the ceiling test (see [`QuickCeiling`]).
+    #[inline(always)]
+    fn quickly_ruled_out(&self, y: f64, syn: &[Alpha; 2]) -> bool {
         let charge: f64 = syn
             .iter()
             .zip(self.charge_factors)
             .map(|(s, (fi, fd))| s.i.max(0.0) * fi + s.d.max(0.0) * fd)
             .sum();
-        if self.quick.rules_out(y.max(self.v_inf), charge) {
-            return None;
-        }
-        self.scan(y, syn)
+        self.quick.rules_out(y.max(self.v_inf), charge)
     }
 
     /// `crossing` where the quick test does not rule a crossing out: out of
@@ -529,12 +535,7 @@ mod tests {
                 i: room * parts[2 * k] * c.c_m / c.tau[k],
                 d: room * parts[2 * k + 1] * c.c_m / (c.tau[k] * c.tau[k]),
             });
-            let charge: f64 = syn
-                .iter()
-                .zip(c.charge_factors)
-                .map(|(s, (fi, fd))| s.i.max(0.0) * fi + s.d.max(0.0) * fd)
-                .sum();
-            if c.quick.rules_out(y.max(c.v_inf), charge) {
+            if c.quickly_ruled_out(y, &syn) {
                 proptest::prop_assert!(c.ceiling(y, &syn) < c.levels.theta);
             }
         }

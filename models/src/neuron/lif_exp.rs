@@ -226,12 +226,18 @@ impl LifExpConsts {
         if y >= self.levels.theta {
             return Some(0.0);
         }
-        let [fx, fi] = self.charge_factors;
-        let charge = i_ex.max(0.0) * fx + i_in.max(0.0) * fi;
-        if self.quick.rules_out(y.max(self.v_inf), charge) {
+        if self.quickly_ruled_out(y, i_ex, i_in) {
             return None;
         }
         self.search_crossing(y, i_ex, i_in)
+    }
+
+    /// The quick form of the ceiling test (see [`QuickCeiling`]).
+    #[inline(always)]
+    fn quickly_ruled_out(&self, y: f64, i_ex: f64, i_in: f64) -> bool {
+        let [fx, fi] = self.charge_factors;
+        let charge = i_ex.max(0.0) * fx + i_in.max(0.0) * fi;
+        self.quick.rules_out(y.max(self.v_inf), charge)
     }
 
     /// `first_crossing` where the quick test does not rule a crossing out
@@ -575,9 +581,7 @@ mod tests {
             let i_ex = room * share * c_m / tau_ex;
             let i_in = room * (1.0 - share) * c_m / tau_in;
             for (ex, inh) in [(i_ex, i_in), (i_ex, -i_in), (-i_ex, i_in), (0.0, 0.0)] {
-                let [fx, fi] = c.charge_factors;
-                let charge = ex.max(0.0) * fx + inh.max(0.0) * fi;
-                if c.quick.rules_out(y.max(c.v_inf), charge) {
+                if c.quickly_ruled_out(y, ex, inh) {
                     proptest::prop_assert!(c.ceiling(y, ex, inh) < c.levels.theta);
                 }
             }

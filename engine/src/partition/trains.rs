@@ -30,6 +30,10 @@ struct Index {
     refs: Vec<(u16, u32)>,
     /// Per neuron: the earliest next arrival of its trains.
     earliest: Vec<Time>,
+    /// Per neuron, when none has more than one train (a microcircuit's
+    /// drive: a generator per population): its `(set, train)`, read in one
+    /// load instead of through `ranges` and `refs`.
+    single: Option<Vec<Option<(u16, u32)>>>,
 }
 
 impl TrainSets {
@@ -79,13 +83,18 @@ impl TrainSets {
                     .unwrap_or(Time::NEVER)
             })
             .collect();
-        let refs = refs.into_iter().map(|(_, _, si, k)| (si, k)).collect();
+        let refs: Vec<(u16, u32)> = refs.into_iter().map(|(_, _, si, k)| (si, k)).collect();
+        let single = ranges.iter().all(|&(a, b)| b - a <= 1).then(|| {
+            let first = |&(a, b): &(u32, u32)| (b > a).then(|| refs[a as usize]);
+            ranges.iter().map(first).collect()
+        });
         TrainSets {
             sets,
             many: Some(Index {
                 ranges,
                 refs,
                 earliest,
+                single,
             }),
             silent: false,
         }
@@ -306,9 +315,15 @@ impl TrainView for Many<'_> {
 
     #[inline(always)]
     fn consume(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
-        let (a, b) = self.index.ranges[i.0 as usize];
+        let refs = match &self.index.single {
+            Some(single) => single[i.0 as usize].as_slice(),
+            None => {
+                let (a, b) = self.index.ranges[i.0 as usize];
+                &self.index.refs[a as usize..b as usize]
+            }
+        };
         let mut next = Time::NEVER;
-        for &(si, k) in &self.index.refs[a as usize..b as usize] {
+        for &(si, k) in refs {
             let set = &mut self.sets[si as usize];
             let (n, after) = set.consume_at(k as usize, t);
             for _ in 0..n {
@@ -337,5 +352,75 @@ impl TrainView for Many<'_> {
     #[inline(always)]
     fn none(&self) -> bool {
         self.sets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_xoshiro::rand_core::SeedableRng;
+    use rand_xoshiro::Xoroshiro128PlusPlus;
+
+    /// Generators into disjoint groups of 10 neurons (neuron 9 has none), as
+    /// a microcircuit's populations; `extra` adds one into neurons 0 and 5,
+    /// which then have two trains each.
+    fn sets(extra: bool) -> Vec<PoissonTrains> {
+        let mut groups = vec![(0..4).collect::<Vec<u32>>(), vec![4, 6, 8], vec![5, 7]];
+        if extra {
+            groups.push(vec![0, 5]);
+        }
+        let stream = |g: Gid| Xoroshiro128PlusPlus::seed_from_u64(u64::from(g.0));
+        groups
+            .iter()
+            .enumerate()
+            .map(|(s, targets)| {
+                let targets: Vec<(u32, Gid)> = targets.iter().map(|&t| (t, Gid(t))).collect();
+                let law = (5_000.0 * (s + 1) as f64, 0.5 + s as f64, Time(1024));
+                PoissonTrains::new(
+                    Gid(100 + s as u32),
+                    law,
+                    Time::ZERO..Time::NEVER,
+                    &targets,
+                    stream,
+                )
+            })
+            .collect()
+    }
+
+    /// Every neuron's events, in order, for `rounds` of its next arrivals.
+    fn events(trains: &mut TrainSets, rounds: usize) -> Vec<(u32, u64, u32, u32, u64)> {
+        let Layout::Many(mut view) = trains.layout() else {
+            panic!("several sets make the many layout");
+        };
+        let mut out = Vec::new();
+        for i in 0..10 {
+            for _ in 0..rounds {
+                let t = view.next(Local(i));
+                if t == Time::NEVER {
+                    break;
+                }
+                let next = view.consume(Local(i), t, |source, k, w| {
+                    out.push((i, t.0, source.0, k, w.to_bits()));
+                });
+                assert_eq!(next, view.next(Local(i)));
+            }
+        }
+        out
+    }
+
+    /// Neurons with one train each are read through `single`; what they
+    /// take is what the ranges give, and neurons with two use the ranges.
+    #[test]
+    fn one_train_per_neuron_is_read_as_through_the_ranges() {
+        let mut fast = TrainSets::new(10, sets(false));
+        let mut slow = TrainSets::new(10, sets(false));
+        let index = slow.many.as_mut().expect("many");
+        assert!(index.single.is_some());
+        index.single = None;
+        let got = events(&mut fast, 20);
+        assert!(got.len() >= 9 * 20 && got.iter().all(|e| e.0 != 9));
+        assert_eq!(got, events(&mut slow, 20));
+        let two = TrainSets::new(10, sets(true));
+        assert!(two.many.as_ref().expect("many").single.is_none());
     }
 }

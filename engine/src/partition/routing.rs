@@ -139,6 +139,7 @@ impl GidLayout {
             .take_while(|(g, want)| g.0 == *want)
             .count();
         let layout = if run == gids.len() {
+            // One range: a single block (local indices are below 2^31).
             GidLayout {
                 first,
                 shift: u32::BITS - 1,
@@ -158,9 +159,15 @@ impl GidLayout {
         fits.then_some(layout)
     }
 
+    /// Local index `i` as its block and its place in the block.
+    #[inline(always)]
+    fn split(&self, i: u32) -> (u32, u32) {
+        (i >> self.shift, i & ((1 << self.shift) - 1))
+    }
+
     /// The gid of local neuron `i` by the layout (`None` on overflow).
     fn try_gid(&self, i: u32) -> Option<u32> {
-        let (block, within) = (i >> self.shift, i & ((1 << self.shift) - 1));
+        let (block, within) = self.split(i);
         block
             .checked_mul(self.stride)?
             .checked_add(within)?
@@ -169,7 +176,7 @@ impl GidLayout {
 
     #[inline(always)]
     fn gid(&self, i: u32) -> Gid {
-        let (block, within) = (i >> self.shift, i & ((1 << self.shift) - 1));
+        let (block, within) = self.split(i);
         // No overflow: `of` checked every local index.
         Gid(self.first + block * self.stride + within)
     }

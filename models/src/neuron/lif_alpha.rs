@@ -63,17 +63,18 @@ const MAX_SCANS: usize = 100_000;
 impl LifAlphaConsts {
     /// Derive the constants of validated parameters.
     pub fn new(p: &LifExpParams) -> Self {
+        let (levels, v_inf) = (p.levels(), p.I_e * p.tau_m / p.C_m);
         LifAlphaConsts {
             tau_m: p.tau_m,
             c_m: p.C_m,
             tau: [p.tau_syn_ex, p.tau_syn_in],
             i_e: p.I_e,
-            v_inf: p.I_e * p.tau_m / p.C_m,
-            levels: p.levels(),
+            v_inf,
+            levels,
             t_ref: super::refractory_period(p.t_ref),
             charge_factors: [p.tau_syn_ex, p.tau_syn_in]
                 .map(|tau| (tau / p.C_m, tau * tau / p.C_m)),
-            quick: QuickCeiling::new(&p.levels(), p.I_e * p.tau_m / p.C_m),
+            quick: QuickCeiling::new(&levels, v_inf),
         }
     }
 

@@ -150,20 +150,21 @@ impl LifExpConsts {
             // Evaluated as `propagator_32` is, left to right: the same bits.
             (d.abs() > 1e-9 * p.tau_m).then(|| -p.tau_m * tau_s / d / p.C_m)
         };
+        let (levels, v_inf) = (p.levels(), p.I_e * p.tau_m / p.C_m);
         LifExpConsts {
             tau_m: p.tau_m,
             c_m: p.C_m,
             tau_ex: p.tau_syn_ex,
             tau_in: p.tau_syn_in,
             i_e: p.I_e,
-            v_inf: p.I_e * p.tau_m / p.C_m,
-            levels: p.levels(),
+            v_inf,
+            levels,
             t_ref: super::refractory_period(p.t_ref),
             initial_currents: [p.I_syn_ex, p.I_syn_in],
             p20_factor: -p.tau_m / p.C_m,
             p21_factors: [p21_factor(p.tau_syn_ex), p21_factor(p.tau_syn_in)],
             charge_factors: [p.tau_syn_ex / p.C_m, p.tau_syn_in / p.C_m],
-            quick: QuickCeiling::new(&p.levels(), p.I_e * p.tau_m / p.C_m),
+            quick: QuickCeiling::new(&levels, v_inf),
         }
     }
 

@@ -134,9 +134,9 @@ pub(super) struct ChannelTable {
 }
 
 impl ChannelTable {
-    /// A share that puts the sum at or above it: every channel is below
-    /// (a sensor of 2^16 × 2^16 pixels, two channels each, has 2^33; the
-    /// constructor checks), and three shares below it sum below 2^33.
+    /// A share that puts the sum at or above it. Every channel is below it
+    /// (the constructor checks), so every valid share is too, and three
+    /// shares sum below 3 · 2^31: no overflow in `u64`.
     const OUT: u32 = 1 << 31;
 
     pub(super) fn new(map: &ChannelMap) -> Self {

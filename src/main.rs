@@ -26,7 +26,8 @@ struct SplitArgs {
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// How neurons are split: auto (blocks when an event camera drives a
-    /// population or synapses are plastic, else contiguous), contiguous (balanced gid ranges),
+    /// population, synapses are plastic or Poisson drives differ between populations, else
+    /// contiguous), contiguous (balanced gid ranges),
     /// round_robin, or blocks (64-gid blocks dealt round robin: balances
     /// inputs that drive part of a population).
     #[arg(long, default_value = "auto", value_parser = PartitionScheme::NAMES)]

@@ -11,7 +11,9 @@ use crate::spike::Gid;
 pub enum PartitionScheme {
     /// Chosen by whoever knows the network (the default): the model builder
     /// takes [`Blocks`](Self::Blocks) when an event camera drives a
-    /// population, [`Contiguous`](Self::Contiguous) otherwise; an
+    /// population, synapses are plastic or a contiguous split would leave
+    /// one worker more Poisson drive, [`Contiguous`](Self::Contiguous)
+    /// otherwise; an
     /// [`Assignment`] made without that knowledge is contiguous.
     #[default]
     Auto,

@@ -29,6 +29,36 @@ pub(super) struct Inputs {
     pub(super) n_nodes: u32,
 }
 
+/// How much more Poisson drive the busiest partition of a contiguous split
+/// may take than the average before `auto` deals blocks instead
+/// ([`Inputs::poisson_drive_uneven`]).
+const UNEVEN_DRIVE: f64 = 1.05;
+
+impl Inputs {
+    /// Whether a contiguous split of `n_neurons` into `parts` gives some
+    /// partition more than [`UNEVEN_DRIVE`] times the average Poisson
+    /// drive (train events per second, the part of the work known before
+    /// wiring): a microcircuit's layers differ in background rate, and the
+    /// worker holding the deep layers did ~30 % more of it (see
+    /// `RunConfig::resolved`).
+    pub(super) fn poisson_drive_uneven(&self, n_neurons: u32, parts: usize) -> bool {
+        if parts < 2 || n_neurons == 0 {
+            return false;
+        }
+        // The contiguous split of `Assignment::new`.
+        let part = |g: Gid| (u64::from(g.0) * parts as u64 / u64::from(n_neurons)) as usize;
+        let mut drive = vec![0.0; parts];
+        for input in &self.poisson {
+            for &g in input.targets.iter().filter(|g| g.0 < n_neurons) {
+                drive[part(g)] += input.rate_hz;
+            }
+        }
+        let total: f64 = drive.iter().sum();
+        let busiest = drive.iter().copied().fold(0.0, f64::max);
+        total > 0.0 && busiest > UNEVEN_DRIVE * total / parts as f64
+    }
+}
+
 /// A Poisson generator: one train per target neuron.
 pub(super) struct PoissonInput {
     pub(super) gid: Gid,
@@ -388,4 +418,51 @@ fn spike_times(
         })
         .collect();
     Ok((SpikeTimesDrive::new(spikes), n_channels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A generator of `rate_hz` into gids `targets`.
+    fn poisson(rate_hz: f64, targets: std::ops::Range<u32>) -> PoissonInput {
+        PoissonInput {
+            gid: Gid(1000),
+            rate_hz,
+            weight: 1.0,
+            delay: Time(1024),
+            active: Time::ZERO..Time::NEVER,
+            profile: None,
+            targets: targets.map(Gid).collect(),
+        }
+    }
+
+    fn inputs(poisson: Vec<PoissonInput>) -> Inputs {
+        Inputs {
+            poisson,
+            ..Inputs::default()
+        }
+    }
+
+    #[test]
+    fn a_drive_that_differs_between_the_halves_is_uneven() {
+        // Two populations of 50, the second driven 30 % harder (a microcircuit's
+        // deep layers): uneven on 2 workers, whatever the split of 1.
+        let layers = inputs(vec![poisson(8000.0, 0..50), poisson(10_400.0, 50..100)]);
+        assert!(layers.poisson_drive_uneven(100, 2));
+        assert!(!layers.poisson_drive_uneven(100, 1));
+        // Brunel: one rate into every neuron, or only into some of both halves.
+        let even = inputs(vec![poisson(20_000.0, 0..100)]);
+        assert!(!even.poisson_drive_uneven(100, 2));
+        assert!(!even.poisson_drive_uneven(100, 3));
+        let split = inputs(vec![poisson(5.0, 0..10), poisson(5.0, 50..60)]);
+        assert!(!split.poisson_drive_uneven(100, 2));
+        // Within 5 %: even; no drive at all: even.
+        let close = inputs(vec![poisson(1000.0, 0..50), poisson(1040.0, 50..100)]);
+        assert!(!close.poisson_drive_uneven(100, 2));
+        assert!(!inputs(Vec::new()).poisson_drive_uneven(100, 2));
+        // A drive into one corner of the network.
+        let corner = inputs(vec![poisson(100.0, 0..10)]);
+        assert!(corner.poisson_drive_uneven(100, 2));
+    }
 }

@@ -71,9 +71,13 @@ pub fn load_text(
     let ctx = context::Ctx::new(path, text);
     let model = resolve::resolve(&ctx, file, overrides)?;
     memory::check_memory(path, &model)?;
-    // A camera or plastic synapses put the costliest work on part of the
-    // network (see `RunConfig::resolved`).
-    let uneven = !model.inputs.cameras.is_empty() || !model.rules.is_empty();
+    // A camera, plastic synapses or an uneven Poisson drive put much of the
+    // work on part of the network (see `RunConfig::resolved`).
+    let uneven = !model.inputs.cameras.is_empty()
+        || !model.rules.is_empty()
+        || model
+            .inputs
+            .poisson_drive_uneven(model.n_neurons(), run.threads.max(1));
     let run = &run.resolved(uneven);
     let assign = Assignment::new(model.n_neurons(), run.threads.max(1), &run.partitioning)
         .map_err(|e| ModelError::file(path, format!("cannot partition the network: {e}")))?;

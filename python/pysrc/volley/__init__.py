@@ -184,7 +184,8 @@ class Simulation:
     """A built network, ready to run.
 
     ``threads`` worker threads and ``partitioning`` (``"auto"``: ``"blocks"`` when an
-    event camera drives a population or synapses are plastic, else ``"contiguous"``;
+    event camera drives a population, synapses are plastic or Poisson drives differ between
+    populations, else ``"contiguous"``;
     ``"contiguous"``, ``"round_robin"`` or ``"blocks"``: how neurons are dealt to them)
     never change the results; ``seed`` replaces the model's. Building happens here, in
     Rust, with the GIL released.

@@ -273,6 +273,11 @@ impl PoissonTrains {
     pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
         let train = &mut self.trains[k];
         match self.profile.as_deref() {
+            // A generator that never stops draws as the unchecked view does
+            // (a saturated arrival is `NEVER` either way).
+            None if self.end == u64::MAX => {
+                consume_from::<false>(train, t, &self.interval, self.end)
+            }
             None => consume_from::<true>(train, t, &self.interval, self.end),
             Some(p) => consume_from::<true>(train, t, p, self.end),
         }

@@ -302,6 +302,21 @@ pub(super) struct Many<'a> {
     events: u64,
 }
 
+impl Many<'_> {
+    /// Train `k` of set `si`: its events at `t` shown to `each`; its next
+    /// arrival.
+    #[inline(always)]
+    fn take(&mut self, si: u16, k: u32, t: Time, each: &mut impl FnMut(Gid, u32, f64)) -> Time {
+        let set = &mut self.sets[si as usize];
+        let (n, after) = set.consume_at(k as usize, t);
+        for _ in 0..n {
+            each(set.source(), k, set.weight());
+        }
+        self.events += u64::from(n);
+        after
+    }
+}
+
 impl TrainView for Many<'_> {
     #[inline(always)]
     fn len(&self) -> usize {
@@ -315,22 +330,22 @@ impl TrainView for Many<'_> {
 
     #[inline(always)]
     fn consume(&mut self, i: Local, t: Time, mut each: impl FnMut(Gid, u32, f64)) -> Time {
-        let refs = match &self.index.single {
-            Some(single) => single[i.0 as usize].as_slice(),
-            None => {
-                let (a, b) = self.index.ranges[i.0 as usize];
-                &self.index.refs[a as usize..b as usize]
+        let range = match &self.index.single {
+            Some(single) => {
+                // One train at most: its next arrival is the neuron's.
+                let Some((si, k)) = single[i.0 as usize] else {
+                    return Time::NEVER;
+                };
+                let after = self.take(si, k, t, &mut each);
+                self.index.earliest[i.0 as usize] = after;
+                return after;
             }
+            None => self.index.ranges[i.0 as usize],
         };
         let mut next = Time::NEVER;
-        for &(si, k) in refs {
-            let set = &mut self.sets[si as usize];
-            let (n, after) = set.consume_at(k as usize, t);
-            for _ in 0..n {
-                each(set.source(), k, set.weight());
-            }
-            self.events += u64::from(n);
-            next = next.min(after);
+        for r in range.0..range.1 {
+            let (si, k) = self.index.refs[r as usize];
+            next = next.min(self.take(si, k, t, &mut each));
         }
         self.index.earliest[i.0 as usize] = next;
         next

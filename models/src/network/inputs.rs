@@ -447,7 +447,7 @@ mod tests {
     #[test]
     fn a_drive_that_differs_between_the_halves_is_uneven() {
         // Two populations of 50, the second driven 30 % harder (a microcircuit's
-        // deep layers): uneven on 2 workers, whatever the split of 1.
+        // deep layers): uneven on 2 workers; one worker has it all.
         let layers = inputs(vec![poisson(8000.0, 0..50), poisson(10_400.0, 50..100)]);
         assert!(layers.poisson_drive_uneven(100, 2));
         assert!(!layers.poisson_drive_uneven(100, 1));

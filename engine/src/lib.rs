@@ -73,7 +73,9 @@ pub use forecast::SpikeForecast;
 pub use in_turn::Workers;
 pub use observer::{NoObserver, Observer};
 pub use partition::{Counters, Partition, PartitionParts, PoolMode, MAX_SPIKES_PER_WINDOW};
-pub use partitioning::{Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS};
+pub use partitioning::{
+    contiguous_partition, Assignment, AssignmentError, PartitionScheme, MAX_PARTITIONS,
+};
 pub use plasticity::{NoPlasticity, PlasticSynapses, PlasticWiring, Plasticity, SynapseWords};
 pub use poisson::{PoissonTrains, PoissonView, TrainState};
 pub use rate_profile::RateProfile;

@@ -98,6 +98,12 @@ pub enum AssignmentError {
     },
 }
 
+/// The partition of gid `g` when `n` neurons are split into `parts`
+/// contiguous ranges of (nearly) equal size.
+pub fn contiguous_partition(g: u32, n: u32, parts: usize) -> usize {
+    (u64::from(g) * parts as u64 / u64::from(n.max(1))) as usize
+}
+
 /// Most partitions (destination sets are 64-bit masks).
 pub const MAX_PARTITIONS: usize = 64;
 
@@ -108,10 +114,9 @@ impl Assignment {
             return Err(AssignmentError::Count(parts));
         }
         let partition_of: Vec<u16> = match scheme {
-            PartitionScheme::Auto | PartitionScheme::Contiguous => {
-                let (n, p) = (n as u64, parts as u64);
-                (0..n).map(|g| ((g * p) / n.max(1)) as u16).collect()
-            }
+            PartitionScheme::Auto | PartitionScheme::Contiguous => (0..n)
+                .map(|g| contiguous_partition(g, n, parts) as u16)
+                .collect(),
             PartitionScheme::RoundRobin => (0..n).map(|g| (g as usize % parts) as u16).collect(),
             PartitionScheme::Blocks => (0..u64::from(n))
                 .map(|g| ((g / BLOCK) % parts as u64) as u16)

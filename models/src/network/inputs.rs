@@ -45,12 +45,10 @@ impl Inputs {
         if parts < 2 || n_neurons == 0 {
             return false;
         }
-        // The contiguous split of `Assignment::new`.
-        let part = |g: Gid| (u64::from(g.0) * parts as u64 / u64::from(n_neurons)) as usize;
         let mut drive = vec![0.0; parts];
         for input in &self.poisson {
             for &g in input.targets.iter().filter(|g| g.0 < n_neurons) {
-                drive[part(g)] += input.rate_hz;
+                drive[volley_engine::contiguous_partition(g.0, n_neurons, parts)] += input.rate_hz;
             }
         }
         let total: f64 = drive.iter().sum();

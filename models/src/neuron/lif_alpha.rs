@@ -18,6 +18,7 @@
 //!   inputs during refractoriness are added to them (as NEST).
 
 use super::current_lif::{CurrentLif, Levels, QuickCeiling, Solution};
+use super::expm1::expm1;
 use super::lif_exp::LifExpParams;
 use super::saved::saved_fields;
 use std::f64::consts::E;
@@ -105,13 +106,13 @@ impl LifAlphaConsts {
         let d = (-t / tau).exp();
         let e = em + 1.0;
         // e^(-t/tau_m) (1 - e^(-x)) / g and e^(-t/tau_m) (1 - e^(-x)(1 + x)) / g².
-        (-e * (-x).exp_m1() / g, (e - d * (1.0 + x)) / (g * g))
+        (-e * expm1(-x) / g, (e - d * (1.0 + x)) / (g * g))
     }
 
     /// State `(y, syn)` after `dt` ms of free evolution.
     #[inline]
     fn free(&self, y: f64, syn: [Alpha; 2], dt: f64) -> (f64, [Alpha; 2]) {
-        let em = (-dt / self.tau_m).exp_m1();
+        let em = expm1(-dt / self.tau_m);
         let mut y = -self.tau_m / self.c_m * em * self.i_e + em * y + y;
         let mut out = syn;
         for (k, s) in syn.iter().enumerate() {

@@ -20,6 +20,7 @@
 //! (see docs/user-guide.md).
 
 use super::current_lif::{CurrentLif, Levels, QuickCeiling, Solution};
+use super::expm1::expm1;
 use serde::Deserialize;
 use volley_engine::Time;
 
@@ -189,15 +190,15 @@ impl LifExpConsts {
     /// State `(y, i_ex, i_in)` after `dt` ms of free evolution.
     #[inline]
     fn evolve(&self, y: f64, i_ex: f64, i_in: f64, dt: f64) -> (f64, f64, f64) {
-        let em = (-dt / self.tau_m).exp_m1();
-        let ex = (-dt / self.tau_ex).exp_m1();
+        let em = expm1(-dt / self.tau_m);
+        let ex = expm1(-dt / self.tau_ex);
         let p20 = self.p20_factor * em;
         let p21_ex = self.p21(0, dt, em, ex);
         // Equal synaptic time constants (the common case) share their factors.
         let (ei, p21_in) = if self.tau_in == self.tau_ex {
             (ex, p21_ex)
         } else {
-            let ei = (-dt / self.tau_in).exp_m1();
+            let ei = expm1(-dt / self.tau_in);
             (ei, self.p21(1, dt, em, ei))
         };
         let y = p20 * self.i_e + p21_ex * i_ex + p21_in * i_in + em * y + y;

@@ -269,15 +269,25 @@ impl PoissonTrains {
     /// Consume every event of train `k` arriving at tick `t`: how many there
     /// were, and the arrival of the next one. `NEVER` is no instant: a train
     /// that never fires has nothing due, even asked at `NEVER`.
-    #[inline]
+    ///
+    /// A generator of constant rate that never stops (a network's
+    /// background drive, nearly every train event) is taken inline, as the
+    /// unchecked view takes it (a saturated arrival is `NEVER` either way);
+    /// the others out of line.
+    #[inline(always)]
     pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
+        if self.profile.is_none() && self.end == u64::MAX {
+            return consume_from::<false>(&mut self.trains[k], t, &self.interval, self.end);
+        }
+        self.consume_checked(k, t)
+    }
+
+    /// [`consume_at`](Self::consume_at) for a generator that stops or
+    /// varies its rate.
+    #[inline(never)]
+    fn consume_checked(&mut self, k: usize, t: Time) -> (u32, Time) {
         let train = &mut self.trains[k];
         match self.profile.as_deref() {
-            // A generator that never stops draws as the unchecked view does
-            // (a saturated arrival is `NEVER` either way).
-            None if self.end == u64::MAX => {
-                consume_from::<false>(train, t, &self.interval, self.end)
-            }
             None => consume_from::<true>(train, t, &self.interval, self.end),
             Some(p) => consume_from::<true>(train, t, p, self.end),
         }

@@ -31,6 +31,14 @@ pub fn expm1(x: f64) -> f64 {
             return reduced_negative(x, high);
         }
     }
+    libm(x)
+}
+
+/// libm's `expm1`, out of the way of the inline paths (the registers a
+/// call clobbers are saved on its path only).
+#[cold]
+#[inline(never)]
+fn libm(x: f64) -> f64 {
     x.exp_m1()
 }
 
@@ -87,6 +95,7 @@ fn rational(x: f64) -> (f64, f64) {
 /// libm's `expm1` for `-56 ln2 ≤ x < -0.5 ln2`: `x = k ln2 + r` with
 /// `|r| ≤ 0.5 ln2` (and `c`, the rounding of `r`), then `2^k e^r - 1`.
 #[cfg(all(target_feature = "fma", target_feature = "avx2"))]
+#[cold]
 #[inline(never)]
 fn reduced_negative(x: f64, high: u32) -> f64 {
     let (k, hi, lo) = if high <= ONE_LN2_HIGH {

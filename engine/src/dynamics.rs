@@ -107,6 +107,11 @@ pub trait Dynamics {
     /// `t + lag` (ms).
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response;
 
+    /// Hint that neuron `i` takes an input soon (any `i`; a no-op by
+    /// default): its state may be far out of cache.
+    #[inline(always)]
+    fn prefetch(&self, _i: u32) {}
+
     /// The prediction made for `i` has come due at `t`.
     fn on_forecast(&mut self, i: u32, t: Time) -> Response;
 

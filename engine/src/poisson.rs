@@ -293,6 +293,12 @@ impl PoissonTrains {
         }
     }
 
+    /// Hint that train `k` (any index) is read soon.
+    #[inline(always)]
+    pub fn prefetch(&self, k: usize) {
+        crate::dynamics::prefetch(self.trains.as_ptr().wrapping_add(k));
+    }
+
     /// The trains borrowed for a run of unchecked steps.
     #[inline(always)]
     pub fn view(&mut self) -> PoissonView<'_> {

@@ -57,6 +57,12 @@ impl Clocks {
         }
     }
 
+    /// Hint that neuron `i`'s prediction (any index) is read soon.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, i: u32) {
+        crate::dynamics::prefetch(self.at.as_ptr().wrapping_add(i as usize));
+    }
+
     /// Bring the index up to date.
     pub(super) fn update_index(&mut self) {
         for &i in &self.changed {

@@ -634,6 +634,9 @@ impl<const TRAINS: bool, const LAGGED: bool, N: NeuronView, T: TrainView, O: Obs
         let prefetching = n.saturating_sub(PREFETCH_AHEAD);
         while k < prefetching {
             step.prefetch::<TRAINS>(targets[k + PREFETCH_AHEAD]);
+            if TRAINS {
+                step.trains.prefetch_train(targets[k + PREFETCH_AHEAD / 2]);
+            }
             k = lone_target::<TRAINS, LAGGED, _, _, _, _>(step, a, targets, classes, table, k);
         }
         while k < n {

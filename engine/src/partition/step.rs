@@ -146,7 +146,10 @@ impl<D: Dynamics> NeuronView for GeneralView<'_, D> {
     }
 
     #[inline(always)]
-    fn prefetch(&self, _: u32) {}
+    fn prefetch(&self, i: u32) {
+        self.dynamics.prefetch(i);
+        self.clocks.prefetch(i);
+    }
 
     #[inline(always)]
     fn take_due(&mut self, end: Time, out: &mut Vec<u32>) {

@@ -9,6 +9,7 @@
 //! either through [`TrainView`].
 
 use super::Local;
+use crate::dynamics::prefetch;
 use crate::poisson::{PoissonTrains, PoissonView, TrainState};
 use crate::spike::Gid;
 use crate::time::Time;
@@ -223,8 +224,13 @@ pub(super) trait TrainView {
     /// whose next train arrival is before `end`: a window's sweep finds
     /// the neurons with events left 64 at a time, in a loop of compares.
     fn due_mask(&self, from: usize, to: usize, end: Time) -> u64;
-    /// Hint that neuron `i`'s trains (any index) are read soon.
+    /// Hint that neuron `i`'s trains (any index) are read soon: what can
+    /// be found without reading memory.
     fn prefetch(&self, i: u32);
+    /// The second stage of [`prefetch`](Self::prefetch), some targets
+    /// later: what is found through the lines the first asked for (the
+    /// *many* layout's train, through its index entry).
+    fn prefetch_train(&self, _i: u32) {}
     /// Train events taken so far.
     fn events(&self) -> u64;
     /// Whether no neuron has a train (then no neuron need be asked).
@@ -357,7 +363,25 @@ impl TrainView for Many<'_> {
     }
 
     #[inline(always)]
-    fn prefetch(&self, _: u32) {}
+    fn prefetch(&self, i: u32) {
+        let i = i as usize;
+        prefetch(self.index.earliest.as_ptr().wrapping_add(i));
+        match &self.index.single {
+            Some(single) => prefetch(single.as_ptr().wrapping_add(i)),
+            None => prefetch(self.index.ranges.as_ptr().wrapping_add(i)),
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch_train(&self, i: u32) {
+        if let Some(single) = &self.index.single {
+            if let Some(&Some((si, k))) = single.get(i as usize) {
+                if let Some(set) = self.sets.get(si as usize) {
+                    set.prefetch(k as usize);
+                }
+            }
+        }
+    }
 
     #[inline(always)]
     fn events(&self) -> u64 {

@@ -358,6 +358,26 @@ impl Dynamics for NeuronStore {
         }
     }
 
+    /// A store of one model (`uniform`) asks for both ends of the record
+    /// (a `lif_exp` record is 72 bytes, over two lines); a mixed store
+    /// would first have to load where the record is, and asks for nothing.
+    #[inline(always)]
+    fn prefetch(&self, i: u32) {
+        fn both_ends<R>(records: &[R], i: u32) {
+            let p = records.as_ptr().wrapping_add(i as usize);
+            volley_engine::dynamics::prefetch(p);
+            volley_engine::dynamics::prefetch(
+                p.cast::<u8>().wrapping_add(std::mem::size_of::<R>() - 1),
+            );
+        }
+        match self.uniform {
+            Some(Kind::Exp) => both_ends(self.lif_exp.values_as_slice(), i),
+            Some(Kind::Alpha) => both_ends(self.lif_alpha.values_as_slice(), i),
+            Some(Kind::Delta) => both_ends(self.lif_delta.values_as_slice(), i),
+            Some(Kind::Parrot) | None => {}
+        }
+    }
+
     #[inline(always)]
     fn on_input(&mut self, i: u32, t: Time, lag: f32, input: Input) -> Response {
         let (kind, pos) = self.locate(i);

@@ -163,11 +163,31 @@ impl ClassVec {
         }
     }
 
+    /// Ask for the lines of indices `start..start + len` (the first 8 at
+    /// most, as for the targets).
+    #[inline(always)]
+    fn prefetch(&self, start: usize, len: usize) {
+        match self {
+            ClassVec::Narrow(c) => prefetch_run_lines(c, start, len),
+            ClassVec::Wide(c) => prefetch_run_lines(c, start, len),
+        }
+    }
+
     fn slice(&self, a: usize, b: usize) -> Classes<'_> {
         match self {
             ClassVec::Narrow(c) => Classes::Narrow(&c[a..b]),
             ClassVec::Wide(c) => Classes::Wide(&c[a..b]),
         }
+    }
+}
+
+/// Ask for the lines of `values[start..start + len]`, the first 8 at most
+/// (a hint: any range, in bounds or not).
+#[inline(always)]
+fn prefetch_run_lines<T>(values: &[T], start: usize, len: usize) {
+    let first = values.as_ptr().wrapping_add(start).cast::<u8>();
+    for offset in (0..(len * std::mem::size_of::<T>()).min(8 * 64)).step_by(64) {
+        crate::dynamics::prefetch(first.wrapping_add(offset));
     }
 }
 
@@ -323,14 +343,12 @@ impl Connectome {
     }
 
     /// Ask for the cache lines of the stored targets `start..start + len`
-    /// (a hint; the first 8 lines at most: a longer run streams in anyway).
+    /// and of their classes (a hint; the first 8 lines of each at most: a
+    /// longer run streams in anyway).
     #[inline(always)]
     pub fn prefetch_targets(&self, start: u64, len: u32) {
-        let first = self.targets.as_ptr().wrapping_add(start as usize);
-        let bytes = (len as usize * 4).min(8 * 64);
-        for offset in (0..bytes).step_by(64) {
-            crate::dynamics::prefetch(first.cast::<u8>().wrapping_add(offset));
-        }
+        prefetch_run_lines(&self.targets, start as usize, len as usize);
+        self.classes.prefetch(start as usize, len as usize);
     }
 
     /// Ask for the cache line of `source`'s [`range_of`](Self::range_of)

@@ -632,6 +632,11 @@ impl<const TRAINS: bool, const LAGGED: bool, N: NeuronView, T: TrainView, O: Obs
         // Targets far enough from the end prefetch one `PREFETCH_AHEAD` on;
         // the tail has nothing left to prefetch.
         let prefetching = n.saturating_sub(PREFETCH_AHEAD);
+        // The first targets are asked for together, so that their misses
+        // overlap instead of following one another.
+        for &i in &targets[..n.min(PREFETCH_AHEAD)] {
+            step.prefetch::<TRAINS>(i);
+        }
         while k < prefetching {
             step.prefetch::<TRAINS>(targets[k + PREFETCH_AHEAD]);
             if TRAINS {

@@ -251,6 +251,7 @@ impl PoissonTrains {
 
     /// Whether its trains are stepped through [`consume_at`](Self::consume_at),
     /// never the unchecked view: the generator stops or its rate varies.
+    #[inline(always)]
     pub fn checked(&self) -> bool {
         self.end != u64::MAX || self.profile.is_some()
     }
@@ -276,7 +277,7 @@ impl PoissonTrains {
     /// the others out of line.
     #[inline(always)]
     pub fn consume_at(&mut self, k: usize, t: Time) -> (u32, Time) {
-        if self.profile.is_none() && self.end == u64::MAX {
+        if !self.checked() {
             return consume_from::<false>(&mut self.trains[k], t, &self.interval, self.end);
         }
         self.consume_checked(k, t)
@@ -296,7 +297,7 @@ impl PoissonTrains {
     /// Hint that train `k` (any index) is read soon.
     #[inline(always)]
     pub fn prefetch(&self, k: usize) {
-        crate::dynamics::prefetch(self.trains.as_ptr().wrapping_add(k));
+        prefetch_train(&self.trains, k);
     }
 
     /// The trains borrowed for a run of unchecked steps.
@@ -390,8 +391,14 @@ impl PoissonView<'_> {
     /// Hint that train `k` is stepped soon (any `k`).
     #[inline(always)]
     pub fn prefetch(&self, k: usize) {
-        crate::dynamics::prefetch(self.trains.as_ptr().wrapping_add(k));
+        prefetch_train(self.trains, k);
     }
+}
+
+/// Ask for the line of `trains[k]` (a hint: any `k`).
+#[inline(always)]
+fn prefetch_train(trains: &[Train], k: usize) {
+    crate::dynamics::prefetch(trains.as_ptr().wrapping_add(k));
 }
 
 /// Consume `train`'s events arriving at `t`: how many, and the next

@@ -374,12 +374,12 @@ impl TrainView for Many<'_> {
 
     #[inline(always)]
     fn prefetch_train(&self, i: u32) {
-        if let Some(single) = &self.index.single {
-            if let Some(&Some((si, k))) = single.get(i as usize) {
-                if let Some(set) = self.sets.get(si as usize) {
-                    set.prefetch(k as usize);
-                }
-            }
+        let single = self.index.single.as_ref();
+        let Some(&Some((si, k))) = single.and_then(|s| s.get(i as usize)) else {
+            return;
+        };
+        if let Some(set) = self.sets.get(si as usize) {
+            set.prefetch(k as usize);
         }
     }
 

@@ -94,9 +94,11 @@ fn rational(x: f64) -> (f64, f64) {
 
 /// libm's `expm1` for `-56 ln2 ≤ x < -0.5 ln2`: `x = k ln2 + r` with
 /// `|r| ≤ 0.5 ln2` (and `c`, the rounding of `r`), then `2^k e^r - 1`.
+/// Inline: a synaptic current's decay takes this path after gaps longer
+/// than `0.35 tau_syn` (most of a microcircuit's, at 0.5 ms), and a call
+/// would spill the neuron's state around it.
 #[cfg(all(target_feature = "fma", target_feature = "avx2"))]
-#[cold]
-#[inline(never)]
+#[inline(always)]
 fn reduced_negative(x: f64, high: u32) -> f64 {
     let (k, hi, lo) = if high <= ONE_LN2_HIGH {
         (-1, x + LN2_HI, -LN2_LO)

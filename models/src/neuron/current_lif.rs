@@ -115,6 +115,14 @@ impl<S: Saved> Saved for CurrentLif<S> {
     }
 }
 
+/// The synaptic state after `dt` ms of refractoriness (the potential
+/// clamped at `V_reset`): rare, so out of the way of the common path.
+#[cold]
+#[inline(never)]
+fn clamped<C: Solution>(c: &C, syn: C::Syn, dt: f64) -> C::Syn {
+    c.evolve(c.levels().reset, syn, dt).1
+}
+
 /// Exact time `a + la` minus `b + lb`, in ms.
 #[inline]
 fn diff(a: Time, la: f64, b: Time, lb: f64) -> f64 {
@@ -190,9 +198,8 @@ impl<S: Copy> CurrentLif<S> {
         if end_ref > 0.0 {
             // Refractory: the potential is clamped, the currents evolve.
             let clamp = end_ref.min(dt);
-            let reset = c.levels().reset;
-            self.syn = c.evolve(reset, self.syn, clamp).1;
-            self.y = reset;
+            self.syn = clamped(c, self.syn, clamp);
+            self.y = c.levels().reset;
             dt -= clamp;
         }
         if dt > 0.0 {
@@ -210,8 +217,7 @@ impl<S: Copy> CurrentLif<S> {
         // From the end of refractoriness if that is still ahead.
         let rest = self.refractory_left(self.last, self.lag);
         let (from, from_lag, y, syn) = if rest > 0.0 {
-            let reset = c.levels().reset;
-            let syn = c.evolve(reset, self.syn, rest).1;
+            let (reset, syn) = (c.levels().reset, clamped(c, self.syn, rest));
             (self.refractory_until, self.refractory_lag, reset, syn)
         } else {
             (self.last, self.lag, self.y, self.syn)

@@ -7,6 +7,7 @@
 //! ([`rng`]), never from threads.
 
 pub mod error;
+pub mod exp;
 pub mod input;
 pub mod network;
 pub mod neuron;

@@ -17,6 +17,7 @@
 //! the power-law variant: `w + lambda w^mu K` and `w - alpha lambda w K`.
 
 use super::post_trace::{ExpMemo, PostTrace};
+use crate::exp::exp;
 use serde::Deserialize;
 
 /// Which spike pairs count.
@@ -335,8 +336,8 @@ pub fn on_pre<R: WeightRule>(
     for t_post in post.times(&reading) {
         let minus_dt = last - (t_post + d);
         let k = match pairing {
-            StdpPairing::AllToAll => kplus * (minus_dt / tau_plus).exp(),
-            StdpPairing::NearestSymmetric => (minus_dt / tau_plus).exp(),
+            StdpPairing::AllToAll => kplus * exp(minus_dt / tau_plus),
+            StdpPairing::NearestSymmetric => exp(minus_dt / tau_plus),
         };
         w = rule.facilitate(w, k);
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the table of models/src/exp.rs: for k in 0..128, H = 2^(k/128) rounded to
+"""Print the table of models/src/libm_bits/exp.rs: for k in 0..128, H = 2^(k/128) rounded to
 the nearest double and T = (2^(k/128) - H) / H rounded to the nearest double, as
 the pair (bits(T), bits(H) - (k << 45)). This is the table glibc's `exp` uses
 (EXP_TABLE_BITS = 7); the tests of exp.rs check the result against libm bit for bit.

@@ -7,8 +7,8 @@
 //! ([`rng`]), never from threads.
 
 pub mod error;
-pub mod exp;
 pub mod input;
+pub(crate) mod libm_bits;
 pub mod network;
 pub mod neuron;
 pub mod nir;

@@ -18,9 +18,9 @@
 //!   inputs during refractoriness are added to them (as NEST).
 
 use super::current_lif::{CurrentLif, Levels, QuickCeiling, Solution};
-use super::expm1::expm1;
 use super::lif_exp::LifExpParams;
 use super::saved::saved_fields;
+use crate::libm_bits::expm1;
 use std::f64::consts::E;
 use volley_engine::Time;
 

@@ -20,7 +20,7 @@
 //! (see docs/user-guide.md).
 
 use super::current_lif::{CurrentLif, Levels, QuickCeiling, Solution};
-use super::expm1::expm1;
+use crate::libm_bits::expm1;
 use serde::Deserialize;
 use volley_engine::Time;
 

@@ -2,7 +2,6 @@
 
 pub mod current_lif;
 pub mod decay;
-mod expm1;
 pub mod lif_alpha;
 pub mod lif_delta;
 pub mod lif_exp;

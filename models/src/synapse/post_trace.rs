@@ -34,7 +34,7 @@ impl ExpMemo {
     pub fn exp(&mut self, x: f64) -> f64 {
         if x.to_bits() != self.x {
             self.x = x.to_bits();
-            self.y = crate::exp::exp(x);
+            self.y = crate::libm_bits::exp(x);
         }
         self.y
     }
@@ -172,7 +172,7 @@ impl PostTrace {
             self.head = 0;
         }
         let (kminus, last_spike) = self.last();
-        let kminus = kminus * crate::exp::exp((last_spike - t) * self.tau_minus_inv) + 1.0;
+        let kminus = kminus * crate::libm_bits::exp((last_spike - t) * self.tau_minus_inv) + 1.0;
         self.history.push(Entry {
             t,
             kminus,

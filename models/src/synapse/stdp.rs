@@ -17,7 +17,7 @@
 //! the power-law variant: `w + lambda w^mu K` and `w - alpha lambda w K`.
 
 use super::post_trace::{ExpMemo, PostTrace};
-use crate::exp::exp;
+use crate::libm_bits::exp;
 use serde::Deserialize;
 
 /// Which spike pairs count.

@@ -1,0 +1,28 @@
+//! Elementary functions with libm's bits, their common ranges computed
+//! inline ([`expm1`] for the exact current-based neurons, [`exp`] for the
+//! STDP traces).
+//!
+//! Why: NEST uses the same libm, and Volley matches it spike for spike and
+//! weight for weight, so results must be libm's bits; but a call into libm
+//! spills the caller's vector registers (and `exp` goes through an errno
+//! wrapper). Each function here is glibc's own algorithm with the fused
+//! multiply-adds of its FMA build (decisions 020 and 021); every argument
+//! outside the inline range, and every build without FMA and AVX2, calls
+//! libm. Their tests compare them with libm bit for bit.
+
+mod exp;
+mod expm1;
+
+pub(crate) use exp::exp;
+pub(crate) use expm1::expm1;
+
+/// `Ok` if `got` (our `name(x)`) has the bits of `want` (libm's; NaN: both
+/// NaN), for the tests of the functions here.
+#[cfg(test)]
+fn same_bits(name: &str, x: f64, got: f64, want: f64) -> Result<(), String> {
+    if got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()) {
+        Ok(())
+    } else {
+        Err(format!("{name}({x:e}): {got:e} vs libm {want:e}"))
+    }
+}

@@ -16,9 +16,8 @@
 pub fn exp(x: f64) -> f64 {
     #[cfg(all(target_feature = "fma", target_feature = "avx2"))]
     {
-        let top = ((x.to_bits() >> 52) & 0x7ff) as u32;
-        if top.wrapping_sub(SMALL_TOP) < LARGE_TOP - SMALL_TOP {
-            return table_path(x);
+        if in_table_range(x) {
+            return table_path(x, -0.0);
         }
     }
     libm(x)
@@ -31,16 +30,27 @@ fn libm(x: f64) -> f64 {
     x.exp()
 }
 
-/// The common path, operation for operation as glibc's FMA build.
+/// Whether [`table_path`] computes `exp(x)`: `2^-54 ≤ |x| < 512`.
 #[cfg(all(target_feature = "fma", target_feature = "avx2"))]
 #[inline(always)]
-fn table_path(x: f64) -> f64 {
+pub(super) fn in_table_range(x: f64) -> bool {
+    let top = ((x.to_bits() >> 52) & 0x7ff) as u32;
+    top.wrapping_sub(SMALL_TOP) < LARGE_TOP - SMALL_TOP
+}
+
+/// `exp(x + xtail)` for `x` in [`in_table_range`] and `xtail` a small
+/// correction (`pow` passes the low part of `y log x`; `exp` passes -0.0,
+/// which adds nothing and folds away), operation for operation as glibc's
+/// FMA build.
+#[cfg(all(target_feature = "fma", target_feature = "avx2"))]
+#[inline(always)]
+pub(super) fn table_path(x: f64, xtail: f64) -> f64 {
     // k = round(x 128/ln2) by the shift trick; r = x - k ln2/128 in two parts.
     let z = x.mul_add(INV_LN2_N, SHIFT);
     let ki = z.to_bits();
     let kd = z - SHIFT;
     let r = kd.mul_add(NEG_LN2_HI_N, x);
-    let r = kd.mul_add(NEG_LN2_LO_N, r);
+    let r = kd.mul_add(NEG_LN2_LO_N, r) + xtail;
     let (tail, high) = TABLE[(ki & 127) as usize];
     let scale = f64::from_bits(high.wrapping_add(ki << 45));
     let r2 = r * r;

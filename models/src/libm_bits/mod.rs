@@ -1,20 +1,22 @@
 //! Elementary functions with libm's bits, their common ranges computed
 //! inline ([`expm1`] for the exact current-based neurons, [`exp`] for the
-//! STDP traces).
+//! STDP traces, [`pow`] for the power-law STDP rule).
 //!
 //! Why: NEST uses the same libm, and Volley matches it spike for spike and
 //! weight for weight, so results must be libm's bits; but a call into libm
 //! spills the caller's vector registers (and `exp` goes through an errno
 //! wrapper). Each function here is glibc's own algorithm with the fused
-//! multiply-adds of its FMA build (decisions 020 and 021); every argument
+//! multiply-adds of its FMA build (decisions 020, 021 and 022); every argument
 //! outside the inline range, and every build without FMA and AVX2, calls
 //! libm. Their tests compare them with libm bit for bit.
 
 mod exp;
 mod expm1;
+mod pow;
 
 pub(crate) use exp::exp;
 pub(crate) use expm1::expm1;
+pub(crate) use pow::pow;
 
 /// `Ok` if `got` (our `name(x)`) has the bits of `want` (libm's; NaN: both
 /// NaN), for the tests of the functions here.

@@ -17,7 +17,7 @@
 //! the power-law variant: `w + lambda w^mu K` and `w - alpha lambda w K`.
 
 use super::post_trace::{ExpMemo, PostTrace};
-use crate::libm_bits::exp;
+use crate::libm_bits::{exp, pow};
 use serde::Deserialize;
 
 /// Which spike pairs count.
@@ -156,7 +156,7 @@ pub enum MuZero {}
 impl Power for AnyMu {
     #[inline]
     fn of(x: f64, mu: f64) -> f64 {
-        x.powf(mu)
+        pow(x, mu)
     }
 }
 
@@ -280,7 +280,7 @@ impl StdpPlParams {
 impl WeightRule for StdpPlParams {
     #[inline]
     fn facilitate(&self, w: f64, k: f64) -> f64 {
-        w + self.lambda * w.powf(self.mu) * k
+        w + self.lambda * pow(w, self.mu) * k
     }
 
     #[inline]

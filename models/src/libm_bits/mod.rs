@@ -14,6 +14,11 @@ mod exp;
 mod expm1;
 mod pow;
 
+/// Whether the inline paths run: only where libm's resolver picks the FMA
+/// build whose operations they repeat (elsewhere the calls go to libm, and
+/// the inline code is compiled but never reached).
+const INLINE: bool = cfg!(all(target_feature = "fma", target_feature = "avx2"));
+
 pub(crate) use exp::exp;
 pub(crate) use expm1::expm1;
 pub(crate) use pow::pow;

@@ -19,9 +19,9 @@ mod pow;
 /// the inline code is compiled but never reached).
 const INLINE: bool = cfg!(all(target_feature = "fma", target_feature = "avx2"));
 
-pub(crate) use exp::exp;
+pub(crate) use exp::{exp, exp_each};
 pub(crate) use expm1::expm1;
-pub(crate) use pow::pow;
+pub(crate) use pow::{pow, pow_each};
 
 /// `Ok` if `got` (our `name(x)`) has the bits of `want` (libm's; NaN: both
 /// NaN), for the tests of the functions here.

@@ -52,7 +52,9 @@ struct Entry {
 /// The spike history of one neuron: one cache line (the synapses of a run
 /// read the histories of their targets, scattered in memory, one line
 /// each). The trace and time of the last spike are those of the newest
-/// entry, which is never forgotten.
+/// entry, which is never forgotten; the line holds a copy of them, so that
+/// a synapse whose target has not fired since its last spike reads the
+/// line alone, not the entries.
 #[derive(Clone, Debug)]
 #[repr(align(64))]
 pub struct PostTrace {
@@ -68,7 +70,9 @@ pub struct PostTrace {
     /// synapse reads the history when its spike arrives, up to one delay
     /// after NEST would, and looks back one more delay).
     horizon: f64,
-    decay: ExpMemo,
+    /// The newest entry's time and trace (before any: -1 ms and 0).
+    last_spike: f64,
+    last_kminus: f64,
 }
 
 /// What one presynaptic spike reads of a history: the post spikes it pairs
@@ -88,7 +92,8 @@ impl PostTrace {
             n_incoming: 0,
             tau_minus_inv: 1.0 / tau_minus,
             horizon: 0.0,
-            decay: ExpMemo::default(),
+            last_spike: -1.0,
+            last_kminus: 0.0,
         }
     }
 
@@ -105,7 +110,7 @@ impl PostTrace {
 
     /// The trace just after the last spike and its time (before any: 0 at -1 ms).
     fn last(&self) -> (f64, f64) {
-        self.history.last().map_or((0.0, -1.0), |e| (e.kminus, e.t))
+        (self.last_kminus, self.last_spike)
     }
 
     /// Whether none is kept.
@@ -139,18 +144,35 @@ impl PostTrace {
                 reads: u32::try_from(e[2]).ok()?,
             });
         }
+        (self.last_kminus, self.last_spike) =
+            self.history.last().map_or((0.0, -1.0), |e| (e.kminus, e.t));
         let (k, t) = self.last();
         (k.to_bits() == *kminus && t.to_bits() == *last_spike).then_some(())
     }
 
-    /// Ask the CPU for the newest spikes (a hint: reads are from the back).
+    /// Ask the CPU for the newest spikes, if a read after `t1` needs them
+    /// (a hint: reads are from the back).
     #[inline(always)]
-    pub fn prefetch_newest(&self) {
-        volley_engine::dynamics::prefetch(
-            self.history
-                .as_ptr()
-                .wrapping_add(self.history.len().saturating_sub(1)),
-        );
+    pub fn prefetch_newest(&self, t1: f64) {
+        if self.only_last_before(t1, f64::INFINITY) {
+            return;
+        }
+        let newest = self
+            .history
+            .as_ptr()
+            .wrapping_add(self.history.len().saturating_sub(1));
+        volley_engine::dynamics::prefetch(newest);
+        volley_engine::dynamics::prefetch(newest.wrapping_sub(2));
+    }
+
+    /// Whether a read of `(t1, t2]` pairs with no spike and finds the
+    /// newest before `t2`: the newest spike is before both bounds, by the
+    /// tolerance (as [`read`](Self::read)'s walks would find).
+    #[inline(always)]
+    fn only_last_before(&self, t1: f64, t2: f64) -> bool {
+        !self.history.is_empty()
+            && self.last_spike < t1 + STDP_EPS
+            && t2 - self.last_spike > STDP_EPS
     }
 
     /// The neuron fired at `t` (ms).
@@ -178,6 +200,7 @@ impl PostTrace {
             kminus,
             reads: 0,
         });
+        (self.last_kminus, self.last_spike) = (kminus, t);
     }
 
     /// What a presynaptic spike reads at `t2` after one at `t1`: the spikes
@@ -185,6 +208,19 @@ impl PostTrace {
     /// and the latest spike strictly before `t2` (by more than the tolerance).
     #[inline(always)]
     pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
+        if self.only_last_before(t1, t2) {
+            let n = self.history.len();
+            return Reading {
+                range: n..n,
+                before: Some(n - 1),
+            };
+        }
+        self.read_walk(t1, t2)
+    }
+
+    /// [`read`](Self::read) by walking the entries.
+    #[inline(always)]
+    fn read_walk(&mut self, t1: f64, t2: f64) -> Reading {
         let head = self.head as usize;
         let h = &mut self.history[head..];
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
@@ -214,27 +250,19 @@ impl PostTrace {
         self.history[reading.range.clone()].iter().map(|e| e.t)
     }
 
-    /// `Kminus` at `t` (the `t2` of `reading`): every spike before `t`
-    /// counted, decayed to `t`.
+    /// The latest spike before `t` (the `t2` of `reading`): the trace
+    /// `Kminus` just after it, and the argument of its decay to `t`
+    /// (`Kminus` at `t` is `kminus * exp(arg)`, NEST's `get_K_value`).
     #[inline]
-    pub fn k_value(&mut self, reading: &Reading, t: f64) -> f64 {
-        self.latest_before(reading, t)
-            .map_or(0.0, |(kminus, decay)| kminus * decay)
-    }
-
-    /// The nearest-neighbour trace at `t` (the `t2` of `reading`): the
-    /// latest spike before `t` only.
-    #[inline]
-    pub fn nearest_k_value(&mut self, reading: &Reading, t: f64) -> f64 {
-        self.latest_before(reading, t)
-            .map_or(0.0, |(_, decay)| decay)
-    }
-
-    /// The trace just after the latest spike before `t`, and its decay to `t`.
-    #[inline]
-    fn latest_before(&mut self, reading: &Reading, t: f64) -> Option<(f64, f64)> {
-        let e = self.history[reading.before?];
-        Some((e.kminus, self.decay.exp((e.t - t) * self.tau_minus_inv)))
+    pub fn latest_before(&self, reading: &Reading, t: f64) -> Option<(f64, f64)> {
+        let i = reading.before?;
+        let (kminus, t_spike) = if i + 1 == self.history.len() {
+            self.last()
+        } else {
+            let e = self.history[i];
+            (e.kminus, e.t)
+        };
+        Some((kminus, (t_spike - t) * self.tau_minus_inv))
     }
 }
 
@@ -246,7 +274,10 @@ mod tests {
     fn read(p: &mut PostTrace, t1: f64, t2: f64) -> (Vec<f64>, f64, f64) {
         let r = p.read(t1, t2);
         let times = p.times(&r).collect();
-        (times, p.k_value(&r, t2), p.nearest_k_value(&r, t2))
+        let (kminus, decay) = p
+            .latest_before(&r, t2)
+            .map_or((0.0, 0.0), |(k, arg)| (k, arg.exp()));
+        (times, kminus * decay, decay)
     }
 
     #[test]
@@ -268,6 +299,36 @@ mod tests {
         let (times, k, _) = read(&mut p, 10.0, t2);
         assert_eq!(times, vec![30.0]);
         assert!((k - ((10.0 - t2) / 20.0f64).exp()).abs() < 1e-15);
+    }
+
+    proptest::proptest! {
+        /// Reading from the line's copy of the newest spike finds what the
+        /// walk over the entries finds.
+        #[test]
+        fn the_newest_spikes_copy_reads_as_the_entries(
+            spikes in proptest::collection::vec(0u32..400, 0..12),
+            (t1, dt) in (0u32..450, 0u32..100),
+            off in proptest::sample::select(vec![0.0, 1e-6, -1e-6, 0.5e-6, 2e-6]),
+        ) {
+            let mut p = PostTrace::new(20.0);
+            p.add_incoming(1.5);
+            let mut spikes = spikes;
+            spikes.sort_unstable();
+            spikes.dedup();
+            for &k in &spikes {
+                p.on_spike(f64::from(k) * 0.1);
+            }
+            let (t1, t2) = (f64::from(t1) * 0.1 + off, f64::from(t1 + dt) * 0.1);
+            let mut q = p.clone();
+            let (a, b) = (p.read(t1, t2), q.read_walk(t1, t2));
+            proptest::prop_assert_eq!(&a.range, &b.range);
+            proptest::prop_assert_eq!(a.before, b.before);
+            proptest::prop_assert_eq!(p.latest_before(&a, t2).map(|(k, x)| (k.to_bits(), x.to_bits())), q.latest_before(&b, t2).map(|(k, x)| (k.to_bits(), x.to_bits())));
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            p.save(&mut sa);
+            q.save(&mut sb);
+            proptest::prop_assert_eq!(sa, sb);
+        }
     }
 
     #[test]

@@ -2,14 +2,10 @@
 //! histories of their targets, and the weight samples being recorded.
 
 use super::post_trace::{ExpMemo, PostTrace};
-use super::stdp::{self, MuOne, MuZero, Powers, WeightRule};
+use super::stdp::{self, MuOne, MuZero, Powers, RunScratch, WeightRule};
 use super::tsodyks2;
 use super::SynapseRule;
-use volley_engine::dynamics::prefetch;
 use volley_engine::{Plasticity, SynapseWords};
-
-/// How many synapses of a run ahead a target's history is fetched.
-const PREFETCH_AHEAD: usize = 8;
 
 /// Synapses per block of the segment index (a power of two).
 const BLOCK_SHIFT: u32 = 10;
@@ -83,6 +79,8 @@ pub struct PlasticStore {
     samples: Vec<WeightSample>,
     /// The last `Kplus` decay (the segments of a source share it).
     decay: ExpMemo,
+    /// Room for the STDP updates.
+    scratch: RunScratch,
     /// The last tsodyks2 decays (likewise).
     tsodyks2_decays: tsodyks2::Decays,
 }
@@ -214,7 +212,13 @@ impl PlasticStore {
         let weights = &mut self.weights[range];
         match &self.rules[seg.rule as usize] {
             SynapseRule::Stdp(p) => {
-                let at = (&mut self.post[..], &mut self.decay, t_pre, delay);
+                let at = (
+                    &mut self.post[..],
+                    &mut self.decay,
+                    &mut self.scratch,
+                    t_pre,
+                    delay,
+                );
                 match (p.mu_plus, p.mu_minus) {
                     (1.0, 1.0) => {
                         let rule = Powers::<MuOne, MuOne>::new(p);
@@ -228,7 +232,13 @@ impl PlasticStore {
                 }
             }
             SynapseRule::StdpPl(p) => {
-                let at = (&mut self.post[..], &mut self.decay, t_pre, delay);
+                let at = (
+                    &mut self.post[..],
+                    &mut self.decay,
+                    &mut self.scratch,
+                    t_pre,
+                    delay,
+                );
                 stdp_segment(p, seg, weights, targets, at, out);
             }
             SynapseRule::Tsodyks2(p) => {
@@ -257,9 +267,15 @@ fn traced_bit(k: u32) -> (usize, u64) {
     (k as usize / 64, 1 << (k % 64))
 }
 
-/// The targets' histories, the `Kplus` decay memo, and the spike's time
-/// and delay (ms).
-type StdpContext<'a> = (&'a mut [Option<PostTrace>], &'a mut ExpMemo, f64, f64);
+/// The targets' histories, the `Kplus` decay memo, room for the update,
+/// and the spike's time and delay (ms).
+type StdpContext<'a> = (
+    &'a mut [Option<PostTrace>],
+    &'a mut ExpMemo,
+    &'a mut RunScratch,
+    f64,
+    f64,
+);
 
 /// A spike at `t_pre` passes the STDP synapses `weights` of segment `seg`
 /// onto `targets`: each weight is updated and written to `out`, in synapse
@@ -270,37 +286,19 @@ fn stdp_segment<R: WeightRule>(
     seg: &mut Segment,
     weights: &mut [f64],
     targets: &[u32],
-    (post, decay, t_pre, delay): StdpContext<'_>,
+    (post, decay, scratch, t_pre, delay): StdpContext<'_>,
     out: &mut [f64],
 ) {
     let (kplus, last) = (seg.a, seg.t_last);
-    let ahead = weights.as_ptr();
-    // The targets' histories are scattered: each is asked for one
-    // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far. The
-    // weights are read in order, but the hardware prefetcher follows too
-    // late: they are asked for twice as far (a hint: past the run's end it
-    // names no memory that is read).
-    for &target in targets.iter().take(PREFETCH_AHEAD) {
-        prefetch(&post[target as usize]);
-    }
-    let each = weights.iter_mut().zip(targets).zip(out);
-    for (j, ((w, &target), o)) in each.enumerate() {
-        if let Some(&next) = targets.get(j + PREFETCH_AHEAD) {
-            prefetch(&post[next as usize]);
-            prefetch(ahead.wrapping_add(j + 2 * PREFETCH_AHEAD));
-        }
-        if let Some(Some(p)) = targets
-            .get(j + PREFETCH_AHEAD / 2)
-            .map(|&t| &post[t as usize])
-        {
-            p.prefetch_newest();
-        }
-        let history = post[target as usize]
-            .as_mut()
-            .expect("an STDP synapse's target keeps a history");
-        *w = stdp::on_pre(rule, *w, kplus, last, t_pre, delay, history);
-        *o = *w;
-    }
+    stdp::on_pre_run(
+        rule,
+        weights,
+        targets,
+        post,
+        (kplus, last, t_pre, delay),
+        scratch,
+    );
+    out.copy_from_slice(weights);
     seg.a = stdp::kplus_after(rule, kplus, last, t_pre, decay);
 }
 

@@ -210,35 +210,26 @@ impl PlasticStore {
         let range = first as usize..first as usize + targets.len();
         let seg = &mut self.segments[s];
         let weights = &mut self.weights[range];
+        let at = (
+            &mut self.post[..],
+            &mut self.decay,
+            &mut self.scratch,
+            t_pre,
+            delay,
+        );
         match &self.rules[seg.rule as usize] {
-            SynapseRule::Stdp(p) => {
-                let at = (
-                    &mut self.post[..],
-                    &mut self.decay,
-                    &mut self.scratch,
-                    t_pre,
-                    delay,
-                );
-                match (p.mu_plus, p.mu_minus) {
-                    (1.0, 1.0) => {
-                        let rule = Powers::<MuOne, MuOne>::new(p);
-                        stdp_segment(&rule, seg, weights, targets, at, out);
-                    }
-                    (0.0, 0.0) => {
-                        let rule = Powers::<MuZero, MuZero>::new(p);
-                        stdp_segment(&rule, seg, weights, targets, at, out);
-                    }
-                    _ => stdp_segment(p, seg, weights, targets, at, out),
+            SynapseRule::Stdp(p) => match (p.mu_plus, p.mu_minus) {
+                (1.0, 1.0) => {
+                    let rule = Powers::<MuOne, MuOne>::new(p);
+                    stdp_segment(&rule, seg, weights, targets, at, out);
                 }
-            }
+                (0.0, 0.0) => {
+                    let rule = Powers::<MuZero, MuZero>::new(p);
+                    stdp_segment(&rule, seg, weights, targets, at, out);
+                }
+                _ => stdp_segment(p, seg, weights, targets, at, out),
+            },
             SynapseRule::StdpPl(p) => {
-                let at = (
-                    &mut self.post[..],
-                    &mut self.decay,
-                    &mut self.scratch,
-                    t_pre,
-                    delay,
-                );
                 stdp_segment(p, seg, weights, targets, at, out);
             }
             SynapseRule::Tsodyks2(p) => {

@@ -20,30 +20,10 @@ pub fn exp(x: f64) -> f64 {
     libm(x)
 }
 
-/// `out[i] = exp(x[i])`, bit for bit, the inline path taken for all of them
-/// at once: a loop without branches, which the compiler turns into vector
-/// instructions. Arguments outside the inline range are then taken again,
-/// by libm.
+/// `out[i] = exp(x[i])`, bit for bit, all at once (see [`super::each`]).
 #[inline(always)]
 pub fn exp_each(x: &[f64], out: &mut [f64]) {
-    if !super::INLINE {
-        for (o, &x) in out.iter_mut().zip(x) {
-            *o = libm(x);
-        }
-        return;
-    }
-    let mut exact = true;
-    for (o, &x) in out.iter_mut().zip(x) {
-        *o = table_path(x, -0.0);
-        exact &= in_table_range(x);
-    }
-    if !exact {
-        for (o, &x) in out.iter_mut().zip(x) {
-            if !in_table_range(x) {
-                *o = libm(x);
-            }
-        }
-    }
+    super::each(x, out, |x| (table_path(x, -0.0), in_table_range(x)), libm);
 }
 
 /// libm's `exp`, out of the way of the inline path.

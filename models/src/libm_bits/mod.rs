@@ -19,6 +19,41 @@ mod pow;
 /// the inline code is compiled but never reached).
 const INLINE: bool = cfg!(all(target_feature = "fma", target_feature = "avx2"));
 
+/// `out[i]` = the function of `x[i]` whose inline path is `inline` (the
+/// value and whether it is libm's) and whose libm call is `libm`: the
+/// inline path for all of them at once, in a loop without branches that
+/// the compiler turns into vector instructions (each lane doing the scalar
+/// operations); arguments outside the inline range are then taken again,
+/// by libm (a `#[cold]` call, which the compiler cannot hoist onto every
+/// lane).
+#[inline(always)]
+fn each(
+    x: &[f64],
+    out: &mut [f64],
+    inline: impl Fn(f64) -> (f64, bool),
+    libm: impl Fn(f64) -> f64,
+) {
+    if !INLINE {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = libm(x);
+        }
+        return;
+    }
+    let mut exact = true;
+    for (o, &x) in out.iter_mut().zip(x) {
+        let (v, ok) = inline(x);
+        *o = v;
+        exact &= ok;
+    }
+    if !exact {
+        for (o, &x) in out.iter_mut().zip(x) {
+            if !inline(x).1 {
+                *o = libm(x);
+            }
+        }
+    }
+}
+
 pub(crate) use exp::{exp, exp_each};
 pub(crate) use expm1::expm1;
 pub(crate) use pow::{pow, pow_each};

@@ -28,32 +28,11 @@ pub fn pow(x: f64, y: f64) -> f64 {
     libm(x, y)
 }
 
-/// `out[i] = pow(x[i], y)`, bit for bit, the inline path taken for all of
-/// them at once: a loop without branches, which the compiler turns into
-/// vector instructions (several weights per instruction, each lane doing
-/// the scalar operations). Arguments outside the inline range are then
-/// taken again, by libm.
+/// `out[i] = pow(x[i], y)`, bit for bit, all at once (see [`super::each`]):
+/// several weights per vector instruction.
 #[inline(always)]
 pub fn pow_each(x: &[f64], y: f64, out: &mut [f64]) {
-    if !super::INLINE {
-        for (o, &x) in out.iter_mut().zip(x) {
-            *o = libm(x, y);
-        }
-        return;
-    }
-    let mut exact = true;
-    for (o, &x) in out.iter_mut().zip(x) {
-        let (v, ok) = inline(x, y);
-        *o = v;
-        exact &= ok;
-    }
-    if !exact {
-        for (o, &x) in out.iter_mut().zip(x) {
-            if !inline(x, y).1 {
-                *o = libm(x, y);
-            }
-        }
-    }
+    super::each(x, out, |x| inline(x, y), |x| libm(x, y));
 }
 
 /// The inline path's `x^y`, and whether it is libm's: positive normal `x`,

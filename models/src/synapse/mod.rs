@@ -17,6 +17,7 @@
 pub mod post_trace;
 pub mod readout;
 pub mod stdp;
+pub mod stdp_run;
 pub mod store;
 pub mod tsodyks2;
 

@@ -2,7 +2,8 @@
 //! histories of their targets, and the weight samples being recorded.
 
 use super::post_trace::{ExpMemo, PostTrace};
-use super::stdp::{self, MuOne, MuZero, Powers, RunScratch, WeightRule};
+use super::stdp::{MuOne, MuZero, Powers, WeightRule};
+use super::stdp_run::{self, RunScratch};
 use super::tsodyks2;
 use super::SynapseRule;
 use volley_engine::{Plasticity, SynapseWords};
@@ -281,7 +282,7 @@ fn stdp_segment<R: WeightRule>(
     out: &mut [f64],
 ) {
     let (kplus, last) = (seg.a, seg.t_last);
-    stdp::on_pre_run(
+    stdp_run::on_pre_run(
         rule,
         weights,
         targets,
@@ -290,7 +291,7 @@ fn stdp_segment<R: WeightRule>(
         scratch,
     );
     out.copy_from_slice(weights);
-    seg.a = stdp::kplus_after(rule, kplus, last, t_pre, decay);
+    seg.a = stdp_run::kplus_after(rule, kplus, last, t_pre, decay);
 }
 
 impl Plasticity for PlasticStore {

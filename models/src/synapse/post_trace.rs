@@ -41,76 +41,96 @@ impl ExpMemo {
 }
 
 /// One past spike.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     t: f64,
     kminus: f64,
-    /// How many incoming STDP synapses have read it.
+    /// How many incoming STDP synapses have read it (the newest spike's
+    /// reads since it was fired are counted in the line, not here).
     reads: u32,
 }
 
 /// The spike history of one neuron: one cache line (the synapses of a run
 /// read the histories of their targets, scattered in memory, one line
-/// each). The trace and time of the last spike are those of the newest
-/// entry, which is never forgotten; the line holds a copy of them, so that
-/// a synapse whose target has not fired since its last spike reads the
-/// line alone, not the entries.
+/// each). The line holds a copy of the newest spike, a bound on the one
+/// before it and the newest spike's reads, so that a synapse that pairs
+/// with no spike or with the newest alone (most do) reads the line and
+/// never touches the entries.
 #[derive(Clone, Debug)]
 #[repr(align(64))]
 pub struct PostTrace {
-    /// The spikes kept are `history[head..]` (forgotten ones are dropped
-    /// from the front in batches).
-    history: Vec<Entry>,
+    /// The spikes kept are `entries[head..end]` (forgotten ones are left
+    /// at the front until a push needs the room).
+    entries: Box<[Entry]>,
     head: u32,
+    end: u32,
     /// Number of incoming STDP synapses (0: no history is kept).
     n_incoming: u32,
+    /// Reads of the newest spike not yet added to its entry.
+    newest_reads: u32,
     tau_minus_inv: f64,
-    /// A spike may be forgotten once read by all and followed by one more
-    /// than this before the newest (twice the longest incoming delay: a
-    /// synapse reads the history when its spike arrives, up to one delay
-    /// after NEST would, and looks back one more delay).
-    horizon: f64,
     /// The newest entry's time and trace (before any: -1 ms and 0).
     last_spike: f64,
     last_kminus: f64,
+    /// A spike may be forgotten once read by all and followed by one more
+    /// than this before the newest (twice the longest incoming delay: a
+    /// synapse reads the history when its spike arrives, up to one delay
+    /// after NEST would, and looks back one more delay). Rounded up: a
+    /// later forgetting changes no reading.
+    horizon: f32,
+    /// At or after the time of the spike before the newest (-inf if none
+    /// is kept): rounded up, so that `previous_bound < t` proves that
+    /// spike is before `t`.
+    previous_bound: f32,
 }
 
 /// What one presynaptic spike reads of a history: the post spikes it pairs
-/// with (`range`, indices into the history) and the latest spike before it.
+/// with (`range`, indices into the entries) and the latest spike before it.
 #[derive(Clone, Debug)]
 pub struct Reading {
     range: std::ops::Range<usize>,
     before: Option<usize>,
 }
 
+/// `x` as an `f32` at or above it.
+fn f32_at_or_above(x: f64) -> f32 {
+    let y = x as f32;
+    match f64::from(y) < x {
+        // One step up in magnitude from a non-negative y (the next float),
+        // down from a negative one (y = -0 cannot be below x: x would be
+        // positive and round to +0 or above).
+        true if y >= 0.0 => f32::from_bits(y.to_bits() + 1),
+        true => f32::from_bits(y.to_bits() - 1),
+        false => y,
+    }
+}
+
 impl PostTrace {
     /// The history of a neuron with trace time constant `tau_minus` (ms).
     pub fn new(tau_minus: f64) -> Self {
         PostTrace {
-            history: Vec::new(),
+            entries: Box::default(),
             head: 0,
+            end: 0,
             n_incoming: 0,
+            newest_reads: 0,
             tau_minus_inv: 1.0 / tau_minus,
-            horizon: 0.0,
             last_spike: -1.0,
             last_kminus: 0.0,
+            horizon: 0.0,
+            previous_bound: f32::NEG_INFINITY,
         }
     }
 
     /// Register one more incoming STDP synapse of delay `delay` (ms).
     pub fn add_incoming(&mut self, delay: f64) {
         self.n_incoming += 1;
-        self.horizon = self.horizon.max(2.0 * delay);
+        self.horizon = self.horizon.max(f32_at_or_above(2.0 * delay));
     }
 
     /// Spikes kept.
     pub fn len(&self) -> usize {
-        self.history.len() - self.head as usize
-    }
-
-    /// The trace just after the last spike and its time (before any: 0 at -1 ms).
-    fn last(&self) -> (f64, f64) {
-        (self.last_kminus, self.last_spike)
+        (self.end - self.head) as usize
     }
 
     /// Whether none is kept.
@@ -118,61 +138,76 @@ impl PostTrace {
         self.len() == 0
     }
 
+    /// The spikes kept, the newest's reads added to its entry.
+    fn live(&mut self) -> &mut [Entry] {
+        let reads = std::mem::take(&mut self.newest_reads);
+        let live = &mut self.entries[self.head as usize..self.end as usize];
+        if let Some(newest) = live.last_mut() {
+            newest.reads += reads;
+        }
+        live
+    }
+
     /// Its state for a checkpoint: the trace, the last spike and the spikes
     /// kept (time, trace, reads). The synapses it counts are rebuilt.
     pub fn save(&self, out: &mut Vec<u64>) {
-        let (kminus, last_spike) = self.last();
-        out.extend([kminus.to_bits(), last_spike.to_bits()]);
-        for e in &self.history[self.head as usize..] {
-            out.extend([e.t.to_bits(), e.kminus.to_bits(), u64::from(e.reads)]);
+        out.extend([self.last_kminus.to_bits(), self.last_spike.to_bits()]);
+        let live = &self.entries[self.head as usize..self.end as usize];
+        for (i, e) in live.iter().enumerate() {
+            let newest = if i + 1 == live.len() {
+                self.newest_reads
+            } else {
+                0
+            };
+            out.extend([
+                e.t.to_bits(),
+                e.kminus.to_bits(),
+                u64::from(e.reads + newest),
+            ]);
         }
     }
 
     /// Take the state [`save`](Self::save) wrote (`None`: malformed, or a
     /// trace and last spike other than the newest spike's).
     pub fn load(&mut self, words: &[u64]) -> Option<()> {
-        let ([kminus, last_spike], entries) = (words.first_chunk::<2>()?, &words[2..]);
-        if entries.len() % 3 != 0 {
+        let ([kminus, last_spike], words) = (words.first_chunk::<2>()?, &words[2..]);
+        if words.len() % 3 != 0 {
             return None;
         }
-        self.head = 0;
-        self.history.clear();
-        for e in entries.chunks_exact(3) {
-            self.history.push(Entry {
-                t: f64::from_bits(e[0]),
-                kminus: f64::from_bits(e[1]),
-                reads: u32::try_from(e[2]).ok()?,
-            });
-        }
+        let entries = words
+            .chunks_exact(3)
+            .map(|e| {
+                Some(Entry {
+                    t: f64::from_bits(e[0]),
+                    kminus: f64::from_bits(e[1]),
+                    reads: u32::try_from(e[2]).ok()?,
+                })
+            })
+            .collect::<Option<Box<[Entry]>>>()?;
+        let end = u32::try_from(entries.len()).ok()?;
+        (self.head, self.end, self.newest_reads) = (0, end, 0);
         (self.last_kminus, self.last_spike) =
-            self.history.last().map_or((0.0, -1.0), |e| (e.kminus, e.t));
-        let (k, t) = self.last();
-        (k.to_bits() == *kminus && t.to_bits() == *last_spike).then_some(())
+            entries.last().map_or((0.0, -1.0), |e| (e.kminus, e.t));
+        self.previous_bound = match entries.len() {
+            0 | 1 => f32::NEG_INFINITY,
+            n => f32_at_or_above(entries[n - 2].t),
+        };
+        self.entries = entries;
+        (self.last_kminus.to_bits() == *kminus && self.last_spike.to_bits() == *last_spike)
+            .then_some(())
     }
 
     /// Ask the CPU for the newest spikes, if a read after `t1` needs them
     /// (a hint: reads are from the back).
     #[inline(always)]
     pub fn prefetch_newest(&self, t1: f64) {
-        if self.only_last_before(t1, f64::INFINITY) {
+        let lo = t1 + STDP_EPS;
+        if self.is_empty() || f64::from(self.previous_bound) < lo {
             return;
         }
-        let newest = self
-            .history
-            .as_ptr()
-            .wrapping_add(self.history.len().saturating_sub(1));
+        let newest = self.entries.as_ptr().wrapping_add(self.end as usize - 1);
         volley_engine::dynamics::prefetch(newest);
         volley_engine::dynamics::prefetch(newest.wrapping_sub(2));
-    }
-
-    /// Whether a read of `(t1, t2]` pairs with no spike and finds the
-    /// newest before `t2`: the newest spike is before both bounds, by the
-    /// tolerance (as [`read`](Self::read)'s walks would find).
-    #[inline(always)]
-    fn only_last_before(&self, t1: f64, t2: f64) -> bool {
-        !self.history.is_empty()
-            && self.last_spike < t1 + STDP_EPS
-            && t2 - self.last_spike > STDP_EPS
     }
 
     /// The neuron fired at `t` (ms).
@@ -180,27 +215,48 @@ impl PostTrace {
         if self.n_incoming == 0 {
             return;
         }
-        while self.len() > 1 {
-            let head = self.head as usize;
-            let (first, next) = (self.history[head], self.history[head + 1]);
-            if first.reads >= self.n_incoming && t - next.t > self.horizon + STDP_EPS {
-                self.head += 1;
-            } else {
-                break;
-            }
+        let horizon = f64::from(self.horizon) + STDP_EPS;
+        let n_incoming = self.n_incoming;
+        let live = self.live();
+        let forgotten = live
+            .windows(2)
+            .take_while(|w| w[0].reads >= n_incoming && t - w[1].t > horizon)
+            .count();
+        self.head += forgotten as u32;
+        if self.end as usize == self.entries.len() {
+            self.make_room();
         }
-        if self.head >= 16 && 2 * self.head as usize >= self.history.len() {
-            self.history.drain(..self.head as usize);
-            self.head = 0;
-        }
-        let (kminus, last_spike) = self.last();
-        let kminus = kminus * crate::libm_bits::exp((last_spike - t) * self.tau_minus_inv) + 1.0;
-        self.history.push(Entry {
+        let kminus = self.last_kminus
+            * crate::libm_bits::exp((self.last_spike - t) * self.tau_minus_inv)
+            + 1.0;
+        self.entries[self.end as usize] = Entry {
             t,
             kminus,
             reads: 0,
-        });
+        };
+        self.end += 1;
+        self.previous_bound = if self.len() > 1 {
+            f32_at_or_above(self.last_spike)
+        } else {
+            f32::NEG_INFINITY
+        };
         (self.last_kminus, self.last_spike) = (kminus, t);
+    }
+
+    /// Room for one more entry at the end: the kept ones moved to the
+    /// front, into a larger allocation unless they fill at most half.
+    #[cold]
+    fn make_room(&mut self) {
+        let (head, end) = (self.head as usize, self.end as usize);
+        let live = end - head;
+        if self.entries.is_empty() || 2 * live > self.entries.len() {
+            let mut grown = vec![Entry::default(); (2 * self.entries.len()).max(4)];
+            grown[..live].copy_from_slice(&self.entries[head..end]);
+            self.entries = grown.into_boxed_slice();
+        } else {
+            self.entries.copy_within(head..end, 0);
+        }
+        (self.head, self.end) = (0, live as u32);
     }
 
     /// What a presynaptic spike reads at `t2` after one at `t1`: the spikes
@@ -208,12 +264,23 @@ impl PostTrace {
     /// and the latest spike strictly before `t2` (by more than the tolerance).
     #[inline(always)]
     pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
-        if self.only_last_before(t1, t2) {
-            let n = self.history.len();
-            return Reading {
-                range: n..n,
-                before: Some(n - 1),
-            };
+        let (lo, end) = (t1 + STDP_EPS, self.end as usize);
+        if !self.is_empty() && t2 - self.last_spike > STDP_EPS {
+            // The newest spike is before t2: it is the latest, and the
+            // only one paired if the one before it is not after t1.
+            if self.last_spike < lo {
+                return Reading {
+                    range: end..end,
+                    before: Some(end - 1),
+                };
+            }
+            if f64::from(self.previous_bound) < lo {
+                self.newest_reads += 1;
+                return Reading {
+                    range: end - 1..end,
+                    before: Some(end - 1),
+                };
+            }
         }
         self.read_walk(t1, t2)
     }
@@ -222,7 +289,7 @@ impl PostTrace {
     #[inline(always)]
     fn read_walk(&mut self, t1: f64, t2: f64) -> Reading {
         let head = self.head as usize;
-        let h = &mut self.history[head..];
+        let h = self.live();
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);
         // From the back, as NEST does: the range is nearly always at the end.
         let later = |h: &[Entry], bound: f64| h.iter().rev().take_while(|e| e.t >= bound).count();
@@ -244,10 +311,17 @@ impl PostTrace {
         }
     }
 
-    /// The times of the spikes `reading` pairs with, in order.
+    /// The times of the spikes `reading` pairs with, in order (the newest
+    /// from the line).
     #[inline]
     pub fn times(&self, reading: &Reading) -> impl Iterator<Item = f64> + '_ {
-        self.history[reading.range.clone()].iter().map(|e| e.t)
+        let range = reading.range.clone();
+        let (older, newest) = if range.end == self.end as usize && !range.is_empty() {
+            (range.start..range.end - 1, Some(self.last_spike))
+        } else {
+            (range, None)
+        };
+        self.entries[older].iter().map(|e| e.t).chain(newest)
     }
 
     /// The latest spike before `t` (the `t2` of `reading`): the trace
@@ -256,10 +330,10 @@ impl PostTrace {
     #[inline]
     pub fn latest_before(&self, reading: &Reading, t: f64) -> Option<(f64, f64)> {
         let i = reading.before?;
-        let (kminus, t_spike) = if i + 1 == self.history.len() {
-            self.last()
+        let (kminus, t_spike) = if i + 1 == self.end as usize {
+            (self.last_kminus, self.last_spike)
         } else {
-            let e = self.history[i];
+            let e = self.entries[i];
             (e.kminus, e.t)
         };
         Some((kminus, (t_spike - t) * self.tau_minus_inv))
@@ -328,6 +402,19 @@ mod tests {
             p.save(&mut sa);
             q.save(&mut sb);
             proptest::prop_assert_eq!(sa, sb);
+        }
+    }
+
+    proptest::proptest! {
+        /// The bounds kept as `f32` are at or above the time they bound,
+        /// and the nearest such `f32`.
+        #[test]
+        fn f32_bounds_are_at_or_above(x in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
+            let y = f32_at_or_above(x);
+            proptest::prop_assume!(y.is_finite());
+            proptest::prop_assert!(f64::from(y) >= x);
+            let below = if y > 0.0 { f32::from_bits(y.to_bits() - 1) } else { f32::from_bits(y.to_bits() + 1) };
+            proptest::prop_assert!(y == 0.0 || f64::from(below) < x, "{x} {y}");
         }
     }
 

@@ -29,8 +29,9 @@ pub fn pow(x: f64, y: f64) -> f64 {
 }
 
 /// `out[i] = pow(x[i], y)`, bit for bit, all at once (see [`super::each`]):
-/// several weights per vector instruction.
-#[inline(always)]
+/// several weights per vector instruction. Not inlined: inlined into the
+/// STDP run update, the loop was left scalar.
+#[inline(never)]
 pub fn pow_each(x: &[f64], y: f64, out: &mut [f64]) {
     super::each(x, out, |x| inline(x, y), |x| libm(x, y));
 }

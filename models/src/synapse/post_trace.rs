@@ -92,6 +92,20 @@ pub struct Reading {
     before: Option<usize>,
 }
 
+/// What [`PostTrace::read_newest`] found: if `ok`, the read paired with
+/// the newest spike (at `t`) alone or with none (`paired`), and the newest
+/// is the latest before the read's `t2`: its trace `kminus` and the
+/// argument `arg` of its decay to `t2` (as
+/// [`latest_before`](PostTrace::latest_before)).
+#[derive(Clone, Copy, Debug)]
+pub struct NewestRead {
+    pub ok: bool,
+    pub paired: bool,
+    pub t: f64,
+    pub kminus: f64,
+    pub arg: f64,
+}
+
 /// `x` as an `f32` at or above it.
 fn f32_at_or_above(x: f64) -> f32 {
     let y = x as f32;
@@ -285,6 +299,29 @@ impl PostTrace {
         self.read_walk(t1, t2)
     }
 
+    /// [`read`](Self::read) from the line alone, without branches, for the
+    /// reads that pair with no spike or with the newest alone and find the
+    /// newest before `t2` (most reads): for those `ok` is set and the read
+    /// is done (a pair is counted); for any other, nothing is done and the
+    /// rest is meaningless ([`read`](Self::read) does it).
+    #[inline(always)]
+    pub fn read_newest(&mut self, t1: f64, t2: f64) -> NewestRead {
+        let lo = t1 + STDP_EPS;
+        let newest_before_t1 = self.last_spike < lo;
+        let ok = (self.end > self.head)
+            & (t2 - self.last_spike > STDP_EPS)
+            & (newest_before_t1 | (f64::from(self.previous_bound) < lo));
+        let paired = ok & !newest_before_t1;
+        self.newest_reads += u32::from(paired);
+        NewestRead {
+            ok,
+            paired,
+            t: self.last_spike,
+            kminus: self.last_kminus,
+            arg: (self.last_spike - t2) * self.tau_minus_inv,
+        }
+    }
+
     /// [`read`](Self::read) by walking the entries.
     #[inline(always)]
     fn read_walk(&mut self, t1: f64, t2: f64) -> Reading {
@@ -394,7 +431,19 @@ mod tests {
             }
             let (t1, t2) = (f64::from(t1) * 0.1 + off, f64::from(t1 + dt) * 0.1);
             let mut q = p.clone();
+            let mut r = p.clone();
+            let newest = r.read_newest(t1, t2);
             let (a, b) = (p.read(t1, t2), q.read_walk(t1, t2));
+            if newest.ok {
+                let times: Vec<f64> = q.times(&b).collect();
+                proptest::prop_assert_eq!(times, if newest.paired { vec![newest.t] } else { vec![] });
+                let (k, x) = q.latest_before(&b, t2).unwrap();
+                proptest::prop_assert_eq!((k.to_bits(), x.to_bits()), (newest.kminus.to_bits(), newest.arg.to_bits()));
+                let (mut sr, mut sq) = (Vec::new(), Vec::new());
+                r.save(&mut sr);
+                q.save(&mut sq);
+                proptest::prop_assert_eq!(sr, sq);
+            }
             proptest::prop_assert_eq!(&a.range, &b.range);
             proptest::prop_assert_eq!(a.before, b.before);
             proptest::prop_assert_eq!(p.latest_before(&a, t2).map(|(k, x)| (k.to_bits(), x.to_bits())), q.latest_before(&b, t2).map(|(k, x)| (k.to_bits(), x.to_bits())));

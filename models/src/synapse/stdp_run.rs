@@ -26,6 +26,8 @@ pub struct RunScratch {
     kminus: Vec<f64>,
     kminus_arg: Vec<f64>,
     kminus_k: Vec<f64>,
+    /// The synapses read by walking their target's history.
+    walked: Vec<u32>,
     /// The pairs after the first ones: synapse, exponent, then trace.
     later: Vec<u32>,
     later_arg: Vec<f64>,
@@ -75,10 +77,15 @@ pub fn on_pre_run<R: WeightRule>(
     s.paired.resize(n, false);
     s.later.clear();
     s.later_arg.clear();
-    // The targets' histories are scattered: each is asked for
-    // `PREFETCH_AHEAD` synapses ahead, its newest entries half as far. The
-    // weights are read in later phases, but asked for now (a hint: past the
-    // run's end it names no memory that is read).
+    // Most synapses pair with their target's newest spike alone, or with
+    // none, and find it the latest before `t - d`: the history's line tells
+    // it all, and they are read without branches; the others (`walked`)
+    // are read again, walking the entries. The targets' histories are
+    // scattered: each is asked for `PREFETCH_AHEAD` synapses ahead. The
+    // weights are read in later phases, but asked for now (a hint: past
+    // the run's end it names no memory that is read).
+    s.walked.resize(n, 0);
+    let mut n_walked = 0;
     for &target in targets.iter().take(PREFETCH_AHEAD) {
         prefetch(&post[target as usize]);
     }
@@ -92,20 +99,37 @@ pub fn on_pre_run<R: WeightRule>(
             prefetch(&post[next as usize]);
             prefetch(ahead.wrapping_add(j + PREFETCH_AHEAD));
         }
-        if let Some(Some(p)) = targets
-            .get(j + PREFETCH_AHEAD / 2)
-            .map(|&t| &post[t as usize])
-        {
-            p.prefetch_newest(last - d);
-        }
         let history = post[target as usize]
+            .as_mut()
+            .expect("an STDP synapse's target keeps a history");
+        let newest = history.read_newest(last - d, t - d);
+        let arg = (last - (newest.t + d)) / tau_plus;
+        *first_arg = if newest.paired { arg } else { UNUSED_ARG };
+        *paired = newest.paired;
+        *kminus = if all_to_all { newest.kminus } else { 1.0 };
+        *kminus_arg = newest.arg;
+        s.walked[n_walked] = j as u32;
+        n_walked += usize::from(!newest.ok);
+    }
+    for (k, &j) in s.walked[..n_walked].iter().enumerate() {
+        if let Some(&ahead) = s
+            .walked
+            .get(k + PREFETCH_AHEAD / 4)
+            .filter(|_| k + PREFETCH_AHEAD / 4 < n_walked)
+        {
+            if let Some(p) = &post[targets[ahead as usize] as usize] {
+                p.prefetch_newest(last - d);
+            }
+        }
+        let j = j as usize;
+        let history = post[targets[j] as usize]
             .as_mut()
             .expect("an STDP synapse's target keeps a history");
         let reading = history.read(last - d, t - d);
         let mut args = history
             .times(&reading)
             .map(|t_post| (last - (t_post + d)) / tau_plus);
-        (*first_arg, *paired) = match args.next() {
+        (s.first_arg[j], s.paired[j]) = match args.next() {
             Some(arg) => (arg, true),
             None => (UNUSED_ARG, false),
         };
@@ -114,7 +138,7 @@ pub fn on_pre_run<R: WeightRule>(
             s.later_arg.push(arg);
         }
         // No spike before: no trace.
-        (*kminus, *kminus_arg) = match history.latest_before(&reading, t - d) {
+        (s.kminus[j], s.kminus_arg[j]) = match history.latest_before(&reading, t - d) {
             Some((kminus, arg)) => (if all_to_all { kminus } else { 1.0 }, arg),
             None => (0.0, UNUSED_ARG),
         };

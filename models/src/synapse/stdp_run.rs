@@ -85,7 +85,7 @@ pub fn on_pre_run<R: WeightRule>(
     // weights are read in later phases, but asked for now (a hint: past
     // the run's end it names no memory that is read).
     s.walked.resize(n, 0);
-    let mut n_walked = 0;
+    let (walked, mut n_walked) = (&mut s.walked[..], 0);
     for &target in targets.iter().take(PREFETCH_AHEAD) {
         prefetch(&post[target as usize]);
     }
@@ -108,15 +108,12 @@ pub fn on_pre_run<R: WeightRule>(
         *paired = newest.paired;
         *kminus = if all_to_all { newest.kminus } else { 1.0 };
         *kminus_arg = newest.arg;
-        s.walked[n_walked] = j as u32;
+        walked[n_walked] = j as u32;
         n_walked += usize::from(!newest.ok);
     }
-    for (k, &j) in s.walked[..n_walked].iter().enumerate() {
-        if let Some(&ahead) = s
-            .walked
-            .get(k + PREFETCH_AHEAD / 4)
-            .filter(|_| k + PREFETCH_AHEAD / 4 < n_walked)
-        {
+    let walked = &s.walked[..n_walked];
+    for (k, &j) in walked.iter().enumerate() {
+        if let Some(&ahead) = walked.get(k + PREFETCH_AHEAD / 4) {
             if let Some(p) = &post[targets[ahead as usize] as usize] {
                 p.prefetch_newest(last - d);
             }

@@ -103,13 +103,17 @@ pub fn on_pre_run<R: WeightRule>(
             .as_mut()
             .expect("an STDP synapse's target keeps a history");
         let newest = history.read_newest(last - d, t - d);
-        let arg = (last - (newest.t + d)) / tau_plus;
-        *first_arg = if newest.paired { arg } else { UNUSED_ARG };
+        // The post spike's time for now (its exponent below, all at once).
+        *first_arg = newest.t;
         *paired = newest.paired;
         *kminus = if all_to_all { newest.kminus } else { 1.0 };
         *kminus_arg = newest.arg;
         walked[n_walked] = j as u32;
         n_walked += usize::from(!newest.ok);
+    }
+    for (arg, &paired) in s.first_arg.iter_mut().zip(&s.paired) {
+        let exponent = (last - (*arg + d)) / tau_plus;
+        *arg = if paired { exponent } else { UNUSED_ARG };
     }
     let walked = &s.walked[..n_walked];
     for (k, &j) in walked.iter().enumerate() {

@@ -278,23 +278,13 @@ impl PostTrace {
     /// and the latest spike strictly before `t2` (by more than the tolerance).
     #[inline(always)]
     pub fn read(&mut self, t1: f64, t2: f64) -> Reading {
-        let (lo, end) = (t1 + STDP_EPS, self.end as usize);
-        if !self.is_empty() && t2 - self.last_spike > STDP_EPS {
-            // The newest spike is before t2: it is the latest, and the
-            // only one paired if the one before it is not after t1.
-            if self.last_spike < lo {
-                return Reading {
-                    range: end..end,
-                    before: Some(end - 1),
-                };
-            }
-            if f64::from(self.previous_bound) < lo {
-                self.newest_reads += 1;
-                return Reading {
-                    range: end - 1..end,
-                    before: Some(end - 1),
-                };
-            }
+        let newest = self.read_newest(t1, t2);
+        if newest.ok {
+            let end = self.end as usize;
+            return Reading {
+                range: end - usize::from(newest.paired)..end,
+                before: Some(end - 1),
+            };
         }
         self.read_walk(t1, t2)
     }
@@ -322,9 +312,10 @@ impl PostTrace {
         }
     }
 
-    /// [`read`](Self::read) by walking the entries.
+    /// [`read`](Self::read) by walking the entries (what `read` does when
+    /// [`read_newest`](Self::read_newest) cannot answer).
     #[inline(always)]
-    fn read_walk(&mut self, t1: f64, t2: f64) -> Reading {
+    pub fn read_walk(&mut self, t1: f64, t2: f64) -> Reading {
         let head = self.head as usize;
         let h = self.live();
         let (lo, hi) = (t1 + STDP_EPS, t2 + STDP_EPS);

@@ -126,7 +126,7 @@ pub fn on_pre_run<R: WeightRule>(
         let history = post[targets[j] as usize]
             .as_mut()
             .expect("an STDP synapse's target keeps a history");
-        let reading = history.read(last - d, t - d);
+        let reading = history.read_walk(last - d, t - d);
         let mut args = history
             .times(&reading)
             .map(|t_post| (last - (t_post + d)) / tau_plus);

@@ -211,12 +211,11 @@ impl PostTrace {
             .then_some(())
     }
 
-    /// Ask the CPU for the newest spikes, if a read after `t1` needs them
-    /// (a hint: reads are from the back).
+    /// Ask the CPU for the newest spikes (a hint, for a read that walks
+    /// the entries: it walks from the back).
     #[inline(always)]
-    pub fn prefetch_newest(&self, t1: f64) {
-        let lo = t1 + STDP_EPS;
-        if self.is_empty() || f64::from(self.previous_bound) < lo {
+    pub fn prefetch_newest(&self) {
+        if self.is_empty() {
             return;
         }
         let newest = self.entries.as_ptr().wrapping_add(self.end as usize - 1);
@@ -339,17 +338,10 @@ impl PostTrace {
         }
     }
 
-    /// The times of the spikes `reading` pairs with, in order (the newest
-    /// from the line).
+    /// The times of the spikes `reading` pairs with, in order.
     #[inline]
     pub fn times(&self, reading: &Reading) -> impl Iterator<Item = f64> + '_ {
-        let range = reading.range.clone();
-        let (older, newest) = if range.end == self.end as usize && !range.is_empty() {
-            (range.start..range.end - 1, Some(self.last_spike))
-        } else {
-            (range, None)
-        };
-        self.entries[older].iter().map(|e| e.t).chain(newest)
+        self.entries[reading.range.clone()].iter().map(|e| e.t)
     }
 
     /// The latest spike before `t` (the `t2` of `reading`): the trace
@@ -357,14 +349,8 @@ impl PostTrace {
     /// (`Kminus` at `t` is `kminus * exp(arg)`, NEST's `get_K_value`).
     #[inline]
     pub fn latest_before(&self, reading: &Reading, t: f64) -> Option<(f64, f64)> {
-        let i = reading.before?;
-        let (kminus, t_spike) = if i + 1 == self.end as usize {
-            (self.last_kminus, self.last_spike)
-        } else {
-            let e = self.entries[i];
-            (e.kminus, e.t)
-        };
-        Some((kminus, (t_spike - t) * self.tau_minus_inv))
+        let e = self.entries[reading.before?];
+        Some((e.kminus, (e.t - t) * self.tau_minus_inv))
     }
 }
 

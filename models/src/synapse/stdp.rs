@@ -343,9 +343,7 @@ impl StdpPlParams {
         }
         Ok(())
     }
-}
 
-impl StdpPlParams {
     /// The weight `w` facilitated by `k`, given `w^mu`.
     #[inline(always)]
     fn facilitated(&self, w: f64, power: f64, k: f64) -> f64 {

@@ -119,7 +119,7 @@ pub fn on_pre_run<R: WeightRule>(
     for (k, &j) in walked.iter().enumerate() {
         if let Some(&ahead) = walked.get(k + PREFETCH_AHEAD / 4) {
             if let Some(p) = &post[targets[ahead as usize] as usize] {
-                p.prefetch_newest(last - d);
+                p.prefetch_newest();
             }
         }
         let j = j as usize;

@@ -35,10 +35,11 @@ pub trait Plasticity: Send {
     /// the plastic synapses `first..first + targets.len()` onto local
     /// neurons `targets`, all of delay `delay` (ms): always one whole run of
     /// the [`PlasticWiring`] (so a rule may keep what a run's synapses
-    /// share once per run). Update them, in order,
-    /// and write the weights they transmit into `weights` (as long as
-    /// `targets`). Called in each synapse's spike order, once per spike.
-    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]);
+    /// share once per run). Update them, in order, and return the weights
+    /// they transmit (as long as `targets`): a rule that transmits its
+    /// stored weights lends them, without a copy. Called in each synapse's
+    /// spike order, once per spike.
+    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64) -> &[f64];
 
     /// Local neuron `i` fired at exact time `t` (ms).
     fn on_post(&mut self, i: u32, t: f64);
@@ -77,7 +78,7 @@ pub type SynapseWords = [u64; 4];
 pub enum NoPlasticity {}
 
 impl Plasticity for NoPlasticity {
-    fn on_pre(&mut self, _: u32, _: &[u32], _: f64, _: f64, _: &mut [f64]) {
+    fn on_pre(&mut self, _: u32, _: &[u32], _: f64, _: f64) -> &[f64] {
         match *self {}
     }
     fn on_post(&mut self, _: u32, _: f64) {
@@ -94,8 +95,6 @@ pub struct PlasticSynapses<P> {
     pub wiring: PlasticWiring,
     /// Their state and rules (`None` if there are none).
     pub rules: Option<P>,
-    /// The weights of the run transmitting now.
-    weights: Vec<f64>,
 }
 
 impl<P: Plasticity> PlasticSynapses<P> {
@@ -105,11 +104,7 @@ impl<P: Plasticity> PlasticSynapses<P> {
             wiring.is_empty() || rules.is_some(),
             "plastic synapses need rules"
         );
-        PlasticSynapses {
-            wiring,
-            rules,
-            weights: Vec::new(),
-        }
+        PlasticSynapses { wiring, rules }
     }
 
     /// `spike` lands on the plastic synapses of `run`: update each, in
@@ -121,10 +116,9 @@ impl<P: Plasticity> PlasticSynapses<P> {
         let delay = run.delay.as_ms();
         let rules = self.rules.as_mut().expect("plastic synapses have rules");
         let targets = self.wiring.targets(run.first, run.len);
-        // Every weight is written by `on_pre`: old values need no clearing.
-        self.weights.resize(targets.len(), 0.0);
-        rules.on_pre(run.first, targets, t_pre, delay, &mut self.weights);
-        (targets, &self.weights)
+        let weights = rules.on_pre(run.first, targets, t_pre, delay);
+        debug_assert_eq!(weights.len(), targets.len());
+        (targets, weights)
     }
 
     /// Local neuron `i` fired at `t` (+ `lag` ms).

@@ -247,7 +247,6 @@ fn stdp(c: &mut Criterion) {
         // Pre and post spikes alternate at the network's rate: one of each
         // per 1 / (n rate) seconds.
         let dt_ms = 1000.0 / (f64::from(n) * rate_hz);
-        let mut out = vec![0.0; per_run as usize];
         let mut t = 0.0;
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -256,8 +255,7 @@ fn stdp(c: &mut Criterion) {
                 let s = random(n);
                 let first = s * per_run;
                 let run = &targets[first as usize..(first + per_run) as usize];
-                store.on_pre(first, run, t, 1.5, &mut out);
-                black_box(out[0])
+                black_box(store.on_pre(first, run, t, 1.5)[0])
             })
         });
     }

@@ -82,6 +82,8 @@ pub struct PlasticStore {
     decay: ExpMemo,
     /// Room for the STDP updates.
     scratch: RunScratch,
+    /// The weights a run transmits when they are not its stored ones.
+    transmitted: Vec<f64>,
     /// The last tsodyks2 decays (likewise).
     tsodyks2_decays: tsodyks2::Decays,
 }
@@ -197,7 +199,8 @@ impl PlasticStore {
     }
 
     /// A spike at `t_pre` passes segment `s`, synapses `first..` onto
-    /// `targets`; their new weights go to `out`.
+    /// `targets`, and updates them; what they transmit is their stored
+    /// weight times the factor returned (`None`: the weight as it is).
     #[inline]
     fn segment_on_pre(
         &mut self,
@@ -206,8 +209,7 @@ impl PlasticStore {
         targets: &[u32],
         t_pre: f64,
         delay: f64,
-        out: &mut [f64],
-    ) {
+    ) -> Option<f64> {
         let range = first as usize..first as usize + targets.len();
         let seg = &mut self.segments[s];
         let weights = &mut self.weights[range];
@@ -218,38 +220,41 @@ impl PlasticStore {
             t_pre,
             delay,
         );
-        match &self.rules[seg.rule as usize] {
-            SynapseRule::Stdp(p) => match (p.mu_plus, p.mu_minus) {
-                (1.0, 1.0) => {
-                    let rule = Powers::<MuOne, MuOne>::new(p);
-                    stdp_segment(&rule, seg, weights, targets, at, out);
+        let scale = match &self.rules[seg.rule as usize] {
+            SynapseRule::Stdp(p) => {
+                match (p.mu_plus, p.mu_minus) {
+                    (1.0, 1.0) => {
+                        let rule = Powers::<MuOne, MuOne>::new(p);
+                        stdp_segment(&rule, seg, weights, targets, at);
+                    }
+                    (0.0, 0.0) => {
+                        let rule = Powers::<MuZero, MuZero>::new(p);
+                        stdp_segment(&rule, seg, weights, targets, at);
+                    }
+                    _ => stdp_segment(p, seg, weights, targets, at),
                 }
-                (0.0, 0.0) => {
-                    let rule = Powers::<MuZero, MuZero>::new(p);
-                    stdp_segment(&rule, seg, weights, targets, at, out);
-                }
-                _ => stdp_segment(p, seg, weights, targets, at, out),
-            },
+                None
+            }
             SynapseRule::StdpPl(p) => {
-                stdp_segment(p, seg, weights, targets, at, out);
+                stdp_segment(p, seg, weights, targets, at);
+                None
             }
             SynapseRule::Tsodyks2(p) => {
                 let decays = &mut self.tsodyks2_decays;
-                let xu = p.on_pre(&mut seg.a, &mut seg.b, &mut seg.t_last, t_pre, decays);
-                for (o, &w) in out.iter_mut().zip(weights.iter()) {
-                    *o = xu * w;
-                }
+                Some(p.on_pre(&mut seg.a, &mut seg.b, &mut seg.t_last, t_pre, decays))
             }
-        }
+        };
         seg.t_last = t_pre;
         if seg.traced {
-            for (&weight, k) in out.iter().zip(first..) {
+            for (&w, k) in weights.iter().zip(first..) {
                 let (word, bit) = traced_bit(k);
                 if self.traced[word] & bit != 0 {
+                    let weight = scale.map_or(w, |x| x * w);
                     self.samples.push(WeightSample { t_pre, k, weight });
                 }
             }
         }
+        scale
     }
 }
 
@@ -270,8 +275,8 @@ type StdpContext<'a> = (
 );
 
 /// A spike at `t_pre` passes the STDP synapses `weights` of segment `seg`
-/// onto `targets`: each weight is updated and written to `out`, in synapse
-/// order; then the segment's `Kplus` advances.
+/// onto `targets`: each weight is updated, in synapse order; then the
+/// segment's `Kplus` advances.
 #[inline]
 fn stdp_segment<R: WeightRule>(
     rule: &R,
@@ -279,7 +284,6 @@ fn stdp_segment<R: WeightRule>(
     weights: &mut [f64],
     targets: &[u32],
     (post, decay, scratch, t_pre, delay): StdpContext<'_>,
-    out: &mut [f64],
 ) {
     let (kplus, last) = (seg.a, seg.t_last);
     stdp_run::on_pre_run(
@@ -290,27 +294,48 @@ fn stdp_segment<R: WeightRule>(
         (kplus, last, t_pre, delay),
         scratch,
     );
-    out.copy_from_slice(weights);
     seg.a = stdp_run::kplus_after(rule, kplus, last, t_pre, decay);
 }
 
 impl Plasticity for PlasticStore {
     /// `first..first + targets.len()` is one whole run of the wiring, so it
-    /// covers whole segments.
+    /// covers whole segments, whose weights are side by side. A run whose
+    /// segments all transmit their stored weights (STDP) lends them; any
+    /// other fills `transmitted`.
     #[inline]
-    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64, weights: &mut [f64]) {
-        let end = first as usize + targets.len();
-        let (mut s, mut at) = (self.segment_of(first), first as usize);
-        while at < end {
+    fn on_pre(&mut self, first: u32, targets: &[u32], t_pre: f64, delay: f64) -> &[f64] {
+        let run = first as usize..first as usize + targets.len();
+        let (mut s, mut at) = (self.segment_of(first), run.start);
+        let mut lent = true;
+        while at < run.end {
             let next = self
                 .segments
                 .get(s + 1)
                 .map_or(self.weights.len(), |g| g.first as usize)
-                .min(end);
-            let part = at - first as usize..next - first as usize;
-            let (targets, out) = (&targets[part.clone()], &mut weights[part]);
-            self.segment_on_pre(s, at as u32, targets, t_pre, delay, out);
+                .min(run.end);
+            let part = at - run.start..next - run.start;
+            let scale = self.segment_on_pre(s, at as u32, &targets[part.clone()], t_pre, delay);
+            if scale.is_some() || !lent {
+                // Transmitted weights of their own: those of the run's
+                // segments so far, then this one's.
+                if lent {
+                    self.transmitted.clear();
+                    self.transmitted
+                        .extend_from_slice(&self.weights[run.start..at]);
+                    lent = false;
+                }
+                let weights = &self.weights[at..next];
+                match scale {
+                    Some(x) => self.transmitted.extend(weights.iter().map(|&w| x * w)),
+                    None => self.transmitted.extend_from_slice(weights),
+                }
+            }
             (s, at) = (s + 1, next);
+        }
+        if lent {
+            &self.weights[run]
+        } else {
+            &self.transmitted
         }
     }
 
@@ -403,8 +428,7 @@ mod tests {
             (3, 2, 80.0),
         ];
         for (first, len, t) in spikes {
-            let mut out = vec![0.0; len];
-            store.on_pre(first, &vec![0; len], t, 1.0, &mut out);
+            let out = store.on_pre(first, &vec![0; len], t, 1.0).to_vec();
             for (j, &got) in out.iter().enumerate() {
                 let k = first as usize + j;
                 let SynapseRule::Tsodyks2(p) = &rules[synapses[k].0 as usize] else {
@@ -452,11 +476,67 @@ mod tests {
         }
         assert_eq!(store.n_traced(), traced.len() as u64);
         for first in (0..200).step_by(50) {
-            let mut out = vec![0.0; 50];
-            store.on_pre(first, &[0; 50], 10.0, 1.0, &mut out);
+            store.on_pre(first, &[0; 50], 10.0, 1.0);
         }
         let ks: Vec<u32> = store.take_samples().iter().map(|s| s.k).collect();
         assert_eq!(ks, traced);
+    }
+
+    /// A run of STDP and tsodyks2 segments transmits each STDP synapse's
+    /// stored weight and each tsodyks2 synapse's scaled one, whichever
+    /// segment comes first; a run of STDP segments alone lends its stored
+    /// weights.
+    #[test]
+    fn a_mixed_run_transmits_each_segments_weights() {
+        let stdp = |model: &str| {
+            let t: toml::Table = toml::from_str(&format!("model = \"{model}\"")).unwrap();
+            SynapseRule::parse(&t).unwrap().unwrap()
+        };
+        let rules = vec![stdp("stdp"), tsodyks2(0.3, 200.0), stdp("stdp_nn_symm")];
+        // Run 0: stdp, tsodyks2, stdp_nn_symm; run 1: tsodyks2 first;
+        // run 2: stdp then stdp_nn_symm (lent).
+        let synapses = [
+            (0, true),
+            (0, false),
+            (1, false),
+            (2, false),
+            (1, true),
+            (0, false),
+            (0, true),
+            (2, false),
+        ];
+        let mut store = PlasticStore::new(rules.clone(), 2, synapses.len());
+        for (k, &(rule, starts)) in synapses.iter().enumerate() {
+            store.push(rule, k as u32 % 2, 0.5 + k as f64, 1.0, 20.0, starts);
+        }
+        let SynapseRule::Tsodyks2(p) = &rules[1] else {
+            unreachable!()
+        };
+        // Each tsodyks2 synapse's (x, u, last spike), kept as its own.
+        let mut own = vec![(p.x, p.initial_u(), -1.0); synapses.len()];
+        store.on_post(0, 3.0);
+        store.on_post(1, 4.5);
+        for t in [6.0, 9.5] {
+            for (first, len) in [(0, 4), (4, 2), (6, 2)] {
+                let targets: Vec<u32> = (first..first + len).map(|k| k % 2).collect();
+                let sent = store.on_pre(first, &targets, t, 1.0).to_vec();
+                assert_eq!(sent.len(), len as usize);
+                for (j, &w) in sent.iter().enumerate() {
+                    let k = first as usize + j;
+                    let stored = store.weight(k as u32);
+                    let want = match synapses[k].0 {
+                        1 => {
+                            let (x, u, last) = &mut own[k];
+                            p.on_pre(x, u, last, t, &mut Decays::default()) * stored
+                        }
+                        _ => stored,
+                    };
+                    assert_eq!(w.to_bits(), want.to_bits(), "synapse {k} at {t}");
+                }
+            }
+        }
+        // The STDP synapses did change (the check above is not vacuous).
+        assert_ne!(store.weight(0), 0.5);
     }
 
     proptest::proptest! {

@@ -19,6 +19,7 @@
 //! emitted when the window's work is done (they reach other neurons a
 //! window later at the earliest).
 
+mod apart_sources;
 mod clocks;
 mod direct;
 mod grouped;

@@ -127,6 +127,66 @@ fn ticks_reaching_mostly_different_neurons_give_the_spikes_of_summed_ones() {
     assert_unobserved_ticks_give_the_summed_spikes(n, input_edges, 96);
 }
 
+/// A spike whose static and plastic runs land at one tick: unobserved, a
+/// source whose two runs reach different neurons delivers each run target
+/// by target (`apart_sources.rs`); one whose runs share a target sums them
+/// first. Neuron 0's static +25 mV and plastic (tsodyks2, −30 mV) synapses
+/// onto neuron 2 cancel when summed, while the +25 alone would fire it;
+/// neuron 1's reach neurons 3 and 4 apart. Same spikes as the observed
+/// (summed) run, on one thread and on two.
+#[test]
+fn a_spikes_static_and_plastic_runs_give_the_spikes_of_summed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let edges = |rows: &[(u32, u32, f64)]| {
+        let mut csv = String::from("source,target,weight_mV,delay_ms\n");
+        for (s, t, w) in rows {
+            csv += &format!("{s},{t},{w:?},1.0\n");
+        }
+        csv
+    };
+    let files = [
+        ("static.csv", edges(&[(0, 2, 25.0), (1, 3, 25.0)])),
+        ("plastic.csv", edges(&[(0, 2, -30.0), (1, 4, 25.0)])),
+        (
+            "spikes.csv",
+            // Neurons 0 and 1 fire at different ticks (one spike per tick).
+            (0..30).fold(String::from("input,time_ms\n"), |s, k| {
+                s + &format!("{},{:?}\n", k % 2, f64::from(k) * 1.5)
+            }),
+        ),
+        (
+            "inputs.csv",
+            "input,target,weight_mV,delay_ms\n0,0,25.0,1.0\n1,1,25.0,1.0\n".to_string(),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let model = dir.path().join("model.toml");
+    std::fs::write(
+        &model,
+        "t_sim_ms = 50.0\nseed = 1\n\
+         [[populations]]\nname = \"net\"\nmodel = \"lif_delta\"\nsize = 5\n\
+         params = { tau_m = 20.0, C_m = 250.0, t_ref = 1.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0 }\n\
+         [[projections]]\nrule = \"edge_list\"\nfile = \"static.csv\"\n\
+         [[projections]]\nrule = \"edge_list\"\nfile = \"plastic.csv\"\n\
+         synapse = { model = \"tsodyks2\", U = 1.0, u = 1.0, x = 1.0, tau_rec = 0.01, tau_fac = 0.0 }\n\
+         [[inputs]]\nname = \"channels\"\nkind = \"spike_times\"\nspikes = \"spikes.csv\"\nedges = \"inputs.csv\"\n",
+    )
+    .unwrap();
+    let summed = run_traced(&model, 1, PartitionScheme::Contiguous).unwrap();
+    let fired = |i: u32| summed.spikes.iter().filter(|s| s.source.0 == i).count();
+    assert_eq!(fired(2), 0, "the summed inputs cancel");
+    assert!(fired(3) > 10 && fired(4) > 10);
+    for threads in [1, 2] {
+        let fastest = run_unobserved(&model, threads, PartitionScheme::Contiguous).unwrap();
+        assert!(
+            summed.same_spikes_as(&fastest),
+            "{threads} thread(s): other spikes"
+        );
+    }
+}
+
 /// A ring of `n` neurons fed by `input_edges` of `channels` input channels,
 /// tick `j` (every 0.25 ms) carrying 1..=6 of them: the unobserved runs on one
 /// and two threads give the spikes of the observed (summed) run.

@@ -11,6 +11,10 @@
 //! - a lone arrival at its tick — the common case — is applied target by
 //!   target (its run is sorted by target, so multapses are adjacent and
 //!   summed in synapse order);
+//! - the static and plastic runs of one spike, landing at one tick, whose
+//!   source reaches different neurons by each (`apart_sources.rs`), are
+//!   each applied as a lone arrival is, each target's inputs summed from
+//!   zero as the tick's sums would hold them;
 //! - several arrivals at one tick are summed per target first, in arrival
 //!   order (= source order), then applied; when each reaches one synapse
 //!   of a different neuron (a camera's tick) and no observer watches the
@@ -36,6 +40,7 @@
 //! *other* neurons, a neuron's events are taken changes (they are
 //! independent within a window), never their order for the neuron.
 
+use super::apart_sources::ApartSources;
 use super::single_inputs::SingleInputs;
 use super::sole_inputs::SoleInputs;
 use super::source_runs::SourceRuns;
@@ -73,16 +78,17 @@ pub(super) struct Direct<S> {
     /// Input nodes that are their targets' only inputs, delivered apart
     /// (boxed: most networks have none).
     sole: Option<Box<SoleInputs>>,
+    /// Sources whose static and plastic runs reach different neurons.
+    apart: ApartSources,
 }
 
 impl<S: Sum> Direct<S> {
     /// Direct delivery for `n` neurons whose incoming synapses are
-    /// `connectome`; `pool` if windows may pool train events.
+    /// `connectome` and `plastic`; `pool` if windows may pool train events.
     pub(super) fn new(
         n: usize,
-        window: Time,
-        horizon: Time,
-        connectome: &Connectome,
+        (window, horizon): (Time, Time),
+        (connectome, plastic): (&Connectome, &PlasticWiring),
         pool: Option<Pool>,
     ) -> Self {
         Direct {
@@ -95,6 +101,7 @@ impl<S: Sum> Direct<S> {
             singles: SingleInputs::default(),
             marks: TickMarks::new(n),
             sole: None,
+            apart: ApartSources::new(n, connectome, plastic),
         }
     }
 
@@ -269,12 +276,14 @@ impl<S: Sum> Direct<S> {
     }
 
     /// The arrivals of one tick (`group`): a lone one target by target,
-    /// several summed per target first. Without `TRAINS` no target has a
-    /// train event due at or before the tick.
+    /// the static and plastic runs of one spike that reach different
+    /// neurons each as a lone one (`apart_sources.rs`), several summed per
+    /// target first. Without `TRAINS` no target has a train event due at
+    /// or before the tick.
     #[inline(always)]
     fn deliver_group<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
-        step: Step<'a, N, T, O>,
+        mut step: Step<'a, N, T, O>,
         synapses: &mut Synapses<'_, P>,
         group: Range<usize>,
     ) -> Step<'a, N, T, O>
@@ -284,12 +293,19 @@ impl<S: Sum> Direct<S> {
         O: Observer,
         P: Plasticity,
     {
+        let a = self.arrivals.get(group.start);
         if group.len() == 1 {
-            let a = self.arrivals.get(group.start);
-            deliver_lone::<TRAINS, _, _, _, _>(step, synapses, a)
-        } else {
-            self.deliver_several::<TRAINS, _, _, _, _>(step, synapses, group)
+            return deliver_lone::<TRAINS, false, _, _, _, _>(step, synapses, a);
         }
+        // An observer sees the deliveries of a tick before its inputs.
+        if group.len() == 2 && !O::SEES_DELIVERIES {
+            let b = self.arrivals.get(group.start + 1);
+            if self.apart.pair(a, b) {
+                step = deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, a);
+                return deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, b);
+            }
+        }
+        self.deliver_several::<TRAINS, _, _, _, _>(step, synapses, group)
     }
 
     /// Several arrivals at one tick: summed per target, then applied.
@@ -540,9 +556,18 @@ impl<S: Sum> Direct<S> {
 }
 
 /// A lone arrival at its tick: each target (with its multapses) gets its
-/// input at once.
+/// input at once. `SUMMED`: the arrival is one of a tick's several, and
+/// each target's inputs are summed from zero, as the tick's sums would be.
 #[inline(never)]
-fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer, P: Plasticity>(
+fn deliver_lone<
+    'a,
+    const TRAINS: bool,
+    const SUMMED: bool,
+    N: NeuronView,
+    T: TrainView,
+    O: Observer,
+    P: Plasticity,
+>(
     step: Step<'a, N, T, O>,
     synapses: &mut Synapses<'_, P>,
     a: Arrival,
@@ -551,10 +576,10 @@ fn deliver_lone<'a, const TRAINS: bool, N: NeuronView, T: TrainView, O: Observer
     let table = synapses.connectome.classes();
     let s = &mut step;
     if a.spike.lag == 0.0 {
-        let lone = Lone::<TRAINS, false, _, _, _> { step: s, a, table };
+        let lone = Lone::<TRAINS, false, SUMMED, _, _, _> { step: s, a, table };
         synapses.visit(a, lone);
     } else {
-        let lone = Lone::<TRAINS, true, _, _, _> { step: s, a, table };
+        let lone = Lone::<TRAINS, true, SUMMED, _, _, _> { step: s, a, table };
         synapses.visit(a, lone);
     }
     step.count(a.spike.source, u64::from(a.len));
@@ -612,15 +637,22 @@ impl RunClasses for PlasticWeights<'_> {
     }
 }
 
-/// A lone arrival: each target (with its multapses) gets its input at once.
-struct Lone<'s, 'a, const TRAINS: bool, const LAGGED: bool, N, T, O> {
+/// A lone arrival: each target (with its multapses) gets its input at once
+/// (`SUMMED`: summed from zero, see [`deliver_lone`]).
+struct Lone<'s, 'a, const TRAINS: bool, const LAGGED: bool, const SUMMED: bool, N, T, O> {
     step: &'s mut Step<'a, N, T, O>,
     a: Arrival,
     table: &'s [SynapseClass],
 }
 
-impl<const TRAINS: bool, const LAGGED: bool, N: NeuronView, T: TrainView, O: Observer> RunVisitor
-    for Lone<'_, '_, TRAINS, LAGGED, N, T, O>
+impl<
+        const TRAINS: bool,
+        const LAGGED: bool,
+        const SUMMED: bool,
+        N: NeuronView,
+        T: TrainView,
+        O: Observer,
+    > RunVisitor for Lone<'_, '_, TRAINS, LAGGED, SUMMED, N, T, O>
 {
     type Output = ();
 
@@ -642,10 +674,14 @@ impl<const TRAINS: bool, const LAGGED: bool, N: NeuronView, T: TrainView, O: Obs
             if TRAINS {
                 step.trains.prefetch_train(targets[k + PREFETCH_AHEAD / 2]);
             }
-            k = lone_target::<TRAINS, LAGGED, _, _, _, _>(step, a, targets, classes, table, k);
+            k = lone_target::<TRAINS, LAGGED, SUMMED, _, _, _, _>(
+                step, a, targets, classes, table, k,
+            );
         }
         while k < n {
-            k = lone_target::<TRAINS, LAGGED, _, _, _, _>(step, a, targets, classes, table, k);
+            k = lone_target::<TRAINS, LAGGED, SUMMED, _, _, _, _>(
+                step, a, targets, classes, table, k,
+            );
         }
     }
 }
@@ -656,6 +692,7 @@ impl<const TRAINS: bool, const LAGGED: bool, N: NeuronView, T: TrainView, O: Obs
 fn lone_target<
     const TRAINS: bool,
     const LAGGED: bool,
+    const SUMMED: bool,
     N: NeuronView,
     T: TrainView,
     O: Observer,
@@ -675,6 +712,10 @@ fn lone_target<
     step.watch
         .delivery(i.0, &a.delivery(i.0, classes.class(k), w));
     let mut sum = N::Sum::one(w);
+    if SUMMED {
+        sum = N::Sum::default();
+        sum.add(w);
+    }
     k += 1;
     if k < n && targets[k] == i.0 {
         // Several: summed from zero, as every sum of inputs.

@@ -53,9 +53,8 @@ pub(super) fn plan<D: Dynamics>(
     if !dynamics.is_plain() {
         return Strategy::General(Direct::new(
             n,
-            timing.window,
-            timing.horizon,
-            connectome,
+            (timing.window, timing.horizon),
+            (connectome, plastic),
             None,
         ));
     }
@@ -66,9 +65,8 @@ pub(super) fn plan<D: Dynamics>(
         .map(Pool::new);
     Strategy::Plain(Direct::new(
         n,
-        timing.window,
-        timing.horizon,
-        connectome,
+        (timing.window, timing.horizon),
+        (connectome, plastic),
         pool,
     ))
 }

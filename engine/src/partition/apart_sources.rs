@@ -5,7 +5,7 @@
 //! would leave each sum with the inputs of one run, so each run is
 //! delivered as a lone arrival is, target by target, each target's inputs
 //! summed from zero as the tick's sums would have been
-//! (`Direct::deliver_group`).
+//! (`Direct::deliver_several`).
 
 use crate::arrival_queue::Arrival;
 use crate::connectome::Connectome;

@@ -276,14 +276,12 @@ impl<S: Sum> Direct<S> {
     }
 
     /// The arrivals of one tick (`group`): a lone one target by target,
-    /// the static and plastic runs of one spike that reach different
-    /// neurons each as a lone one (`apart_sources.rs`), several summed per
-    /// target first. Without `TRAINS` no target has a train event due at
-    /// or before the tick.
+    /// several summed per target first. Without `TRAINS` no target has a
+    /// train event due at or before the tick.
     #[inline(always)]
     fn deliver_group<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
-        mut step: Step<'a, N, T, O>,
+        step: Step<'a, N, T, O>,
         synapses: &mut Synapses<'_, P>,
         group: Range<usize>,
     ) -> Step<'a, N, T, O>
@@ -293,22 +291,18 @@ impl<S: Sum> Direct<S> {
         O: Observer,
         P: Plasticity,
     {
-        let a = self.arrivals.get(group.start);
         if group.len() == 1 {
-            return deliver_lone::<TRAINS, false, _, _, _, _>(step, synapses, a);
+            let a = self.arrivals.get(group.start);
+            deliver_lone::<TRAINS, false, _, _, _, _>(step, synapses, a)
+        } else {
+            self.deliver_several::<TRAINS, _, _, _, _>(step, synapses, group)
         }
-        // An observer sees the deliveries of a tick before its inputs.
-        if group.len() == 2 && !O::SEES_DELIVERIES {
-            let b = self.arrivals.get(group.start + 1);
-            if self.apart.pair(a, b) {
-                step = deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, a);
-                return deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, b);
-            }
-        }
-        self.deliver_several::<TRAINS, _, _, _, _>(step, synapses, group)
     }
 
-    /// Several arrivals at one tick: summed per target, then applied.
+    /// Several arrivals at one tick: summed per target, then applied; but
+    /// the static and plastic runs of one spike that reach different
+    /// neurons each as a lone arrival (`apart_sources.rs`; not observed:
+    /// an observer sees a tick's deliveries before its inputs).
     #[inline(never)]
     fn deliver_several<'a, const TRAINS: bool, N, T, O, P>(
         &mut self,
@@ -322,6 +316,14 @@ impl<S: Sum> Direct<S> {
         O: Observer,
         P: Plasticity,
     {
+        if group.len() == 2 && !O::SEES_DELIVERIES {
+            let a = self.arrivals.get(group.start);
+            let b = self.arrivals.get(group.start + 1);
+            if self.apart.pair(a, b) {
+                let step = deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, a);
+                return deliver_lone::<TRAINS, true, _, _, _, _>(step, synapses, b);
+            }
+        }
         let mut step = step.here();
         let table = synapses.connectome.classes();
         let t = self.arrivals.get(group.start).time;

@@ -45,5 +45,20 @@ for rep in $(seq "$REPS"); do
   row nest_static "$OUT/ns.json"
   "$PY" bench/peers/brunel_nest.py --threads "$T" --stdp "$RULE" 2>/dev/null | tail -1 > "$OUT/np.json"
   row nest_stdp "$OUT/np.json"
+  python3 - "$OUT" >> "$OUT/rounds" <<'PY'
+import json, sys
+t = {k: (lambda d: d['wall_sim_s'] + d.get('wall_warmup_s', 0.0))(json.load(open(f"{sys.argv[1]}/{k}{'' if k[0] == 'n' else '/summary'}.json")))
+     for k in ('vs', 'vp', 'ns', 'np')}
+print(t['vp'] / t['vs'], t['np'] / t['ns'], t['np'] / t['vp'])
+PY
+  read -r cost nest_cost speedup < <(tail -1 "$OUT/rounds")
+  printf 'round %s: STDP costs %.2fx in Volley, %.2fx in NEST; Volley %.2fx as fast as NEST\n' "$rep" "$cost" "$nest_cost" "$speedup"
 done
+# The bars (issue 23) are medians over rounds: the host swings a single run by +-15 %.
+python3 - "$OUT/rounds" <<'PY'
+import statistics, sys
+rows = [list(map(float, line.split())) for line in open(sys.argv[1])]
+cost, nest, speed = (statistics.median(c) for c in zip(*rows))
+print(f"median of {len(rows)} rounds: STDP costs {cost:.2f}x in Volley (bar <= 2), {nest:.2f}x in NEST; Volley {speed:.2f}x as fast as NEST (bar >= 2)")
+PY
 rm -rf "$OUT"

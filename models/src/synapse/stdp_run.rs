@@ -14,9 +14,10 @@ const PREFETCH_AHEAD: usize = 32;
 /// Room for [`on_pre_run`], kept between calls (no allocation per spike).
 #[derive(Clone, Debug, Default)]
 pub struct RunScratch {
-    /// Per synapse: the exponent of the presynaptic trace's decay to its
-    /// first pair's post spike (any in range if it has none), then the
-    /// trace `K` it facilitates by; whether it has a pair.
+    /// Per synapse: the time of its first pair's post spike (from the
+    /// history's line), then the exponent of the presynaptic trace's decay
+    /// to it (any in range if it has none), then the trace `K` it
+    /// facilitates by; whether it has a pair.
     first_arg: Vec<f64>,
     first_k: Vec<f64>,
     paired: Vec<bool>,
